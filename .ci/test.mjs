@@ -1,0 +1,27 @@
+// `npm test`: provision what the end-to-end tests start, build the bundles they run, then run every test
+// (unit and end-to-end) with coverage, and close with a plain 'N passed, N failed' line.
+// Extra arguments go to jest (for example `npm test -- test/e2e/smoke-check.test.ts`).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd, args, env = {}) =>
+  spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+
+if (run('bash', ['.ci/provision.sh']) !== 0) process.exit(1);
+if (process.env.RUNBOOK_SKIP_BUILD !== '1' && run('node', ['.ci/build.mjs']) !== 0) process.exit(1);
+
+mkdirSync(join(root, 'coverage'), { recursive: true });
+const results = join(root, 'coverage', 'jest-results.json');
+const status = run(
+  join(root, 'node_modules', '.bin', 'jest'),
+  ['--coverage', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
+  { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() },
+);
+if (existsSync(results)) {
+  const r = JSON.parse(readFileSync(results, 'utf8'));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}`);
+}
+process.exit(status);
