@@ -1,0 +1,454 @@
+// The guard's orchestration run in-process with its edges injected: a real git history, the GitHub API stand-in
+// (validated against @octokit/openapi), Octokit from @actions/github, and a recording runner.
+import { getOctokit } from '@actions/github';
+import { jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parse } from 'yaml';
+import { ActionFailure } from '../../../actions/shared/errors.js';
+import { createGateway } from '../../../actions/staging-guard/github-gateway.js';
+import { guard, run, type GuardEdges, type Runner } from '../../../actions/staging-guard/main.js';
+import { COMMENT_MARKER } from '../../../actions/staging-guard/summary.js';
+import { GitHistory } from '../../stand-ins/git-history.js';
+import { GitHubApiStandIn } from '../../stand-ins/github-api.js';
+import { mergeGroupEvent, pullRequestEvent, pushEvent } from '../../stand-ins/github-events.js';
+
+const REPO = 'ocpizza/site';
+const TOKEN = 'ghs_unitTestToken0123456789abcdef';
+
+const actionYml = parse(
+  readFileSync(new URL('../../../actions/staging-guard/action.yml', import.meta.url), 'utf8'),
+) as {
+  inputs: Record<string, { default?: string }>;
+};
+const defaults = Object.fromEntries(Object.entries(actionYml.inputs).map(([k, v]) => [k, v.default ?? '']));
+
+interface Recorded {
+  runner: Runner;
+  outputs: Record<string, string>;
+  notices: string[];
+  warnings: string[];
+  infos: string[];
+  summaries: string[];
+  secrets: string[];
+}
+
+function recorder(): Recorded {
+  const r: Recorded = {
+    outputs: {},
+    notices: [],
+    warnings: [],
+    infos: [],
+    summaries: [],
+    secrets: [],
+  } as unknown as Recorded;
+  r.runner = {
+    info: (m) => r.infos.push(m),
+    notice: (m) => r.notices.push(m),
+    warning: (m) => r.warnings.push(m),
+    setOutput: (n, v) => (r.outputs[n] = v),
+    setSecret: (s) => r.secrets.push(s),
+    writeSummary: async (md) => void r.summaries.push(md),
+  };
+  return r;
+}
+
+let git: GitHistory;
+let api: GitHubApiStandIn;
+let masterSha: string;
+let stagingSha: string;
+
+beforeEach(async () => {
+  git = GitHistory.create();
+  masterSha = git.resolve('master')!;
+  git.branch('staging', 'master');
+  git.commit('staging', 'Add pizza sizes');
+  stagingSha = git.commit('staging', 'Fix order total rounding');
+  api = await GitHubApiStandIn.start({ owner: 'ocpizza', repo: 'site', git, token: TOKEN });
+});
+
+afterEach(async () => {
+  await api.stop();
+  git.remove();
+  api.assertValid();
+});
+
+function edges(
+  event: { name: string; payload: unknown },
+  inputs: Record<string, string> = {},
+  rec = recorder(),
+): GuardEdges {
+  const values: Record<string, string> = {
+    ...defaults,
+    'github-token': TOKEN,
+    'poll-interval': '100ms',
+    'wait-for-checks': '0',
+    ...inputs,
+  };
+  return {
+    inputs: (name) => values[name] ?? '',
+    env: { GITHUB_REPOSITORY: REPO, GITHUB_JOB: 'guard' },
+    event,
+    gateway: (token, repository) => createGateway(getOctokit(token, { baseUrl: api.url }), repository),
+    clock: () => Date.now(),
+    sleep: (ms) => delay(ms),
+    runner: rec.runner,
+  };
+}
+
+function stagingPull(number = 7, headRef = 'staging', headRepo?: string | null) {
+  api.addPull({ number, headRef, baseRef: 'master', headRepo });
+  const headSha = git.resolve(headRef)!;
+  return {
+    name: 'pull_request',
+    payload: pullRequestEvent({
+      repo: REPO,
+      number,
+      headRef,
+      headSha,
+      headRepo,
+      baseRef: 'master',
+      baseSha: masterSha,
+    }),
+  };
+}
+
+function greenChecks(sha: string) {
+  api.addCheckRun(sha, { name: 'test' });
+  api.addCheckRun(sha, { name: 'lint' });
+  api.addStatus(sha, { context: 'coverage/90', state: 'success' });
+  // The guard's own check run, still running while it judges: it must not wait for itself.
+  api.addCheckRun(sha, { name: 'guard', pendingForMs: Infinity });
+}
+
+describe('pull requests into master', () => {
+  test('staging → master with green checks is allowed, and the token is masked', async () => {
+    greenChecks(stagingSha);
+    const rec = recorder();
+    const verdict = await guard(edges(stagingPull(), { 'required-checks': 'test\n/^cov/' }, rec));
+    expect(verdict?.allowed).toBe(true);
+    expect(rec.outputs).toEqual({ allowed: 'true', reasons: '[]' });
+    expect(rec.secrets).toContain(TOKEN);
+    expect(rec.summaries[0]).toContain('Staging guard: allowed');
+    expect(rec.summaries[0]).toMatch(/\| check run 'test' \| ✅ pass \|/);
+    expect(rec.summaries[0]).not.toContain("'guard'");
+    expect(api.requests.some((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
+  });
+
+  test('a feature branch is refused with the flow to follow', async () => {
+    git.branch('feature/menu', 'staging');
+    const sha = git.commit('feature/menu', 'New menu page');
+    greenChecks(sha);
+    const rec = recorder();
+    await expect(guard(edges(stagingPull(8, 'feature/menu'), {}, rec))).rejects.toThrow(
+      /source branch: 'feature\/menu' is not an allowed source for 'master' \(allowed: staging\)/,
+    );
+    expect(rec.outputs.allowed).toBe('false');
+    expect(JSON.parse(rec.outputs.reasons)).toHaveLength(1);
+  });
+
+  test("a fork's staging is refused even though the branch name matches", async () => {
+    git.branch('fork-staging', 'staging');
+    const sha = git.commit('fork-staging', 'Sneaky change');
+    api.addPull({
+      number: 9,
+      headRef: 'staging',
+      headBranchInGit: 'fork-staging',
+      headRepo: 'mallory/site',
+      baseRef: 'master',
+    });
+    greenChecks(sha);
+    const event = pullRequestEvent({
+      repo: REPO,
+      number: 9,
+      headRef: 'staging',
+      headSha: sha,
+      headRepo: 'mallory/site',
+      baseRef: 'master',
+      baseSha: masterSha,
+    });
+    await expect(guard(edges({ name: 'pull_request', payload: event }))).rejects.toThrow(
+      /comes from the fork mallory\/site/,
+    );
+  });
+
+  test('staging behind master is refused with the commands that bring it up to date', async () => {
+    git.commit('master', 'Hotfix on master');
+    greenChecks(stagingSha);
+    await expect(guard(edges(stagingPull()))).rejects.toThrow(
+      "'staging' has diverged from 'master' and is behind 'master' by 1 commit: what was tested is not what would be merged\n  Fix: git fetch origin && git switch staging && git merge --no-edit origin/master && git push origin staging",
+    );
+    const compare = api.requests.find((r) => r.path.includes('/compare/'));
+    expect(compare?.path).toBe(`/repos/${REPO}/compare/master...${stagingSha}`);
+  });
+
+  test('a failing check refuses, a missing required check refuses', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', conclusion: 'failure' });
+    const rec = recorder();
+    await expect(guard(edges(stagingPull(), { 'required-checks': 'test, e2e' }, rec))).rejects.toThrow(ActionFailure);
+    const reasons = JSON.parse(rec.outputs.reasons) as string[];
+    expect(reasons).toEqual([
+      expect.stringMatching(/^check run 'test': failure on [0-9a-f]{7}/),
+      expect.stringMatching(/^required check 'e2e': no check run or status matching it/),
+    ]);
+    expect(rec.summaries[0]).toContain('❔ missing');
+  });
+
+  test('a check that is pending then green within the wait is allowed after polling', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', pendingForMs: 700 });
+    const rec = recorder();
+    const verdict = await guard(edges(stagingPull(), { 'wait-for-checks': '20s', 'poll-interval': '200ms' }, rec));
+    expect(verdict?.allowed).toBe(true);
+    expect(rec.infos.some((m) => /^Waiting for check run 'test'/.test(m))).toBe(true);
+    expect(api.requests.filter((r) => r.path.endsWith('/check-runs')).length).toBeGreaterThan(1);
+  });
+
+  test('a wait that runs out refuses with the pending check named', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', pendingForMs: Infinity });
+    await expect(guard(edges(stagingPull(), { 'wait-for-checks': '600ms', 'poll-interval': '200ms' }))).rejects.toThrow(
+      /check run 'test': still (queued|in progress) on [0-9a-f]{7}, after waiting \ds/,
+    );
+  });
+
+  test('a pull request into a branch that is not protected is skipped with a notice', async () => {
+    api.addPull({ number: 11, headRef: 'feature/menu', baseRef: 'staging' });
+    const rec = recorder();
+    const event = pullRequestEvent({
+      repo: REPO,
+      number: 11,
+      headRef: 'feature/menu',
+      headSha: stagingSha,
+      baseRef: 'staging',
+      baseSha: stagingSha,
+    });
+    await expect(guard(edges({ name: 'pull_request', payload: event }, {}, rec))).resolves.toBeUndefined();
+    expect(rec.notices[0]).toMatch(/targets 'staging', which is not protected/);
+    expect(rec.outputs.allowed).toBe('skipped');
+  });
+
+  test('paginates check runs and statuses across pages', async () => {
+    for (let i = 0; i < 105; i++) api.addCheckRun(stagingSha, { name: `matrix ${String(i).padStart(3, '0')}` });
+    for (let i = 0; i < 102; i++) api.addStatus(stagingSha, { context: `ci/${i}`, state: 'success' });
+    api.addCheckRun(stagingSha, { name: 'matrix 104b', conclusion: 'timed_out' });
+    const rec = recorder();
+    await expect(guard(edges(stagingPull(), {}, rec))).rejects.toThrow(/check run 'matrix 104b': timed_out/);
+    const pages = api.requests.filter((r) => r.path.endsWith('/check-runs')).map((r) => r.query.page ?? '1');
+    expect(pages).toEqual(['1', '2']);
+    expect(api.requests.filter((r) => r.path.endsWith('/status')).map((r) => r.query.page)).toEqual(['1', '2']);
+    expect(rec.summaries[0]).toContain("status 'ci/101'");
+  });
+});
+
+describe('comments', () => {
+  test('the verdict comment is created once and then edited in place', async () => {
+    greenChecks(stagingSha);
+    api.addPull({ number: 7, headRef: 'staging', baseRef: 'master' });
+    api.addComment(7, 'Looks good to me');
+    const event = {
+      name: 'pull_request',
+      payload: pullRequestEvent({
+        repo: REPO,
+        number: 7,
+        headRef: 'staging',
+        headSha: stagingSha,
+        baseRef: 'master',
+        baseSha: masterSha,
+      }),
+    };
+    await guard(edges(event, { comment: 'true' }));
+    git.commit('master', 'Hotfix');
+    await expect(guard(edges(event, { comment: 'true' }))).rejects.toThrow(/behind 'master'/);
+    const comments = api.commentsOn(7);
+    expect(comments).toHaveLength(2);
+    expect(comments[1].body).toContain(COMMENT_MARKER);
+    expect(comments[1].body).toContain('Staging guard: refused');
+    expect(api.requests.map((r) => r.method).filter((m) => m !== 'GET')).toEqual(['POST', 'PATCH']);
+  });
+
+  test('a token that cannot comment leaves a warning and the verdict stands', async () => {
+    greenChecks(stagingSha);
+    api.deny('pull-requests:write');
+    const rec = recorder();
+    const verdict = await guard(edges(stagingPull(), { comment: 'true' }, rec));
+    expect(verdict?.allowed).toBe(true);
+    expect(rec.warnings[0]).toMatch(
+      /comment was not posted: Could not comment on the pull request: GitHub answered 403 .*pull-requests: write/,
+    );
+  });
+});
+
+describe('permissions', () => {
+  test.each([
+    [
+      'checks',
+      /Could not list check runs: GitHub answered 403 \(Resource not accessible by integration\)\. The token lacks 'checks: read' \(GitHub accepts: checks=read\)/,
+    ],
+    ['statuses', /Could not read commit statuses: .*lacks 'statuses: read'/],
+  ] as const)('a token without %s read gets one clear message', async (permission, message) => {
+    greenChecks(stagingSha);
+    api.deny(permission);
+    await expect(guard(edges(stagingPull()))).rejects.toThrow(message);
+  });
+
+  test('a spent rate limit says when it resets', async () => {
+    api.setRateLimitRemaining(0);
+    await expect(guard(edges(stagingPull()))).rejects.toThrow(
+      /rate limit for this token is spent\. It resets at \d{4}-/,
+    );
+  });
+});
+
+describe('merge groups', () => {
+  test('a merge group for a staging pull request is judged on the group head', async () => {
+    api.addPull({ number: 12, headRef: 'staging', baseRef: 'master' });
+    git.branch('gh-readonly-queue/master/pr-12', 'master');
+    const head = git.merge('gh-readonly-queue/master/pr-12', 'staging');
+    greenChecks(head);
+    const rec = recorder();
+    const payload = mergeGroupEvent({
+      repo: REPO,
+      baseRef: 'master',
+      baseSha: masterSha,
+      headSha: head,
+      pullNumber: 12,
+    });
+    const verdict = await guard(edges({ name: 'merge_group', payload }, { 'required-checks': 'test' }, rec));
+    expect(verdict?.allowed).toBe(true);
+    expect(api.requests.some((r) => r.path === `/repos/${REPO}/commits/${head}/check-runs`)).toBe(true);
+    expect(rec.summaries[0]).toContain('merge group for pull request #12 (staging → master)');
+  });
+
+  test('a merge group for a feature pull request is refused', async () => {
+    git.branch('feature/x', 'master');
+    git.commit('feature/x', 'x');
+    api.addPull({ number: 13, headRef: 'feature/x', baseRef: 'master' });
+    git.branch('gh-readonly-queue/master/pr-13', 'master');
+    const head = git.merge('gh-readonly-queue/master/pr-13', 'feature/x');
+    greenChecks(head);
+    const payload = mergeGroupEvent({
+      repo: REPO,
+      baseRef: 'master',
+      baseSha: masterSha,
+      headSha: head,
+      pullNumber: 13,
+    });
+    await expect(guard(edges({ name: 'merge_group', payload }))).rejects.toThrow(
+      /'feature\/x' is not an allowed source/,
+    );
+  });
+});
+
+describe('pushes', () => {
+  test('the merge of a staging pull request pushed to master came through the flow', async () => {
+    greenChecks(stagingSha);
+    const merge = git.merge('master', 'staging');
+    api.addPull({
+      number: 7,
+      headRef: 'staging',
+      headSha: stagingSha,
+      baseRef: 'master',
+      mergeCommitSha: merge,
+      mergedAt: '2026-11-27T09:30:00Z',
+    });
+    const rec = recorder();
+    const payload = pushEvent({ repo: REPO, branch: 'master', before: masterSha, after: merge });
+    const verdict = await guard(edges({ name: 'push', payload }, {}, rec));
+    expect(verdict?.rules[0].reason).toMatch(/is the merge of pull request #7 from 'staging'/);
+    expect(api.requests.some((r) => r.path === `/repos/${REPO}/commits/${stagingSha}/check-runs`)).toBe(true);
+  });
+
+  test('a fast-forward of staging to master came through the flow; checks started by the push do not count', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', startedAt: '2026-11-27T09:00:00Z' });
+    // Started by the push to master itself (after pushed_at): not evidence, and still running.
+    api.addCheckRun(stagingSha, { name: 'deploy', pendingForMs: Infinity, startedAt: '2026-11-27T10:00:05Z' });
+    const after = git.fastForward('master', 'staging');
+    const payload = pushEvent({
+      repo: REPO,
+      branch: 'master',
+      before: masterSha,
+      after,
+      pushedAt: Date.parse('2026-11-27T10:00:00Z') / 1000,
+    });
+    const verdict = await guard(edges({ name: 'push', payload }));
+    expect(verdict?.allowed).toBe(true);
+    expect(verdict?.rules.map((r) => r.rule)).toEqual(['came through the flow', "check run 'test'"]);
+  });
+
+  test('a direct push to master is flagged loudly', async () => {
+    const before = masterSha;
+    const after = git.commit('master', 'Quick fix straight on prod');
+    const rec = recorder();
+    const payload = pushEvent({ repo: REPO, branch: 'master', before, after, pusher: 'root-admin', forced: true });
+    await expect(guard(edges({ name: 'push', payload }, {}, rec))).rejects.toThrow(
+      /a direct push or an admin bypass happened: [0-9a-f]{7} on 'master', pushed by root-admin \(a force push\), is neither the merge of a pull request from staging nor a commit of it/,
+    );
+    expect(rec.outputs.allowed).toBe('false');
+  });
+
+  test('a merged pull request from a feature branch does not make a push legitimate', async () => {
+    git.branch('feature/y', 'master');
+    const featureSha = git.commit('feature/y', 'y');
+    const merge = git.merge('master', 'feature/y');
+    api.addPull({
+      number: 21,
+      headRef: 'feature/y',
+      headSha: featureSha,
+      baseRef: 'master',
+      mergeCommitSha: merge,
+      mergedAt: '2026-11-27T09:30:00Z',
+    });
+    const payload = pushEvent({ repo: REPO, branch: 'master', before: masterSha, after: merge });
+    await expect(guard(edges({ name: 'push', payload }))).rejects.toThrow(
+      /the flow was bypassed: [0-9a-f]{7} on 'master' is the merge of pull request #21 from 'feature\/y' of ocpizza\/site, which is not an allowed source \(staging\)/,
+    );
+  });
+
+  test('a push to staging is not guarded: CI there is the validation', async () => {
+    const rec = recorder();
+    const payload = pushEvent({ repo: REPO, branch: 'staging', before: masterSha, after: stagingSha });
+    await expect(guard(edges({ name: 'push', payload }, {}, rec))).resolves.toBeUndefined();
+    expect(rec.notices[0]).toMatch(/CI on staging is the validation/);
+    expect(rec.outputs.allowed).toBe('true');
+    expect(api.requests).toHaveLength(0);
+  });
+
+  test('a push to another branch, and an unhandled event, skip with a notice', async () => {
+    const rec = recorder();
+    await guard(
+      edges(
+        { name: 'push', payload: pushEvent({ repo: REPO, branch: 'docs', before: masterSha, after: stagingSha }) },
+        {},
+        rec,
+      ),
+    );
+    await guard(edges({ name: 'schedule', payload: {} }, {}, rec));
+    expect(rec.notices).toEqual([
+      expect.stringMatching(/'docs' is neither protected .* nor an allowed source/),
+      expect.stringMatching(/the 'schedule' event is not one the guard judges/),
+    ]);
+    expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe('run', () => {
+  test('a refusal becomes one failed step through runAction', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      await run(
+        edges(
+          { name: 'pull_request', payload: { action: 'opened', number: 5, pull_request: { number: 5 } } },
+          { 'allowed-sources': '' },
+        ),
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    expect(process.exitCode).toBe(1);
+    process.exitCode = 0;
+    expect(written.join('')).toMatch(/::error::Input 'allowed-sources' must name at least one branch/);
+  });
+});
