@@ -87,16 +87,34 @@ describe('the fixture on SQLite under gunicorn', () => {
     );
   });
 
-  test('without RUNBOOK_COMMIT, a release directory tells its commit through REVISION and its id through its name', async () => {
+  test('a release directory tells its commit through REVISION, its id through its name, its settings through .env', async () => {
     const root = tempDir('release');
     const release = await copyFixture(path.join(root, 'releases', '20261127T120000Z-9d5d081'));
     fs.writeFileSync(path.join(release, 'REVISION'), '9d5d0811e1b4e8a8\n');
+    // As a deploy does it: shared/.env linked into the release; the process environment has no DATABASE_URL.
+    fs.mkdirSync(path.join(root, 'shared'));
+    const sharedDatabase = path.join(root, 'shared', 'from-env-file.sqlite3');
+    fs.writeFileSync(
+      path.join(root, 'shared', '.env'),
+      `# shared settings\nDATABASE_URL="sqlite:///${sharedDatabase}"\n`,
+    );
+    fs.symlinkSync(path.join(root, 'shared', '.env'), path.join(release, '.env'));
     const current = path.join(root, 'current');
     fs.symlinkSync(release, current);
 
-    const app = await serve({ projectDir: current, databaseUrl: sqliteUrl(root) });
+    const env = { ...productionEnv({ databaseUrl: 'unused' }), DATABASE_URL: undefined };
+    succeeded(await djangoManage(['migrate', '--noinput'], { projectDir: current, env }));
+    expect(fs.existsSync(sharedDatabase)).toBe(true);
+
+    const app = await serve({ projectDir: current, databaseUrl: 'unused', env: { DATABASE_URL: undefined } });
     const { body } = await health(app);
-    expect([body.commit, body.release]).toEqual(['9d5d0811e1b4e8a8', '20261127T120000Z-9d5d081']);
+    expect(body).toEqual({
+      status: 'ok',
+      commit: '9d5d0811e1b4e8a8',
+      release: '20261127T120000Z-9d5d081',
+      database: 'ok',
+      migrations: 'applied',
+    });
   });
 
   test('after the current symlink moves, HUP makes gunicorn serve the new release without failing a request', async () => {
