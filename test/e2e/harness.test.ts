@@ -1,11 +1,11 @@
 // The runner harness's own end-to-end tests: fixture actions under test/fixtures/harness-actions/ run under Node 24
 // and the harness must read what they did the way the GitHub runner documents it.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ActionRunOptions, Job, SecretLeakError, runAction } from '../harness/index.js';
-import { REPO_ROOT } from '../harness/step-process.js';
+import { REPO_ROOT, killProcessGroup, runEntry } from '../harness/step-process.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'harness-actions');
 
@@ -257,7 +257,7 @@ describe('post steps', () => {
 describe('cancellation and timeouts', () => {
   test('cancelAfterMs sends SIGINT; the job is cancelled and a cancelled() post runs', async () => {
     const result = await runAction(
-      probe({ sleepMs: 60_000, onSigint: 'caught SIGINT, cleaning up' }, { cancelAfterMs: 800 }, 'post-cancelled'),
+      probe({ sleepMs: 60_000, onSigint: 'caught SIGINT, cleaning up' }, { cancelAfterMs: 1500 }, 'post-cancelled'),
     );
     expect(result.cancelled).toBe(true);
     expect(result.outcome).toBe('cancelled');
@@ -281,6 +281,64 @@ describe('cancellation and timeouts', () => {
     expect(result.outcome).toBe('failure');
     expect(result.exitCode).not.toBe(0);
     expect(result.post?.ran).toBe(true);
+  });
+});
+
+describe('the runner cancellation sequence', () => {
+  const script = (name: string, body: string) => {
+    const file = join(scratch, name);
+    writeFileSync(file, body);
+    return file;
+  };
+  // A killed orphan may linger as a zombie until init reaps it; that is dead for our purpose.
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  test('a step that ignores SIGINT gets SIGTERM, one that ignores both is killed', async () => {
+    const grace = { sigtermAfterMs: 300, killAfterMs: 300 };
+    const base = { env: { PATH: process.env.PATH ?? '' }, cwd: scratch, timeoutMs: 30_000, cancelAfterMs: 1500, grace };
+    const stubborn = script(
+      'stubborn.mjs',
+      "process.on('SIGINT', () => console.log('ignoring SIGINT'));\nsetTimeout(() => {}, 60_000);\n",
+    );
+    const termed = await runEntry({ ...base, script: stubborn });
+    expect(termed.log).toContain('ignoring SIGINT');
+    expect(termed.signal).toBe('SIGTERM');
+    expect(termed.exitCode).toBe(143);
+
+    const immortal = script(
+      'immortal.mjs',
+      "for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => console.log('ignoring ' + s));\nsetTimeout(() => {}, 60_000);\n",
+    );
+    const killed = await runEntry({ ...base, script: immortal });
+    expect(killed.log).toContain('ignoring SIGTERM');
+    expect(killed.signal).toBe('SIGKILL');
+    expect(killed.cancelled).toBe(true);
+  });
+
+  test('a process the step leaves behind is killed when the job ends', async () => {
+    const parent = script(
+      'leaves-child.mjs',
+      "import { spawn } from 'node:child_process';\n" +
+        "const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });\n" +
+        'console.log(`child ${child.pid}`);\nchild.unref();\n',
+    );
+    const run = await runEntry({
+      script: parent,
+      env: { PATH: process.env.PATH ?? '' },
+      cwd: scratch,
+      timeoutMs: 30_000,
+    });
+    const pid = Number(/child (\d+)/.exec(run.log)?.[1]);
+    expect(alive(pid)).toBe(true);
+    killProcessGroup(run.pgid);
+    for (let i = 0; i < 250 && alive(pid); i += 1) await new Promise((r) => setTimeout(r, 20));
+    expect(alive(pid)).toBe(false);
   });
 });
 

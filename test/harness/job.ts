@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import {
   type ActionMetadata,
   type ResolvedInputs,
@@ -279,6 +279,8 @@ export class Job {
 
   private merge(step: JobStepOptions): MergedOptions {
     const d = this.defaults;
+    // An option given as undefined must not hide the job default.
+    step = Object.fromEntries(Object.entries(step).filter(([, v]) => v !== undefined)) as JobStepOptions;
     const github = { ...d.github, ...step.github };
     const secretList = [...new Set([...(d.secrets ?? []), ...(step.secrets ?? []), github.token ?? ''])].filter(
       (s) => s !== '',
@@ -444,7 +446,7 @@ export class Job {
     const run = await runEntry({
       script,
       env,
-      cwd: options.cwd ?? this.workspace,
+      cwd: resolve(this.workspace, options.cwd ?? '.'),
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       cancelAfterMs: phase === 'main' ? options.cancelAfterMs : undefined,
     });

@@ -55,6 +55,8 @@ export interface ProcessOptions {
   cwd: string;
   timeoutMs: number;
   cancelAfterMs?: number;
+  /** The runner's waits before SIGTERM and before the kill; only the harness's own tests shorten them. */
+  grace?: { sigtermAfterMs: number; killAfterMs: number };
 }
 
 function signalExitCode(signal: NodeJS.Signals | null): number {
@@ -100,10 +102,11 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
       // Already gone.
     }
   };
+  const grace = options.grace ?? { sigtermAfterMs: SIGTERM_AFTER_MS, killAfterMs: KILL_AFTER_MS };
   const cancel = () => {
     signal('SIGINT');
-    timers.push(setTimeout(() => signal('SIGTERM'), SIGTERM_AFTER_MS));
-    timers.push(setTimeout(() => signal('SIGKILL', true), SIGTERM_AFTER_MS + KILL_AFTER_MS));
+    timers.push(setTimeout(() => signal('SIGTERM'), grace.sigtermAfterMs));
+    timers.push(setTimeout(() => signal('SIGKILL', true), grace.sigtermAfterMs + grace.killAfterMs));
   };
   timers.push(
     setTimeout(() => {
