@@ -105,7 +105,7 @@ export function createGateway(octokit: Octokit, repository: { owner: string; rep
     },
 
     async listComments(issue) {
-      const comments = await call('list pull request comments', 'pull-requests: write', () =>
+      const comments = await call('list pull request comments', 'pull-requests: read', () =>
         octokit.paginate(octokit.rest.issues.listComments, { ...base, issue_number: issue, per_page: 100 }),
       );
       return comments.map((c) => ({ id: c.id, body: c.body ?? '' }));

@@ -1,0 +1,226 @@
+import {
+  branchMatches,
+  checkStateOf,
+  closeWaiting,
+  evaluateChecks,
+  freshnessRule,
+  isIgnored,
+  pushOriginRule,
+  sameRepositoryRule,
+  sourceBranchRule,
+  verdictOf,
+  type CheckObservation,
+  type CheckOptions,
+  type NamePattern,
+} from '../../../actions/staging-guard/policy.js';
+
+const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+const run = (
+  name: string,
+  status: string,
+  conclusion: string | null,
+  startedAt = '2026-11-27T09:00:00Z',
+): CheckObservation => ({
+  name,
+  kind: 'check run',
+  status,
+  conclusion,
+  url: `https://github.com/o/r/actions/runs/1/job/${name.length}`,
+  startedAt,
+});
+const status = (name: string, state: string): CheckObservation => ({
+  name,
+  kind: 'status',
+  status: state,
+  conclusion: null,
+  url: null,
+  startedAt: '2026-11-27T09:00:00Z',
+});
+const names = (...list: string[]): NamePattern[] => list.map((name) => ({ kind: 'name', name }));
+const options = (o: Partial<CheckOptions> = {}): CheckOptions => ({
+  required: [],
+  ignore: names('guard'),
+  treatSkippedAsPass: false,
+  treatNeutralAsPass: false,
+  ...o,
+});
+
+describe('source rules', () => {
+  const facts = {
+    headRef: 'staging',
+    headRepo: 'ocpizza/site',
+    baseRepo: 'ocpizza/site',
+    baseRef: 'master',
+    allowedSources: ['staging'],
+  };
+
+  test('an allowed source from the same repository passes both rules', () => {
+    expect(sourceBranchRule(facts).state).toBe('pass');
+    expect(sameRepositoryRule(facts).state).toBe('pass');
+  });
+
+  test('another branch fails with the flow to follow', () => {
+    const rule = sourceBranchRule({ ...facts, headRef: 'feature/menu' });
+    expect(rule).toMatchObject({
+      state: 'fail',
+      reason: "'feature/menu' is not an allowed source for 'master' (allowed: staging)",
+    });
+    expect(rule.fix).toMatch(/Merge 'feature\/menu' into staging first/);
+  });
+
+  test("a fork's staging and a deleted fork fail", () => {
+    expect(sameRepositoryRule({ ...facts, headRepo: 'mallory/site' }).reason).toMatch(
+      /comes from the fork mallory\/site/,
+    );
+    expect(sameRepositoryRule({ ...facts, headRepo: null }).reason).toMatch(/comes from a deleted fork/);
+  });
+
+  test('branch patterns accept * and nothing else is special', () => {
+    expect(branchMatches(['release/*'], 'release/2026.11')).toBe(true);
+    expect(branchMatches(['release/*'], 'hotfix/1')).toBe(false);
+    expect(branchMatches(['v1.0'], 'v100')).toBe(false);
+    expect(branchMatches(['master', 'main'], 'main')).toBe(true);
+  });
+});
+
+describe('freshness', () => {
+  test('ahead only passes, behind fails with the commands', () => {
+    expect(freshnessRule({ status: 'ahead', aheadBy: 1, behindBy: 0 }, 'staging', 'master').reason).toBe(
+      "'staging' contains 'master' and is ahead by 1 commit",
+    );
+    const behind = freshnessRule({ status: 'behind', aheadBy: 0, behindBy: 3 }, 'staging', 'master');
+    expect(behind).toMatchObject({
+      state: 'fail',
+      reason: expect.stringMatching(/^'staging' is behind 'master' by 3 commits/),
+    });
+    expect(behind.fix).toBe(
+      'git fetch origin && git switch staging && git merge --no-edit origin/master && git push origin staging',
+    );
+    expect(freshnessRule({ status: 'diverged', aheadBy: 2, behindBy: 1 }, 'staging', 'main').reason).toMatch(
+      /has diverged from 'main'/,
+    );
+  });
+});
+
+describe('checks', () => {
+  test('check states follow the conclusion; statuses follow their state', () => {
+    expect(checkStateOf(run('t', 'completed', 'success'))).toBe('pass');
+    expect(checkStateOf(run('t', 'in_progress', null))).toBe('pending');
+    expect(checkStateOf(run('t', 'completed', 'skipped'))).toBe('skipped');
+    expect(checkStateOf(run('t', 'completed', 'neutral'))).toBe('neutral');
+    for (const bad of ['failure', 'cancelled', 'timed_out', 'action_required', 'stale', 'startup_failure']) {
+      expect(checkStateOf(run('t', 'completed', bad))).toBe('fail');
+    }
+    expect(checkStateOf(status('ci', 'success'))).toBe('pass');
+    expect(checkStateOf(status('ci', 'pending'))).toBe('pending');
+    expect(checkStateOf(status('ci', 'error'))).toBe('fail');
+  });
+
+  test('the guard itself and its matrix legs are ignored', () => {
+    expect(isIgnored('guard', names('guard'))).toBe(true);
+    expect(isIgnored('guard (ubuntu)', names('guard'))).toBe(true);
+    expect(isIgnored('guardian', names('guard'))).toBe(false);
+    expect(isIgnored('Staging guard', [{ kind: 'regex', regex: /guard$/i, source: '/guard$/i' }])).toBe(true);
+  });
+
+  test('all green passes; the latest run of a name wins', () => {
+    const result = evaluateChecks(
+      SHA,
+      [
+        run('test', 'completed', 'failure', '2026-11-27T08:00:00Z'),
+        run('test', 'completed', 'success', '2026-11-27T09:00:00Z'),
+        status('coverage', 'success'),
+        run('guard', 'in_progress', null),
+      ],
+      options({ required: [{ kind: 'regex', regex: /^cov/, source: '/^cov/' }] }),
+    );
+    expect(result.waiting).toBe(false);
+    expect(result.rules.map((r) => [r.rule, r.state])).toEqual([
+      ["status 'coverage'", 'pass'],
+      ["check run 'test'", 'pass'],
+    ]);
+  });
+
+  test('skipped and neutral fail only when required, unless counted as a pass', () => {
+    const checks = [
+      run('deploy', 'completed', 'skipped'),
+      run('lint', 'completed', 'neutral'),
+      run('test', 'completed', 'success'),
+    ];
+    const loose = evaluateChecks(SHA, checks, options());
+    expect(verdictOf(loose.rules).allowed).toBe(true);
+    expect(loose.rules[0].reason).toMatch(/skipped on a1b2c3d; not required, so not counted/);
+
+    const strict = evaluateChecks(SHA, checks, options({ required: names('deploy', 'lint') }));
+    expect(strict.rules.filter((r) => r.state === 'fail').map((r) => r.fix)).toEqual([
+      expect.stringMatching(/treat-skipped-as-pass: true/),
+      expect.stringMatching(/treat-neutral-as-pass: true/),
+    ]);
+
+    const counted = evaluateChecks(
+      SHA,
+      checks,
+      options({ required: names('deploy', 'lint'), treatSkippedAsPass: true, treatNeutralAsPass: true }),
+    );
+    expect(verdictOf(counted.rules).allowed).toBe(true);
+    expect(counted.rules[0].reason).toMatch(/counted as a pass \(treat-skipped-as-pass\)/);
+  });
+
+  test('pending and missing keep the guard waiting, and say so once the wait is over', () => {
+    const result = evaluateChecks(SHA, [run('test', 'queued', null)], options({ required: names('e2e') }));
+    expect(result.waiting).toBe(true);
+    expect(result.rules.map((r) => r.state)).toEqual(['pending', 'missing']);
+    const closed = closeWaiting(result.rules, 90_000);
+    expect(closed[0].reason).toBe('still queued on a1b2c3d, after waiting 90s');
+    expect(closeWaiting(result.rules, 0)).toEqual(result.rules);
+  });
+
+  test('no check at all is not a validation', () => {
+    const result = evaluateChecks(SHA, [run('guard', 'in_progress', null)], options());
+    expect(result.rules).toEqual([expect.objectContaining({ rule: 'checks', state: 'missing' })]);
+    expect(verdictOf(result.rules).allowed).toBe(false);
+  });
+
+  test('a failing status shows its state', () => {
+    const result = evaluateChecks(SHA, [status('ci/travis', 'failure')], options());
+    expect(result.rules[0]).toMatchObject({ state: 'fail', reason: 'failure on a1b2c3d' });
+  });
+});
+
+describe('verdict', () => {
+  test('allowed only when every rule passes, and never on no rules', () => {
+    expect(verdictOf([]).allowed).toBe(false);
+    const verdict = verdictOf([
+      { rule: 'a', state: 'pass', reason: 'ok', fix: '' },
+      { rule: 'b', state: 'pending', reason: 'still running', fix: 'wait' },
+    ]);
+    expect(verdict).toMatchObject({ allowed: false, reasons: ['b: still running'] });
+  });
+});
+
+describe('push origin', () => {
+  const facts = { branch: 'master', sha: SHA, pusher: 'ada', forced: false, allowedSources: ['staging'] };
+  test('a merge of a staging pull request and a commit of staging pass', () => {
+    expect(
+      pushOriginRule(
+        { via: { kind: 'pull request', number: 4, headRef: 'staging', headSha: SHA }, refusedPulls: [] },
+        facts,
+      ).state,
+    ).toBe('pass');
+    expect(pushOriginRule({ via: { kind: 'contained', source: 'staging' }, refusedPulls: [] }, facts).reason).toBe(
+      "a1b2c3d is a commit of 'staging'",
+    );
+  });
+
+  test('a direct push and a bypassed merge fail, each with its own story', () => {
+    expect(pushOriginRule({ via: null, refusedPulls: [] }, facts).reason).toMatch(
+      /^a direct push or an admin bypass happened/,
+    );
+    const bypass = pushOriginRule(
+      { via: null, refusedPulls: [{ number: 3, headRef: 'staging', headRepo: null }] },
+      facts,
+    );
+    expect(bypass.reason).toMatch(/pull request #3 from 'staging' of a deleted fork/);
+    expect(bypass.fix).toMatch(/git revert -m 1/);
+  });
+});
