@@ -208,6 +208,13 @@ describe('manage.py in a production environment', () => {
     expect(argv).not.toContain('--preload');
     expect(argv.slice(0, 3)).toEqual(['/usr/bin/gunicorn', '--chdir', '/srv/ocpizza/current']);
     expect(command).toMatch(/--graceful-timeout \d+ .*ocpizza\.wsgi:application$/);
+    const venv = gunicornCommand({
+      projectDir: '/srv/my app/current',
+      bind: '127.0.0.1:8000',
+      python: '/srv/venv/bin/python',
+    });
+    expect(venv.argv.slice(0, 5)).toEqual(['/srv/venv/bin/python', '-m', 'gunicorn', '--chdir', '/srv/my app/current']);
+    expect(venv.command).toContain("--chdir '/srv/my app/current'");
   });
 });
 

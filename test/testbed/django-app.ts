@@ -104,6 +104,12 @@ export interface GunicornCommandOptions {
   /** Log each request to stdout (supervisord's stdout_logfile). */
   accessLog?: boolean;
   pidFile?: string;
+  /**
+   * Run `<python> -m gunicorn` instead of Debian's /usr/bin/gunicorn, e.g. a virtualenv's interpreter. HUP never
+   * re-executes the master, so workers keep its interpreter and sys.path: prefer a stable path to one inside a
+   * release, or restart when the requirements change.
+   */
+  python?: string;
   extraArgs?: string[];
 }
 
@@ -122,7 +128,7 @@ export interface GunicornCommand {
  */
 export function gunicornCommand(options: GunicornCommandOptions): GunicornCommand {
   const argv = [
-    GUNICORN,
+    ...(options.python ? [options.python, '-m', 'gunicorn'] : [GUNICORN]),
     '--chdir',
     options.projectDir,
     '--bind',
