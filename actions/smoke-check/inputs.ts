@@ -142,6 +142,11 @@ function parseCheck(check: CheckObject, source: InputSource, secrets: string[]):
   secrets.push(...secretsInRawUrl(rawUrl));
   const url = parseUrl(check.label === 'urls' ? 'urls' : label('url'), rawUrl, ['http:', 'https:']);
   secrets.push(...secretsInUrl(url));
+  if (url.password) {
+    // Credentials in a URL travel as a Basic header; a debug page echoing it must not show them either.
+    const pair = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
+    secrets.push(pair, Buffer.from(pair).toString('base64'));
+  }
 
   const headers = parseRequestHeaders(label('headers'), read('headers'), secrets);
   // A check that sets its own auth replaces the step's, whichever kind each uses.
@@ -298,4 +303,12 @@ function readCaBundle(value: string, readFile: (path: string) => string): string
     );
   }
   return pem;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -107,6 +107,7 @@ describe('smoke-check inputs', () => {
     expect(inputs.secrets).toEqual(
       expect.arrayContaining([
         's3cr3t-pass',
+        Buffer.from('deploy:s3cr3t-pass').toString('base64'),
         'tok-123456',
         'basic-pw-1',
         'ops:basic-pw-1',
@@ -116,6 +117,12 @@ describe('smoke-check inputs', () => {
       ]),
     );
     expect(inputs.secrets).not.toContain('application/json');
+  });
+
+  test('a malformed escape in URL credentials is masked as written', () => {
+    expect(read({ urls: 'https://u:p%zz-secret@a.test/' }).secrets).toEqual(
+      expect.arrayContaining(['p%zz-secret', 'u:p%zz-secret']),
+    );
   });
 
   test('a secret header given as Authorization: Basic also masks the decoded password', () => {
