@@ -165,7 +165,7 @@ export class Job {
     if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(id)) throw new Error(`Step id '${id}' must start with a letter or _`);
     if (id in this.stepsContext) throw new Error(`Step id '${id}' is already used in this job`);
     const options = this.merge(stepOptions);
-    const context = this.expressionContext(options, id, {});
+    const context = this.expressionContext(options, id);
     const secrets = options.secretList;
 
     if (!evaluateCondition(stepOptions.if ?? 'success()', context)) {
@@ -242,7 +242,7 @@ export class Job {
     while (this.pending.length > 0) {
       const post = this.pending.pop() as PendingPost;
       results.push(post.result);
-      const context = this.expressionContext(post.options, post.id, {});
+      const context = this.expressionContext(post.options, post.id);
       if (!evaluateCondition(post.metadata.postIf, context)) {
         post.result.post = notRun();
         continue;
@@ -335,13 +335,13 @@ export class Job {
     };
   }
 
-  private expressionContext(options: MergedOptions, id: string, extraEnv: Record<string, string>): ExpressionContext {
+  private expressionContext(options: MergedOptions, id: string): ExpressionContext {
     const github = this.githubValues(options, id);
     return {
       status: this.jobStatus,
       contexts: {
         github: { ...github, event: options.event?.payload ?? defaultPayload(github) },
-        env: { ...options.jobEnv, ...this.envFromSteps, ...options.env, ...extraEnv },
+        env: { ...options.jobEnv, ...this.envFromSteps, ...options.env },
         steps: this.stepsContext,
         job: { status: this.jobStatus },
         runner: {
