@@ -19,16 +19,17 @@ import {
 import { startMariaDB, type MariaDBServer } from '../testbed/mariadb.js';
 import { freePort } from '../testbed/ports.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
-import { type CommandResult, makeTempDir } from '../testbed/process.js';
+import { Cleanup, type CommandResult, makeTempDir } from '../testbed/process.js';
 
 jest.setTimeout(120000);
 
-const tempDirs: string[] = [];
 const apps: DjangoApp[] = [];
+// Registered with the test bed's reaper, so the copies go even if this file's process dies.
+const scratch = new Cleanup('django fixture e2e scratch directories');
 
 function tempDir(kind: string): string {
   const dir = makeTempDir(`django-fixture-${kind}`);
-  tempDirs.push(dir);
+  scratch.removePath(dir);
   return dir;
 }
 
@@ -55,7 +56,7 @@ function sqliteUrl(dir: string): string {
 
 afterAll(async () => {
   await Promise.all(apps.map((app) => app.stop()));
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  scratch.runNow();
 });
 
 describe('the fixture on SQLite under gunicorn', () => {
@@ -140,8 +141,10 @@ describe('the fixture on SQLite under gunicorn', () => {
 
     const answers: number[] = [];
     let seen = releases[0];
-    for (let attempt = 0; attempt < 300 && seen !== releases[1]; attempt++) {
-      const answer = await httpGet(`${app.url}/health`).catch(() => undefined);
+    // While the new workers boot, requests wait in the listen backlog: a generous per-request timeout, one deadline.
+    const deadline = Date.now() + 45000;
+    while (seen !== releases[1] && Date.now() < deadline) {
+      const answer = await httpGet(`${app.url}/health`, 20000).catch(() => undefined);
       answers.push(answer?.status ?? 0);
       if (answer?.status === 200) seen = (JSON.parse(answer.body) as HealthBody).release;
       await new Promise((resolve) => setTimeout(resolve, 20));
