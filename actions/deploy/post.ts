@@ -1,0 +1,2 @@
+import { runPostStep } from './post-step.js';
+void runPostStep();

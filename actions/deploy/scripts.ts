@@ -1,0 +1,279 @@
+import { posix } from 'node:path';
+import { shellQuote } from '../shared/ssh.js';
+import type { DeployInputs } from './inputs.js';
+import { formatLogEntry, type ReleaseLogEntry } from './release.js';
+
+/**
+ * The shell scripts each phase runs on a server (or on the runner for target local). Every value that came
+ * from a user or from the repository goes through shellQuote, the one quoting function; the executors add
+ * `set -eu`, so any failing command fails its phase.
+ */
+
+const q = shellQuote;
+
+/** Where things live under deploy-to. */
+export interface Layout {
+  root: string;
+  releases: string;
+  shared: string;
+  current: string;
+  log: string;
+  lock: string;
+  lockInfo: string;
+  lockStale: string;
+}
+
+export function layoutOf(deployTo: string): Layout {
+  return {
+    root: deployTo,
+    releases: posix.join(deployTo, 'releases'),
+    shared: posix.join(deployTo, 'shared'),
+    current: posix.join(deployTo, 'current'),
+    log: posix.join(deployTo, 'releases.jsonl'),
+    lock: posix.join(deployTo, '.deploy.lock'),
+    lockInfo: posix.join(deployTo, '.deploy.lock.json'),
+    lockStale: posix.join(deployTo, '.deploy.lock.stale'),
+  };
+}
+
+export function releaseDir(layout: Layout, id: string): string {
+  return posix.join(layout.releases, id);
+}
+
+/** Arguments given as one input ('--no-index --find-links /wheels'), split on blanks and quoted word by word. */
+export function quoteArgs(text: string): string {
+  return text
+    .split(/\s+/)
+    .filter((word) => word !== '')
+    .map(q)
+    .join(' ');
+}
+
+/**
+ * Holds the deploy lock for as long as our stdin stays open. flock is released by the kernel when the holder
+ * dies (a killed job, a dropped connection), so a `.deploy.lock.json` found on entry was left by a holder that
+ * never cleaned up: it is moved aside as `.deploy.lock.stale` for the report, and the lock is taken over.
+ */
+export function lockHolderScript(layout: Layout, timeoutSeconds: number, info: Record<string, string>): string {
+  return [
+    `mkdir -p ${q(layout.root)}`,
+    `cd ${q(layout.root)}`,
+    `exec 9>>${q(layout.lock)}`,
+    `if ! flock -n 9; then`,
+    `  echo "waiting for the deploy lock held by: $(cat ${q(layout.lockInfo)} 2>/dev/null || echo unknown)" >&2`,
+    `  if ! flock -w ${Math.max(1, Math.ceil(timeoutSeconds))} 9; then`,
+    `    echo "deploy lock still held after ${Math.ceil(timeoutSeconds)} s by: $(cat ${q(layout.lockInfo)} 2>/dev/null || echo unknown)" >&2`,
+    `    exit 75`,
+    `  fi`,
+    `fi`,
+    `if [ -s ${q(layout.lockInfo)} ]; then mv -f ${q(layout.lockInfo)} ${q(layout.lockStale)}; else rm -f ${q(layout.lockStale)}; fi`,
+    `printf '{"pid":%s,"host":"%s","deploy":%s}\\n' "$$" "$(hostname)" ${q(JSON.stringify(info))} > ${q(layout.lockInfo + '.tmp')}`,
+    `mv -f ${q(layout.lockInfo + '.tmp')} ${q(layout.lockInfo)}`,
+    // Blocks until the action closes our stdin; then the lock file is cleaned up and flock released on exit.
+    `cat > /dev/null`,
+    `rm -f ${q(layout.lockInfo)}`,
+  ].join('\n');
+}
+
+/** What the lock poller reads: our info once we hold the lock, and what a dead holder left behind. */
+export function lockStatusScript(layout: Layout): string {
+  return `cat ${q(layout.lockInfo)} 2>/dev/null || true\necho '--- stale'\ncat ${q(layout.lockStale)} 2>/dev/null || true`;
+}
+
+export interface PreflightFacts {
+  current?: string;
+  releases: string[];
+  log: string;
+  freeKb?: number;
+  missingEnv: string[];
+}
+
+/** Checks the server before anything changes, and reads what it serves now. */
+export function preflightScript(layout: Layout, requiredEnv: string[]): string {
+  const env = posix.join(layout.shared, '.env');
+  const lines = [`mkdir -p ${q(layout.releases)} ${q(layout.shared)}`, `cd ${q(layout.root)}`];
+  if (requiredEnv.length > 0) {
+    lines.push(
+      `for name in ${requiredEnv.map(q).join(' ')}; do`,
+      `  grep -Eq "^[[:space:]]*(export[[:space:]]+)?$name=" ${q(env)} 2>/dev/null || echo "missing $name"`,
+      `done`,
+    );
+  }
+  lines.push(
+    `df -Pk . | awk 'NR==2 { print "free_kb " $4 }'`,
+    `if [ -L current ]; then echo "current $(basename "$(readlink current)")"; fi`,
+    `for d in releases/*/; do [ -d "$d" ] && echo "release $(basename "$d")"; done; true`,
+    `if [ -f ${q(layout.log)} ]; then sed 's/^/log /' ${q(layout.log)}; fi`,
+  );
+  return lines.join('\n');
+}
+
+export function parsePreflight(stdout: string): PreflightFacts {
+  const facts: PreflightFacts = { releases: [], log: '', missingEnv: [] };
+  const log: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const [word, ...rest] = line.split(' ');
+    const value = rest.join(' ');
+    if (word === 'missing') facts.missingEnv.push(value);
+    else if (word === 'free_kb') facts.freeKb = Number(value);
+    else if (word === 'current' && value) facts.current = value;
+    else if (word === 'release') facts.releases.push(value);
+    else if (word === 'log') log.push(value);
+  }
+  facts.log = log.join('\n');
+  return facts;
+}
+
+/** Unpacks the `git archive` stream arriving on stdin into the new release, and links the shared paths. */
+export function unpackScript(layout: Layout, id: string, commit: string, sharedPaths: string[]): string {
+  const dir = releaseDir(layout, id);
+  const lines = [
+    `rm -rf ${q(dir)}`,
+    `mkdir -p ${q(dir)}`,
+    `tar -x -f - -C ${q(dir)}`,
+    // The fixture's /health (and anything else) reads which commit and release this directory is.
+    `printf 'commit=%s\\nrelease=%s\\n' ${q(commit)} ${q(id)} > ${q(posix.join(dir, 'REVISION'))}`,
+  ];
+  for (const entry of sharedPaths) {
+    const isDir = entry.endsWith('/');
+    const path = entry.replace(/\/+$/, '');
+    const shared = posix.join(layout.shared, path);
+    const link = posix.join(dir, path);
+    // Relative links keep a release valid if deploy-to is moved or mounted elsewhere.
+    const target = posix.relative(posix.dirname(link), shared);
+    if (isDir) lines.push(`mkdir -p ${q(shared)}`);
+    lines.push(
+      `if [ -e ${q(shared)} ]; then mkdir -p ${q(posix.dirname(link))}; rm -rf ${q(link)}; ln -s ${q(target)} ${q(link)}; fi`,
+    );
+  }
+  return lines.join('\n');
+}
+
+type BuildSettings = Pick<
+  DeployInputs,
+  | 'venv'
+  | 'python'
+  | 'venvArgs'
+  | 'buildCommand'
+  | 'requirements'
+  | 'pipArgs'
+  | 'managePy'
+  | 'djangoSettings'
+  | 'collectstatic'
+  | 'checkDeploy'
+>;
+
+/** The interpreter of a release: its virtualenv's, or the configured one. */
+function pythonOf(settings: Pick<BuildSettings, 'venv' | 'python'>): string {
+  return settings.venv ? './venv/bin/python' : q(settings.python);
+}
+
+function releasePrologue(layout: Layout, id: string, settings: Pick<BuildSettings, 'djangoSettings'>): string[] {
+  const lines = [
+    `cd ${q(releaseDir(layout, id))}`,
+    `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}`,
+  ];
+  if (settings.djangoSettings) lines.push(`export DJANGO_SETTINGS_MODULE=${q(settings.djangoSettings)}`);
+  return lines;
+}
+
+function manage(settings: Pick<BuildSettings, 'venv' | 'python' | 'managePy'>, args: string): string {
+  return `${pythonOf(settings)} ${q(settings.managePy)} ${args}`;
+}
+
+export function buildScript(layout: Layout, id: string, settings: BuildSettings): string {
+  const lines = releasePrologue(layout, id, settings);
+  if (settings.venv) lines.push(`${q(settings.python)} -m venv ${quoteArgs(settings.venvArgs)} venv`);
+  if (settings.requirements) {
+    lines.push(
+      `${pythonOf(settings)} -m pip install --disable-pip-version-check ${quoteArgs(settings.pipArgs)} -r ${q(settings.requirements)}`,
+    );
+  }
+  if (settings.buildCommand) lines.push(`sh -c ${q(settings.buildCommand)}`);
+  if (settings.collectstatic) lines.push(manage(settings, 'collectstatic --noinput'));
+  if (settings.checkDeploy) lines.push(manage(settings, 'check --deploy'));
+  return lines.join('\n');
+}
+
+/** `migrate --plan` (what would run) and, for rollback-migrations, the state of those apps before migrating. */
+export function migrationPlanScript(layout: Layout, id: string, settings: BuildSettings, apps: string[]): string {
+  const lines = [...releasePrologue(layout, id, settings), manage(settings, 'migrate --plan')];
+  if (apps.length > 0) lines.push(`echo '--- applied'`, manage(settings, `showmigrations ${apps.map(q).join(' ')}`));
+  return lines.join('\n');
+}
+
+export function migrateScript(layout: Layout, id: string, settings: BuildSettings): string {
+  return [...releasePrologue(layout, id, settings), manage(settings, 'migrate --noinput')].join('\n');
+}
+
+/** Migrates apps back with the new release's code (the old release does not know the new migrations). */
+export function unmigrateScript(
+  layout: Layout,
+  id: string,
+  settings: BuildSettings,
+  targets: Map<string, string>,
+): string {
+  const lines = releasePrologue(layout, id, settings);
+  for (const [app, migration] of targets) lines.push(manage(settings, `migrate --noinput ${q(app)} ${q(migration)}`));
+  return lines.join('\n');
+}
+
+/** Reads DATABASE_URL from shared/.env without printing anything else of it. */
+export function databaseUrlScript(layout: Layout): string {
+  const env = posix.join(layout.shared, '.env');
+  return `sed -n 's/^[[:space:]]*\\(export[[:space:]]\\{1,\\}\\)\\{0,1\\}DATABASE_URL=//p' ${q(env)} | tail -n 1`;
+}
+
+export function maintenanceOnScript(layout: Layout, file: string, id: string): string {
+  const path = posix.join(layout.root, file);
+  return `mkdir -p ${q(posix.dirname(path))}\nprintf '%s\\n' ${q(`deploying ${id}`)} > ${q(path)}`;
+}
+
+export function maintenanceOffScript(layout: Layout, file: string): string {
+  return `rm -f ${q(posix.join(layout.root, file))}`;
+}
+
+/**
+ * Points `current` at a release atomically: a new symlink under a temporary name is renamed over the old one
+ * (rename(2) replaces it in one step; `ln -sfn` alone unlinks first, leaving a moment with no `current`).
+ * Without a release, `current` is removed (a first deploy that failed leaves nothing half-served).
+ */
+export function switchScript(layout: Layout, id: string | undefined): string {
+  if (id === undefined) return `rm -f ${q(layout.current)}`;
+  const temp = posix.join(layout.root, `.current.${id}`);
+  return [
+    `rm -f ${q(temp)}`,
+    `ln -s ${q(posix.join('releases', id))} ${q(temp)}`,
+    `mv -T ${q(temp)} ${q(layout.current)}`,
+  ].join('\n');
+}
+
+export function reloadScript(
+  settings: Pick<DeployInputs, 'reload' | 'reloadCommand' | 'supervisorProgram' | 'supervisorConfig'>,
+  layout: Layout,
+  id: string,
+): string {
+  if (settings.reload === 'command') {
+    return `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}\nsh -c ${q(settings.reloadCommand ?? '')}`;
+  }
+  const ctl = `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
+  const program = q(settings.supervisorProgram ?? '');
+  // A program that is not running yet (first deploy) cannot be signalled: it is started instead.
+  const start = `if ! ${ctl} status ${program} | grep -q RUNNING; then ${ctl} start ${program}; exit 0; fi`;
+  if (settings.reload === 'restart') return `${start}\n${ctl} restart ${program}`;
+  // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused.
+  return `${start}\n${ctl} signal HUP ${program}`;
+}
+
+export function appendLogScript(layout: Layout, entries: ReleaseLogEntry[]): string {
+  return entries.map((entry) => `printf '%s\\n' ${q(formatLogEntry(entry))} >> ${q(layout.log)}`).join('\n');
+}
+
+export function listReleasesScript(layout: Layout): string {
+  return `cd ${q(layout.releases)}\nfor d in */; do [ -d "$d" ] && echo "\${d%/}"; done; true`;
+}
+
+export function pruneScript(layout: Layout, remove: string[]): string {
+  if (remove.length === 0) return 'true';
+  return `cd ${q(layout.releases)}\nrm -rf -- ${remove.map(q).join(' ')}`;
+}

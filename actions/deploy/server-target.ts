@@ -1,0 +1,646 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { parseDatabaseUrl, type DatabaseTarget } from '../shared/database-url.js';
+import { ActionFailure, errorMessage } from '../shared/errors.js';
+import { lastErrorLine } from '../shared/process.js';
+import type { HostExecutor, ScriptResult } from './executor.js';
+import type { DeployInputs, HostAddress } from './inputs.js';
+import {
+  chooseRollbackTarget,
+  isReleaseId,
+  parseAppliedMigrations,
+  parseMigrationPlan,
+  parseReleaseLog,
+  planPrune,
+  releaseId,
+  type ReleaseLogEntry,
+  type ReleaseOutcome,
+} from './release.js';
+import * as scripts from './scripts.js';
+import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from './target.js';
+
+export interface HealthResult {
+  ok: boolean;
+  reason: string;
+}
+
+export interface BackupRequest {
+  database: DatabaseTarget;
+  directory: string;
+  commit: string;
+  releaseId: string;
+  now: Date;
+}
+
+export interface BackupOutcome {
+  path: string;
+  restoreCommand: string;
+}
+
+/** What the post step needs if the main step dies: the SSH directories, and where maintenance may be left on. */
+export interface PostState {
+  hosts: { label: string; sshDirectory?: string; ssh?: { host: string; port: number; user: string } }[];
+  /** Labels of hosts whose maintenance flag is on right now, and the script that turns it off. */
+  maintenanceOn: string[];
+  maintenanceOffScript: string;
+}
+
+/** The edges of a server deploy, injected so the whole flow runs in-process in tests with fakes. */
+export interface ServerEdges {
+  /** Opens a host (verifying its key for ssh); `undefined` is the runner itself (target local). */
+  openHost(address: HostAddress | undefined): Promise<HostExecutor>;
+  resolveCommit(repository: string, commit: string): Promise<string>;
+  /** `git archive` of the commit (the app directory only), as a tar stream. */
+  archive(repository: string, commit: string, appDirectory: string): Readable;
+  checkHealth(url: string, expectCommit: string, timeoutMs: number, log: (line: string) => void): Promise<HealthResult>;
+  backup(executor: HostExecutor, request: BackupRequest, log: (line: string) => void): Promise<BackupOutcome>;
+  now(): Date;
+  clock(): number;
+  sleep(ms: number): Promise<void>;
+  log: PhaseLog & { warning(message: string): void };
+  setSecret(secret: string): void;
+  saveState(state: PostState): void;
+  token(): string;
+}
+
+interface Host {
+  address?: HostAddress;
+  /** For the summary: 'local' or the host name. */
+  name: string;
+  executor: HostExecutor;
+  facts: scripts.PreflightFacts;
+  releaseLock?: () => Promise<void>;
+  /** `current` before this deploy changed it. */
+  previous?: string;
+  switched: boolean;
+}
+
+/** Runs a script and throws an ActionFailure naming the phase, the host and the tool's last error line. */
+async function must(
+  host: Host,
+  script: string,
+  what: string,
+  log: PhaseLog,
+  options: { stdin?: Readable } = {},
+): Promise<ScriptResult> {
+  const result = await host.executor.run(script, options);
+  if (result.stdout.trim()) log.info(result.stdout.trimEnd());
+  if (result.code !== 0) {
+    if (result.stderr.trim()) log.info(result.stderr.trimEnd());
+    const why = lastErrorLine(result.stderr) || `exit code ${result.code}`;
+    throw new ActionFailure(`${what} failed on ${host.name}: ${why}`);
+  }
+  return result;
+}
+
+const SILENT: PhaseLog = { info: () => undefined, startGroup: () => undefined, endGroup: () => undefined };
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += size) batches.push(items.slice(i, i + size));
+  return batches;
+}
+
+/** The deploy to one or more servers over SSH, or to this machine (target local): the same release logic. */
+export class ServerTarget implements DeployTarget {
+  readonly name: string;
+  private readonly layout: scripts.Layout;
+  private readonly recorder: PhaseRecorder;
+  private readonly hosts: Host[] = [];
+  private readonly report: DeployReport;
+  private maintenanceOn = new Set<Host>();
+  private startedAt: Date;
+
+  constructor(
+    private readonly inputs: DeployInputs,
+    private readonly edges: ServerEdges,
+  ) {
+    this.name = inputs.target;
+    this.layout = scripts.layoutOf(inputs.deployTo);
+    this.recorder = new PhaseRecorder(edges.clock, edges.log);
+    this.startedAt = edges.now();
+    this.report = {
+      target: inputs.target,
+      mode: inputs.mode,
+      ok: false,
+      rolledBack: false,
+      durationMs: 0,
+      phases: this.recorder.phases,
+      notes: [],
+      serving: {},
+    };
+  }
+
+  private get log(): PhaseLog & { warning(message: string): void } {
+    return this.edges.log;
+  }
+
+  private phase<T>(
+    name: string,
+    host: Host,
+    body: () => Promise<T>,
+    detail?: (value: T) => string | undefined,
+  ): Promise<T> {
+    return this.recorder.run(name, host.name, body, detail);
+  }
+
+  /** Runs `body` on each host: one after the other, or all at once; the first failure is rethrown after all settle. */
+  private async each(hosts: Host[], parallel: boolean, body: (host: Host) => Promise<void>): Promise<void> {
+    if (!parallel) {
+      for (const host of hosts) await body(host);
+      return;
+    }
+    const results = await Promise.allSettled(hosts.map(body));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  async run(): Promise<DeployReport> {
+    try {
+      await this.connect();
+      if (this.inputs.mode === 'rollback') await this.rollbackOnDemand();
+      else await this.deploy();
+      this.report.ok = true;
+    } catch (error) {
+      this.report.error = errorMessage(error);
+    } finally {
+      await this.finish();
+    }
+    this.report.durationMs = this.recorder.elapsed();
+    return this.report;
+  }
+
+  private saveState(): void {
+    this.edges.saveState({
+      hosts: this.hosts.map((h) => h.executor.postState()),
+      maintenanceOn: this.hosts.filter((h) => this.maintenanceOn.has(h)).map((h) => h.executor.label),
+      maintenanceOffScript: scripts.maintenanceOffScript(this.layout, this.inputs.maintenanceFile),
+    });
+  }
+
+  /** Connects every host (host keys verified) and takes every lock before anything changes anywhere. */
+  private async connect(): Promise<void> {
+    const addresses: (HostAddress | undefined)[] = this.inputs.ssh?.hosts ?? [undefined];
+    for (const address of addresses) {
+      const name = address ? address.host : 'local';
+      const placeholder = { name } as Host;
+      const executor = await this.phase(
+        'connect',
+        placeholder,
+        () => this.edges.openHost(address),
+        (e) => e.hostKeyPolicy,
+      );
+      this.hosts.push({ address, name, executor, facts: { releases: [], log: '', missingEnv: [] }, switched: false });
+      this.saveState();
+    }
+    const policies = new Set(this.hosts.map((h) => h.executor.hostKeyPolicy).filter((p) => p !== undefined));
+    for (const policy of policies) {
+      if (policy.startsWith('accept-new')) this.report.notes.push(`SSH host keys: ${policy}.`);
+    }
+    for (const host of this.hosts)
+      await this.phase(
+        'lock',
+        host,
+        () => this.lock(host),
+        (stale) => stale,
+      );
+    for (const host of this.hosts) {
+      host.facts = await this.phase(
+        'preflight',
+        host,
+        () => this.preflight(host),
+        (f) => (f.current ? `serving ${f.current}` : 'nothing deployed yet'),
+      );
+      host.previous = host.facts.current;
+      if (host.previous) this.report.serving[host.name] = host.previous;
+    }
+  }
+
+  private async lock(host: Host): Promise<string | undefined> {
+    const token = this.edges.token();
+    const info = { token, who: this.inputs.actor, since: this.startedAt.toISOString(), commit: this.inputs.commit };
+    const stdin = new PassThrough();
+    let settled: ScriptResult | undefined;
+    const holder = host.executor.run(scripts.lockHolderScript(this.layout, this.inputs.lockTimeoutMs / 1000, info), {
+      stdin,
+    });
+    void holder.then((result) => (settled = result));
+    // Bounded: the holder itself gives up after lock-timeout; this loop allows for a slow connection on top.
+    const deadline = this.edges.clock() + this.inputs.lockTimeoutMs + 30_000;
+    for (;;) {
+      if (settled) {
+        stdin.end();
+        const why = lastErrorLine(settled.stderr) || `exit code ${settled.code}`;
+        throw new ActionFailure(
+          settled.code === 75
+            ? `Another deploy is running on ${host.name}: ${why}`
+            : `Could not take the deploy lock on ${host.name}: ${why}`,
+        );
+      }
+      const status = await host.executor.run(scripts.lockStatusScript(this.layout));
+      const [mine, stale = ''] = status.stdout.split('--- stale');
+      if (mine.includes(token)) {
+        host.releaseLock = async () => {
+          stdin.end();
+          await holder;
+        };
+        if (stale.trim()) {
+          const note = `A deploy lock left by a deploy that died was found on ${host.name} (${stale.trim()}): reported, taken over.`;
+          this.report.notes.push(note);
+          this.log.warning(note);
+          return 'stale lock taken over';
+        }
+        return undefined;
+      }
+      if (this.edges.clock() > deadline) {
+        stdin.end();
+        throw new ActionFailure(`Timed out taking the deploy lock on ${host.name}.`);
+      }
+      await this.edges.sleep(200);
+    }
+  }
+
+  private async preflight(host: Host): Promise<scripts.PreflightFacts> {
+    const result = await must(
+      host,
+      scripts.preflightScript(this.layout, this.inputs.requiredEnv),
+      'Preflight',
+      this.log,
+    );
+    const facts = scripts.parsePreflight(result.stdout);
+    if (facts.missingEnv.length > 0) {
+      throw new ActionFailure(
+        `Preflight failed on ${host.name}: ${facts.missingEnv.join(', ')} ${facts.missingEnv.length > 1 ? 'are' : 'is'} not set in ${this.layout.shared}/.env (required-env).`,
+      );
+    }
+    // A release needs room for its code, its virtualenv and its static files.
+    if (facts.freeKb !== undefined && facts.freeKb < 100 * 1024) {
+      throw new ActionFailure(
+        `Preflight failed on ${host.name}: only ${Math.round(facts.freeKb / 1024)} MB free under ${this.inputs.deployTo}.`,
+      );
+    }
+    return facts;
+  }
+
+  private async appendLog(
+    host: Host,
+    release: string,
+    outcome: ReleaseOutcome,
+    commit: string,
+    note?: string,
+  ): Promise<void> {
+    const entry: ReleaseLogEntry = {
+      release,
+      commit,
+      who: this.inputs.actor,
+      when: this.edges.now().toISOString(),
+      outcome,
+    };
+    if (note) entry.note = note;
+    await must(host, scripts.appendLogScript(this.layout, [entry]), 'Writing the release log', this.log);
+  }
+
+  private async deploy(): Promise<void> {
+    const inputs = this.inputs;
+    const commit = await this.edges.resolveCommit(inputs.repository, inputs.commit);
+    this.report.commit = commit;
+    const existing = new Set(
+      this.hosts.flatMap((h) => [...h.facts.releases, ...(h.facts.current ? [h.facts.current] : [])]),
+    );
+    let now = this.edges.now();
+    let id = releaseId(now, commit);
+    // Two deploys in the same second (after one another, under the lock) must not overwrite each other's release.
+    while (existing.has(id)) {
+      now = new Date(now.getTime() + 1000);
+      id = releaseId(now, commit);
+    }
+    this.report.releaseId = id;
+    this.report.previousReleaseId = this.hosts[0].previous;
+    try {
+      await this.deployRelease(id, commit, now);
+    } catch (error) {
+      // A release that failed before its switch is marked so it is never a rollback target; prune removes it later.
+      for (const host of this.hosts) {
+        if (!host.switched)
+          await this.appendLog(host, id, 'failed', commit, errorMessage(error)).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private async deployRelease(id: string, commit: string, now: Date): Promise<void> {
+    const inputs = this.inputs;
+    const parallel = inputs.strategy === 'parallel';
+    const build = { ...inputs };
+
+    await this.each(this.hosts, parallel, async (host) => {
+      await this.phase('upload', host, async () => {
+        await this.appendLog(host, id, 'started', commit);
+        const stream = this.edges.archive(inputs.repository, commit, inputs.appDirectory);
+        await must(
+          host,
+          scripts.unpackScript(this.layout, id, commit, inputs.sharedPaths),
+          'Unpacking the release',
+          this.log,
+          { stdin: stream },
+        );
+      });
+      await this.phase('build', host, () => must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log));
+    });
+
+    const first = this.hosts[0];
+    const planned = await this.phase(
+      'plan',
+      first,
+      async () => {
+        const result = await must(
+          first,
+          scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations),
+          'migrate --plan',
+          this.log,
+        );
+        const [plan, applied = ''] = result.stdout.split('--- applied');
+        return { pending: parseMigrationPlan(plan), applied: parseAppliedMigrations(applied) };
+      },
+      (p) => (p.pending.length ? `${p.pending.length} pending: ${p.pending.join(', ')}` : 'no pending migration'),
+    );
+    const pending = planned.pending.length > 0;
+
+    if (inputs.backup === 'always' || (inputs.backup === 'auto' && pending)) {
+      const outcome = await this.phase(
+        'backup',
+        first,
+        () => this.backup(first, commit, id, now),
+        (b) => b.path,
+      );
+      this.report.backupPath = outcome.path;
+      this.report.restoreCommand = outcome.restoreCommand;
+    } else {
+      this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
+    }
+
+    const maintenance = inputs.maintenance === 'true' || (inputs.maintenance === 'auto' && pending);
+    if (maintenance) {
+      for (const host of this.hosts) {
+        await this.phase('maintenance on', host, async () => {
+          // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
+          this.maintenanceOn.add(host);
+          this.saveState();
+          await must(
+            host,
+            scripts.maintenanceOnScript(this.layout, inputs.maintenanceFile, id),
+            'Turning maintenance on',
+            this.log,
+          );
+        });
+      }
+    }
+
+    let migrated = false;
+    if (pending) {
+      await this.phase('migrate', first, () =>
+        must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log),
+      );
+      migrated = true;
+      if (inputs.backup !== 'never') {
+        this.report.notes.push(
+          'Migrations are not reversed automatically on failure: the pre-migration backup and its restore command are below.',
+        );
+      }
+    } else {
+      this.recorder.skip('migrate', first.name, 'no pending migration');
+    }
+
+    // Under maintenance the site is down anyway: every host switches at once, then the flag comes off.
+    const batches = maintenance || parallel ? [this.hosts] : chunk(this.hosts, inputs.batchSize);
+    try {
+      for (const batch of batches) {
+        await this.each(batch, true, async (host) => {
+          await this.phase('switch', host, async () => {
+            host.switched = true;
+            await must(host, scripts.switchScript(this.layout, id), 'Switching current', this.log);
+            await must(host, scripts.reloadScript(inputs, this.layout, id), `Reload (${inputs.reload})`, this.log);
+            this.report.serving[host.name] = id;
+          });
+        });
+        await this.maintenanceOff();
+        await this.each(batch, true, (host) => this.healthGate(host, commit));
+      }
+    } catch (error) {
+      await this.rollBack(id, commit, migrated ? planned.applied : undefined, errorMessage(error));
+      throw error;
+    }
+
+    for (const host of this.hosts) {
+      await this.appendLog(host, id, 'succeeded', commit);
+      await this.phase(
+        'prune',
+        host,
+        () => this.prune(host, id),
+        (removed) => (removed.length ? `removed ${removed.join(', ')}` : 'nothing to remove'),
+      );
+    }
+  }
+
+  private async backup(
+    host: Host,
+    commit: string,
+    id: string,
+    now: Date,
+  ): Promise<{ path: string; restoreCommand: string }> {
+    let database = this.inputs.database;
+    if (!database) {
+      // Read without logging: the URL carries the database password.
+      const result = await must(
+        host,
+        scripts.databaseUrlScript(this.layout),
+        'Reading DATABASE_URL from shared/.env',
+        SILENT,
+      );
+      const url = result.stdout.trim().replace(/^(['"])(.*)\1$/, '$2');
+      if (!url) {
+        throw new ActionFailure(
+          `Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.layout.shared}/.env (set backup: never to deploy without one).`,
+        );
+      }
+      database = parseDatabaseUrl(url, 'DATABASE_URL (shared/.env)', this.edges.setSecret);
+    }
+    return this.edges.backup(
+      host.executor,
+      { database, directory: this.inputs.backupDirectory, commit, releaseId: id, now },
+      (line) => this.log.info(line),
+    );
+  }
+
+  private async healthGate(host: Host, commit: string): Promise<void> {
+    if (!this.inputs.healthUrl) {
+      this.recorder.skip('health', host.name, 'no health-url');
+      return;
+    }
+    const url = this.healthUrl(host);
+    const expect = this.inputs.expectCommit || commit;
+    await this.phase(
+      'health',
+      host,
+      async () => {
+        const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) =>
+          this.log.info(line),
+        );
+        if (!result.ok) throw new ActionFailure(`Health check of ${url} failed on ${host.name}: ${result.reason}`);
+        return result.reason;
+      },
+      (reason) => reason,
+    );
+  }
+
+  private healthUrl(host: Host): string {
+    return (this.inputs.healthUrl ?? '').replace(/\{host\}/g, host.address?.host ?? '127.0.0.1');
+  }
+
+  /** Puts every switched host back on its previous release, newest failure first reported, and marks the release bad. */
+  private async rollBack(
+    id: string,
+    commit: string,
+    applied: Map<string, string> | undefined,
+    why: string,
+  ): Promise<void> {
+    const first = this.hosts[0];
+    if (applied && applied.size > 0 && this.inputs.rollbackMigrations.length > 0) {
+      await this.phase('unmigrate', first, () =>
+        must(first, scripts.unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log),
+      )
+        .then(() =>
+          this.report.notes.push(
+            `Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations).`,
+          ),
+        )
+        .catch((error: unknown) => this.report.notes.push(`Migrating back failed: ${errorMessage(error)}`));
+    }
+    for (const host of this.hosts) {
+      if (host.switched) {
+        try {
+          await this.phase('rollback', host, async () => {
+            await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
+            if (host.previous)
+              await must(
+                host,
+                scripts.reloadScript(this.inputs, this.layout, host.previous),
+                `Reload (${this.inputs.reload})`,
+                this.log,
+              );
+          });
+          if (host.previous) this.report.serving[host.name] = host.previous;
+          else delete this.report.serving[host.name];
+          this.report.rolledBack = true;
+        } catch (error) {
+          this.report.notes.push(`Rolling back ${host.name} failed: ${errorMessage(error)}. Check the server by hand.`);
+        }
+      }
+      if (host.switched) await this.appendLog(host, id, 'rolled-back', commit, why).catch(() => undefined);
+    }
+    this.report.notes.push(
+      this.report.rolledBack
+        ? `The new release was rolled back: ${
+            Object.entries(this.report.serving)
+              .map(([h, r]) => `${h} serves ${r}`)
+              .join(', ') || 'nothing was deployed before it'
+          }.`
+        : 'Nothing was switched.',
+    );
+  }
+
+  private async prune(host: Host, keepId: string): Promise<string[]> {
+    const listing = await must(host, scripts.listReleasesScript(this.layout), 'Listing releases', this.log);
+    const existing = listing.stdout.split('\n').filter(isReleaseId);
+    const remove = planPrune(existing, this.inputs.keepReleases, [keepId, this.report.serving[host.name]]);
+    await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
+    return remove;
+  }
+
+  private async rollbackOnDemand(): Promise<void> {
+    for (const host of this.hosts) {
+      const entries = parseReleaseLog(host.facts.log);
+      const target = chooseRollbackTarget(host.facts.current, host.facts.releases, entries);
+      if (!target) {
+        throw new ActionFailure(
+          `No release to roll back to on ${host.name}: ${host.facts.current ? `nothing older than ${host.facts.current} succeeded` : 'nothing is deployed'}.`,
+        );
+      }
+      const commit = [...entries].reverse().find((e) => e.release === target)?.commit ?? '';
+      this.report.releaseId = target;
+      this.report.previousReleaseId = host.facts.current;
+      this.report.commit = commit;
+      await this.phase('switch', host, async () => {
+        await must(host, scripts.switchScript(this.layout, target), 'Switching current', this.log);
+        await must(
+          host,
+          scripts.reloadScript(this.inputs, this.layout, target),
+          `Reload (${this.inputs.reload})`,
+          this.log,
+        );
+      });
+      this.report.serving[host.name] = target;
+      this.report.rolledBack = true;
+      if (host.facts.current)
+        await this.appendLog(host, host.facts.current, 'rolled-back', '', `rolled back on demand to ${target}`);
+      await this.appendLog(host, target, 'restored', commit);
+      if (commit && this.inputs.healthUrl) {
+        const url = this.healthUrl(host);
+        await this.phase('health', host, async () => {
+          const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) =>
+            this.log.info(line),
+          );
+          if (!result.ok)
+            throw new ActionFailure(
+              `Health check of ${url} failed on ${host.name} after the rollback: ${result.reason}`,
+            );
+        });
+      }
+    }
+  }
+
+  private async maintenanceOff(): Promise<void> {
+    for (const host of [...this.maintenanceOn]) {
+      await this.phase('maintenance off', host, () =>
+        must(
+          host,
+          scripts.maintenanceOffScript(this.layout, this.inputs.maintenanceFile),
+          'Turning maintenance off',
+          this.log,
+        ),
+      );
+      this.maintenanceOn.delete(host);
+      this.saveState();
+    }
+  }
+
+  /** Always: maintenance off, locks released, connections closed, whatever happened before. */
+  private async finish(): Promise<void> {
+    try {
+      await this.maintenanceOff();
+    } catch (error) {
+      this.report.notes.push(`Maintenance could not be turned off: ${errorMessage(error)}; the post step tries again.`);
+    }
+    for (const host of this.hosts) {
+      try {
+        await host.releaseLock?.();
+      } catch (error) {
+        this.log.warning(`Releasing the deploy lock on ${host.name}: ${errorMessage(error)}`);
+      }
+    }
+    for (const host of this.hosts) {
+      try {
+        await host.executor.close();
+      } catch (error) {
+        this.log.warning(`Closing the connection to ${host.name}: ${errorMessage(error)}`);
+      }
+    }
+    if (this.inputs.healthUrl && this.hosts.length > 0) {
+      try {
+        this.report.url = new URL(this.healthUrl(this.hosts[0])).origin + '/';
+      } catch {
+        // Validated in inputs; nothing to report if it still does not parse.
+      }
+    }
+    this.saveState();
+  }
+}

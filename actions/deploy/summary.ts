@@ -1,0 +1,75 @@
+import type { DeployReport, PhaseRecord } from './target.js';
+
+const ICONS: Record<PhaseRecord['status'], string> = { ok: '✅ ok', failed: '❌ failed', skipped: '⏭️ skipped' };
+
+/** Table cells cannot hold a pipe or a new line. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** Mermaid labels cannot hold ':' or '#' (they end the task name or start a comment). */
+function label(text: string): string {
+  return text.replace(/[:#;]/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A gantt chart of the phases by start and duration (Mermaid's `dateFormat x` reads milliseconds, so the
+ * chart shows the real timeline: parallel hosts side by side, the slow phase at a glance).
+ */
+export function mermaidTimeline(phases: PhaseRecord[]): string {
+  const lines = ['```mermaid', 'gantt', '  title Deploy timeline', '  dateFormat x', '  axisFormat %M:%S'];
+  const hosts = [...new Set(phases.map((p) => p.host))];
+  for (const host of hosts) {
+    lines.push(`  section ${label(host)}`);
+    for (const phase of phases.filter((p) => p.host === host && p.status !== 'skipped')) {
+      const tag = phase.status === 'failed' ? 'crit, ' : '';
+      lines.push(`  ${label(phase.name)} : ${tag}${phase.startMs}, ${Math.max(1, phase.durationMs)}ms`);
+    }
+  }
+  lines.push('```');
+  return lines.join('\n');
+}
+
+export function renderSummary(report: DeployReport): string {
+  const verb = report.mode === 'rollback' ? 'Rollback' : 'Deploy';
+  const headline = report.ok
+    ? `${verb} of \`${report.releaseId ?? '?'}\` succeeded`
+    : report.rolledBack
+      ? `${verb} of \`${report.releaseId ?? '?'}\` failed and was rolled back`
+      : `${verb}${report.releaseId ? ` of \`${report.releaseId}\`` : ''} failed`;
+  const lines = [`## ${report.ok ? '✅' : '❌'} ${headline}`, ''];
+  const facts: [string, string][] = [['Target', report.target]];
+  if (report.commit) facts.push(['Commit', `\`${report.commit.slice(0, 12)}\``]);
+  if (report.previousReleaseId) facts.push(['Previous release', `\`${report.previousReleaseId}\``]);
+  for (const [host, release] of Object.entries(report.serving)) facts.push([`Serving on ${host}`, `\`${release}\``]);
+  if (report.backupPath) facts.push(['Pre-migration backup', `\`${report.backupPath}\``]);
+  if (report.url) facts.push(['URL', report.url]);
+  facts.push(['Duration', `${(report.durationMs / 1000).toFixed(1)} s`]);
+  lines.push('| | |', '| --- | --- |', ...facts.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`), '');
+  if (report.error) lines.push(`**Why it failed:** ${report.error}`, '');
+  for (const note of report.notes) lines.push(`- ${note}`);
+  if (report.notes.length > 0) lines.push('');
+
+  lines.push('### Phases', '', '| Phase | Host | Status | Duration | Detail |', '| --- | --- | --- | ---: | --- |');
+  for (const phase of report.phases) {
+    lines.push(
+      `| ${cell(phase.name)} | ${cell(phase.host)} | ${ICONS[phase.status]} | ${phase.durationMs} ms | ${cell(phase.detail ?? '')} |`,
+    );
+  }
+  lines.push('', mermaidTimeline(report.phases), '');
+  if (report.restoreCommand) {
+    lines.push(
+      '<details><summary>Restore the pre-migration backup</summary>',
+      '',
+      'Migrations are not reversed automatically. If the database must go back to its state before this deploy:',
+      '',
+      '```yaml',
+      report.restoreCommand,
+      '```',
+      '',
+      '</details>',
+      '',
+    );
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,250 @@
+import { jest } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deployMain } from '../../../actions/deploy/main.js';
+import { localInputs, makeWorld, outputNames, worldIO, type World } from './world.js';
+
+jest.setTimeout(30_000);
+
+let world: World;
+beforeEach(() => {
+  world = makeWorld();
+});
+afterEach(() => world.cleanup());
+
+describe('a local deploy, phase by phase', () => {
+  test('a first deploy unpacks the commit, switches current, reloads, passes the health gate and logs success', async () => {
+    const sha = world.commit(['0001_initial']);
+    const { io, recorded } = worldIO(world, localInputs(world, sha));
+    await deployMain(io);
+
+    const id = recorded.outputs['release-id'];
+    expect(id).toMatch(new RegExp(`^\\d{8}T\\d{6}Z-${sha.slice(0, 7)}$`));
+    expect(world.current()).toBe(id);
+    expect(world.read('current/REVISION')).toContain(`commit=${sha}`);
+    expect(world.read('current/version.txt')).toBe('v1\n');
+    // shared/.env is linked into the release, media/ created in shared and linked.
+    expect(world.read('current/.env')).toContain('SECRET_KEY=abc');
+    expect(world.exists('shared/media')).toBe(true);
+    expect(world.read('shared/applied.txt')).toBe('0001_initial\n');
+    expect(world.log().map((e) => e.outcome)).toEqual(['started', 'succeeded']);
+    expect(world.exists('.deploy.lock.json')).toBe(false);
+    expect(world.exists('shared/maintenance.on')).toBe(false);
+    expect(readReloads()).toEqual([`${id} reloaded`]);
+    expect(recorded.health).toEqual([{ url: 'http://127.0.0.1:8000/health', expect: sha }]);
+    // The DATABASE_URL read from shared/.env for the backup: its password is masked before any use.
+    expect(recorded.secrets).toContain('s3cret-pw');
+    expect(recorded.backups).toBe(1);
+    expect(Object.keys(recorded.outputs).sort()).toEqual([...outputNames].sort());
+    expect(recorded.outputs['rolled-back']).toBe('false');
+    expect(recorded.outputs['previous-release-id']).toBe('');
+    expect(recorded.outputs.url).toBe('http://127.0.0.1:8000/');
+    expect(recorded.summary).toContain('succeeded');
+    expect(recorded.summary).toContain('```mermaid');
+    expect(recorded.summary).toMatch(/\| migrate \| local \| ✅ ok \|/);
+  });
+
+  test('a second deploy with a new migration backs up, migrates under maintenance, then serves the new version', async () => {
+    const first = world.commit(['0001_initial']);
+    const a = worldIO(world, localInputs(world, first));
+    await deployMain(a.io);
+    const second = world.commit(['0001_initial', '0002_note']);
+    const { io, recorded } = worldIO(world, localInputs(world, second));
+    await deployMain(io);
+
+    expect(world.read('current/version.txt')).toBe('v2\n');
+    expect(recorded.outputs['previous-release-id']).toBe(a.recorded.outputs['release-id']);
+    expect(recorded.outputs['backup-path']).toContain(join(world.deployTo, 'shared/backups'));
+    const names = recorded.groups.map((g) => g.split(' (')[0]);
+    expect(names.indexOf('backup')).toBeLessThan(names.indexOf('migrate'));
+    expect(names.indexOf('maintenance on')).toBeLessThan(names.indexOf('migrate'));
+    expect(world.read('shared/migrate-log.txt')).toContain('maintenance was on');
+    expect(world.exists('shared/maintenance.on')).toBe(false);
+    // The post step is told maintenance was on, then that it is off again.
+    expect(recorded.states.some((s) => s.maintenanceOn.length === 1)).toBe(true);
+    expect(recorded.states.at(-1)?.maintenanceOn).toEqual([]);
+  });
+
+  test('an unchanged schema needs no backup and no maintenance', async () => {
+    const sha = world.commit(['0001_initial']);
+    await deployMain(worldIO(world, localInputs(world, sha)).io);
+    world.commit(['0001_initial'], { 'page.txt': 'new text' });
+    const { io, recorded } = worldIO(world, localInputs(world, 'HEAD'));
+    await deployMain(io);
+    expect(recorded.backups).toBe(0);
+    expect(recorded.outputs['backup-path']).toBe('');
+    expect(recorded.groups.some((g) => g.startsWith('maintenance'))).toBe(false);
+    expect(recorded.summary).toMatch(/\| backup \| local \| ⏭️ skipped \| 0 ms \| no pending migration \|/);
+  });
+
+  test('a failing migration leaves the old release serving, maintenance off, the lock released and the backup reported', async () => {
+    const first = world.commit(['0001_initial']);
+    const a = worldIO(world, localInputs(world, first));
+    await deployMain(a.io);
+    const bad = world.commit(['0001_initial', '0002_fail']);
+    const { io, recorded } = worldIO(world, localInputs(world, bad));
+
+    await expect(deployMain(io)).rejects.toThrow(
+      /migrate failed on local: django\.db\.utils\.ProgrammingError.*Pre-migration backup: /,
+    );
+    expect(world.current()).toBe(a.recorded.outputs['release-id']);
+    expect(world.exists('shared/maintenance.on')).toBe(false);
+    expect(world.exists('.deploy.lock.json')).toBe(false);
+    expect(world.log().at(-1)).toMatchObject({ release: recorded.outputs['release-id'], outcome: 'failed' });
+    expect(recorded.outputs['rolled-back']).toBe('false');
+    expect(recorded.outputs['backup-path']).not.toBe('');
+    expect(recorded.summary).toContain('Restore the pre-migration backup');
+    expect(readReloads()).toHaveLength(1);
+    // The lock is free: the next deploy goes through.
+    const fixed = world.commit(['0001_initial']);
+    await deployMain(worldIO(world, localInputs(world, fixed)).io);
+    expect(world.read('current/REVISION')).toContain(fixed);
+  });
+
+  test('a failed backup stops before migrating', async () => {
+    const sha = world.commit(['0001_initial']);
+    const { io } = worldIO(world, localInputs(world, sha), { backupFails: true });
+    await expect(deployMain(io)).rejects.toThrow(/connection refused/);
+    expect(world.read('shared/applied.txt')).toBe('');
+    expect(world.current()).toBeUndefined();
+  });
+
+  test('a failing health check switches back to the previous release, reloads and marks the new one rolled back', async () => {
+    const first = world.commit(['0001_initial']);
+    const a = worldIO(world, localInputs(world, first));
+    await deployMain(a.io);
+    const second = world.commit(['0001_initial']);
+    const { io, recorded } = worldIO(world, localInputs(world, second), {
+      health: (_w, expect) => (expect === first ? { ok: true, reason: 'healthy' } : { ok: false, reason: 'HTTP 500' }),
+    });
+    await expect(deployMain(io)).rejects.toThrow(
+      /Health check of http:\/\/127\.0\.0\.1:8000\/health failed on local: HTTP 500\. The new release was rolled back/,
+    );
+    expect(world.current()).toBe(a.recorded.outputs['release-id']);
+    expect(world.read('current/version.txt')).toBe('v1\n');
+    expect(recorded.outputs['rolled-back']).toBe('true');
+    expect(world.log().at(-1)).toMatchObject({ release: recorded.outputs['release-id'], outcome: 'rolled-back' });
+    // Reloaded for the new release, then again for the old one.
+    expect(readReloads()).toEqual([
+      `${a.recorded.outputs['release-id']} reloaded`,
+      `${recorded.outputs['release-id']} reloaded`,
+      `${a.recorded.outputs['release-id']} reloaded`,
+    ]);
+    expect(recorded.summary).toContain('failed and was rolled back');
+  });
+
+  test('rollback-migrations migrates the listed apps back when the deploy is rolled back', async () => {
+    const first = world.commit(['0001_initial']);
+    await deployMain(worldIO(world, localInputs(world, first)).io);
+    const second = world.commit(['0001_initial', '0002_note']);
+    const { io, recorded } = worldIO(world, localInputs(world, second, { 'rollback-migrations': 'app' }), {
+      health: (_w, expect) => ({ ok: expect === first, reason: 'HTTP 500' }),
+    });
+    await expect(deployMain(io)).rejects.toThrow(/rolled back/);
+    expect(world.read('shared/unmigrated.txt')).toBe('back app 0001_initial\n');
+    expect(recorded.summary).toContain('migrated back');
+  });
+
+  test('a first deploy that fails its health check leaves no current link', async () => {
+    const sha = world.commit([]);
+    const { io } = worldIO(world, localInputs(world, sha), { health: () => ({ ok: false, reason: 'refused' }) });
+    await expect(deployMain(io)).rejects.toThrow(/refused/);
+    expect(world.current()).toBeUndefined();
+  });
+
+  test('keep-releases prunes the oldest releases, never current', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sha = world.commit([]);
+      const { io, recorded } = worldIO(world, localInputs(world, sha, { 'keep-releases': '2' }));
+      await deployMain(io);
+      ids.push(recorded.outputs['release-id']);
+    }
+    expect(world.exists(`releases/${ids[0]}`)).toBe(false);
+    expect(world.exists(`releases/${ids[1]}`)).toBe(true);
+    expect(world.current()).toBe(ids[2]);
+  });
+
+  test('mode rollback switches to the previous good release, skipping a failed one', async () => {
+    const ids: string[] = [];
+    const good = world.commit([]);
+    const a = worldIO(world, localInputs(world, good));
+    await deployMain(a.io);
+    ids.push(a.recorded.outputs['release-id']);
+    const broken = world.commit([]);
+    await expect(
+      deployMain(worldIO(world, localInputs(world, broken), { health: () => ({ ok: false, reason: 'down' }) }).io),
+    ).rejects.toThrow();
+    const latest = world.commit([]);
+    const c = worldIO(world, localInputs(world, latest));
+    await deployMain(c.io);
+
+    const { io, recorded } = worldIO(world, localInputs(world, latest, { mode: 'rollback' }));
+    await deployMain(io);
+    expect(world.current()).toBe(ids[0]);
+    expect(recorded.outputs['release-id']).toBe(ids[0]);
+    expect(recorded.outputs['previous-release-id']).toBe(c.recorded.outputs['release-id']);
+    expect(recorded.outputs['rolled-back']).toBe('true');
+    expect(recorded.health.at(-1)?.expect).toBe(good);
+    expect(
+      world
+        .log()
+        .slice(-2)
+        .map((e) => e.outcome),
+    ).toEqual(['rolled-back', 'restored']);
+
+    // Nothing older than the first release: a clear error, nothing changed.
+    const again = worldIO(world, localInputs(world, latest, { mode: 'rollback' }));
+    await expect(deployMain(again.io)).rejects.toThrow(/No release to roll back to on local: nothing older than/);
+    expect(world.current()).toBe(ids[0]);
+  });
+
+  test('required-env names a variable missing from shared/.env before anything changes', async () => {
+    const sha = world.commit([]);
+    const { io } = worldIO(world, localInputs(world, sha, { 'required-env': 'SECRET_KEY, SENTRY_DSN' }));
+    await expect(deployMain(io)).rejects.toThrow(/SENTRY_DSN is not set in .*shared\/\.env \(required-env\)/);
+    expect(world.log()).toEqual([]);
+    expect(world.current()).toBeUndefined();
+  });
+
+  test('a commit that is not in the repository fails before any release exists', async () => {
+    world.commit([]);
+    const { io } = worldIO(world, localInputs(world, 'deadbeefdeadbeef'));
+    await expect(deployMain(io)).rejects.toThrow(/Commit 'deadbeefdeadbeef' is not in the repository/);
+    expect(world.log()).toEqual([]);
+  });
+});
+
+describe('the deploy lock', () => {
+  test('a second deploy waits for lock-timeout, then fails naming the holder', async () => {
+    const sha = world.commit([]);
+    writeFileSync(join(world.deployTo, '.deploy.lock.json'), '{"pid":1,"host":"ci","deploy":{"who":"alice"}}\n');
+    // Another deploy holds the flock for a few seconds.
+    const holder = spawn('flock', [join(world.deployTo, '.deploy.lock'), 'sleep', '4'], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    try {
+      const { io } = worldIO(world, localInputs(world, sha, { 'lock-timeout': '1s' }));
+      await expect(deployMain(io)).rejects.toThrow(
+        /Another deploy is running on local: deploy lock still held after 1 s by: .*alice/,
+      );
+      expect(world.current()).toBeUndefined();
+    } finally {
+      holder.kill();
+    }
+  });
+
+  test('a lock file left by a dead deploy is reported and taken over', async () => {
+    const sha = world.commit([]);
+    writeFileSync(join(world.deployTo, '.deploy.lock.json'), '{"pid":4242,"host":"runner-7","deploy":{"who":"bob"}}\n');
+    const { io, recorded } = worldIO(world, localInputs(world, sha));
+    await deployMain(io);
+    expect(recorded.warnings.join('\n')).toMatch(/left by a deploy that died .*4242.*taken over/);
+    expect(recorded.summary).toContain('taken over');
+    expect(world.current()).toBe(recorded.outputs['release-id']);
+  });
+});
+
+function readReloads(): string[] {
+  return existsSync(world.reloads) ? readFileSync(world.reloads, 'utf8').trim().split('\n').filter(Boolean) : [];
+}
