@@ -1,0 +1,66 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import * as core from '@actions/core';
+import * as exec from '@actions/exec';
+import { getOctokit } from '@actions/github';
+import * as glob from '@actions/glob';
+import { environmentInputs } from '../shared/inputs.js';
+import type { Edges } from './main.js';
+
+/** The production edges: the runner through @actions/core, processes through @actions/exec, the REST API through Octokit. */
+export function defaultEdges(): Edges {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  return {
+    runner: {
+      input: environmentInputs,
+      env: process.env,
+      info: (m) => core.info(m),
+      warning: (m, p) => core.warning(m, p),
+      notice: (m, p) => core.notice(m, p),
+      startGroup: (n) => core.startGroup(n),
+      endGroup: () => core.endGroup(),
+      setOutput: (n, v) => core.setOutput(n, v),
+      appendSummary: async (markdown) => {
+        if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown, true).write();
+      },
+    },
+    runCommand: (command, cwd) =>
+      process.platform === 'win32'
+        ? exec.exec('pwsh', ['-NoLogo', '-NoProfile', '-Command', command], { cwd, ignoreReturnCode: true })
+        : exec.exec('bash', ['-e', '-o', 'pipefail', '-c', command], { cwd, ignoreReturnCode: true }),
+    findFiles: async (pattern, cwd) => {
+      const absolute = isAbsolute(pattern) ? pattern : join(cwd, pattern);
+      if (!/[*?[\]{}]/.test(pattern)) return existsSync(absolute) ? [absolute] : [];
+      const globber = await glob.create(absolute, { matchDirectories: false, implicitDescendants: false });
+      return (await globber.glob()).filter((f) => statSync(f).isFile());
+    },
+    fileExists: (path) => existsSync(path) && statSync(path).isFile(),
+    git: async (args) => {
+      const result = await exec.getExecOutput('git', args, { cwd: workspace, ignoreReturnCode: true, silent: true });
+      return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    },
+    writeFile: async (path, content) => {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, content);
+    },
+    readEvent: () => {
+      const path = process.env.GITHUB_EVENT_PATH;
+      if (!path || !existsSync(path)) return undefined;
+      return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    },
+    comments: (token, owner, repo, issue) => {
+      const octokit = getOctokit(token);
+      return {
+        list: () =>
+          octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 }),
+        create: async (body) => {
+          await octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body });
+        },
+        update: async (id, body) => {
+          await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body });
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,288 @@
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { ActionFailure, ConfigurationError, errorMessage } from '../shared/errors.js';
+import type { InputSource } from '../shared/inputs.js';
+import { runAction } from '../shared/run-action.js';
+import { planAnnotations } from './annotations.js';
+import { badgeColor, renderBadge } from './badge.js';
+import { commentMarker, upsertStickyComment, type IssueComments } from './comment.js';
+import { changedLinesSince, type Git } from './diff.js';
+import { defaultEdges } from './edges.js';
+import { evaluateGate, type GateResult } from './gate.js';
+import { readInputs, type Inputs } from './inputs.js';
+import type { ParsedReport } from './model.js';
+import { normalisePath, toPosix, type PathContext } from './paths.js';
+import { readReport } from './read-report.js';
+import { ReportError } from './report-error.js';
+import { renderSummary } from './summary.js';
+import { mergeReports, modelTotals, type CoverageModel } from './totals.js';
+
+export interface AnnotationProperties {
+  title?: string;
+  file?: string;
+  startLine?: number;
+  endLine?: number;
+}
+
+/** What the action needs from the runner; @actions/core in production, a recorder in tests. */
+export interface Runner {
+  input: InputSource;
+  env: Record<string, string | undefined>;
+  info(message: string): void;
+  warning(message: string, properties?: AnnotationProperties): void;
+  notice(message: string, properties?: AnnotationProperties): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+  setOutput(name: string, value: string): void;
+  appendSummary(markdown: string): Promise<void>;
+}
+
+/** The world outside the pure modules, passed in so `run` is tested in-process. */
+export interface Edges {
+  runner: Runner;
+  /** Runs the test command in a shell; resolves to its exit code. */
+  runCommand(command: string, cwd: string): Promise<number>;
+  /** Files (not directories) matching a glob or path, absolute. */
+  findFiles(pattern: string, cwd: string): Promise<string[]>;
+  fileExists(absolutePath: string): boolean;
+  git: Git;
+  writeFile(path: string, content: string): Promise<void>;
+  readEvent(): unknown;
+  comments(token: string, owner: string, repo: string, issue: number): IssueComments;
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+async function resolveReports(patterns: string[], cwd: string, edges: Edges, input: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pattern of patterns) {
+    const matches = await edges.findFiles(pattern, cwd);
+    if (matches.length === 0) {
+      throw new ConfigurationError(
+        GLOB_CHARS.test(pattern)
+          ? `Input '${input}': '${pattern}' matches no file in ${cwd}.`
+          : `Input '${input}': no such file '${pattern}' (looked in ${cwd}).`,
+      );
+    }
+    for (const file of matches.sort()) if (!found.includes(file)) found.push(file);
+  }
+  return found;
+}
+
+function pullRequest(event: unknown): { number: number; baseRef?: string } | undefined {
+  const pr = (event as { pull_request?: { number?: unknown; base?: { ref?: unknown } } } | undefined)?.pull_request;
+  if (!pr || typeof pr.number !== 'number') return undefined;
+  return { number: pr.number, baseRef: typeof pr.base?.ref === 'string' ? pr.base.ref : undefined };
+}
+
+interface Loaded {
+  reports: ParsedReport[];
+  model: CoverageModel;
+  unmatched: string[];
+}
+
+async function loadReports(files: string[], inputs: Inputs, context: PathContext, workspace: string): Promise<Loaded> {
+  const reports: ParsedReport[] = [];
+  for (const file of files) {
+    const shown = toPosix(relative(workspace, file)) || file;
+    let report: ParsedReport;
+    try {
+      report = await readReport(file, inputs.format === 'auto' ? undefined : inputs.format);
+    } catch (error) {
+      // The parsers name the absolute path; users know the report by its repository path.
+      if (error instanceof ReportError) throw new ReportError(shown, error.detail, error.line);
+      throw error;
+    }
+    report.file = shown;
+    if (report.files.size === 0 && (report.summaries?.size ?? 0) === 0) {
+      throw new ReportError(
+        shown,
+        'lists no source files: the tests measured nothing (check the coverage source settings)',
+      );
+    }
+    reports.push(report);
+  }
+  const unmatched = new Set<string>();
+  const model = mergeReports(reports, (path, report) => {
+    const normalised = normalisePath(path, report.sourceRoots ?? [], context);
+    if (!normalised.matched) unmatched.add(normalised.path);
+    return normalised.path;
+  });
+  return { reports, model, unmatched: [...unmatched].sort() };
+}
+
+function reportJson(result: GateResult): string {
+  const t = result.totals;
+  return JSON.stringify({
+    metric: result.metric,
+    coverage: result.measured.shown,
+    covered: result.measured.count.covered,
+    total: result.measured.count.total,
+    passed: result.passed,
+    threshold: result.options.threshold.text,
+    rounding: result.options.rounding,
+    lines: t.lines,
+    branches: t.branches,
+    ...(t.statements ? { statements: t.statements } : {}),
+    ...(t.functions ? { functions: t.functions } : {}),
+    ...(result.diff
+      ? {
+          diff: {
+            coverage: result.diff.measured.count.total > 0 ? result.diff.measured.shown : null,
+            ...result.diff.measured.count,
+          },
+        }
+      : {}),
+    ...(result.baseline ? { baseline: result.baseline.shown } : {}),
+    failures: result.failures,
+  });
+}
+
+export async function gate(edges: Edges): Promise<GateResult> {
+  const { runner } = edges;
+  const inputs = readInputs(runner.input);
+  const workspace = resolve(runner.env.GITHUB_WORKSPACE || process.cwd());
+  const cwd = resolve(workspace, inputs.workingDirectory);
+
+  if (inputs.command) {
+    runner.startGroup(`Running ${inputs.command}`);
+    let code: number;
+    try {
+      code = await edges.runCommand(inputs.command, cwd);
+    } finally {
+      runner.endGroup();
+    }
+    if (code !== 0) throw new ActionFailure(`The test command exited with code ${code}; coverage was not read.`);
+  }
+
+  const context: PathContext = {
+    workspace: toPosix(workspace),
+    workingDirectory: toPosix(relative(workspace, cwd)).replace(/^\.$/, ''),
+    sourceRoots: inputs.sourceRoots.map((r) =>
+      isAbsolute(r) ? toPosix(r) : toPosix(relative(workspace, resolve(cwd, r))),
+    ),
+    stripPrefixes: inputs.stripPrefix,
+    exists: (path) => edges.fileExists(join(workspace, path)),
+  };
+  const files = await resolveReports(inputs.reports, cwd, edges, 'reports');
+  const loaded = await loadReports(files, inputs, context, workspace);
+  if (loaded.unmatched.length > 0) {
+    runner.warning(
+      `${loaded.unmatched.length} file(s) named in the reports are not in the repository, so they cannot be annotated: ${loaded.unmatched.slice(0, 5).join(', ')}${loaded.unmatched.length > 5 ? ', …' : ''}. Set 'source-roots' or 'strip-prefix'.`,
+    );
+  }
+
+  const event = edges.readEvent();
+  const pr = pullRequest(event);
+  const base =
+    inputs.diffBase ??
+    ((pr?.baseRef ?? runner.env.GITHUB_BASE_REF) ? `origin/${pr?.baseRef ?? runner.env.GITHUB_BASE_REF}` : undefined);
+  let changed: { range: string; lines: Map<string, number[]> } | undefined;
+  if (base) {
+    try {
+      const diff = await changedLinesSince(edges.git, base);
+      diff.notes.forEach((note) => runner.info(note));
+      changed = { range: diff.range, lines: diff.changed };
+    } catch (error) {
+      if (inputs.diffThreshold) throw new ActionFailure(`Changed-line coverage needs the diff: ${errorMessage(error)}`);
+      runner.warning(`No changed-line coverage: ${errorMessage(error)}`);
+    }
+  } else if (inputs.diffThreshold) {
+    runner.notice(
+      "Input 'diff-threshold' applies to pull requests (or with 'diff-base'); this run has no base to compare with.",
+    );
+  }
+
+  let baseline;
+  if (inputs.baseline.length > 0) {
+    const baselineFiles = await resolveReports(inputs.baseline, cwd, edges, 'baseline');
+    baseline = modelTotals((await loadReports(baselineFiles, inputs, context, workspace)).model);
+  }
+
+  const result = evaluateGate(
+    { model: loaded.model, reports: loaded.reports, unmatched: loaded.unmatched, changed, baseline },
+    {
+      metric: inputs.metric,
+      threshold: inputs.threshold,
+      rounding: inputs.rounding,
+      precision: inputs.precision,
+      pathThresholds: inputs.pathThresholds,
+      diffThreshold: inputs.diffThreshold,
+      maxDecrease: inputs.baseline.length > 0 ? inputs.maxDecrease : undefined,
+    },
+  );
+
+  runner.info(result.verdict);
+  runner.setOutput('coverage', result.measured.shown);
+  runner.setOutput('covered', String(result.measured.count.covered));
+  runner.setOutput('total', String(result.measured.count.total));
+  runner.setOutput('metric', result.metric);
+  runner.setOutput('passed', String(result.passed));
+  runner.setOutput(
+    'diff-coverage',
+    result.diff && result.diff.measured.count.total > 0 ? result.diff.measured.shown : '',
+  );
+  runner.setOutput('report-json', reportJson(result));
+
+  const markdown = renderSummary(result, inputs.commentTitle);
+  await runner.appendSummary(markdown);
+
+  if (inputs.annotate && result.diff) {
+    const planned = planAnnotations(result, inputs.maxAnnotations);
+    for (const a of planned.annotations) {
+      runner.warning(a.message, {
+        title: 'Uncovered change',
+        file: a.file,
+        startLine: a.startLine,
+        endLine: a.endLine,
+      });
+    }
+    if (planned.rest > 0) {
+      runner.notice(
+        `${planned.rest} more uncovered changed line range(s) were not annotated (GitHub shows 10 per step); the job summary lists them all.`,
+      );
+    }
+  }
+
+  if (inputs.badgePath) {
+    const percent = Number(result.measured.shown);
+    const svg = renderBadge(
+      'coverage',
+      `${result.measured.shown}%`,
+      badgeColor(percent, Number(inputs.threshold.text), result.measured.passed),
+    );
+    await edges.writeFile(resolve(workspace, inputs.badgePath), svg);
+  }
+
+  if (inputs.comment) {
+    const repository = runner.env.GITHUB_REPOSITORY ?? '';
+    const [owner, repo] = repository.split('/');
+    if (!pr || !owner || !repo) runner.info('comment: not a pull request event, so no pull request comment.');
+    else if (!inputs.githubToken)
+      runner.notice("comment: no 'github-token', so the report is in the job summary only.");
+    else {
+      const marker = commentMarker(runner.env.GITHUB_WORKFLOW ?? 'workflow', inputs.commentTitle);
+      const outcome = await upsertStickyComment(
+        edges.comments(inputs.githubToken, owner, repo, pr.number),
+        marker,
+        markdown,
+      );
+      if (outcome.kind === 'forbidden') {
+        runner.notice(
+          `The token may not comment on pull request #${pr.number} (${outcome.message}); pull requests from forks get a read-only token. The report is in the job summary.`,
+        );
+      } else runner.info(`comment: ${outcome.kind} on pull request #${pr.number}`);
+    }
+  }
+
+  if (!result.passed) {
+    if (inputs.failOnError) throw new ActionFailure(result.failures.join(' '));
+    runner.warning(`${result.failures.join(' ')} (fail-on-error is false, so the step passes)`);
+  }
+  return result;
+}
+
+export async function run(edges?: Edges): Promise<void> {
+  await runAction(async () => {
+    await gate(edges ?? defaultEdges());
+  });
+}

@@ -1,0 +1,76 @@
+import { addLine, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
+import { count, scanReport } from './parse-xml-report.js';
+import { ReportError } from './report-error.js';
+import { attributesOf } from './xml-scanner.js';
+
+/**
+ * Cobertura XML as written by coverage.py, Istanbul, gcovr and others. Only the per-line elements are used:
+ * the `line-rate` attributes carry 4 significant digits and would not give exact totals.
+ */
+export async function parseCobertura(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
+  const files = new Map<string, FileCoverage>();
+  const sourceRoots: string[] = [];
+  let current: FileCoverage | undefined;
+  let inSource = false;
+  let sourceText = '';
+  // Istanbul repeats each method's lines under <methods>; the class-level <lines> already has them.
+  let methodDepth = 0;
+  let root = '';
+  await scanReport(file, chunks, {
+    open(tag) {
+      if (root === '') {
+        root = tag.name;
+        if (root !== 'coverage')
+          throw new ReportError(file, `not a Cobertura report (root element <${root}>)`, tag.line);
+        return;
+      }
+      switch (tag.name) {
+        case 'line': {
+          if (!current || methodDepth > 0) return;
+          const a = attributesOf(tag);
+          const number = count(file, a.number, "line 'number'", tag.line);
+          addLine(current, number, count(file, a.hits, "line 'hits'", tag.line));
+          if (a.branch === 'true' && a['condition-coverage']) {
+            const match = /\((\d+)\/(\d+)\)/.exec(a['condition-coverage']);
+            if (!match) {
+              throw new ReportError(
+                file,
+                `condition-coverage '${a['condition-coverage']}' is not like '50% (1/2)'`,
+                tag.line,
+              );
+            }
+            setBranchCounts(current, number, Number(match[1]), Number(match[2]));
+          }
+          return;
+        }
+        case 'class': {
+          const a = attributesOf(tag);
+          if (!a.filename) throw new ReportError(file, '<class> without a filename attribute', tag.line);
+          current = files.get(a.filename);
+          if (!current) files.set(a.filename, (current = newFile(a.filename)));
+          return;
+        }
+        case 'method':
+          if (!tag.selfClosing) methodDepth++;
+          return;
+        case 'source':
+          inSource = !tag.selfClosing;
+          sourceText = '';
+          return;
+      }
+    },
+    close(name) {
+      if (name === 'class') current = undefined;
+      else if (name === 'method' && methodDepth > 0) methodDepth--;
+      else if (name === 'source' && inSource) {
+        inSource = false;
+        if (sourceText.trim() !== '') sourceRoots.push(sourceText.trim());
+      }
+    },
+    textElements: new Set(['source']),
+    text(text) {
+      if (inSource) sourceText += text;
+    },
+  });
+  return { file, format: 'cobertura', files, sourceRoots };
+}

@@ -1,0 +1,44 @@
+import { addLine, newFile, type FileCoverage, type ParsedReport } from './model.js';
+import { forEachLine } from './read-chunks.js';
+import { ReportError } from './report-error.js';
+
+const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;
+
+/**
+ * Go cover profiles (`go test -coverprofile`). `go tool cover -func` weighs each block by its statement count,
+ * so every statement of a block becomes one statement here; a block repeated by several test binaries
+ * (-coverpkg) adds its hits, as `go tool cover` does.
+ */
+export async function parseGoProfile(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
+  const files = new Map<string, FileCoverage>();
+  let sawMode = false;
+  await forEachLine(chunks, (text, line) => {
+    if (text.trim() === '') return;
+    if (!sawMode) {
+      if (!/^mode: (set|count|atomic)$/.test(text.trim())) {
+        throw new ReportError(file, `malformed Go cover profile: expected 'mode: set|count|atomic'`, line);
+      }
+      sawMode = true;
+      return;
+    }
+    // Profiles concatenated from several packages repeat the mode line.
+    if (text.startsWith('mode: ')) return;
+    const match = BLOCK.exec(text.trim());
+    if (!match) throw new ReportError(file, `malformed Go cover profile block '${text.slice(0, 60)}'`, line);
+    const [, path, startLine, startCol, endLine, endCol, statements, hits] = match;
+    let target = files.get(path);
+    if (!target) files.set(path, (target = newFile(path)));
+    target.statements ??= new Map();
+    const block = `${startLine}.${startCol},${endLine}.${endCol}`;
+    const n = Number(hits);
+    for (let i = 0; i < Number(statements); i++) {
+      const key = `${block}#${i}`;
+      target.statements.set(key, (target.statements.get(key) ?? 0) + n);
+    }
+    if (Number(statements) > 0) {
+      for (let l = Number(startLine); l <= Number(endLine); l++) addLine(target, l, n);
+    }
+  });
+  if (!sawMode) throw new ReportError(file, 'empty Go cover profile (no mode line)');
+  return { file, format: 'go', files };
+}

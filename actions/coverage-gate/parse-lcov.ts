@@ -1,0 +1,93 @@
+import { addBranches, addLine, newFile, type FileCoverage, type ParsedReport } from './model.js';
+import { forEachLine } from './read-chunks.js';
+import { ReportError } from './report-error.js';
+
+/**
+ * LCOV tracefiles (geninfo, Istanbul, c8, grcov…). Totals are recounted from DA, BRDA and FN/FNDA records;
+ * the LF/LH, BRF/BRH and FNF/FNH summary records are not trusted over the detail they summarise.
+ */
+export async function parseLcov(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
+  const files = new Map<string, FileCoverage>();
+  let current: FileCoverage | undefined;
+  const fail = (message: string, line: number): never => {
+    throw new ReportError(file, `malformed LCOV: ${message}`, line);
+  };
+  const number = (text: string, what: string, line: number): number => {
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n) || n < 0) fail(`${what} must be a non-negative number; got '${text}'`, line);
+    return Math.round(n);
+  };
+  const inRecord = (key: string, line: number): FileCoverage => {
+    if (!current) return fail(`${key} outside a record (no SF: before it)`, line);
+    return current;
+  };
+  await forEachLine(chunks, (text, line) => {
+    if (text === '' || text.trim() === '') return;
+    const colon = text.indexOf(':');
+    const key = colon === -1 ? text.trim() : text.slice(0, colon);
+    const value = colon === -1 ? '' : text.slice(colon + 1);
+    switch (key) {
+      case 'DA': {
+        const target = inRecord(key, line);
+        const parts = value.split(',');
+        if (parts.length < 2) fail(`DA needs line,hits; got '${text}'`, line);
+        addLine(target, number(parts[0], 'DA line', line), number(parts[1], 'DA hits', line));
+        return;
+      }
+      case 'BRDA': {
+        const target = inRecord(key, line);
+        const parts = value.split(',');
+        if (parts.length < 4) fail(`BRDA needs line,block,branch,taken; got '${text}'`, line);
+        // '-' means the block was never reached: the branch exists and was not taken.
+        const taken = parts[3] === '-' ? 0 : number(parts[3], 'BRDA taken', line);
+        addBranches(target, number(parts[0], 'BRDA line', line), [taken], [`${parts[1]},${parts[2]}`]);
+        return;
+      }
+      case 'SF': {
+        if (value.trim() === '') fail('SF without a path', line);
+        const path = value.trim();
+        current = files.get(path);
+        if (!current) files.set(path, (current = newFile(path)));
+        return;
+      }
+      case 'FN': {
+        const target = inRecord(key, line);
+        // FN:<line>,<name> or, since lcov 2.0, FN:<line>,<end line>,<name>.
+        const name = value.slice(value.lastIndexOf(',') + 1);
+        target.functions ??= new Map();
+        if (!target.functions.has(name)) target.functions.set(name, 0);
+        return;
+      }
+      case 'FNDA': {
+        const target = inRecord(key, line);
+        const comma = value.indexOf(',');
+        if (comma === -1) fail(`FNDA needs hits,name; got '${text}'`, line);
+        const name = value.slice(comma + 1);
+        target.functions ??= new Map();
+        target.functions.set(
+          name,
+          Math.max(target.functions.get(name) ?? 0, number(value.slice(0, comma), 'FNDA hits', line)),
+        );
+        return;
+      }
+      case 'end_of_record':
+        current = undefined;
+        return;
+      case 'TN':
+      case 'VER':
+      case 'LF':
+      case 'LH':
+      case 'BRF':
+      case 'BRH':
+      case 'FNF':
+      case 'FNH':
+      case 'FNL':
+      case 'FNA':
+      case 'MCDC':
+        return;
+      default:
+        fail(`unknown record '${text.slice(0, 40)}'`, line);
+    }
+  });
+  return { file, format: 'lcov', files };
+}

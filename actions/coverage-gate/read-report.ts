@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import { REPORT_FORMATS, type ParsedReport, type ReportFormat } from './model.js';
+import { parseClover } from './parse-clover.js';
+import { parseCobertura } from './parse-cobertura.js';
+import { parseGoProfile } from './parse-go.js';
+import { parseJacoco } from './parse-jacoco.js';
+import { parseCoveragePyJson, parseIstanbulJson, parseIstanbulSummary, parseJson } from './parse-json-reports.js';
+import { parseLcov } from './parse-lcov.js';
+import { describeReadError, readChunks } from './read-chunks.js';
+import { ReportError } from './report-error.js';
+
+/** What the first bytes say; 'json' still needs the parsed value to tell its kind apart. */
+export function sniffFormat(head: string): ReportFormat | 'json' | undefined {
+  const text = head.replace(/^\uFEFF/, '').trimStart();
+  if (text.startsWith('{')) return 'json';
+  if (text.startsWith('<')) {
+    const root = /<([A-Za-z_][\w.:-]*)([^>]*)>/.exec(text.replace(/<!--[\s\S]*?-->/g, '').replace(/<[?!][^>]*>/g, ''));
+    if (!root) return undefined;
+    if (root[1] === 'report') return 'jacoco';
+    if (root[1] !== 'coverage') return undefined;
+    return /\bclover\s*=/.test(root[2]) || /<project[\s>]/.test(text) ? 'clover' : 'cobertura';
+  }
+  const firstLine = text.split('\n', 1)[0].trim();
+  if (/^mode: (set|count|atomic)$/.test(firstLine)) return 'go';
+  if (/^(TN|SF|VER):/.test(firstLine)) return 'lcov';
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function jsonFormat(data: unknown): ReportFormat | undefined {
+  if (!isObject(data)) return undefined;
+  if (isObject(data.meta) && isObject(data.files)) return 'coveragepy-json';
+  if (isObject(data.total) && isObject(data.total.lines)) return 'istanbul-summary';
+  const values = Object.values(data);
+  if (
+    values.every(
+      (v) => isObject(v) && (isObject(v.statementMap) || (isObject(v.data) && isObject(v.data.statementMap))),
+    )
+  ) {
+    return 'istanbul-json';
+  }
+  return undefined;
+}
+
+const JSON_FORMATS: readonly ReportFormat[] = ['coveragepy-json', 'istanbul-json', 'istanbul-summary'];
+
+/** Reads one report, detecting its format from its content unless `format` is given. */
+export async function readReport(file: string, format?: ReportFormat): Promise<ParsedReport> {
+  const chunks = readChunks(file);
+  const first = await chunks.next();
+  if (first.done || first.value.trim() === '') {
+    throw new ReportError(file, 'the file is empty (did the tests run and write their coverage?)');
+  }
+  const sniffed = sniffFormat(first.value);
+  if (format === undefined && sniffed === undefined) {
+    throw new ReportError(
+      file,
+      `unknown format: not Cobertura, JaCoCo or Clover XML, LCOV, a Go cover profile or coverage JSON; set 'format' to one of ${REPORT_FORMATS.join(', ')}`,
+    );
+  }
+  if (sniffed === 'json' || (format && JSON_FORMATS.includes(format))) {
+    await chunks.return(undefined);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new ReportError(file, describeReadError(error));
+    }
+    const data = parseJson(file, text);
+    const kind = format ?? jsonFormat(data);
+    if (kind === 'coveragepy-json') return parseCoveragePyJson(file, data);
+    if (kind === 'istanbul-json') return parseIstanbulJson(file, data);
+    if (kind === 'istanbul-summary') return parseIstanbulSummary(file, data);
+    throw new ReportError(
+      file,
+      format
+        ? `format '${format}' was given but the file is JSON`
+        : 'JSON that is neither coverage.py JSON, Istanbul coverage-final.json nor coverage-summary.json',
+    );
+  }
+  const all = (async function* () {
+    yield first.value;
+    yield* chunks;
+  })();
+  switch (format ?? sniffed) {
+    case 'cobertura':
+      return parseCobertura(file, all);
+    case 'jacoco':
+      return parseJacoco(file, all);
+    case 'clover':
+      return parseClover(file, all);
+    case 'lcov':
+      return parseLcov(file, all);
+    default:
+      return parseGoProfile(file, all);
+  }
+}
