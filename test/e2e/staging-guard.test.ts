@@ -1,13 +1,19 @@
 // The built staging guard (dist/staging-guard) run the way the runner runs it, against the GitHub API stand-in
 // (every response validated against @octokit/openapi) over real git histories. GITHUB_API_URL points at the
 // stand-in under /api/v3, as on GitHub Enterprise Server. The token is a declared secret in every run.
+import { jest } from '@jest/globals';
 import { runAction, type ActionRunOptions, type StepResult } from '../harness/index.js';
 import { GitHistory } from '../stand-ins/git-history.js';
 import { GitHubApiStandIn } from '../stand-ins/github-api.js';
+import { preloadOpenApi } from '../stand-ins/github-openapi.js';
 import { mergeGroupEvent, pullRequestEvent, pushEvent } from '../stand-ins/github-events.js';
 
 const REPO = 'ocpizza/site';
 const TOKEN = 'ghs_e2eStagingGuardToken7f3a9c1d5e';
+
+// Each run starts Node 24 on a shared 2-core machine; waits in two scenarios add a few seconds.
+jest.setTimeout(90_000);
+beforeAll(() => preloadOpenApi(), 60_000);
 
 let git: GitHistory;
 let api: GitHubApiStandIn;

@@ -37,6 +37,11 @@ interface Spec {
 let cached: { spec: Spec; ajv: InstanceType<typeof AjvClass> } | undefined;
 const compiled = new Map<string, ValidateFunction>();
 
+/** Loads the 13 MB description ahead of the first request, so that its cost lands in a hook, not in a test. */
+export function preloadOpenApi(): void {
+  load();
+}
+
 function load(): { spec: Spec; ajv: InstanceType<typeof AjvClass> } {
   if (cached) return cached;
   const path = require.resolve('@octokit/openapi/generated/api.github.com.json');

@@ -2,15 +2,25 @@
 // (validated against @octokit/openapi), Octokit from @actions/github, and a recording runner.
 import { getOctokit } from '@actions/github';
 import { jest } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parse } from 'yaml';
 import { ActionFailure } from '../../../actions/shared/errors.js';
 import { createGateway } from '../../../actions/staging-guard/github-gateway.js';
-import { guard, run, type GuardEdges, type Runner } from '../../../actions/staging-guard/main.js';
+import {
+  coreRunner,
+  defaultEdges,
+  guard,
+  run,
+  type GuardEdges,
+  type Runner,
+} from '../../../actions/staging-guard/main.js';
 import { COMMENT_MARKER } from '../../../actions/staging-guard/summary.js';
 import { GitHistory } from '../../stand-ins/git-history.js';
 import { GitHubApiStandIn } from '../../stand-ins/github-api.js';
+import { preloadOpenApi } from '../../stand-ins/github-openapi.js';
 import { mergeGroupEvent, pullRequestEvent, pushEvent } from '../../stand-ins/github-events.js';
 
 const REPO = 'ocpizza/site';
@@ -52,6 +62,9 @@ function recorder(): Recorded {
   };
   return r;
 }
+
+jest.setTimeout(30_000);
+beforeAll(() => preloadOpenApi(), 60_000);
 
 let git: GitHistory;
 let api: GitHubApiStandIn;
@@ -318,6 +331,35 @@ describe('merge groups', () => {
     expect(rec.summaries[0]).toContain('merge group for pull request #12 (staging → master)');
   });
 
+  test('a merge group whose branch does not name its pull request is refused', async () => {
+    greenChecks(stagingSha);
+    const payload = mergeGroupEvent({
+      repo: REPO,
+      baseRef: 'master',
+      baseSha: masterSha,
+      headSha: stagingSha,
+      pullNumber: 1,
+    });
+    payload.merge_group.head_ref = 'refs/heads/gh-readonly-queue/master/hand-made';
+    await expect(guard(edges({ name: 'merge_group', payload }))).rejects.toThrow(
+      /the merge group branch does not name its pull request/,
+    );
+  });
+
+  test('a merge group into a branch that is not protected is skipped', async () => {
+    const rec = recorder();
+    const payload = mergeGroupEvent({
+      repo: REPO,
+      baseRef: 'staging',
+      baseSha: masterSha,
+      headSha: stagingSha,
+      pullNumber: 1,
+    });
+    await guard(edges({ name: 'merge_group', payload }, {}, rec));
+    expect(rec.notices[0]).toMatch(/the merge group targets 'staging', which is not protected/);
+    expect(api.requests).toHaveLength(0);
+  });
+
   test('a merge group for a feature pull request is refused', async () => {
     git.branch('feature/x', 'master');
     git.commit('feature/x', 'x');
@@ -374,6 +416,23 @@ describe('pushes', () => {
     expect(verdict?.rules.map((r) => r.rule)).toEqual(['came through the flow', "check run 'test'"]);
   });
 
+  test('an allowed source that does not exist yet is passed over', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', startedAt: '2026-11-27T09:00:00Z' });
+    const after = git.fastForward('master', 'staging');
+    const payload = pushEvent({
+      repo: REPO,
+      branch: 'master',
+      before: masterSha,
+      after,
+      pushedAt: Date.parse('2026-11-27T10:00:00Z') / 1000,
+    });
+    const verdict = await guard(edges({ name: 'push', payload }, { 'allowed-sources': 'release, staging' }));
+    expect(verdict?.rules[0].reason).toMatch(/is a commit of 'staging'/);
+    expect(
+      api.requests.filter((r) => r.path.includes('/compare/')).map((r) => r.path.split('/compare/')[1].split('...')[0]),
+    ).toEqual(['release', 'staging']);
+  });
+
   test('a direct push to master is flagged loudly', async () => {
     const before = masterSha;
     const after = git.commit('master', 'Quick fix straight on prod');
@@ -427,6 +486,44 @@ describe('pushes', () => {
       expect.stringMatching(/the 'schedule' event is not one the guard judges/),
     ]);
     expect(api.requests).toHaveLength(0);
+  });
+});
+
+describe('default edges', () => {
+  test('read the event from GITHUB_EVENT_PATH and talk to the runner through @actions/core', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-event-'));
+    try {
+      const path = join(dir, 'event.json');
+      writeFileSync(path, JSON.stringify({ action: 'opened', number: 3 }));
+      const real = defaultEdges({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: path });
+      expect(real.event).toEqual({ name: 'pull_request', payload: { action: 'opened', number: 3 } });
+      expect(defaultEdges({}).event).toEqual({ name: '', payload: {} });
+      expect(typeof real.clock()).toBe('number');
+      await real.sleep(1);
+      expect(real.gateway(TOKEN, { owner: 'o', repo: 'r' })).toHaveProperty('checks');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const summary = process.env.GITHUB_STEP_SUMMARY;
+    delete process.env.GITHUB_STEP_SUMMARY;
+    try {
+      coreRunner.info('judging');
+      coreRunner.notice('skipped');
+      coreRunner.warning('careful');
+      coreRunner.setSecret('s3cret-value');
+      await coreRunner.writeSummary('# nothing to write to');
+    } finally {
+      spy.mockRestore();
+      if (summary !== undefined) process.env.GITHUB_STEP_SUMMARY = summary;
+    }
+    expect(written.join('')).toMatch(
+      /judging\n[^]*::notice::skipped[^]*::warning::careful[^]*::add-mask::s3cret-value/,
+    );
   });
 });
 
