@@ -224,17 +224,20 @@ export async function startDjangoApp(options: DjangoAppOptions): Promise<DjangoA
     RUNBOOK_RELEASE: options.release,
     ...options.env,
   });
+  let attempt = 0;
   try {
     return await withPortRetry(async () => {
       const [host, port] = options.bind ? splitBind(options.bind) : ['127.0.0.1', await freePort('127.0.0.1')];
-      const { argv } = gunicornCommand({ projectDir, bind: `${host}:${port}`, workers: options.workers ?? 2 });
+      const hostPort = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const { argv } = gunicornCommand({ projectDir, bind: hostPort, workers: options.workers ?? 2 });
+      // One log per attempt: the "Connection in use" of a lost port race must not fail the next attempt.
       const daemon = spawnDaemon(argv[0], argv.slice(1), {
         cwd: projectDir,
         env,
-        logPath: path.join(dir, 'gunicorn.log'),
+        logPath: path.join(dir, `gunicorn-${++attempt}.log`),
       });
       cleanup.killProcessGroup(daemon.pid);
-      const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+      const url = `http://${hostPort}`;
       let health: HttpAnswer | undefined;
       try {
         await waitForDaemon(
