@@ -1,0 +1,500 @@
+import { posix } from 'node:path';
+import { backupFileName, planRetention, type BackupExtension } from '../shared/backup-files.js';
+import { describeDatabase, mysqlConnection, postgresEnvironment, type DatabaseTarget } from '../shared/database-url.js';
+import { ActionFailure } from '../shared/errors.js';
+import { describeExit, lastErrorLine, type ProcessResult } from '../shared/process.js';
+import {
+  chooseMysqlDump,
+  choosePostgresClient,
+  parseMysqlVersion,
+  postgresClientFromVersionText,
+  postgresClientsFromPaths,
+  type PostgresClient,
+} from './client-plan.js';
+import type { CommandHost, FileStore } from './places.js';
+import { checkArchiveListing, checkSize, checkSqlMarker, isCustomArchive, type BackupFormat } from './verify.js';
+
+export type BackupEngine = 'postgresql' | 'mysql' | 'django';
+
+/** Everything a backup needs, already validated (by inputs.ts, or by the deploy action that calls this). */
+export interface BackupRequest {
+  engine: BackupEngine;
+  /** Required for postgresql and mysql; for django, handed to manage.py as DATABASE_URL when given. */
+  database?: DatabaseTarget;
+  /** PostgreSQL only: custom archive (pg_restore) or plain SQL (psql). */
+  postgresFormat: 'custom' | 'plain';
+  /** Absolute directory on the file store. */
+  directory: string;
+  prefix: string;
+  sha: string;
+  now: Date;
+  keepDays: number;
+  keepCount: number;
+  verify: 'archive' | 'restore';
+  /** When set, the verified dump is encrypted (openssl enc -aes-256-cbc -pbkdf2 -iter 600000). */
+  passphrase?: string;
+  /** Django: the command that runs manage.py (e.g. 'python manage.py'), and where. */
+  django?: { manageCommand: string; workingDirectory: string; databaseUrl?: string };
+  /** Where versioned PostgreSQL clients are installed (Debian: /usr/lib/postgresql). */
+  postgresClientRoot: string;
+}
+
+export interface BackupEdges {
+  /** Runs the dump (can reach the database). */
+  dumpHost: CommandHost;
+  /** Keeps the files; `storeHost` runs commands next to them (the same host as dumpHost, or the runner). */
+  files: FileStore;
+  storeHost: CommandHost;
+  log: (message: string) => void;
+  warn: (message: string) => void;
+  /** Called with each partial path as soon as it exists, and with undefined when it is gone (for signal cleanup). */
+  trackPartial?: (path: string | undefined) => void;
+  clock?: () => number;
+  signal?: AbortSignal;
+}
+
+export interface BackupResult {
+  path: string;
+  file: string;
+  location: 'runner' | 'server';
+  where: string;
+  sizeBytes: number;
+  sha256: string;
+  format: BackupFormat;
+  encrypted: boolean;
+  serverVersion: string;
+  client: string;
+  durationMs: number;
+  verification: string;
+  deleted: string[];
+  database: string;
+}
+
+const EXTENSIONS: Record<BackupFormat, BackupExtension> = { custom: 'dump', plain: 'sql', mysql: 'sql', json: 'json' };
+export const OPENSSL_ENC_ARGS = ['enc', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256'];
+export const PASSPHRASE_ENV = 'RUNBOOK_BACKUP_PASSPHRASE';
+
+export function formatOf(request: Pick<BackupRequest, 'engine' | 'postgresFormat'>): BackupFormat {
+  if (request.engine === 'postgresql') return request.postgresFormat;
+  return request.engine === 'mysql' ? 'mysql' : 'json';
+}
+
+/** A PostgreSQL client set on a host: versioned directories first, else whatever pg_dump is on PATH. */
+export async function postgresClientsOn(host: CommandHost, root: string): Promise<PostgresClient[]> {
+  const listing = await host.sh(
+    `for f in ${shellWord(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`,
+  );
+  const clients = postgresClientsFromPaths(listing.stdout.split('\n'));
+  if (clients.length > 0) return clients;
+  const onPath = await host.sh('pg_dump --version 2>/dev/null || true');
+  const client = postgresClientFromVersionText(onPath.stdout);
+  return client ? [client] : [];
+}
+
+function shellWord(path: string): string {
+  // The glob must stay unquoted; the root itself is quoted.
+  return `'${path.replace(/'/g, `'\\''`)}'`;
+}
+
+export function tool(client: PostgresClient, name: string): string {
+  return client.binDir ? `${client.binDir}/${name}` : name;
+}
+
+/** Explains a failed login or connection in one line, naming where (never the password). */
+export function connectionFailure(target: DatabaseTarget, result: ProcessResult, what: string): ActionFailure {
+  // psql puts the cause on one line and a hint on the next; keep both, without the tool's own prefix.
+  const lines = result.stderrTail
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const start = Math.max(
+    0,
+    lines.findIndex((l) => /error|FATAL|failed|denied|refused/i.test(l)),
+  );
+  const reason = lines.slice(start, start + 2).join(' ') || describeExit(what, result);
+  return new ActionFailure(
+    `Cannot connect to ${describeDatabase(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`,
+  );
+}
+
+/** The server's version, read before anything is dumped (the client is chosen from it). */
+export async function readServerVersion(
+  host: CommandHost,
+  target: DatabaseTarget,
+  psql = 'psql',
+  mysqlClient = 'mariadb',
+): Promise<string> {
+  if (target.engine === 'postgresql') {
+    const { PGPASSWORD, ...env } = postgresEnvironment(target);
+    const result = await host.run(psql, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', 'SHOW server_version'], {
+      env,
+      secretEnv: PGPASSWORD ? { PGPASSWORD } : undefined,
+    });
+    if (result.code !== 0) throw connectionFailure(target, result, 'psql');
+    return result.stdout.trim();
+  }
+  const { args, env } = mysqlConnection(target);
+  const result = await host.run(mysqlClient, [...args, '--batch', '--skip-column-names', '-e', 'SELECT VERSION()'], {
+    secretEnv: env,
+  });
+  if (result.code !== 0) throw connectionFailure(target, result, mysqlClient);
+  return result.stdout.trim();
+}
+
+interface DumpSpec {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  secretEnv: Record<string, string>;
+  cwd?: string;
+  /** The tool's own output-file option, used when the dump runs where the file is kept (seekable archive). */
+  fileOption?: (path: string) => string;
+  client: string;
+  serverVersion: string;
+}
+
+async function planDump(request: BackupRequest, edges: BackupEdges): Promise<DumpSpec> {
+  const host = edges.dumpHost;
+  if (request.engine === 'postgresql') {
+    const target = request.database!;
+    const clients = await postgresClientsOn(host, request.postgresClientRoot);
+    const newest = [...clients].sort((a, b) => b.major - a.major)[0];
+    const serverVersion = await readServerVersion(host, target, newest ? tool(newest, 'psql') : 'psql');
+    const client = choosePostgresClient(serverVersion, clients, host.where);
+    const { PGPASSWORD, ...env } = postgresEnvironment(target);
+    const args = ['--no-password', request.postgresFormat === 'custom' ? '--format=custom' : '--format=plain'];
+    // A plain dump that drops what it recreates restores over existing data the same way pg_restore --clean does.
+    if (request.postgresFormat === 'plain') args.push('--clean', '--if-exists');
+    return {
+      command: tool(client, 'pg_dump'),
+      args,
+      env,
+      secretEnv: PGPASSWORD ? { PGPASSWORD } : {},
+      fileOption: (path) => `--file=${path}`,
+      client: `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`,
+      serverVersion,
+    };
+  }
+  if (request.engine === 'mysql') {
+    const target = request.database!;
+    const probe = await host.sh(
+      'command -v mariadb-dump >/dev/null 2>&1 && echo mariadb-dump; command -v mysqldump >/dev/null 2>&1 && echo mysqldump && mysqldump --version 2>/dev/null; true',
+    );
+    const available = {
+      mariadbDump: /^mariadb-dump$/m.test(probe.stdout),
+      mysqldump: /^mysqldump$/m.test(probe.stdout),
+      mysqldumpIsMariadb: /mariadb/i.test(probe.stdout.split('\n').slice(1).join('\n')),
+    };
+    const clientName = available.mariadbDump ? 'mariadb' : 'mysql';
+    const serverVersion = await readServerVersion(host, target, clientName, clientName);
+    const choice = chooseMysqlDump(parseMysqlVersion(serverVersion), available, host.where);
+    if (choice.warning) edges.warn(choice.warning);
+    const { args, env } = mysqlConnection(target);
+    return {
+      command: choice.dump,
+      args: [
+        ...args,
+        '--single-transaction',
+        '--routines',
+        '--triggers',
+        '--events',
+        '--hex-blob',
+        '--no-tablespaces',
+        '--skip-lock-tables',
+        target.database,
+      ],
+      env: {},
+      secretEnv: env,
+      client: choice.dump,
+      serverVersion,
+    };
+  }
+  const django = request.django!;
+  const env: Record<string, string> = {};
+  const secretEnv: Record<string, string> = {};
+  if (django.databaseUrl) secretEnv.DATABASE_URL = django.databaseUrl;
+  return {
+    command: 'sh',
+    // The user's command is a shell fragment (it may be 'python manage.py' or '.venv/bin/python src/manage.py').
+    args: [
+      '-c',
+      `${django.manageCommand} "$@"`,
+      'manage.py',
+      'dumpdata',
+      '--natural-foreign',
+      '--natural-primary',
+      '--exclude=contenttypes',
+      '--exclude=auth.permission',
+      '--exclude=sessions.session',
+      '--exclude=admin.logentry',
+    ],
+    env,
+    secretEnv,
+    cwd: django.workingDirectory,
+    client: `${django.manageCommand} dumpdata`,
+    serverVersion: '',
+  };
+}
+
+/**
+ * Takes one backup: read the server version, pick a client at least as new, dump into `<name>.partial`, verify,
+ * (encrypt,) rename into place, then apply retention. Any failure removes the partial: a name without
+ * `.partial` always means a verified backup.
+ */
+export async function takeBackup(request: BackupRequest, edges: BackupEdges): Promise<BackupResult> {
+  const clock = edges.clock ?? Date.now;
+  const started = clock();
+  const { files } = edges;
+  const format = formatOf(request);
+  const spec = await planDump(request, edges);
+  if (spec.serverVersion)
+    edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
+
+  let name = '';
+  for (let sequence = 1; sequence < 100; sequence++) {
+    name = backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
+      encrypted: request.passphrase !== undefined,
+      sequence,
+    });
+    if (!(await files.exists(posix.join(request.directory, name)))) break;
+  }
+  const finalPath = posix.join(request.directory, name);
+  const plainPath = posix.join(request.directory, `${name.replace(/\.enc$/, '')}.partial`);
+  const encPath = `${finalPath}.partial`;
+  const partials = new Set<string>();
+  const track = (path: string) => {
+    partials.add(path);
+    edges.trackPartial?.(path);
+  };
+
+  try {
+    track(plainPath);
+    const sameHost = edges.dumpHost.remote === edges.files.remote;
+    const args = [...spec.args];
+    let streamedHash: string | undefined;
+    let result: ProcessResult;
+    if (sameHost && spec.fileOption) {
+      args.splice(spec.args.length, 0, spec.fileOption(plainPath));
+      result = await edges.dumpHost.run(spec.command, args, {
+        env: spec.env,
+        secretEnv: spec.secretEnv,
+        cwd: spec.cwd,
+        signal: edges.signal,
+      });
+    } else {
+      result = await edges.dumpHost.run(spec.command, args, {
+        env: spec.env,
+        secretEnv: spec.secretEnv,
+        cwd: spec.cwd,
+        signal: edges.signal,
+        sha256: !sameHost || !edges.files.remote,
+        ...(sameHost ? { stdoutOnHost: plainPath } : { stdoutFile: plainPath }),
+      });
+      streamedHash = result.sha256;
+    }
+    if (result.code !== 0) {
+      if (
+        request.database &&
+        /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(
+          result.stderrTail,
+        )
+      ) {
+        throw connectionFailure(request.database, result, spec.command);
+      }
+      throw new ActionFailure(`The dump failed: ${describeExit(posix.basename(spec.command), result)}`);
+    }
+
+    const verification = await verifyDump(format, plainPath, request, edges, spec);
+    let path = plainPath;
+    if (request.passphrase !== undefined) {
+      track(encPath);
+      const enc = await edges.storeHost.run(
+        'openssl',
+        [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath],
+        {
+          secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
+        },
+      );
+      if (enc.code !== 0) throw new ActionFailure(`Encrypting the backup failed: ${describeExit('openssl', enc)}`);
+      await files.remove(plainPath);
+      path = encPath;
+      streamedHash = undefined;
+    }
+    const sizeBytes = await files.size(path);
+    const sha256 = streamedHash ?? (await files.sha256(path));
+    await files.rename(path, finalPath);
+    partials.clear();
+    edges.trackPartial?.(undefined);
+
+    const deleted = await applyRetention(request, name, edges);
+    return {
+      path: finalPath,
+      file: name,
+      location: files.remote ? 'server' : 'runner',
+      where: files.where,
+      sizeBytes,
+      sha256,
+      format,
+      encrypted: request.passphrase !== undefined,
+      serverVersion: spec.serverVersion,
+      client: spec.client,
+      durationMs: clock() - started,
+      verification,
+      deleted,
+      database: request.database?.database ?? '',
+    };
+  } catch (error) {
+    for (const path of partials) await files.remove(path).catch(() => undefined);
+    edges.trackPartial?.(undefined);
+    throw error;
+  }
+}
+
+async function verifyDump(
+  format: BackupFormat,
+  path: string,
+  request: BackupRequest,
+  edges: BackupEdges,
+  spec: DumpSpec,
+): Promise<string> {
+  const fail = (reason: string) => new ActionFailure(`The backup failed verification: ${reason}; no backup was kept.`);
+  const size = await edges.files.size(path);
+  const empty = checkSize(size);
+  if (empty) throw fail(empty);
+  const checks: string[] = [`${size} bytes`];
+  if (format === 'custom') {
+    if (!isCustomArchive(await edges.files.head(path, 5))) throw fail('the file is not a pg_dump custom archive');
+    const clients = await postgresClientsOn(edges.storeHost, request.postgresClientRoot);
+    const client = choosePostgresClient(spec.serverVersion, clients, edges.storeHost.where);
+    const list = await edges.storeHost.run(tool(client, 'pg_restore'), ['--list', path]);
+    const reason = checkArchiveListing(list.code, list.stdout, list.stderrTail);
+    if (reason) throw fail(reason);
+    const entries = list.stdout.split('\n').filter((l) => /^\d+;/.test(l)).length;
+    checks.push(`pg_restore --list read ${entries} entries`);
+  } else if (format === 'plain' || format === 'mysql') {
+    const reason = checkSqlMarker(format, await edges.files.tail(path, 4096));
+    if (reason) throw fail(reason);
+    checks.push('completion marker present');
+  } else {
+    const reason = await edges.files.checkJson(path);
+    if (reason) throw fail(reason);
+    checks.push('JSON parses');
+  }
+  if (request.verify === 'restore') {
+    checks.push(await testRestore(format, path, request, edges, spec));
+  }
+  return checks.join('; ');
+}
+
+/** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
+async function testRestore(
+  format: BackupFormat,
+  path: string,
+  request: BackupRequest,
+  edges: BackupEdges,
+  spec: DumpSpec,
+): Promise<string> {
+  const target = request.database!;
+  const scratch = `${target.database}_verify_${Math.random().toString(36).slice(2, 8)}`.slice(0, 63);
+  const host = edges.dumpHost;
+  const fromFile =
+    edges.dumpHost.remote === edges.files.remote
+      ? { stdinOnHost: path }
+      : { stdin: (await import('node:fs')).createReadStream(path) };
+  const fail = (what: string, result: ProcessResult) =>
+    new ActionFailure(
+      `The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`,
+    );
+  if (format === 'custom' || format === 'plain') {
+    const binDir = spec.command.includes('/') ? posix.dirname(spec.command) : '';
+    const pg = (name: string) => (binDir ? `${binDir}/${name}` : name);
+    const { PGPASSWORD, ...env } = postgresEnvironment(target);
+    const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
+    const admin = (sql: string) =>
+      host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-d', target.database, '-c', sql], { env, secretEnv });
+    const created = await admin(`CREATE DATABASE "${scratch}"`);
+    if (created.code !== 0) throw fail('CREATE DATABASE', created);
+    try {
+      const scratchEnv = { ...env, PGDATABASE: scratch };
+      const restored =
+        format === 'custom'
+          ? await host.run(
+              pg('pg_restore'),
+              ['--no-owner', '--no-acl', '--exit-on-error', '--single-transaction', '-d', scratch],
+              { env: scratchEnv, secretEnv, ...fromFile },
+            )
+          : await host.run(
+              pg('psql'),
+              ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', scratch, '-o', '/dev/null'],
+              { env: scratchEnv, secretEnv, ...fromFile },
+            );
+      if (restored.code !== 0) throw fail(format === 'custom' ? 'pg_restore' : 'psql', restored);
+      const tables = await host.run(
+        pg('psql'),
+        [
+          '-X',
+          '-A',
+          '-t',
+          '-d',
+          scratch,
+          '-c',
+          "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog','information_schema')",
+        ],
+        { env: scratchEnv, secretEnv },
+      );
+      return `test restore into a scratch database succeeded (${tables.stdout.trim() || '?'} tables)`;
+    } finally {
+      const dropped = await admin(`DROP DATABASE IF EXISTS "${scratch}"`);
+      if (dropped.code !== 0)
+        edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
+    }
+  }
+  const { args, env } = mysqlConnection(target);
+  const client = spec.command.startsWith('mariadb') ? 'mariadb' : 'mysql';
+  const admin = (sql: string) => host.run(client, [...args, '-e', sql], { secretEnv: env });
+  const created = await admin(`CREATE DATABASE \`${scratch}\``);
+  if (created.code !== 0) throw fail('CREATE DATABASE', created);
+  try {
+    const restored = await host.run(client, [...args, `--database=${scratch}`], { secretEnv: env, ...fromFile });
+    if (restored.code !== 0) throw fail(client, restored);
+    return 'test restore into a scratch database succeeded';
+  } finally {
+    const dropped = await admin(`DROP DATABASE IF EXISTS \`${scratch}\``);
+    if (dropped.code !== 0)
+      edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
+  }
+}
+
+async function applyRetention(request: BackupRequest, name: string, edges: BackupEdges): Promise<string[]> {
+  if (request.keepDays === 0 && request.keepCount === 0) return [];
+  const plan = planRetention(await edges.files.list(request.directory), {
+    prefix: request.prefix,
+    keepDays: request.keepDays,
+    keepCount: request.keepCount,
+    now: request.now,
+    protect: name,
+  });
+  for (const file of plan.remove) {
+    await edges.files.remove(posix.join(request.directory, file));
+    edges.log(`Retention: deleted ${file}`);
+  }
+  return plan.remove;
+}
+
+/** The db-restore step that puts this backup back, ready to paste into a workflow. */
+export function restoreCommand(
+  result: Pick<BackupResult, 'path' | 'database' | 'encrypted' | 'location'>,
+  actionRef: string,
+): string {
+  const lines = [
+    `- uses: ${actionRef}`,
+    '  with:',
+    `    backup: ${result.path}`,
+    `    database-url: \${{ secrets.DATABASE_URL }}`,
+    `    confirm: ${result.database || '<database name>'}`,
+  ];
+  if (result.encrypted) lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
+  if (result.location === 'server')
+    lines.push('    # plus the same ssh-* inputs as the backup step: the file is on the server');
+  return lines.join('\n');
+}

@@ -1,0 +1,61 @@
+import { describeDatabase } from '../shared/database-url.js';
+import { killRunningProcesses } from '../shared/process.js';
+import { runAction } from '../shared/run-action.js';
+import { openPlaces, runnerIO, type ActionIO } from '../db-backup/main.js';
+import { readRestoreInputs } from './inputs.js';
+import { checkConfirmation, restoreBackup, restoreSummary } from './restore.js';
+
+export async function restoreMain(io: ActionIO): Promise<void> {
+  const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
+  const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace);
+  // Checked before any connection is opened: a wrong confirmation touches nothing.
+  checkConfirmation(inputs);
+  if (inputs.database) io.info(`Target: ${describeDatabase(inputs.database)}`);
+  const places = await openPlaces(inputs, io);
+  const cancel = new AbortController();
+  const unregister = io.onCancel(() => {
+    io.warning('Cancelled: stopping the restore.');
+    cancel.abort();
+    killRunningProcesses('SIGTERM');
+  });
+  try {
+    if (!inputs.skipSafetyBackup) await places.files.prepareDirectory(inputs.safetyDirectory, 'safety-directory');
+    const result = await restoreBackup(
+      {
+        engine: inputs.engine,
+        database: inputs.database,
+        databaseUrl: inputs.databaseUrl,
+        django: inputs.django,
+        backup: inputs.backup,
+        directory: inputs.directory,
+        prefix: inputs.prefix,
+        confirm: inputs.confirm,
+        skipSafetyBackup: inputs.skipSafetyBackup,
+        safetyDirectory: inputs.safetyDirectory,
+        passphrase: inputs.passphrase,
+        sha: inputs.sha,
+        now: io.now(),
+        postgresClientRoot: inputs.postgresClientRoot,
+      },
+      {
+        dumpHost: places.dumpHost,
+        storeHost: places.storeHost,
+        files: places.files,
+        log: io.info,
+        warn: io.warning,
+        signal: cancel.signal,
+      },
+    );
+    io.setOutput('restored-from', result.path);
+    io.setOutput('safety-backup-path', result.safetyBackup?.path ?? '');
+    io.setOutput('format', result.format);
+    io.setOutput('duration-ms', String(result.durationMs));
+    io.info(`Restored ${result.path} into '${result.database}'.`);
+    await io.writeSummary(restoreSummary(result, places.files.where));
+  } finally {
+    unregister();
+    await places.close();
+  }
+}
+
+export const run = (io: ActionIO = runnerIO()): Promise<void> => runAction(() => restoreMain(io));

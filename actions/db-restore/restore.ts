@@ -1,0 +1,313 @@
+import { posix } from 'node:path';
+import { latestBackup } from '../shared/backup-files.js';
+import { describeDatabase, mysqlConnection, postgresEnvironment, type DatabaseTarget } from '../shared/database-url.js';
+import { ActionFailure, ConfigurationError } from '../shared/errors.js';
+import { describeExit } from '../shared/process.js';
+import {
+  OPENSSL_ENC_ARGS,
+  PASSPHRASE_ENV,
+  postgresClientsOn,
+  readServerVersion,
+  takeBackup,
+  tool,
+  type BackupEngine,
+  type BackupEdges,
+  type BackupResult,
+} from '../db-backup/backup.js';
+import { choosePostgresClient } from '../db-backup/client-plan.js';
+import { isCustomArchive, type BackupFormat } from '../db-backup/verify.js';
+
+export interface RestoreRequest {
+  engine: BackupEngine;
+  database?: DatabaseTarget;
+  databaseUrl?: string;
+  django?: { manageCommand: string; workingDirectory: string };
+  /** A path, or 'latest' (the newest backup in `directory` by the time in its name). */
+  backup: string;
+  directory: string;
+  prefix?: string;
+  confirm: string;
+  skipSafetyBackup: boolean;
+  safetyDirectory: string;
+  passphrase?: string;
+  sha: string;
+  now: Date;
+  postgresClientRoot: string;
+}
+
+export interface RestoreResult {
+  path: string;
+  format: BackupFormat;
+  database: string;
+  safetyBackup?: BackupResult;
+  serverVersion: string;
+  durationMs: number;
+  command: string;
+}
+
+/** The name a restore must be confirmed with: the database that will be overwritten. */
+export function targetName(request: Pick<RestoreRequest, 'engine' | 'database' | 'django'>): string {
+  return request.database?.database ?? 'django';
+}
+
+/** Nothing happens unless `confirm` names the database that will be overwritten, exactly. */
+export function checkConfirmation(request: Pick<RestoreRequest, 'engine' | 'database' | 'django' | 'confirm'>): void {
+  const expected = targetName(request);
+  if (request.confirm !== expected) {
+    throw new ConfigurationError(
+      `Input 'confirm' must be exactly the name of the database being overwritten, '${expected}'; got '${request.confirm}'. Nothing was restored.`,
+    );
+  }
+}
+
+/** The format of a backup file from its name, checked against its first bytes for custom archives. */
+export function formatFromName(file: string, engine: BackupEngine): BackupFormat {
+  const base = file.replace(/\.enc$/, '');
+  if (base.endsWith('.dump')) return 'custom';
+  if (base.endsWith('.json')) return 'json';
+  if (base.endsWith('.sql')) return engine === 'mysql' ? 'mysql' : 'plain';
+  throw new ConfigurationError(
+    `Input 'backup': cannot tell the format of '${posix.basename(file)}'; expected a .dump, .sql or .json file (optionally .enc).`,
+  );
+}
+
+export function checkFormatFitsEngine(format: BackupFormat, engine: BackupEngine): void {
+  const fits: Record<BackupFormat, BackupEngine> = {
+    custom: 'postgresql',
+    plain: 'postgresql',
+    mysql: 'mysql',
+    json: 'django',
+  };
+  if (fits[format] !== engine) {
+    throw new ConfigurationError(
+      `Input 'backup' is a ${format === 'json' ? 'Django dumpdata (.json)' : format === 'custom' ? 'PostgreSQL custom archive' : 'SQL'} backup, which cannot be restored with engine ${engine}.`,
+    );
+  }
+}
+
+/** Resolves `backup` to one existing file. */
+export async function resolveBackup(
+  request: Pick<RestoreRequest, 'backup' | 'directory' | 'prefix'>,
+  edges: Pick<BackupEdges, 'files'>,
+): Promise<string> {
+  if (request.backup === 'latest') {
+    const files = await edges.files.list(request.directory).catch(() => {
+      throw new ConfigurationError(`Input 'directory': cannot list '${request.directory}' on ${edges.files.where}.`);
+    });
+    const latest = latestBackup(files, request.prefix);
+    if (!latest) {
+      throw new ConfigurationError(
+        `Input 'backup' is latest but '${request.directory}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${request.prefix}'` : ''}.`,
+      );
+    }
+    return posix.join(request.directory, latest.file);
+  }
+  if (!(await edges.files.exists(request.backup))) {
+    throw new ConfigurationError(`Input 'backup': '${request.backup}' does not exist on ${edges.files.where}.`);
+  }
+  return request.backup;
+}
+
+/**
+ * Restores a backup: confirmation, file, safety backup of the current data, then the engine's restore in one
+ * transaction where the engine allows it (SQL and MySQL dumps stop at their first error).
+ */
+export async function restoreBackup(request: RestoreRequest, edges: BackupEdges): Promise<RestoreResult> {
+  const clock = edges.clock ?? Date.now;
+  const started = clock();
+  checkConfirmation(request);
+  const path = await resolveBackup(request, edges);
+  const format = formatFromName(path, request.engine);
+  checkFormatFitsEngine(format, request.engine);
+  const encrypted = path.endsWith('.enc');
+  if (encrypted && !request.passphrase) {
+    throw new ConfigurationError(`Input 'encryption-passphrase' is required: '${posix.basename(path)}' is encrypted.`);
+  }
+  edges.log(
+    `Restoring ${path} (${format}${encrypted ? ', encrypted' : ''}) into ${request.database ? describeDatabase(request.database) : 'the Django database'}.`,
+  );
+
+  let serverVersion = '';
+  if (request.database) {
+    const clients =
+      request.engine === 'postgresql' ? await postgresClientsOn(edges.dumpHost, request.postgresClientRoot) : [];
+    const newest = clients.sort((a, b) => b.major - a.major)[0];
+    serverVersion = await readServerVersion(
+      edges.dumpHost,
+      request.database,
+      newest ? tool(newest, 'psql') : 'psql',
+      'mariadb',
+    );
+  }
+
+  let plain = path;
+  const partials: string[] = [];
+  try {
+    if (encrypted) {
+      plain = `${path.replace(/\.enc$/, '')}.decrypted.partial`;
+      partials.push(plain);
+      const dec = await edges.storeHost.run(
+        'openssl',
+        [...OPENSSL_ENC_ARGS, '-d', '-pass', `env:${PASSPHRASE_ENV}`, '-in', path, '-out', plain],
+        {
+          secretEnv: { [PASSPHRASE_ENV]: request.passphrase! },
+        },
+      );
+      if (dec.code !== 0)
+        throw new ActionFailure(
+          `Decrypting '${posix.basename(path)}' failed (wrong passphrase?): ${describeExit('openssl', dec)}. Nothing was restored.`,
+        );
+    }
+    if (format === 'custom' && !isCustomArchive(await edges.files.head(plain, 5))) {
+      throw new ConfigurationError(
+        `Input 'backup': '${posix.basename(path)}' is not a pg_dump custom archive. Nothing was restored.`,
+      );
+    }
+
+    let safetyBackup: BackupResult | undefined;
+    if (!request.skipSafetyBackup) {
+      edges.log('Taking a safety backup of the current data first.');
+      safetyBackup = await takeBackup(
+        {
+          engine: request.engine,
+          database: request.database,
+          postgresFormat: 'custom',
+          directory: request.safetyDirectory,
+          prefix: `${targetName(request)}-before-restore`,
+          sha: request.sha,
+          now: request.now,
+          keepDays: 0,
+          keepCount: 0,
+          verify: 'archive',
+          django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
+          postgresClientRoot: request.postgresClientRoot,
+        },
+        edges,
+      );
+      edges.log(`Safety backup: ${safetyBackup.path}`);
+    }
+
+    const command = await applyRestore(format, plain, serverVersion, request, edges);
+    return {
+      path,
+      format,
+      database: targetName(request),
+      safetyBackup,
+      serverVersion,
+      durationMs: clock() - started,
+      command,
+    };
+  } finally {
+    for (const p of partials) await edges.files.remove(p).catch(() => undefined);
+  }
+}
+
+async function applyRestore(
+  format: BackupFormat,
+  path: string,
+  serverVersion: string,
+  request: RestoreRequest,
+  edges: BackupEdges,
+): Promise<string> {
+  const host = edges.dumpHost;
+  // The file is read where it is: directly when the restore runs next to it, else streamed over SSH stdin.
+  const input =
+    host.remote === edges.files.remote
+      ? { stdinOnHost: path }
+      : { stdin: (await import('node:fs')).createReadStream(path) };
+  const fail = (what: string, result: Parameters<typeof describeExit>[1]) =>
+    new ActionFailure(
+      `The restore failed and was stopped: ${describeExit(what, result)}.` +
+        (format === 'custom' || format === 'plain'
+          ? ' It ran in one transaction, so the database is unchanged.'
+          : ' The safety backup holds the data as it was before.'),
+    );
+  if (format === 'custom' || format === 'plain') {
+    const target = request.database!;
+    const client = choosePostgresClient(
+      serverVersion,
+      await postgresClientsOn(host, request.postgresClientRoot),
+      host.where,
+    );
+    const { PGPASSWORD, ...env } = postgresEnvironment(target);
+    const options = { env, secretEnv: PGPASSWORD ? { PGPASSWORD } : undefined, ...input, signal: edges.signal };
+    if (format === 'custom') {
+      const args = [
+        '--clean',
+        '--if-exists',
+        '--single-transaction',
+        '--exit-on-error',
+        '--no-owner',
+        '--no-acl',
+        `--dbname=${target.database}`,
+      ];
+      const result = await host.run(tool(client, 'pg_restore'), args, options);
+      if (result.code !== 0) throw fail('pg_restore', result);
+      return `pg_restore ${args.join(' ')}`;
+    }
+    const args = [
+      '-X',
+      '-q',
+      '-v',
+      'ON_ERROR_STOP=1',
+      '--single-transaction',
+      `--dbname=${target.database}`,
+      '-o',
+      '/dev/null',
+    ];
+    const result = await host.run(tool(client, 'psql'), args, options);
+    if (result.code !== 0) throw fail('psql', result);
+    return `psql ${args.join(' ')}`;
+  }
+  if (format === 'mysql') {
+    const target = request.database!;
+    const { args, env } = mysqlConnection(target);
+    const probe = await host.sh('command -v mariadb >/dev/null 2>&1 && echo mariadb || echo mysql');
+    const client = probe.stdout.trim() || 'mysql';
+    // Without --force the client stops at the first failing statement.
+    const full = [...args, `--database=${target.database}`];
+    const result = await host.run(client, full, { secretEnv: env, ...input, signal: edges.signal });
+    if (result.code !== 0) throw fail(client, result);
+    return `${client} ${full.join(' ')}`;
+  }
+  const django = request.django!;
+  const secretEnv: Record<string, string> = request.databaseUrl ? { DATABASE_URL: request.databaseUrl } : {};
+  const manage = (args: string[]) =>
+    host.run('sh', ['-c', `${django.manageCommand} "$@"`, 'manage.py', ...args], {
+      cwd: django.workingDirectory,
+      secretEnv,
+      signal: edges.signal,
+    });
+  // loaddata adds and overwrites by primary key; flushing first makes the result equal the backup.
+  const flushed = await manage(['flush', '--no-input']);
+  if (flushed.code !== 0)
+    throw new ActionFailure(`The restore failed: ${describeExit('manage.py flush', flushed)}. Nothing was restored.`);
+  const loaded = await manage(['loaddata', path]);
+  if (loaded.code !== 0) throw fail('manage.py loaddata', loaded);
+  return `${django.manageCommand} flush --no-input && ${django.manageCommand} loaddata ${path}`;
+}
+
+export function restoreSummary(result: RestoreResult, where: string): string {
+  const rows: [string, string][] = [
+    ['Restored', `\`${result.path}\` (on ${where})`],
+    ['Into database', `\`${result.database}\``],
+    ['Format', result.format],
+    ['Server version', result.serverVersion || '(not read)'],
+    [
+      'Safety backup',
+      result.safetyBackup
+        ? `\`${result.safetyBackup.path}\` (${result.safetyBackup.sizeBytes} bytes, sha256 \`${result.safetyBackup.sha256}\`)`
+        : 'skipped (skip-safety-backup: true)',
+    ],
+    ['Command', `\`${result.command}\``],
+    ['Duration', `${result.durationMs} ms`],
+  ];
+  return [
+    '## Database restore',
+    '',
+    '| | |',
+    '| --- | --- |',
+    ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`),
+    '',
+  ].join('\n');
+}
