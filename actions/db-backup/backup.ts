@@ -189,7 +189,7 @@ async function planDump(request: BackupRequest, edges: BackupEdges): Promise<Dum
     const serverVersion = await readServerVersion(host, target, clientName, clientName);
     const choice = chooseMysqlDump(parseMysqlVersion(serverVersion), available, host.where);
     if (choice.warning) edges.warn(choice.warning);
-    const { args, env } = mysqlConnection(target);
+    const { args, env } = mysqlConnection(target, 'dump');
     return {
       command: choice.dump,
       args: [

@@ -197,7 +197,10 @@ export function postgresEnvironment(target: DatabaseTarget, database = target.da
 }
 
 /** MariaDB/MySQL client connection arguments (no secret among them) and the environment carrying the password. */
-export function mysqlConnection(target: DatabaseTarget): { args: string[]; env: Record<string, string> } {
+export function mysqlConnection(
+  target: DatabaseTarget,
+  tool: 'client' | 'dump' = 'client',
+): { args: string[]; env: Record<string, string> } {
   const args = target.host.startsWith('/')
     ? [`--socket=${target.host}`]
     : [`--host=${target.host === 'localhost' ? '127.0.0.1' : target.host}`, `--port=${target.port}`];
@@ -209,7 +212,8 @@ export function mysqlConnection(target: DatabaseTarget): { args: string[]; env: 
   if (o['ssl-ca']) args.push(`--ssl-ca=${o['ssl-ca']}`);
   if (o['ssl-cert']) args.push(`--ssl-cert=${o['ssl-cert']}`);
   if (o['ssl-key']) args.push(`--ssl-key=${o['ssl-key']}`);
-  args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
+  // The dump tools have no --connect-timeout (only the interactive client does).
+  if (tool === 'client') args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
   args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
   // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
   return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };

@@ -47,6 +47,7 @@ export async function postgresFingerprint(pg: PostgresServer, database: string):
 }
 
 export const MARIADB_DATASET = `
+SET NAMES utf8mb4;
 CREATE TABLE customers (
   id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(200) NOT NULL, city VARCHAR(50) NULL, note LONGTEXT NULL,
   photo LONGBLOB NULL) DEFAULT CHARSET=utf8mb4;
@@ -55,7 +56,7 @@ INSERT INTO customers (name, city, note, photo)
          IF(seq % 5 = 0, NULL, REPEAT('é', seq % 50)), IF(seq % 4 = 0, NULL, UNHEX(CONCAT(MD5(seq), '00ff00')))
   FROM seq_1_to_2000;
 INSERT INTO customers (name, note, photo) VALUES ('big one', REPEAT('Grand texte accentué ', 100000), UNHEX(REPEAT('deadbeef00', 200000)));
-CREATE SEQUENCE invoice_numbers START WITH 1000 INCREMENT BY 7;
+CREATE SEQUENCE invoice_numbers START WITH 1000 INCREMENT BY 7 NOCACHE;
 CREATE TABLE invoices (
   number INT PRIMARY KEY, customer_id INT, amount DECIMAL(12,2), paid BOOLEAN NULL, memo TEXT NULL,
   FOREIGN KEY (customer_id) REFERENCES customers(id)) DEFAULT CHARSET=utf8mb4;
@@ -73,7 +74,7 @@ export async function mariadbFingerprint(db: MariaDBServer, database: string): P
     );
   }
   result.unpaid = await db.sql('SELECT COUNT(*) FROM unpaid', database);
-  result.invoice_numbers = await db.sql('SELECT NEXTVAL(invoice_numbers)', database);
+  result.invoice_numbers = await db.sql('SELECT next_not_cached_value FROM invoice_numbers', database);
   return result;
 }
 
