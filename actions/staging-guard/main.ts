@@ -153,7 +153,11 @@ class Judge {
       );
     }
     const rules = this.sourceRules(pull);
-    rules.push(freshnessRule(await this.gh.compare(pull.baseRef, pull.headSha), pull.headRef, pull.baseRef));
+    if (pull.headRepo !== null) {
+      // A fork's branch is named owner:branch across the fork network; a deleted fork has nothing to compare.
+      const head = pull.headRepo === pull.baseRepo ? pull.headSha : `${pull.headRepo.split('/')[0]}:${pull.headRef}`;
+      rules.push(freshnessRule(await this.gh.compare(pull.baseRef, head), pull.headRef, pull.baseRef));
+    }
     rules.push(...(await this.checkRules(pull.headSha, rules, null)));
     return {
       title: `pull request #${pull.number} (${pull.headRef} → ${pull.baseRef})`,

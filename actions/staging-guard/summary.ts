@@ -25,8 +25,14 @@ export function renderVerdict(verdict: Verdict, context: SummaryContext): string
   return [head, '', '| rule | result | reason | fix |', '| --- | --- | --- | --- |', ...rows, ''].join('\n');
 }
 
+// GitHub refuses comment bodies over 65536 characters; hundreds of matrix checks can get there.
+const COMMENT_LIMIT = 65_000;
+
 export function renderComment(verdict: Verdict, context: SummaryContext): string {
-  return `${COMMENT_MARKER}\n${renderVerdict(verdict, context)}`;
+  const body = `${COMMENT_MARKER}\n${renderVerdict(verdict, context)}`;
+  if (body.length <= COMMENT_LIMIT) return body;
+  const cut = body.lastIndexOf('\n', COMMENT_LIMIT - 200);
+  return `${body.slice(0, cut)}\n\n… ${verdict.rules.length} rules in all; the job summary has the whole table.\n`;
 }
 
 function fixCell(rule: RuleResult): string {

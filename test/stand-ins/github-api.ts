@@ -216,7 +216,13 @@ export class GitHubApiStandIn {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://stand-in');
       const prefix = this.options.prefix ?? '';
-      const path = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : url.pathname;
+      if (!url.pathname.startsWith(`${prefix}/`)) {
+        this.problems.push(
+          `${req.method} ${url.pathname}: not under the API root '${prefix}/' (GITHUB_API_URL not honoured?)`,
+        );
+        return this.send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      }
+      const path = url.pathname.slice(prefix.length);
       const text = Buffer.concat(chunks).toString('utf8');
       let body: unknown;
       try {
@@ -330,8 +336,14 @@ export class GitHubApiStandIn {
   }
 
   private resolve(ref: string): string | undefined {
-    // `owner:branch` names a branch of a repository in the fork network; the local repo holds them all.
-    return this.options.git.resolve(ref.includes(':') ? ref.split(':')[1] : ref);
+    // `owner:branch` names a branch of a repository in the fork network; the local repo holds them all, a fork's
+    // branches under the name its pull request gives (headBranchInGit).
+    const [owner, branch] = ref.includes(':') ? ref.split(':', 2) : [this.options.owner, ref];
+    if (owner !== this.options.owner) {
+      const pull = [...this.pulls.values()].find((p) => p.headRepo?.split('/')[0] === owner && p.headRef === branch);
+      return pull ? this.options.git.resolve(pull.headBranchInGit ?? branch) : undefined;
+    }
+    return this.options.git.resolve(branch);
   }
 
   private notFound() {

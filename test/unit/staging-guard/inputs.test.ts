@@ -177,4 +177,19 @@ describe('summary', () => {
     expect(md).toContain('| checks | ❔ missing | none | Run the tests. |');
     expect(renderComment(verdict, { subject: 'x', sha: 'abcdef0' }).startsWith(COMMENT_MARKER)).toBe(true);
   });
+
+  test("a comment stays under GitHub's 65536-character limit", () => {
+    const rules = Array.from({ length: 900 }, (_, i) => ({
+      rule: `check run 'e2e (shard ${i} of 900, postgres 15, python 3.11)'`,
+      state: 'pass' as const,
+      reason: 'succeeded on abcdef0',
+      fix: '',
+    }));
+    const body = renderComment({ allowed: true, reasons: [], rules }, { subject: 'x', sha: 'abcdef0' });
+    expect(body.length).toBeLessThanOrEqual(65_000);
+    expect(body).toMatch(/… 900 rules in all; the job summary has the whole table\.\n$/);
+    expect(
+      renderVerdict({ allowed: true, reasons: [], rules }, { subject: 'x', sha: 'abcdef0' }).length,
+    ).toBeGreaterThan(65_000);
+  });
 });

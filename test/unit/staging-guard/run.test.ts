@@ -183,6 +183,10 @@ describe('pull requests into master', () => {
     await expect(guard(edges({ name: 'pull_request', payload: event }))).rejects.toThrow(
       /comes from the fork mallory\/site/,
     );
+    // Across the fork network the head is owner:branch, and the fork's history is compared like any other.
+    expect(decodeURIComponent(api.requests.find((r) => r.path.includes('/compare/'))?.path ?? '')).toBe(
+      `/repos/${REPO}/compare/master...mallory:staging`,
+    );
   });
 
   test('staging behind master is refused with the commands that bring it up to date', async () => {
