@@ -1,3 +1,5 @@
+import { ActionFailure } from '../../../actions/shared/errors.js';
+import { explainRequestError, JOB_PERMISSIONS } from '../../../actions/staging-guard/github-gateway.js';
 import {
   branchMatches,
   checkStateOf,
@@ -222,5 +224,34 @@ describe('push origin', () => {
     );
     expect(bypass.reason).toMatch(/pull request #3 from 'staging' of a deleted fork/);
     expect(bypass.fix).toMatch(/git revert -m 1/);
+  });
+});
+
+describe('request errors', () => {
+  const httpError = (status: number, message: string, headers: Record<string, string> = {}) =>
+    Object.assign(new Error(message), { status, response: { headers } });
+
+  test('404 is read as a missing permission too, since GitHub hides private resources that way', () => {
+    const error = explainRequestError(
+      httpError(404, 'Not Found - https://docs.github.com/rest/checks/runs'),
+      'list check runs',
+      'checks: read',
+    );
+    expect(error).toBeInstanceOf(ActionFailure);
+    expect(error.message).toBe(
+      `Could not list check runs: GitHub answered 404 (Not Found). The token lacks 'checks: read'. Give the job \`permissions:\` with ${JOB_PERMISSIONS}, or pass a token that has them in github-token.`,
+    );
+  });
+
+  test('other statuses and non-HTTP errors keep their message', () => {
+    expect(explainRequestError(httpError(502, 'Bad Gateway'), 'read commit statuses', 'statuses: read').message).toBe(
+      'Could not read commit statuses: GitHub answered 502 (Bad Gateway).',
+    );
+    expect(
+      explainRequestError(new Error('connect ECONNREFUSED 127.0.0.1:9'), 'list check runs', 'checks: read').message,
+    ).toBe('Could not list check runs: connect ECONNREFUSED 127.0.0.1:9');
+    expect(
+      explainRequestError(httpError(429, 'Too Many Requests', { 'x-ratelimit-remaining': '0' }), 'x', 'y').message,
+    ).toBe('Could not x: the GitHub API rate limit for this token is spent.');
   });
 });
