@@ -224,12 +224,13 @@ export async function startDjangoApp(options: DjangoAppOptions): Promise<DjangoA
     RUNBOOK_RELEASE: options.release,
     ...options.env,
   });
+  const workers = options.workers ?? 2;
   let attempt = 0;
   try {
     return await withPortRetry(async () => {
       const [host, port] = options.bind ? splitBind(options.bind) : ['127.0.0.1', await freePort('127.0.0.1')];
       const hostPort = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-      const { argv } = gunicornCommand({ projectDir, bind: hostPort, workers: options.workers ?? 2 });
+      const { argv } = gunicornCommand({ projectDir, bind: hostPort, workers });
       // One log per attempt: the "Connection in use" of a lost port race must not fail the next attempt.
       const daemon = spawnDaemon(argv[0], argv.slice(1), {
         cwd: projectDir,
@@ -246,6 +247,8 @@ export async function startDjangoApp(options: DjangoAppOptions): Promise<DjangoA
           async () => {
             // gunicorn retries a taken port for 5 s before dying; give the port back to withPortRetry at once.
             if (/Connection in use/.test(daemon.log())) throw new AddressInUseError(`gunicorn: ${host}:${port} in use`);
+            // Every worker, not just the first: a test that then changes the project must not race a booting one.
+            if (readyWorkers(daemon.log()) < workers) return false;
             health = await httpGet(`${url}/health`, 2000).catch(() => undefined);
             return health !== undefined;
           },
@@ -261,6 +264,11 @@ export async function startDjangoApp(options: DjangoAppOptions): Promise<DjangoA
     cleanup.runNow();
     throw error;
   }
+}
+
+/** Workers that finished booting, from the line ocpizza/wsgi.py logs (`worker <pid> ready: release …`). */
+export function readyWorkers(log: string): number {
+  return log.match(/ ocpizza worker \d+ ready: /g)?.length ?? 0;
 }
 
 function appHandle(daemon: Daemon, url: string, port: number, health: HttpAnswer, cleanup: Cleanup): DjangoApp {
