@@ -135,7 +135,8 @@ test("a fork's staging is refused", async () => {
     headRepo: 'mallory/site',
     baseRef: 'master',
   });
-  const result = await guard(pullEvent(9, 'staging', sha, 'mallory/site'));
+  // As the README recommends: pull_request_target, so that the fork cannot edit the guard that judges it.
+  const result = await guard({ ...pullEvent(9, 'staging', sha, 'mallory/site'), name: 'pull_request_target' });
   expectRefused(
     result,
     /same repository: the head branch 'staging' comes from the fork mallory\/site, not from ocpizza\/site/,
