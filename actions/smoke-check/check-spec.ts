@@ -67,7 +67,7 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = {
   failFastStatuses: parseStatusSet('fail-fast-statuses', '404,500'),
   failFastAfter: 2,
   initialIntervalMs: 500,
-  maxIntervalMs: 5_000,
+  maxIntervalMs: 2_000,
   tls: { insecure: false },
   maxBodyBytes: 1024 * 1024,
   maxRedirects: 10,

@@ -174,7 +174,7 @@ function parseCheck(check: CheckObject, source: InputSource, secrets: string[]):
   return {
     url,
     ...(read('name') ? { name: read('name') } : {}),
-    method: reader.oneOf<HttpMethod>(label('method'), HTTP_METHODS),
+    method: parseMethod(label('method'), read('method')),
     expectedStatus: parseStatusSet(label('expected-status'), read('expected-status')),
     bodyContains: splitLines(read('body-contains')),
     bodyRegex: optionalRegex(label('body-regex'), read('body-regex')),
@@ -192,6 +192,15 @@ function parseCheck(check: CheckObject, source: InputSource, secrets: string[]):
     headers,
     timeoutMs: reader.duration(label('timeout')),
   };
+}
+
+/** GET or HEAD, in any case: `method: get` is what people write in YAML. */
+function parseMethod(name: string, value: string): HttpMethod {
+  const method = value.toUpperCase() as HttpMethod;
+  if (!HTTP_METHODS.includes(method)) {
+    throw new ConfigurationError(`Input '${name}' must be one of ${HTTP_METHODS.join(', ')}; got '${value}'.`);
+  }
+  return method;
 }
 
 /** A YAML value as the text an input would have: lists become lines, scalars their plain text. */

@@ -34,7 +34,8 @@ export function runnerEdges(): SmokeCheckEdges {
     warning: (message, title) => core.warning(message, title ? { title } : {}),
     error: (message, title) => core.error(message, title ? { title } : {}),
     writeSummary: async (markdown) => {
-      await core.summary.addRaw(markdown).write();
+      // Outside a runner (act, a local run) there is no summary file; the log and outputs still tell everything.
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
     },
     engine: defaultEngineDeps,
   };

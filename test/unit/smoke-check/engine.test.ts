@@ -23,8 +23,8 @@ describe('the checking engine on a fake clock', () => {
     const world = fakeWorld((n) => (n <= 2 ? failure('ECONNREFUSED') : n <= 4 ? response(503) : response(200)));
     const report = await runChecks([health], options(), world.deps);
     expect(report.results[0]).toMatchObject({ ok: true, attempts: 5 });
-    // random() = 0.5: half of the cap 500, 1000, 2000, 4000.
-    expect(world.sleeps).toEqual([250, 500, 1000, 2000]);
+    // random() = 0.5: half of the cap 500, 1000, 2000, then 2000 (max-interval).
+    expect(world.sleeps).toEqual([250, 500, 1000, 1000]);
     expect(world.logs.join('\n')).toMatch(/attempt 1: connection refused after 5 ms; next try in 250 ms/);
   });
 

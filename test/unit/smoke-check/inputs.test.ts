@@ -32,7 +32,7 @@ describe('smoke-check inputs', () => {
       stableFor: 1,
       failFastAfter: 2,
       initialIntervalMs: 500,
-      maxIntervalMs: 5_000,
+      maxIntervalMs: 2_000,
       tls: { insecure: false },
     });
     expect(inputs.options.failFastStatuses.text).toBe('404,500');
@@ -55,7 +55,7 @@ describe('smoke-check inputs', () => {
         '  expected-status: 2xx,304',
         '  body-contains: [ok, commit]',
         '- url: https://site.test/admin/',
-        '  method: HEAD',
+        '  method: head',
         '  follow-redirects: false',
         '  reject-redirect: /login',
         '  header: "X-Frame-Options: DENY"',
