@@ -19,8 +19,8 @@ export interface SummaryContext {
 /** Markdown for the job summary and the pull request comment: the verdict, then one row per rule. */
 export function renderVerdict(verdict: Verdict, context: SummaryContext): string {
   const head = verdict.allowed
-    ? `### ✅ Staging guard: allowed\n\n${context.subject} (${context.sha.slice(0, 7)}) came through the flow.`
-    : `### ❌ Staging guard: refused\n\n${context.subject} (${context.sha.slice(0, 7)}) does not satisfy the flow.`;
+    ? `### ✅ Staging guard: allowed\n\n${context.subject} at ${context.sha.slice(0, 7)} came through the flow.`
+    : `### ❌ Staging guard: refused\n\n${context.subject} at ${context.sha.slice(0, 7)} does not satisfy the flow.`;
   const rows = verdict.rules.map((r) => `| ${cell(r.rule)} | ${ICON[r.state]} | ${cell(r.reason)} | ${fixCell(r)} |`);
   return [head, '', '| rule | result | reason | fix |', '| --- | --- | --- | --- |', ...rows, ''].join('\n');
 }
