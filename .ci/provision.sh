@@ -10,7 +10,7 @@ packages=(
   openssh-server openssh-client
   supervisor gunicorn
   python3-django python3-psycopg2 python3-mysqldb python3-coverage
-  iproute2 wrk git ca-certificates openssl procps
+  iproute2 wrk git ca-certificates openssl procps curl
 )
 
 missing=()

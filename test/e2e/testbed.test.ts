@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMariaDB, type MariaDBServer } from '../testbed/mariadb.js';
+import { createHosts, netnsAvailable, type NetnsHosts } from '../testbed/netns.js';
+import { startNginx, type NginxServer } from '../testbed/nginx.js';
 import { freePort, portIsFree } from '../testbed/ports.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
-import { runChecked } from '../testbed/process.js';
+import { runChecked, runCommand } from '../testbed/process.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
+import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -174,6 +178,169 @@ describe('sshd', () => {
   });
 });
 
+describe('nginx', () => {
+  let app: http.Server;
+  let appPort: number;
+  let nginx: NginxServer;
+  let flag: string;
+  beforeAll(async () => {
+    app = http.createServer((request, response) => {
+      response.setHeader('Content-Type', 'text/plain');
+      response.end(`app saw ${request.url} via ${request.headers['x-forwarded-proto']}`);
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    appPort = (app.address() as { port: number }).port;
+    flag = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'runbook-flag-')), 'maintenance.on');
+    nginx = await startNginx({ upstream: `127.0.0.1:${appPort}`, maintenanceFlagPath: flag });
+  }, 60000);
+  afterAll(async () => {
+    await nginx?.stop();
+    await new Promise((resolve) => app?.close(resolve));
+    fs.rmSync(path.dirname(flag), { recursive: true, force: true });
+  });
+
+  test('proxies to the upstream app', async () => {
+    const response = await fetch(`${nginx.url}/pizzas?size=large`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('app saw /pizzas?size=large via http');
+  });
+
+  test('answers 503 with the maintenance page while the flag file exists, and proxies again once it is gone', async () => {
+    fs.writeFileSync(flag, '');
+    const during = await fetch(`${nginx.url}/pizzas`);
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('60');
+    expect(await during.text()).toMatch(/Down for maintenance/);
+    fs.rmSync(flag);
+    const after = await fetch(`${nginx.url}/pizzas`);
+    expect(after.status).toBe(200);
+    expect(await after.text()).toBe('app saw /pizzas via http');
+  });
+
+  test('reload() applies a changed config and refuses a broken one', async () => {
+    await nginx.reload({ serverBlock: 'location /static/ { return 200 "static $uri\\n"; }' });
+    const response = await fetch(`${nginx.url}/static/app.css`);
+    expect(await response.text()).toBe('static /static/app.css\n');
+    await expect(nginx.reload({ serverBlock: 'location /broken { no_such_directive on; }' })).rejects.toThrow(
+      /unknown directive "no_such_directive"/,
+    );
+    expect((await fetch(`${nginx.url}/pizzas`)).status).toBe(200);
+  });
+
+  test('stop() frees the port and removes the config directory', async () => {
+    const { port, dir } = nginx;
+    await nginx.stop();
+    expect(await portIsFree(port)).toBe(true);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
+describe('supervisord', () => {
+  let supervisor: SupervisordServer;
+  beforeAll(async () => {
+    supervisor = await startSupervisord({
+      programs: {
+        // A "worker" that prints its greeting (from the environment, with a % that supervisor must not interpolate).
+        worker: {
+          command: `${process.execPath} -e "console.log(process.env.GREETING); setInterval(() => {}, 1000)"`,
+          environment: { GREETING: 'ciao 100% "pizza" fresca' },
+          autorestart: true,
+          startsecs: 0,
+        },
+        idle: { command: 'sleep 600', autostart: false },
+      },
+    });
+  }, 60000);
+  afterAll(() => supervisor?.stop());
+
+  const pidOf = async (program: string): Promise<number> =>
+    Number((await supervisor.ctl('pid', program)).stdout.trim());
+
+  test('runs a program with its environment and restarts it when it dies', async () => {
+    await supervisor.waitForState('worker', 'RUNNING');
+    expect(await supervisor.state('idle')).toBe('STOPPED');
+    expect(
+      await waitUntil(() => fs.readFileSync(supervisor.programLogPath('worker'), 'utf8').includes('\n'), 5000),
+    ).toBe(true);
+    expect(fs.readFileSync(supervisor.programLogPath('worker'), 'utf8')).toBe('ciao 100% "pizza" fresca\n');
+
+    const first = await pidOf('worker');
+    process.kill(first, 'SIGKILL');
+    expect(
+      await waitUntil(
+        async () => (await supervisor.state('worker')) === 'RUNNING' && (await pidOf('worker')) !== first,
+        10000,
+      ),
+    ).toBe(true);
+  });
+
+  test('ctl() restarts a program with a new pid', async () => {
+    const before = await pidOf('worker');
+    const result = await supervisor.ctl('restart', 'worker');
+    expect(result).toEqual({ stdout: 'worker: stopped\nworker: started\n', code: 0 });
+    const after = await pidOf('worker');
+    expect(after).not.toBe(before);
+    expect(() => process.kill(before, 0)).toThrow();
+  });
+
+  test('stop() ends supervisord and its programs', async () => {
+    const worker = await pidOf('worker');
+    const { dir } = supervisor;
+    await supervisor.stop();
+    expect(() => process.kill(worker, 0)).toThrow();
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
+const netns = netnsAvailable();
+const describeNetns = netns.ok ? describe : describe.skip;
+if (!netns.ok) console.warn(`skipping the netns tests: ${netns.reason}`);
+
+describeNetns('netns hosts', () => {
+  let net: NetnsHosts;
+  beforeAll(async () => {
+    net = await createHosts(2, { prefix: 'rbtest' });
+  }, 60000);
+  afterAll(() => net?.destroy());
+
+  test('one host serves HTTP to the other by address and by name', async () => {
+    const [web, client] = net.hosts;
+    expect(web.ip).not.toBe(client.ip);
+    const server = web.spawn(process.execPath, [
+      '-e',
+      `require('http').createServer((q, s) => s.end('served by ' + require('os').hostname() + ' on ' + q.socket.localAddress)).listen(8080, '${web.ip}')`,
+    ]);
+    const get = (target: string) => client.exec(['curl', '-sS', '--max-time', '5', `http://${target}:8080/`]);
+    expect(await waitUntil(async () => (await get(web.ip)).code === 0, 10000)).toBe(true);
+    expect((await get(web.ip)).stdout).toMatch(new RegExp(`on ${web.ip.replace(/\./g, '\\.')}$`));
+    expect((await get(web.name)).stdout).toMatch(new RegExp(`on ${web.ip.replace(/\./g, '\\.')}$`));
+    // The namespace is isolated: the server is not on this machine's loopback.
+    expect((await client.exec(['curl', '-sS', '--max-time', '2', 'http://127.0.0.1:8080/'])).code).not.toBe(0);
+    await server.stop();
+  });
+
+  test('an sshd inside a host is reachable from this machine with strict host key checking', async () => {
+    const [, target] = net.hosts;
+    const ssh = await startSshd({ netns: target.name, listen: target.ip });
+    try {
+      expect(ssh.knownHosts).toMatch(new RegExp(`^${target.ip.replace(/\./g, '\\.')} ssh-ed25519 `));
+      const result = await ssh.exec('ip -o -4 addr show dev eth0');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`inet ${target.ip}/24`);
+    } finally {
+      await ssh.stop();
+    }
+  });
+
+  test('destroy() removes the namespaces and the bridge', async () => {
+    const names = net.hosts.map((host) => host.name);
+    await net.destroy();
+    const left = (await runChecked('ip', ['netns', 'list'])).split('\n').map((line) => line.split(' ')[0]);
+    expect(left.filter((name) => names.includes(name))).toEqual([]);
+    expect((await runCommand('ip', ['link', 'show', net.bridge])).code).not.toBe(0);
+  });
+});
+
 describe('cleanup when the test process dies', () => {
   test('a SIGKILLed process leaves no daemon, port or directory behind', async () => {
     const script = path.join(os.tmpdir(), `runbook-orphan-${process.pid}.mts`);
@@ -200,8 +367,11 @@ describe('cleanup when the test process dies', () => {
       });
       const { port, dir } = JSON.parse(line) as { port: number; dir: string };
       expect(await portIsFree(port)).toBe(false);
-      // tsx runs the script in a child node process: kill the whole tree the way a crashing runner would.
-      for (const pid of [child.pid ?? 0, ...descendants(child.pid ?? 0)]) process.kill(pid, 'SIGKILL');
+      // Kill the node processes (tsx and the node it runs the script in) the way jest kills a stuck worker; sshd
+      // itself is left for the test bed's reaper.
+      const nodes = [child.pid ?? 0, ...descendants(child.pid ?? 0)].filter((pid) => commandLine(pid).includes(script));
+      expect(nodes.length).toBeGreaterThan(0);
+      for (const pid of nodes) process.kill(pid, 'SIGKILL');
       expect(await waitUntil(async () => !fs.existsSync(dir) && (await portIsFree(port)), 15000)).toBe(true);
     } finally {
       child.kill('SIGKILL');
@@ -209,6 +379,14 @@ describe('cleanup when the test process dies', () => {
     }
   }, 60000);
 });
+
+function commandLine(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** Processes whose parent chain leads to `root` (read from /proc, no `ps` needed). */
 function descendants(root: number): number[] {

@@ -145,7 +145,14 @@ export class Cleanup {
   }
 
   killProcessGroup(pid: number | undefined): this {
-    if (pid) this.kills.push(`kill -KILL -- -${pid} 2>/dev/null`);
+    if (pid) this.kills.push(`kill -KILL -${pid} 2>/dev/null`);
+    return this.write();
+  }
+
+  /** For supervisors that put each child in its own process group: kill those groups while the parent is alive. */
+  killChildProcessGroups(pid: number | undefined): this {
+    if (pid)
+      this.kills.push(`for c in $(pgrep -P ${pid}); do kill -KILL -$c 2>/dev/null; kill -KILL $c 2>/dev/null; done`);
     return this.write();
   }
 
@@ -322,4 +329,21 @@ export function systemUser(name: string): { uid: number; gid: number; home: stri
 
 export function currentUser(): string {
   return os.userInfo().username;
+}
+
+/** Direct children of `pid`, read from /proc/<n>/stat (this kernel has no /proc/<pid>/task/<tid>/children). */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses: fields restart after the last ')'.
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
 }
