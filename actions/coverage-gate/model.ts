@@ -1,3 +1,5 @@
+import { LineHits } from './line-hits.js';
+
 /**
  * The merged coverage of every report: one entry per source file, one hit count per line, the hit count of
  * each branch per line. Percentages are never stored: every total is recounted from these counts, so the same
@@ -7,7 +9,7 @@ export interface FileCoverage {
   /** Path as the report names it, before normalisation. */
   path: string;
   /** Line number → hits. A line present here is coverable (a statement). */
-  lines: Map<number, number>;
+  lines: LineHits;
   /** Line number → hits of each branch leaving that line. */
   branches: Map<number, number[]>;
   /**
@@ -59,8 +61,16 @@ export interface ParsedReport {
   sourceRoots?: string[];
 }
 
+/**
+ * A copy of `text` that does not keep alive the string it was sliced from. V8 keeps a substring as a view of its
+ * parent, so a path sliced from a 1 MiB chunk would pin the whole chunk for as long as the model lives.
+ */
+export function detach(text: string): string {
+  return text.length === 0 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+
 export function newFile(path: string): FileCoverage {
-  return { path, lines: new Map(), branches: new Map(), branchIds: new Map() };
+  return { path, lines: new LineHits(), branches: new Map(), branchIds: new Map() };
 }
 
 /** Adds a line's hits within one report: a line listed twice (two Cobertura classes of one file) counts once. */
@@ -76,22 +86,27 @@ export function addLine(file: FileCoverage, line: number, hits: number): void {
 export function addBranches(file: FileCoverage, line: number, hits: number[], ids?: string[]): void {
   const previous = file.branches.get(line);
   if (!previous) {
-    file.branches.set(line, [...hits]);
-    if (ids) file.branchIds.set(line, [...ids]);
+    file.branches.set(line, hits.slice());
+    if (ids) file.branchIds.set(line, ids.slice());
     return;
   }
   const previousIds = file.branchIds.get(line);
   if (ids && previousIds) {
+    // New arrays of the exact size: push() would reserve room for 16 more on every line of a 2-million-line report.
+    let grownHits = previous;
+    let grownIds = previousIds;
     ids.forEach((id, i) => {
-      const at = previousIds.indexOf(id);
+      const at = grownIds.indexOf(id);
       if (at === -1) {
-        previousIds.push(id);
-        previous.push(hits[i]);
-      } else previous[at] += hits[i];
+        grownIds = grownIds.concat(id);
+        grownHits = grownHits.concat(hits[i]);
+      } else grownHits[at] += hits[i];
     });
+    file.branches.set(line, grownHits);
+    file.branchIds.set(line, grownIds);
     return;
   }
-  previous.push(...hits);
+  file.branches.set(line, previous.concat(hits));
   file.branchIds.delete(line);
 }
 

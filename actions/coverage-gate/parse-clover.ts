@@ -1,4 +1,4 @@
-import { addLine, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
 import { ReportError } from './report-error.js';
 import { attributesOf } from './xml-scanner.js';
@@ -23,14 +23,14 @@ export async function parseClover(file: string, chunks: AsyncIterable<string>): 
         const path = a.path || a.name;
         if (!path) throw new ReportError(file, '<file> without a path or name', tag.line);
         current = files.get(path);
-        if (!current) files.set(path, (current = newFile(path)));
+        if (!current) files.set(detach(path), (current = newFile(detach(path))));
       } else if (tag.name === 'line' && current) {
         const a = attributesOf(tag);
         const num = count(file, a.num, "line 'num'", tag.line);
         const hits = count(file, a.count ?? '0', "line 'count'", tag.line);
         if (a.type === 'method') {
           current.functions ??= new Map();
-          current.functions.set(`${a.name ?? ''}@${num}`, hits);
+          current.functions.set(detach(`${a.name ?? ''}@${num}`), hits);
         } else {
           addLine(current, num, hits);
           if (a.type === 'cond') {

@@ -1,4 +1,4 @@
-import { addLine, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
 import { ReportError } from './report-error.js';
 import { attributesOf } from './xml-scanner.js';
@@ -47,7 +47,10 @@ export async function parseCobertura(file: string, chunks: AsyncIterable<string>
           const a = attributesOf(tag);
           if (!a.filename) throw new ReportError(file, '<class> without a filename attribute', tag.line);
           current = files.get(a.filename);
-          if (!current) files.set(a.filename, (current = newFile(a.filename)));
+          if (!current) {
+            const path = detach(a.filename);
+            files.set(path, (current = newFile(path)));
+          }
           return;
         }
         case 'method':
@@ -64,7 +67,7 @@ export async function parseCobertura(file: string, chunks: AsyncIterable<string>
       else if (name === 'method' && methodDepth > 0) methodDepth--;
       else if (name === 'source' && inSource) {
         inSource = false;
-        if (sourceText.trim() !== '') sourceRoots.push(sourceText.trim());
+        if (sourceText.trim() !== '') sourceRoots.push(detach(sourceText.trim()));
       }
     },
     textElements: new Set(['source']),

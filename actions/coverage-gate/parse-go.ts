@@ -1,4 +1,4 @@
-import { addLine, newFile, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, newFile, type FileCoverage, type ParsedReport } from './model.js';
 import { forEachLine } from './read-chunks.js';
 import { ReportError } from './report-error.js';
 
@@ -27,9 +27,9 @@ export async function parseGoProfile(file: string, chunks: AsyncIterable<string>
     if (!match) throw new ReportError(file, `malformed Go cover profile block '${text.slice(0, 60)}'`, line);
     const [, path, startLine, startCol, endLine, endCol, statements, hits] = match;
     let target = files.get(path);
-    if (!target) files.set(path, (target = newFile(path)));
+    if (!target) files.set(detach(path), (target = newFile(detach(path))));
     target.statements ??= new Map();
-    const block = `${startLine}.${startCol},${endLine}.${endCol}`;
+    const block = detach(`${startLine}.${startCol},${endLine}.${endCol}`);
     const n = Number(hits);
     for (let i = 0; i < Number(statements); i++) {
       const key = `${block}#${i}`;

@@ -1,4 +1,4 @@
-import { addLine, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
 import { ReportError } from './report-error.js';
 import { attributesOf } from './xml-scanner.js';
@@ -16,7 +16,7 @@ export async function parseJacoco(file: string, chunks: AsyncIterable<string>): 
   let method: string | undefined;
   const fileFor = (path: string): FileCoverage => {
     let target = files.get(path);
-    if (!target) files.set(path, (target = newFile(path)));
+    if (!target) files.set(detach(path), (target = newFile(detach(path))));
     return target;
   };
   await scanReport(file, chunks, {
@@ -59,7 +59,7 @@ export async function parseJacoco(file: string, chunks: AsyncIterable<string>): 
         }
         case 'method': {
           const a = attributesOf(tag);
-          method = `${a.name}${a.desc ?? ''}@${a.line ?? ''}`;
+          method = detach(`${a.name}${a.desc ?? ''}@${a.line ?? ''}`);
           return;
         }
         case 'counter': {

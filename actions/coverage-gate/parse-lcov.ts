@@ -1,4 +1,4 @@
-import { addBranches, addLine, newFile, type FileCoverage, type ParsedReport } from './model.js';
+import { addBranches, addLine, detach, newFile, type FileCoverage, type ParsedReport } from './model.js';
 import { forEachLine } from './read-chunks.js';
 import { ReportError } from './report-error.js';
 
@@ -9,6 +9,17 @@ import { ReportError } from './report-error.js';
 export async function parseLcov(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
   const files = new Map<string, FileCoverage>();
   let current: FileCoverage | undefined;
+  // Block and branch numbers repeat on every line: one shared string per pair instead of millions.
+  const ids = new Map<string, string>();
+  const branchId = (block: string, branch: string): string => {
+    const id = `${block},${branch}`;
+    let shared = ids.get(id);
+    if (shared === undefined) {
+      shared = detach(id);
+      if (ids.size < 10_000) ids.set(shared, shared);
+    }
+    return shared;
+  };
   const fail = (message: string, line: number): never => {
     throw new ReportError(file, `malformed LCOV: ${message}`, line);
   };
@@ -40,14 +51,14 @@ export async function parseLcov(file: string, chunks: AsyncIterable<string>): Pr
         if (parts.length < 4) fail(`BRDA needs line,block,branch,taken; got '${text}'`, line);
         // '-' means the block was never reached: the branch exists and was not taken.
         const taken = parts[3] === '-' ? 0 : number(parts[3], 'BRDA taken', line);
-        addBranches(target, number(parts[0], 'BRDA line', line), [taken], [`${parts[1]},${parts[2]}`]);
+        addBranches(target, number(parts[0], 'BRDA line', line), [taken], [branchId(parts[1], parts[2])]);
         return;
       }
       case 'SF': {
         if (value.trim() === '') fail('SF without a path', line);
         const path = value.trim();
         current = files.get(path);
-        if (!current) files.set(path, (current = newFile(path)));
+        if (!current) files.set(detach(path), (current = newFile(detach(path))));
         return;
       }
       case 'FN': {
@@ -55,7 +66,7 @@ export async function parseLcov(file: string, chunks: AsyncIterable<string>): Pr
         // FN:<line>,<name> or, since lcov 2.0, FN:<line>,<end line>,<name>.
         const name = value.slice(value.lastIndexOf(',') + 1);
         target.functions ??= new Map();
-        if (!target.functions.has(name)) target.functions.set(name, 0);
+        if (!target.functions.has(name)) target.functions.set(detach(name), 0);
         return;
       }
       case 'FNDA': {
@@ -64,10 +75,9 @@ export async function parseLcov(file: string, chunks: AsyncIterable<string>): Pr
         if (comma === -1) fail(`FNDA needs hits,name; got '${text}'`, line);
         const name = value.slice(comma + 1);
         target.functions ??= new Map();
-        target.functions.set(
-          name,
-          Math.max(target.functions.get(name) ?? 0, number(value.slice(0, comma), 'FNDA hits', line)),
-        );
+        const hits = number(value.slice(0, comma), 'FNDA hits', line);
+        const previous = target.functions.get(name);
+        target.functions.set(previous === undefined ? detach(name) : name, Math.max(previous ?? 0, hits));
         return;
       }
       case 'end_of_record':

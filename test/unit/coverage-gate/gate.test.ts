@@ -2,6 +2,7 @@ import { planAnnotations } from '../../../actions/coverage-gate/annotations.js';
 import { badgeColor, renderBadge } from '../../../actions/coverage-gate/badge.js';
 import { commentMarker, upsertStickyComment, type IssueComments } from '../../../actions/coverage-gate/comment.js';
 import { evaluateGate, lineRanges, type GateOptions } from '../../../actions/coverage-gate/gate.js';
+import { LineHits } from '../../../actions/coverage-gate/line-hits.js';
 import { addBranches, newFile, type FileCoverage, type ParsedReport } from '../../../actions/coverage-gate/model.js';
 import { parseDecimal } from '../../../actions/coverage-gate/rounding.js';
 import { fitComment, renderSummary } from '../../../actions/coverage-gate/summary.js';
@@ -83,13 +84,13 @@ describe('the verdict', () => {
 
   test('a file in two reports is merged, never double counted or averaged', () => {
     const a = newFile('app/views.py');
-    a.lines = new Map([
+    a.lines = new LineHits([
       [1, 1],
       [2, 0],
       [3, 0],
     ]);
     const b = newFile('app/views.py');
-    b.lines = new Map([
+    b.lines = new LineHits([
       [1, 0],
       [2, 5],
       [3, 0],
