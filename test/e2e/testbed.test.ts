@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,15 @@ import { createHosts, netnsAvailable, type NetnsHosts } from '../testbed/netns.j
 import { startNginx, type NginxServer } from '../testbed/nginx.js';
 import { freePort, portIsFree } from '../testbed/ports.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
-import { runChecked, runCommand } from '../testbed/process.js';
+import {
+  AddressInUseError,
+  makeTempDir,
+  runChecked,
+  runCommand,
+  spawnDaemon,
+  waitForDaemon,
+  withPortRetry,
+} from '../testbed/process.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
 import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
 
@@ -99,7 +108,8 @@ describe('postgres', () => {
 describe('mariadb', () => {
   let db: MariaDBServer;
   beforeAll(async () => {
-    db = await startMariaDB();
+    // Quotes, a backslash and URL delimiters: the password must survive SQL, MYSQL_PWD and url() intact.
+    db = await startMariaDB({ password: `it's a \\ p@ss:w/rd%?${process.pid}` });
   }, 60000);
   afterAll(() => db?.stop());
 
@@ -112,7 +122,14 @@ describe('mariadb', () => {
     expect(await db.sql('SELECT name, price FROM pizza ORDER BY name', 'pizzeria')).toBe('calzone\t12\nregina\t11');
     expect(await db.sql('SELECT CURRENT_USER()')).toBe('runbook@127.0.0.1');
     expect(db.version).toMatch(/^\d+\.\d+\.\d+-MariaDB/);
-    expect(db.url('pizzeria')).toBe(`mysql://runbook:${db.password}@127.0.0.1:${db.port}/pizzeria`);
+    const url = new URL(db.url('pizzeria'));
+    expect([url.protocol, url.username, decodeURIComponent(url.password), url.host, url.pathname]).toEqual([
+      'mysql:',
+      'runbook',
+      db.password,
+      `127.0.0.1:${db.port}`,
+      '/pizzeria',
+    ]);
     expect(fs.statSync(db.socket).isSocket()).toBe(true);
   });
 
@@ -225,6 +242,55 @@ describe('nginx', () => {
       /unknown directive "no_such_directive"/,
     );
     expect((await fetch(`${nginx.url}/pizzas`)).status).toBe(200);
+  });
+
+  test('serves HTTPS with the given certificate', async () => {
+    const certDir = makeTempDir('tls');
+    try {
+      const [cert, key] = [path.join(certDir, 'cert.pem'), path.join(certDir, 'key.pem')];
+      await runChecked('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ]);
+      const secure = await startNginx({
+        upstream: `127.0.0.1:${appPort}`,
+        tls: { cert, key: fs.readFileSync(key, 'utf8') },
+      });
+      try {
+        expect(secure.url).toBe(`https://127.0.0.1:${secure.port}`);
+        const body = await new Promise<string>((resolve, reject) => {
+          https
+            .get(`${secure.url}/menu`, { ca: fs.readFileSync(cert) }, (response) => {
+              let text = '';
+              response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+              response.on('end', () => resolve(text));
+            })
+            .on('error', reject);
+        });
+        expect(body).toBe('app saw /menu via https');
+        // Plain HTTP to the TLS port is not served as a page.
+        expect((await fetch(`http://127.0.0.1:${secure.port}/menu`)).status).toBe(400);
+      } finally {
+        await secure.stop();
+      }
+    } finally {
+      fs.rmSync(certDir, { recursive: true, force: true });
+    }
   });
 
   test('stop() frees the port and removes the config directory', async () => {
@@ -413,8 +479,40 @@ function descendants(root: number): number[] {
   return found;
 }
 
-test('freePort hands out a bindable loopback port', async () => {
-  const port = await freePort();
-  expect(port).toBeGreaterThan(1024);
-  expect(await portIsFree(port)).toBe(true);
+describe('ports', () => {
+  test('freePort hands out a bindable loopback port', async () => {
+    const port = await freePort();
+    expect(port).toBeGreaterThan(1024);
+    expect(await portIsFree(port)).toBe(true);
+  });
+
+  test('a daemon that lost its port to another process is retried on a new one', async () => {
+    const dir = makeTempDir('port-race');
+    try {
+      const attempts: number[] = [];
+      const port = await withPortRetry(async () => {
+        const candidate = await freePort();
+        attempts.push(candidate);
+        // The first two "daemons" die the way nginx or postgres do when a parallel worker took their port.
+        const script =
+          attempts.length < 3
+            ? `echo "bind() to 127.0.0.1:${candidate} failed (98: Address already in use)"; exit 1`
+            : 'sleep 30';
+        const daemon = spawnDaemon('sh', ['-c', script], { logPath: path.join(dir, `attempt-${attempts.length}.log`) });
+        try {
+          await waitForDaemon(daemon, 'fake daemon', async () => attempts.length >= 3, 5000);
+        } finally {
+          await daemon.stop('SIGKILL');
+        }
+        return candidate;
+      });
+      expect(attempts).toHaveLength(3);
+      expect(port).toBe(attempts[2]);
+      await expect(withPortRetry(() => Promise.reject(new AddressInUseError('always taken')), 2)).rejects.toThrow(
+        'always taken',
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
