@@ -96,10 +96,14 @@ let registryDir: string | undefined;
 function ensureRegistry(): string {
   if (registryDir) return registryDir;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `runbook-testbed-reaper-${process.pid}-`));
-  // Six hours at most: the loop is bounded even if the parent's pid were reused by a long-lived process.
+  // Waits while the parent lives and is no zombie (this machine's init does not reap orphans, and `kill -0` succeeds
+  // on a zombie); six hours at most, so the loop is bounded even if the pid were reused by a long-lived process.
   const reaper = [
     'i=0',
-    'while kill -0 "$1" 2>/dev/null && [ "$i" -lt 21600 ]; do sleep 1; i=$((i+1)); done',
+    'while [ "$i" -lt 21600 ] && read -r stat < "/proc/$1/stat"; do',
+    '  case "${stat##*) }" in Z*|X*) break ;; esac',
+    '  sleep 1; i=$((i+1))',
+    'done',
     'for f in "$2"/*.sh; do [ -f "$f" ] && sh "$f" >/dev/null 2>&1; done',
     'rm -rf "$2"',
   ].join('\n');
