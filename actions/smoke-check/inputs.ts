@@ -41,6 +41,19 @@ export const PER_CHECK_INPUTS = [
   'timeout',
 ] as const;
 
+class FoundSecrets {
+  readonly values: string[] = [];
+  constructor(private readonly onSecret: (secret: string) => void) {}
+
+  push(...found: string[]): void {
+    for (const secret of found) {
+      if (this.values.includes(secret)) continue;
+      this.values.push(secret);
+      this.onSecret(secret);
+    }
+  }
+}
+
 /** A check as written: one line of `urls` or one item of `checks`. */
 interface CheckObject {
   readonly fields: Record<string, unknown>;
@@ -48,9 +61,17 @@ interface CheckObject {
   readonly index: number;
 }
 
-export function readInputs(source: InputSource, readFile: (path: string) => string): SmokeCheckInputs {
+/**
+ * Reads and checks every input. `onSecret` is called the moment a credential is found, before any later input
+ * can fail, so the runner masks it even when the step stops on a mistake further down.
+ */
+export function readInputs(
+  source: InputSource,
+  readFile: (path: string) => string,
+  onSecret: (secret: string) => void = () => undefined,
+): SmokeCheckInputs {
   const step = new InputReader(source);
-  const secrets: string[] = [];
+  const secrets = new FoundSecrets(onSecret);
   // Secrets first: even an error about another input must not be able to print one.
   for (const name of ['basic-auth', 'bearer-token']) {
     const value = step.raw(name);
@@ -86,7 +107,7 @@ export function readInputs(source: InputSource, readFile: (path: string) => stri
       `Input 'max-interval' must be at least 'initial-interval' (${step.raw('initial-interval')}); got '${step.raw('max-interval')}'.`,
     );
   }
-  return { checks, options, failOnUnhealthy: step.boolean('fail-on-unhealthy'), secrets: [...new Set(secrets)] };
+  return { checks, options, failOnUnhealthy: step.boolean('fail-on-unhealthy'), secrets: secrets.values };
 }
 
 function parseCheckList(text: string): Record<string, unknown>[] {
@@ -124,7 +145,7 @@ function describeYaml(value: unknown): string {
  * Reads one check. A key set on the check object wins over the step input of the same name, and errors
  * name it as `checks[2].method`, so the user finds the line.
  */
-function parseCheck(check: CheckObject, source: InputSource, secrets: string[]): CheckSpec {
+function parseCheck(check: CheckObject, source: InputSource, secrets: FoundSecrets): CheckSpec {
   const object = check.label === 'checks' ? check.fields : {};
   const label = (name: string) =>
     name in object && object[name] !== null ? `checks[${check.index + 1}].${name}` : name;
@@ -234,7 +255,7 @@ export function optionalRegex(name: string, text: string): RegExp | undefined {
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function parseRequestHeaders(name: string, text: string, secrets: string[]): Record<string, string> {
+function parseRequestHeaders(name: string, text: string, secrets: FoundSecrets): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of splitLines(text)) {
     const colon = line.indexOf(':');

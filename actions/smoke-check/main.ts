@@ -51,8 +51,7 @@ export async function run(edges: SmokeCheckEdges = runnerEdges()): Promise<void>
 const MAX_CHECK_ANNOTATIONS = 9;
 
 export async function smokeCheck(edges: SmokeCheckEdges): Promise<RunReport> {
-  const inputs = readInputs(edges.inputs, edges.readFile);
-  for (const secret of inputs.secrets) edges.setSecret(secret);
+  const inputs = readInputs(edges.inputs, edges.readFile, edges.setSecret);
   const mask = (text: string) => maskSecrets(text, inputs.secrets);
   if (inputs.options.tls.insecure) {
     edges.warning('TLS certificates are not verified for this check (insecure: true).', 'Smoke check');

@@ -169,6 +169,15 @@ describe('smoke-check run', () => {
     }
   });
 
+  test('a credential found before a bad input is masked all the same', async () => {
+    const { given, recorded } = edges({ urls: 'https://ops:early-pw-77@site.test/', timeout: 'soon' }, () =>
+      response(200),
+    );
+    await expect(smokeCheck(given)).rejects.toThrow(/^Input 'timeout' must be a duration/);
+    expect(recorded.secrets).toContain('early-pw-77');
+    expect(recorded.requests).toEqual([]);
+  });
+
   test('insecure is announced, a CA bundle is read from its file', async () => {
     const insecure = edges({ urls: 'https://site.test/', insecure: 'true' }, () => response(200));
     await smokeCheck(insecure.given);
