@@ -12,11 +12,9 @@ import { defineCheck, DEFAULT_RUN_OPTIONS, versionSource } from '../smoke-check/
 import { defaultEngineDeps, runChecks } from '../smoke-check/engine.js';
 import { LocalExecutor, SshExecutor } from './executor.js';
 import { readDeployInputs, type DeployInputs } from './inputs.js';
-import { ServerTarget, type ServerEdges } from './server-target.js';
+import { ServerTarget, STATE_KEY, type ServerEdges } from './server-target.js';
 import { renderSummary } from './summary.js';
 import { deployOutputs, type DeployTarget } from './target.js';
-
-export const STATE_KEY = 'deploy';
 
 /** The runner-facing edges of the step, injected so the whole flow runs in-process in tests. */
 export interface DeployIO {

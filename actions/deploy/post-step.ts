@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';
 import { shellQuote } from '../shared/ssh.js';
-import { STATE_KEY } from './main.js';
-import type { PostState } from './server-target.js';
+import { STATE_KEY, type PostState } from './server-target.js';
 
 export interface PostIO {
   getState(name: string): string;

@@ -36,6 +36,9 @@ export interface BackupOutcome {
   restoreCommand: string;
 }
 
+/** The saved-state key shared by the main and post steps. */
+export const STATE_KEY = 'deploy';
+
 /** What the post step needs if the main step dies: the SSH directories, and where maintenance may be left on. */
 export interface PostState {
   hosts: { label: string; sshDirectory?: string; ssh?: { host: string; port: number; user: string } }[];
@@ -86,10 +89,22 @@ async function must(
   if (result.stdout.trim()) log.info(result.stdout.trimEnd());
   if (result.code !== 0) {
     if (result.stderr.trim()) log.info(result.stderr.trimEnd());
-    const why = lastErrorLine(result.stderr) || `exit code ${result.code}`;
-    throw new ActionFailure(`${what} failed on ${host.name}: ${why}`);
+    throw new ActionFailure(`${what} failed on ${host.name}: ${failureReason(result)}`);
   }
   return result;
+}
+
+/**
+ * The line that says what went wrong: a Python traceback ends with the exception (but psycopg2 adds the SQL and a
+ * caret after it), tools print `error:`; otherwise the last line.
+ */
+export function failureReason(result: Pick<ScriptResult, 'stderr' | 'code'>): string {
+  const lines = result.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const named = lines.findLast((l) => /^[A-Za-z_][\w.]*(Error|Exception|Failure)\b|\berror:|^ERROR\b|^fatal:/i.test(l));
+  return named ?? lines.at(-1) ?? `exit code ${result.code}`;
 }
 
 const SILENT: PhaseLog = { info: () => undefined, startGroup: () => undefined, endGroup: () => undefined };

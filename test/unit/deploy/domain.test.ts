@@ -340,3 +340,16 @@ describe('report', () => {
     expect(groups).toEqual(['a (h)', 'b (h)']);
   });
 });
+
+describe('failure reasons', () => {
+  test('the exception line of a traceback, not the SQL caret psycopg2 prints after it', async () => {
+    const { failureReason } = await import('../../../actions/deploy/server-target.js');
+    const traceback =
+      'Traceback (most recent call last):\n  File "x"\ndjango.db.utils.ProgrammingError: relation "t" does not exist\nLINE 1: SELECT a FROM t\n                      ^\n';
+    expect(failureReason({ stderr: traceback, code: 1 })).toBe(
+      'django.db.utils.ProgrammingError: relation "t" does not exist',
+    );
+    expect(failureReason({ stderr: 'one\ntwo\n', code: 1 })).toBe('two');
+    expect(failureReason({ stderr: '', code: 3 })).toBe('exit code 3');
+  });
+});

@@ -1,0 +1,160 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { copyFixture, gunicornCommand, httpGet, productionEnv, type HealthBody } from '../testbed/django-app.js';
+import { startNginx, type NginxServer } from '../testbed/nginx.js';
+import { freePort } from '../testbed/ports.js';
+import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
+import { makeTempDir } from '../testbed/process.js';
+import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
+
+/**
+ * A server as the seeds run it, on this machine: PostgreSQL, gunicorn under supervisord (chdir to the `current`
+ * symlink, no preload: what the deploy README recommends), nginx in front with the maintenance flag, and a Git
+ * repository holding the Django fixture to deploy from.
+ */
+export interface DeployStage {
+  dir: string;
+  repo: string;
+  deployTo: string;
+  pg: PostgresServer;
+  supervisor: SupervisordServer;
+  nginx: NginxServer;
+  appPort: number;
+  databaseUrl: string;
+  program: string;
+  /** Commits whatever changed in the repository; returns the sha. */
+  commit(message: string): string;
+  health(): Promise<{ status: number; body?: HealthBody }>;
+  current(): string | undefined;
+  log(): { release: string; outcome: string; commit: string }[];
+  stop(): Promise<void>;
+}
+
+export function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: repo,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'ci',
+      GIT_AUTHOR_EMAIL: 'ci@example.com',
+      GIT_COMMITTER_NAME: 'ci',
+      GIT_COMMITTER_EMAIL: 'ci@example.com',
+    },
+  }).trim();
+}
+
+export async function startStage(options: { deployTo?: string; dir?: string } = {}): Promise<DeployStage> {
+  const dir = options.dir ?? makeTempDir('deploy-e2e');
+  const repo = await copyFixture(path.join(dir, 'repo'));
+  git(repo, 'init', '-q', '-b', 'main');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'OC Pizza v1');
+  const deployTo = options.deployTo ?? path.join(dir, 'srv', 'ocpizza');
+  fs.mkdirSync(path.join(deployTo, 'shared'), { recursive: true });
+
+  const pg = await startPostgres();
+  await pg.createDatabase('ocpizza');
+  const databaseUrl = pg.url('ocpizza');
+  const env = productionEnv({ databaseUrl, secure: false });
+  fs.writeFileSync(
+    path.join(deployTo, 'shared', '.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
+
+  const appPort = await freePort();
+  const program = 'ocpizza';
+  const supervisor = await startSupervisord({
+    programs: {
+      [program]: {
+        command: gunicornCommand({
+          projectDir: path.join(deployTo, 'current'),
+          bind: `127.0.0.1:${appPort}`,
+          workers: 2,
+          gracefulTimeout: 10,
+        }).command,
+        // Nothing to serve before the first deploy: the deploy's reload starts it.
+        autostart: false,
+        autorestart: 'unexpected',
+        startsecs: 1,
+        stopasgroup: true,
+        environment: { PYTHONDONTWRITEBYTECODE: '1', LANG: 'C.UTF-8' },
+      },
+    },
+  });
+  const nginx = await startNginx({
+    upstream: `127.0.0.1:${appPort}`,
+    maintenanceFlagPath: path.join(deployTo, 'shared', 'maintenance.on'),
+  });
+
+  return {
+    dir,
+    repo,
+    deployTo,
+    pg,
+    supervisor,
+    nginx,
+    appPort,
+    databaseUrl,
+    program,
+    commit(message) {
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-q', '-m', message);
+      return git(repo, 'rev-parse', 'HEAD');
+    },
+    async health() {
+      const answer = await httpGet(`${nginx.url}/health`);
+      let body: HealthBody | undefined;
+      try {
+        body = JSON.parse(answer.body) as HealthBody;
+      } catch {
+        body = undefined;
+      }
+      return { status: answer.status, body };
+    },
+    current() {
+      try {
+        return path.basename(fs.readlinkSync(path.join(deployTo, 'current')));
+      } catch {
+        return undefined;
+      }
+    },
+    log() {
+      const file = path.join(deployTo, 'releases.jsonl');
+      if (!fs.existsSync(file)) return [];
+      return fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l)
+        .map((l) => JSON.parse(l) as { release: string; outcome: string; commit: string });
+    },
+    async stop() {
+      await nginx?.stop();
+      await supervisor?.stop();
+      await pg?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Inputs shared by the e2e deploys: the fixture from Debian's packages (no PyPI here), a HUP reload, the health gate. */
+export function stageInputs(stage: DeployStage): Record<string, string> {
+  return {
+    'deploy-to': stage.deployTo,
+    venv: 'true',
+    python: '/usr/bin/python3',
+    'venv-args': '--system-site-packages',
+    'pip-args': '--no-index',
+    'required-env': 'SECRET_KEY, DATABASE_URL',
+    reload: 'hup',
+    'supervisor-program': stage.program,
+    'supervisor-config': stage.supervisor.configPath,
+    'health-url': `${stage.nginx.url}/health`,
+    'health-timeout': '30s',
+    'lock-timeout': '2s',
+  };
+}
