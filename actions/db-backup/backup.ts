@@ -292,6 +292,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
       });
       streamedHash = result.sha256;
     }
+    if (edges.signal?.aborted) throw new ActionFailure('The backup was cancelled; its partial file was removed.');
     if (result.code !== 0) {
       if (
         request.database &&

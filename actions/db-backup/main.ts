@@ -86,13 +86,15 @@ export async function backupMain(io: ActionIO): Promise<void> {
   const places = await openPlaces(inputs, io);
   let partial: string | undefined;
   const cancel = new AbortController();
+  let deadline: ReturnType<typeof setTimeout> | undefined;
   const unregister = io.onCancel(() => {
     io.warning('Cancelled: stopping the dump and removing the partial file.');
     cancel.abort();
     killRunningProcesses('SIGTERM');
     if (partial && !places.files.remote) rmSync(partial, { force: true });
     // The flow normally unwinds once its child is gone; if something is stuck, do not outlive the cancellation.
-    setTimeout(() => process.exit(1), 5000).unref();
+    deadline = setTimeout(() => process.exit(1), 5000);
+    deadline.unref();
   });
   try {
     await places.files.prepareDirectory(inputs.directory, 'directory');
@@ -138,6 +140,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
     );
     await io.writeSummary(backupSummary(result, inputs.sha, command, places.hostKeyPolicy));
   } finally {
+    clearTimeout(deadline);
     unregister();
     await places.close();
   }

@@ -11,6 +11,8 @@ export interface BackupName {
   /** Minutes precision, UTC. */
   time: Date;
   sha: string;
+  /** 1, or n for a second backup in the same minute (`-n` before the extension). */
+  sequence: number;
   extension: BackupExtension;
   encrypted: boolean;
 }
@@ -49,11 +51,19 @@ export function backupFileName(
 export function parseBackupName(file: string): BackupName | undefined {
   const m = NAME.exec(file);
   if (!m) return undefined;
-  const [, prefix, y, mo, d, h, mi, sha, , extension, enc] = m;
+  const [, prefix, y, mo, d, h, mi, sha, seq, extension, enc] = m;
   const time = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi)));
   // Reject impossible dates (month 13, 31 February): Date.UTC would silently roll them over.
   if (timestampOf(time) !== `${y}${mo}${d}${h}${mi}`) return undefined;
-  return { file, prefix, time, sha, extension: extension as BackupExtension, encrypted: enc !== undefined };
+  return {
+    file,
+    prefix,
+    time,
+    sha,
+    sequence: seq ? Number(seq) : 1,
+    extension: extension as BackupExtension,
+    encrypted: enc !== undefined,
+  };
 }
 
 /** The newest backup among `files` (by the time in its name, then by name), optionally of one prefix. */
@@ -65,7 +75,9 @@ export function latestBackup(files: string[], prefix?: string): BackupName | und
 }
 
 function compareNewestFirst(a: BackupName, b: BackupName): number {
-  return b.time.getTime() - a.time.getTime() || (a.file < b.file ? 1 : a.file > b.file ? -1 : 0);
+  return (
+    b.time.getTime() - a.time.getTime() || b.sequence - a.sequence || (a.file < b.file ? 1 : a.file > b.file ? -1 : 0)
+  );
 }
 
 export interface RetentionRule {

@@ -3,6 +3,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ActionFailure } from './errors.js';
 
 /** How one child process is run. Secrets travel in `env` or `stdin`, never in `args` (argv is world-readable). */
 export interface ProcessOptions {
@@ -98,7 +99,15 @@ export const runProcess: ProcessRunner = (command, args, options = {}) =>
       live.delete(child);
       sink.then(
         () => {
-          if (spawnError && code === null && signal === null) return reject(spawnError);
+          // A cancellation (AbortError) still resolves: the caller reports the signal the child died of.
+          if (spawnError && spawnError.name !== 'AbortError') {
+            const errno = (spawnError as NodeJS.ErrnoException).code;
+            return reject(
+              new ActionFailure(
+                `Cannot run ${command}: ${errno === 'ENOENT' ? 'not installed or not on PATH' : spawnError.message}`,
+              ),
+            );
+          }
           resolve({
             code,
             signal,
@@ -108,7 +117,7 @@ export const runProcess: ProcessRunner = (command, args, options = {}) =>
             sha256: hash?.digest('hex'),
           });
         },
-        (error: unknown) => reject(spawnError ?? error),
+        (error: unknown) => reject(error),
       );
     });
   });
