@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { runAction } from '../harness/index.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
+import { copyFixture, djangoManage, PYTHON, randomSecretKey } from '../testbed/django-app.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
 import { POSTGRES_DATASET, postgresFingerprint, watchCommandLines } from './db-backup-dataset.js';
 
@@ -230,6 +231,64 @@ describe('db-backup + db-restore on PostgreSQL', () => {
     expect(refused.exitCode).not.toBe(0);
     expect(refused.log).toMatch(/does not match the pinned fingerprint/);
     expect(existsSync(join(work, 'refused'))).toBe(false);
+  });
+
+  test('Django dumpdata through manage.py, restored with flush + loaddata into a migrated copy', async () => {
+    const project = await copyFixture(join(work, 'django'));
+    const secretKey = randomSecretKey();
+    const djangoEnv = (database: string) => ({
+      DATABASE_URL: pg.url(database),
+      SECRET_KEY: secretKey,
+      DEBUG: '0',
+      ALLOWED_HOSTS: 'localhost',
+    });
+    for (const database of ['pizza', 'pizza_copy']) {
+      await pg.createDatabase(database);
+      const migrated = await djangoManage(['migrate', '--no-input'], { projectDir: project, env: djangoEnv(database) });
+      expect(migrated.code).toBe(0);
+    }
+    await pg.sql(
+      "INSERT INTO stores_store (name, address, phone, opened_at) VALUES ('Lyon – Part-Dieu', E'1 rue « Zoë »\\n69003', '', '2020-01-01');" +
+        "INSERT INTO pizzas_pizza (store_id, name, description, price, available) SELECT s.id, 'Reine ' || g, 'jambon, champignons 🍄', 9.5 + g, g % 2 = 0 FROM stores_store s, generate_series(1, 20) g;",
+      'pizza',
+    );
+    const fingerprint = (database: string) =>
+      Promise.all(
+        ['stores_store', 'pizzas_pizza'].map((t) =>
+          pg.sql(`SELECT count(*) || ' ' || md5(string_agg(t::text, '|' ORDER BY t::text)) FROM ${t} t`, database),
+        ),
+      );
+    const dir = join(work, 'django-backups');
+    const common = {
+      engine: 'django',
+      'django-manage-command': `${PYTHON} manage.py`,
+      'working-directory': project,
+      directory: dir,
+    };
+    const backup = await runAction({
+      action: 'db-backup',
+      inputs: { ...common, 'database-url': pg.url('pizza') },
+      env: { SECRET_KEY: secretKey, DEBUG: '0', ALLOWED_HOSTS: 'localhost', PYTHONDONTWRITEBYTECODE: '1' },
+      secrets: [pg.password, secretKey],
+      github: { sha: SHA },
+    });
+    expect(backup.exitCode).toBe(0);
+    expect(backup.outputs.format).toBe('json');
+    const fixture = JSON.parse(readFileSync(backup.outputs.path, 'utf8')) as { model: string }[];
+    // The migrations seed a few rows of their own; every row of the table is in the fixture.
+    expect(fixture.filter((o) => o.model === 'pizzas.pizza')).toHaveLength(
+      Number(await pg.sql('SELECT count(*) FROM pizzas_pizza', 'pizza')),
+    );
+
+    const restored = await runAction({
+      action: 'db-restore',
+      inputs: { ...common, backup: backup.outputs.path, 'database-url': pg.url('pizza_copy'), confirm: 'pizza_copy' },
+      env: { SECRET_KEY: secretKey, DEBUG: '0', ALLOWED_HOSTS: 'localhost', PYTHONDONTWRITEBYTECODE: '1' },
+      secrets: [pg.password, secretKey],
+    });
+    expect(restored.exitCode).toBe(0);
+    expect(await fingerprint('pizza_copy')).toEqual(await fingerprint('pizza'));
+    expect(restored.outputs['safety-backup-path']).toMatch(/pizza_copy-before-restore_\d{12}_\w+\.json$/);
   });
 
   test('simulated: with only an older pg_dump (14) installed, the backup stops with how to install client 15', async () => {
