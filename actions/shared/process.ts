@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ActionFailure } from './errors.js';
@@ -51,7 +52,7 @@ export const runProcess: ProcessRunner = (command, args, options = {}) =>
   new Promise<ProcessResult>((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: { ...inheritedEnvironment(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       signal: options.signal,
     });
@@ -122,6 +123,14 @@ export const runProcess: ProcessRunner = (command, args, options = {}) =>
     });
   });
 
+/**
+ * The parent's environment without the step's INPUT_* variables: they hold the action's raw inputs (a database URL
+ * with its password, a private key), which the tools we start have no business seeing.
+ */
+function inheritedEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('INPUT_')));
+}
+
 function counter(hash: Hash | undefined, count: (n: number) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -132,10 +141,23 @@ function counter(hash: Hash | undefined, count: (n: number) => void): Transform 
   });
 }
 
-/** sha256 of a file, streamed (a backup never passes through memory whole). */
+/**
+ * sha256 of a file, read in 1 MiB pieces into one reused buffer: a backup never passes through memory whole, and
+ * hashing a large one does not leave a trail of chunk buffers for the garbage collector (memory stays flat).
+ */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 

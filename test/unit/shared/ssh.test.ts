@@ -162,3 +162,16 @@ describe('process runner', () => {
     );
   });
 });
+
+describe('child environment', () => {
+  test("the step's INPUT_* variables (raw inputs, secrets included) are not passed to the tools", async () => {
+    process.env['INPUT_DATABASE-URL'] = 'postgres://u:secret@h/d';
+    try {
+      const result = await runProcess('sh', ['-c', 'env'], { env: { EXTRA: '1' } });
+      expect(result.stdout).not.toContain('INPUT_DATABASE-URL');
+      expect(result.stdout).toContain('EXTRA=1');
+    } finally {
+      delete process.env['INPUT_DATABASE-URL'];
+    }
+  });
+});
