@@ -27,6 +27,8 @@ export interface RemoteCommand {
   secrets?: Record<string, string>;
   stdin?: string | Buffer | Readable;
   stdoutFile?: string;
+  /** Or stream stdout into this writable (e.g. a pipe to another process). */
+  stdoutStream?: import('node:stream').Writable;
   sha256?: boolean;
   signal?: AbortSignal;
 }
@@ -152,7 +154,12 @@ export class SshConnection {
     const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
     const remote = `exec sh -c ${shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
     const head = names.map((n) => `${command.secrets![n]}\n`).join('');
-    const options: ProcessOptions = { signal: command.signal, stdoutFile: command.stdoutFile, sha256: command.sha256 };
+    const options: ProcessOptions = {
+      signal: command.signal,
+      stdoutFile: command.stdoutFile,
+      stdoutStream: command.stdoutStream,
+      sha256: command.sha256,
+    };
     options.stdin = joinStdin(head, command.stdin);
     return this.run('ssh', [...this.baseArgs(), '-o', 'ControlMaster=no', this.destination(), remote], options);
   }

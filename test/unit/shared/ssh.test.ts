@@ -60,6 +60,11 @@ describe('host keys', () => {
         stdin: Readable.from([Buffer.from('streamed '), Buffer.from('input')]),
       });
       expect(streamed.stdout).toBe('streamed input');
+      const sink = new PassThrough();
+      const received: Buffer[] = [];
+      sink.on('data', (c: Buffer) => received.push(c));
+      await ok.exec({ script: 'printf streamed-out', stdoutStream: sink });
+      expect(Buffer.concat(received).toString()).toBe('streamed-out');
       const bytes = await ok.exec({ script: 'cat', stdin: Buffer.from('raw') });
       expect(bytes.stdout).toBe('raw');
       const mixed = await ok.exec({ script: 'cat', secrets: { A: 'x' }, stdin: 'text' });
