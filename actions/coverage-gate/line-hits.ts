@@ -49,6 +49,19 @@ export class LineHits {
     return this;
   }
 
+  /** Lines with hits above zero and all lines, in one pass over the array. */
+  coverage(): { covered: number; total: number } {
+    if (this.sparse) {
+      let covered = 0;
+      for (const hits of this.sparse.values()) if (hits > 0) covered++;
+      return { covered, total: this.sparse.size };
+    }
+    let covered = 0;
+    const dense = this.dense;
+    for (let line = 0; line < dense.length; line++) if (dense[line] > 0) covered++;
+    return { covered, total: this.count };
+  }
+
   *entries(): IterableIterator<[number, number]> {
     if (this.sparse) {
       yield* this.sparse.entries();

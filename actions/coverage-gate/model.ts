@@ -63,7 +63,7 @@ export interface ParsedReport {
 
 /**
  * A copy of `text` that does not keep alive the string it was sliced from. V8 keeps a substring as a view of its
- * parent, so a path sliced from a 1 MiB chunk would pin the whole chunk for as long as the model lives.
+ * parent, so a path sliced from a chunk would pin the whole chunk for as long as the model lives.
  */
 export function detach(text: string): string {
   return text.length === 0 ? text : Buffer.from(text, 'utf8').toString('utf8');

@@ -1,7 +1,7 @@
 import { addLine, detach, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
 import { ReportError } from './report-error.js';
-import { attributesOf } from './xml-scanner.js';
+import { attributesOf, attributeValue } from './xml-scanner.js';
 
 /**
  * Cobertura XML as written by coverage.py, Istanbul, gcovr and others. Only the per-line elements are used:
@@ -27,18 +27,14 @@ export async function parseCobertura(file: string, chunks: AsyncIterable<string>
       switch (tag.name) {
         case 'line': {
           if (!current || methodDepth > 0) return;
-          const a = attributesOf(tag);
-          const number = count(file, a.number, "line 'number'", tag.line);
-          addLine(current, number, count(file, a.hits, "line 'hits'", tag.line));
-          if (a.branch === 'true' && a['condition-coverage']) {
-            const match = /\((\d+)\/(\d+)\)/.exec(a['condition-coverage']);
-            if (!match) {
-              throw new ReportError(
-                file,
-                `condition-coverage '${a['condition-coverage']}' is not like '50% (1/2)'`,
-                tag.line,
-              );
-            }
+          // The millions of <line> elements take the fast path: only the attributes used, found by position.
+          const number = count(file, attributeValue(tag, 'number'), "line 'number'", tag.line);
+          addLine(current, number, count(file, attributeValue(tag, 'hits'), "line 'hits'", tag.line));
+          const conditions = attributeValue(tag, 'condition-coverage');
+          if (conditions && attributeValue(tag, 'branch') === 'true') {
+            const match = /\((\d+)\/(\d+)\)/.exec(conditions);
+            if (!match)
+              throw new ReportError(file, `condition-coverage '${conditions}' is not like '50% (1/2)'`, tag.line);
             setBranchCounts(current, number, Number(match[1]), Number(match[2]));
           }
           return;

@@ -9,7 +9,7 @@ const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;
  * so every statement of a block becomes one statement here; a block repeated by several test binaries
  * (-coverpkg) adds its hits, as `go tool cover` does.
  */
-export async function parseGoProfile(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
+export async function parseGoProfile(file: string, chunks: AsyncIterable<Buffer | string>): Promise<ParsedReport> {
   const files = new Map<string, FileCoverage>();
   let sawMode = false;
   await forEachLine(chunks, (text, line) => {

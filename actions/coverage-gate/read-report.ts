@@ -6,7 +6,7 @@ import { parseGoProfile } from './parse-go.js';
 import { parseJacoco } from './parse-jacoco.js';
 import { parseCoveragePyJson, parseIstanbulJson, parseIstanbulSummary, parseJson } from './parse-json-reports.js';
 import { parseLcov } from './parse-lcov.js';
-import { describeReadError, readChunks } from './read-chunks.js';
+import { decodeChunks, describeReadError, readChunks } from './read-chunks.js';
 import { ReportError } from './report-error.js';
 
 /** What the first bytes say; 'json' still needs the parsed value to tell its kind apart. */
@@ -51,10 +51,12 @@ const JSON_FORMATS: readonly ReportFormat[] = ['coveragepy-json', 'istanbul-json
 export async function readReport(file: string, format?: ReportFormat): Promise<ParsedReport> {
   const chunks = readChunks(file);
   const first = await chunks.next();
-  if (first.done || first.value.trim() === '') {
+  // Enough to sniff: a character cut at the end of the first read does not matter here.
+  const head = first.done ? '' : first.value.toString('utf8', 0, Math.min(first.value.length, 65536));
+  if (first.done || head.trim() === '') {
     throw new ReportError(file, 'the file is empty (did the tests run and write their coverage?)');
   }
-  const sniffed = sniffFormat(first.value);
+  const sniffed = sniffFormat(head);
   if (format === undefined && sniffed === undefined) {
     throw new ReportError(
       file,
@@ -87,11 +89,11 @@ export async function readReport(file: string, format?: ReportFormat): Promise<P
   })();
   switch (format ?? sniffed) {
     case 'cobertura':
-      return parseCobertura(file, all);
+      return parseCobertura(file, decodeChunks(all));
     case 'jacoco':
-      return parseJacoco(file, all);
+      return parseJacoco(file, decodeChunks(all));
     case 'clover':
-      return parseClover(file, all);
+      return parseClover(file, decodeChunks(all));
     case 'lcov':
       return parseLcov(file, all);
     default:

@@ -59,7 +59,7 @@ function hitCount(values: Iterable<number>): Count {
 }
 
 export function fileTotals(file: FileCoverage): CoverageTotals {
-  const lines = hitCount(file.lines.values());
+  const lines = file.lines.coverage();
   let branchCovered = 0;
   let branchTotal = 0;
   for (const hits of file.branches.values()) {

@@ -100,7 +100,7 @@ export async function scanXml(chunks: AsyncIterable<string>, handler: XmlHandler
         while (nameEnd < end && !isSpaceOrEnd(text.charCodeAt(nameEnd))) nameEnd++;
         const name = text.slice(lt + 1, nameEnd);
         const selfClosing = text.charCodeAt(end - 1) === SLASH;
-        if (!/^[A-Za-z_:][\w.:-]*$/.test(name)) throw new XmlSyntaxError(`invalid tag name '<${name}'`, at);
+        if (!isNameStart(name.charCodeAt(0))) throw new XmlSyntaxError(`invalid tag name '<${name}'`, at);
         if (stack.length === 0 && sawRoot) throw new XmlSyntaxError(`a second root element <${name}>`, at);
         sawRoot = true;
         handler.open({ name, rawAttributes: text.slice(nameEnd, selfClosing ? end - 1 : end), selfClosing, line: at });
@@ -117,6 +117,11 @@ export async function scanXml(chunks: AsyncIterable<string>, handler: XmlHandler
   if (!sawRoot) throw new XmlSyntaxError('no XML element found', line);
   if (stack.length > 0)
     throw new XmlSyntaxError(`unexpected end of file: <${stack[stack.length - 1]}> is not closed`, line);
+}
+
+/** A letter, '_' or ':' (the ASCII part of XML's NameStartChar; non-ASCII letters are accepted too). */
+function isNameStart(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 58 || code > 127;
 }
 
 function isSpaceOrEnd(code: number): boolean {
@@ -186,6 +191,31 @@ export function decodeEntities(value: string): string {
     if (entity.startsWith('#')) return String.fromCodePoint(parseInt(entity.slice(1), 10));
     return ENTITIES[entity] ?? whole;
   });
+}
+
+/**
+ * One attribute's raw value without parsing the others: the hot path for the millions of <line> elements of a
+ * large report. Undefined when absent; an unquoted value is a syntax error, as in attributesOf.
+ */
+export function attributeValue(tag: XmlTag, name: string): string | undefined {
+  const raw = tag.rawAttributes;
+  let at = raw.indexOf(name);
+  while (at !== -1) {
+    const before = at === 0 ? 32 : raw.charCodeAt(at - 1);
+    let eq = at + name.length;
+    while (raw.charCodeAt(eq) === 32) eq++;
+    if ((before === 32 || before === 9 || before === 10 || before === 13) && raw.charCodeAt(eq) === 61) {
+      let start = eq + 1;
+      while (raw.charCodeAt(start) === 32) start++;
+      const quote = raw.charCodeAt(start);
+      const end = quote === QUOT || quote === APOS ? raw.indexOf(quote === QUOT ? '"' : "'", start + 1) : -1;
+      if (end === -1) throw new XmlSyntaxError(`malformed attributes in <${tag.name}${raw.slice(0, 60)}>`, tag.line);
+      const value = raw.slice(start + 1, end);
+      return value.includes('&') ? decodeEntities(value) : value;
+    }
+    at = raw.indexOf(name, at + 1);
+  }
+  return undefined;
 }
 
 const ATTRIBUTE = /([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCobertura } from '../../../actions/coverage-gate/parse-cobertura.js';
 import { parseLcov } from '../../../actions/coverage-gate/parse-lcov.js';
+import { decodeChunks } from '../../../actions/coverage-gate/read-chunks.js';
 import { readReport, sniffFormat } from '../../../actions/coverage-gate/read-report.js';
 import { ReportError } from '../../../actions/coverage-gate/report-error.js';
 import { mergeReports, modelTotals } from '../../../actions/coverage-gate/totals.js';
@@ -215,6 +216,29 @@ describe('LCOV', () => {
     ['an empty SF', 'SF:\n', /line 1: malformed LCOV: SF without a path/],
   ])('%s is a clear error with the line', async (_name, content, message) => {
     await expect(readReport(write(content), 'lcov')).rejects.toThrow(message);
+  });
+});
+
+describe('multi-byte paths cut between two reads', () => {
+  async function* bytes(text: string, size: number): AsyncGenerator<Buffer> {
+    const all = Buffer.from(text, 'utf8');
+    for (let i = 0; i < all.length; i += size) yield all.subarray(i, i + size);
+  }
+
+  test('LCOV and Cobertura read the same path whatever the byte boundaries', async () => {
+    const lcov = 'SF:src/café/naïve.js\nDA:1,1\nDA:2,0\nBRDA:2,0,0,-\nend_of_record\n';
+    const xml =
+      '<coverage><packages><package><classes><class filename="src/café/naïve.py"><lines><line number="1" hits="1"/></lines></class></classes></package></packages></coverage>';
+    for (const size of [1, 2, 3, 5]) {
+      const fromLcov = await parseLcov('x.info', bytes(lcov, size));
+      expect([...fromLcov.files.keys()]).toEqual(['src/café/naïve.js']);
+      expect(modelTotals(mergeReports([fromLcov], (p) => p))).toMatchObject({
+        lines: { covered: 1, total: 2 },
+        branches: { covered: 0, total: 1 },
+      });
+      const fromXml = await parseCobertura('x.xml', decodeChunks(bytes(xml, size)));
+      expect([...fromXml.files.keys()]).toEqual(['src/café/naïve.py']);
+    }
   });
 });
 
