@@ -1,0 +1,123 @@
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigurationError } from '../shared/errors.js';
+import { InputReader, parseUrl, type InputSource } from '../shared/inputs.js';
+import type { BackupMode, MaintenanceMode } from './inputs.js';
+
+/** Heroku's own rule for app names (definitions.app.definitions.name in the Platform API schema). */
+export const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
+const CONFIG_VAR = /^\w+$/;
+
+/** Everything a Heroku deploy was asked, checked before the first API call. */
+export interface HerokuInputs {
+  apiKey: string;
+  apiUrl: URL;
+  /** Deployed in this order; the backup is taken once, from the first app's database. */
+  apps: string[];
+  /** The app's public URL, `{app}` replaced by each app name; also the `url` output. */
+  appUrl?: string;
+  /** The health endpoint (`{app}` replaced); defaults to <app-url>/health; no gate when both are empty. */
+  healthUrl?: string;
+  expectCommit?: string;
+  healthTimeoutMs: number;
+  buildpacks: string[];
+  databaseConfigVar: string;
+  requiredConfigVars: string[];
+  maintenance: MaintenanceMode;
+  backup: BackupMode;
+  /** Absolute directory on the runner. */
+  backupDirectory: string;
+  repository: string;
+  commit: string;
+  appDirectory: string;
+}
+
+/** An http(s) URL template where `{app}` (and `{host}`, the SSH target's spelling) stand for the app name. */
+export function expandAppUrl(template: string, app: string): string {
+  return template.replace(/\{app\}|\{host\}/g, app);
+}
+
+function urlTemplate(read: InputReader, name: string): string | undefined {
+  const value = read.optionalString(name);
+  if (value === undefined) return undefined;
+  parseUrl(name, expandAppUrl(value, 'app-name'), ['http:', 'https:']);
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * Reads the inputs of `target: heroku`. The API key is masked first, before any other input can fail; a mistake
+ * is one ConfigurationError naming the input and what it accepts, and no request has been sent by then.
+ */
+export function readHerokuInputs(
+  source: InputSource,
+  setSecret: (secret: string) => void,
+  env: Record<string, string | undefined>,
+): HerokuInputs {
+  const read = new InputReader(source);
+  const apiKey = read.raw('heroku-api-key');
+  if (apiKey) setSecret(apiKey);
+  if (!apiKey) {
+    throw new ConfigurationError(
+      `Input 'heroku-api-key' is required with target heroku (a Heroku API key from a secret, e.g. \${{ secrets.HEROKU_API_KEY }}).`,
+    );
+  }
+  if (/\s/.test(apiKey))
+    throw new ConfigurationError(`Input 'heroku-api-key' must be one token without spaces or new lines.`);
+  const apps = [...new Set([...read.list('app'), ...read.list('apps')])];
+  if (apps.length === 0) {
+    throw new ConfigurationError(
+      `Input 'app' is required with target heroku (the Heroku app name, or several in 'apps').`,
+    );
+  }
+  const bad = apps.find((app) => !APP_NAME.test(app));
+  if (bad !== undefined) {
+    throw new ConfigurationError(
+      `Input 'app' must be Heroku app names (3 to 30 characters: lower-case letters, digits and dashes, starting with a letter); got '${bad}'.`,
+    );
+  }
+  const apiUrl = read.url('heroku-api-url', { required: true }) as URL;
+  const appUrl = urlTemplate(read, 'app-url');
+  const healthUrl = urlTemplate(read, 'health-url') ?? (appUrl ? `${appUrl}/health` : undefined);
+  const databaseConfigVar = read.string('database-config-var', { required: true });
+  if (!CONFIG_VAR.test(databaseConfigVar)) {
+    throw new ConfigurationError(
+      `Input 'database-config-var' must be a config var name (letters, digits, _); got '${databaseConfigVar}'.`,
+    );
+  }
+  const requiredConfigVars = read.list('required-config-vars');
+  const badVar = requiredConfigVars.find((name) => !CONFIG_VAR.test(name));
+  if (badVar !== undefined) {
+    throw new ConfigurationError(
+      `Input 'required-config-vars' must list config var names (letters, digits, _); got '${badVar}'.`,
+    );
+  }
+  const appDirectory = read
+    .raw('app-directory')
+    .replace(/^\.\/?$/, '')
+    .replace(/\/+$/, '');
+  if (appDirectory.startsWith('/') || appDirectory.split('/').includes('..')) {
+    throw new ConfigurationError(`Input 'app-directory' must be a path inside the repository; got '${appDirectory}'.`);
+  }
+  const commit = read.string('commit', { required: true });
+  if (!/^[A-Za-z0-9._/-]+$/.test(commit))
+    throw new ConfigurationError(`Input 'commit' must be a commit sha or a ref; got '${commit}'.`);
+  const workspace = env.GITHUB_WORKSPACE || process.cwd();
+  const backupDirectory = read.string('backup-directory', { required: true });
+  return {
+    apiKey,
+    apiUrl,
+    apps,
+    appUrl,
+    healthUrl,
+    expectCommit: read.optionalString('expect-commit'),
+    healthTimeoutMs: read.duration('health-timeout'),
+    buildpacks: read.list('buildpacks'),
+    databaseConfigVar,
+    requiredConfigVars,
+    maintenance: read.oneOf('maintenance', ['true', 'false', 'auto'] as const),
+    backup: read.oneOf('backup', ['auto', 'always', 'never'] as const),
+    backupDirectory: isAbsolute(backupDirectory) ? backupDirectory : resolve(workspace, backupDirectory),
+    repository: read.optionalString('repository') ?? workspace,
+    commit,
+    appDirectory,
+  };
+}

@@ -1,0 +1,48 @@
+import { errorMessage } from '../shared/errors.js';
+import { HerokuApi } from './heroku-api.js';
+import { setMaintenance } from './heroku-maintenance.js';
+import { HEROKU_STATE_KEY, type HerokuPostState } from './heroku-target.js';
+
+export interface HerokuPostIO {
+  getState(name: string): string;
+  /** The step's inputs again (the runner gives the post step the same ones): the key is never saved in state. */
+  input(name: string): string;
+  setSecret(secret: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  sleep(ms: number): Promise<void>;
+}
+
+/**
+ * After a cancelled or killed main step: takes every app the main step left in maintenance out of it. Only warns.
+ */
+export async function herokuPostStep(io: HerokuPostIO): Promise<void> {
+  const raw = io.getState(HEROKU_STATE_KEY);
+  if (!raw) return;
+  const state = JSON.parse(raw) as HerokuPostState;
+  if (state.maintenanceOn.length === 0) return;
+  const apiKey = io.input('heroku-api-key');
+  if (!apiKey) {
+    io.warning(
+      `Maintenance may still be on for ${state.maintenanceOn.join(', ')}, and no API key is available to turn it off.`,
+    );
+    return;
+  }
+  const api = new HerokuApi({
+    baseUrl: new URL(state.apiUrl),
+    apiKey,
+    setSecret: io.setSecret,
+    sleep: io.sleep,
+    random: Math.random,
+    warning: io.warning,
+    maxAttempts: 3,
+  });
+  for (const app of state.maintenanceOn) {
+    try {
+      await setMaintenance(api, app, false);
+      io.info(`Maintenance turned off on ${app} (the main step had left it on).`);
+    } catch (error) {
+      io.warning(`Could not turn maintenance off on ${app}: ${errorMessage(error)}`);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { ActionFailure } from '../shared/errors.js';
+import type { HerokuApi } from './heroku-api.js';
+import { appPath, pollUntil, type Poll } from './heroku-build.js';
+
+export interface HerokuRelease {
+  id: string;
+  version: number;
+  status: 'pending' | 'succeeded' | 'failed' | 'expired';
+  current: boolean;
+  description: string;
+  output_stream_url: string | null;
+  slug: { id: string } | null;
+}
+
+/** Heroku pages lists with a Range header; newest first is what a deploy wants. */
+export const RECENT_RELEASES = 'version ..; order=desc, max=20';
+
+export async function recentReleases(api: HerokuApi, app: string): Promise<HerokuRelease[]> {
+  const { body } = await api.get<HerokuRelease[]>(appPath(app, 'releases'), { Range: RECENT_RELEASES });
+  return Array.isArray(body) ? body : [];
+}
+
+/** The release serving now: the one flagged current, else the newest that succeeded. Pure. */
+export function servingRelease(releases: HerokuRelease[]): HerokuRelease | undefined {
+  const sorted = [...releases].sort((a, b) => b.version - a.version);
+  return sorted.find((r) => r.current) ?? sorted.find((r) => r.status === 'succeeded');
+}
+
+/** The release to roll back to: the newest succeeded one older than `failed`. Pure. */
+export function rollbackTarget(releases: HerokuRelease[], failedVersion: number): HerokuRelease | undefined {
+  return [...releases]
+    .sort((a, b) => b.version - a.version)
+    .find((r) => r.version < failedVersion && r.status === 'succeeded');
+}
+
+/** The commit a release runs: its slug's `commit` (the source_blob version we built it from). */
+export async function releaseCommit(api: HerokuApi, app: string, release: HerokuRelease): Promise<string | undefined> {
+  if (!release.slug) return undefined;
+  const { body } = await api.get<{ commit: string | null }>(appPath(app, 'slugs', release.slug.id));
+  return body?.commit ?? undefined;
+}
+
+/**
+ * Waits until the release leaves `pending`, streaming its release-phase output (where `manage.py migrate`
+ * runs) into the log. A failed release phase means Heroku kept the previous release serving.
+ */
+export async function waitForRelease(
+  api: HerokuApi,
+  app: string,
+  releaseId: string,
+  onLine: (line: string) => void,
+  poll: Poll,
+): Promise<HerokuRelease> {
+  const read = async () => (await api.get<HerokuRelease>(appPath(app, 'releases', releaseId))).body;
+  let release = await read();
+  const streaming =
+    release.status === 'pending' && release.output_stream_url
+      ? api.stream(release.output_stream_url, onLine)
+      : Promise.resolve(false);
+  if (release.status === 'pending') {
+    release = await pollUntil(read, (r) => r.status !== 'pending', poll, `The release phase of ${app}`);
+  }
+  await streaming;
+  return release;
+}
+
+/** POST /apps/{app}/releases {release}: a new release with the old slug and config; waited for. */
+export async function rollBack(
+  api: HerokuApi,
+  app: string,
+  to: HerokuRelease,
+  onLine: (line: string) => void,
+  poll: Poll,
+): Promise<HerokuRelease> {
+  const { body } = await api.post<HerokuRelease>(appPath(app, 'releases'), { release: to.id });
+  const release = await waitForRelease(api, app, body.id, onLine, poll);
+  if (release.status !== 'succeeded') {
+    throw new ActionFailure(
+      `Rolling ${app} back to v${to.version} failed: release v${release.version} is ${release.status}.`,
+    );
+  }
+  return release;
+}

@@ -1,0 +1,185 @@
+import { HerokuTarget } from '../../../actions/deploy/heroku-target.js';
+import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
+import { herokuEdges, herokuInputs, makeRepo, standInWithApp, type TestRepo } from './heroku-world.js';
+
+let repo: TestRepo;
+let standIn: HerokuStandIn;
+
+beforeAll(() => {
+  repo = makeRepo();
+});
+afterAll(() => repo.remove());
+beforeEach(async () => {
+  standIn = await standInWithApp();
+  standIn.seedRelease('ocpizza', repo.v1);
+});
+afterEach(async () => {
+  expect(standIn.violations).toEqual([]);
+  await standIn.stop();
+});
+
+describe('HerokuTarget against the Platform API stand-in', () => {
+  test('a deploy with a new migration: backup, maintenance on then off, build, release phase, health', async () => {
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(report.ok).toBe(true);
+    expect(report.releaseVersion).toBe('2');
+    expect(report.previousReleaseVersion).toBe('1');
+    expect(standIn.current('ocpizza')).toEqual({ version: 2, commit: repo.v2 });
+    expect(standIn.apps.get('ocpizza')!.maintenanceHistory).toEqual([true, false]);
+    expect(recorded.backups).toEqual([{ database: 'ocpizza', commit: repo.v2 }]);
+    expect(report.backupPath).toBe('/tmp/backups/ocpizza.dump');
+    expect(recorded.health).toEqual(['http://ocpizza.test/health']);
+    // Build and release-phase output reached the log, in order.
+    const build = recorded.lines.indexOf('-----> Building on the Heroku-24 stack');
+    const release = recorded.lines.indexOf('Running release command...');
+    expect(build).toBeGreaterThanOrEqual(0);
+    expect(release).toBeGreaterThan(build);
+    // Every config var value is masked, and only names are logged.
+    expect(recorded.secrets).toEqual(expect.arrayContaining(['sk-value-123456', 'db-secret-pw', standIn.apiKey]));
+    expect(recorded.lines.join('\n')).not.toContain('sk-value-123456');
+    expect(recorded.lines).toContain('Config vars of ocpizza: DATABASE_URL, SECRET_KEY');
+    expect(recorded.states.at(-1)).toEqual({ apiUrl: `${standIn.url}/`, maintenanceOn: [] });
+    const build0 = standIn.requests.find((r) => r.method === 'POST' && r.path.endsWith('/builds'));
+    expect(build0?.body).toMatchObject({
+      source_blob: { version: repo.v2, checksum: expect.stringMatching(/^SHA256:[0-9a-f]{64}$/) },
+    });
+    expect(report.serving).toEqual({ ocpizza: `v2 (${repo.v2.slice(0, 7)})` });
+  });
+
+  test('no migration changed: no backup and no maintenance with auto', async () => {
+    standIn.seedRelease('ocpizza', repo.v2);
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.ok).toBe(true);
+    expect(recorded.backups).toEqual([]);
+    expect(standIn.apps.get('ocpizza')!.maintenanceHistory).toEqual([]);
+    expect(report.phases.filter((p) => p.status === 'skipped').map((p) => p.name)).toEqual([
+      'backup',
+      'maintenance on',
+    ]);
+  });
+
+  test('a failing build: nothing released, maintenance off, the step fails', async () => {
+    standIn.hooks.build = () => ({ ok: false, lines: ['ERROR: No matching distribution found for Djangoo'] });
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo), edges).run();
+    expect(report.ok).toBe(false);
+    expect(report.error).toMatch(/The build of ocpizza failed/);
+    expect(recorded.lines).toContain('ERROR: No matching distribution found for Djangoo');
+    expect(standIn.current('ocpizza')?.version).toBe(1);
+    expect(standIn.apps.get('ocpizza')!.maintenance).toBe(false);
+  });
+
+  test('a failing release phase fails the step; the previous release keeps serving; maintenance off', async () => {
+    standIn.hooks.releasePhase = () => ({
+      ok: false,
+      lines: ['django.db.utils.ProgrammingError: relation "x" does not exist'],
+    });
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo), edges).run();
+    expect(report.ok).toBe(false);
+    expect(report.error).toMatch(/release phase of ocpizza v2 failed.*keeps v1 serving/);
+    expect(recorded.lines).toContain('django.db.utils.ProgrammingError: relation "x" does not exist');
+    expect(standIn.current('ocpizza')?.version).toBe(1);
+    expect(standIn.apps.get('ocpizza')!.maintenanceHistory).toEqual([true, false]);
+    expect(report.serving).toEqual({ ocpizza: 'v1 (unchanged)' });
+  });
+
+  test('a failing health gate rolls back to the previous release and says which serves', async () => {
+    const { edges } = herokuEdges(standIn, { healthy: () => false });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo), edges).run();
+    expect(report.ok).toBe(false);
+    expect(report.rolledBack).toBe(true);
+    expect(standIn.current('ocpizza')).toEqual({ version: 3, commit: repo.v1 });
+    expect(report.serving).toEqual({ ocpizza: 'v3 (rollback to v1)' });
+    expect(report.error).toMatch(/Health check of http:\/\/ocpizza.test\/health failed/);
+    const rollback = standIn.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/releases'));
+    expect(rollback).toHaveLength(1);
+  });
+
+  test('a missing required config var stops before anything changes; only its name is said', async () => {
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(
+      herokuInputs(standIn, repo, { requiredConfigVars: ['SECRET_KEY', 'SENTRY_DSN'] }),
+      edges,
+    ).run();
+    expect(report.ok).toBe(false);
+    expect(report.error).toMatch(/Config vars missing on ocpizza: SENTRY_DSN/);
+    expect(standIn.changes()).toEqual([]);
+  });
+
+  test('several apps: one source upload, one backup, each app built and released', async () => {
+    standIn.addApp('ocpizza-admin', {
+      configVars: { DATABASE_URL: 'postgres://u:p@127.0.0.1/ocpizza', SECRET_KEY: 'k2' },
+    });
+    standIn.seedRelease('ocpizza-admin', repo.v1);
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(
+      herokuInputs(standIn, repo, { apps: ['ocpizza', 'ocpizza-admin'] }),
+      edges,
+    ).run();
+    expect(report.ok).toBe(true);
+    expect(recorded.backups).toHaveLength(1);
+    expect(standIn.requests.filter((r) => r.path === '/sources')).toHaveLength(1);
+    expect(report.releaseVersion).toBe('2,2');
+    expect(standIn.current('ocpizza-admin')).toEqual({ version: 2, commit: repo.v2 });
+    expect(recorded.health).toEqual(['http://ocpizza.test/health', 'http://ocpizza-admin.test/health']);
+  });
+
+  test('a serving commit missing from the checkout: maintenance on to be safe, and the reason said', async () => {
+    standIn.seedRelease('ocpizza', 'f'.repeat(40));
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(
+      herokuInputs(standIn, repo, { commit: repo.v3, backup: 'never' }),
+      edges,
+    ).run();
+    expect(report.ok).toBe(true);
+    expect(standIn.apps.get('ocpizza')!.maintenanceHistory).toEqual([true, false]);
+    expect(report.phases.find((p) => p.name === 'maintenance on')?.detail).toMatch(
+      /not in the checkout and could not be fetched/,
+    );
+  });
+
+  test('a failed backup stops the deploy before any build', async () => {
+    const { edges } = herokuEdges(standIn, { backupFails: true });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo), edges).run();
+    expect(report.ok).toBe(false);
+    expect(report.error).toMatch(/pg_dump: connection refused/);
+    expect(standIn.requests.some((r) => r.path.endsWith('/builds'))).toBe(false);
+  });
+
+  test('no database config var: a clear error unless backup is never', async () => {
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(
+      herokuInputs(standIn, repo, { databaseConfigVar: 'JAWSDB_URL' }),
+      edges,
+    ).run();
+    expect(report.error).toMatch(/config var JAWSDB_URL of ocpizza is not set/);
+  });
+
+  test('an unknown commit fails before any API call', async () => {
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: 'nope-branch' }), edges).run();
+    expect(report.error).toMatch(/Commit 'nope-branch' is not in the repository/);
+    expect(standIn.requests).toEqual([]);
+  });
+
+  test('a first deploy whose health fails: no earlier release to roll back to, said in the notes; buildpacks by name and URL', async () => {
+    standIn.addApp('fresh-app', { configVars: { SECRET_KEY: 'x', DATABASE_URL: 'postgres://u:p@h/db' } });
+    const { edges } = herokuEdges(standIn, { healthy: () => false });
+    const report = await new HerokuTarget(
+      herokuInputs(standIn, repo, {
+        apps: ['fresh-app'],
+        backup: 'never',
+        buildpacks: ['heroku/python', 'https://github.com/x/bp'],
+      }),
+      edges,
+    ).run();
+    expect(report.ok).toBe(false);
+    expect(report.notes.join(' ')).toMatch(/fresh-app had no earlier release to roll back to; v1 still serves/);
+    const build = standIn.requests.find((r) => r.path.endsWith('/builds'));
+    expect(build?.body).toMatchObject({ buildpacks: [{ name: 'heroku/python' }, { url: 'https://github.com/x/bp' }] });
+  });
+});
