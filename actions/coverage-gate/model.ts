@@ -110,6 +110,25 @@ export function addBranches(file: FileCoverage, line: number, hits: number[], id
   file.branchIds.delete(line);
 }
 
+/** One identified branch of a line (an LCOV BRDA record): the hot path of addBranches, without temporary arrays. */
+export function addBranchHit(file: FileCoverage, line: number, hits: number, id: string): void {
+  const previous = file.branches.get(line);
+  const ids = file.branchIds.get(line);
+  if (!previous) {
+    file.branches.set(line, [hits]);
+    file.branchIds.set(line, [id]);
+  } else if (!ids) {
+    file.branches.set(line, previous.concat(hits));
+  } else {
+    const at = ids.indexOf(id);
+    if (at !== -1) previous[at] += hits;
+    else {
+      file.branches.set(line, previous.concat(hits));
+      file.branchIds.set(line, ids.concat(id));
+    }
+  }
+}
+
 /** A line's branches given as counts (Cobertura, JaCoCo, Clover); a line listed twice keeps the larger count. */
 export function setBranchCounts(file: FileCoverage, line: number, covered: number, total: number): void {
   const previous = file.branches.get(line);

@@ -1,4 +1,4 @@
-import { addBranches, addLine, detach, newFile, type FileCoverage, type ParsedReport } from './model.js';
+import { addBranches, addBranchHit, addLine, detach, newFile, type FileCoverage, type ParsedReport } from './model.js';
 import { forEachLine } from './read-chunks.js';
 import { ReportError } from './report-error.js';
 
@@ -95,7 +95,7 @@ export async function parseLcov(file: string, chunks: AsyncIterable<Buffer | str
         id = branchId(String(values[1]), String(values[2]));
         if (numericIds.size < 10_000) numericIds.set(key, id);
       }
-      addBranches(current, values[0], [taken], [id]);
+      addBranchHit(current, values[0], taken, id);
       return true;
     }
     return false;
