@@ -13,6 +13,7 @@ import { preloadOpenApi } from '../stand-ins/github-openapi.js';
 
 const ROOT = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 const FIXTURE = join(ROOT, 'test/fixtures/coverage-gate/python');
+const DJANGO = join(ROOT, 'test/fixtures/django');
 const PY = '/usr/bin/python3 -m coverage';
 const TEST_COMMAND = `${PY} run --branch --source=shop -m unittest discover -s tests -t . && ${PY} xml -o coverage.xml && ${PY} json -o coverage.json`;
 const TOKEN = 'ghs_coverageGateE2eToken0123456789';
@@ -171,6 +172,39 @@ test('malformed XML names the file and the line', async () => {
     "Report 'coverage.xml' line 4: malformed XML: expected </packages> but found </package>",
   ]);
 }, 60_000);
+
+test('the seeds’ layout: a core package and two Django apps, three reports combined by counts', async () => {
+  // core/ is a plain package, web/ and admin/ are the Django fixture project: the same app names in two folders.
+  const workspace = mkdtempSync(join(dir, 'seeds-'));
+  cpSync(FIXTURE, join(workspace, 'core'), { recursive: true });
+  cpSync(DJANGO, join(workspace, 'web'), { recursive: true });
+  cpSync(DJANGO, join(workspace, 'admin'), { recursive: true });
+  const run = (folder: string, test: string) =>
+    `(cd ${folder} && ${PY} run --branch ${test} && ${PY} xml -o ../reports/${folder}.xml && ${PY} json -o ../reports/${folder}.json)`;
+  const command = [
+    'mkdir -p reports',
+    run('core', '--source=shop -m unittest discover -s tests -t .'),
+    run('web', 'manage.py test --noinput'),
+    run('admin', 'manage.py test --noinput orders'),
+  ].join(' && ');
+  const result = await gate(workspace, { command, reports: 'reports/*.xml', threshold: '50' }, { timeoutMs: 240_000 });
+  expect(result.exitCode).toBe(0);
+  const parts = ['core', 'web', 'admin'].map(
+    (f) => JSON.parse(readFileSync(join(workspace, `reports/${f}.json`), 'utf8')).totals,
+  );
+  const sum = (key: string) => parts.reduce((total, t) => total + t[key], 0);
+  expect(parts[2].covered_lines).toBeLessThan(parts[1].covered_lines);
+  const lines = `${sum('covered_lines')}/${sum('num_statements')}`;
+  const branches = `${sum('covered_branches')}/${sum('num_branches')}`;
+  expect(result.summary).toContain(
+    `= ${sum('covered_lines') + sum('covered_branches')} / ${sum('num_statements') + sum('num_branches')} (lines ${lines} + branches ${branches})`,
+  );
+  // Each report's relative paths were mapped to the repository through its <source>: none is left unmatched.
+  expect(result.annotations.filter((a) => a.level === 'warning')).toEqual([]);
+  expect(result.summary).toContain('| core/shop/stock.py |');
+  expect(result.summary).toMatch(/\| admin\/pizzas\/[a-z_]+\.py \|/);
+  expect(result.summary).toMatch(/\| web\/orders \|/);
+}, 300_000);
 
 describe('a pull request from a shallow checkout', () => {
   let api: GitHubApiStandIn;
