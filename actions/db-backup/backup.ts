@@ -305,6 +305,10 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
       throw new ActionFailure(`The dump failed: ${describeExit(posix.basename(spec.command), result)}`);
     }
 
+    // The checksum of an unencrypted dump is read while the verification runs: on a large archive the two reads
+    // overlap instead of adding up.
+    const hashing = streamedHash || request.passphrase !== undefined ? undefined : files.sha256(plainPath);
+    hashing?.catch(() => undefined);
     const verification = await verifyDump(format, plainPath, request, edges, spec);
     let path = plainPath;
     if (request.passphrase !== undefined) {
@@ -322,7 +326,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
       streamedHash = undefined;
     }
     const sizeBytes = await files.size(path);
-    const sha256 = streamedHash ?? (await files.sha256(path));
+    const sha256 = streamedHash ?? (await (hashing ?? files.sha256(path)));
     await files.rename(path, finalPath);
     partials.clear();
     edges.trackPartial?.(undefined);
