@@ -42,6 +42,15 @@ export class GitHistory {
     return history;
   }
 
+  /** An existing repository (for example the demo's copy of the Django fixture), left in place by remove(). */
+  static open(dir: string): GitHistory {
+    const history = new GitHistory(dir);
+    history.owned = false;
+    return history;
+  }
+
+  private owned = true;
+
   git(...args: string[]): string {
     return execFileSync('git', args, { cwd: this.dir, env: { ...process.env, ...IDENTITY }, encoding: 'utf8' }).trim();
   }
@@ -107,6 +116,7 @@ export class GitHistory {
   }
 
   remove(): void {
+    if (!this.owned) return;
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
