@@ -123,6 +123,8 @@ export class ServerTarget implements DeployTarget {
   private readonly hosts: Host[] = [];
   private readonly report: DeployReport;
   private maintenanceOn = new Set<Host>();
+  /** Set once migrate starts: a failure after it leaves the schema migrated (or partly), which the report says. */
+  private migrationsStarted = false;
   private startedAt: Date;
 
   constructor(
@@ -177,6 +179,13 @@ export class ServerTarget implements DeployTarget {
       this.report.ok = true;
     } catch (error) {
       this.report.error = errorMessage(error);
+      if (this.migrationsStarted && this.inputs.rollbackMigrations.length === 0) {
+        this.report.notes.push(
+          this.report.restoreCommand
+            ? 'Migrations are not reversed automatically: the pre-migration backup and its restore command are below.'
+            : 'Migrations are not reversed automatically, and no pre-migration backup was taken (backup: never).',
+        );
+      }
     } finally {
       await this.finish();
     }
@@ -412,15 +421,11 @@ export class ServerTarget implements DeployTarget {
 
     let migrated = false;
     if (pending) {
+      this.migrationsStarted = true;
       await this.phase('migrate', first, () =>
         must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log),
       );
       migrated = true;
-      if (inputs.backup !== 'never') {
-        this.report.notes.push(
-          'Migrations are not reversed automatically on failure: the pre-migration backup and its restore command are below.',
-        );
-      }
     } else {
       this.recorder.skip('migrate', first.name, 'no pending migration');
     }

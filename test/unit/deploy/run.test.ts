@@ -42,6 +42,7 @@ describe('a local deploy, phase by phase', () => {
     expect(recorded.outputs.url).toBe('http://127.0.0.1:8000/');
     expect(recorded.summary).toContain('succeeded');
     expect(recorded.summary).toContain('```mermaid');
+    expect(recorded.summary).not.toContain('- Migrations are not reversed');
     expect(recorded.summary).toMatch(/\| migrate \| local \| ✅ ok \|/);
   });
 
@@ -95,6 +96,7 @@ describe('a local deploy, phase by phase', () => {
     expect(recorded.outputs['rolled-back']).toBe('false');
     expect(recorded.outputs['backup-path']).not.toBe('');
     expect(recorded.summary).toContain('Restore the pre-migration backup');
+    expect(recorded.summary).toContain('Migrations are not reversed automatically: the pre-migration backup');
     expect(readReloads()).toHaveLength(1);
     // The lock is free: the next deploy goes through.
     const fixed = world.commit(['0001_initial']);
