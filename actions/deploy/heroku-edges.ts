@@ -9,12 +9,12 @@ import type { HerokuInputs } from './heroku-inputs.js';
 import { HEROKU_STATE_KEY, type HerokuEdges } from './heroku-target.js';
 import type { PhaseLog } from './target.js';
 
-export interface HerokuRunnerIO {
+/** The runner-facing edges the Heroku target needs (the deploy action's DeployIO has them all). */
+export interface HerokuRunnerIO extends PhaseLog {
   env: Record<string, string | undefined>;
   setSecret(secret: string): void;
   saveState(name: string, value: string): void;
   warning(message: string): void;
-  log: PhaseLog;
 }
 
 /**
@@ -68,7 +68,7 @@ export function realHerokuEdges(
     now: () => new Date(),
     clock: () => performance.now(),
     sleep,
-    log: { ...io.log, warning: io.warning },
+    log: { info: io.info, startGroup: io.startGroup, endGroup: io.endGroup, warning: io.warning },
     setSecret: io.setSecret,
     saveState: (state) => io.saveState(HEROKU_STATE_KEY, JSON.stringify(state)),
     pollIntervalMs: 2000,

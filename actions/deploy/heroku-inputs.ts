@@ -9,6 +9,8 @@ const CONFIG_VAR = /^\w+$/;
 
 /** Everything a Heroku deploy was asked, checked before the first API call. */
 export interface HerokuInputs {
+  /** deploy, or rollback: back to the release before the one serving, on demand. */
+  mode: 'deploy' | 'rollback';
   apiKey: string;
   apiUrl: URL;
   /** Deployed in this order; the backup is taken once, from the first app's database. */
@@ -103,6 +105,7 @@ export function readHerokuInputs(
   const workspace = env.GITHUB_WORKSPACE || process.cwd();
   const backupDirectory = read.string('backup-directory', { required: true });
   return {
+    mode: read.oneOf('mode', ['deploy', 'rollback'] as const),
     apiKey,
     apiUrl,
     apps,

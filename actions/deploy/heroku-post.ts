@@ -1,3 +1,4 @@
+import * as core from '@actions/core';
 import { errorMessage } from '../shared/errors.js';
 import { HerokuApi } from './heroku-api.js';
 import { setMaintenance } from './heroku-maintenance.js';
@@ -45,4 +46,16 @@ export async function herokuPostStep(io: HerokuPostIO): Promise<void> {
       io.warning(`Could not turn maintenance off on ${app}: ${errorMessage(error)}`);
     }
   }
+}
+
+/** The runner's side of the post step: its saved state, the step's inputs, the log. */
+export function runnerHerokuPostIO(): HerokuPostIO {
+  return {
+    getState: core.getState,
+    input: (name) => core.getInput(name),
+    setSecret: core.setSecret,
+    info: core.info,
+    warning: core.warning,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
 }

@@ -97,6 +97,20 @@ export function missingConfigVars(required: string[], configVars: Record<string,
   );
 }
 
+/**
+ * The parts of a config var value to mask. Values shorter than 4 characters (DEBUG=0, WEB_CONCURRENCY=2) are not:
+ * a mask replaces the text everywhere in the log, and masking '0' would blank every zero. A multi-line value (a PEM
+ * key) is masked line by line too, since a tool may print one line of it. Pure.
+ */
+export function maskableValues(value: string | null): string[] {
+  if (!value || value.length < 4) return [];
+  const lines = value
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 4 && l !== value);
+  return [value, ...lines];
+}
+
 /** Outputs for several apps: one value per app, in app order, comma-separated. Pure. */
 export function perApp(values: (string | number | undefined)[]): string | undefined {
   if (values.every((v) => v === undefined)) return undefined;
@@ -115,6 +129,8 @@ export class HerokuTarget implements DeployTarget {
   private readonly maintenanceOn = new Set<string>();
   private readonly report: HerokuReport;
   private tempDir?: string;
+  /** Migration files differ from the serving release (or that is unknown): a rollback leaves the schema migrated. */
+  private migrationsChanged = false;
 
   constructor(
     private readonly inputs: HerokuInputs,
@@ -124,7 +140,7 @@ export class HerokuTarget implements DeployTarget {
     this.apps = inputs.apps.map((name) => ({ name, configVars: {} }));
     this.report = {
       target: 'heroku',
-      mode: 'deploy',
+      mode: inputs.mode,
       ok: false,
       rolledBack: false,
       durationMs: 0,
@@ -136,7 +152,8 @@ export class HerokuTarget implements DeployTarget {
 
   async run(): Promise<HerokuReport> {
     try {
-      await this.deploy();
+      if (this.inputs.mode === 'rollback') await this.rollBackOnDemand();
+      else await this.deploy();
       this.report.ok = true;
     } catch (error) {
       this.report.error = errorMessage(error);
@@ -187,6 +204,7 @@ export class HerokuTarget implements DeployTarget {
       () => migrationChanges(this.edges.runner, inputs.repository, first.servingCommit, commit),
       (d) => (d.known ? `${d.files.length} migration file(s) changed` : d.why),
     );
+    this.migrationsChanged = !diff.known || diff.files.length > 0;
     const maintenance = decideMaintenance(inputs.maintenance, diff);
     const backup = decideBackup(inputs.backup, diff);
 
@@ -273,6 +291,44 @@ export class HerokuTarget implements DeployTarget {
     }
   }
 
+  /** mode: rollback: each app back to the succeeded release before the one serving, then the health gate. */
+  private async rollBackOnDemand(): Promise<void> {
+    for (const app of this.apps) {
+      await this.recorder.run('preflight', app.name, () => this.preflight(app));
+      const releases = await recentReleases(this.api, app.name);
+      const target = app.serving && rollbackTarget(releases, app.serving.version);
+      if (!app.serving || !target) {
+        throw new ActionFailure(`${app.name} has no earlier succeeded release to roll back to.`);
+      }
+      app.release = await this.recorder.run(
+        'rollback',
+        app.name,
+        () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()),
+        (r) => `v${r.version} runs v${target.version}'s code`,
+      );
+      this.report.rolledBack = true;
+      this.report.serving[app.name] = `v${app.release.version} (rollback to v${target.version})`;
+      const commit = await releaseCommit(this.api, app.name, app.release);
+      this.report.commit ??= commit;
+      if (this.inputs.healthUrl && commit) {
+        const url = expandAppUrl(this.inputs.healthUrl, app.name);
+        await this.recorder.run('health', app.name, async () => {
+          const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) =>
+            this.info(line),
+          );
+          if (!result.ok)
+            throw new ActionFailure(
+              `Health check of ${url} failed on ${app.name} after the rollback: ${result.reason}`,
+            );
+        });
+      }
+    }
+    this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
+    this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
+    this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
+    this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
+  }
+
   private async resolveCommit(): Promise<string> {
     const { inputs } = this;
     const result = await this.edges.runner('git', ['rev-parse', '--verify', '--quiet', `${inputs.commit}^{commit}`], {
@@ -293,7 +349,8 @@ export class HerokuTarget implements DeployTarget {
     app.webUrl = info.web_url ?? undefined;
     const { body: vars } = await this.api.get<Record<string, string | null>>(appPath(app.name, 'config-vars'));
     app.configVars = vars ?? {};
-    for (const value of Object.values(app.configVars)) if (value) this.edges.setSecret(value);
+    for (const value of Object.values(app.configVars))
+      for (const secret of maskableValues(value)) this.edges.setSecret(secret);
     this.info(`Config vars of ${app.name}: ${Object.keys(app.configVars).sort().join(', ') || '(none)'}`);
     const missing = missingConfigVars(this.inputs.requiredConfigVars, app.configVars);
     if (missing.length > 0) {
@@ -398,9 +455,13 @@ export class HerokuTarget implements DeployTarget {
         this.report.notes.push(`Rolling ${app.name} back failed: ${errorMessage(error)}`);
       }
     }
-    this.report.notes.push(
-      'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup (if one was taken) and its restore command are below.',
-    );
+    if (this.migrationsChanged) {
+      this.report.notes.push(
+        this.report.backupPath
+          ? 'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.'
+          : 'Migrations are not reversed by a rollback: the release phase already ran them.',
+      );
+    }
   }
 
   private async maintenanceOff(): Promise<void> {

@@ -39,7 +39,9 @@ function edges(out: { secrets: string[]; states: [string, string][]; lines: stri
     setSecret: (s) => out.secrets.push(s),
     saveState: (name, value) => out.states.push([name, value]),
     warning: (m) => out.lines.push(m),
-    log: { info: (m) => out.lines.push(m), startGroup: () => undefined, endGroup: () => undefined },
+    info: (m) => out.lines.push(m),
+    startGroup: () => undefined,
+    endGroup: () => undefined,
   });
 }
 

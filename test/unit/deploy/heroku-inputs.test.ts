@@ -4,6 +4,7 @@ import { ConfigurationError } from '../../../actions/shared/errors.js';
 const DEFAULTS: Record<string, string> = {
   'heroku-api-url': 'https://api.heroku.com',
   'database-config-var': 'DATABASE_URL',
+  mode: 'deploy',
   maintenance: 'auto',
   backup: 'auto',
   'backup-directory': 'backups',

@@ -48,3 +48,20 @@ describe('the Heroku post step', () => {
     expect(out.warnings).toEqual([expect.stringMatching(/no API key/)]);
   });
 });
+
+describe('the runner side of the Heroku post step', () => {
+  test('reads the step inputs the runner gives the post step again', async () => {
+    const { runnerHerokuPostIO } = await import('../../../actions/deploy/heroku-post.js');
+    process.env['INPUT_HEROKU-API-KEY'] = 'from-the-runner';
+    process.env[`STATE_${HEROKU_STATE_KEY}`] = '{"apiUrl":"x","maintenanceOn":[]}';
+    try {
+      const io = runnerHerokuPostIO();
+      expect(io.input('heroku-api-key')).toBe('from-the-runner');
+      expect(io.getState(HEROKU_STATE_KEY)).toBe('{"apiUrl":"x","maintenanceOn":[]}');
+      await io.sleep(1);
+    } finally {
+      delete process.env['INPUT_HEROKU-API-KEY'];
+      delete process.env[`STATE_${HEROKU_STATE_KEY}`];
+    }
+  });
+});

@@ -11,6 +11,8 @@ beforeAll(() => {
 afterAll(() => repo.remove());
 beforeEach(async () => {
   standIn = await standInWithApp();
+  standIn.apps.get('ocpizza')!.configVars.DEBUG = '0';
+  standIn.apps.get('ocpizza')!.configVars.SSH_KEY = 'line-one-abc\nline-two-def';
   standIn.seedRelease('ocpizza', repo.v1);
 });
 afterEach(async () => {
@@ -38,8 +40,10 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     expect(release).toBeGreaterThan(build);
     // Every config var value is masked, and only names are logged.
     expect(recorded.secrets).toEqual(expect.arrayContaining(['sk-value-123456', 'db-secret-pw', standIn.apiKey]));
+    expect(recorded.secrets).not.toContain('0');
     expect(recorded.lines.join('\n')).not.toContain('sk-value-123456');
-    expect(recorded.lines).toContain('Config vars of ocpizza: DATABASE_URL, SECRET_KEY');
+    expect(recorded.lines).toContain('Config vars of ocpizza: DATABASE_URL, DEBUG, SECRET_KEY, SSH_KEY');
+    expect(recorded.secrets).toEqual(expect.arrayContaining(['line-one-abc', 'line-two-def']));
     expect(recorded.states.at(-1)).toEqual({ apiUrl: `${standIn.url}/`, maintenanceOn: [] });
     const build0 = standIn.requests.find((r) => r.method === 'POST' && r.path.endsWith('/builds'));
     expect(build0?.body).toMatchObject({
@@ -97,6 +101,9 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     expect(report.error).toMatch(/Health check of http:\/\/ocpizza.test\/health failed/);
     const rollback = standIn.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/releases'));
     expect(rollback).toHaveLength(1);
+    expect(report.notes).toEqual([
+      'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.',
+    ]);
   });
 
   test('a missing required config var stops before anything changes; only its name is said', async () => {
@@ -181,5 +188,33 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     expect(report.notes.join(' ')).toMatch(/fresh-app had no earlier release to roll back to; v1 still serves/);
     const build = standIn.requests.find((r) => r.path.endsWith('/builds'));
     expect(build?.body).toMatchObject({ buildpacks: [{ name: 'heroku/python' }, { url: 'https://github.com/x/bp' }] });
+  });
+});
+
+describe('HerokuTarget in mode rollback', () => {
+  test('goes back to the release before the one serving, and checks its commit', async () => {
+    standIn.seedRelease('ocpizza', repo.v2);
+    const { edges, recorded } = herokuEdges(standIn, { healthy: (_url, commit) => commit === repo.v1 });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(report).toMatchObject({
+      ok: true,
+      rolledBack: true,
+      releaseVersion: '3',
+      previousReleaseVersion: '2',
+      commit: repo.v1,
+    });
+    expect(standIn.current('ocpizza')).toEqual({ version: 3, commit: repo.v1 });
+    expect(recorded.health).toEqual(['http://ocpizza.test/health']);
+  });
+
+  test('fails clearly when there is nothing to roll back to, or when the old release is unhealthy', async () => {
+    const { edges } = herokuEdges(standIn);
+    const none = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), edges).run();
+    expect(none.error).toBe('ocpizza has no earlier succeeded release to roll back to.');
+    standIn.seedRelease('ocpizza', repo.v2);
+    const sick = herokuEdges(standIn, { healthy: () => false });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), sick.edges).run();
+    expect(report.error).toMatch(/failed on ocpizza after the rollback/);
   });
 });

@@ -58,6 +58,7 @@ export function makeRepo(): TestRepo {
 
 export function herokuInputs(standIn: HerokuStandIn, repo: TestRepo, extra: Partial<HerokuInputs> = {}): HerokuInputs {
   return {
+    mode: 'deploy',
     apiKey: standIn.apiKey,
     apiUrl: new URL(standIn.url),
     apps: ['ocpizza'],

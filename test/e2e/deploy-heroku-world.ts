@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import {
+  copyFixture,
+  djangoManage,
+  productionEnv,
+  startDjangoApp,
+  type DjangoApp,
+  type HealthBody,
+  httpGet,
+} from '../testbed/django-app.js';
+import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
+import { makeTempDir } from '../testbed/process.js';
+import { startHerokuStandIn, type HerokuStandIn } from '../stand-ins/heroku-api.js';
+
+/**
+ * Heroku on this machine: the Platform API stand-in, PostgreSQL as the app's DATABASE_URL, and the app URL a
+ * local proxy in front of the Django fixture under gunicorn. A release phase really runs `manage.py migrate` from the
+ * uploaded tarball, and a release that becomes current really restarts the app on its slug with RUNBOOK_COMMIT of
+ * that release, so the health gate sees the old or the new commit as a user would.
+ */
+export interface HerokuStage {
+  dir: string;
+  repo: string;
+  pg: PostgresServer;
+  databaseUrl: string;
+  standIn: HerokuStandIn;
+  /** The app's public URL (the proxy). */
+  appUrl: string;
+  /** When set, the next app started serves this commit instead of its release's (a broken release). */
+  serveWrongCommit: boolean;
+  commit(message: string): string;
+  health(): Promise<{ status: number; body?: HealthBody }>;
+  stop(): Promise<void>;
+}
+
+export function git(repo: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: repo,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'ci',
+      GIT_AUTHOR_EMAIL: 'ci@example.com',
+      GIT_COMMITTER_NAME: 'ci',
+      GIT_COMMITTER_EMAIL: 'ci@example.com',
+    },
+  }).trim();
+}
+
+function unpack(tarball: Buffer, into: string): string {
+  fs.mkdirSync(into, { recursive: true });
+  execFileSync('tar', ['-xzf', '-', '-C', into], { input: tarball });
+  return into;
+}
+
+export async function startHerokuStage(): Promise<HerokuStage> {
+  const dir = makeTempDir('heroku-e2e');
+  const repo = await copyFixture(path.join(dir, 'repo'));
+  git(repo, 'init', '-q', '-b', 'master');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'OC Pizza v1');
+  const v1 = git(repo, 'rev-parse', 'HEAD');
+
+  const pg = await startPostgres();
+  await pg.createDatabase('ocpizza');
+  const databaseUrl = pg.url('ocpizza');
+  const env = productionEnv({ databaseUrl, secure: false });
+  const migrate = await djangoManage(['migrate', '--noinput'], { projectDir: repo, env });
+  if (migrate.code !== 0) throw new Error(`initial migrate failed: ${migrate.stderr}`);
+
+  let app: DjangoApp | undefined;
+  let slugCount = 0;
+  const stage: HerokuStage = {
+    dir,
+    repo,
+    pg,
+    databaseUrl,
+    standIn: undefined as unknown as HerokuStandIn,
+    appUrl: '',
+    serveWrongCommit: false,
+    commit(message) {
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-q', '-m', message);
+      return git(repo, 'rev-parse', 'HEAD');
+    },
+    async health() {
+      const answer = await httpGet(`${stage.appUrl}/health`);
+      try {
+        return { status: answer.status, body: JSON.parse(answer.body) as HealthBody };
+      } catch {
+        return { status: answer.status };
+      }
+    },
+    async stop() {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      proxy.closeAllConnections();
+      await app?.stop();
+      await stage.standIn?.stop();
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+
+  /** A release becomes current: the new slug starts, the proxy switches to it, the old one stops. */
+  const serve = async (projectDir: string, commit: string, version: number) => {
+    const next = await startDjangoApp({
+      projectDir,
+      databaseUrl,
+      commit: stage.serveWrongCommit ? 'f'.repeat(40) : commit,
+      release: `v${version}`,
+      workers: 1,
+    });
+    const previous = app;
+    app = next;
+    await previous?.stop();
+  };
+
+  const proxy = http.createServer((request, response) => {
+    if (!app) {
+      response.writeHead(503).end('no release');
+      return;
+    }
+    const upstream = http.request(
+      `${app.url}${request.url}`,
+      { method: request.method, headers: request.headers },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on('error', () => response.writeHead(502).end('bad gateway'));
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  stage.appUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+
+  const slugDir = (tarball: Buffer) => unpack(tarball, path.join(dir, 'slugs', String(++slugCount)));
+  const standIn = await startHerokuStandIn({
+    hooks: {
+      releasePhase: async (_app, _commit, tarball) => {
+        const project = slugDir(tarball);
+        const result = await djangoManage(['migrate', '--noinput'], { projectDir: project, env });
+        const lines = `${result.stdout}${result.stderr}`.split('\n').filter((l) => l.trim() !== '');
+        return { ok: result.code === 0, lines };
+      },
+      released: async (name, commit, version) => {
+        const tarball = standIn.apps.get(name)!.releases.find((r) => r.version === version)?.slug?.tarball;
+        await serve(tarball && tarball.length > 0 ? slugDir(tarball) : repo, commit, version);
+      },
+    },
+  });
+  standIn.lineDelayMs = 20;
+  stage.standIn = standIn;
+  standIn.addApp('ocpizza', { configVars: { ...env } });
+  // v1, deployed by hand before these tests: the fixture as committed, serving.
+  await serve(repo, v1, 1);
+  standIn.seedRelease('ocpizza', v1);
+  return stage;
+}
