@@ -32,6 +32,19 @@ export function buildRequest(blob: SourceBlob, buildpacks: string[]): Record<str
   return body;
 }
 
+/** How long the log stream may lag behind a finished build or release before we stop waiting for its last lines. */
+export const STREAM_GRACE_MS = 15_000;
+
+/** Waits for a stream to end, but never longer than the grace period (an output URL that stays open must not hang us). */
+export function settleStream(streaming: Promise<boolean>, graceMs = STREAM_GRACE_MS): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const grace = new Promise((resolve) => {
+    timer = setTimeout(resolve, graceMs);
+    timer.unref?.();
+  });
+  return Promise.race([streaming, grace]).finally(() => clearTimeout(timer));
+}
+
 /** Polls `read` until `done` says so, or fails naming `what` after the timeout. */
 export async function pollUntil<T>(
   read: () => Promise<T>,
@@ -69,7 +82,7 @@ export async function runBuild(
   const read = async () => (await api.get<HerokuBuild>(appPath(app, 'builds', created.id))).body;
   let build = await pollUntil(read, (b) => b.status !== 'pending', poll, `The build ${created.id} of ${app}`);
   // The stream ends when the build does; wait for its last lines so the log reads in order.
-  await streaming;
+  await settleStream(streaming);
   if (build.status === 'succeeded' && !build.release) {
     build = await pollUntil(read, (b) => b.release !== null, poll, `The release of build ${created.id}`);
   }

@@ -1,6 +1,6 @@
 import { ActionFailure } from '../shared/errors.js';
 import type { HerokuApi } from './heroku-api.js';
-import { appPath, pollUntil, type Poll } from './heroku-build.js';
+import { appPath, pollUntil, settleStream, type Poll } from './heroku-build.js';
 
 export interface HerokuRelease {
   id: string;
@@ -60,7 +60,7 @@ export async function waitForRelease(
   if (release.status === 'pending') {
     release = await pollUntil(read, (r) => r.status !== 'pending', poll, `The release phase of ${app}`);
   }
-  await streaming;
+  await settleStream(streaming);
   return release;
 }
 

@@ -3,7 +3,7 @@ import { parseDatabaseUrl, type DatabaseTarget } from '../shared/database-url.js
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, type InputSource } from '../shared/inputs.js';
 
-export const TARGETS = ['ssh', 'local'] as const;
+export const TARGETS = ['ssh', 'local', 'heroku'] as const;
 export type TargetName = (typeof TARGETS)[number];
 export const RELOADS = ['hup', 'restart', 'command'] as const;
 export type ReloadMethod = (typeof RELOADS)[number];

@@ -11,6 +11,9 @@ import { runAction } from '../shared/run-action.js';
 import { defineCheck, DEFAULT_RUN_OPTIONS, versionSource } from '../smoke-check/check-spec.js';
 import { defaultEngineDeps, runChecks } from '../smoke-check/engine.js';
 import { LocalExecutor, SshExecutor } from './executor.js';
+import { realHerokuEdges } from './heroku-edges.js';
+import { readHerokuInputs, type HerokuInputs } from './heroku-inputs.js';
+import { HerokuTarget, type HerokuEdges } from './heroku-target.js';
 import { readDeployInputs, type DeployInputs } from './inputs.js';
 import { ServerTarget, STATE_KEY, type ServerEdges } from './server-target.js';
 import { renderSummary } from './summary.js';
@@ -30,6 +33,8 @@ export interface DeployIO {
   writeSummary(markdown: string): Promise<void>;
   /** Builds the target's edges; tests replace it with fakes. */
   serverEdges(inputs: DeployInputs, io: DeployIO): ServerEdges;
+  /** The Heroku target's edges (default: the Platform API at heroku-api-url). */
+  herokuEdges?(inputs: HerokuInputs, io: DeployIO): HerokuEdges;
 }
 
 export function runnerIO(): DeployIO {
@@ -145,9 +150,17 @@ export function createTarget(inputs: DeployInputs, io: DeployIO): DeployTarget {
   return new ServerTarget(inputs, io.serverEdges(inputs, io));
 }
 
+/** target: heroku reads its own inputs (no server, no deploy-to); ssh and local share the server inputs. */
+export function selectTarget(io: DeployIO): DeployTarget {
+  if (io.inputs('target').trim() === 'heroku') {
+    const inputs = readHerokuInputs(io.inputs, io.setSecret, io.env);
+    return new HerokuTarget(inputs, (io.herokuEdges ?? realHerokuEdges)(inputs, io));
+  }
+  return createTarget(readDeployInputs(io.inputs, io.setSecret, io.env), io);
+}
+
 export async function deployMain(io: DeployIO): Promise<void> {
-  const inputs = readDeployInputs(io.inputs, io.setSecret, io.env);
-  const report = await createTarget(inputs, io).run();
+  const report = await selectTarget(io).run();
   for (const [name, value] of Object.entries(deployOutputs(report))) io.setOutput(name, value);
   await io.writeSummary(renderSummary(report));
   for (const note of report.notes) io.info(note);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';
 import { shellQuote } from '../shared/ssh.js';
+import { herokuPostStep, runnerHerokuPostIO, type HerokuPostIO } from './heroku-post.js';
 import { STATE_KEY, type PostState } from './server-target.js';
 
 export interface PostIO {
@@ -81,6 +82,10 @@ export async function postStep(io: PostIO): Promise<void> {
   }
 }
 
-export const runPostStep = (
+export const runPostStep = async (
   io: PostIO = { getState: core.getState, info: core.info, warning: core.warning, runner: runProcess },
-): Promise<void> => runPost(() => postStep(io));
+  heroku: HerokuPostIO = runnerHerokuPostIO(),
+): Promise<void> => {
+  await runPost(() => postStep(io));
+  await runPost(() => herokuPostStep(heroku));
+};

@@ -35,6 +35,10 @@ export interface DeployReport {
   error?: string;
   /** What serves now on each host, after everything. */
   serving: Record<string, string>;
+  /** Heroku only: release version, build id and the version serving before (comma-separated per app). */
+  releaseVersion?: string;
+  buildId?: string;
+  previousReleaseVersion?: string;
 }
 
 export interface DeployTarget {
@@ -104,5 +108,8 @@ export function deployOutputs(report: DeployReport): Record<string, string> {
     'backup-path': report.backupPath ?? '',
     url: report.url ?? '',
     'duration-ms': String(report.durationMs),
+    'release-version': report.releaseVersion ?? '',
+    'build-id': report.buildId ?? '',
+    'previous-release-version': report.previousReleaseVersion ?? '',
   };
 }

@@ -89,7 +89,7 @@ describe('inputs', () => {
     [{ 'lock-timeout': 'soon' }, /Input 'lock-timeout' must be a duration/],
     [{ commit: '' }, /Input 'commit' is required/],
     [{ commit: 'a b' }, /Input 'commit' must be a commit sha or a ref/],
-    [{ target: 'heroku' }, /Input 'target' must be one of ssh, local; got 'heroku'/],
+    [{ target: 'fly' }, /Input 'target' must be one of ssh, local, heroku; got 'fly'/],
   ])('bad input %o is one clear error', (change, message) => {
     expect(() => read({ ...SSH, ...change })).toThrow(ConfigurationError);
     expect(() => read({ ...SSH, ...change })).toThrow(message);
@@ -313,6 +313,10 @@ describe('report', () => {
       'backup-path': '/srv/b.dump',
       url: 'http://web1/',
       'duration-ms': '12345',
+      // Heroku's own outputs are empty for a server target.
+      'release-version': '',
+      'build-id': '',
+      'previous-release-version': '',
     });
   });
 

@@ -181,3 +181,11 @@ describe('HerokuApi against a misbehaving server', () => {
     }
   });
 });
+
+describe('settleStream', () => {
+  test('returns when the stream ends, or after the grace period when it never does', async () => {
+    const { settleStream } = await import('../../../actions/deploy/heroku-build.js');
+    await expect(settleStream(Promise.resolve(true), 10_000)).resolves.toBe(true);
+    await expect(settleStream(new Promise<boolean>(() => undefined), 20)).resolves.toBeUndefined();
+  });
+});
