@@ -273,6 +273,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
     const args = [...spec.args];
     let streamedHash: string | undefined;
     let result: ProcessResult;
+    const dumpStarted = clock();
     if (sameHost && spec.fileOption) {
       args.splice(spec.args.length, 0, spec.fileOption(plainPath));
       result = await edges.dumpHost.run(spec.command, args, {
@@ -293,6 +294,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
       streamedHash = result.sha256;
     }
     if (edges.signal?.aborted) throw new ActionFailure('The backup was cancelled; its partial file was removed.');
+    const dumped = clock();
     if (result.code !== 0) {
       if (
         request.database &&
@@ -309,7 +311,9 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
     // overlap instead of adding up.
     const hashing = streamedHash || request.passphrase !== undefined ? undefined : files.sha256(plainPath);
     hashing?.catch(() => undefined);
+    edges.log(`Dumped in ${dumped - dumpStarted} ms (checks before the dump: ${dumpStarted - started} ms); verifying.`);
     const verification = await verifyDump(format, plainPath, request, edges, spec);
+    edges.log(`Verified in ${clock() - dumped} ms.`);
     let path = plainPath;
     if (request.passphrase !== undefined) {
       track(encPath);
