@@ -15,17 +15,35 @@ export interface InputMetadata {
   deprecationMessage?: string;
 }
 
+/** One step of a `using: composite` action: a `run:` script with its shell, or a `uses:` of a local action. */
+export interface CompositeStep {
+  id?: string;
+  name?: string;
+  if?: string;
+  run?: string;
+  shell?: string;
+  uses?: string;
+  with: Record<string, string>;
+  env: Record<string, string>;
+  workingDirectory?: string;
+  continueOnError: boolean;
+}
+
 export interface ActionMetadata {
   name: string;
   file: string;
   dir: string;
   inputs: Record<string, InputMetadata>;
-  outputs: Record<string, { description?: string }>;
+  /** `value` is the expression a composite action maps each output from. */
+  outputs: Record<string, { description?: string; value?: string }>;
   using: string;
+  /** '' for a composite action. */
   main: string;
   post?: string;
   postIf: string;
   pre?: string;
+  /** The steps of a composite action. */
+  steps?: CompositeStep[];
 }
 
 export function inputEnvName(name: string): string {
@@ -39,8 +57,11 @@ export function parseActionMetadata(text: string, file: string): ActionMetadata 
   const doc = record(parse(text));
   const runs = record(doc.runs);
   const using = String(runs.using ?? '');
-  if (!/^node\d+$/.test(using)) throw new Error(`${file}: runs.using must be a Node runtime (node24); got '${using}'`);
-  if (typeof runs.main !== 'string' || runs.main === '') throw new Error(`${file}: runs.main is missing`);
+  const composite = using === 'composite';
+  if (!/^node\d+$/.test(using) && !composite)
+    throw new Error(`${file}: runs.using must be a Node runtime (node24) or composite; got '${using}'`);
+  if (!composite && (typeof runs.main !== 'string' || runs.main === ''))
+    throw new Error(`${file}: runs.main is missing`);
   const inputs: Record<string, InputMetadata> = {};
   for (const [name, raw] of Object.entries(record(doc.inputs))) {
     const spec = record(raw);
@@ -52,10 +73,11 @@ export function parseActionMetadata(text: string, file: string): ActionMetadata 
       deprecationMessage: spec.deprecationMessage === undefined ? undefined : String(spec.deprecationMessage),
     };
   }
-  const outputs: Record<string, { description?: string }> = {};
+  const outputs: Record<string, { description?: string; value?: string }> = {};
   for (const [name, raw] of Object.entries(record(doc.outputs))) {
     const spec = record(raw);
     outputs[name] = { description: spec.description === undefined ? undefined : String(spec.description) };
+    if (composite) outputs[name].value = spec.value === undefined || spec.value === null ? '' : String(spec.value);
   }
   return {
     name: String(doc.name ?? ''),
@@ -64,11 +86,46 @@ export function parseActionMetadata(text: string, file: string): ActionMetadata 
     inputs,
     outputs,
     using,
-    main: runs.main,
+    main: composite ? '' : String(runs.main),
+    steps: composite ? parseCompositeSteps(runs.steps, file) : undefined,
     post: typeof runs.post === 'string' && runs.post !== '' ? runs.post : undefined,
     postIf: typeof runs['post-if'] === 'string' && runs['post-if'] !== '' ? runs['post-if'] : 'always()',
     pre: typeof runs.pre === 'string' && runs.pre !== '' ? runs.pre : undefined,
   };
+}
+
+const strings = (value: unknown): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(record(value)).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]),
+  );
+
+/** The runner's own checks on composite steps: each runs a script with an explicit shell, or uses an action. */
+function parseCompositeSteps(raw: unknown, file: string): CompositeStep[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new Error(`${file}: runs.steps of a composite action is missing`);
+  return raw.map((entry: unknown, index) => {
+    const step = record(entry);
+    const where = `${file}: runs.steps[${index}]`;
+    const run = typeof step.run === 'string' ? step.run : undefined;
+    const uses = typeof step.uses === 'string' ? step.uses : undefined;
+    if ((run === undefined) === (uses === undefined)) throw new Error(`${where} needs exactly one of run and uses`);
+    // Unlike a workflow, a composite action has no default shell: the runner refuses a run step without one.
+    if (run !== undefined && (typeof step.shell !== 'string' || step.shell === ''))
+      throw new Error(`${where}: a run step in a composite action needs shell`);
+    if (step.id !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*$/.test(String(step.id)))
+      throw new Error(`${where}: id '${String(step.id)}' must start with a letter or _`);
+    return {
+      id: step.id === undefined ? undefined : String(step.id),
+      name: step.name === undefined ? undefined : String(step.name),
+      if: step.if === undefined ? undefined : String(step.if),
+      run,
+      shell: run === undefined ? undefined : String(step.shell),
+      uses,
+      with: strings(step.with),
+      env: strings(step.env),
+      workingDirectory: step['working-directory'] === undefined ? undefined : String(step['working-directory']),
+      continueOnError: step['continue-on-error'] === true || step['continue-on-error'] === 'true',
+    };
+  });
 }
 
 export function loadActionMetadata(actionDir: string): ActionMetadata {

@@ -11,6 +11,7 @@ export { SecretLeakError } from './secrets-guard.js';
 export type {
   ActionRunOptions,
   Annotation,
+  CompositeStepResult,
   GithubOptions,
   JobStepOptions,
   PostResult,

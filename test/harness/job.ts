@@ -6,9 +6,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import {
   type ActionMetadata,
+  type CompositeStep,
   type ResolvedInputs,
   loadActionMetadata,
   resolveEntry,
@@ -18,7 +19,14 @@ import { type ExpressionContext, type JobStatus, evaluateCondition, interpolate 
 import { FileCommandError, parseKeyValueFile, parsePathFile, prependPath, toRecord } from './file-commands.js';
 import { type Surface, SecretLeakError, findSecretLeaks } from './secrets-guard.js';
 import { REPO_ROOT, type ProcessRun, killProcessGroup, runEntry } from './step-process.js';
-import type { ActionRunOptions, JobStepOptions, PostResult, StepOutcome, StepResult } from './types.js';
+import type {
+  ActionRunOptions,
+  CompositeStepResult,
+  JobStepOptions,
+  PostResult,
+  StepOutcome,
+  StepResult,
+} from './types.js';
 import { type Annotation, type CommandResults, processCommands } from './workflow-commands.js';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -47,6 +55,14 @@ interface PendingPost {
 interface MergedOptions extends JobStepOptions {
   jobEnv: Record<string, string>;
   secretList: string[];
+}
+
+/** How one entry runs when it is not the action's Node entry under the step's own limits (a composite's step). */
+interface EntryLaunch {
+  command?: { file: string; args: string[] };
+  cwd: string;
+  timeoutMs: number;
+  cancelAfterMs?: number;
 }
 
 interface CommandFiles {
@@ -178,12 +194,13 @@ export class Job {
     const metadata = loadActionMetadata(options.actionDir ?? join(REPO_ROOT, 'actions', options.action));
     // Our actions have no pre step; failing loudly beats silently skipping one.
     if (metadata.pre) throw new Error(`${metadata.file}: runs.pre is not supported by the harness`);
-    const script = this.entryScript(metadata, options.entry?.main ?? metadata.main, options.action);
     const given: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.inputs ?? {})) given[name] = interpolate(String(value), context);
     const inputs = resolveInputs(metadata, given, (value) => interpolate(value, context));
     const stepEnv: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.env ?? {})) stepEnv[name] = interpolate(value, context);
+    if (metadata.steps) return this.runComposite(id, options, metadata, metadata.steps, inputs, stepEnv);
+    const script = this.entryScript(metadata, options.entry?.main ?? metadata.main, options.action);
 
     const entry = await this.runEntryFile(id, options, script, stepEnv, inputs, {}, 'main');
     const warnings = [...inputs.warnings];
@@ -233,6 +250,167 @@ export class Job {
       }
     }
     return { result, surfaces: entry.surfaces, secrets };
+  }
+
+  /**
+   * A `using: composite` action the way the runner runs one: its steps in order, each `if` (default `success()`,
+   * judged on the steps before it), `env`, `with` and `run` evaluated with the `inputs` context and the action's own
+   * `steps` context, GITHUB_ACTION_PATH set to the action's folder, no INPUT_* variables (the runner sets none for
+   * composite actions), run steps through their declared shell, file and workflow commands read per step as for a
+   * Node action, then `outputs.<name>.value` evaluated. The step's timeout and cancellation span all its steps.
+   */
+  private async runComposite(
+    id: string,
+    options: MergedOptions,
+    metadata: ActionMetadata,
+    steps: CompositeStep[],
+    inputs: ResolvedInputs,
+    stepEnv: Record<string, string>,
+  ): Promise<{ result: StepResult; surfaces: Surface[]; secrets: string[] }> {
+    const started = Date.now();
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const local: Record<string, StepsContextEntry> = {};
+    const children: CompositeStepResult[] = [];
+    const surfaces: Surface[] = [];
+    const result = emptyResult(id, 'success');
+    result.inputs = inputs.values;
+    result.warnings = [...inputs.warnings];
+    result.steps = children;
+    let status: JobStatus = this.jobStatus;
+    const noInputs: ResolvedInputs = { values: {}, env: {}, warnings: [] };
+    const context = () => {
+      const c = this.expressionContext(options, id);
+      c.status = status;
+      c.contexts.steps = local;
+      c.contexts.inputs = inputs.values;
+      c.contexts.env = { ...(c.contexts.env as Record<string, string>), ...stepEnv };
+      return c;
+    };
+
+    for (const [index, step] of steps.entries()) {
+      // The runner names steps without an id __run, __run_2, … (ids of uses steps follow the same counter here).
+      const stepId = step.id ?? (index === 0 ? '__run' : `__run_${index + 1}`);
+      const elapsed = Date.now() - started;
+      if (options.cancelAfterMs !== undefined && status !== 'cancelled' && elapsed >= options.cancelAfterMs) {
+        status = 'cancelled';
+        result.cancelled = true;
+      }
+      const remaining = timeoutMs - elapsed;
+      const skip = result.timedOut || remaining <= 0 || !evaluateCondition(step.if ?? 'success()', context());
+      if (skip) {
+        if (remaining <= 0 && !result.timedOut) {
+          result.timedOut = true;
+          status = 'failure';
+        }
+        local[stepId] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
+        children.push({ ...childResult(stepId, step), outcome: 'skipped' });
+        continue;
+      }
+      const ctx = context();
+      const childEnv: Record<string, string> = { ...stepEnv };
+      for (const [name, value] of Object.entries(step.env)) childEnv[name] = interpolate(value, ctx);
+      const launch: EntryLaunch = {
+        cwd: resolve(
+          this.workspace,
+          step.workingDirectory ? interpolate(step.workingDirectory, ctx) : (options.cwd ?? '.'),
+        ),
+        timeoutMs: remaining,
+        cancelAfterMs:
+          options.cancelAfterMs === undefined || status === 'cancelled' ? undefined : options.cancelAfterMs - elapsed,
+      };
+      const actionPath = { GITHUB_ACTION_PATH: metadata.dir };
+      let entry: EntryOutcome;
+      if (step.run !== undefined) {
+        const shell = shellCommand(
+          step.shell as string,
+          this.scriptFile(interpolate(step.run, ctx), step.shell as string),
+        );
+        entry = await this.runEntryFile(id, options, shell.script, childEnv, noInputs, actionPath, 'main', {
+          ...launch,
+          command: shell.command,
+        });
+      } else {
+        const uses = step.uses as string;
+        // Only local actions: a relative path is the caller's workspace, as on GitHub.
+        if (!uses.startsWith('./') && !isAbsolute(uses))
+          throw new Error(
+            `${metadata.file}: the harness runs only local actions in composite steps; got uses: ${uses}`,
+          );
+        const nested = loadActionMetadata(resolve(this.workspace, uses));
+        if (nested.steps || nested.post || nested.pre)
+          throw new Error(`${nested.file}: the harness runs Node actions without pre or post steps inside a composite`);
+        const given: Record<string, string> = {};
+        for (const [name, value] of Object.entries(step.with)) given[name] = interpolate(value, ctx);
+        const nestedInputs = resolveInputs(nested, given, (value) => interpolate(value, ctx));
+        result.warnings.push(...nestedInputs.warnings);
+        const script = this.entryScript(nested, nested.main, uses);
+        entry = await this.runEntryFile(id, options, script, childEnv, nestedInputs, actionPath, 'main', launch);
+      }
+      const outcome: StepOutcome = entry.run.cancelled ? 'cancelled' : entry.failed ? 'failure' : 'success';
+      local[stepId] = {
+        outputs: { ...entry.outputs },
+        outcome,
+        conclusion: outcome === 'failure' && step.continueOnError ? 'success' : outcome,
+      };
+      children.push({
+        ...childResult(stepId, step),
+        exitCode: entry.run.exitCode,
+        outcome,
+        outputs: entry.outputs,
+        log: entry.run.log,
+        timedOut: entry.run.timedOut,
+        cancelled: entry.run.cancelled,
+      });
+      result.log += entry.run.log;
+      result.summary += entry.summary;
+      result.annotations.push(...entry.annotations);
+      result.masks.push(...entry.commands.masks);
+      Object.assign(result.env, entry.env);
+      result.path.push(...entry.path);
+      Object.assign(result.state, entry.state);
+      result.groups.push(...entry.commands.groups);
+      result.deprecations.push(...entry.commands.deprecations);
+      surfaces.push(...entry.surfaces);
+      if (entry.run.timedOut) result.timedOut = true;
+      if (outcome === 'cancelled') {
+        status = 'cancelled';
+        result.cancelled = true;
+        result.signal ??= entry.run.signal;
+      } else if (outcome === 'failure' && !step.continueOnError) {
+        if (status === 'success') status = 'failure';
+        if (result.exitCode === 0) {
+          result.exitCode = entry.run.exitCode === 0 ? 1 : entry.run.exitCode;
+          result.signal = entry.run.signal;
+        }
+      }
+    }
+
+    const final = context();
+    for (const [name, spec] of Object.entries(metadata.outputs))
+      result.outputs[name] = interpolate(spec.value ?? '', final);
+    surfaces.push(...Object.entries(result.outputs).map(([name, text]) => ({ where: `outputs.${name}`, text })));
+    result.durationMs = Date.now() - started;
+    result.outcome = result.cancelled ? 'cancelled' : status === 'failure' || result.timedOut ? 'failure' : 'success';
+    if (result.outcome === 'failure' && result.exitCode === 0) result.exitCode = 1;
+    this.stepsContext[id] = {
+      outputs: { ...result.outputs },
+      outcome: result.outcome,
+      conclusion: result.outcome === 'failure' && options.continueOnError ? 'success' : result.outcome,
+    };
+    if (result.outcome === 'cancelled') this.jobStatus = 'cancelled';
+    else if (result.outcome === 'failure' && !options.continueOnError && this.jobStatus === 'success') {
+      this.jobStatus = 'failure';
+    }
+    this.results.push(result);
+    return { result, surfaces, secrets: options.secretList };
+  }
+
+  /** The script of a run step, written where the runner writes it (RUNNER_TEMP), with the extension its shell expects. */
+  private scriptFile(script: string, shell: string): string {
+    const extension = /^python/.test(shell) ? '.py' : /^pwsh|^powershell/.test(shell) ? '.ps1' : '.sh';
+    const file = join(this.runnerTemp, `${randomUUID()}${extension}`);
+    writeFileSync(file, script);
+    return file;
   }
 
   /** @internal Runs the pending posts, newest first, and reports leaks without throwing. */
@@ -440,15 +618,17 @@ export class Job {
     inputs: ResolvedInputs,
     stateEnv: Record<string, string>,
     phase: 'main' | 'post',
+    launch?: EntryLaunch,
   ): Promise<EntryOutcome> {
     const files = this.createCommandFiles();
     const env = { ...this.environment(options, id, stepEnv, files), ...stateEnv, ...inputs.env };
     const run = await runEntry({
       script,
+      command: launch?.command,
       env,
-      cwd: resolve(this.workspace, options.cwd ?? '.'),
-      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      cancelAfterMs: phase === 'main' ? options.cancelAfterMs : undefined,
+      cwd: launch?.cwd ?? resolve(this.workspace, options.cwd ?? '.'),
+      timeoutMs: launch?.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      cancelAfterMs: launch ? launch.cancelAfterMs : phase === 'main' ? options.cancelAfterMs : undefined,
     });
     if (run.pgid !== undefined) this.processGroups.push(run.pgid);
 
@@ -523,6 +703,40 @@ function visibleLog(run: ProcessRun, commands: CommandResults): string {
     .filter((_, index) => !commands.hiddenLines.has(index))
     .map((l) => l.text)
     .join('\n');
+}
+
+/**
+ * The runner's command line for a `shell:` value (docs: "Workflow syntax", jobs.<id>.steps[*].shell): the known
+ * names, or a custom template with `{0}` for the script file.
+ */
+export function shellCommand(
+  shell: string,
+  script: string,
+): { script: string; command: { file: string; args: string[] } } {
+  const known: Record<string, string> = {
+    bash: 'bash --noprofile --norc -eo pipefail {0}',
+    sh: 'sh -e {0}',
+    python: 'python {0}',
+    pwsh: "pwsh -command . '{0}'",
+  };
+  const template = known[shell.trim()] ?? shell.trim();
+  if (!template.includes('{0}'))
+    throw new Error(`shell '${shell}' is not one of bash, sh, python, pwsh and has no {0}`);
+  const [file, ...args] = template.split(/\s+/).map((part) => part.replace('{0}', script));
+  return { script, command: { file, args } };
+}
+
+function childResult(id: string, step: CompositeStep): CompositeStepResult {
+  return {
+    id,
+    name: step.name,
+    exitCode: 0,
+    outcome: 'skipped',
+    outputs: {},
+    log: '',
+    timedOut: false,
+    cancelled: false,
+  };
 }
 
 function errorAnnotation(message: string): Annotation {

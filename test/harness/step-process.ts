@@ -51,6 +51,8 @@ export interface ProcessRun {
 
 export interface ProcessOptions {
   script: string;
+  /** Another program than Node 24 running `script` (a composite action's shell); its args already name the script. */
+  command?: { file: string; args: string[] };
   env: Record<string, string>;
   cwd: string;
   timeoutMs: number;
@@ -67,7 +69,7 @@ function signalExitCode(signal: NodeJS.Signals | null): number {
 export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
   const started = Date.now();
   // Its own process group, so the last stage of cancellation can kill the tree as the runner does.
-  const child = spawn(node24(), [options.script], {
+  const child = spawn(options.command?.file ?? node24(), options.command?.args ?? [options.script], {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

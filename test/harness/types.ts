@@ -71,6 +71,19 @@ export interface PostResult {
   durationMs: number;
 }
 
+/** One step inside a composite action, as its log shows it. */
+export interface CompositeStepResult {
+  /** The step's id, or the runner's generated `__run`, `__run_2`, … */
+  id: string;
+  name?: string;
+  exitCode: number;
+  outcome: StepOutcome;
+  outputs: Record<string, string>;
+  log: string;
+  timedOut: boolean;
+  cancelled: boolean;
+}
+
 export interface StepResult {
   id: string;
   exitCode: number;
@@ -100,4 +113,6 @@ export interface StepResult {
   deprecations: string[];
   /** The INPUT_* values the step saw, by action.yml name. */
   inputs: Record<string, string>;
+  /** A composite action's steps in order, skipped ones included (log, summary, annotations… above are their union). */
+  steps?: CompositeStepResult[];
 }
