@@ -30,17 +30,30 @@ export function mermaidTimeline(phases: PhaseRecord[]): string {
   return lines.join('\n');
 }
 
+/** How the reader knows the release: Heroku's version numbers (v42) rather than its release ids, else the id. */
+function releaseName(report: DeployReport): string | undefined {
+  if (report.releaseVersion)
+    return report.releaseVersion
+      .split(',')
+      .map((v) => (v ? `v${v}` : '?'))
+      .join(', ');
+  return report.releaseId;
+}
+
 export function renderSummary(report: DeployReport): string {
   const verb = report.mode === 'rollback' ? 'Rollback' : 'Deploy';
+  const name = releaseName(report);
   const headline = report.ok
-    ? `${verb} of \`${report.releaseId ?? '?'}\` succeeded`
+    ? `${verb} of \`${name ?? '?'}\` succeeded`
     : report.rolledBack
-      ? `${verb} of \`${report.releaseId ?? '?'}\` failed and was rolled back`
-      : `${verb}${report.releaseId ? ` of \`${report.releaseId}\`` : ''} failed`;
+      ? `${verb} of \`${name ?? '?'}\` failed and was rolled back`
+      : `${verb}${name ? ` of \`${name}\`` : ''} failed`;
   const lines = [`## ${report.ok ? '✅' : '❌'} ${headline}`, ''];
   const facts: [string, string][] = [['Target', report.target]];
   if (report.commit) facts.push(['Commit', `\`${report.commit.slice(0, 12)}\``]);
   if (report.previousReleaseId) facts.push(['Previous release', `\`${report.previousReleaseId}\``]);
+  if (report.previousReleaseVersion) facts.push(['Previous release version', `\`${report.previousReleaseVersion}\``]);
+  if (report.buildId) facts.push(['Build', `\`${report.buildId}\``]);
   for (const [host, release] of Object.entries(report.serving)) facts.push([`Serving on ${host}`, `\`${release}\``]);
   if (report.backupPath) facts.push(['Pre-migration backup', `\`${report.backupPath}\``]);
   if (report.url) facts.push(['URL', report.url]);

@@ -65,6 +65,9 @@ describe('the deploy action with target heroku', () => {
     expect(out.outputs['build-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.outputs['release-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.summary).toContain('| Serving on ocpizza | `v2');
+    expect(out.summary).toContain('## ✅ Deploy of `v2` succeeded');
+    expect(out.summary).toContain('| Previous release version | `1` |');
+    expect(out.summary).toContain(`| Build | \`${out.outputs['build-id']}\` |`);
     expect(out.secrets[0]).toBe(standIn.apiKey);
   });
 
@@ -74,6 +77,7 @@ describe('the deploy action with target heroku', () => {
       /Health check .* failed on ocpizza.*rolled back; the previous one serves/,
     );
     expect(out.outputs['rolled-back']).toBe('true');
+    expect(out.summary).toContain('## ❌ Deploy of `v2` failed and was rolled back');
   });
 
   test('bad input fails before any request', async () => {

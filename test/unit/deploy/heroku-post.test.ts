@@ -65,3 +65,22 @@ describe('the runner side of the Heroku post step', () => {
     }
   });
 });
+
+describe('the deploy post step', () => {
+  test('runs the server cleanup and the Heroku one, each on its own', async () => {
+    const { runPostStep } = await import('../../../actions/deploy/post-step.js');
+    const warnings: string[] = [];
+    const { io: heroku } = io({ apiUrl: standIn.url, maintenanceOn: ['ocpizza'] }, standIn.apiKey);
+    await runPostStep(
+      {
+        // A broken server state must not keep the Heroku apps in maintenance.
+        getState: () => '{not json',
+        info: () => undefined,
+        warning: (m) => warnings.push(m),
+        runner: async () => ({ code: 0, signal: null, stdout: '', stderrTail: '', bytes: 0 }),
+      },
+      heroku,
+    );
+    expect(standIn.apps.get('ocpizza')!.maintenance).toBe(false);
+  });
+});
