@@ -55,4 +55,39 @@ describe('action.yml', () => {
       "Unexpected input(s) 'databse_url', valid inputs are ['database-url', 'target name', 'retries', 'verbose', 'old']",
     );
   });
+
+  test('a composite action keeps its steps and output expressions; a run step needs a shell', () => {
+    const composite = `
+outputs:
+  said: { value: '\${{ steps.say.outputs.said }}' }
+runs:
+  using: composite
+  steps:
+    - id: say
+      if: inputs.x != ''
+      shell: bash
+      run: echo hi
+      env: { A: 1 }
+      continue-on-error: true
+    - uses: ./other
+      with: { name: n }
+`;
+    const meta = parseActionMetadata(composite, 'a.yml');
+    expect(meta.main).toBe('');
+    expect(meta.outputs.said.value).toBe('${{ steps.say.outputs.said }}');
+    expect(meta.steps).toEqual([
+      expect.objectContaining({
+        id: 'say',
+        if: "inputs.x != ''",
+        shell: 'bash',
+        env: { A: '1' },
+        continueOnError: true,
+      }),
+      expect.objectContaining({ uses: './other', with: { name: 'n' }, continueOnError: false }),
+    ]);
+    expect(() => parseActionMetadata('runs: { using: composite, steps: [{ run: echo }] }', 'b.yml')).toThrow(
+      'b.yml: runs.steps[0]: a run step in a composite action needs shell',
+    );
+    expect(() => parseActionMetadata('runs: { using: composite }', 'c.yml')).toThrow(/runs.steps/);
+  });
 });
