@@ -45,6 +45,21 @@ export function settleStream(streaming: Promise<boolean>, graceMs = STREAM_GRACE
   return Promise.race([streaming, grace]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * A poll sleep that also wakes up once when the output stream ends: Heroku closes it when the work is done, so the
+ * next status read need not wait a whole interval. Later sleeps are plain ones.
+ */
+export function wakeOnEnd(
+  sleep: (ms: number) => Promise<void>,
+  streaming: Promise<unknown>,
+): (ms: number) => Promise<void> {
+  let ended = false;
+  const end = streaming.then(() => {
+    ended = true;
+  });
+  return (ms) => (ended ? sleep(ms) : Promise.race([sleep(ms), end]));
+}
+
 /** Polls `read` until `done` says so, or fails naming `what` after the timeout. */
 export async function pollUntil<T>(
   read: () => Promise<T>,
@@ -80,7 +95,12 @@ export async function runBuild(
   onCreated(created);
   const streaming = created.output_stream_url ? api.stream(created.output_stream_url, onLine) : Promise.resolve(false);
   const read = async () => (await api.get<HerokuBuild>(appPath(app, 'builds', created.id))).body;
-  let build = await pollUntil(read, (b) => b.status !== 'pending', poll, `The build ${created.id} of ${app}`);
+  let build = await pollUntil(
+    read,
+    (b) => b.status !== 'pending',
+    { ...poll, sleep: wakeOnEnd(poll.sleep, streaming) },
+    `The build ${created.id} of ${app}`,
+  );
   // The stream ends when the build does; wait for its last lines so the log reads in order.
   await settleStream(streaming);
   if (build.status === 'succeeded' && !build.release) {

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { errorMessage } from '../shared/errors.js';
 import { HerokuApi } from './heroku-api.js';
+import { appPath } from './heroku-build.js';
 import { setMaintenance } from './heroku-maintenance.js';
 import { HEROKU_STATE_KEY, type HerokuPostState } from './heroku-target.js';
 
@@ -15,13 +16,15 @@ export interface HerokuPostIO {
 }
 
 /**
- * After a cancelled or killed main step: takes every app the main step left in maintenance out of it. Only warns.
+ * After a cancelled or killed main step: cancels the build it left running (DELETE /apps/{app}/builds/{id}), then
+ * takes every app it left in maintenance out of it. Only warns.
  */
 export async function herokuPostStep(io: HerokuPostIO): Promise<void> {
   const raw = io.getState(HEROKU_STATE_KEY);
   if (!raw) return;
   const state = JSON.parse(raw) as HerokuPostState;
-  if (state.maintenanceOn.length === 0) return;
+  const builds = state.pendingBuilds ?? [];
+  if (state.maintenanceOn.length === 0 && builds.length === 0) return;
   const apiKey = io.input('heroku-api-key');
   if (!apiKey) {
     io.warning(
@@ -38,6 +41,15 @@ export async function herokuPostStep(io: HerokuPostIO): Promise<void> {
     warning: io.warning,
     maxAttempts: 3,
   });
+  // First the build: once cancelled, it cannot release after maintenance is off.
+  for (const build of builds) {
+    try {
+      await api.request('DELETE', appPath(build.app, 'builds', build.id));
+      io.info(`Build ${build.id} of ${build.app} cancelled (the job was cancelled while it ran).`);
+    } catch (error) {
+      io.warning(`Could not cancel build ${build.id} of ${build.app}: ${errorMessage(error)}`);
+    }
+  }
   for (const app of state.maintenanceOn) {
     try {
       await setMaintenance(api, app, false);

@@ -1,6 +1,6 @@
 import { ActionFailure } from '../shared/errors.js';
 import type { HerokuApi } from './heroku-api.js';
-import { appPath, pollUntil, settleStream, type Poll } from './heroku-build.js';
+import { appPath, pollUntil, settleStream, wakeOnEnd, type Poll } from './heroku-build.js';
 
 export interface HerokuRelease {
   id: string;
@@ -53,12 +53,15 @@ export async function waitForRelease(
 ): Promise<HerokuRelease> {
   const read = async () => (await api.get<HerokuRelease>(appPath(app, 'releases', releaseId))).body;
   let release = await read();
-  const streaming =
-    release.status === 'pending' && release.output_stream_url
-      ? api.stream(release.output_stream_url, onLine)
-      : Promise.resolve(false);
+  // Streamed even when the phase is already over: the stream replays its output, and a failure needs it in the log.
+  const streaming = release.output_stream_url ? api.stream(release.output_stream_url, onLine) : Promise.resolve(false);
   if (release.status === 'pending') {
-    release = await pollUntil(read, (r) => r.status !== 'pending', poll, `The release phase of ${app}`);
+    release = await pollUntil(
+      read,
+      (r) => r.status !== 'pending',
+      { ...poll, sleep: wakeOnEnd(poll.sleep, streaming) },
+      `The release phase of ${app}`,
+    );
   }
   await settleStream(streaming);
   return release;

@@ -32,6 +32,8 @@ export const HEROKU_STATE_KEY = 'deploy-heroku';
 export interface HerokuPostState {
   apiUrl: string;
   maintenanceOn: string[];
+  /** Builds still running when the state was saved: a cancelled job cancels them, so nothing is released later. */
+  pendingBuilds?: { app: string; id: string }[];
 }
 
 export interface HealthResult {
@@ -129,6 +131,8 @@ export class HerokuTarget implements DeployTarget {
   private readonly maintenanceOn = new Set<string>();
   private readonly report: HerokuReport;
   private tempDir?: string;
+  /** The build running now, for the post step if the job is cancelled meanwhile. */
+  private pendingBuild?: { app: string; id: string };
   /** Migration files differ from the serving release (or that is unknown): a rollback leaves the schema migrated. */
   private migrationsChanged = false;
 
@@ -403,8 +407,15 @@ export class HerokuTarget implements DeployTarget {
       this.inputs.buildpacks,
       (line) => this.info(line),
       this.poll(),
-      (created) => this.info(`Build ${created.id} started on ${app.name}.`),
-    );
+      (created) => {
+        this.info(`Build ${created.id} started on ${app.name}.`);
+        this.pendingBuild = { app: app.name, id: created.id };
+        this.saveState();
+      },
+    ).finally(() => {
+      this.pendingBuild = undefined;
+      this.saveState();
+    });
     if (build.status !== 'succeeded') {
       throw new ActionFailure(
         `The build of ${app.name} failed (build ${build.id}; its output is in the log above). Nothing was released.`,
@@ -475,7 +486,11 @@ export class HerokuTarget implements DeployTarget {
   }
 
   private saveState(): void {
-    this.edges.saveState({ apiUrl: this.inputs.apiUrl.href, maintenanceOn: [...this.maintenanceOn] });
+    this.edges.saveState({
+      apiUrl: this.inputs.apiUrl.href,
+      maintenanceOn: [...this.maintenanceOn],
+      pendingBuilds: this.pendingBuild ? [this.pendingBuild] : [],
+    });
   }
 
   /** Whatever happened: maintenance off (retried once), the tarball removed. */

@@ -126,15 +126,20 @@ describe('deploy with target heroku against the Platform API stand-in, PostgreSQ
     const current = stage.standIn.current('ocpizza')!.version;
     addMigration(stage.repo, 'failing');
     const sha = stage.commit('a migration that fails');
-    const result = await deploy(sha);
-    expect(result.exitCode).not.toBe(0);
-    expect(errors(result)).toEqual([expect.stringMatching(/release phase of ocpizza v\d+ failed.*keeps v\d+ serving/)]);
-    expect(result.log).toMatch(/runbook_table_that_does_not_exist/);
-    expect(stage.standIn.current('ocpizza')!.version).toBe(current);
-    expect((await stage.health()).body?.commit).toBe(serving);
-    expect(app().maintenance).toBe(false);
-    // Put the repository back to a deployable state for the next tests.
-    git(stage.repo, 'revert', '--no-edit', 'HEAD');
+    try {
+      const result = await deploy(sha);
+      expect(result.exitCode).not.toBe(0);
+      expect(errors(result)).toEqual([
+        expect.stringMatching(/release phase of ocpizza v\d+ failed.*keeps v\d+ serving/),
+      ]);
+      expect(result.log).toMatch(/runbook_table_that_does_not_exist/);
+      expect(stage.standIn.current('ocpizza')!.version).toBe(current);
+      expect((await stage.health()).body?.commit).toBe(serving);
+      expect(app().maintenance).toBe(false);
+    } finally {
+      // Put the repository back to a deployable state for the next tests, whatever happened.
+      git(stage.repo, 'revert', '--no-edit', 'HEAD');
+    }
   });
 
   test('a failing health gate rolls back to the previous release; the summary says which release serves', async () => {
@@ -165,20 +170,26 @@ describe('deploy with target heroku against the Platform API stand-in, PostgreSQ
     expect(result.summary).toContain(`v${now.version} (rollback to v${previous})`);
   });
 
-  test('cancelled during the build: the post step turns maintenance off', async () => {
+  test('cancelled during the build: the post step cancels the build and turns maintenance off', async () => {
     fs.writeFileSync(`${stage.repo}/orders/views_extra.py`, 'X = 3\n');
     const sha = stage.commit('a slow build');
-    const lines = Array.from({ length: 40 }, (_, i) => `-----> step ${i + 1} of a slow build`);
+    const serving = stage.standIn.current('ocpizza');
+    const lines = Array.from({ length: 60 }, (_, i) => `-----> step ${i + 1} of a slow build`);
     stage.standIn.hooks.build = () => ({ ok: true, lines });
     stage.standIn.lineDelayMs = 250;
     try {
       const started = app().builds.length;
-      const result = await deploy(sha, { maintenance: 'true' }, { cancelAfterMs: 6000 });
+      const result = await deploy(sha, { maintenance: 'true' }, { cancelAfterMs: 8000 });
       expect(app().builds.length).toBe(started + 1);
       expect(result.post?.ran).toBe(true);
+      expect(result.post?.log).toMatch(/Build [0-9a-f-]+ of ocpizza cancelled/);
       expect(result.post?.log).toMatch(/Maintenance turned off on ocpizza/);
       expect(app().maintenance).toBe(false);
       expect(app().maintenanceHistory.slice(-2)).toEqual([true, false]);
+      // The cancelled build never becomes a release: what served before still serves.
+      expect(app().builds.at(-1)!.status).toBe('failed');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(stage.standIn.current('ocpizza')).toEqual(serving);
     } finally {
       delete stage.standIn.hooks.build;
       stage.standIn.lineDelayMs = 20;

@@ -78,6 +78,8 @@ interface Build {
   checksum: string | null;
   buildpacks: { url?: string; name?: string }[] | null;
   streamId: string;
+  /** Cancelled by DELETE while pending: it ends failed and never releases. */
+  cancelled?: boolean;
   slug?: Slug;
   release?: Release;
   createdAt: string;
@@ -213,10 +215,14 @@ export async function startHerokuStandIn(
     stream.done = true;
     emit(stream);
   }
-  async function play(streamId: string, lines: string[]): Promise<void> {
+  async function play(streamId: string, lines: string[], build?: Build): Promise<void> {
     const stream = streams.get(streamId)!;
     for (const line of lines) {
       await sleep(standIn.lineDelayMs);
+      if (build?.cancelled) {
+        stream.lines.push(' !     Build cancelled');
+        break;
+      }
       stream.lines.push(line);
       emit(stream);
     }
@@ -343,7 +349,12 @@ export async function startHerokuStandIn(
             ],
           };
     }
-    await play(build.streamId, [...lines, ...outcome.lines, outcome.ok ? '-----> Launching...' : ' !     Push failed']);
+    await play(
+      build.streamId,
+      [...lines, ...outcome.lines, outcome.ok ? '-----> Launching...' : ' !     Push failed'],
+      build,
+    );
+    if (build.cancelled) return;
     build.updatedAt = now();
     if (!outcome.ok) {
       build.status = 'failed';
@@ -607,6 +618,16 @@ export async function startHerokuStandIn(
       if (method === 'GET' && id) {
         const build = app.builds.find((b) => b.id === id);
         return build ? send(200, buildJson(app, build)) : notFound('build');
+      }
+      if (method === 'DELETE' && id) {
+        const build = app.builds.find((b) => b.id === id);
+        if (!build) return notFound('build');
+        if (build.status === 'pending') {
+          build.cancelled = true;
+          build.status = 'failed';
+          build.updatedAt = now();
+        }
+        return send(200, buildJson(app, build));
       }
     }
     if (collection === 'releases') {

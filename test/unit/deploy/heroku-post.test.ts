@@ -39,6 +39,42 @@ describe('the Heroku post step', () => {
     expect(out.secrets).toEqual([standIn.apiKey]);
   });
 
+  test('cancels a build left running before turning maintenance off; it never releases', async () => {
+    standIn.lineDelayMs = 50;
+    standIn.hooks.build = () => ({ ok: true, lines: Array.from({ length: 40 }, (_, i) => `step ${i}`) });
+    const app = standIn.apps.get('ocpizza')!;
+    const before = app.releases.length;
+    const { fastApi } = await import('./heroku-world.js');
+    const api = fastApi(standIn, { secrets: [], warnings: [], lines: [], states: [], health: [], backups: [] });
+    const source = await api.post<{ source_blob: { get_url: string } }>('/sources', undefined);
+    const { body: build } = await api.post<{ id: string }>('/apps/ocpizza/builds', {
+      source_blob: { url: source.body.source_blob.get_url, version: 'abc' },
+    });
+    const { io: post, out } = io(
+      {
+        apiUrl: standIn.url,
+        maintenanceOn: ['ocpizza'],
+        pendingBuilds: [
+          { app: 'ocpizza', id: build.id },
+          { app: 'ocpizza', id: 'gone' },
+        ],
+      },
+      standIn.apiKey,
+    );
+    await herokuPostStep(post);
+    expect(out.info).toEqual([
+      `Build ${build.id} of ocpizza cancelled (the job was cancelled while it ran).`,
+      'Maintenance turned off on ocpizza (the main step had left it on).',
+    ]);
+    expect(out.warnings).toEqual([expect.stringMatching(/Could not cancel build gone of ocpizza: .*404/)]);
+    const deleted = standIn.requests.findIndex((r) => r.method === 'DELETE');
+    const patched = standIn.requests.findIndex((r) => r.method === 'PATCH');
+    expect(deleted).toBeLessThan(patched);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(app.builds[0].status).toBe('failed');
+    expect(app.releases.length).toBe(before);
+  });
+
   test('does nothing without state or with nothing left on, and warns without a key', async () => {
     await herokuPostStep(io(undefined, standIn.apiKey).io);
     await herokuPostStep(io({ apiUrl: standIn.url, maintenanceOn: [] }, standIn.apiKey).io);

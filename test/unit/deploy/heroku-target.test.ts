@@ -44,7 +44,14 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     expect(recorded.lines.join('\n')).not.toContain('sk-value-123456');
     expect(recorded.lines).toContain('Config vars of ocpizza: DATABASE_URL, DEBUG, SECRET_KEY, SSH_KEY');
     expect(recorded.secrets).toEqual(expect.arrayContaining(['line-one-abc', 'line-two-def']));
-    expect(recorded.states.at(-1)).toEqual({ apiUrl: `${standIn.url}/`, maintenanceOn: [] });
+    expect(recorded.states.at(-1)).toEqual({ apiUrl: `${standIn.url}/`, maintenanceOn: [], pendingBuilds: [] });
+    // While the build ran, the post step would have known to cancel it (and to turn maintenance off).
+    const buildId = standIn.apps.get('ocpizza')!.builds[0].id;
+    expect(recorded.states).toContainEqual({
+      apiUrl: `${standIn.url}/`,
+      maintenanceOn: ['ocpizza'],
+      pendingBuilds: [{ app: 'ocpizza', id: buildId }],
+    });
     const build0 = standIn.requests.find((r) => r.method === 'POST' && r.path.endsWith('/builds'));
     expect(build0?.body).toMatchObject({
       source_blob: { version: repo.v2, checksum: expect.stringMatching(/^SHA256:[0-9a-f]{64}$/) },
