@@ -1,15 +1,21 @@
 /** Beyond this a line number is stored sparsely: a dense array would be mostly holes. */
 const DENSE_LIMIT = 1 << 24;
 
+/** Hits are stored plus one, so that 0 marks a line that is not a statement; larger counts go to the Map. */
+const DENSE_MAX_HITS = 0xfffffffe;
+
 /**
- * Line number → hits, with the Map methods the gate uses, stored as one Float64Array per file (NaN for a line
- * that is not a statement). Two million lines take 16 MB instead of the ~150 MB of Map entries, which keeps a
- * 200 MB report's model well below the report's size. Falls back to a Map for very sparse line numbers.
+ * Line number → hits, with the Map methods the gate uses, stored as one Uint32Array per file (hits + 1, 0 for a
+ * line that is not a statement), trimmed to its last line when the parser leaves the file. Two million lines
+ * take 8 MB instead of the ~150 MB of Map entries. Falls back to a Map for very sparse line numbers and for hit
+ * counts that are not whole numbers below 2^32 - 1.
  */
 export class LineHits {
-  private dense = new Float64Array(0);
+  private dense = new Uint32Array(0);
   private sparse: Map<number, number> | undefined;
   private count = 0;
+  /** One past the highest line stored densely. */
+  private end = 0;
 
   constructor(entries?: Iterable<[number, number]>) {
     if (entries) for (const [line, hits] of entries) this.set(line, hits);
@@ -21,8 +27,8 @@ export class LineHits {
 
   get(line: number): number | undefined {
     if (this.sparse) return this.sparse.get(line);
-    const hits = line >= 0 && line < this.dense.length ? this.dense[line] : NaN;
-    return Number.isNaN(hits) ? undefined : hits;
+    const stored = line >= 0 && line < this.end ? this.dense[line] : 0;
+    return stored === 0 ? undefined : stored - 1;
   }
 
   has(line: number): boolean {
@@ -34,19 +40,34 @@ export class LineHits {
       this.sparse.set(line, hits);
       return this;
     }
-    if (!Number.isInteger(line) || line < 0 || line >= DENSE_LIMIT || line > 8 * (this.count + 1024)) {
+    if (
+      !Number.isInteger(line) ||
+      line < 0 ||
+      line >= DENSE_LIMIT ||
+      line > 8 * (this.count + 1024) ||
+      !Number.isInteger(hits) ||
+      hits < 0 ||
+      hits > DENSE_MAX_HITS
+    ) {
       this.sparse = new Map(this.entries());
+      this.dense = new Uint32Array(0);
       this.sparse.set(line, hits);
       return this;
     }
     if (line >= this.dense.length) {
-      const grown = new Float64Array(Math.max(line + 1, this.dense.length * 2, 64)).fill(NaN);
+      const grown = new Uint32Array(Math.max(line + 1, this.dense.length * 2, 64));
       grown.set(this.dense);
       this.dense = grown;
     }
-    if (Number.isNaN(this.dense[line])) this.count++;
-    this.dense[line] = hits;
+    if (this.dense[line] === 0) this.count++;
+    this.dense[line] = hits + 1;
+    if (line >= this.end) this.end = line + 1;
     return this;
+  }
+
+  /** Gives back the room reserved for growth once a file is complete (it can still grow again). */
+  trim(): void {
+    if (!this.sparse && this.dense.length > this.end) this.dense = this.dense.slice(0, this.end);
   }
 
   /** Lines with hits above zero and all lines, in one pass over the array. */
@@ -58,7 +79,7 @@ export class LineHits {
     }
     let covered = 0;
     const dense = this.dense;
-    for (let line = 0; line < dense.length; line++) if (dense[line] > 0) covered++;
+    for (let line = 0; line < this.end; line++) if (dense[line] > 1) covered++;
     return { covered, total: this.count };
   }
 
@@ -67,9 +88,9 @@ export class LineHits {
       yield* this.sparse.entries();
       return;
     }
-    for (let line = 0; line < this.dense.length; line++) {
-      const hits = this.dense[line];
-      if (!Number.isNaN(hits)) yield [line, hits];
+    for (let line = 0; line < this.end; line++) {
+      const stored = this.dense[line];
+      if (stored !== 0) yield [line, stored - 1];
     }
   }
 

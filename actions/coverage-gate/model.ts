@@ -1,3 +1,4 @@
+import { LineBranches } from './line-branches.js';
 import { LineHits } from './line-hits.js';
 
 /**
@@ -10,13 +11,11 @@ export interface FileCoverage {
   path: string;
   /** Line number → hits. A line present here is coverable (a statement). */
   lines: LineHits;
-  /** Line number → hits of each branch leaving that line. */
-  branches: Map<number, number[]>;
   /**
-   * Line number → an identity for each branch of `branches` (a destination, an LCOV block and branch), for
-   * formats that give one. Without it a line's branches are only counts and cannot be told apart.
+   * Line number → hits of each branch leaving that line and, for formats that give one, an identity for each
+   * branch (a destination, an LCOV block and branch). Without ids a line's branches are only counts.
    */
-  branchIds: Map<number, string[]>;
+  branches: LineBranches;
   /** Statement key → hits, for formats that count statements apart from lines (Istanbul, Go). */
   statements?: Map<string, number>;
   /** Function key → hits, where the report lists functions. */
@@ -70,7 +69,13 @@ export function detach(text: string): string {
 }
 
 export function newFile(path: string): FileCoverage {
-  return { path, lines: new LineHits(), branches: new Map(), branchIds: new Map() };
+  return { path, lines: new LineHits(), branches: new LineBranches() };
+}
+
+/** Called when a parser leaves a file: its arrays shrink to what they hold. */
+export function trimFile(file: FileCoverage): void {
+  file.lines.trim();
+  file.branches.trim();
 }
 
 /** Adds a line's hits within one report: a line listed twice (two Cobertura classes of one file) counts once. */
@@ -84,57 +89,49 @@ export function addLine(file: FileCoverage, line: number, hits: number): void {
  * already known by the same id adds its hits instead of counting twice.
  */
 export function addBranches(file: FileCoverage, line: number, hits: number[], ids?: string[]): void {
-  const previous = file.branches.get(line);
-  if (!previous) {
-    file.branches.set(line, hits.slice());
-    if (ids) file.branchIds.set(line, ids.slice());
+  const branches = file.branches;
+  const row = branches.row(line);
+  if (row === -1) {
+    branches.set(line, hits, ids);
     return;
   }
-  const previousIds = file.branchIds.get(line);
-  if (ids && previousIds) {
-    // New arrays of the exact size: push() would reserve room for 16 more on every line of a 2-million-line report.
-    let grownHits = previous;
-    let grownIds = previousIds;
+  if (ids && branches.hasIds(row)) {
     ids.forEach((id, i) => {
-      const at = grownIds.indexOf(id);
-      if (at === -1) {
-        grownIds = grownIds.concat(id);
-        grownHits = grownHits.concat(hits[i]);
-      } else grownHits[at] += hits[i];
+      const at = branches.findId(row, id);
+      if (at === -1) branches.append(row, hits[i], id);
+      else branches.addHits(row, at, hits[i]);
     });
-    file.branches.set(line, grownHits);
-    file.branchIds.set(line, grownIds);
     return;
   }
-  file.branches.set(line, previous.concat(hits));
-  file.branchIds.delete(line);
+  for (const h of hits) branches.append(row, h);
+  branches.dropIds(row);
 }
 
-/** One identified branch of a line (an LCOV BRDA record): the hot path of addBranches, without temporary arrays. */
+/** One identified branch of a line (an LCOV BRDA record): the hot path of addBranches. */
 export function addBranchHit(file: FileCoverage, line: number, hits: number, id: string): void {
-  const previous = file.branches.get(line);
-  const ids = file.branchIds.get(line);
-  if (!previous) {
-    file.branches.set(line, [hits]);
-    file.branchIds.set(line, [id]);
-  } else if (!ids) {
-    file.branches.set(line, previous.concat(hits));
-  } else {
-    const at = ids.indexOf(id);
-    if (at !== -1) previous[at] += hits;
-    else {
-      file.branches.set(line, previous.concat(hits));
-      file.branchIds.set(line, ids.concat(id));
-    }
+  const branches = file.branches;
+  const row = branches.row(line);
+  if (row === -1) branches.set(line, [hits], [id]);
+  else if (!branches.hasIds(row)) branches.append(row, hits);
+  else {
+    const at = branches.findId(row, id);
+    if (at !== -1) branches.addHits(row, at, hits);
+    else branches.append(row, hits, id);
   }
+}
+
+/** Branches above zero hits in a row. */
+function coveredIn(branches: LineBranches, row: number): number {
+  let covered = 0;
+  for (let i = 0; i < branches.length(row); i++) if (branches.hit(row, i) > 0) covered++;
+  return covered;
 }
 
 /** A line's branches given as counts (Cobertura, JaCoCo, Clover); a line listed twice keeps the larger count. */
 export function setBranchCounts(file: FileCoverage, line: number, covered: number, total: number): void {
-  const previous = file.branches.get(line);
-  if (previous && previous.filter((h) => h > 0).length >= covered && previous.length >= total) return;
+  const row = file.branches.row(line);
+  if (row !== -1 && coveredIn(file.branches, row) >= covered && file.branches.length(row) >= total) return;
   file.branches.set(line, branchCounts(covered, total));
-  file.branchIds.delete(line);
 }
 
 /** A branch total known only as counts (Cobertura's condition-coverage "50% (1/2)"): covered ones first. */
@@ -156,18 +153,15 @@ function mergeCounter(target: Map<string, number>, source: Map<string, number>):
  */
 export function mergeFile(target: FileCoverage, source: FileCoverage): void {
   for (const [line, hits] of source.lines) target.lines.set(line, (target.lines.get(line) ?? 0) + hits);
-  for (const [line, hits] of source.branches) {
-    const previous = target.branches.get(line);
-    const ids = source.branchIds.get(line);
-    if (!previous) {
-      target.branches.set(line, [...hits]);
-      if (ids) target.branchIds.set(line, [...ids]);
-    } else if (ids && target.branchIds.has(line)) {
+  for (const [line, hits, ids] of source.branches.entries()) {
+    const row = target.branches.row(line);
+    if (row === -1) {
+      target.branches.set(line, hits, ids);
+    } else if (ids && target.branches.hasIds(row)) {
       addBranches(target, line, hits, ids);
     } else {
-      const covered = Math.max(previous.filter((h) => h > 0).length, hits.filter((h) => h > 0).length);
-      target.branches.set(line, branchCounts(covered, Math.max(previous.length, hits.length)));
-      target.branchIds.delete(line);
+      const covered = Math.max(coveredIn(target.branches, row), hits.filter((h) => h > 0).length);
+      target.branches.set(line, branchCounts(covered, Math.max(target.branches.length(row), hits.length)));
     }
   }
   if (source.statements) mergeCounter((target.statements ??= new Map()), source.statements);

@@ -1,4 +1,4 @@
-import { addLine, detach, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, newFile, setBranchCounts, trimFile, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
 import { ReportError } from './report-error.js';
 import { attributesOf, attributeValue } from './xml-scanner.js';
@@ -59,8 +59,10 @@ export async function parseCobertura(file: string, chunks: AsyncIterable<string>
       }
     },
     close(name) {
-      if (name === 'class') current = undefined;
-      else if (name === 'method' && methodDepth > 0) methodDepth--;
+      if (name === 'class') {
+        if (current) trimFile(current);
+        current = undefined;
+      } else if (name === 'method' && methodDepth > 0) methodDepth--;
       else if (name === 'source' && inSource) {
         inSource = false;
         if (sourceText.trim() !== '') sourceRoots.push(detach(sourceText.trim()));

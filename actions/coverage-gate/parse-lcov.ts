@@ -1,4 +1,13 @@
-import { addBranches, addBranchHit, addLine, detach, newFile, type FileCoverage, type ParsedReport } from './model.js';
+import {
+  addBranches,
+  addBranchHit,
+  addLine,
+  detach,
+  newFile,
+  trimFile,
+  type FileCoverage,
+  type ParsedReport,
+} from './model.js';
 import { forEachLine } from './read-chunks.js';
 import { ReportError } from './report-error.js';
 
@@ -157,6 +166,7 @@ export async function parseLcov(file: string, chunks: AsyncIterable<Buffer | str
           return;
         }
         case 'end_of_record':
+          if (current) trimFile(current);
           current = undefined;
           return;
         case 'TN':

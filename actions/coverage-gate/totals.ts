@@ -60,17 +60,9 @@ function hitCount(values: Iterable<number>): Count {
 
 export function fileTotals(file: FileCoverage): CoverageTotals {
   const lines = file.lines.coverage();
-  let branchCovered = 0;
-  let branchTotal = 0;
-  for (const hits of file.branches.values()) {
-    for (const h of hits) {
-      branchTotal++;
-      if (h > 0) branchCovered++;
-    }
-  }
   return {
     lines,
-    branches: { covered: branchCovered, total: branchTotal },
+    branches: file.branches.coverage(),
     // Without separate statements (coverage.py, Cobertura, LCOV), a statement is a line.
     statements: file.statements ? hitCount(file.statements.values()) : undefined,
     functions: file.functions ? hitCount(file.functions.values()) : undefined,

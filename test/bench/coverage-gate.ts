@@ -3,7 +3,7 @@
 // and LCOV (ours vs lcov-parse). Each parser runs in a child process of its own so its peak memory (max RSS)
 // is its own; each child parses the file, counts lines and branches the same way, and prints its totals, so the
 // table also shows that every parser read the same numbers.
-// Writes test/bench/coverage-gate.md. Run: npx tsx test/bench/coverage-gate.ts [files lines-per-file]
+// Writes test/bench/coverage-gate.md. Run: npx tsx test/bench/coverage-gate.ts [files×lines-per-file …]
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -26,6 +26,8 @@ interface ChildResult {
   totals: Totals;
   parseMs: number;
   maxRssKb: number;
+  /** Heap and array buffers still in use after parsing and a full GC (our children only). */
+  keptBytes?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------- child
@@ -41,6 +43,8 @@ async function prepare(parser: string, file: string): Promise<() => Promise<Tota
       const { fileTotals } = await import('../../actions/coverage-gate/totals.js');
       return async () => {
         const report = await readReport(file, parser === 'ours-lcov' ? 'lcov' : 'cobertura');
+        // Kept reachable so that the child can measure what the model holds after a full GC.
+        (globalThis as { coverageModel?: unknown }).coverageModel = report;
         const totals = zero();
         for (const f of report.files.values()) {
           const t = fileTotals(f);
@@ -105,10 +109,19 @@ async function prepare(parser: string, file: string): Promise<() => Promise<Tota
 
 async function child(parser: string, file: string): Promise<void> {
   const timed = await prepare(parser, file);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage();
   const started = performance.now();
-  const totals = await timed();
+  const kept = await timed();
   const parseMs = performance.now() - started;
-  const result: ChildResult = { parser, totals, parseMs, maxRssKb: process.resourceUsage().maxRSS };
+  const result: ChildResult = { parser, totals: kept, parseMs, maxRssKb: process.resourceUsage().maxRSS };
+  if (gc) {
+    // What the parsed model itself keeps once the garbage is collected (ours keep the model alive until here).
+    gc();
+    const after = process.memoryUsage();
+    result.keptBytes = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  }
   console.log(JSON.stringify(result));
 }
 
@@ -234,11 +247,16 @@ const TIMEOUT_MS = 10 * 60_000;
 function runChild(parser: string, file: string): ChildResult | { parser: string; error: string } {
   // The libraries that build a whole document get a heap big enough for it; ours runs with Node's default.
   const heap = parser.startsWith('ours') ? [] : ['--max-old-space-size=16384'];
-  const result = spawnSync(process.execPath, [...heap, '--import', 'tsx', self, '--child', parser, file], {
-    encoding: 'utf8',
-    timeout: TIMEOUT_MS,
-    maxBuffer: 1 << 24,
-  });
+  // Every child can collect garbage before the timed part, so none carries the garbage of loading its modules.
+  const result = spawnSync(
+    process.execPath,
+    ['--expose-gc', ...heap, '--import', 'tsx', self, '--child', parser, file],
+    {
+      encoding: 'utf8',
+      timeout: TIMEOUT_MS,
+      maxBuffer: 1 << 24,
+    },
+  );
   const last = result.stdout?.trim().split('\n').pop() ?? '';
   if (result.status !== 0 || !last.startsWith('{')) {
     const why = result.error?.message ?? (result.signal ? `killed by ${result.signal}` : `exit ${result.status}`);
@@ -247,105 +265,165 @@ function runChild(parser: string, file: string): ChildResult | { parser: string;
   return JSON.parse(last) as ChildResult;
 }
 
-async function main(): Promise<void> {
-  const files = Number(process.argv[2] ?? 20_000);
-  const linesPerFile = Number(process.argv[3] ?? 100);
-  const dir = mkdtempSync(join(os.tmpdir(), 'coverage-gate-bench-'));
-  try {
-    const t0 = performance.now();
-    const { cobertura, lcov, expected } = await generate(dir, files, linesPerFile);
-    const generationS = (performance.now() - t0) / 1000;
-    const sizes = { cobertura: statSync(cobertura).size, lcov: statSync(lcov).size };
-    console.log(
-      `generated ${files} files × ${linesPerFile} lines in ${generationS.toFixed(1)} s: Cobertura ${mb(sizes.cobertura)} MB, LCOV ${mb(sizes.lcov)} MB`,
-    );
-    // An empty child: what tsx and Node themselves take, so the parsers' own memory can be read off.
-    const idle = runChild('idle', lcov);
-    const runs: { format: string; size: number; result: ReturnType<typeof runChild> }[] = [];
-    for (const parser of ['ours-cobertura', 'fast-xml-parser', 'xml2js']) {
-      console.log(`cobertura: ${parser}…`);
-      runs.push({ format: 'Cobertura', size: sizes.cobertura, result: runChild(parser, cobertura) });
-    }
-    for (const parser of ['ours-lcov', 'lcov-parse']) {
-      console.log(`lcov: ${parser}…`);
-      runs.push({ format: 'LCOV', size: sizes.lcov, result: runChild(parser, lcov) });
-    }
-    writeFileSync(
-      join(here, 'coverage-gate.md'),
-      report({ files, linesPerFile, sizes, expected, idle, runs, generationS }),
-    );
-    console.log(readFileSync(join(here, 'coverage-gate.md'), 'utf8'));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+interface Run {
+  format: string;
+  size: number;
+  result: ReturnType<typeof runChild>;
 }
 
-const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
-
-function report(r: {
+/** One generated size: its reports and every parser's run on them. */
+interface SizeResult {
   files: number;
   linesPerFile: number;
   sizes: { cobertura: number; lcov: number };
   expected: Totals;
-  idle: ReturnType<typeof runChild>;
-  runs: { format: string; size: number; result: ReturnType<typeof runChild> }[];
   generationS: number;
-}): string {
-  const idleRss = 'maxRssKb' in r.idle ? r.idle.maxRssKb : 0;
-  const rows = r.runs.map(({ format, size, result }) => {
-    if ('error' in result)
-      return `| ${format} | ${result.parser} | did not finish (${result.error.replace(/\|/g, '/')}) | | | | |`;
-    const t = result.totals;
-    const same =
-      t.lines === r.expected.lines &&
-      t.covered === r.expected.covered &&
-      t.branches === r.expected.branches &&
-      t.branchesCovered === r.expected.branchesCovered;
-    return `| ${format} | ${result.parser} | ${(result.parseMs / 1000).toFixed(2)} | ${(size / 1024 / 1024 / (result.parseMs / 1000)).toFixed(1)} | ${(result.maxRssKb / 1024).toFixed(0)} | ${((result.maxRssKb - idleRss) / 1024).toFixed(0)} | ${t.covered}/${t.lines} lines, ${t.branchesCovered}/${t.branches} branches${same ? ' ✓' : ' ✗ differs'} |`;
-  });
-  const speedups: string[] = [];
-  for (const format of ['Cobertura', 'LCOV']) {
-    const ours = r.runs.find((x) => x.format === format && x.result.parser.startsWith('ours'))?.result;
-    const others = r.runs
-      .filter((x) => x.format === format && !x.result.parser.startsWith('ours'))
-      .map((x) => x.result);
-    const finished = others.filter((o): o is ChildResult => !('error' in o));
-    if (ours && !('error' in ours) && finished.length > 0) {
+  runs: Run[];
+}
+
+/** 500 000, 2 000 000 and 5 000 000 lines (the last is a ~200 MB Cobertura file); or `files×lines` arguments. */
+const DEFAULT_SIZES: [number, number][] = [
+  [5_000, 100],
+  [20_000, 100],
+  [50_000, 100],
+];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2).map((a) => a.split(/[x×]/).map(Number) as [number, number]);
+  const plan = args.length > 0 ? args : DEFAULT_SIZES;
+  // An empty child: what tsx and Node themselves take, so the parsers' own memory can be read off.
+  const idle = runChild('idle', self);
+  const results: SizeResult[] = [];
+  for (const [files, linesPerFile] of plan) {
+    const dir = mkdtempSync(join(os.tmpdir(), 'coverage-gate-bench-'));
+    try {
+      const t0 = performance.now();
+      const { cobertura, lcov, expected } = await generate(dir, files, linesPerFile);
+      const generationS = (performance.now() - t0) / 1000;
+      const sizes = { cobertura: statSync(cobertura).size, lcov: statSync(lcov).size };
+      console.log(
+        `generated ${files} files × ${linesPerFile} lines in ${generationS.toFixed(1)} s: Cobertura ${mb(sizes.cobertura)} MB, LCOV ${mb(sizes.lcov)} MB`,
+      );
+      const runs: Run[] = [];
+      for (const parser of ['ours-cobertura', 'fast-xml-parser', 'xml2js']) {
+        console.log(`cobertura: ${parser}…`);
+        runs.push({ format: 'Cobertura', size: sizes.cobertura, result: runChild(parser, cobertura) });
+      }
+      for (const parser of ['ours-lcov', 'lcov-parse']) {
+        console.log(`lcov: ${parser}…`);
+        runs.push({ format: 'LCOV', size: sizes.lcov, result: runChild(parser, lcov) });
+      }
+      results.push({ files, linesPerFile, sizes, expected, generationS, runs });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  writeFileSync(join(here, 'coverage-gate.md'), report(idle, results));
+  console.log(readFileSync(join(here, 'coverage-gate.md'), 'utf8'));
+}
+
+const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+const lineCount = (r: SizeResult): number => r.files * r.linesPerFile;
+
+function report(idle: ReturnType<typeof runChild>, results: SizeResult[]): string {
+  const idleRss = 'maxRssKb' in idle ? idle.maxRssKb : 0;
+  const aboveIdle = (c: ChildResult): number => (c.maxRssKb - idleRss) / 1024;
+  const rows: string[] = [];
+  const verdicts: string[] = [];
+  for (const r of results) {
+    const lines = lineCount(r).toLocaleString('en');
+    for (const { format, size, result } of r.runs) {
+      if ('error' in result) {
+        rows.push(
+          `| ${lines} | ${format} ${mb(size)} MB | ${result.parser} | did not finish (${result.error.replace(/\|/g, '/')}) | | | | | |`,
+        );
+        continue;
+      }
+      const t = result.totals;
+      const same =
+        t.lines === r.expected.lines &&
+        t.covered === r.expected.covered &&
+        t.branches === r.expected.branches &&
+        t.branchesCovered === r.expected.branchesCovered;
+      const kept = result.keptBytes === undefined || !result.parser.startsWith('ours') ? '' : mb(result.keptBytes);
+      rows.push(
+        `| ${lines} | ${format} ${mb(size)} MB | ${result.parser} | ${(result.parseMs / 1000).toFixed(2)} | ${(size / 1024 / 1024 / (result.parseMs / 1000)).toFixed(1)} | ${(result.maxRssKb / 1024).toFixed(0)} | ${aboveIdle(result).toFixed(0)} | ${kept} | ${same ? '✓' : `✗ ${t.covered}/${t.lines} lines, ${t.branchesCovered}/${t.branches} branches`} |`,
+      );
+    }
+    for (const format of ['Cobertura', 'LCOV']) {
+      const ours = r.runs.find((x) => x.format === format && x.result.parser.startsWith('ours'));
+      const finished = r.runs
+        .filter((x) => x.format === format && !x.result.parser.startsWith('ours'))
+        .map((x) => x.result)
+        .filter((o): o is ChildResult => !('error' in o));
+      if (!ours || 'error' in ours.result || finished.length === 0) continue;
       const fastest = finished.reduce((a, b) => (a.parseMs < b.parseMs ? a : b));
       const leanest = finished.reduce((a, b) => (a.maxRssKb < b.maxRssKb ? a : b));
-      speedups.push(
-        `- ${format}: ${(fastest.parseMs / ours.parseMs).toFixed(1)}× faster than the fastest library (${fastest.parser}), ` +
-          `peak memory ${((ours.maxRssKb - idleRss) / 1024).toFixed(0)} MB above an idle process against ${((leanest.maxRssKb - idleRss) / 1024).toFixed(0)} MB for the leanest library (${leanest.parser}).`,
+      verdicts.push(
+        `- ${lines} lines, ${format} (${mb(ours.size)} MB): ${(fastest.parseMs / ours.result.parseMs).toFixed(1)}× faster than the fastest library (${fastest.parser}); ` +
+          `peak memory ${aboveIdle(ours.result).toFixed(0)} MB above idle (${((100 * aboveIdle(ours.result) * 1024 * 1024) / ours.size).toFixed(0)} % of the file) against ${aboveIdle(leanest).toFixed(0)} MB for the leanest library (${leanest.parser}).`,
       );
     }
   }
+  // How our memory grows: the difference between the smallest and the largest size, per added line.
+  const scaling: string[] = [];
+  const first = results[0];
+  const last = results[results.length - 1];
+  if (results.length > 1) {
+    for (const parser of ['ours-cobertura', 'ours-lcov']) {
+      const a = first.runs.find((x) => x.result.parser === parser)?.result;
+      const b = last.runs.find((x) => x.result.parser === parser)?.result;
+      if (!a || !b || 'error' in a || 'error' in b) continue;
+      const added = lineCount(last) - lineCount(first);
+      const rssPerLine = ((b.maxRssKb - a.maxRssKb) * 1024) / added;
+      const keptPerLine = ((b.keptBytes ?? 0) - (a.keptBytes ?? 0)) / added;
+      scaling.push(
+        `- ${parser}: from ${lineCount(first).toLocaleString('en')} to ${lineCount(last).toLocaleString('en')} lines, peak RSS grows by ${rssPerLine.toFixed(1)} bytes per added line ` +
+          `and the kept model by ${keptPerLine.toFixed(1)} bytes per added line (${mb(a.keptBytes ?? 0)} → ${mb(b.keptBytes ?? 0)} MB).`,
+      );
+    }
+  }
+  const sizes = results
+    .map(
+      (r) =>
+        `${r.files.toLocaleString('en')} files × ${r.linesPerFile} lines = ${lineCount(r).toLocaleString('en')} lines (Cobertura ${mb(r.sizes.cobertura)} MB, LCOV ${mb(r.sizes.lcov)} MB, generated in ${r.generationS.toFixed(0)} s; expected ${r.expected.covered}/${r.expected.lines} lines, ${r.expected.branchesCovered}/${r.expected.branches} branches)`,
+    )
+    .join('; ');
   return `# coverage-gate parser benchmark
 
 Measured by \`test/bench/coverage-gate.ts\` (\`npm run bench\`), ${new Date().toISOString().slice(0, 10)}, on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}.
 
 ## Method
-- Generated in a temporary directory (${r.generationS.toFixed(0)} s), from a fixed seed: ${r.files.toLocaleString('en')} source files × ${r.linesPerFile} lines = ${(r.files * r.linesPerFile).toLocaleString('en')} lines, 85 % covered, one line in ten with two branches.
-  The same coverage is written as Cobertura XML as coverage.py writes it (${mb(r.sizes.cobertura)} MB) and as LCOV (${mb(r.sizes.lcov)} MB).
-- Each parser runs alone in a fresh child process (\`node --import tsx\`), one after another: it reads the file, parses it,
+- Generated in a temporary directory from a fixed seed, at ${results.length} sizes: ${sizes}. 85 % of lines covered, one line in ten with two branches.
+  The same coverage is written as Cobertura XML as coverage.py writes it and as LCOV.
+- Each parser runs alone in a fresh child process (\`node --expose-gc --import tsx\`), one after another: it reads the file, parses it,
   and counts lines, covered lines, branches and covered branches. Time is measured inside the child around reading and
-  parsing (module loading excluded); peak memory is the child's max RSS (\`process.resourceUsage().maxRSS\`).
+  parsing (module loading excluded, garbage collected before); peak memory is the child's max RSS (\`process.resourceUsage().maxRSS\`).
   "Above idle" subtracts the max RSS of a child that loads nothing and parses nothing (${(idleRss / 1024).toFixed(0)} MB: Node plus tsx).
+  "Model kept" (ours only): heap plus array buffers still in use after parsing and a full garbage collection, minus
+  before: the per-line model the gate keeps to merge reports and look up changed lines.
 - Ours: \`readReport\` of actions/coverage-gate (streamed 64 KiB chunks through our XML scanner / line reader) with Node's
   default heap. fast-xml-parser ${pkgVersion('fast-xml-parser')} and xml2js ${pkgVersion('xml2js')} (what cobertura-action-style tools use) and lcov-parse ${pkgVersion('lcov-parse')}
   (what LCOV-reading actions use) read the whole file and build the whole document; they get a 16 GiB heap so they can finish.
-- Expected totals: ${r.expected.covered}/${r.expected.lines} lines, ${r.expected.branchesCovered}/${r.expected.branches} branches; ✓ means the parser counted exactly these.
+- ✓ means the parser counted exactly the expected lines, covered lines, branches and covered branches.
 
 ## Results
 
-| format | parser | parse time (s) | throughput (MB/s) | peak RSS (MB) | above idle (MB) | totals read |
-| --- | --- | ---: | ---: | ---: | ---: | --- |
+| lines | report | parser | parse time (s) | throughput (MB/s) | peak RSS (MB) | above idle (MB) | model kept (MB) | totals |
+| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join('\n')}
 
-${speedups.join('\n')}
+${verdicts.join('\n')}
 
-Our peak memory is not the file: it is the per-line model the gate keeps (one 8-byte slot per line, the branches of
-each line) so that reports can be merged line by line and changed lines looked up, plus garbage the collector has not
-yet reclaimed; it grows with the number of lines, not with the size of the XML. The libraries hold the whole file as a
+## How our memory grows with the report
+
+${scaling.join('\n')}
+
+Our memory does still grow with the number of lines: the gate keeps a per-line model (hits in one Uint32Array per file,
+4 bytes a line; branches in a few flat arrays per file) so that reports can be merged line by line and changed lines
+looked up, plus a few hundred bytes per source file. It does not grow with the size of the XML or LCOV text: no chunk,
+line or attribute string outlives its 64 KiB read. The rest of the peak is garbage the collector has not yet reclaimed
+(V8's young generation grows to some 16-32 MB under a high allocation rate). The libraries hold the whole file as a
 string and then the whole document tree.
 
 A benchmark, not a test: the numbers vary with the machine and its load (this machine is shared by other jobs); no test asserts a time.

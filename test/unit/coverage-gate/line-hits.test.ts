@@ -1,5 +1,14 @@
 import { LineHits } from '../../../actions/coverage-gate/line-hits.js';
-import { detach } from '../../../actions/coverage-gate/model.js';
+import {
+  addBranches,
+  addBranchHit,
+  detach,
+  mergeFile,
+  newFile,
+  setBranchCounts,
+  trimFile,
+} from '../../../actions/coverage-gate/model.js';
+import { fileTotals } from '../../../actions/coverage-gate/totals.js';
 
 describe('LineHits', () => {
   test('behaves like a Map of line → hits, in line order', () => {
@@ -35,5 +44,73 @@ describe('LineHits', () => {
     const big = 'x'.repeat(100) + 'path/to/file.py';
     expect(detach(big.slice(100))).toBe('path/to/file.py');
     expect(detach('')).toBe('');
+  });
+});
+
+describe('LineHits storage limits', () => {
+  test('keeps hit counts beyond 32 bits and fractional ones exactly, and survives trimming', () => {
+    const lines = new LineHits([
+      [1, 0],
+      [2, 7],
+    ]);
+    lines.trim();
+    expect([...lines]).toEqual([
+      [1, 0],
+      [2, 7],
+    ]);
+    lines.set(3, 2 ** 40);
+    lines.set(4, 0.5);
+    expect(lines.get(3)).toBe(2 ** 40);
+    expect(lines.get(4)).toBe(0.5);
+    expect(lines.coverage()).toEqual({ covered: 3, total: 4 });
+  });
+
+  test('a trimmed file can still grow', () => {
+    const lines = new LineHits([[100, 1]]);
+    lines.trim();
+    lines.set(500, 0);
+    expect(lines.size).toBe(2);
+    expect([...lines.keys()]).toEqual([100, 500]);
+    expect(lines.coverage()).toEqual({ covered: 1, total: 2 });
+  });
+});
+
+describe('branches per line', () => {
+  test('LCOV branch records in any line order add up by id, and moved lines keep their branches together', () => {
+    const file = newFile('a.js');
+    addBranchHit(file, 10, 1, '0,0');
+    addBranchHit(file, 3, 0, '0,0');
+    addBranchHit(file, 10, 2, '0,1');
+    addBranchHit(file, 3, 4, '0,1');
+    addBranchHit(file, 10, 5, '0,0');
+    trimFile(file);
+    expect(file.branches.get(10)).toEqual([6, 2]);
+    expect(file.branches.get(3)).toEqual([0, 4]);
+    expect(file.branches.get(4)).toBeUndefined();
+    expect(fileTotals(file).branches).toEqual({ covered: 3, total: 4 });
+  });
+
+  test('merging two reports: ids merge branch by branch, counts keep the larger of each report', () => {
+    const a = newFile('a.js');
+    addBranches(a, 5, [0, 1], ['x', 'y']);
+    setBranchCounts(a, 8, 1, 2);
+    const b = newFile('a.js');
+    addBranches(b, 5, [2, 0, 0], ['x', 'y', 'z']);
+    setBranchCounts(b, 8, 2, 3);
+    addBranches(b, 9, [1]);
+    mergeFile(a, b);
+    expect(a.branches.get(5)).toEqual([2, 1, 0]);
+    expect(a.branches.get(8)).toEqual([1, 1, 0]);
+    expect(a.branches.get(9)).toEqual([1]);
+    expect(fileTotals(a).branches).toEqual({ covered: 5, total: 7 });
+  });
+
+  test('a line with ids merged with one without them is counted, not matched', () => {
+    const a = newFile('a.py');
+    addBranches(a, 2, [1, 0], ['3', '4']);
+    addBranches(a, 2, [0, 0]);
+    addBranches(a, 2, [1], ['3']);
+    expect(a.branches.get(2)).toEqual([1, 0, 0, 0, 1]);
+    expect(fileTotals(a).branches).toEqual({ covered: 2, total: 5 });
   });
 });
