@@ -1,25 +1,58 @@
+import { ArrayPages } from './array-pages.js';
+
+type Numbers = Uint32Array | Float64Array;
+
+const EMPTY = new Uint32Array(0);
+// Whole numbers below 2^32 (all real line numbers and hits) take 4 bytes; an array that meets any other number
+// a report may hold becomes a Float64Array, so every value stays exact.
+const tablePages = new ArrayPages((length) => new Uint32Array(length));
+const hitPages = new ArrayPages((length) => new Uint32Array(length));
+const wideTablePages = new ArrayPages((length) => new Float64Array(length));
+const wideHitPages = new ArrayPages((length) => new Float64Array(length));
+
+const fitsUint32 = (value: number): boolean => Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+
+function resize(
+  view: Numbers,
+  length: number,
+  narrow: ArrayPages<Uint32Array>,
+  wide: ArrayPages<Float64Array>,
+): Numbers {
+  if (view instanceof Float64Array) return length > view.length ? wide.grow(view, length) : wide.shrink(view, length);
+  return length > view.length ? narrow.grow(view, length) : narrow.shrink(view, length);
+}
+
+function widen(view: Numbers, wide: ArrayPages<Float64Array>): Float64Array {
+  if (view instanceof Float64Array) return view;
+  const copy = wide.cut(Math.max(view.length, 16));
+  copy.set(view);
+  return copy;
+}
+
 /**
  * Line number → the hits of each branch leaving that line, and optionally an identity per branch (an LCOV block
- * and branch, a coverage.py destination). Stored in a few flat arrays per file instead of two arrays per line:
+ * and branch, a coverage.py destination). Stored in two flat typed arrays per file instead of two arrays per line:
  * a 2-million-line report has some 200 000 branch lines, which took ~200 bytes each as a Map of small arrays.
  */
 export class LineBranches {
   /** Per line with branches, 4 numbers: line, start in `hits`, branch count, 1 when the branches have ids. */
-  private table: number[] = [];
+  private table: Numbers = EMPTY;
+  private rows = 0;
   /** The hits of every branch, each line's branches next to each other. */
-  private hits: number[] = [];
+  private hits: Numbers = EMPTY;
+  private used = 0;
   /** Parallel to `hits` once any branch has an id ('' for none); the strings are shared, not copied. */
   private ids: string[] | undefined;
   /** Row by line, built only once lines arrive out of ascending order; until then rows are binary-searched. */
   private index: Map<number, number> | undefined;
 
   get size(): number {
-    return this.table.length / 4;
+    return this.rows;
   }
 
   /** The row of `line`, or -1. */
   row(line: number): number {
-    const rows = this.table.length / 4;
+    const rows = this.rows;
     if (rows === 0) return -1;
     // Reports list a line's branches together, so the last row is the usual answer.
     if (this.table[(rows - 1) * 4] === line) return rows - 1;
@@ -58,14 +91,17 @@ export class LineBranches {
   }
 
   addHits(row: number, i: number, hits: number): void {
-    this.hits[this.table[row * 4 + 1] + i] += hits;
+    const at = this.table[row * 4 + 1] + i;
+    const sum = this.hits[at] + hits;
+    if (!fitsUint32(sum)) this.hits = widen(this.hits, wideHitPages);
+    this.hits[at] = sum;
   }
 
   /** Replaces (or creates) the branches of a line; with `ids` they keep one id each. */
   set(line: number, hits: ArrayLike<number>, ids?: ArrayLike<string>): void {
     let row = this.row(line);
     if (row === -1) row = this.addRow(line);
-    const start = this.hits.length;
+    const start = this.used;
     for (let i = 0; i < hits.length; i++) this.pushBranch(hits[i], ids ? ids[i] : '');
     // The old branches stay as dead slots: replacing a line is rare (a Cobertura line listed twice).
     this.table[row * 4 + 1] = start;
@@ -77,9 +113,9 @@ export class LineBranches {
   append(row: number, hits: number, id?: string): void {
     const start = this.table[row * 4 + 1];
     const count = this.table[row * 4 + 2];
-    if (start + count !== this.hits.length) {
+    if (start + count !== this.used) {
       // Not the last line written: move its branches to the end so they stay next to each other.
-      this.table[row * 4 + 1] = this.hits.length;
+      this.table[row * 4 + 1] = this.used;
       for (let i = start; i < start + count; i++) this.pushBranch(this.hits[i], this.ids ? this.ids[i] : '');
     }
     this.pushBranch(hits, id ?? '');
@@ -93,20 +129,27 @@ export class LineBranches {
 
   /** A new line with no branches yet. */
   addRow(line: number): number {
-    const rows = this.table.length / 4;
+    const rows = this.rows;
     if (!this.index && rows > 0 && this.table[(rows - 1) * 4] > line) {
       this.index = new Map();
       for (let r = 0; r < rows; r++) this.index.set(this.table[r * 4], r);
     }
     this.index?.set(line, rows);
-    this.table.push(line, this.hits.length, 0, 0);
+    if ((rows + 1) * 4 > this.table.length)
+      this.table = resize(this.table, Math.max(32, this.table.length * 2), tablePages, wideTablePages);
+    if (!fitsUint32(line)) this.table = widen(this.table, wideTablePages);
+    this.table[rows * 4] = line;
+    this.table[rows * 4 + 1] = this.used;
+    this.table[rows * 4 + 2] = 0;
+    this.table[rows * 4 + 3] = 0;
+    this.rows = rows + 1;
     return rows;
   }
 
   /** Gives back the room the arrays reserved for growth once a file is complete. */
   trim(): void {
-    this.table = this.table.slice();
-    this.hits = this.hits.slice();
+    this.table = resize(this.table, this.rows * 4, tablePages, wideTablePages);
+    this.hits = resize(this.hits, this.used, hitPages, wideHitPages);
     if (this.ids) this.ids = this.ids.slice();
   }
 
@@ -130,7 +173,7 @@ export class LineBranches {
       const end = start + this.table[row * 4 + 2];
       yield [
         this.table[row * 4],
-        this.hits.slice(start, end),
+        Array.from(this.hits.subarray(start, end)),
         this.hasIds(row) ? (this.ids ?? []).slice(start, end) : undefined,
       ];
     }
@@ -141,12 +184,15 @@ export class LineBranches {
     const row = this.row(line);
     if (row === -1) return undefined;
     const start = this.table[row * 4 + 1];
-    return this.hits.slice(start, start + this.table[row * 4 + 2]);
+    return Array.from(this.hits.subarray(start, start + this.table[row * 4 + 2]));
   }
 
   private pushBranch(hits: number, id: string): void {
-    if (id !== '' && !this.ids) this.ids = new Array<string>(this.hits.length).fill('');
-    this.hits.push(hits);
+    if (id !== '' && !this.ids) this.ids = new Array<string>(this.used).fill('');
+    if (this.used === this.hits.length)
+      this.hits = resize(this.hits, Math.max(16, this.hits.length * 2), hitPages, wideHitPages);
+    if (!fitsUint32(hits)) this.hits = widen(this.hits, wideHitPages);
+    this.hits[this.used++] = hits;
     this.ids?.push(id);
   }
 }

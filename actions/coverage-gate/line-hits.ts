@@ -1,8 +1,13 @@
+import { ArrayPages } from './array-pages.js';
+
 /** Beyond this a line number is stored sparsely: a dense array would be mostly holes. */
 const DENSE_LIMIT = 1 << 24;
 
 /** Hits are stored plus one, so that 0 marks a line that is not a statement; larger counts go to the Map. */
 const DENSE_MAX_HITS = 0xfffffffe;
+
+const EMPTY = new Uint32Array(0);
+const pages = new ArrayPages((length) => new Uint32Array(length));
 
 /**
  * Line number → hits, with the Map methods the gate uses, stored as one Uint32Array per file (hits + 1, 0 for a
@@ -11,7 +16,7 @@ const DENSE_MAX_HITS = 0xfffffffe;
  * counts that are not whole numbers below 2^32 - 1.
  */
 export class LineHits {
-  private dense = new Uint32Array(0);
+  private dense = EMPTY;
   private sparse: Map<number, number> | undefined;
   private count = 0;
   /** One past the highest line stored densely. */
@@ -50,14 +55,12 @@ export class LineHits {
       hits > DENSE_MAX_HITS
     ) {
       this.sparse = new Map(this.entries());
-      this.dense = new Uint32Array(0);
+      this.dense = EMPTY;
       this.sparse.set(line, hits);
       return this;
     }
     if (line >= this.dense.length) {
-      const grown = new Uint32Array(Math.max(line + 1, this.dense.length * 2, 64));
-      grown.set(this.dense);
-      this.dense = grown;
+      this.dense = pages.grow(this.dense, Math.max(line + 1, this.dense.length * 2, 64));
     }
     if (this.dense[line] === 0) this.count++;
     this.dense[line] = hits + 1;
@@ -67,7 +70,7 @@ export class LineHits {
 
   /** Gives back the room reserved for growth once a file is complete (it can still grow again). */
   trim(): void {
-    if (!this.sparse && this.dense.length > this.end) this.dense = this.dense.slice(0, this.end);
+    if (!this.sparse) this.dense = pages.shrink(this.dense, this.end);
   }
 
   /** Lines with hits above zero and all lines, in one pass over the array. */

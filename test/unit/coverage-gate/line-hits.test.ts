@@ -2,6 +2,7 @@ import { LineHits } from '../../../actions/coverage-gate/line-hits.js';
 import {
   addBranches,
   addBranchHit,
+  addLine,
   detach,
   mergeFile,
   newFile,
@@ -112,5 +113,42 @@ describe('branches per line', () => {
     addBranches(a, 2, [1], ['3']);
     expect(a.branches.get(2)).toEqual([1, 0, 0, 0, 1]);
     expect(fileTotals(a).branches).toEqual({ covered: 2, total: 5 });
+  });
+});
+
+describe('storage across files', () => {
+  test('many files filled one after another keep their own lines, also when one grows again later', () => {
+    const files = Array.from({ length: 3000 }, (_, f) => {
+      const file = newFile(`f${f}.py`);
+      for (let line = 1; line <= 150; line++) addLine(file, line, (f + line) % 3);
+      addBranchHit(file, 7, f % 2, '0,0');
+      addBranchHit(file, 7, 1, '0,1');
+      trimFile(file);
+      return file;
+    });
+    addLine(files[0], 400, 9);
+    addBranchHit(files[0], 7, 3, '0,2');
+    addBranches(files[0], 2, [0, 1]);
+    for (const [f, file] of files.entries()) {
+      expect(file.lines.size).toBe(f === 0 ? 151 : 150);
+      expect(file.lines.get(150)).toBe((f + 150) % 3);
+      expect(file.branches.get(7)).toEqual(f === 0 ? [0, 1, 3] : [f % 2, 1]);
+    }
+    expect(files[0].lines.get(400)).toBe(9);
+    expect(fileTotals(files[0]).branches).toEqual({ covered: 3, total: 5 });
+  });
+
+  test('a file of 100 000 lines, line numbers and hits beyond 32 bits in branches', () => {
+    const big = newFile('big.c');
+    for (let line = 1; line <= 100_000; line++) addLine(big, line, line % 2);
+    trimFile(big);
+    expect(fileTotals(big).lines).toEqual({ covered: 50_000, total: 100_000 });
+    addBranches(big, 2 ** 40, [2 ** 35, 0.5]);
+    addBranchHit(big, 5, 2 ** 32, 'a');
+    addBranchHit(big, 5, 2 ** 32, 'a');
+    trimFile(big);
+    expect(big.branches.get(2 ** 40)).toEqual([2 ** 35, 0.5]);
+    expect(big.branches.get(5)).toEqual([2 ** 33]);
+    expect(fileTotals(big).branches).toEqual({ covered: 3, total: 3 });
   });
 });
