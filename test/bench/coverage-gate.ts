@@ -406,6 +406,8 @@ Measured by \`test/bench/coverage-gate.ts\` (\`npm run bench\`), ${new Date().to
   default heap. fast-xml-parser ${pkgVersion('fast-xml-parser')} and xml2js ${pkgVersion('xml2js')} (what cobertura-action-style tools use) and lcov-parse ${pkgVersion('lcov-parse')}
   (what LCOV-reading actions use) read the whole file and build the whole document; they get a 16 GiB heap so they can finish.
 - ✓ means the parser counted exactly the expected lines, covered lines, branches and covered branches.
+- The idle child's own max RSS varies by a few MB from run to run, so a few MB above idle (or a small negative number)
+  means "within noise", not a measured saving.
 
 ## Results
 
