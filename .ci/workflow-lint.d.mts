@@ -1,0 +1,1 @@
+export function lintWorkflow(yaml: string, path: string): Promise<string[]>;
