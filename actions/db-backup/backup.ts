@@ -12,6 +12,7 @@ import {
   type PostgresClient,
 } from './client-plan.js';
 import type { CommandHost, FileStore } from './places.js';
+import { shellQuote } from '../shared/ssh.js';
 import { checkArchiveListing, checkSize, checkSqlMarker, isCustomArchive, type BackupFormat } from './verify.js';
 
 export type BackupEngine = 'postgresql' | 'mysql' | 'django';
@@ -246,6 +247,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
   const started = clock();
   const { files } = edges;
   const format = formatOf(request);
+  if (runsAsOneScript(request, edges)) return takeServerArchive(request, edges, started);
   const spec = await planDump(request, edges);
   if (spec.serverVersion)
     edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
@@ -354,6 +356,185 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
     };
   } catch (error) {
     for (const path of partials) await files.remove(path).catch(() => undefined);
+    edges.trackPartial?.(undefined);
+    throw error;
+  }
+}
+
+/**
+ * A custom-format PostgreSQL archive dumped and kept on one server (the deploy's pre-migration backup, db-backup
+ * over SSH): every command over the connection costs a client start and a remote shell, so the same steps run as
+ * two scripts instead of about ten commands. The client is still chosen here from the server's version, and the
+ * checks are those of verifyDump, made on the server before the rename and repeated here on what it reports.
+ */
+function runsAsOneScript(request: BackupRequest, edges: BackupEdges): boolean {
+  return (
+    request.engine === 'postgresql' &&
+    request.postgresFormat === 'custom' &&
+    request.passphrase === undefined &&
+    request.verify === 'archive' &&
+    edges.dumpHost.remote &&
+    edges.files.remote &&
+    edges.dumpHost === edges.storeHost
+  );
+}
+
+const q = shellQuote;
+const MARK = 'runbook-backup';
+
+/** Clients, server version (read with the newest psql) and the files already in the directory, in one script. */
+export function probeScript(root: string, directory: string): string {
+  return [
+    'newest=; newest_major=-1',
+    `for f in ${shellWord(root)}/*/bin/pg_dump; do`,
+    '  [ -x "$f" ] || continue',
+    '  printf \'client %s\\n\' "$f"',
+    '  m=${f%/bin/pg_dump}; m=${m##*/}',
+    "  case $m in ''|*[!0-9]*) continue;; esac",
+    '  if [ "$m" -gt "$newest_major" ]; then newest_major=$m; newest=${f%/pg_dump}/psql; fi',
+    'done',
+    `if [ -z "$newest" ]; then printf 'path %s\\n' "$(pg_dump --version 2>/dev/null || true)"; newest=psql; fi`,
+    `printf 'psql %s\\n' "$newest"`,
+    `if [ -d ${q(directory)} ]; then for f in ${q(directory)}/*; do if [ -e "$f" ]; then printf 'file %s\\n' "\${f##*/}"; fi; done; fi`,
+    'rc=0; v=$("$newest" -X -A -t -v ON_ERROR_STOP=1 -c \'SHOW server_version\') || rc=$?',
+    `if [ "$rc" = 0 ]; then printf 'server %s\\n' "$v"; else printf 'psql-exit %s\\n' "$rc"; fi`,
+  ].join('\n');
+}
+
+/**
+ * Dump to the partial, check it (size, PGDMP magic, pg_restore --list with its header), hash it and rename it
+ * only if every check passed; the partial is removed on any other way out. The last line says what happened.
+ */
+export function archiveScript(dump: string, pgRestore: string, partial: string, final: string): string {
+  const p = q(partial);
+  return [
+    'umask 077',
+    `trap 'rm -f ${p} ${q(`${partial}.list`)} ${q(`${partial}.err`)}' EXIT`,
+    "trap 'exit 143' HUP INT TERM",
+    'now() { date +%s%3N; }',
+    't0=$(now)',
+    `rc=0; ${dump} || rc=$?`,
+    `if [ "$rc" != 0 ]; then echo "${MARK} dump $rc"; exit 0; fi`,
+    't1=$(now)',
+    `size=$(wc -c < ${p} | tr -d ' ')`,
+    `magic=$(head -c 5 ${p} | od -An -v -tx1 | tr -d ' \\n')`,
+    `lrc=0; ${q(pgRestore)} --list ${p} > ${q(`${partial}.list`)} 2> ${q(`${partial}.err`)} || lrc=$?`,
+    `if [ "$lrc" != 0 ]; then cat ${q(`${partial}.err`)} >&2; fi`,
+    `entries=$(grep -c '^[0-9][0-9]*;' ${q(`${partial}.list`)} || true)`,
+    `header=0; if grep -q '; Archive created at' ${q(`${partial}.list`)}; then header=1; fi`,
+    'sum=-; state=rejected',
+    `if [ "$size" -gt 0 ] && [ "$magic" = 5047444d50 ] && [ "$lrc" = 0 ] && [ "$header" = 1 ]; then`,
+    `  sum=$(sha256sum ${p} | cut -d' ' -f1)`,
+    `  if [ -e ${q(final)} ]; then state=exists; else mv -f ${p} ${q(final)}; state=kept; fi`,
+    'fi',
+    't2=$(now)',
+    `echo "${MARK} $state $size $magic $lrc $header $entries $sum $t0 $t1 $t2"`,
+  ].join('\n');
+}
+
+async function takeServerArchive(request: BackupRequest, edges: BackupEdges, started: number): Promise<BackupResult> {
+  const clock = edges.clock ?? Date.now;
+  const host = edges.dumpHost;
+  const target = request.database!;
+  const { PGPASSWORD, ...env } = postgresEnvironment(target);
+  const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
+  const probe = await host.sh(probeScript(request.postgresClientRoot, request.directory), { env, secretEnv });
+  if (probe.code !== 0)
+    throw new ActionFailure(
+      `Preparing the backup on ${host.where} failed: ${describeExit('the remote script', probe)}`,
+    );
+  const lines = probe.stdout.split('\n');
+  const value = (word: string) => lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
+  let clients = postgresClientsFromPaths(value('client'));
+  if (clients.length === 0) {
+    const onPath = postgresClientFromVersionText(value('path').join('\n'));
+    clients = onPath ? [onPath] : [];
+  }
+  const failedPsql = value('psql-exit')[0];
+  if (failedPsql !== undefined) {
+    const result = { code: Number(failedPsql), signal: null, stdout: '', stderrTail: probe.stderrTail, bytes: 0 };
+    throw connectionFailure(target, result, value('psql')[0] ?? 'psql');
+  }
+  const serverVersion = (value('server')[0] ?? '').trim();
+  const client = choosePostgresClient(serverVersion, clients, host.where);
+  const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
+  edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
+
+  const taken = new Set(value('file'));
+  let name = '';
+  for (let sequence = 1; sequence < 100; sequence++) {
+    name = backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence });
+    if (!taken.has(name)) break;
+  }
+  const finalPath = posix.join(request.directory, name);
+  const partial = `${finalPath}.partial`;
+  edges.trackPartial?.(partial);
+  try {
+    const dump = [tool(client, 'pg_dump'), '--no-password', '--format=custom', `--file=${partial}`].map(q).join(' ');
+    const scriptStarted = clock();
+    const result = await host.sh(archiveScript(dump, tool(client, 'pg_restore'), partial, finalPath), {
+      env,
+      secretEnv,
+      signal: edges.signal,
+    });
+    if (edges.signal?.aborted) throw new ActionFailure('The backup was cancelled; its partial file was removed.');
+    const last = result.stdout
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith(`${MARK} `));
+    if (result.code !== 0 || !last)
+      throw new ActionFailure(`The backup on ${host.where} failed: ${describeExit('the backup script', result)}`);
+    const [state, ...fields] = last.slice(MARK.length + 1).split(' ');
+    if (state === 'dump') {
+      const failed = { ...result, code: Number(fields[0]) };
+      if (
+        /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(
+          result.stderrTail,
+        )
+      )
+        throw connectionFailure(target, failed, tool(client, 'pg_dump'));
+      throw new ActionFailure(`The dump failed: ${describeExit('pg_dump', failed)}`);
+    }
+    const [size, magic, listCode, header, entries, sha256, t0, t1, t2] = fields;
+    const timings = [t0, t1, t2].map(Number);
+    if (timings.every(Number.isFinite)) {
+      edges.log(
+        `Dumped in ${timings[1] - timings[0]} ms (checks before the dump: ${scriptStarted - started} ms); verifying.`,
+      );
+      edges.log(`Verified in ${timings[2] - timings[1]} ms.`);
+    }
+    const fail = (reason: string) =>
+      new ActionFailure(`The backup failed verification: ${reason}; no backup was kept.`);
+    const reason =
+      checkSize(Number(size)) ??
+      (isCustomArchive(Buffer.from(magic, 'hex')) ? undefined : 'the file is not a pg_dump custom archive') ??
+      checkArchiveListing(Number(listCode), header === '1' ? '; Archive created at' : '', result.stderrTail);
+    if (reason) {
+      if (state === 'kept') await edges.files.remove(finalPath);
+      throw fail(reason);
+    }
+    if (state !== 'kept')
+      throw new ActionFailure(`The backup could not be renamed: ${finalPath} appeared on ${host.where} meanwhile.`);
+    edges.trackPartial?.(undefined);
+    const deleted = await applyRetention(request, name, edges);
+    return {
+      path: finalPath,
+      file: name,
+      location: 'server',
+      where: edges.files.where,
+      sizeBytes: Number(size),
+      sha256,
+      format: 'custom',
+      encrypted: false,
+      serverVersion,
+      client: clientName,
+      durationMs: clock() - started,
+      verification: `${size} bytes; pg_restore --list read ${entries} entries`,
+      deleted,
+      database: target.database,
+    };
+  } catch (error) {
+    await edges.files.remove(partial).catch(() => undefined);
     edges.trackPartial?.(undefined);
     throw error;
   }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { LocalFiles, LocalHost, RemoteFiles, SshHost, type CommandHost, type FileStore } from '../db-backup/places.js';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { SshConnection, type SshSettings } from '../shared/ssh.js';
@@ -14,6 +14,8 @@ export interface ScriptOptions {
   /** Variables the script needs that are secret: process env locally, stdin lines over SSH; never argv. */
   secrets?: Record<string, string>;
   signal?: AbortSignal;
+  /** stdout streamed here as it arrives (e.g. the lock holder's "acquired" line); the result's stdout is then empty. */
+  stdoutStream?: Writable;
 }
 
 /** Where the phase scripts run: this machine (target local) or one server over one SSH master connection. */
@@ -42,6 +44,7 @@ export class LocalExecutor implements HostExecutor {
       env: options.secrets,
       stdin: options.stdin,
       signal: options.signal,
+      stdoutStream: options.stdoutStream,
       stderrTailBytes: 16384,
     });
     return { code: result.code, stdout: result.stdout, stderr: result.stderrTail };
@@ -82,6 +85,7 @@ export class SshExecutor implements HostExecutor {
       stdin: options.stdin,
       secrets: options.secrets,
       signal: options.signal,
+      stdoutStream: options.stdoutStream,
     });
     return { code: result.code, stdout: result.stdout, stderr: result.stderrTail };
   }

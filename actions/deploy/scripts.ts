@@ -69,15 +69,26 @@ export function lockHolderScript(layout: Layout, timeoutSeconds: number, info: R
     `if [ -s ${q(layout.lockInfo)} ]; then mv -f ${q(layout.lockInfo)} ${q(layout.lockStale)}; else rm -f ${q(layout.lockStale)}; fi`,
     `printf '{"pid":%s,"host":"%s","deploy":%s}\\n' "$$" "$(hostname)" ${q(JSON.stringify(info))} > ${q(layout.lockInfo + '.tmp')}`,
     `mv -f ${q(layout.lockInfo + '.tmp')} ${q(layout.lockInfo)}`,
+    // Says so itself (no polling): what a dead holder left behind, then the line the action waits for.
+    `if [ -s ${q(layout.lockStale)} ]; then sed 's/^/stale /' ${q(layout.lockStale)}; fi`,
+    `echo ${LOCK_ACQUIRED}`,
     // Blocks until the action closes our stdin; then the lock file is cleaned up and flock released on exit.
     `cat > /dev/null`,
     `rm -f ${q(layout.lockInfo)}`,
   ].join('\n');
 }
 
-/** What the lock poller reads: our info once we hold the lock, and what a dead holder left behind. */
-export function lockStatusScript(layout: Layout): string {
-  return `cat ${q(layout.lockInfo)} 2>/dev/null || true\necho '--- stale'\ncat ${q(layout.lockStale)} 2>/dev/null || true`;
+/** The line the lock holder prints once it holds the lock. */
+export const LOCK_ACQUIRED = 'runbook-lock-acquired';
+
+/** What the holder printed before LOCK_ACQUIRED: the info a dead holder left behind, if any. */
+export function parseLockStale(stdout: string): string {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('stale '))
+    .map((line) => line.slice('stale '.length))
+    .join('\n')
+    .trim();
 }
 
 export interface PreflightFacts {

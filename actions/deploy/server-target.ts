@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { parseDatabaseUrl, type DatabaseTarget } from '../shared/database-url.js';
 import { ActionFailure, errorMessage } from '../shared/errors.js';
 import { lastErrorLine } from '../shared/process.js';
@@ -243,44 +243,57 @@ export class ServerTarget implements DeployTarget {
     const token = this.edges.token();
     const info = { token, who: this.inputs.actor, since: this.startedAt.toISOString(), commit: this.inputs.commit };
     const stdin = new PassThrough();
-    let settled: ScriptResult | undefined;
+    let output = '';
+    let acquired: () => void = () => undefined;
+    const seen = new Promise<'acquired'>((resolve) => (acquired = () => resolve('acquired')));
+    // The holder says itself when it holds the lock: no status command polled over the connection.
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        output += chunk.toString('utf8');
+        if (output.split('\n').includes(scripts.LOCK_ACQUIRED)) acquired();
+        done();
+      },
+    });
     const holder = host.executor.run(scripts.lockHolderScript(this.layout, this.inputs.lockTimeoutMs / 1000, info), {
       stdin,
+      stdoutStream: stdout,
     });
-    void holder.then((result) => (settled = result));
-    // Bounded: the holder itself gives up after lock-timeout; this loop allows for a slow connection on top.
-    const deadline = this.edges.clock() + this.inputs.lockTimeoutMs + 30_000;
-    for (;;) {
-      if (settled) {
-        stdin.end();
-        const why = lastErrorLine(settled.stderr) || `exit code ${settled.code}`;
-        throw new ActionFailure(
-          settled.code === 75
-            ? `Another deploy is running on ${host.name}: ${why}`
-            : `Could not take the deploy lock on ${host.name}: ${why}`,
-        );
-      }
-      const status = await host.executor.run(scripts.lockStatusScript(this.layout));
-      const [mine, stale = ''] = status.stdout.split('--- stale');
-      if (mine.includes(token)) {
-        host.releaseLock = async () => {
-          stdin.end();
-          await holder;
-        };
-        if (stale.trim()) {
-          const note = `A deploy lock left by a deploy that died was found on ${host.name} (${stale.trim()}): reported, taken over.`;
-          this.report.notes.push(note);
-          this.log.warning(note);
-          return 'stale lock taken over';
-        }
-        return undefined;
-      }
-      if (this.edges.clock() > deadline) {
-        stdin.end();
-        throw new ActionFailure(`Timed out taking the deploy lock on ${host.name}.`);
-      }
-      await this.edges.sleep(200);
+    // Bounded: the holder itself gives up after lock-timeout; this allows for a slow connection on top.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.inputs.lockTimeoutMs + 30_000);
+    });
+    let first: 'acquired' | 'timeout' | ScriptResult;
+    try {
+      first = await Promise.race([seen, holder, deadline]);
+    } finally {
+      clearTimeout(timer);
     }
+    if (first === 'timeout') {
+      stdin.end();
+      throw new ActionFailure(`Timed out taking the deploy lock on ${host.name}.`);
+    }
+    if (first !== 'acquired') {
+      stdin.end();
+      const why = lastErrorLine(first.stderr) || `exit code ${first.code}`;
+      throw new ActionFailure(
+        first.code === 75
+          ? `Another deploy is running on ${host.name}: ${why}`
+          : `Could not take the deploy lock on ${host.name}: ${why}`,
+      );
+    }
+    host.releaseLock = async () => {
+      stdin.end();
+      await holder;
+    };
+    const stale = scripts.parseLockStale(output);
+    if (stale) {
+      const note = `A deploy lock left by a deploy that died was found on ${host.name} (${stale}): reported, taken over.`;
+      this.report.notes.push(note);
+      this.log.warning(note);
+      return 'stale lock taken over';
+    }
+    return undefined;
   }
 
   private async preflight(host: Host): Promise<scripts.PreflightFacts> {
@@ -312,6 +325,15 @@ export class ServerTarget implements DeployTarget {
     commit: string,
     note?: string,
   ): Promise<void> {
+    await must(
+      host,
+      scripts.appendLogScript(this.layout, [this.logEntry(release, outcome, commit, note)]),
+      'Writing the release log',
+      this.log,
+    );
+  }
+
+  private logEntry(release: string, outcome: ReleaseOutcome, commit: string, note?: string): ReleaseLogEntry {
     const entry: ReleaseLogEntry = {
       release,
       commit,
@@ -320,7 +342,7 @@ export class ServerTarget implements DeployTarget {
       outcome,
     };
     if (note) entry.note = note;
-    await must(host, scripts.appendLogScript(this.layout, [entry]), 'Writing the release log', this.log);
+    return entry;
   }
 
   private async deploy(): Promise<void> {
@@ -451,11 +473,10 @@ export class ServerTarget implements DeployTarget {
     }
 
     for (const host of this.hosts) {
-      await this.appendLog(host, id, 'succeeded', commit);
       await this.phase(
         'prune',
         host,
-        () => this.prune(host, id),
+        () => this.prune(host, id, commit),
         (removed) => (removed.length ? `removed ${removed.join(', ')}` : 'nothing to remove'),
       );
     }
@@ -568,11 +589,18 @@ export class ServerTarget implements DeployTarget {
     );
   }
 
-  private async prune(host: Host, keepId: string): Promise<string[]> {
-    const listing = await must(host, scripts.listReleasesScript(this.layout), 'Listing releases', this.log);
+  /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
+  private async prune(host: Host, keepId: string, commit: string): Promise<string[]> {
+    const entry = this.logEntry(keepId, 'succeeded', commit);
+    const listing = await must(
+      host,
+      `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.listReleasesScript(this.layout)}`,
+      'Writing the release log and listing releases',
+      this.log,
+    );
     const existing = listing.stdout.split('\n').filter(isReleaseId);
     const remove = planPrune(existing, this.inputs.keepReleases, [keepId, this.report.serving[host.name]]);
-    await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
+    if (remove.length > 0) await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
     return remove;
   }
 
