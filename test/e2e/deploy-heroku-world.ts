@@ -126,7 +126,7 @@ export async function startHerokuStage(): Promise<HerokuStage> {
     }
     const upstream = http.request(
       `${app.url}${request.url}`,
-      { method: request.method, headers: request.headers },
+      { method: request.method, headers: request.headers, agent: false },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);

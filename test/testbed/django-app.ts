@@ -158,10 +158,12 @@ export interface HttpAnswer {
   headers: http.IncomingHttpHeaders;
 }
 
-/** One GET with a timeout; rejects on connection errors. */
+/** One GET with a timeout, on a connection of its own; rejects on connection errors. */
 export function httpGet(url: string, timeoutMs = 5000, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { headers, timeout: timeoutMs }, (response) => {
+    // No keep-alive: Node 24's global agent reuses idle sockets for 5 s, the same as nginx's keepalive_timeout
+    // here, so a reused socket could be closed by nginx just as the request goes out ("socket hang up").
+    const request = http.get(url, { headers, timeout: timeoutMs, agent: false }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>

@@ -117,7 +117,14 @@ function xmlRpc(socketPath: string, method: string, ...params: string[]): Promis
     '</params></methodCall>';
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { socketPath, path: '/RPC2', method: 'POST', headers: { 'Content-Type': 'text/xml' }, timeout: 5000 },
+      {
+        socketPath,
+        path: '/RPC2',
+        method: 'POST',
+        headers: { 'Content-Type': 'text/xml' },
+        timeout: 5000,
+        agent: false,
+      },
       (response) => {
         let text = '';
         response.setEncoding('utf8');
