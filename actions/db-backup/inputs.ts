@@ -9,6 +9,7 @@ import {
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, type InputSource } from '../shared/inputs.js';
 import type { SshSettings } from '../shared/ssh.js';
+import { readArtifactRequest, type ArtifactRequest } from './artifact.js';
 import type { BackupEngine } from './backup.js';
 
 /** Where the database is and how to reach it: shared by db-backup and db-restore. */
@@ -32,6 +33,8 @@ export interface BackupInputs extends ConnectionInputs {
   keepCount: number;
   verify: 'archive' | 'restore';
   passphrase?: string;
+  /** Set when the backup is to be uploaded as a workflow artifact. */
+  artifact?: ArtifactRequest;
 }
 
 export function readConnectionInputs(
@@ -150,5 +153,6 @@ export function readBackupInputs(source: InputSource, setSecret: (s: string) => 
     keepCount: read.integer('keep-count', { min: 0, fallback: 0 }),
     verify,
     passphrase,
+    artifact: readArtifactRequest(read),
   };
 }

@@ -5,6 +5,13 @@ import { environmentInputs, type InputSource } from '../shared/inputs.js';
 import { killRunningProcesses, runProcess, type ProcessRunner } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { SshConnection } from '../shared/ssh.js';
+import {
+  artifactSummaryRow,
+  checkArtifactAllowed,
+  repositoryVisibility,
+  uploadBackup,
+  type ArtifactUploader,
+} from './artifact.js';
 import { restoreCommand, takeBackup, type BackupResult } from './backup.js';
 import { readBackupInputs, type BackupInputs } from './inputs.js';
 import { LocalFiles, LocalHost, RemoteFiles, SshHost, type CommandHost, type FileStore } from './places.js';
@@ -22,6 +29,8 @@ export interface ActionIO {
   env: Record<string, string | undefined>;
   /** Registers what to do when the job is cancelled (SIGINT/SIGTERM); returns an unregister function. */
   onCancel: (handler: () => void) => () => void;
+  /** The workflow artifact service (default: the official client, which reads ACTIONS_RESULTS_URL). */
+  artifacts?: ArtifactUploader;
 }
 
 export const runnerIO = (): ActionIO => ({
@@ -82,6 +91,13 @@ export function actionRef(env: Record<string, string | undefined>, name: string)
 export async function backupMain(io: ActionIO): Promise<void> {
   const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
   const inputs = readBackupInputs(io.inputs, io.setSecret, workspace);
+  checkArtifactAllowed(inputs.artifact, {
+    visibility: repositoryVisibility(io.env.GITHUB_EVENT_PATH),
+    encrypted: Boolean(inputs.passphrase),
+    storage: inputs.storage,
+    env: io.env,
+  });
+  if (inputs.artifact && io.env.ACTIONS_RUNTIME_TOKEN) io.setSecret(io.env.ACTIONS_RUNTIME_TOKEN);
   if (inputs.database) io.info(`Backing up ${describeDatabase(inputs.database)}`);
   const places = await openPlaces(inputs, io);
   let partial: string | undefined;
@@ -138,7 +154,16 @@ export async function backupMain(io: ActionIO): Promise<void> {
     io.info(
       `Backup ${result.path} (${result.sizeBytes} bytes, sha256 ${result.sha256}) verified: ${result.verification}.`,
     );
-    await io.writeSummary(backupSummary(result, inputs.sha, command, places.hostKeyPolicy));
+    const extraRows: [string, string][] = [];
+    if (inputs.artifact) {
+      // Loaded only when asked: the client is most of the bundle, and db-restore and deploy import this module.
+      const uploader = io.artifacts ?? (await import('./artifact-client.js')).sdkUploader();
+      const artifact = await uploadBackup(inputs.artifact, result, uploader);
+      io.setOutput('artifact-id', String(artifact.id));
+      io.info(`Uploaded ${result.path} as artifact ${artifact.name} (id ${artifact.id}).`);
+      extraRows.push(artifactSummaryRow(artifact, io.env));
+    }
+    await io.writeSummary(backupSummary(result, inputs.sha, command, places.hostKeyPolicy, extraRows));
   } finally {
     clearTimeout(deadline);
     unregister();
@@ -146,7 +171,13 @@ export async function backupMain(io: ActionIO): Promise<void> {
   }
 }
 
-export function backupSummary(result: BackupResult, sha: string, command: string, hostKeyPolicy?: string): string {
+export function backupSummary(
+  result: BackupResult,
+  sha: string,
+  command: string,
+  hostKeyPolicy?: string,
+  extraRows: [string, string][] = [],
+): string {
   const rows: [string, string][] = [
     ['File', `\`${result.path}\` (on ${result.where})`],
     ['Protects commit', sha ? `\`${sha.slice(0, 12)}\`` : '(none given)'],
@@ -163,6 +194,7 @@ export function backupSummary(result: BackupResult, sha: string, command: string
     ],
   ];
   if (hostKeyPolicy) rows.push(['SSH host key', hostKeyPolicy]);
+  rows.push(...extraRows);
   return [
     '## Database backup',
     '',
