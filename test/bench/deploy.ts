@@ -404,7 +404,7 @@ const PHASES: Record<string, { ours: string; raw?: string }> = {
   },
   plan: { ours: '`migrate --plan`', raw: '`migrate --plan`' },
   backup: {
-    ours: 'db-backup on the server: version check, `pg_dump -Fc` to .partial, `pg_restore --list`, sha256, rename',
+    ours: 'db-backup on the server in two scripts: clients and server version; `pg_dump -Fc` to .partial, `pg_restore --list`, sha256, rename',
     raw: '`pg_dump -Fc -f`',
   },
   'maintenance on': { ours: 'flag file in shared/ (pending migrations, `maintenance: auto`)' },
@@ -418,7 +418,7 @@ const PHASES: Record<string, { ours: string; raw?: string }> = {
     ours: 'smoke-check engine until /health reports the commit (backoff from 500 ms, jitter)',
     raw: `curl every ${HEALTH_POLL_MS} ms until /health reports the commit`,
   },
-  prune: { ours: 'lists the releases, removes those beyond keep-releases' },
+  prune: { ours: '"succeeded" release-log line and release listing (one command), removes those beyond keep-releases' },
 };
 
 function render(m: Measured): string {
@@ -472,7 +472,7 @@ function render(m: Measured): string {
   rows.push(
     `| **phases both do** (upload, build, plan, backup, migrate, switch, health) | | **${ms(sharedOurs)}** | **${ms(rawTotal)}** | | **${ms(sharedOursRe)}** | **${ms(rawReTotal)}** |`,
     `| phases only ours does (connect, lock, preflight, maintenance, prune) | | ${ms(safetyOurs)} | — | | ${ms(safetyOursRe)} | — |`,
-    `| outside the phases (Node 24 start, inputs, key file, "succeeded" release-log line, summary) | | ${ms(outside)} | — | | ${ms(outsideRe)} | — |`,
+    `| outside the phases (Node 24 start, inputs, key file, summary) | | ${ms(outside)} | — | | ${ms(outsideRe)} | — |`,
     `| post step (key file removed, master connection closed) | | ${ms(postMs)} | — | | ${ms(postReMs)} | — |`,
     `| **total** (ours: main + post step wall time; by hand: first command to healthy) | | **${ms(oursTotal)}** | **${ms(rawTotal)}** | | **${ms(oursReTotal)}** | **${ms(rawReTotal)}** |`,
     `| overhead of ours vs by hand | | **${pct(oursTotal, rawTotal)}** | | | **${pct(oursReTotal, rawReTotal)}** | |`,
@@ -525,7 +525,7 @@ function render(m: Measured): string {
   const backupPhase = oursPhase(m.oursDeploys, 'backup');
   const backupLine =
     backups.length && typeof backupPhase === 'number'
-      ? `Inside the backup phase (the db-backup code's own log lines, medians): checks before the dump ${ms(median(backups.map((b) => b.checksMs)))}, the dump ${ms(median(backups.map((b) => b.dumpMs)))}, the verification ${ms(median(backups.map((b) => b.verifyMs)))}; the rest of the ${ms(backupPhase)} is reading DATABASE_URL from shared/.env, preparing the directory, the size and the rename of the file, each a command over the master connection (the sha256 is read while the verification runs).`
+      ? `Inside the backup phase (the db-backup code's own log lines, medians): checks before the dump ${ms(median(backups.map((b) => b.checksMs)))}, the dump ${ms(median(backups.map((b) => b.dumpMs)))}, the verification with the sha256 and the rename ${ms(median(backups.map((b) => b.verifyMs)))}. The checks before the dump include the first script (clients, server version, names taken); the rest of the ${ms(backupPhase)} is reading DATABASE_URL from shared/.env and preparing the directory (a command over the master connection each) and starting the second script, the one that dumps, checks, hashes and renames.`
       : '';
   // Medians of a few runs on a shared machine: say when the runs of the two sides overlap.
   const spread = (ours: number[], raw: number[], what: string) => {
@@ -621,7 +621,7 @@ ${commandRows.join('\n')}
 | \`ssh … true\` over one ControlMaster connection (${HANDSHAKES}×) | ${ms(muxed)} | ${ms(Math.min(...m.shakes.muxed))} | ${ms(Math.max(...m.shakes.muxed))} |
 
 The hand deploy opens ${rawConnections(m.rawDeploys)} connections (${rawConnections(m.rawRedeploys)} for a re-deploy). The action opens one and runs every
-script of its ${oursCommands(m.oursDeploys[0])} phases (and the lock polls) over it: about ${ms(perCommandSaving)} less per command here
+script of its ${oursCommands(m.oursDeploys[0])} phases over it: about ${ms(perCommandSaving)} less per command here
 (the difference of the two medians above), so about ${ms(rawConnections(m.rawDeploys) * perCommandSaving)} over the ${rawConnections(m.rawDeploys)} hand commands. On loopback a
 handshake costs only CPU (key exchange, authentication, starting a session on a busy 2-core machine); over the
 Internet to a droplet or an EC2 instance each one also pays several round trips of latency, which the hand
@@ -646,7 +646,7 @@ free either: every one still starts an \`ssh\` client process and a remote shell
 - On the work both do, the action took ${ms(sharedOurs)} against ${ms(rawTotal)} by hand (${pct(sharedOurs, rawTotal)}); on a re-deploy
   ${ms(sharedOursRe)} against ${ms(rawReTotal)} (${pct(sharedOursRe, rawReTotal)}). The rest of its time goes to what the hand
   procedure does not do: the phases that make it safe (${ms(safetyOurs)}), starting Node 24 with the bundle,
-  reading inputs, writing the key file, the "succeeded" release-log line and the summary (${ms(outside)}), and the
+  reading inputs, writing the key file and the summary (${ms(outside)}), and the
   post step (${ms(postMs)}).
 - Where a phase of the action is faster than its hand equivalent, the handshakes explain most of it: the hand
   build opens 3 connections, its switch 2, and each costs about ${ms(perCommandSaving)} more than a command over the
@@ -668,23 +668,22 @@ differences of a few hundred milliseconds between single runs of them are noise 
 
 Where the overhead could shrink (read from the code, not measured here): every command over the master
 connection still costs an \`ssh\` client start and a remote shell (${ms(muxed)} for \`true\` in this run), and the action
-runs many small ones. The lock could report that it is held on the holder's own output instead of being polled
-every 200 ms; the backup's separate commands (version, existence check, directory, dump, list, sha256, size, rename) could
-run as one script; the "succeeded" release-log line and the prune listing could share one command.
+still runs a few small ones: reading DATABASE_URL from shared/.env and preparing the backup directory could join the
+backup's first script, and the maintenance flag could be set in the same command as the backup or the migration.
 `;
 }
 
 /** What the phases the hand procedure does not have are for (from the code, not measured). */
 const WHY_EXTRA: Record<string, string> = {
   connect: 'the one handshake of the deploy, with the host key checked against known-hosts before anything runs.',
-  lock: 'a shell on the server takes `flock` and holds it for the whole deploy; the action starts that shell, then polls a status script over the master connection every 200 ms until it sees its own token: at least three commands over the connection. It stops two deploys from interleaving, and reports a lock left by a killed deploy.',
+  lock: "a shell on the server takes `flock` and holds it for the whole deploy; the holder prints a line once it holds the lock, and the action waits for that line on the holder's own output: one command over the connection, no polling. It stops two deploys from interleaving, and reports a lock left by a killed deploy.",
   preflight:
     'checks that the required variables are in shared/.env and that the disk has room, and reads what `current` serves, before anything changes.',
   'maintenance on':
     'only with pending migrations (`maintenance: auto`): the nginx flag file, so no request meets a half-migrated schema.',
   'maintenance off': 'removes the flag once the new release is switched in.',
   prune:
-    'lists the releases and removes those beyond keep-releases, so the disk does not fill up release after release.',
+    'writes the "succeeded" line of the release log and lists the releases in one command, then removes those beyond keep-releases (a second command, only when there is one to remove), so the disk does not fill up release after release.',
 };
 
 /** Why a phase of ours can be slower than its hand equivalent, from what the code does (not a measurement). */
@@ -692,7 +691,7 @@ const WHY_SLOWER: Record<string, string> = {
   upload: 'The action also appends a "started" line to the release log and links the shared paths in the same phase.',
   plan: 'The same command; a difference here is noise.',
   backup:
-    'The db-backup code does more than `pg_dump`: it asks the server its version to pick a matching client, dumps to a `.partial` file, reads the archive back with `pg_restore --list`, hashes it and renames it, each over the SSH connection: a verified backup instead of an unchecked file.',
+    'The db-backup code does more than `pg_dump`: it asks the server its version to pick a matching client (one script), then dumps to a `.partial` file, reads the archive back with `pg_restore --list`, hashes it and renames it (a second script): a verified backup instead of an unchecked file.',
   migrate: 'The same command; a difference here is noise.',
   switch:
     'The action checks `supervisorctl status` before it signals (a program that is not running is started instead), one more supervisorctl call.',
