@@ -33440,14 +33440,24 @@ function lockHolderScript(layout, timeoutSeconds, info) {
         `if [ -s ${q(layout.lockInfo)} ]; then mv -f ${q(layout.lockInfo)} ${q(layout.lockStale)}; else rm -f ${q(layout.lockStale)}; fi`,
         `printf '{"pid":%s,"host":"%s","deploy":%s}\\n' "$$" "$(hostname)" ${q(JSON.stringify(info))} > ${q(layout.lockInfo + '.tmp')}`,
         `mv -f ${q(layout.lockInfo + '.tmp')} ${q(layout.lockInfo)}`,
+        // Says so itself (no polling): what a dead holder left behind, then the line the action waits for.
+        `if [ -s ${q(layout.lockStale)} ]; then sed 's/^/stale /' ${q(layout.lockStale)}; fi`,
+        `echo ${LOCK_ACQUIRED}`,
         // Blocks until the action closes our stdin; then the lock file is cleaned up and flock released on exit.
         `cat > /dev/null`,
         `rm -f ${q(layout.lockInfo)}`,
     ].join('\n');
 }
-/** What the lock poller reads: our info once we hold the lock, and what a dead holder left behind. */
-function lockStatusScript(layout) {
-    return `cat ${q(layout.lockInfo)} 2>/dev/null || true\necho '--- stale'\ncat ${q(layout.lockStale)} 2>/dev/null || true`;
+/** The line the lock holder prints once it holds the lock. */
+const LOCK_ACQUIRED = 'runbook-lock-acquired';
+/** What the holder printed before LOCK_ACQUIRED: the info a dead holder left behind, if any. */
+function parseLockStale(stdout) {
+    return stdout
+        .split('\n')
+        .filter((line) => line.startsWith('stale '))
+        .map((line) => line.slice('stale '.length))
+        .join('\n')
+        .trim();
 }
 /** Checks the server before anything changes, and reads what it serves now. */
 function preflightScript(layout, requiredEnv) {
@@ -33750,42 +33760,57 @@ class ServerTarget {
         const token = this.edges.token();
         const info = { token, who: this.inputs.actor, since: this.startedAt.toISOString(), commit: this.inputs.commit };
         const stdin = new PassThrough();
-        let settled;
+        let output = '';
+        let acquired = () => undefined;
+        const seen = new Promise((resolve) => (acquired = () => resolve('acquired')));
+        // The holder says itself when it holds the lock: no status command polled over the connection.
+        const stdout = new Writable({
+            write(chunk, _encoding, done) {
+                output += chunk.toString('utf8');
+                if (output.split('\n').includes(scripts.LOCK_ACQUIRED))
+                    acquired();
+                done();
+            },
+        });
         const holder = host.executor.run(scripts.lockHolderScript(this.layout, this.inputs.lockTimeoutMs / 1000, info), {
             stdin,
+            stdoutStream: stdout,
         });
-        void holder.then((result) => (settled = result));
-        // Bounded: the holder itself gives up after lock-timeout; this loop allows for a slow connection on top.
-        const deadline = this.edges.clock() + this.inputs.lockTimeoutMs + 30_000;
-        for (;;) {
-            if (settled) {
-                stdin.end();
-                const why = lastErrorLine(settled.stderr) || `exit code ${settled.code}`;
-                throw new ActionFailure(settled.code === 75
-                    ? `Another deploy is running on ${host.name}: ${why}`
-                    : `Could not take the deploy lock on ${host.name}: ${why}`);
-            }
-            const status = await host.executor.run(scripts.lockStatusScript(this.layout));
-            const [mine, stale = ''] = status.stdout.split('--- stale');
-            if (mine.includes(token)) {
-                host.releaseLock = async () => {
-                    stdin.end();
-                    await holder;
-                };
-                if (stale.trim()) {
-                    const note = `A deploy lock left by a deploy that died was found on ${host.name} (${stale.trim()}): reported, taken over.`;
-                    this.report.notes.push(note);
-                    this.log.warning(note);
-                    return 'stale lock taken over';
-                }
-                return undefined;
-            }
-            if (this.edges.clock() > deadline) {
-                stdin.end();
-                throw new ActionFailure(`Timed out taking the deploy lock on ${host.name}.`);
-            }
-            await this.edges.sleep(200);
+        // Bounded: the holder itself gives up after lock-timeout; this allows for a slow connection on top.
+        let timer;
+        const deadline = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), this.inputs.lockTimeoutMs + 30_000);
+        });
+        let first;
+        try {
+            first = await Promise.race([seen, holder, deadline]);
         }
+        finally {
+            clearTimeout(timer);
+        }
+        if (first === 'timeout') {
+            stdin.end();
+            throw new ActionFailure(`Timed out taking the deploy lock on ${host.name}.`);
+        }
+        if (first !== 'acquired') {
+            stdin.end();
+            const why = lastErrorLine(first.stderr) || `exit code ${first.code}`;
+            throw new ActionFailure(first.code === 75
+                ? `Another deploy is running on ${host.name}: ${why}`
+                : `Could not take the deploy lock on ${host.name}: ${why}`);
+        }
+        host.releaseLock = async () => {
+            stdin.end();
+            await holder;
+        };
+        const stale = scripts.parseLockStale(output);
+        if (stale) {
+            const note = `A deploy lock left by a deploy that died was found on ${host.name} (${stale}): reported, taken over.`;
+            this.report.notes.push(note);
+            this.log.warning(note);
+            return 'stale lock taken over';
+        }
+        return undefined;
     }
     async preflight(host) {
         const result = await must(host, scripts.preflightScript(this.layout, this.inputs.requiredEnv), 'Preflight', this.log);
@@ -33800,6 +33825,9 @@ class ServerTarget {
         return facts;
     }
     async appendLog(host, release, outcome, commit, note) {
+        await must(host, scripts.appendLogScript(this.layout, [this.logEntry(release, outcome, commit, note)]), 'Writing the release log', this.log);
+    }
+    logEntry(release, outcome, commit, note) {
         const entry = {
             release,
             commit,
@@ -33809,7 +33837,7 @@ class ServerTarget {
         };
         if (note)
             entry.note = note;
-        await must(host, scripts.appendLogScript(this.layout, [entry]), 'Writing the release log', this.log);
+        return entry;
     }
     async deploy() {
         const inputs = this.inputs;
@@ -33905,8 +33933,7 @@ class ServerTarget {
             throw error;
         }
         for (const host of this.hosts) {
-            await this.appendLog(host, id, 'succeeded', commit);
-            await this.phase('prune', host, () => this.prune(host, id), (removed) => (removed.length ? `removed ${removed.join(', ')}` : 'nothing to remove'));
+            await this.phase('prune', host, () => this.prune(host, id, commit), (removed) => (removed.length ? `removed ${removed.join(', ')}` : 'nothing to remove'));
         }
     }
     async backup(host, commit, id, now) {
@@ -33974,11 +34001,14 @@ class ServerTarget {
                 .join(', ') || 'nothing was deployed before it'}.`
             : 'Nothing was switched.');
     }
-    async prune(host, keepId) {
-        const listing = await must(host, scripts.listReleasesScript(this.layout), 'Listing releases', this.log);
+    /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
+    async prune(host, keepId, commit) {
+        const entry = this.logEntry(keepId, 'succeeded', commit);
+        const listing = await must(host, `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.listReleasesScript(this.layout)}`, 'Writing the release log and listing releases', this.log);
         const existing = listing.stdout.split('\n').filter(isReleaseId);
         const remove = planPrune(existing, this.inputs.keepReleases, [keepId, this.report.serving[host.name]]);
-        await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
+        if (remove.length > 0)
+            await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
         return remove;
     }
     async rollbackOnDemand() {
