@@ -15,6 +15,7 @@ import {
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { makeTempDir } from '../testbed/process.js';
 import { startHerokuStandIn, type HerokuStandIn } from '../stand-ins/heroku-api.js';
+import { git } from '../support/git.js';
 
 /**
  * Heroku on this machine: the Platform API stand-in, PostgreSQL as the app's DATABASE_URL, and the app URL a
@@ -37,19 +38,7 @@ export interface HerokuStage {
   stop(): Promise<void>;
 }
 
-export function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: repo,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'ci',
-      GIT_AUTHOR_EMAIL: 'ci@example.com',
-      GIT_COMMITTER_NAME: 'ci',
-      GIT_COMMITTER_EMAIL: 'ci@example.com',
-    },
-  }).trim();
-}
+export { git };
 
 function unpack(tarball: Buffer, into: string): string {
   fs.mkdirSync(into, { recursive: true });

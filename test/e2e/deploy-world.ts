@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { copyFixture, gunicornCommand, httpGet, productionEnv, type HealthBody } from '../testbed/django-app.js';
@@ -7,6 +6,7 @@ import { freePort } from '../testbed/ports.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { makeTempDir } from '../testbed/process.js';
 import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
+import { git } from '../support/git.js';
 
 /**
  * A server as the seeds run it, on this machine: PostgreSQL, gunicorn under supervisord (chdir to the `current`
@@ -31,19 +31,7 @@ export interface DeployStage {
   stop(): Promise<void>;
 }
 
-export function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: repo,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'ci',
-      GIT_AUTHOR_EMAIL: 'ci@example.com',
-      GIT_COMMITTER_NAME: 'ci',
-      GIT_COMMITTER_EMAIL: 'ci@example.com',
-    },
-  }).trim();
-}
+export { git };
 
 export async function startStage(options: { deployTo?: string; dir?: string } = {}): Promise<DeployStage> {
   const dir = options.dir ?? makeTempDir('deploy-e2e');

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,20 +6,9 @@ import type { HerokuInputs } from '../../../actions/deploy/heroku-inputs.js';
 import type { HerokuEdges, HerokuPostState } from '../../../actions/deploy/heroku-target.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { startHerokuStandIn, type HerokuStandIn } from '../../stand-ins/heroku-api.js';
+import { git } from '../../support/git.js';
 
-export function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: repo,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'ci',
-      GIT_AUTHOR_EMAIL: 'ci@example.com',
-      GIT_COMMITTER_NAME: 'ci',
-      GIT_COMMITTER_EMAIL: 'ci@example.com',
-    },
-  }).trim();
-}
+export { git };
 
 /** A small Django-shaped repository: v1, v2 adds a migration, v3 changes only a view. */
 export interface TestRepo {
