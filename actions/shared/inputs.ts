@@ -167,7 +167,8 @@ export function secretsInUrl(url: URL): string[] {
   return secrets;
 }
 
-function safeDecode(text: string): string {
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

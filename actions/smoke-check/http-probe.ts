@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { HttpMethod } from './check-spec.js';
+import { safeDecode } from '../shared/inputs.js';
 
 export interface ProbeRequest {
   readonly url: URL;
@@ -133,7 +134,7 @@ function send(
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
-    const auth = url.username ? `${decode(url.username)}:${decode(url.password)}` : undefined;
+    const auth = url.username ? `${safeDecode(url.username)}:${safeDecode(url.password)}` : undefined;
     const req = transport.request(
       {
         protocol: url.protocol,
@@ -195,14 +196,6 @@ function safeUrl(location: string, base: URL): URL | undefined {
     return new URL(location, base);
   } catch {
     return undefined;
-  }
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
   }
 }
 
