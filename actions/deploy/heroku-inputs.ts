@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, parseUrl, type InputSource } from '../shared/inputs.js';
-import type { BackupMode, MaintenanceMode } from './inputs.js';
+import { readAppDirectory, type BackupMode, type MaintenanceMode } from './inputs.js';
 
 /** Heroku's own rule for app names (definitions.app.definitions.name in the Platform API schema). */
 export const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
@@ -92,13 +92,7 @@ export function readHerokuInputs(
       `Input 'required-config-vars' must list config var names (letters, digits, _); got '${badVar}'.`,
     );
   }
-  const appDirectory = read
-    .raw('app-directory')
-    .replace(/^\.\/?$/, '')
-    .replace(/\/+$/, '');
-  if (appDirectory.startsWith('/') || appDirectory.split('/').includes('..')) {
-    throw new ConfigurationError(`Input 'app-directory' must be a path inside the repository; got '${appDirectory}'.`);
-  }
+  const appDirectory = readAppDirectory(read);
   const commit = read.string('commit', { required: true });
   if (!/^[A-Za-z0-9._/-]+$/.test(commit))
     throw new ConfigurationError(`Input 'commit' must be a commit sha or a ref; got '${commit}'.`);

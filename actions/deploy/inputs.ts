@@ -79,6 +79,18 @@ const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
 const APP_LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `host`, `host:port` or `[v6]:port`; the port input is the default. */
+/** `app-directory`: where manage.py lives, relative to the repository root ('' for the root itself). */
+export function readAppDirectory(read: InputReader): string {
+  const appDirectory = read
+    .raw('app-directory')
+    .replace(/^\.\/?$/, '')
+    .replace(/\/+$/, '');
+  if (appDirectory.startsWith('/') || appDirectory.split('/').includes('..')) {
+    throw new ConfigurationError(`Input 'app-directory' must be a path inside the repository; got '${appDirectory}'.`);
+  }
+  return appDirectory;
+}
+
 export function parseHost(item: string, defaultPort: number): HostAddress {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
   const host = match ? match[1] : item;
@@ -207,13 +219,7 @@ export function readDeployInputs(
     }
   }
 
-  const appDirectory = read
-    .raw('app-directory')
-    .replace(/^\.\/?$/, '')
-    .replace(/\/+$/, '');
-  if (appDirectory.startsWith('/') || appDirectory.split('/').includes('..')) {
-    throw new ConfigurationError(`Input 'app-directory' must be a path inside the repository; got '${appDirectory}'.`);
-  }
+  const appDirectory = readAppDirectory(read);
   const maintenanceFile = read.string('maintenance-file', { required: true });
   if (maintenanceFile.startsWith('/') || maintenanceFile.split('/').includes('..')) {
     throw new ConfigurationError(
