@@ -1,7 +1,7 @@
 import { describeDatabase } from '../shared/database-url.js';
 import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
-import { openPlaces, runnerIO, type ActionIO } from '../db-backup/main.js';
+import { openPlaces, runnerIO, type ActionIO } from '../db-backup/action-io.js';
 import { readRestoreInputs } from './inputs.js';
 import { checkConfirmation, restoreBackup, restoreSummary } from './restore.js';
 

@@ -1,5 +1,5 @@
 import { restoreCommand, takeBackup } from '../db-backup/backup.js';
-import { actionRef } from '../db-backup/main.js';
+import { actionRef } from '../db-backup/action-io.js';
 import { LocalFiles, LocalHost } from '../db-backup/places.js';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { defineCheck, DEFAULT_RUN_OPTIONS, versionSource } from '../smoke-check/check-spec.js';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { restoreCommand, takeBackup } from '../db-backup/backup.js';
-import { actionRef } from '../db-backup/main.js';
+import { actionRef } from '../db-backup/action-io.js';
 import { ActionFailure } from '../shared/errors.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
 import { lastErrorLine, runProcess, type ProcessRunner } from '../shared/process.js';

@@ -42404,6 +42404,7 @@ function secretsInUrl(url) {
     }
     return secrets;
 }
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
 function safeDecode(text) {
     try {
         return decodeURIComponent(text);

@@ -31902,8 +31902,6 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var lib_core = __nccwpck_require__(77094);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 ;// CONCATENATED MODULE: ./actions/shared/errors.ts
@@ -32099,6 +32097,7 @@ function secretsInUrl(url) {
     }
     return secrets;
 }
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
 function safeDecode(text) {
     try {
         return decodeURIComponent(text);
@@ -32463,6 +32462,8 @@ function describeExit(name, result) {
     return `${name} ${how}${why ? `: ${why}` : ''}`;
 }
 
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
+var lib_core = __nccwpck_require__(77094);
 ;// CONCATENATED MODULE: ./actions/shared/run-action.ts
 
 
@@ -32494,240 +32495,8 @@ async function runPost(post) {
     }
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
-;// CONCATENATED MODULE: ./actions/shared/ssh.ts
-
-
-
-
-
-
-
-/**
- * One multiplexed OpenSSH connection (ControlMaster): the handshake is paid once, every command after it reuses
- * the master socket. The key and known_hosts live in a private 0700 directory removed by close().
- */
-class SshConnection {
-    settings;
-    dir;
-    run;
-    hostKeyPolicy;
-    constructor(settings, dir, run, 
-    /** How the host key was trusted, for the summary. */
-    hostKeyPolicy) {
-        this.settings = settings;
-        this.dir = dir;
-        this.run = run;
-        this.hostKeyPolicy = hostKeyPolicy;
-    }
-    static async open(settings, run = runProcess) {
-        validateSettings(settings);
-        // A short path: ControlPath must fit in a Unix socket name (about 100 bytes).
-        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)().length < 40 ? (0,external_node_os_.tmpdir)() : '/tmp', 'rb-ssh-'));
-        try {
-            const key = settings.privateKey.replace(/\r\n/g, '\n').trimEnd() + '\n';
-            (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'key'), key, { mode: 0o600 });
-            let policy;
-            if (settings.knownHosts) {
-                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
-                policy = 'verified against known-hosts';
-            }
-            else if (settings.hostFingerprint) {
-                const scan = await run('ssh-keyscan', [
-                    '-T',
-                    String(settings.connectTimeoutSeconds ?? 15),
-                    '-p',
-                    String(settings.port),
-                    settings.host,
-                ]);
-                const lines = keysMatchingFingerprint(scan.stdout, settings.hostFingerprint);
-                if (lines.length === 0) {
-                    throw new ActionFailure(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
-                        (scan.stdout.trim()
-                            ? ` (the server offers ${fingerprintsOf(scan.stdout).join(', ')})`
-                            : ' (no host key could be read)') +
-                        '; refusing to connect.');
-                }
-                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), lines.join('\n') + '\n', { mode: 0o600 });
-                policy = `pinned fingerprint ${settings.hostFingerprint}`;
-            }
-            else {
-                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), '', { mode: 0o600 });
-                policy = 'accept-new (trusted on first use, as asked)';
-            }
-            const connection = new SshConnection(settings, dir, run, policy);
-            const master = await run('ssh', [
-                ...connection.baseArgs(),
-                '-o',
-                'ControlMaster=yes',
-                '-o',
-                'ControlPersist=yes',
-                '-f',
-                '-N',
-                connection.destination(),
-            ]);
-            if (master.code !== 0)
-                throw new ActionFailure(connectionError(settings, master));
-            return connection;
-        }
-        catch (error) {
-            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
-            throw error;
-        }
-    }
-    /** The private directory (key, known_hosts, ControlPath socket ctl), for a post step that cleans up. */
-    get directory() {
-        return this.dir;
-    }
-    /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */
-    baseArgs() {
-        const s = this.settings;
-        return [
-            '-F',
-            '/dev/null',
-            '-p',
-            String(s.port),
-            '-i',
-            (0,external_node_path_.join)(this.dir, 'key'),
-            '-o',
-            'IdentitiesOnly=yes',
-            '-o',
-            'BatchMode=yes',
-            '-o',
-            `UserKnownHostsFile=${(0,external_node_path_.join)(this.dir, 'known_hosts')}`,
-            '-o',
-            'GlobalKnownHostsFile=/dev/null',
-            '-o',
-            `StrictHostKeyChecking=${s.acceptNew ? 'accept-new' : 'yes'}`,
-            '-o',
-            `ConnectTimeout=${s.connectTimeoutSeconds ?? 15}`,
-            '-o',
-            'ServerAliveInterval=15',
-            '-o',
-            'ServerAliveCountMax=4',
-            '-o',
-            'LogLevel=ERROR',
-            '-o',
-            `ControlPath=${(0,external_node_path_.join)(this.dir, 'ctl')}`,
-        ];
-    }
-    destination() {
-        return `${this.settings.user}@${this.settings.host}`;
-    }
-    /** Runs a POSIX sh script on the server with `set -eu`: any failing command fails the whole script. */
-    async exec(command) {
-        const names = Object.keys(command.secrets ?? {});
-        for (const [name, value] of Object.entries(command.secrets ?? {})) {
-            if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
-                throw new Error(`invalid secret variable name ${name}`);
-            if (value.includes('\n'))
-                throw new ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
-        }
-        // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
-        const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
-        const remote = `exec sh -c ${shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
-        const head = names.map((n) => `${command.secrets[n]}\n`).join('');
-        const options = {
-            signal: command.signal,
-            stdoutFile: command.stdoutFile,
-            stdoutStream: command.stdoutStream,
-            sha256: command.sha256,
-        };
-        options.stdin = joinStdin(head, command.stdin);
-        return this.run('ssh', [...this.baseArgs(), '-o', 'ControlMaster=no', this.destination(), remote], options);
-    }
-    /** Like exec, but a non-zero exit throws with the script's stderr tail. Returns stdout. */
-    async check(script, what, secrets) {
-        const result = await this.exec({ script, secrets });
-        if (result.code !== 0)
-            throw new ActionFailure(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
-        return result.stdout;
-    }
-    /** Closes the master connection and removes the key. Safe to call twice. */
-    async close() {
-        try {
-            await this.run('ssh', [...this.baseArgs(), '-O', 'exit', this.destination()]);
-        }
-        finally {
-            (0,external_node_fs_.rmSync)(this.dir, { recursive: true, force: true });
-        }
-    }
-}
-function joinStdin(head, rest) {
-    if (rest === undefined)
-        return head === '' ? undefined : head;
-    if (head === '')
-        return rest;
-    if (typeof rest === 'string' || Buffer.isBuffer(rest))
-        return Buffer.concat([Buffer.from(head), Buffer.from(rest)]);
-    return external_node_stream_.Readable.from((async function* () {
-        yield Buffer.from(head);
-        for await (const chunk of rest)
-            yield chunk;
-    })());
-}
-function validateSettings(s) {
-    if (!s.host)
-        throw new ConfigurationError(`Input 'ssh-host' is required for an SSH connection.`);
-    if (!/^[A-Za-z0-9._:-]+$/.test(s.host) || s.host.startsWith('-')) {
-        throw new ConfigurationError(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
-    }
-    if (!s.user || !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(s.user)) {
-        throw new ConfigurationError(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
-    }
-    if (!s.privateKey.includes('PRIVATE KEY')) {
-        throw new ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
-    }
-    if (!s.knownHosts && !s.hostFingerprint && !s.acceptNew) {
-        throw new ConfigurationError(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
-    }
-    if (s.hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(s.hostFingerprint)) {
-        throw new ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
-    }
-}
-/** 'SHA256:…' of a key blob, as OpenSSH prints it (unpadded base64 of the SHA-256 of the decoded key). */
-function fingerprintOf(base64Key) {
-    return 'SHA256:' + (0,external_node_crypto_.createHash)('sha256').update(Buffer.from(base64Key, 'base64')).digest('base64').replace(/=+$/, '');
-}
-function fingerprintsOf(scan) {
-    return knownHostsEntries(scan).map((e) => fingerprintOf(e.key));
-}
-function knownHostsEntries(text) {
-    return text
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'))
-        .map((line) => ({ line, key: line.split(/\s+/)[2] ?? '' }))
-        .filter((e) => e.key !== '');
-}
-/** The ssh-keyscan lines whose key has the pinned fingerprint: only those become known_hosts. */
-function keysMatchingFingerprint(scan, fingerprint) {
-    const wanted = fingerprint.replace(/=+$/, '');
-    return knownHostsEntries(scan)
-        .filter((e) => fingerprintOf(e.key) === wanted)
-        .map((e) => e.line);
-}
-/** A word the POSIX shell reads back exactly. */
-function shellQuote(word) {
-    return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-function connectionError(s, result) {
-    const tail = result.stderrTail;
-    const where = `${s.user}@${s.host}:${s.port}`;
-    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(tail)) {
-        return `SSH to ${where} refused: the server's host key is not the one in known-hosts (host key verification failed).`;
-    }
-    if (/Permission denied/i.test(tail))
-        return `SSH to ${where} refused the key from 'ssh-private-key' (permission denied).`;
-    if (/timed out|Connection refused|No route|Could not resolve|Name or service not known/i.test(tail)) {
-        return `Cannot reach ${where} over SSH: ${tail.trim().split('\n').at(-1)}`;
-    }
-    return `SSH to ${where} failed: ${describeExit('ssh', result)}`;
-}
-
 ;// CONCATENATED MODULE: ./actions/db-backup/artifact.ts
 
 
@@ -32966,6 +32735,238 @@ function chooseMysqlDump(server, available, where = 'the runner') {
     }
     throw new ActionFailure(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
         `Install it: 'sudo apt-get install -y ${server.flavour === 'mariadb' ? 'mariadb-client' : 'default-mysql-client'}'.`);
+}
+
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+;// CONCATENATED MODULE: ./actions/shared/ssh.ts
+
+
+
+
+
+
+
+/**
+ * One multiplexed OpenSSH connection (ControlMaster): the handshake is paid once, every command after it reuses
+ * the master socket. The key and known_hosts live in a private 0700 directory removed by close().
+ */
+class SshConnection {
+    settings;
+    dir;
+    run;
+    hostKeyPolicy;
+    constructor(settings, dir, run, 
+    /** How the host key was trusted, for the summary. */
+    hostKeyPolicy) {
+        this.settings = settings;
+        this.dir = dir;
+        this.run = run;
+        this.hostKeyPolicy = hostKeyPolicy;
+    }
+    static async open(settings, run = runProcess) {
+        validateSettings(settings);
+        // A short path: ControlPath must fit in a Unix socket name (about 100 bytes).
+        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)().length < 40 ? (0,external_node_os_.tmpdir)() : '/tmp', 'rb-ssh-'));
+        try {
+            const key = settings.privateKey.replace(/\r\n/g, '\n').trimEnd() + '\n';
+            (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'key'), key, { mode: 0o600 });
+            let policy;
+            if (settings.knownHosts) {
+                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
+                policy = 'verified against known-hosts';
+            }
+            else if (settings.hostFingerprint) {
+                const scan = await run('ssh-keyscan', [
+                    '-T',
+                    String(settings.connectTimeoutSeconds ?? 15),
+                    '-p',
+                    String(settings.port),
+                    settings.host,
+                ]);
+                const lines = keysMatchingFingerprint(scan.stdout, settings.hostFingerprint);
+                if (lines.length === 0) {
+                    throw new ActionFailure(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
+                        (scan.stdout.trim()
+                            ? ` (the server offers ${fingerprintsOf(scan.stdout).join(', ')})`
+                            : ' (no host key could be read)') +
+                        '; refusing to connect.');
+                }
+                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), lines.join('\n') + '\n', { mode: 0o600 });
+                policy = `pinned fingerprint ${settings.hostFingerprint}`;
+            }
+            else {
+                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), '', { mode: 0o600 });
+                policy = 'accept-new (trusted on first use, as asked)';
+            }
+            const connection = new SshConnection(settings, dir, run, policy);
+            const master = await run('ssh', [
+                ...connection.baseArgs(),
+                '-o',
+                'ControlMaster=yes',
+                '-o',
+                'ControlPersist=yes',
+                '-f',
+                '-N',
+                connection.destination(),
+            ]);
+            if (master.code !== 0)
+                throw new ActionFailure(connectionError(settings, master));
+            return connection;
+        }
+        catch (error) {
+            (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+            throw error;
+        }
+    }
+    /** The private directory (key, known_hosts, ControlPath socket ctl), for a post step that cleans up. */
+    get directory() {
+        return this.dir;
+    }
+    /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */
+    baseArgs() {
+        const s = this.settings;
+        return [
+            '-F',
+            '/dev/null',
+            '-p',
+            String(s.port),
+            '-i',
+            (0,external_node_path_.join)(this.dir, 'key'),
+            '-o',
+            'IdentitiesOnly=yes',
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            `UserKnownHostsFile=${(0,external_node_path_.join)(this.dir, 'known_hosts')}`,
+            '-o',
+            'GlobalKnownHostsFile=/dev/null',
+            '-o',
+            `StrictHostKeyChecking=${s.acceptNew ? 'accept-new' : 'yes'}`,
+            '-o',
+            `ConnectTimeout=${s.connectTimeoutSeconds ?? 15}`,
+            '-o',
+            'ServerAliveInterval=15',
+            '-o',
+            'ServerAliveCountMax=4',
+            '-o',
+            'LogLevel=ERROR',
+            '-o',
+            `ControlPath=${(0,external_node_path_.join)(this.dir, 'ctl')}`,
+        ];
+    }
+    destination() {
+        return `${this.settings.user}@${this.settings.host}`;
+    }
+    /** Runs a POSIX sh script on the server with `set -eu`: any failing command fails the whole script. */
+    async exec(command) {
+        const names = Object.keys(command.secrets ?? {});
+        for (const [name, value] of Object.entries(command.secrets ?? {})) {
+            if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
+                throw new Error(`invalid secret variable name ${name}`);
+            if (value.includes('\n'))
+                throw new ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
+        }
+        // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
+        const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
+        const remote = `exec sh -c ${shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
+        const head = names.map((n) => `${command.secrets[n]}\n`).join('');
+        const options = {
+            signal: command.signal,
+            stdoutFile: command.stdoutFile,
+            stdoutStream: command.stdoutStream,
+            sha256: command.sha256,
+        };
+        options.stdin = joinStdin(head, command.stdin);
+        return this.run('ssh', [...this.baseArgs(), '-o', 'ControlMaster=no', this.destination(), remote], options);
+    }
+    /** Like exec, but a non-zero exit throws with the script's stderr tail. Returns stdout. */
+    async check(script, what, secrets) {
+        const result = await this.exec({ script, secrets });
+        if (result.code !== 0)
+            throw new ActionFailure(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
+        return result.stdout;
+    }
+    /** Closes the master connection and removes the key. Safe to call twice. */
+    async close() {
+        try {
+            await this.run('ssh', [...this.baseArgs(), '-O', 'exit', this.destination()]);
+        }
+        finally {
+            (0,external_node_fs_.rmSync)(this.dir, { recursive: true, force: true });
+        }
+    }
+}
+function joinStdin(head, rest) {
+    if (rest === undefined)
+        return head === '' ? undefined : head;
+    if (head === '')
+        return rest;
+    if (typeof rest === 'string' || Buffer.isBuffer(rest))
+        return Buffer.concat([Buffer.from(head), Buffer.from(rest)]);
+    return external_node_stream_.Readable.from((async function* () {
+        yield Buffer.from(head);
+        for await (const chunk of rest)
+            yield chunk;
+    })());
+}
+function validateSettings(s) {
+    if (!s.host)
+        throw new ConfigurationError(`Input 'ssh-host' is required for an SSH connection.`);
+    if (!/^[A-Za-z0-9._:-]+$/.test(s.host) || s.host.startsWith('-')) {
+        throw new ConfigurationError(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
+    }
+    if (!s.user || !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(s.user)) {
+        throw new ConfigurationError(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
+    }
+    if (!s.privateKey.includes('PRIVATE KEY')) {
+        throw new ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
+    }
+    if (!s.knownHosts && !s.hostFingerprint && !s.acceptNew) {
+        throw new ConfigurationError(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
+    }
+    if (s.hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(s.hostFingerprint)) {
+        throw new ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
+    }
+}
+/** 'SHA256:…' of a key blob, as OpenSSH prints it (unpadded base64 of the SHA-256 of the decoded key). */
+function fingerprintOf(base64Key) {
+    return 'SHA256:' + (0,external_node_crypto_.createHash)('sha256').update(Buffer.from(base64Key, 'base64')).digest('base64').replace(/=+$/, '');
+}
+function fingerprintsOf(scan) {
+    return knownHostsEntries(scan).map((e) => fingerprintOf(e.key));
+}
+function knownHostsEntries(text) {
+    return text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => ({ line, key: line.split(/\s+/)[2] ?? '' }))
+        .filter((e) => e.key !== '');
+}
+/** The ssh-keyscan lines whose key has the pinned fingerprint: only those become known_hosts. */
+function keysMatchingFingerprint(scan, fingerprint) {
+    const wanted = fingerprint.replace(/=+$/, '');
+    return knownHostsEntries(scan)
+        .filter((e) => fingerprintOf(e.key) === wanted)
+        .map((e) => e.line);
+}
+/** A word the POSIX shell reads back exactly. */
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+function connectionError(s, result) {
+    const tail = result.stderrTail;
+    const where = `${s.user}@${s.host}:${s.port}`;
+    if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(tail)) {
+        return `SSH to ${where} refused: the server's host key is not the one in known-hosts (host key verification failed).`;
+    }
+    if (/Permission denied/i.test(tail))
+        return `SSH to ${where} refused the key from 'ssh-private-key' (permission denied).`;
+    if (/timed out|Connection refused|No route|Could not resolve|Name or service not known/i.test(tail)) {
+        return `Cannot reach ${where} over SSH: ${tail.trim().split('\n').at(-1)}`;
+    }
+    return `SSH to ${where} failed: ${describeExit('ssh', result)}`;
 }
 
 ;// CONCATENATED MODULE: ./actions/db-backup/verify.ts
@@ -33937,13 +33938,9 @@ class RemoteFiles {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/db-backup/main.ts
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./actions/db-backup/action-io.ts
+// The runner-facing edges of db-backup, shared with db-restore and deploy. Kept apart from main.ts so that their
+// bundles do not pull in main's lazily loaded artifact client.
 
 
 
@@ -33993,6 +33990,16 @@ function actionRef(env, name) {
     const ref = env.GITHUB_ACTION_REF || 'v1';
     return `${repo}/actions/${name}@${ref}`;
 }
+
+;// CONCATENATED MODULE: ./actions/db-backup/main.ts
+
+
+
+
+
+
+
+
 async function backupMain(io) {
     const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
     const inputs = readBackupInputs(io.inputs, io.setSecret, workspace);

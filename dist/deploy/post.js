@@ -32603,6 +32603,7 @@ function secretsInUrl(url) {
     }
     return secrets;
 }
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
 function safeDecode(text) {
     try {
         return decodeURIComponent(text);
@@ -32826,7 +32827,185 @@ function database_url_safeDecode(text) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/deploy/inputs.ts
+
+
+
+
+const TARGETS = (/* unused pure expression or super */ null && (['ssh', 'local', 'heroku']));
+const RELOADS = (/* unused pure expression or super */ null && (['hup', 'restart', 'command']));
+const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:]+\]?$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
+const APP_LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `host`, `host:port` or `[v6]:port`; the port input is the default. */
+/** `app-directory`: where manage.py lives, relative to the repository root ('' for the root itself). */
+function inputs_readAppDirectory(read) {
+    const appDirectory = read
+        .raw('app-directory')
+        .replace(/^\.\/?$/, '')
+        .replace(/\/+$/, '');
+    if (appDirectory.startsWith('/') || appDirectory.split('/').includes('..')) {
+        throw new ConfigurationError(`Input 'app-directory' must be a path inside the repository; got '${appDirectory}'.`);
+    }
+    return appDirectory;
+}
+function parseHost(item, defaultPort) {
+    const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
+    const host = match ? match[1] : item;
+    const port = match ? Number(match[2]) : defaultPort;
+    if (!HOST.test(host) || host.startsWith('-')) {
+        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item}'.`);
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new ConfigurationError(`Input 'hosts': the port of '${item}' must be from 1 to 65535.`);
+    }
+    return { host, port };
+}
+/**
+ * Reads and checks every input before anything touches a server: a user mistake is one error naming the input,
+ * what it got (never a secret) and what it accepts. `setSecret` masks the key and database password at once.
+ */
+function readDeployInputs(source, setSecret, env) {
+    const read = new InputReader(source);
+    const privateKey = read.raw('private-key');
+    if (privateKey) {
+        setSecret(privateKey);
+        // A multi-line secret is masked line by line too: a tool may print one line of it.
+        for (const line of privateKey.split(/\r?\n/))
+            if (line.trim() && !line.includes('PRIVATE KEY'))
+                setSecret(line.trim());
+    }
+    const databaseUrl = read.raw('database-url');
+    const database = databaseUrl ? parseDatabaseUrl(databaseUrl, 'database-url', setSecret) : undefined;
+    const target = read.oneOf('target', TARGETS);
+    const mode = read.oneOf('mode', ['deploy', 'rollback']);
+    const deployTo = read.string('deploy-to', { required: true });
+    if (!posix.isAbsolute(deployTo) || deployTo.split('/').includes('..') || /[\n\0]/.test(deployTo)) {
+        throw new ConfigurationError(`Input 'deploy-to' must be an absolute path on the server (e.g. /srv/app); got '${deployTo}'.`);
+    }
+    if (posix.normalize(deployTo) === '/')
+        throw new ConfigurationError(`Input 'deploy-to' cannot be the root directory '/'.`);
+    let ssh;
+    if (target === 'ssh') {
+        const port = read.integer('port', { min: 1, max: 65535 });
+        const hosts = read.list('hosts').map((item) => parseHost(item, port));
+        if (hosts.length === 0)
+            throw new ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
+        const user = read.string('user', { required: true });
+        if (!/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(user)) {
+            throw new ConfigurationError(`Input 'user' must be a user name (letters, digits, . _ -); got '${user}'.`);
+        }
+        if (!privateKey)
+            throw new ConfigurationError(`Input 'private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
+        if (!privateKey.includes('PRIVATE KEY')) {
+            throw new ConfigurationError(`Input 'private-key' must be an OpenSSH or PEM private key (the text of the file, from a secret).`);
+        }
+        const knownHosts = read.optionalString('known-hosts');
+        const hostFingerprint = read.optionalString('host-fingerprint');
+        const acceptNewHostKey = read.boolean('accept-new-host-key');
+        if (knownHosts && !/^\S+\s+\S+\s+\S+/m.test(knownHosts)) {
+            throw new ConfigurationError(`Input 'known-hosts' must be known_hosts lines ('host key-type base64-key'), as ssh-keyscan prints them.`);
+        }
+        if (hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostFingerprint)) {
+            throw new ConfigurationError(`Input 'host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${hostFingerprint}'.`);
+        }
+        if (!knownHosts && !hostFingerprint && !acceptNewHostKey) {
+            throw new ConfigurationError(`Host keys are verified: set 'known-hosts' (known_hosts lines) or 'host-fingerprint' (SHA256:…), or 'accept-new-host-key: true' to trust a first-seen key.`);
+        }
+        ssh = { hosts, user, privateKey, knownHosts, hostFingerprint, acceptNewHostKey };
+    }
+    const reload = read.oneOf('reload', RELOADS);
+    const reloadCommand = read.optionalString('reload-command');
+    const supervisorProgram = read.optionalString('supervisor-program');
+    if (reload === 'command' && !reloadCommand) {
+        throw new ConfigurationError(`Input 'reload-command' is required with reload: command (a shell command run on the server).`);
+    }
+    if (reload !== 'command' && !supervisorProgram) {
+        throw new ConfigurationError(`Input 'supervisor-program' is required with reload: ${reload} (the supervisord program name).`);
+    }
+    if (supervisorProgram && !PROGRAM.test(supervisorProgram)) {
+        throw new ConfigurationError(`Input 'supervisor-program' must be a supervisord program name (letters, digits, _ . : -); got '${supervisorProgram}'.`);
+    }
+    const requiredEnv = read.list('required-env');
+    const badName = requiredEnv.find((name) => !ENV_NAME.test(name));
+    if (badName)
+        throw new ConfigurationError(`Input 'required-env' must list variable names (letters, digits, _); got '${badName}'.`);
+    const rollbackMigrations = read.list('rollback-migrations');
+    const badApp = rollbackMigrations.find((app) => !APP_LABEL.test(app));
+    if (badApp)
+        throw new ConfigurationError(`Input 'rollback-migrations' must list Django app labels; got '${badApp}'.`);
+    const healthUrl = read.optionalString('health-url');
+    if (healthUrl) {
+        try {
+            const url = new URL(healthUrl.replace(/\{host\}/g, 'example.invalid'));
+            if (!['http:', 'https:'].includes(url.protocol))
+                throw new Error('scheme');
+        }
+        catch {
+            throw new ConfigurationError(`Input 'health-url' must be an http(s) URL, optionally with {host} (e.g. http://{host}/health); got '${healthUrl}'.`);
+        }
+    }
+    const appDirectory = inputs_readAppDirectory(read);
+    const maintenanceFile = read.string('maintenance-file', { required: true });
+    if (maintenanceFile.startsWith('/') || maintenanceFile.split('/').includes('..')) {
+        throw new ConfigurationError(`Input 'maintenance-file' must be a path relative to deploy-to; got '${maintenanceFile}'.`);
+    }
+    const sharedPaths = read.list('shared-paths');
+    const badShared = sharedPaths.find((p) => p.startsWith('/') || p.split('/').includes('..') || p.replace(/\/+$/, '') === '');
+    if (badShared !== undefined)
+        throw new ConfigurationError(`Input 'shared-paths' must list paths relative to shared/; got '${badShared}'.`);
+    const backupDirectory = read.string('backup-directory', { required: true });
+    return {
+        target,
+        mode,
+        ssh,
+        deployTo: posix.normalize(deployTo).replace(/\/$/, ''),
+        keepReleases: read.integer('keep-releases', { min: 1, max: 100 }),
+        requiredEnv,
+        repository: read.optionalString('repository') ?? env.GITHUB_WORKSPACE ?? process.cwd(),
+        commit: commitInput(read),
+        appDirectory,
+        venv: read.boolean('venv'),
+        python: read.string('python', { required: true }),
+        venvArgs: read.raw('venv-args'),
+        buildCommand: read.optionalString('build-command'),
+        requirements: read.optionalString('requirements'),
+        pipArgs: read.raw('pip-args'),
+        managePy: read.string('manage-py', { required: true }),
+        djangoSettings: read.optionalString('django-settings'),
+        collectstatic: read.boolean('collectstatic'),
+        checkDeploy: read.boolean('check-deploy'),
+        maintenance: read.oneOf('maintenance', ['true', 'false', 'auto']),
+        maintenanceFile,
+        sharedPaths,
+        reload,
+        reloadCommand,
+        supervisorProgram,
+        supervisorConfig: read.optionalString('supervisor-config'),
+        healthUrl,
+        expectCommit: read.optionalString('expect-commit'),
+        healthTimeoutMs: read.duration('health-timeout'),
+        strategy: read.oneOf('strategy', ['rolling', 'parallel']),
+        batchSize: read.integer('batch-size', { min: 1 }),
+        lockTimeoutMs: read.duration('lock-timeout'),
+        rollbackMigrations,
+        backup: read.oneOf('backup', ['auto', 'always', 'never']),
+        database,
+        backupDirectory: posix.isAbsolute(backupDirectory) ? backupDirectory : posix.join(deployTo, backupDirectory),
+        actor: env.GITHUB_ACTOR || 'unknown',
+    };
+}
+function commitInput(read) {
+    const commit = read.string('commit', { required: true });
+    if (!/^[0-9a-f]{7,40}$/i.test(commit) && !/^[A-Za-z0-9._/-]+$/.test(commit)) {
+        throw new ConfigurationError(`Input 'commit' must be a commit sha or a ref; got '${commit}'.`);
+    }
+    return commit;
+}
+
 ;// CONCATENATED MODULE: ./actions/deploy/heroku-inputs.ts
+
 
 
 
@@ -32878,13 +33057,7 @@ function readHerokuInputs(source, setSecret, env) {
     if (badVar !== undefined) {
         throw new ConfigurationError(`Input 'required-config-vars' must list config var names (letters, digits, _); got '${badVar}'.`);
     }
-    const appDirectory = read
-        .raw('app-directory')
-        .replace(/^\.\/?$/, '')
-        .replace(/\/+$/, '');
-    if (appDirectory.startsWith('/') || appDirectory.split('/').includes('..')) {
-        throw new ConfigurationError(`Input 'app-directory' must be a path inside the repository; got '${appDirectory}'.`);
-    }
+    const appDirectory = readAppDirectory(read);
     const commit = read.string('commit', { required: true });
     if (!/^[A-Za-z0-9._/-]+$/.test(commit))
         throw new ConfigurationError(`Input 'commit' must be a commit sha or a ref; got '${commit}'.`);

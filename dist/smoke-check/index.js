@@ -31534,6 +31534,7 @@ function secretsInUrl(url) {
     }
     return secrets;
 }
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
 function safeDecode(text) {
     try {
         return decodeURIComponent(text);
@@ -31595,6 +31596,7 @@ const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(imp
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(1692);
 ;// CONCATENATED MODULE: ./actions/smoke-check/http-probe.ts
+
 
 
 
@@ -31663,7 +31665,7 @@ function createHttpRequester(tls, clock = performanceNow) {
 function send(url, request, headers, agent, controller) {
     return new Promise((resolve, reject) => {
         const transport = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
-        const auth = url.username ? `${decode(url.username)}:${decode(url.password)}` : undefined;
+        const auth = url.username ? `${safeDecode(url.username)}:${safeDecode(url.password)}` : undefined;
         const req = transport.request({
             protocol: url.protocol,
             hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
@@ -31720,14 +31722,6 @@ function safeUrl(location, base) {
     }
     catch {
         return undefined;
-    }
-}
-function decode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
     }
 }
 function performanceNow() {
@@ -32360,7 +32354,7 @@ function parseCheck(check, source, secrets) {
     secrets.push(...secretsInUrl(url));
     if (url.password) {
         // Credentials in a URL travel as a Basic header; a debug page echoing it must not show them either.
-        const pair = `${inputs_safeDecode(url.username)}:${inputs_safeDecode(url.password)}`;
+        const pair = `${safeDecode(url.username)}:${safeDecode(url.password)}`;
         secrets.push(pair, Buffer.from(pair).toString('base64'));
     }
     const headers = parseRequestHeaders(label('headers'), read('headers'), secrets);
@@ -32512,14 +32506,6 @@ function readCaBundle(value, readFile) {
         throw new ConfigurationError(`Input 'ca-bundle' must be a PEM file with at least one certificate; '${value}' holds none.`);
     }
     return pem;
-}
-function inputs_safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
 }
 
 ;// CONCATENATED MODULE: ./actions/smoke-check/summary.ts

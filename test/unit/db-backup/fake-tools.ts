@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ActionIO } from '../../../actions/db-backup/main.js';
+import type { ActionIO } from '../../../actions/db-backup/action-io.js';
 import { runProcess, type ProcessRunner } from '../../../actions/shared/process.js';
 
 const LOGIN_CHECK = `

@@ -1,5 +1,6 @@
 import { readBackupInputs } from '../../../actions/db-backup/inputs.js';
-import { backupMain, runnerIO } from '../../../actions/db-backup/main.js';
+import { runnerIO } from '../../../actions/db-backup/action-io.js';
+import { backupMain } from '../../../actions/db-backup/main.js';
 import { readRestoreInputs } from '../../../actions/db-restore/inputs.js';
 import { makeFakeTools, recordedIO } from './fake-tools.js';
 import { existsSync, readdirSync } from 'node:fs';
