@@ -52,6 +52,16 @@ export class ArrayPages<T extends NumberArray> {
     return own ? (view.slice(0, length) as T) : view;
   }
 
+  /**
+   * The array is no longer used: zeroed, and given back when it is the page's last cut, so that the next file
+   * of a report is written where the previous one was.
+   */
+  release(view: T): void {
+    if (!this.isLastCut(view)) return;
+    view.fill(0);
+    this.tail = view.byteOffset / view.BYTES_PER_ELEMENT;
+  }
+
   private isLastCut(view: T): boolean {
     return (
       view.length > 0 &&

@@ -1,6 +1,5 @@
-import { posix } from 'node:path';
 import type { ChangedLines } from './diff.js';
-import type { Count, ParsedReport } from './model.js';
+import { byMissedThenPath, MAX_FILE_ROWS, type Count, type ReportSummary } from './model.js';
 import { globToRegExp } from './paths.js';
 import { judge, parseDecimal, type Decimal, type Rounding } from './rounding.js';
 import {
@@ -9,7 +8,9 @@ import {
   fileTotals,
   metricCount,
   modelTotals,
+  packageOf,
   sumTotals,
+  TotalsSum,
   type CoverageModel,
   type CoverageTotals,
   type Metric,
@@ -41,6 +42,7 @@ export interface FileRow {
   totals: CoverageTotals;
   measured: Measured;
   missed: number;
+  /** Uncovered lines of the rows the summary lists (the first MAX_FILE_ROWS with misses); empty for the rest. */
   missingLines: number[];
 }
 
@@ -57,13 +59,22 @@ export interface GateResult {
   measured: Measured;
   verdict: string;
   options: GateOptions;
+  /**
+   * File rows, most missed lines first: every file read with its lines, and of the files folded while being read
+   * (see report-files.ts) the ones that sort first, as many as the summary lists. `fileCount` counts them all.
+   */
   files: FileRow[];
+  fileCount: number;
+  /** Files with missed lines or partially covered branches, of `fileCount`. */
+  filesWithMisses: number;
   packages: { name: string; totals: CoverageTotals; measured: Measured }[];
   paths: { glob: string; threshold: Decimal; files: number; measured: Measured; description: string }[];
   diff?: { range: string; rows: ChangedFileRow[]; measured: Measured; threshold?: Decimal };
   baseline?: { measured: Measured; shown: string; decrease: number; maxDecrease: Decimal; passed: boolean };
-  reports: { file: string; format: string; files: number }[];
+  reports: ReportSummary[];
+  /** Report paths not found in the repository: the first ones in order, and how many in all. */
   unmatched: string[];
+  unmatchedCount: number;
   failures: string[];
   passed: boolean;
 }
@@ -100,8 +111,10 @@ export function verdictSentence(
 
 export interface GateInput {
   model: CoverageModel;
-  reports: ParsedReport[];
+  reports: ReportSummary[];
   unmatched: string[];
+  /** All unmatched paths, when `unmatched` holds only the first of them. */
+  unmatchedCount?: number;
   changed?: { range: string; lines: ChangedLines };
   baseline?: CoverageTotals;
 }
@@ -120,50 +133,62 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateResult
   const verdict = verdictSentence(metric, totals, measured, options.threshold, options.rounding);
   if (!measured.passed) failures.push(`Coverage ${verdict}.`);
 
-  const files: FileRow[] = [...model.files.entries()].map(([path, file]) => {
-    const t = fileTotals(file);
-    const missingLines = [...file.lines.entries()].filter(([, hits]) => hits === 0).map(([line]) => line);
-    return {
-      path,
-      totals: t,
-      measured: measure(metricCount(t, metric), options.threshold),
-      missed: missingLines.length,
-      missingLines,
-    };
+  const row = (path: string, t: CoverageTotals, missingLines: number[]): FileRow => ({
+    path,
+    totals: t,
+    measured: measure(metricCount(t, metric), options.threshold),
+    missed: t.lines.total - t.lines.covered,
+    missingLines,
   });
-  for (const [path, counts] of model.summaries) {
-    const t = sumTotals([counts]);
-    files.push({
-      path,
-      totals: t,
-      measured: measure(metricCount(t, metric), options.threshold),
-      missed: t.lines.total - t.lines.covered,
-      missingLines: [],
-    });
+  const listable = (r: FileRow): boolean => r.missed > 0 || r.totals.branches.covered < r.totals.branches.total;
+  // Files read with their lines, and summary-only entries: every one has its row and is counted below.
+  const own: FileRow[] = [...model.files.entries()].map(([path, file]) => row(path, fileTotals(file), []));
+  for (const [path, counts] of model.summaries) own.push(row(path, sumTotals([counts]), []));
+  const folded = model.folded;
+  const files = [...own, ...(folded?.listed ?? []).map((r) => row(r.path, r.totals, r.missingLines))];
+  files.sort(byMissedThenPath);
+  // The missing lines of the rows the summary lists (folded files' rows came with theirs).
+  let listed = 0;
+  for (const r of files) {
+    if (listed === MAX_FILE_ROWS) break;
+    if (!listable(r)) continue;
+    listed++;
+    const file = model.files.get(r.path);
+    if (file) r.missingLines = file.lines.missing();
   }
-  files.sort((a, b) => b.missed - a.missed || a.path.localeCompare(b.path));
 
-  const byPackage = new Map<string, CoverageTotals[]>();
-  for (const row of files) {
-    const name = posix.dirname(row.path) === '.' ? '(root)' : posix.dirname(row.path);
-    byPackage.set(name, [...(byPackage.get(name) ?? []), row.totals]);
+  const byPackage = new Map<string, TotalsSum>();
+  for (const [name, t] of folded?.packages ?? []) byPackage.set(name, new TotalsSum().add(t));
+  for (const r of own) {
+    const name = packageOf(r.path);
+    let sum = byPackage.get(name);
+    if (!sum) byPackage.set(name, (sum = new TotalsSum()));
+    sum.add(r.totals);
   }
   const packages = [...byPackage.entries()]
-    .map(([name, parts]) => {
-      const t = sumTotals(parts);
+    .map(([name, sum]) => {
+      const t = sum.result();
       return { name, totals: t, measured: measure(metricCount(t, metric), options.threshold) };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
 
   const paths = options.pathThresholds.map(({ glob, threshold }) => {
     const pattern = globToRegExp(glob);
-    const matching = files.filter((row) => pattern.test(row.path));
-    const t = sumTotals(matching.map((row) => row.totals));
+    const matching = own.filter((r) => pattern.test(r.path));
+    const sum = new TotalsSum();
+    for (const r of matching) sum.add(r.totals);
+    let count = matching.length;
+    const foldedPart = folded?.paths.get(glob);
+    if (foldedPart) {
+      sum.add(foldedPart.totals);
+      count += foldedPart.files;
+    }
+    const t = sum.result();
     const m = measure(metricCount(t, metric), threshold);
     const description = `${glob}: ${METRIC_WORDS[metric]} ${m.shown} % = ${describeCount(t, metric)}; threshold ${threshold.text} % → ${m.passed ? 'pass' : 'fail'}`;
-    if (matching.length === 0) failures.push(`Path threshold '${glob}' matches no file of the coverage reports.`);
+    if (count === 0) failures.push(`Path threshold '${glob}' matches no file of the coverage reports.`);
     else if (!m.passed) failures.push(`Coverage of ${description}.`);
-    return { glob, threshold, files: matching.length, measured: m, description };
+    return { glob, threshold, files: count, measured: m, description };
   });
 
   let diff: GateResult['diff'];
@@ -215,16 +240,15 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateResult
     verdict,
     options,
     files,
+    fileCount: own.length + (folded?.count ?? 0),
+    filesWithMisses: own.filter(listable).length + (folded?.listable ?? 0),
     packages,
     paths,
     diff,
     baseline,
-    reports: input.reports.map((r) => ({
-      file: r.file,
-      format: r.format,
-      files: r.files.size + (r.summaries?.size ?? 0),
-    })),
+    reports: input.reports.map((r) => ({ ...r })),
     unmatched: input.unmatched,
+    unmatchedCount: input.unmatchedCount ?? input.unmatched.length,
     failures,
     passed: failures.length === 0,
   };

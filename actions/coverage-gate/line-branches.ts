@@ -22,6 +22,11 @@ function resize(
   return length > view.length ? narrow.grow(view, length) : narrow.shrink(view, length);
 }
 
+function giveBack(view: Numbers, narrow: ArrayPages<Uint32Array>, wide: ArrayPages<Float64Array>): void {
+  if (view instanceof Float64Array) wide.release(view);
+  else narrow.release(view);
+}
+
 function widen(view: Numbers, wide: ArrayPages<Float64Array>): Float64Array {
   if (view instanceof Float64Array) return view;
   const copy = wide.cut(Math.max(view.length, 16));
@@ -151,6 +156,18 @@ export class LineBranches {
     this.table = resize(this.table, this.rows * 4, tablePages, wideTablePages);
     this.hits = resize(this.hits, this.used, hitPages, wideHitPages);
     if (this.ids) this.ids = this.ids.slice();
+  }
+
+  /** Empties the branches and gives their arrays back to their pages. */
+  release(): void {
+    giveBack(this.table, tablePages, wideTablePages);
+    giveBack(this.hits, hitPages, wideHitPages);
+    this.table = EMPTY;
+    this.hits = EMPTY;
+    this.rows = 0;
+    this.used = 0;
+    this.ids = undefined;
+    this.index = undefined;
   }
 
   /** Covered (hits above zero) and all branches. */

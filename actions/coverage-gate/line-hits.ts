@@ -86,6 +86,27 @@ export class LineHits {
     return { covered, total: this.count };
   }
 
+  /** Lines with no hits, ascending. */
+  missing(): number[] {
+    if (this.sparse)
+      return [...this.sparse]
+        .filter(([, hits]) => hits === 0)
+        .map(([line]) => line)
+        .sort((a, b) => a - b);
+    const lines: number[] = [];
+    for (let line = 0; line < this.end; line++) if (this.dense[line] === 1) lines.push(line);
+    return lines;
+  }
+
+  /** Empties the counts and gives their array back to its page. */
+  release(): void {
+    pages.release(this.dense);
+    this.dense = EMPTY;
+    this.sparse = undefined;
+    this.count = 0;
+    this.end = 0;
+  }
+
   *entries(): IterableIterator<[number, number]> {
     if (this.sparse) {
       yield* this.sparse.entries();

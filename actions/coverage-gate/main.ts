@@ -8,12 +8,13 @@ import { commentMarker, upsertStickyComment, type IssueComments } from './commen
 import { changedLinesSince, type Git } from './diff.js';
 import { defaultEdges } from './edges.js';
 import { evaluateGate, type GateResult } from './gate.js';
-import { readInputs, type Inputs } from './inputs.js';
-import type { ParsedReport } from './model.js';
+import { readInputs } from './inputs.js';
+import { summariseReport, type ParsedReport, type ReportFormat, type ReportSummary } from './model.js';
 import { normalisePath, toPosix, type PathContext } from './paths.js';
 import { readReport } from './read-report.js';
 import { ReportError } from './report-error.js';
-import { renderSummary } from './summary.js';
+import { ReportCollector } from './report-files.js';
+import { MAX_FILE_ROWS, renderSummary } from './summary.js';
 import { mergeReports, modelTotals, type CoverageModel } from './totals.js';
 
 export interface AnnotationProperties {
@@ -75,25 +76,71 @@ function pullRequest(event: unknown): { number: number; baseRef?: string } | und
 }
 
 interface Loaded {
-  reports: ParsedReport[];
+  reports: ReportSummary[];
   model: CoverageModel;
+  /** The first paths not found in the repository, in order, and how many there are. */
   unmatched: string[];
+  unmatchedCount: number;
 }
 
-async function loadReports(files: string[], inputs: Inputs, context: PathContext, workspace: string): Promise<Loaded> {
+/**
+ * Reads the reports keeping per-line counts only for the files in `keep` (the changed files); every other file is
+ * folded into sums (in all, by package, by path threshold) as soon as its parser is done with it, and forgotten.
+ * A file found twice (in two reports, or twice in one) can then no longer be merged line by line, so the reports
+ * are read a second time keeping those files' lines too: memory follows the files that need lines, not the size
+ * of the reports.
+ */
+export async function loadReports(
+  files: string[],
+  format: ReportFormat | undefined,
+  context: PathContext,
+  workspace: string,
+  keep: ReadonlySet<string>,
+  globs: readonly string[],
+  note: (message: string) => void,
+): Promise<Loaded> {
+  const reading = (kept: ReadonlySet<string>): ReportCollector =>
+    new ReportCollector((path, roots) => normalisePath(path, [...roots], context), kept, globs, MAX_FILE_ROWS);
+  let collector = reading(keep);
+  let reports = await readReports(files, format, workspace, collector);
+  if (collector.duplicates.size > 0) {
+    const twice = [...collector.duplicates].sort();
+    note(
+      `${twice.length} file(s) are listed more than once (${twice.slice(0, 3).join(', ')}${twice.length > 3 ? ', …' : ''}): reading the reports again to merge them line by line.`,
+    );
+    collector = reading(new Set([...keep, ...twice]));
+    reports = await readReports(files, format, workspace, collector);
+  }
+  const model = mergeReports(reports, (path, report) => collector.key(path, report.sourceRoots ?? []));
+  model.folded = collector.sums.result();
+  // Only the model is kept: the copies of files that were merged into another report's copy go with the reports.
+  return {
+    reports: reports.map(summariseReport),
+    model,
+    unmatched: collector.unmatched.rows(),
+    unmatchedCount: collector.unmatchedCount,
+  };
+}
+
+async function readReports(
+  files: string[],
+  format: ReportFormat | undefined,
+  workspace: string,
+  collector: ReportCollector,
+): Promise<ParsedReport[]> {
   const reports: ParsedReport[] = [];
   for (const file of files) {
     const shown = toPosix(relative(workspace, file)) || file;
     let report: ParsedReport;
     try {
-      report = await readReport(file, inputs.format === 'auto' ? undefined : inputs.format);
+      report = await readReport(file, format, collector);
     } catch (error) {
       // The parsers name the absolute path; users know the report by its repository path.
       if (error instanceof ReportError) throw new ReportError(shown, error.detail, error.line);
       throw error;
     }
     report.file = shown;
-    if (report.files.size === 0 && (report.summaries?.size ?? 0) === 0) {
+    if (summariseReport(report).files === 0) {
       throw new ReportError(
         shown,
         'lists no source files: the tests measured nothing (check the coverage source settings)',
@@ -101,13 +148,7 @@ async function loadReports(files: string[], inputs: Inputs, context: PathContext
     }
     reports.push(report);
   }
-  const unmatched = new Set<string>();
-  const model = mergeReports(reports, (path, report) => {
-    const normalised = normalisePath(path, report.sourceRoots ?? [], context);
-    if (!normalised.matched) unmatched.add(normalised.path);
-    return normalised.path;
-  });
-  return { reports, model, unmatched: [...unmatched].sort() };
+  return reports;
 }
 
 function reportJson(result: GateResult): string {
@@ -164,13 +205,8 @@ export async function gate(edges: Edges): Promise<GateResult> {
     exists: (path) => edges.fileExists(join(workspace, path)),
   };
   const files = await resolveReports(inputs.reports, cwd, edges, 'reports');
-  const loaded = await loadReports(files, inputs, context, workspace);
-  if (loaded.unmatched.length > 0) {
-    runner.warning(
-      `${loaded.unmatched.length} file(s) named in the reports are not in the repository, so they cannot be annotated: ${loaded.unmatched.slice(0, 5).join(', ')}${loaded.unmatched.length > 5 ? ', …' : ''}. Set 'source-roots' or 'strip-prefix'.`,
-    );
-  }
 
+  // The changed lines come first: the changed files are the ones whose lines the reading keeps.
   const event = edges.readEvent();
   const pr = pullRequest(event);
   const base =
@@ -192,14 +228,31 @@ export async function gate(edges: Edges): Promise<GateResult> {
     );
   }
 
+  const note = (message: string): void => runner.info(message);
+  const format = inputs.format === 'auto' ? undefined : inputs.format;
+  const globs = inputs.pathThresholds.map((p) => p.glob);
+  const loaded = await loadReports(files, format, context, workspace, new Set(changed?.lines.keys()), globs, note);
+  if (loaded.unmatchedCount > 0) {
+    runner.warning(
+      `${loaded.unmatchedCount} file(s) named in the reports are not in the repository, so they cannot be annotated: ${loaded.unmatched.slice(0, 5).join(', ')}${loaded.unmatchedCount > 5 ? ', …' : ''}. Set 'source-roots' or 'strip-prefix'.`,
+    );
+  }
+
   let baseline;
   if (inputs.baseline.length > 0) {
     const baselineFiles = await resolveReports(inputs.baseline, cwd, edges, 'baseline');
-    baseline = modelTotals((await loadReports(baselineFiles, inputs, context, workspace)).model);
+    baseline = modelTotals((await loadReports(baselineFiles, format, context, workspace, new Set(), [], note)).model);
   }
 
   const result = evaluateGate(
-    { model: loaded.model, reports: loaded.reports, unmatched: loaded.unmatched, changed, baseline },
+    {
+      model: loaded.model,
+      reports: loaded.reports,
+      unmatched: loaded.unmatched,
+      unmatchedCount: loaded.unmatchedCount,
+      changed,
+      baseline,
+    },
     {
       metric: inputs.metric,
       threshold: inputs.threshold,

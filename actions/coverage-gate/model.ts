@@ -20,6 +20,19 @@ export interface FileCoverage {
   statements?: Map<string, number>;
   /** Function key → hits, where the report lists functions. */
   functions?: Map<string, number>;
+  /** The repository path the reading normalised the report's path to (see ReportFiles). */
+  key?: string;
+}
+
+/** Rows of the summary's file tables; the files beyond are in the counts and totals, not in the rows. */
+export const MAX_FILE_ROWS = 100;
+
+/**
+ * The order of the summary's file table: most missed lines first, then by path. Shared by the table and by
+ * the selection of the files whose missing lines are kept, so that both agree on which files come first.
+ */
+export function byMissedThenPath(a: { missed: number; path: string }, b: { missed: number; path: string }): number {
+  return b.missed - a.missed || a.path.localeCompare(b.path);
 }
 
 export type ReportFormat =
@@ -58,6 +71,24 @@ export interface ParsedReport {
   summaries?: Map<string, CountedTotals>;
   /** Directories the report's relative paths are relative to (Cobertura's <source>). */
   sourceRoots?: string[];
+  /** Files folded into their counts while the report was read; they are not in `files` (see ReportFiles). */
+  folded?: number;
+}
+
+/** What the gate still says of a report once its files are merged into the model. */
+export interface ReportSummary {
+  file: string;
+  format: ReportFormat;
+  /** Source files the report lists (with or without per-line detail). */
+  files: number;
+}
+
+export function summariseReport(report: ParsedReport): ReportSummary {
+  return {
+    file: report.file,
+    format: report.format,
+    files: report.files.size + (report.folded ?? 0) + (report.summaries?.size ?? 0),
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
-import { addLine, detach, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
+import { ReportFiles } from './report-files.js';
 import { ReportError } from './report-error.js';
 import { attributesOf } from './xml-scanner.js';
 
@@ -7,8 +8,11 @@ import { attributesOf } from './xml-scanner.js';
  * Clover XML (Istanbul's clover reporter, PHPUnit). `stmt` and `cond` lines are lines; a `cond` line's
  * truecount/falsecount are its covered and missed branches, as Istanbul writes them; `method` lines are functions.
  */
-export async function parseClover(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
-  const files = new Map<string, FileCoverage>();
+export async function parseClover(
+  file: string,
+  chunks: AsyncIterable<string>,
+  files = new ReportFiles(),
+): Promise<ParsedReport> {
   let root = '';
   let current: FileCoverage | undefined;
   await scanReport(file, chunks, {
@@ -22,8 +26,8 @@ export async function parseClover(file: string, chunks: AsyncIterable<string>): 
         const a = attributesOf(tag);
         const path = a.path || a.name;
         if (!path) throw new ReportError(file, '<file> without a path or name', tag.line);
+        if (current) files.close(current);
         current = files.get(path);
-        if (!current) files.set(detach(path), (current = newFile(detach(path))));
       } else if (tag.name === 'line' && current) {
         const a = attributesOf(tag);
         const num = count(file, a.num, "line 'num'", tag.line);
@@ -42,8 +46,11 @@ export async function parseClover(file: string, chunks: AsyncIterable<string>): 
       }
     },
     close(name) {
-      if (name === 'file') current = undefined;
+      if (name === 'file' && current) {
+        files.close(current);
+        current = undefined;
+      }
     },
   });
-  return { file, format: 'clover', files };
+  return { file, format: 'clover', files: files.finish() };
 }

@@ -1,5 +1,6 @@
-import { addLine, detach, newFile, setBranchCounts, trimFile, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
+import { ReportFiles } from './report-files.js';
 import { ReportError } from './report-error.js';
 import { attributesOf, attributeValue } from './xml-scanner.js';
 
@@ -7,9 +8,12 @@ import { attributesOf, attributeValue } from './xml-scanner.js';
  * Cobertura XML as written by coverage.py, Istanbul, gcovr and others. Only the per-line elements are used:
  * the `line-rate` attributes carry 4 significant digits and would not give exact totals.
  */
-export async function parseCobertura(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
-  const files = new Map<string, FileCoverage>();
-  const sourceRoots: string[] = [];
+export async function parseCobertura(
+  file: string,
+  chunks: AsyncIterable<string>,
+  files = new ReportFiles(),
+): Promise<ParsedReport> {
+  const sourceRoots = files.sourceRoots;
   let current: FileCoverage | undefined;
   let inSource = false;
   let sourceText = '';
@@ -42,11 +46,8 @@ export async function parseCobertura(file: string, chunks: AsyncIterable<string>
         case 'class': {
           const a = attributesOf(tag);
           if (!a.filename) throw new ReportError(file, '<class> without a filename attribute', tag.line);
+          if (current) files.close(current);
           current = files.get(a.filename);
-          if (!current) {
-            const path = detach(a.filename);
-            files.set(path, (current = newFile(path)));
-          }
           return;
         }
         case 'method':
@@ -60,7 +61,7 @@ export async function parseCobertura(file: string, chunks: AsyncIterable<string>
     },
     close(name) {
       if (name === 'class') {
-        if (current) trimFile(current);
+        if (current) files.close(current);
         current = undefined;
       } else if (name === 'method' && methodDepth > 0) methodDepth--;
       else if (name === 'source' && inSource) {
@@ -73,5 +74,5 @@ export async function parseCobertura(file: string, chunks: AsyncIterable<string>
       if (inSource) sourceText += text;
     },
   });
-  return { file, format: 'cobertura', files, sourceRoots };
+  return { file, format: 'cobertura', files: files.finish(), sourceRoots };
 }

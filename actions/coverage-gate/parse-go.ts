@@ -1,5 +1,6 @@
-import { addLine, detach, newFile, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, type FileCoverage, type ParsedReport } from './model.js';
 import { forEachLine } from './read-chunks.js';
+import { ReportFiles } from './report-files.js';
 import { ReportError } from './report-error.js';
 
 const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;
@@ -9,9 +10,14 @@ const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;
  * so every statement of a block becomes one statement here; a block repeated by several test binaries
  * (-coverpkg) adds its hits, as `go tool cover` does.
  */
-export async function parseGoProfile(file: string, chunks: AsyncIterable<Buffer | string>): Promise<ParsedReport> {
-  const files = new Map<string, FileCoverage>();
+export async function parseGoProfile(
+  file: string,
+  chunks: AsyncIterable<Buffer | string>,
+  files = new ReportFiles(),
+): Promise<ParsedReport> {
   let sawMode = false;
+  // A profile lists a file's blocks together; the file closes when the next file's blocks start.
+  let target: FileCoverage | undefined;
   await forEachLine(chunks, (text, line) => {
     if (text.trim() === '') return;
     if (!sawMode) {
@@ -26,8 +32,10 @@ export async function parseGoProfile(file: string, chunks: AsyncIterable<Buffer 
     const match = BLOCK.exec(text.trim());
     if (!match) throw new ReportError(file, `malformed Go cover profile block '${text.slice(0, 60)}'`, line);
     const [, path, startLine, startCol, endLine, endCol, statements, hits] = match;
-    let target = files.get(path);
-    if (!target) files.set(detach(path), (target = newFile(detach(path))));
+    if (target?.path !== path) {
+      if (target) files.close(target);
+      target = files.get(path);
+    }
     target.statements ??= new Map();
     const block = detach(`${startLine}.${startCol},${endLine}.${endCol}`);
     const n = Number(hits);
@@ -40,5 +48,5 @@ export async function parseGoProfile(file: string, chunks: AsyncIterable<Buffer 
     }
   });
   if (!sawMode) throw new ReportError(file, 'empty Go cover profile (no mode line)');
-  return { file, format: 'go', files };
+  return { file, format: 'go', files: files.finish() };
 }

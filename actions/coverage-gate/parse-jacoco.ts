@@ -1,5 +1,6 @@
-import { addLine, detach, newFile, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
 import { count, scanReport } from './parse-xml-report.js';
+import { ReportFiles } from './report-files.js';
 import { ReportError } from './report-error.js';
 import { attributesOf } from './xml-scanner.js';
 
@@ -7,18 +8,19 @@ import { attributesOf } from './xml-scanner.js';
  * JaCoCo XML. A source line counts as a line when it has instructions (mi + ci > 0), covered when one ran,
  * exactly as JaCoCo's LINE counter; its branches are mb + cb. Methods come from the classes' METHOD counters.
  */
-export async function parseJacoco(file: string, chunks: AsyncIterable<string>): Promise<ParsedReport> {
-  const files = new Map<string, FileCoverage>();
+export async function parseJacoco(
+  file: string,
+  chunks: AsyncIterable<string>,
+  files = new ReportFiles(),
+): Promise<ParsedReport> {
   let root = '';
   let packageName = '';
   let current: FileCoverage | undefined;
   let classSource: string | undefined;
   let method: string | undefined;
-  const fileFor = (path: string): FileCoverage => {
-    let target = files.get(path);
-    if (!target) files.set(detach(path), (target = newFile(detach(path))));
-    return target;
-  };
+  // A package lists its classes (with their methods) before its source files: a file stays open from its first
+  // method to the end of its <sourcefile>.
+  const fileFor = (path: string): FileCoverage => files.get(path);
   await scanReport(file, chunks, {
     open(tag) {
       if (root === '') {
@@ -74,11 +76,13 @@ export async function parseJacoco(file: string, chunks: AsyncIterable<string>): 
       }
     },
     close(name) {
-      if (name === 'sourcefile') current = undefined;
-      else if (name === 'method') method = undefined;
+      if (name === 'sourcefile' && current) {
+        files.close(current);
+        current = undefined;
+      } else if (name === 'method') method = undefined;
       else if (name === 'class') classSource = undefined;
       else if (name === 'package') packageName = '';
     },
   });
-  return { file, format: 'jacoco', files };
+  return { file, format: 'jacoco', files: files.finish() };
 }

@@ -1,5 +1,6 @@
-import { addBranches, newFile, type CountedTotals, type Count, type FileCoverage, type ParsedReport } from './model.js';
+import { addBranches, type CountedTotals, type Count, type ParsedReport } from './model.js';
 import { ReportError } from './report-error.js';
+import { ReportFiles } from './report-files.js';
 
 /** JSON.parse with the line of a syntax error in the message (Node 20 only reports a character position). */
 export function parseJson(file: string, text: string): unknown {
@@ -33,13 +34,12 @@ function numberList(file: string, where: string, value: unknown): number[] {
  * coverage.py's JSON report. Executed and missing lines are the statements; with --branch, each line's arcs
  * (executed and missing) are its branches, ordered by destination so that two reports merge arc by arc.
  */
-export function parseCoveragePyJson(file: string, data: unknown): ParsedReport {
+export function parseCoveragePyJson(file: string, data: unknown, files = new ReportFiles()): ParsedReport {
   if (!isObject(data) || !isObject(data.files))
     throw new ReportError(file, "coverage.py JSON without a 'files' object");
-  const files = new Map<string, FileCoverage>();
   for (const [path, entry] of Object.entries(data.files)) {
     if (!isObject(entry)) throw new ReportError(file, `files['${path}'] is not an object`);
-    const target = newFile(path);
+    const target = files.get(path);
     let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
     const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
     // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
@@ -87,9 +87,9 @@ export function parseCoveragePyJson(file: string, data: unknown): ParsedReport {
         sorted.map(([to]) => `${to}`),
       );
     }
-    files.set(path, target);
+    files.close(target);
   }
-  return { file, format: 'coveragepy-json', files };
+  return { file, format: 'coveragepy-json', files: files.finish() };
 }
 
 /**
@@ -136,9 +136,8 @@ function locationKey(loc: IstanbulLocation | undefined): string {
  * are the highest hits of the statements starting on it. Statements and functions are keyed by location so the
  * same file from two runs merges as istanbul-lib-coverage merges it.
  */
-export function parseIstanbulJson(file: string, data: unknown): ParsedReport {
+export function parseIstanbulJson(file: string, data: unknown, files = new ReportFiles()): ParsedReport {
   if (!isObject(data)) throw new ReportError(file, 'Istanbul coverage JSON must be an object keyed by file');
-  const files = new Map<string, FileCoverage>();
   for (const [key, raw] of Object.entries(data)) {
     // jest < 24 wrapped each file's coverage in { data: … }.
     const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
@@ -146,7 +145,7 @@ export function parseIstanbulJson(file: string, data: unknown): ParsedReport {
       throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
     }
     const path = typeof entry.path === 'string' ? entry.path : key;
-    const target = newFile(path);
+    const target = files.get(path);
     target.statements = new Map();
     target.functions = new Map();
     const statementMap = entry.statementMap as Record<string, IstanbulLocation>;
@@ -182,9 +181,9 @@ export function parseIstanbulJson(file: string, data: unknown): ParsedReport {
         hits.map((_, i) => `${where}#${i}`),
       );
     }
-    files.set(path, target);
+    files.close(target);
   }
-  return { file, format: 'istanbul-json', files };
+  return { file, format: 'istanbul-json', files: files.finish() };
 }
 
 function readCount(file: string, where: string, value: unknown): Count | undefined {

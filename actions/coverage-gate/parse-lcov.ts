@@ -1,14 +1,6 @@
-import {
-  addBranches,
-  addBranchHit,
-  addLine,
-  detach,
-  newFile,
-  trimFile,
-  type FileCoverage,
-  type ParsedReport,
-} from './model.js';
+import { addBranches, addBranchHit, addLine, detach, type FileCoverage, type ParsedReport } from './model.js';
 import { forEachLine } from './read-chunks.js';
+import { ReportFiles } from './report-files.js';
 import { ReportError } from './report-error.js';
 
 /** Reads unsigned decimal digits from bytes; the result and where they stopped. */
@@ -33,8 +25,11 @@ function readDigits(bytes: Buffer, i: number, end: number): Digits | undefined {
  * LCOV tracefiles (geninfo, Istanbul, c8, grcov…). Totals are recounted from DA, BRDA and FN/FNDA records;
  * the LF/LH, BRF/BRH and FNF/FNH summary records are not trusted over the detail they summarise.
  */
-export async function parseLcov(file: string, chunks: AsyncIterable<Buffer | string>): Promise<ParsedReport> {
-  const files = new Map<string, FileCoverage>();
+export async function parseLcov(
+  file: string,
+  chunks: AsyncIterable<Buffer | string>,
+  files = new ReportFiles(),
+): Promise<ParsedReport> {
   let current: FileCoverage | undefined;
   // Block and branch numbers repeat on every line: one shared string per pair instead of millions.
   const ids = new Map<string, string>();
@@ -141,9 +136,8 @@ export async function parseLcov(file: string, chunks: AsyncIterable<Buffer | str
         }
         case 'SF': {
           if (value.trim() === '') fail('SF without a path', line);
-          const path = value.trim();
-          current = files.get(path);
-          if (!current) files.set(detach(path), (current = newFile(detach(path))));
+          if (current) files.close(current);
+          current = files.get(value.trim());
           return;
         }
         case 'FN': {
@@ -166,7 +160,7 @@ export async function parseLcov(file: string, chunks: AsyncIterable<Buffer | str
           return;
         }
         case 'end_of_record':
-          if (current) trimFile(current);
+          if (current) files.close(current);
           current = undefined;
           return;
         case 'TN':
@@ -187,5 +181,5 @@ export async function parseLcov(file: string, chunks: AsyncIterable<Buffer | str
     },
     fast,
   );
-  return { file, format: 'lcov', files };
+  return { file, format: 'lcov', files: files.finish() };
 }

@@ -8,6 +8,7 @@ import { parseCoveragePyJson, parseIstanbulJson, parseIstanbulSummary, parseJson
 import { parseLcov } from './parse-lcov.js';
 import { decodeChunks, describeReadError, readChunks } from './read-chunks.js';
 import { ReportError } from './report-error.js';
+import { ReportFiles, type Folding } from './report-files.js';
 
 /** What the first bytes say; 'json' still needs the parsed value to tell its kind apart. */
 export function sniffFormat(head: string): ReportFormat | 'json' | undefined {
@@ -47,8 +48,18 @@ export function jsonFormat(data: unknown): ReportFormat | undefined {
 
 const JSON_FORMATS: readonly ReportFormat[] = ['coveragepy-json', 'istanbul-json', 'istanbul-summary'];
 
-/** Reads one report, detecting its format from its content unless `format` is given. */
-export async function readReport(file: string, format?: ReportFormat): Promise<ParsedReport> {
+/**
+ * Reads one report, detecting its format from its content unless `format` is given. With `folding`, files whose
+ * lines are not needed are folded into their counts as soon as the parser is done with them.
+ */
+export async function readReport(file: string, format?: ReportFormat, folding?: Folding): Promise<ParsedReport> {
+  const files = new ReportFiles(folding);
+  const report = await parseReport(file, format, files);
+  report.folded = files.folded;
+  return report;
+}
+
+async function parseReport(file: string, format: ReportFormat | undefined, files: ReportFiles): Promise<ParsedReport> {
   const chunks = readChunks(file);
   const first = await chunks.next();
   // Enough to sniff: a character cut at the end of the first read does not matter here.
@@ -73,8 +84,8 @@ export async function readReport(file: string, format?: ReportFormat): Promise<P
     }
     const data = parseJson(file, text);
     const kind = format ?? jsonFormat(data);
-    if (kind === 'coveragepy-json') return parseCoveragePyJson(file, data);
-    if (kind === 'istanbul-json') return parseIstanbulJson(file, data);
+    if (kind === 'coveragepy-json') return parseCoveragePyJson(file, data, files);
+    if (kind === 'istanbul-json') return parseIstanbulJson(file, data, files);
     if (kind === 'istanbul-summary') return parseIstanbulSummary(file, data);
     throw new ReportError(
       file,
@@ -89,14 +100,14 @@ export async function readReport(file: string, format?: ReportFormat): Promise<P
   })();
   switch (format ?? sniffed) {
     case 'cobertura':
-      return parseCobertura(file, decodeChunks(all));
+      return parseCobertura(file, decodeChunks(all), files);
     case 'jacoco':
-      return parseJacoco(file, decodeChunks(all));
+      return parseJacoco(file, decodeChunks(all), files);
     case 'clover':
-      return parseClover(file, decodeChunks(all));
+      return parseClover(file, decodeChunks(all), files);
     case 'lcov':
-      return parseLcov(file, all);
+      return parseLcov(file, all, files);
     default:
-      return parseGoProfile(file, all);
+      return parseGoProfile(file, all, files);
   }
 }

@@ -1,8 +1,8 @@
 import { lineRanges, type GateResult } from './gate.js';
-import type { Count } from './model.js';
 
-/** Rows beyond these are left out of the tables (the totals above them still count every file). */
-const MAX_FILE_ROWS = 100;
+import { MAX_FILE_ROWS, type Count } from './model.js';
+
+export { MAX_FILE_ROWS };
 const MAX_PACKAGE_ROWS = 100;
 
 const fraction = (c: Count): string => (c.total === 0 ? '–' : `${c.covered}/${c.total}`);
@@ -102,7 +102,7 @@ export function renderSummary(result: GateResult, title = 'Coverage'): string {
   const files = result.files.filter((f) => f.missed > 0 || f.totals.branches.covered < f.totals.branches.total);
   const shownFiles = files.slice(0, MAX_FILE_ROWS);
   parts.push(
-    `<details><summary>Files with missed lines, most first (${files.length} of ${result.files.length})</summary>\n`,
+    `<details><summary>Files with missed lines, most first (${result.filesWithMisses} of ${result.fileCount})</summary>\n`,
   );
   parts.push(
     table(
@@ -115,7 +115,7 @@ export function renderSummary(result: GateResult, title = 'Coverage'): string {
         `${f.measured.shown} %`,
         lineRanges(f.missingLines),
       ]),
-    ) + truncatedNote(shownFiles.length, files.length, 'files'),
+    ) + truncatedNote(shownFiles.length, result.filesWithMisses, 'files'),
   );
   parts.push('</details>\n');
 
@@ -123,12 +123,12 @@ export function renderSummary(result: GateResult, title = 'Coverage'): string {
     `Reports: ${result.reports.map((r) => `\`${r.file}\` (${r.format}, ${r.files} files)`).join(', ')}. ` +
       'Totals are sums of counts over files merged line by line; percentages are never averaged.\n',
   );
-  if (result.unmatched.length > 0) {
+  if (result.unmatchedCount > 0) {
+    const shown = result.unmatched.slice(0, MAX_FILE_ROWS);
     parts.push(
-      `<details><summary>${result.unmatched.length} report paths not found in the repository</summary>\n\n${result.unmatched
-        .slice(0, MAX_FILE_ROWS)
+      `<details><summary>${result.unmatchedCount} report paths not found in the repository</summary>\n\n${shown
         .map((p) => `- \`${p}\``)
-        .join('\n')}\n</details>\n`,
+        .join('\n')}\n${truncatedNote(shown.length, result.unmatchedCount, 'paths')}</details>\n`,
     );
   }
   return parts.join('\n');

@@ -1,13 +1,37 @@
-import { mergeFile, newFile, type Count, type CountedTotals, type FileCoverage, type ParsedReport } from './model.js';
+import { posix } from 'node:path';
+import {
+  mergeFile,
+  type Count,
+  type CountedTotals,
+  type FileCoverage,
+  type ParsedReport,
+  type ReportFormat,
+} from './model.js';
 
 export type Metric = 'line' | 'branch' | 'combined' | 'statements' | 'functions';
 export const METRICS: readonly Metric[] = ['line', 'branch', 'combined', 'statements', 'functions'];
 
 /** Every report merged, keyed by the normalised repository path. */
 export interface CoverageModel {
+  /** The files read with their per-line counts (all of them, unless the reading folded some). */
   files: Map<string, FileCoverage>;
   /** Summary-only entries (coverage-summary.json), keyed by normalised path. */
   summaries: Map<string, CountedTotals>;
+  /** What is left of the files folded into their counts while they were read (see report-files.ts). */
+  folded?: FoldedFiles;
+}
+
+/** The summed counts of files that were folded while being read, by package and by path threshold. */
+export interface FoldedFiles {
+  count: number;
+  /** Folded files the file table would list: with missed lines or partially covered branches. */
+  listable: number;
+  totals: CoverageTotals;
+  packages: Map<string, CoverageTotals>;
+  /** Per path-threshold glob: the folded files it matches and their counts. */
+  paths: Map<string, { files: number; totals: CoverageTotals }>;
+  /** The folded files that sort first in the file table, with their missing lines. */
+  listed: { path: string; totals: CoverageTotals; missed: number; missingLines: number[] }[];
 }
 
 /** The counts of one file or of everything; statements and functions are absent where no report has them. */
@@ -30,10 +54,11 @@ export function mergeReports(
   const summaries = new Map<string, CountedTotals>();
   for (const report of reports) {
     for (const [path, coverage] of report.files) {
-      const key = normalise(path, report);
-      let target = files.get(key);
-      if (!target) files.set(key, (target = newFile(key)));
-      mergeFile(target, coverage);
+      const key = coverage.key ?? normalise(path, report);
+      const target = files.get(key);
+      // The first report to list a file lends its counts; later ones are merged into them.
+      if (!target) files.set(key, coverage);
+      else mergeFile(target, coverage);
     }
   }
   for (const report of reports) {
@@ -74,33 +99,59 @@ function add(target: Count, source: Count): void {
   target.total += source.total;
 }
 
-/** Sums counts, never percentages. */
-export function sumTotals(parts: Iterable<CoverageTotals | CountedTotals>): CoverageTotals {
-  const result: CoverageTotals = { lines: { covered: 0, total: 0 }, branches: { covered: 0, total: 0 } };
-  let statementsSeen = false;
-  let functionsSeen = false;
-  const statements: Count = { covered: 0, total: 0 };
-  const functions: Count = { covered: 0, total: 0 };
-  for (const part of parts) {
-    add(result.lines, part.lines);
-    if (part.branches) add(result.branches, part.branches);
-    add(statements, part.statements ?? part.lines);
-    if (part.statements) statementsSeen = true;
+/**
+ * A running sum of counts, never of percentages. Statements fall back to lines for parts without them (a statement
+ * is a line in coverage.py, Cobertura and LCOV); statements and functions appear once any part has them.
+ */
+export class TotalsSum {
+  private readonly lines: Count = { covered: 0, total: 0 };
+  private readonly branches: Count = { covered: 0, total: 0 };
+  private readonly statements: Count = { covered: 0, total: 0 };
+  private readonly functions: Count = { covered: 0, total: 0 };
+  private statementsSeen = false;
+  private functionsSeen = false;
+
+  add(part: CoverageTotals | CountedTotals): this {
+    add(this.lines, part.lines);
+    if (part.branches) add(this.branches, part.branches);
+    add(this.statements, part.statements ?? part.lines);
+    if (part.statements) this.statementsSeen = true;
     if (part.functions) {
-      add(functions, part.functions);
-      functionsSeen = true;
+      add(this.functions, part.functions);
+      this.functionsSeen = true;
     }
+    return this;
   }
-  if (statementsSeen) result.statements = statements;
-  if (functionsSeen) result.functions = functions;
-  return result;
+
+  /** A copy of the sum so far. */
+  result(): CoverageTotals {
+    const copy = (c: Count): Count => ({ covered: c.covered, total: c.total });
+    const result: CoverageTotals = { lines: copy(this.lines), branches: copy(this.branches) };
+    if (this.statementsSeen) result.statements = copy(this.statements);
+    if (this.functionsSeen) result.functions = copy(this.functions);
+    return result;
+  }
 }
 
-export function modelTotals(model: CoverageModel, include: (path: string) => boolean = () => true): CoverageTotals {
-  const parts: (CoverageTotals | CountedTotals)[] = [];
-  for (const [path, file] of model.files) if (include(path)) parts.push(fileTotals(file));
-  for (const [path, counts] of model.summaries) if (include(path)) parts.push(counts);
-  return sumTotals(parts);
+/** Sums counts, never percentages. */
+export function sumTotals(parts: Iterable<CoverageTotals | CountedTotals>): CoverageTotals {
+  const sum = new TotalsSum();
+  for (const part of parts) sum.add(part);
+  return sum.result();
+}
+
+export function modelTotals(model: CoverageModel): CoverageTotals {
+  const sum = new TotalsSum();
+  for (const file of model.files.values()) sum.add(fileTotals(file));
+  for (const counts of model.summaries.values()) sum.add(counts);
+  if (model.folded) sum.add(model.folded.totals);
+  return sum.result();
+}
+
+/** The package a file's row is grouped under in the summary: its directory. */
+export function packageOf(path: string): string {
+  const dir = posix.dirname(path);
+  return dir === '.' ? '(root)' : dir;
 }
 
 /** The count a metric compares. `combined` is coverage.py's total: (lines + branches) / (statements + branches). */
@@ -133,7 +184,7 @@ export function describeCount(totals: CoverageTotals, metric: Metric): string {
 }
 
 /** What `metric: auto` resolves to: coverage.py's combined total where branches were measured, else lines. */
-export function defaultMetric(totals: CoverageTotals, reports: ParsedReport[]): Metric {
+export function defaultMetric(totals: CoverageTotals, reports: readonly { format: ReportFormat }[]): Metric {
   if (totals.branches.total > 0) return 'combined';
   if (reports.length > 0 && reports.every((r) => r.format === 'go')) return 'statements';
   return 'line';

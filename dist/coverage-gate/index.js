@@ -29215,25 +29215,25 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6719);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5557);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 6719:
+/***/ 5557:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  eF: () => (/* binding */ run)
 });
 
-// UNUSED EXPORTS: gate
+// UNUSED EXPORTS: gate, loadReports
 
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
@@ -32315,6 +32315,560 @@ function badgeColor(percent, threshold, passed) {
     return percent >= threshold - 10 ? '#fe7d37' : '#e05d44';
 }
 
+;// CONCATENATED MODULE: ./actions/coverage-gate/array-pages.ts
+const PAGE_BYTES = 1 << 20;
+/**
+ * Typed arrays cut from shared 1 MiB pages. One typed array per source file costs a buffer object and a malloc
+ * each, and every small array kept on the JS heap makes V8 grow its young generation (which it sizes by what
+ * survives): for 50 000 files of 100 lines that weighed more than the counts themselves. A parser fills one file
+ * at a time, so the array being filled is the page's last cut and grows in place.
+ */
+class ArrayPages {
+    create;
+    page;
+    tail = 0;
+    constructor(create) {
+        this.create = create;
+        this.page = create(0);
+    }
+    /** A zero-filled array; a large one gets its own buffer. */
+    cut(length) {
+        const perPage = PAGE_BYTES / this.page.BYTES_PER_ELEMENT;
+        if (length > perPage / 8)
+            return this.create(length);
+        if (this.tail + length > this.page.length) {
+            this.page = this.create(perPage);
+            this.tail = 0;
+        }
+        this.tail += length;
+        return this.page.subarray(this.tail - length, this.tail);
+    }
+    /** A longer array with the same contents, extended in place when it is the page's last cut. */
+    grow(view, length) {
+        const start = view.byteOffset / view.BYTES_PER_ELEMENT;
+        if (this.isLastCut(view) && start + length <= this.page.length) {
+            this.tail = start + length;
+            return this.page.subarray(start, this.tail);
+        }
+        const grown = this.cut(length);
+        grown.set(view);
+        return grown;
+    }
+    /** Gives back what lies past `length`; the caller never wrote there, so a page keeps its zeros. */
+    shrink(view, length) {
+        if (view.length === length)
+            return view;
+        if (this.isLastCut(view)) {
+            const start = view.byteOffset / view.BYTES_PER_ELEMENT;
+            this.tail = start + length;
+            return this.page.subarray(start, this.tail);
+        }
+        const own = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
+        return own ? view.slice(0, length) : view;
+    }
+    /**
+     * The array is no longer used: zeroed, and given back when it is the page's last cut, so that the next file
+     * of a report is written where the previous one was.
+     */
+    release(view) {
+        if (!this.isLastCut(view))
+            return;
+        view.fill(0);
+        this.tail = view.byteOffset / view.BYTES_PER_ELEMENT;
+    }
+    isLastCut(view) {
+        return (view.length > 0 &&
+            view.buffer === this.page.buffer &&
+            view.byteOffset / view.BYTES_PER_ELEMENT + view.length === this.tail);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/coverage-gate/line-branches.ts
+
+const EMPTY = new Uint32Array(0);
+// Whole numbers below 2^32 (all real line numbers and hits) take 4 bytes; an array that meets any other number
+// a report may hold becomes a Float64Array, so every value stays exact.
+const tablePages = new ArrayPages((length) => new Uint32Array(length));
+const hitPages = new ArrayPages((length) => new Uint32Array(length));
+const wideTablePages = new ArrayPages((length) => new Float64Array(length));
+const wideHitPages = new ArrayPages((length) => new Float64Array(length));
+const fitsUint32 = (value) => Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
+function resize(view, length, narrow, wide) {
+    if (view instanceof Float64Array)
+        return length > view.length ? wide.grow(view, length) : wide.shrink(view, length);
+    return length > view.length ? narrow.grow(view, length) : narrow.shrink(view, length);
+}
+function giveBack(view, narrow, wide) {
+    if (view instanceof Float64Array)
+        wide.release(view);
+    else
+        narrow.release(view);
+}
+function widen(view, wide) {
+    if (view instanceof Float64Array)
+        return view;
+    const copy = wide.cut(Math.max(view.length, 16));
+    copy.set(view);
+    return copy;
+}
+/**
+ * Line number → the hits of each branch leaving that line, and optionally an identity per branch (an LCOV block
+ * and branch, a coverage.py destination). Stored in two flat typed arrays per file instead of two arrays per line:
+ * a 2-million-line report has some 200 000 branch lines, which took ~200 bytes each as a Map of small arrays.
+ */
+class LineBranches {
+    /** Per line with branches, 4 numbers: line, start in `hits`, branch count, 1 when the branches have ids. */
+    table = EMPTY;
+    rows = 0;
+    /** The hits of every branch, each line's branches next to each other. */
+    hits = EMPTY;
+    used = 0;
+    /** Parallel to `hits` once any branch has an id ('' for none); the strings are shared, not copied. */
+    ids;
+    /** Row by line, built only once lines arrive out of ascending order; until then rows are binary-searched. */
+    index;
+    get size() {
+        return this.rows;
+    }
+    /** The row of `line`, or -1. */
+    row(line) {
+        const rows = this.rows;
+        if (rows === 0)
+            return -1;
+        // Reports list a line's branches together, so the last row is the usual answer.
+        if (this.table[(rows - 1) * 4] === line)
+            return rows - 1;
+        if (this.index)
+            return this.index.get(line) ?? -1;
+        let low = 0;
+        let high = rows - 1;
+        while (low <= high) {
+            const mid = (low + high) >>> 1;
+            const at = this.table[mid * 4];
+            if (at === line)
+                return mid;
+            if (at < line)
+                low = mid + 1;
+            else
+                high = mid - 1;
+        }
+        return -1;
+    }
+    length(row) {
+        return this.table[row * 4 + 2];
+    }
+    hasIds(row) {
+        return this.table[row * 4 + 3] === 1;
+    }
+    hit(row, i) {
+        return this.hits[this.table[row * 4 + 1] + i];
+    }
+    /** The first branch of the row with this id, or -1. */
+    findId(row, id) {
+        if (!this.ids || !this.hasIds(row))
+            return -1;
+        const start = this.table[row * 4 + 1];
+        const end = start + this.table[row * 4 + 2];
+        for (let i = start; i < end; i++)
+            if (this.ids[i] === id)
+                return i - start;
+        return -1;
+    }
+    addHits(row, i, hits) {
+        const at = this.table[row * 4 + 1] + i;
+        const sum = this.hits[at] + hits;
+        if (!fitsUint32(sum))
+            this.hits = widen(this.hits, wideHitPages);
+        this.hits[at] = sum;
+    }
+    /** Replaces (or creates) the branches of a line; with `ids` they keep one id each. */
+    set(line, hits, ids) {
+        let row = this.row(line);
+        if (row === -1)
+            row = this.addRow(line);
+        const start = this.used;
+        for (let i = 0; i < hits.length; i++)
+            this.pushBranch(hits[i], ids ? ids[i] : '');
+        // The old branches stay as dead slots: replacing a line is rare (a Cobertura line listed twice).
+        this.table[row * 4 + 1] = start;
+        this.table[row * 4 + 2] = hits.length;
+        this.table[row * 4 + 3] = ids ? 1 : 0;
+    }
+    /** Adds one branch to the end of a line's branches. */
+    append(row, hits, id) {
+        const start = this.table[row * 4 + 1];
+        const count = this.table[row * 4 + 2];
+        if (start + count !== this.used) {
+            // Not the last line written: move its branches to the end so they stay next to each other.
+            this.table[row * 4 + 1] = this.used;
+            for (let i = start; i < start + count; i++)
+                this.pushBranch(this.hits[i], this.ids ? this.ids[i] : '');
+        }
+        this.pushBranch(hits, id ?? '');
+        this.table[row * 4 + 2] = count + 1;
+    }
+    /** The line's branches are counts only from now on (merged with a report that has no ids). */
+    dropIds(row) {
+        this.table[row * 4 + 3] = 0;
+    }
+    /** A new line with no branches yet. */
+    addRow(line) {
+        const rows = this.rows;
+        if (!this.index && rows > 0 && this.table[(rows - 1) * 4] > line) {
+            this.index = new Map();
+            for (let r = 0; r < rows; r++)
+                this.index.set(this.table[r * 4], r);
+        }
+        this.index?.set(line, rows);
+        if ((rows + 1) * 4 > this.table.length)
+            this.table = resize(this.table, Math.max(32, this.table.length * 2), tablePages, wideTablePages);
+        if (!fitsUint32(line))
+            this.table = widen(this.table, wideTablePages);
+        this.table[rows * 4] = line;
+        this.table[rows * 4 + 1] = this.used;
+        this.table[rows * 4 + 2] = 0;
+        this.table[rows * 4 + 3] = 0;
+        this.rows = rows + 1;
+        return rows;
+    }
+    /** Gives back the room the arrays reserved for growth once a file is complete. */
+    trim() {
+        this.table = resize(this.table, this.rows * 4, tablePages, wideTablePages);
+        this.hits = resize(this.hits, this.used, hitPages, wideHitPages);
+        if (this.ids)
+            this.ids = this.ids.slice();
+    }
+    /** Empties the branches and gives their arrays back to their pages. */
+    release() {
+        giveBack(this.table, tablePages, wideTablePages);
+        giveBack(this.hits, hitPages, wideHitPages);
+        this.table = EMPTY;
+        this.hits = EMPTY;
+        this.rows = 0;
+        this.used = 0;
+        this.ids = undefined;
+        this.index = undefined;
+    }
+    /** Covered (hits above zero) and all branches. */
+    coverage() {
+        let covered = 0;
+        let total = 0;
+        for (let row = 0; row < this.size; row++) {
+            const start = this.table[row * 4 + 1];
+            const end = start + this.table[row * 4 + 2];
+            for (let i = start; i < end; i++)
+                if (this.hits[i] > 0)
+                    covered++;
+            total += end - start;
+        }
+        return { covered, total };
+    }
+    /** Each line with its branches' hits and, for lines with ids, their ids (fresh arrays). */
+    *entries() {
+        for (let row = 0; row < this.size; row++) {
+            const start = this.table[row * 4 + 1];
+            const end = start + this.table[row * 4 + 2];
+            yield [
+                this.table[row * 4],
+                Array.from(this.hits.subarray(start, end)),
+                this.hasIds(row) ? (this.ids ?? []).slice(start, end) : undefined,
+            ];
+        }
+    }
+    /** Each line's branch hits (fresh arrays), the Map-like view the gate's callers use. */
+    get(line) {
+        const row = this.row(line);
+        if (row === -1)
+            return undefined;
+        const start = this.table[row * 4 + 1];
+        return Array.from(this.hits.subarray(start, start + this.table[row * 4 + 2]));
+    }
+    pushBranch(hits, id) {
+        if (id !== '' && !this.ids)
+            this.ids = new Array(this.used).fill('');
+        if (this.used === this.hits.length)
+            this.hits = resize(this.hits, Math.max(16, this.hits.length * 2), hitPages, wideHitPages);
+        if (!fitsUint32(hits))
+            this.hits = widen(this.hits, wideHitPages);
+        this.hits[this.used++] = hits;
+        this.ids?.push(id);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/coverage-gate/line-hits.ts
+
+/** Beyond this a line number is stored sparsely: a dense array would be mostly holes. */
+const DENSE_LIMIT = 1 << 24;
+/** Hits are stored plus one, so that 0 marks a line that is not a statement; larger counts go to the Map. */
+const DENSE_MAX_HITS = 0xfffffffe;
+const line_hits_EMPTY = new Uint32Array(0);
+const pages = new ArrayPages((length) => new Uint32Array(length));
+/**
+ * Line number → hits, with the Map methods the gate uses, stored as one Uint32Array per file (hits + 1, 0 for a
+ * line that is not a statement), trimmed to its last line when the parser leaves the file. Two million lines
+ * take 8 MB instead of the ~150 MB of Map entries. Falls back to a Map for very sparse line numbers and for hit
+ * counts that are not whole numbers below 2^32 - 1.
+ */
+class LineHits {
+    dense = line_hits_EMPTY;
+    sparse;
+    count = 0;
+    /** One past the highest line stored densely. */
+    end = 0;
+    constructor(entries) {
+        if (entries)
+            for (const [line, hits] of entries)
+                this.set(line, hits);
+    }
+    get size() {
+        return this.sparse ? this.sparse.size : this.count;
+    }
+    get(line) {
+        if (this.sparse)
+            return this.sparse.get(line);
+        const stored = line >= 0 && line < this.end ? this.dense[line] : 0;
+        return stored === 0 ? undefined : stored - 1;
+    }
+    has(line) {
+        return this.get(line) !== undefined;
+    }
+    set(line, hits) {
+        if (this.sparse) {
+            this.sparse.set(line, hits);
+            return this;
+        }
+        if (!Number.isInteger(line) ||
+            line < 0 ||
+            line >= DENSE_LIMIT ||
+            line > 8 * (this.count + 1024) ||
+            !Number.isInteger(hits) ||
+            hits < 0 ||
+            hits > DENSE_MAX_HITS) {
+            this.sparse = new Map(this.entries());
+            this.dense = line_hits_EMPTY;
+            this.sparse.set(line, hits);
+            return this;
+        }
+        if (line >= this.dense.length) {
+            this.dense = pages.grow(this.dense, Math.max(line + 1, this.dense.length * 2, 64));
+        }
+        if (this.dense[line] === 0)
+            this.count++;
+        this.dense[line] = hits + 1;
+        if (line >= this.end)
+            this.end = line + 1;
+        return this;
+    }
+    /** Gives back the room reserved for growth once a file is complete (it can still grow again). */
+    trim() {
+        if (!this.sparse)
+            this.dense = pages.shrink(this.dense, this.end);
+    }
+    /** Lines with hits above zero and all lines, in one pass over the array. */
+    coverage() {
+        if (this.sparse) {
+            let covered = 0;
+            for (const hits of this.sparse.values())
+                if (hits > 0)
+                    covered++;
+            return { covered, total: this.sparse.size };
+        }
+        let covered = 0;
+        const dense = this.dense;
+        for (let line = 0; line < this.end; line++)
+            if (dense[line] > 1)
+                covered++;
+        return { covered, total: this.count };
+    }
+    /** Lines with no hits, ascending. */
+    missing() {
+        if (this.sparse)
+            return [...this.sparse]
+                .filter(([, hits]) => hits === 0)
+                .map(([line]) => line)
+                .sort((a, b) => a - b);
+        const lines = [];
+        for (let line = 0; line < this.end; line++)
+            if (this.dense[line] === 1)
+                lines.push(line);
+        return lines;
+    }
+    /** Empties the counts and gives their array back to its page. */
+    release() {
+        pages.release(this.dense);
+        this.dense = line_hits_EMPTY;
+        this.sparse = undefined;
+        this.count = 0;
+        this.end = 0;
+    }
+    *entries() {
+        if (this.sparse) {
+            yield* this.sparse.entries();
+            return;
+        }
+        for (let line = 0; line < this.end; line++) {
+            const stored = this.dense[line];
+            if (stored !== 0)
+                yield [line, stored - 1];
+        }
+    }
+    *keys() {
+        for (const [line] of this.entries())
+            yield line;
+    }
+    *values() {
+        for (const [, hits] of this.entries())
+            yield hits;
+    }
+    [Symbol.iterator]() {
+        return this.entries();
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/coverage-gate/model.ts
+
+
+/** Rows of the summary's file tables; the files beyond are in the counts and totals, not in the rows. */
+const MAX_FILE_ROWS = 100;
+/**
+ * The order of the summary's file table: most missed lines first, then by path. Shared by the table and by
+ * the selection of the files whose missing lines are kept, so that both agree on which files come first.
+ */
+function byMissedThenPath(a, b) {
+    return b.missed - a.missed || a.path.localeCompare(b.path);
+}
+const REPORT_FORMATS = [
+    'cobertura',
+    'coveragepy-json',
+    'lcov',
+    'istanbul-json',
+    'istanbul-summary',
+    'go',
+    'jacoco',
+    'clover',
+];
+function summariseReport(report) {
+    return {
+        file: report.file,
+        format: report.format,
+        files: report.files.size + (report.folded ?? 0) + (report.summaries?.size ?? 0),
+    };
+}
+/**
+ * A copy of `text` that does not keep alive the string it was sliced from. V8 keeps a substring as a view of its
+ * parent, so a path sliced from a chunk would pin the whole chunk for as long as the model lives.
+ */
+function detach(text) {
+    return text.length === 0 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}
+function newFile(path) {
+    return { path, lines: new LineHits(), branches: new LineBranches() };
+}
+/** Called when a parser leaves a file: its arrays shrink to what they hold. */
+function trimFile(file) {
+    file.lines.trim();
+    file.branches.trim();
+}
+/** Adds a line's hits within one report: a line listed twice (two Cobertura classes of one file) counts once. */
+function addLine(file, line, hits) {
+    const previous = file.lines.get(line);
+    file.lines.set(line, previous === undefined ? hits : Math.max(previous, hits));
+}
+/**
+ * Adds branches of a line within one report (several conditions on one line add up). With `ids`, a branch
+ * already known by the same id adds its hits instead of counting twice.
+ */
+function addBranches(file, line, hits, ids) {
+    const branches = file.branches;
+    const row = branches.row(line);
+    if (row === -1) {
+        branches.set(line, hits, ids);
+        return;
+    }
+    if (ids && branches.hasIds(row)) {
+        ids.forEach((id, i) => {
+            const at = branches.findId(row, id);
+            if (at === -1)
+                branches.append(row, hits[i], id);
+            else
+                branches.addHits(row, at, hits[i]);
+        });
+        return;
+    }
+    for (const h of hits)
+        branches.append(row, h);
+    branches.dropIds(row);
+}
+/** One identified branch of a line (an LCOV BRDA record): the hot path of addBranches. */
+function addBranchHit(file, line, hits, id) {
+    const branches = file.branches;
+    const row = branches.row(line);
+    if (row === -1)
+        branches.set(line, [hits], [id]);
+    else if (!branches.hasIds(row))
+        branches.append(row, hits);
+    else {
+        const at = branches.findId(row, id);
+        if (at !== -1)
+            branches.addHits(row, at, hits);
+        else
+            branches.append(row, hits, id);
+    }
+}
+/** Branches above zero hits in a row. */
+function coveredIn(branches, row) {
+    let covered = 0;
+    for (let i = 0; i < branches.length(row); i++)
+        if (branches.hit(row, i) > 0)
+            covered++;
+    return covered;
+}
+/** A line's branches given as counts (Cobertura, JaCoCo, Clover); a line listed twice keeps the larger count. */
+function setBranchCounts(file, line, covered, total) {
+    const row = file.branches.row(line);
+    if (row !== -1 && coveredIn(file.branches, row) >= covered && file.branches.length(row) >= total)
+        return;
+    file.branches.set(line, branchCounts(covered, total));
+}
+/** A branch total known only as counts (Cobertura's condition-coverage "50% (1/2)"): covered ones first. */
+function branchCounts(covered, total) {
+    const hits = new Array(total).fill(0);
+    for (let i = 0; i < covered && i < total; i++)
+        hits[i] = 1;
+    return hits;
+}
+function mergeCounter(target, source) {
+    for (const [key, hits] of source)
+        target.set(key, (target.get(key) ?? 0) + hits);
+}
+/**
+ * Merges `source` into `target` for the same file seen in another report: hits add up, so a line covered in
+ * either report is covered and the line itself is counted once. Branches with identities merge by identity;
+ * branches known only as counts cannot be matched, so the line keeps the larger count of each report — never
+ * more covered branches than one report proves.
+ */
+function mergeFile(target, source) {
+    for (const [line, hits] of source.lines)
+        target.lines.set(line, (target.lines.get(line) ?? 0) + hits);
+    for (const [line, hits, ids] of source.branches.entries()) {
+        const row = target.branches.row(line);
+        if (row === -1) {
+            target.branches.set(line, hits, ids);
+        }
+        else if (ids && target.branches.hasIds(row)) {
+            addBranches(target, line, hits, ids);
+        }
+        else {
+            const covered = Math.max(coveredIn(target.branches, row), hits.filter((h) => h > 0).length);
+            target.branches.set(line, branchCounts(covered, Math.max(target.branches.length(row), hits.length)));
+        }
+    }
+    if (source.statements)
+        mergeCounter((target.statements ??= new Map()), source.statements);
+    if (source.functions)
+        mergeCounter((target.functions ??= new Map()), source.functions);
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/paths.ts
 
 /** Forward slashes, no './', no trailing slash; Windows drive letters kept so they can be recognised. */
@@ -32549,497 +33103,8 @@ function compareDecimals(a, b) {
     return left === right ? 0 : left > right ? 1 : -1;
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/array-pages.ts
-const PAGE_BYTES = 1 << 20;
-/**
- * Typed arrays cut from shared 1 MiB pages. One typed array per source file costs a buffer object and a malloc
- * each, and every small array kept on the JS heap makes V8 grow its young generation (which it sizes by what
- * survives): for 50 000 files of 100 lines that weighed more than the counts themselves. A parser fills one file
- * at a time, so the array being filled is the page's last cut and grows in place.
- */
-class ArrayPages {
-    create;
-    page;
-    tail = 0;
-    constructor(create) {
-        this.create = create;
-        this.page = create(0);
-    }
-    /** A zero-filled array; a large one gets its own buffer. */
-    cut(length) {
-        const perPage = PAGE_BYTES / this.page.BYTES_PER_ELEMENT;
-        if (length > perPage / 8)
-            return this.create(length);
-        if (this.tail + length > this.page.length) {
-            this.page = this.create(perPage);
-            this.tail = 0;
-        }
-        this.tail += length;
-        return this.page.subarray(this.tail - length, this.tail);
-    }
-    /** A longer array with the same contents, extended in place when it is the page's last cut. */
-    grow(view, length) {
-        const start = view.byteOffset / view.BYTES_PER_ELEMENT;
-        if (this.isLastCut(view) && start + length <= this.page.length) {
-            this.tail = start + length;
-            return this.page.subarray(start, this.tail);
-        }
-        const grown = this.cut(length);
-        grown.set(view);
-        return grown;
-    }
-    /** Gives back what lies past `length`; the caller never wrote there, so a page keeps its zeros. */
-    shrink(view, length) {
-        if (view.length === length)
-            return view;
-        if (this.isLastCut(view)) {
-            const start = view.byteOffset / view.BYTES_PER_ELEMENT;
-            this.tail = start + length;
-            return this.page.subarray(start, this.tail);
-        }
-        const own = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength;
-        return own ? view.slice(0, length) : view;
-    }
-    isLastCut(view) {
-        return (view.length > 0 &&
-            view.buffer === this.page.buffer &&
-            view.byteOffset / view.BYTES_PER_ELEMENT + view.length === this.tail);
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/coverage-gate/line-branches.ts
-
-const EMPTY = new Uint32Array(0);
-// Whole numbers below 2^32 (all real line numbers and hits) take 4 bytes; an array that meets any other number
-// a report may hold becomes a Float64Array, so every value stays exact.
-const tablePages = new ArrayPages((length) => new Uint32Array(length));
-const hitPages = new ArrayPages((length) => new Uint32Array(length));
-const wideTablePages = new ArrayPages((length) => new Float64Array(length));
-const wideHitPages = new ArrayPages((length) => new Float64Array(length));
-const fitsUint32 = (value) => Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
-function resize(view, length, narrow, wide) {
-    if (view instanceof Float64Array)
-        return length > view.length ? wide.grow(view, length) : wide.shrink(view, length);
-    return length > view.length ? narrow.grow(view, length) : narrow.shrink(view, length);
-}
-function widen(view, wide) {
-    if (view instanceof Float64Array)
-        return view;
-    const copy = wide.cut(Math.max(view.length, 16));
-    copy.set(view);
-    return copy;
-}
-/**
- * Line number → the hits of each branch leaving that line, and optionally an identity per branch (an LCOV block
- * and branch, a coverage.py destination). Stored in two flat typed arrays per file instead of two arrays per line:
- * a 2-million-line report has some 200 000 branch lines, which took ~200 bytes each as a Map of small arrays.
- */
-class LineBranches {
-    /** Per line with branches, 4 numbers: line, start in `hits`, branch count, 1 when the branches have ids. */
-    table = EMPTY;
-    rows = 0;
-    /** The hits of every branch, each line's branches next to each other. */
-    hits = EMPTY;
-    used = 0;
-    /** Parallel to `hits` once any branch has an id ('' for none); the strings are shared, not copied. */
-    ids;
-    /** Row by line, built only once lines arrive out of ascending order; until then rows are binary-searched. */
-    index;
-    get size() {
-        return this.rows;
-    }
-    /** The row of `line`, or -1. */
-    row(line) {
-        const rows = this.rows;
-        if (rows === 0)
-            return -1;
-        // Reports list a line's branches together, so the last row is the usual answer.
-        if (this.table[(rows - 1) * 4] === line)
-            return rows - 1;
-        if (this.index)
-            return this.index.get(line) ?? -1;
-        let low = 0;
-        let high = rows - 1;
-        while (low <= high) {
-            const mid = (low + high) >>> 1;
-            const at = this.table[mid * 4];
-            if (at === line)
-                return mid;
-            if (at < line)
-                low = mid + 1;
-            else
-                high = mid - 1;
-        }
-        return -1;
-    }
-    length(row) {
-        return this.table[row * 4 + 2];
-    }
-    hasIds(row) {
-        return this.table[row * 4 + 3] === 1;
-    }
-    hit(row, i) {
-        return this.hits[this.table[row * 4 + 1] + i];
-    }
-    /** The first branch of the row with this id, or -1. */
-    findId(row, id) {
-        if (!this.ids || !this.hasIds(row))
-            return -1;
-        const start = this.table[row * 4 + 1];
-        const end = start + this.table[row * 4 + 2];
-        for (let i = start; i < end; i++)
-            if (this.ids[i] === id)
-                return i - start;
-        return -1;
-    }
-    addHits(row, i, hits) {
-        const at = this.table[row * 4 + 1] + i;
-        const sum = this.hits[at] + hits;
-        if (!fitsUint32(sum))
-            this.hits = widen(this.hits, wideHitPages);
-        this.hits[at] = sum;
-    }
-    /** Replaces (or creates) the branches of a line; with `ids` they keep one id each. */
-    set(line, hits, ids) {
-        let row = this.row(line);
-        if (row === -1)
-            row = this.addRow(line);
-        const start = this.used;
-        for (let i = 0; i < hits.length; i++)
-            this.pushBranch(hits[i], ids ? ids[i] : '');
-        // The old branches stay as dead slots: replacing a line is rare (a Cobertura line listed twice).
-        this.table[row * 4 + 1] = start;
-        this.table[row * 4 + 2] = hits.length;
-        this.table[row * 4 + 3] = ids ? 1 : 0;
-    }
-    /** Adds one branch to the end of a line's branches. */
-    append(row, hits, id) {
-        const start = this.table[row * 4 + 1];
-        const count = this.table[row * 4 + 2];
-        if (start + count !== this.used) {
-            // Not the last line written: move its branches to the end so they stay next to each other.
-            this.table[row * 4 + 1] = this.used;
-            for (let i = start; i < start + count; i++)
-                this.pushBranch(this.hits[i], this.ids ? this.ids[i] : '');
-        }
-        this.pushBranch(hits, id ?? '');
-        this.table[row * 4 + 2] = count + 1;
-    }
-    /** The line's branches are counts only from now on (merged with a report that has no ids). */
-    dropIds(row) {
-        this.table[row * 4 + 3] = 0;
-    }
-    /** A new line with no branches yet. */
-    addRow(line) {
-        const rows = this.rows;
-        if (!this.index && rows > 0 && this.table[(rows - 1) * 4] > line) {
-            this.index = new Map();
-            for (let r = 0; r < rows; r++)
-                this.index.set(this.table[r * 4], r);
-        }
-        this.index?.set(line, rows);
-        if ((rows + 1) * 4 > this.table.length)
-            this.table = resize(this.table, Math.max(32, this.table.length * 2), tablePages, wideTablePages);
-        if (!fitsUint32(line))
-            this.table = widen(this.table, wideTablePages);
-        this.table[rows * 4] = line;
-        this.table[rows * 4 + 1] = this.used;
-        this.table[rows * 4 + 2] = 0;
-        this.table[rows * 4 + 3] = 0;
-        this.rows = rows + 1;
-        return rows;
-    }
-    /** Gives back the room the arrays reserved for growth once a file is complete. */
-    trim() {
-        this.table = resize(this.table, this.rows * 4, tablePages, wideTablePages);
-        this.hits = resize(this.hits, this.used, hitPages, wideHitPages);
-        if (this.ids)
-            this.ids = this.ids.slice();
-    }
-    /** Covered (hits above zero) and all branches. */
-    coverage() {
-        let covered = 0;
-        let total = 0;
-        for (let row = 0; row < this.size; row++) {
-            const start = this.table[row * 4 + 1];
-            const end = start + this.table[row * 4 + 2];
-            for (let i = start; i < end; i++)
-                if (this.hits[i] > 0)
-                    covered++;
-            total += end - start;
-        }
-        return { covered, total };
-    }
-    /** Each line with its branches' hits and, for lines with ids, their ids (fresh arrays). */
-    *entries() {
-        for (let row = 0; row < this.size; row++) {
-            const start = this.table[row * 4 + 1];
-            const end = start + this.table[row * 4 + 2];
-            yield [
-                this.table[row * 4],
-                Array.from(this.hits.subarray(start, end)),
-                this.hasIds(row) ? (this.ids ?? []).slice(start, end) : undefined,
-            ];
-        }
-    }
-    /** Each line's branch hits (fresh arrays), the Map-like view the gate's callers use. */
-    get(line) {
-        const row = this.row(line);
-        if (row === -1)
-            return undefined;
-        const start = this.table[row * 4 + 1];
-        return Array.from(this.hits.subarray(start, start + this.table[row * 4 + 2]));
-    }
-    pushBranch(hits, id) {
-        if (id !== '' && !this.ids)
-            this.ids = new Array(this.used).fill('');
-        if (this.used === this.hits.length)
-            this.hits = resize(this.hits, Math.max(16, this.hits.length * 2), hitPages, wideHitPages);
-        if (!fitsUint32(hits))
-            this.hits = widen(this.hits, wideHitPages);
-        this.hits[this.used++] = hits;
-        this.ids?.push(id);
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/coverage-gate/line-hits.ts
-
-/** Beyond this a line number is stored sparsely: a dense array would be mostly holes. */
-const DENSE_LIMIT = 1 << 24;
-/** Hits are stored plus one, so that 0 marks a line that is not a statement; larger counts go to the Map. */
-const DENSE_MAX_HITS = 0xfffffffe;
-const line_hits_EMPTY = new Uint32Array(0);
-const pages = new ArrayPages((length) => new Uint32Array(length));
-/**
- * Line number → hits, with the Map methods the gate uses, stored as one Uint32Array per file (hits + 1, 0 for a
- * line that is not a statement), trimmed to its last line when the parser leaves the file. Two million lines
- * take 8 MB instead of the ~150 MB of Map entries. Falls back to a Map for very sparse line numbers and for hit
- * counts that are not whole numbers below 2^32 - 1.
- */
-class LineHits {
-    dense = line_hits_EMPTY;
-    sparse;
-    count = 0;
-    /** One past the highest line stored densely. */
-    end = 0;
-    constructor(entries) {
-        if (entries)
-            for (const [line, hits] of entries)
-                this.set(line, hits);
-    }
-    get size() {
-        return this.sparse ? this.sparse.size : this.count;
-    }
-    get(line) {
-        if (this.sparse)
-            return this.sparse.get(line);
-        const stored = line >= 0 && line < this.end ? this.dense[line] : 0;
-        return stored === 0 ? undefined : stored - 1;
-    }
-    has(line) {
-        return this.get(line) !== undefined;
-    }
-    set(line, hits) {
-        if (this.sparse) {
-            this.sparse.set(line, hits);
-            return this;
-        }
-        if (!Number.isInteger(line) ||
-            line < 0 ||
-            line >= DENSE_LIMIT ||
-            line > 8 * (this.count + 1024) ||
-            !Number.isInteger(hits) ||
-            hits < 0 ||
-            hits > DENSE_MAX_HITS) {
-            this.sparse = new Map(this.entries());
-            this.dense = line_hits_EMPTY;
-            this.sparse.set(line, hits);
-            return this;
-        }
-        if (line >= this.dense.length) {
-            this.dense = pages.grow(this.dense, Math.max(line + 1, this.dense.length * 2, 64));
-        }
-        if (this.dense[line] === 0)
-            this.count++;
-        this.dense[line] = hits + 1;
-        if (line >= this.end)
-            this.end = line + 1;
-        return this;
-    }
-    /** Gives back the room reserved for growth once a file is complete (it can still grow again). */
-    trim() {
-        if (!this.sparse)
-            this.dense = pages.shrink(this.dense, this.end);
-    }
-    /** Lines with hits above zero and all lines, in one pass over the array. */
-    coverage() {
-        if (this.sparse) {
-            let covered = 0;
-            for (const hits of this.sparse.values())
-                if (hits > 0)
-                    covered++;
-            return { covered, total: this.sparse.size };
-        }
-        let covered = 0;
-        const dense = this.dense;
-        for (let line = 0; line < this.end; line++)
-            if (dense[line] > 1)
-                covered++;
-        return { covered, total: this.count };
-    }
-    *entries() {
-        if (this.sparse) {
-            yield* this.sparse.entries();
-            return;
-        }
-        for (let line = 0; line < this.end; line++) {
-            const stored = this.dense[line];
-            if (stored !== 0)
-                yield [line, stored - 1];
-        }
-    }
-    *keys() {
-        for (const [line] of this.entries())
-            yield line;
-    }
-    *values() {
-        for (const [, hits] of this.entries())
-            yield hits;
-    }
-    [Symbol.iterator]() {
-        return this.entries();
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/coverage-gate/model.ts
-
-
-const REPORT_FORMATS = [
-    'cobertura',
-    'coveragepy-json',
-    'lcov',
-    'istanbul-json',
-    'istanbul-summary',
-    'go',
-    'jacoco',
-    'clover',
-];
-/**
- * A copy of `text` that does not keep alive the string it was sliced from. V8 keeps a substring as a view of its
- * parent, so a path sliced from a chunk would pin the whole chunk for as long as the model lives.
- */
-function detach(text) {
-    return text.length === 0 ? text : Buffer.from(text, 'utf8').toString('utf8');
-}
-function newFile(path) {
-    return { path, lines: new LineHits(), branches: new LineBranches() };
-}
-/** Called when a parser leaves a file: its arrays shrink to what they hold. */
-function trimFile(file) {
-    file.lines.trim();
-    file.branches.trim();
-}
-/** Adds a line's hits within one report: a line listed twice (two Cobertura classes of one file) counts once. */
-function addLine(file, line, hits) {
-    const previous = file.lines.get(line);
-    file.lines.set(line, previous === undefined ? hits : Math.max(previous, hits));
-}
-/**
- * Adds branches of a line within one report (several conditions on one line add up). With `ids`, a branch
- * already known by the same id adds its hits instead of counting twice.
- */
-function addBranches(file, line, hits, ids) {
-    const branches = file.branches;
-    const row = branches.row(line);
-    if (row === -1) {
-        branches.set(line, hits, ids);
-        return;
-    }
-    if (ids && branches.hasIds(row)) {
-        ids.forEach((id, i) => {
-            const at = branches.findId(row, id);
-            if (at === -1)
-                branches.append(row, hits[i], id);
-            else
-                branches.addHits(row, at, hits[i]);
-        });
-        return;
-    }
-    for (const h of hits)
-        branches.append(row, h);
-    branches.dropIds(row);
-}
-/** One identified branch of a line (an LCOV BRDA record): the hot path of addBranches. */
-function addBranchHit(file, line, hits, id) {
-    const branches = file.branches;
-    const row = branches.row(line);
-    if (row === -1)
-        branches.set(line, [hits], [id]);
-    else if (!branches.hasIds(row))
-        branches.append(row, hits);
-    else {
-        const at = branches.findId(row, id);
-        if (at !== -1)
-            branches.addHits(row, at, hits);
-        else
-            branches.append(row, hits, id);
-    }
-}
-/** Branches above zero hits in a row. */
-function coveredIn(branches, row) {
-    let covered = 0;
-    for (let i = 0; i < branches.length(row); i++)
-        if (branches.hit(row, i) > 0)
-            covered++;
-    return covered;
-}
-/** A line's branches given as counts (Cobertura, JaCoCo, Clover); a line listed twice keeps the larger count. */
-function setBranchCounts(file, line, covered, total) {
-    const row = file.branches.row(line);
-    if (row !== -1 && coveredIn(file.branches, row) >= covered && file.branches.length(row) >= total)
-        return;
-    file.branches.set(line, branchCounts(covered, total));
-}
-/** A branch total known only as counts (Cobertura's condition-coverage "50% (1/2)"): covered ones first. */
-function branchCounts(covered, total) {
-    const hits = new Array(total).fill(0);
-    for (let i = 0; i < covered && i < total; i++)
-        hits[i] = 1;
-    return hits;
-}
-function mergeCounter(target, source) {
-    for (const [key, hits] of source)
-        target.set(key, (target.get(key) ?? 0) + hits);
-}
-/**
- * Merges `source` into `target` for the same file seen in another report: hits add up, so a line covered in
- * either report is covered and the line itself is counted once. Branches with identities merge by identity;
- * branches known only as counts cannot be matched, so the line keeps the larger count of each report — never
- * more covered branches than one report proves.
- */
-function mergeFile(target, source) {
-    for (const [line, hits] of source.lines)
-        target.lines.set(line, (target.lines.get(line) ?? 0) + hits);
-    for (const [line, hits, ids] of source.branches.entries()) {
-        const row = target.branches.row(line);
-        if (row === -1) {
-            target.branches.set(line, hits, ids);
-        }
-        else if (ids && target.branches.hasIds(row)) {
-            addBranches(target, line, hits, ids);
-        }
-        else {
-            const covered = Math.max(coveredIn(target.branches, row), hits.filter((h) => h > 0).length);
-            target.branches.set(line, branchCounts(covered, Math.max(target.branches.length(row), hits.length)));
-        }
-    }
-    if (source.statements)
-        mergeCounter((target.statements ??= new Map()), source.statements);
-    if (source.functions)
-        mergeCounter((target.functions ??= new Map()), source.functions);
-}
-
 ;// CONCATENATED MODULE: ./actions/coverage-gate/totals.ts
+
 
 const METRICS = ['line', 'branch', 'combined', 'statements', 'functions'];
 /**
@@ -33051,11 +33116,13 @@ function mergeReports(reports, normalise) {
     const summaries = new Map();
     for (const report of reports) {
         for (const [path, coverage] of report.files) {
-            const key = normalise(path, report);
-            let target = files.get(key);
+            const key = coverage.key ?? normalise(path, report);
+            const target = files.get(key);
+            // The first report to list a file lends its counts; later ones are merged into them.
             if (!target)
-                files.set(key, (target = newFile(key)));
-            mergeFile(target, coverage);
+                files.set(key, coverage);
+            else
+                mergeFile(target, coverage);
         }
     }
     for (const report of reports) {
@@ -33095,40 +33162,62 @@ function add(target, source) {
     target.covered += source.covered;
     target.total += source.total;
 }
+/**
+ * A running sum of counts, never of percentages. Statements fall back to lines for parts without them (a statement
+ * is a line in coverage.py, Cobertura and LCOV); statements and functions appear once any part has them.
+ */
+class TotalsSum {
+    lines = { covered: 0, total: 0 };
+    branches = { covered: 0, total: 0 };
+    statements = { covered: 0, total: 0 };
+    functions = { covered: 0, total: 0 };
+    statementsSeen = false;
+    functionsSeen = false;
+    add(part) {
+        add(this.lines, part.lines);
+        if (part.branches)
+            add(this.branches, part.branches);
+        add(this.statements, part.statements ?? part.lines);
+        if (part.statements)
+            this.statementsSeen = true;
+        if (part.functions) {
+            add(this.functions, part.functions);
+            this.functionsSeen = true;
+        }
+        return this;
+    }
+    /** A copy of the sum so far. */
+    result() {
+        const copy = (c) => ({ covered: c.covered, total: c.total });
+        const result = { lines: copy(this.lines), branches: copy(this.branches) };
+        if (this.statementsSeen)
+            result.statements = copy(this.statements);
+        if (this.functionsSeen)
+            result.functions = copy(this.functions);
+        return result;
+    }
+}
 /** Sums counts, never percentages. */
 function sumTotals(parts) {
-    const result = { lines: { covered: 0, total: 0 }, branches: { covered: 0, total: 0 } };
-    let statementsSeen = false;
-    let functionsSeen = false;
-    const statements = { covered: 0, total: 0 };
-    const functions = { covered: 0, total: 0 };
-    for (const part of parts) {
-        add(result.lines, part.lines);
-        if (part.branches)
-            add(result.branches, part.branches);
-        add(statements, part.statements ?? part.lines);
-        if (part.statements)
-            statementsSeen = true;
-        if (part.functions) {
-            add(functions, part.functions);
-            functionsSeen = true;
-        }
-    }
-    if (statementsSeen)
-        result.statements = statements;
-    if (functionsSeen)
-        result.functions = functions;
-    return result;
+    const sum = new TotalsSum();
+    for (const part of parts)
+        sum.add(part);
+    return sum.result();
 }
-function modelTotals(model, include = () => true) {
-    const parts = [];
-    for (const [path, file] of model.files)
-        if (include(path))
-            parts.push(fileTotals(file));
-    for (const [path, counts] of model.summaries)
-        if (include(path))
-            parts.push(counts);
-    return sumTotals(parts);
+function modelTotals(model) {
+    const sum = new TotalsSum();
+    for (const file of model.files.values())
+        sum.add(fileTotals(file));
+    for (const counts of model.summaries.values())
+        sum.add(counts);
+    if (model.folded)
+        sum.add(model.folded.totals);
+    return sum.result();
+}
+/** The package a file's row is grouped under in the summary: its directory. */
+function packageOf(path) {
+    const dir = external_node_path_namespaceObject.posix.dirname(path);
+    return dir === '.' ? '(root)' : dir;
 }
 /** The count a metric compares. `combined` is coverage.py's total: (lines + branches) / (statements + branches). */
 function metricCount(totals, metric) {
@@ -33207,50 +33296,69 @@ function evaluateGate(input, options) {
     const verdict = verdictSentence(metric, totals, measured, options.threshold, options.rounding);
     if (!measured.passed)
         failures.push(`Coverage ${verdict}.`);
-    const files = [...model.files.entries()].map(([path, file]) => {
-        const t = fileTotals(file);
-        const missingLines = [...file.lines.entries()].filter(([, hits]) => hits === 0).map(([line]) => line);
-        return {
-            path,
-            totals: t,
-            measured: measure(metricCount(t, metric), options.threshold),
-            missed: missingLines.length,
-            missingLines,
-        };
+    const row = (path, t, missingLines) => ({
+        path,
+        totals: t,
+        measured: measure(metricCount(t, metric), options.threshold),
+        missed: t.lines.total - t.lines.covered,
+        missingLines,
     });
-    for (const [path, counts] of model.summaries) {
-        const t = sumTotals([counts]);
-        files.push({
-            path,
-            totals: t,
-            measured: measure(metricCount(t, metric), options.threshold),
-            missed: t.lines.total - t.lines.covered,
-            missingLines: [],
-        });
+    const listable = (r) => r.missed > 0 || r.totals.branches.covered < r.totals.branches.total;
+    // Files read with their lines, and summary-only entries: every one has its row and is counted below.
+    const own = [...model.files.entries()].map(([path, file]) => row(path, fileTotals(file), []));
+    for (const [path, counts] of model.summaries)
+        own.push(row(path, sumTotals([counts]), []));
+    const folded = model.folded;
+    const files = [...own, ...(folded?.listed ?? []).map((r) => row(r.path, r.totals, r.missingLines))];
+    files.sort(byMissedThenPath);
+    // The missing lines of the rows the summary lists (folded files' rows came with theirs).
+    let listed = 0;
+    for (const r of files) {
+        if (listed === MAX_FILE_ROWS)
+            break;
+        if (!listable(r))
+            continue;
+        listed++;
+        const file = model.files.get(r.path);
+        if (file)
+            r.missingLines = file.lines.missing();
     }
-    files.sort((a, b) => b.missed - a.missed || a.path.localeCompare(b.path));
     const byPackage = new Map();
-    for (const row of files) {
-        const name = external_node_path_namespaceObject.posix.dirname(row.path) === '.' ? '(root)' : external_node_path_namespaceObject.posix.dirname(row.path);
-        byPackage.set(name, [...(byPackage.get(name) ?? []), row.totals]);
+    for (const [name, t] of folded?.packages ?? [])
+        byPackage.set(name, new TotalsSum().add(t));
+    for (const r of own) {
+        const name = packageOf(r.path);
+        let sum = byPackage.get(name);
+        if (!sum)
+            byPackage.set(name, (sum = new TotalsSum()));
+        sum.add(r.totals);
     }
     const packages = [...byPackage.entries()]
-        .map(([name, parts]) => {
-        const t = sumTotals(parts);
+        .map(([name, sum]) => {
+        const t = sum.result();
         return { name, totals: t, measured: measure(metricCount(t, metric), options.threshold) };
     })
         .sort((a, b) => a.name.localeCompare(b.name));
     const paths = options.pathThresholds.map(({ glob, threshold }) => {
         const pattern = globToRegExp(glob);
-        const matching = files.filter((row) => pattern.test(row.path));
-        const t = sumTotals(matching.map((row) => row.totals));
+        const matching = own.filter((r) => pattern.test(r.path));
+        const sum = new TotalsSum();
+        for (const r of matching)
+            sum.add(r.totals);
+        let count = matching.length;
+        const foldedPart = folded?.paths.get(glob);
+        if (foldedPart) {
+            sum.add(foldedPart.totals);
+            count += foldedPart.files;
+        }
+        const t = sum.result();
         const m = measure(metricCount(t, metric), threshold);
         const description = `${glob}: ${METRIC_WORDS[metric]} ${m.shown} % = ${describeCount(t, metric)}; threshold ${threshold.text} % → ${m.passed ? 'pass' : 'fail'}`;
-        if (matching.length === 0)
+        if (count === 0)
             failures.push(`Path threshold '${glob}' matches no file of the coverage reports.`);
         else if (!m.passed)
             failures.push(`Coverage of ${description}.`);
-        return { glob, threshold, files: matching.length, measured: m, description };
+        return { glob, threshold, files: count, measured: m, description };
     });
     let diff;
     if (input.changed) {
@@ -33297,16 +33405,15 @@ function evaluateGate(input, options) {
         verdict,
         options,
         files,
+        fileCount: own.length + (folded?.count ?? 0),
+        filesWithMisses: own.filter(listable).length + (folded?.listable ?? 0),
         packages,
         paths,
         diff,
         baseline,
-        reports: input.reports.map((r) => ({
-            file: r.file,
-            format: r.format,
-            files: r.files.size + (r.summaries?.size ?? 0),
-        })),
+        reports: input.reports.map((r) => ({ ...r })),
         unmatched: input.unmatched,
+        unmatchedCount: input.unmatchedCount ?? input.unmatched.length,
         failures,
         passed: failures.length === 0,
     };
@@ -33314,8 +33421,8 @@ function evaluateGate(input, options) {
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/summary.ts
 
-/** Rows beyond these are left out of the tables (the totals above them still count every file). */
-const MAX_FILE_ROWS = 100;
+
+
 const MAX_PACKAGE_ROWS = 100;
 const fraction = (c) => (c.total === 0 ? '–' : `${c.covered}/${c.total}`);
 function escapeCell(text) {
@@ -33382,7 +33489,7 @@ function renderSummary(result, title = 'Coverage') {
     parts.push('</details>\n');
     const files = result.files.filter((f) => f.missed > 0 || f.totals.branches.covered < f.totals.branches.total);
     const shownFiles = files.slice(0, MAX_FILE_ROWS);
-    parts.push(`<details><summary>Files with missed lines, most first (${files.length} of ${result.files.length})</summary>\n`);
+    parts.push(`<details><summary>Files with missed lines, most first (${result.filesWithMisses} of ${result.fileCount})</summary>\n`);
     parts.push(table(['file', 'missed', 'lines', 'branches', result.metric, 'missing lines'], shownFiles.map((f) => [
         f.path,
         `${f.missed}`,
@@ -33390,15 +33497,15 @@ function renderSummary(result, title = 'Coverage') {
         fraction(f.totals.branches),
         `${f.measured.shown} %`,
         lineRanges(f.missingLines),
-    ])) + truncatedNote(shownFiles.length, files.length, 'files'));
+    ])) + truncatedNote(shownFiles.length, result.filesWithMisses, 'files'));
     parts.push('</details>\n');
     parts.push(`Reports: ${result.reports.map((r) => `\`${r.file}\` (${r.format}, ${r.files} files)`).join(', ')}. ` +
         'Totals are sums of counts over files merged line by line; percentages are never averaged.\n');
-    if (result.unmatched.length > 0) {
-        parts.push(`<details><summary>${result.unmatched.length} report paths not found in the repository</summary>\n\n${result.unmatched
-            .slice(0, MAX_FILE_ROWS)
+    if (result.unmatchedCount > 0) {
+        const shown = result.unmatched.slice(0, MAX_FILE_ROWS);
+        parts.push(`<details><summary>${result.unmatchedCount} report paths not found in the repository</summary>\n\n${shown
             .map((p) => `- \`${p}\``)
-            .join('\n')}\n</details>\n`);
+            .join('\n')}\n${truncatedNote(shown.length, result.unmatchedCount, 'paths')}</details>\n`);
     }
     return parts.join('\n');
 }
@@ -42845,7 +42952,226 @@ function count(file, value, what, line) {
     return Math.round(n);
 }
 
+;// CONCATENATED MODULE: ./actions/coverage-gate/report-files.ts
+
+
+
+/**
+ * The files of one report while a parser reads it. Parsers `get` a file by the path the report gives (the same
+ * path again returns the same file while it is open or kept) and `close` it when its element or record ends.
+ * Without a `Folding` (the parsers' tests, the reference model) every file keeps its lines.
+ */
+class ReportFiles {
+    folding;
+    /** The files kept with their lines, by the path the report gives. */
+    files = new Map();
+    /** Directories the report's relative paths are relative to (Cobertura's <source>), as the parser meets them. */
+    sourceRoots = [];
+    /** Files folded (a file listed twice and folded twice counts twice: the reading is then done again). */
+    folded = 0;
+    open = new Set();
+    constructor(folding) {
+        this.folding = folding;
+    }
+    /** The file to add to under this report path. */
+    get(path) {
+        let file = this.files.get(path);
+        if (file === undefined) {
+            const own = detach(path);
+            this.files.set(own, (file = newFile(own)));
+        }
+        this.open.add(file);
+        return file;
+    }
+    /** The parser is done with the file for now; it is trimmed, or folded into its counts and dropped. */
+    close(file) {
+        if (!this.open.delete(file))
+            return;
+        if (!this.folding) {
+            trimFile(file);
+            return;
+        }
+        const key = file.key ?? this.folding.key(file.path, this.sourceRoots);
+        file.key = key;
+        if (this.folding.keepsLines(key)) {
+            trimFile(file);
+            return;
+        }
+        this.folding.fold(key, fileTotals(file), () => file.lines.missing());
+        this.folded++;
+        // The arrays go back to their pages, so the next file is written where this one was.
+        file.lines.release();
+        file.branches.release();
+        this.files.delete(file.path);
+    }
+    /** Closes what the parser left open (a record without end_of_record, the last Go file). */
+    finish() {
+        for (const file of [...this.open])
+            this.close(file);
+        return this.files;
+    }
+}
+/** The first `size` rows in `compare` order among all offered, holding at most twice `size` rows at a time. */
+class TopRows {
+    size;
+    compare;
+    list = [];
+    /** The last row kept by the latest pruning: a row that sorts after it cannot make the list. */
+    floor;
+    constructor(size, compare) {
+        this.size = size;
+        this.compare = compare;
+    }
+    /** Offers a row; `complete` fills in what is costly to compute, only for a row that may make the list. */
+    offer(row, complete) {
+        if (this.size === 0 || (this.floor !== undefined && this.compare(row, this.floor) >= 0))
+            return;
+        complete?.(row);
+        this.list.push(row);
+        if (this.list.length >= 2 * this.size)
+            this.prune();
+    }
+    rows() {
+        this.prune();
+        return [...this.list];
+    }
+    prune() {
+        this.list.sort(this.compare);
+        if (this.list.length >= this.size) {
+            this.list.length = this.size;
+            this.floor = this.list[this.size - 1];
+        }
+    }
+}
+/** Sums of folded files: in all, by package, by path-threshold glob; and the rows the file table lists first. */
+class FoldedSums {
+    count = 0;
+    listable = 0;
+    totals = new TotalsSum();
+    packages = new Map();
+    paths;
+    listed;
+    constructor(globs, listed) {
+        this.paths = globs.map((glob) => ({ glob, pattern: globToRegExp(glob), files: 0, totals: new TotalsSum() }));
+        this.listed = new TopRows(listed, byMissedThenPath);
+    }
+    add(path, totals, missing) {
+        this.count++;
+        this.totals.add(totals);
+        const name = packageOf(path);
+        let sum = this.packages.get(name);
+        if (!sum)
+            this.packages.set(name, (sum = new TotalsSum()));
+        sum.add(totals);
+        for (const p of this.paths) {
+            if (!p.pattern.test(path))
+                continue;
+            p.files++;
+            p.totals.add(totals);
+        }
+        const missed = totals.lines.total - totals.lines.covered;
+        if (missed > 0 || totals.branches.covered < totals.branches.total) {
+            this.listable++;
+            this.listed.offer({ path, totals, missed, missingLines: [] }, (row) => (row.missingLines = missing()));
+        }
+    }
+    result() {
+        return {
+            count: this.count,
+            listable: this.listable,
+            totals: this.totals.result(),
+            packages: new Map([...this.packages].map(([name, sum]) => [name, sum.result()])),
+            paths: new Map(this.paths.map((p) => [p.glob, { files: p.files, totals: p.totals.result() }])),
+            listed: this.listed.rows(),
+        };
+    }
+}
+/**
+ * A set of strings kept as 53-bit hashes in one typed array (8 bytes a slot) instead of the strings themselves.
+ * Two different strings share a hash with a chance of about n / 2^53: `add` may then call a new string known.
+ */
+class StringHashes {
+    table = new Float64Array(1024);
+    used = 0;
+    /** Adds the string; true when it was not in the set. */
+    add(text) {
+        let h1 = 0x811c9dc5;
+        let h2 = 0x1b873593;
+        for (let i = 0; i < text.length; i++) {
+            const c = text.charCodeAt(i);
+            h1 = Math.imul(h1 ^ c, 0x01000193);
+            h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+            h2 ^= h2 >>> 15;
+        }
+        // 32 bits of one hash and 21 of the other: a whole number below 2^53, plus one so that 0 marks a free slot.
+        const value = (h1 >>> 0) * 0x200000 + (h2 & 0x1fffff) + 1;
+        if (this.add53(value)) {
+            if (++this.used * 2 > this.table.length)
+                this.grow();
+            return true;
+        }
+        return false;
+    }
+    add53(value) {
+        const mask = this.table.length - 1;
+        for (let slot = value % (mask + 1);; slot = (slot + 1) & mask) {
+            const at = this.table[slot];
+            if (at === value)
+                return false;
+            if (at === 0) {
+                this.table[slot] = value;
+                return true;
+            }
+        }
+    }
+    grow() {
+        const old = this.table;
+        this.table = new Float64Array(old.length * 2);
+        for (const value of old)
+            if (value !== 0)
+                this.add53(value);
+    }
+}
+/**
+ * Folding for one reading of a set of reports: which keys keep their lines, which files were folded twice (so
+ * that the reading must be done again keeping them), the sums of the folded files, and the paths that are not
+ * in the repository (counted once each, the first `listed` of them in order kept).
+ */
+class ReportCollector {
+    normalise;
+    keep;
+    duplicates = new Set();
+    sums;
+    unmatched;
+    unmatchedCount = 0;
+    foldedKeys = new StringHashes();
+    knownKeys = new StringHashes();
+    constructor(normalise, keep, globs, listed) {
+        this.normalise = normalise;
+        this.keep = keep;
+        this.sums = new FoldedSums(globs, listed);
+        this.unmatched = new TopRows(listed, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    }
+    key(path, sourceRoots) {
+        const normalised = this.normalise(path, sourceRoots);
+        if (this.knownKeys.add(normalised.path) && !normalised.matched) {
+            this.unmatchedCount++;
+            this.unmatched.offer(normalised.path);
+        }
+        return normalised.path;
+    }
+    keepsLines(key) {
+        return this.keep.has(key);
+    }
+    fold(key, totals, missing) {
+        if (!this.foldedKeys.add(key))
+            this.duplicates.add(key);
+        this.sums.add(key, totals, missing);
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/parse-clover.ts
+
 
 
 
@@ -42854,8 +43180,7 @@ function count(file, value, what, line) {
  * Clover XML (Istanbul's clover reporter, PHPUnit). `stmt` and `cond` lines are lines; a `cond` line's
  * truecount/falsecount are its covered and missed branches, as Istanbul writes them; `method` lines are functions.
  */
-async function parseClover(file, chunks) {
-    const files = new Map();
+async function parseClover(file, chunks, files = new ReportFiles()) {
     let root = '';
     let current;
     await scanReport(file, chunks, {
@@ -42871,9 +43196,9 @@ async function parseClover(file, chunks) {
                 const path = a.path || a.name;
                 if (!path)
                     throw new ReportError(file, '<file> without a path or name', tag.line);
+                if (current)
+                    files.close(current);
                 current = files.get(path);
-                if (!current)
-                    files.set(detach(path), (current = newFile(detach(path))));
             }
             else if (tag.name === 'line' && current) {
                 const a = attributesOf(tag);
@@ -42894,14 +43219,17 @@ async function parseClover(file, chunks) {
             }
         },
         close(name) {
-            if (name === 'file')
+            if (name === 'file' && current) {
+                files.close(current);
                 current = undefined;
+            }
         },
     });
-    return { file, format: 'clover', files };
+    return { file, format: 'clover', files: files.finish() };
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/parse-cobertura.ts
+
 
 
 
@@ -42910,9 +43238,8 @@ async function parseClover(file, chunks) {
  * Cobertura XML as written by coverage.py, Istanbul, gcovr and others. Only the per-line elements are used:
  * the `line-rate` attributes carry 4 significant digits and would not give exact totals.
  */
-async function parseCobertura(file, chunks) {
-    const files = new Map();
-    const sourceRoots = [];
+async function parseCobertura(file, chunks, files = new ReportFiles()) {
+    const sourceRoots = files.sourceRoots;
     let current;
     let inSource = false;
     let sourceText = '';
@@ -42947,11 +43274,9 @@ async function parseCobertura(file, chunks) {
                     const a = attributesOf(tag);
                     if (!a.filename)
                         throw new ReportError(file, '<class> without a filename attribute', tag.line);
+                    if (current)
+                        files.close(current);
                     current = files.get(a.filename);
-                    if (!current) {
-                        const path = detach(a.filename);
-                        files.set(path, (current = newFile(path)));
-                    }
                     return;
                 }
                 case 'method':
@@ -42967,7 +43292,7 @@ async function parseCobertura(file, chunks) {
         close(name) {
             if (name === 'class') {
                 if (current)
-                    trimFile(current);
+                    files.close(current);
                 current = undefined;
             }
             else if (name === 'method' && methodDepth > 0)
@@ -42984,7 +43309,7 @@ async function parseCobertura(file, chunks) {
                 sourceText += text;
         },
     });
-    return { file, format: 'cobertura', files, sourceRoots };
+    return { file, format: 'cobertura', files: files.finish(), sourceRoots };
 }
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -43071,15 +43396,17 @@ async function forEachLine(chunks, onLine, fast) {
 
 
 
+
 const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;
 /**
  * Go cover profiles (`go test -coverprofile`). `go tool cover -func` weighs each block by its statement count,
  * so every statement of a block becomes one statement here; a block repeated by several test binaries
  * (-coverpkg) adds its hits, as `go tool cover` does.
  */
-async function parseGoProfile(file, chunks) {
-    const files = new Map();
+async function parseGoProfile(file, chunks, files = new ReportFiles()) {
     let sawMode = false;
+    // A profile lists a file's blocks together; the file closes when the next file's blocks start.
+    let target;
     await forEachLine(chunks, (text, line) => {
         if (text.trim() === '')
             return;
@@ -43097,9 +43424,11 @@ async function parseGoProfile(file, chunks) {
         if (!match)
             throw new ReportError(file, `malformed Go cover profile block '${text.slice(0, 60)}'`, line);
         const [, path, startLine, startCol, endLine, endCol, statements, hits] = match;
-        let target = files.get(path);
-        if (!target)
-            files.set(detach(path), (target = newFile(detach(path))));
+        if (target?.path !== path) {
+            if (target)
+                files.close(target);
+            target = files.get(path);
+        }
         target.statements ??= new Map();
         const block = detach(`${startLine}.${startCol},${endLine}.${endCol}`);
         const n = Number(hits);
@@ -43114,10 +43443,11 @@ async function parseGoProfile(file, chunks) {
     });
     if (!sawMode)
         throw new ReportError(file, 'empty Go cover profile (no mode line)');
-    return { file, format: 'go', files };
+    return { file, format: 'go', files: files.finish() };
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/parse-jacoco.ts
+
 
 
 
@@ -43126,19 +43456,15 @@ async function parseGoProfile(file, chunks) {
  * JaCoCo XML. A source line counts as a line when it has instructions (mi + ci > 0), covered when one ran,
  * exactly as JaCoCo's LINE counter; its branches are mb + cb. Methods come from the classes' METHOD counters.
  */
-async function parseJacoco(file, chunks) {
-    const files = new Map();
+async function parseJacoco(file, chunks, files = new ReportFiles()) {
     let root = '';
     let packageName = '';
     let current;
     let classSource;
     let method;
-    const fileFor = (path) => {
-        let target = files.get(path);
-        if (!target)
-            files.set(detach(path), (target = newFile(detach(path))));
-        return target;
-    };
+    // A package lists its classes (with their methods) before its source files: a file stays open from its first
+    // method to the end of its <sourcefile>.
+    const fileFor = (path) => files.get(path);
     await scanReport(file, chunks, {
         open(tag) {
             if (root === '') {
@@ -43201,8 +43527,10 @@ async function parseJacoco(file, chunks) {
             }
         },
         close(name) {
-            if (name === 'sourcefile')
+            if (name === 'sourcefile' && current) {
+                files.close(current);
                 current = undefined;
+            }
             else if (name === 'method')
                 method = undefined;
             else if (name === 'class')
@@ -43211,10 +43539,11 @@ async function parseJacoco(file, chunks) {
                 packageName = '';
         },
     });
-    return { file, format: 'jacoco', files };
+    return { file, format: 'jacoco', files: files.finish() };
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/parse-json-reports.ts
+
 
 
 /** JSON.parse with the line of a syntax error in the message (Node 20 only reports a character position). */
@@ -43251,14 +43580,13 @@ function numberList(file, where, value) {
  * coverage.py's JSON report. Executed and missing lines are the statements; with --branch, each line's arcs
  * (executed and missing) are its branches, ordered by destination so that two reports merge arc by arc.
  */
-function parseCoveragePyJson(file, data) {
+function parseCoveragePyJson(file, data, files = new ReportFiles()) {
     if (!isObject(data) || !isObject(data.files))
         throw new ReportError(file, "coverage.py JSON without a 'files' object");
-    const files = new Map();
     for (const [path, entry] of Object.entries(data.files)) {
         if (!isObject(entry))
             throw new ReportError(file, `files['${path}'] is not an object`);
-        const target = newFile(path);
+        const target = files.get(path);
         let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
         const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
         // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
@@ -43308,9 +43636,9 @@ function parseCoveragePyJson(file, data) {
             const sorted = [...lineArcs.entries()].sort((a, b) => a[0] - b[0]);
             addBranches(target, line, sorted.map(([, hit]) => hit), sorted.map(([to]) => `${to}`));
         }
-        files.set(path, target);
+        files.close(target);
     }
-    return { file, format: 'coveragepy-json', files };
+    return { file, format: 'coveragepy-json', files: files.finish() };
 }
 /**
  * On Python 3.11 coverage.py 6 lists executed arcs its static analysis does not count as branches (a
@@ -43353,10 +43681,9 @@ function locationKey(loc) {
  * are the highest hits of the statements starting on it. Statements and functions are keyed by location so the
  * same file from two runs merges as istanbul-lib-coverage merges it.
  */
-function parseIstanbulJson(file, data) {
+function parseIstanbulJson(file, data, files = new ReportFiles()) {
     if (!isObject(data))
         throw new ReportError(file, 'Istanbul coverage JSON must be an object keyed by file');
-    const files = new Map();
     for (const [key, raw] of Object.entries(data)) {
         // jest < 24 wrapped each file's coverage in { data: … }.
         const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
@@ -43364,7 +43691,7 @@ function parseIstanbulJson(file, data) {
             throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
         }
         const path = typeof entry.path === 'string' ? entry.path : key;
-        const target = newFile(path);
+        const target = files.get(path);
         target.statements = new Map();
         target.functions = new Map();
         const statementMap = entry.statementMap;
@@ -43392,9 +43719,9 @@ function parseIstanbulJson(file, data) {
             const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
             addBranches(target, line, hits.map(Number), hits.map((_, i) => `${where}#${i}`));
         }
-        files.set(path, target);
+        files.close(target);
     }
-    return { file, format: 'istanbul-json', files };
+    return { file, format: 'istanbul-json', files: files.finish() };
 }
 function readCount(file, where, value) {
     if (value === undefined)
@@ -43433,6 +43760,7 @@ function parseIstanbulSummary(file, data) {
 
 
 
+
 const digits = { value: 0, next: 0 };
 /** The digits at `i`, or undefined when there are none or too many to be exact. */
 function readDigits(bytes, i, end) {
@@ -43450,8 +43778,7 @@ function readDigits(bytes, i, end) {
  * LCOV tracefiles (geninfo, Istanbul, c8, grcov…). Totals are recounted from DA, BRDA and FN/FNDA records;
  * the LF/LH, BRF/BRH and FNF/FNH summary records are not trusted over the detail they summarise.
  */
-async function parseLcov(file, chunks) {
-    const files = new Map();
+async function parseLcov(file, chunks, files = new ReportFiles()) {
     let current;
     // Block and branch numbers repeat on every line: one shared string per pair instead of millions.
     const ids = new Map();
@@ -43563,10 +43890,9 @@ async function parseLcov(file, chunks) {
             case 'SF': {
                 if (value.trim() === '')
                     fail('SF without a path', line);
-                const path = value.trim();
-                current = files.get(path);
-                if (!current)
-                    files.set(detach(path), (current = newFile(detach(path))));
+                if (current)
+                    files.close(current);
+                current = files.get(value.trim());
                 return;
             }
             case 'FN': {
@@ -43592,7 +43918,7 @@ async function parseLcov(file, chunks) {
             }
             case 'end_of_record':
                 if (current)
-                    trimFile(current);
+                    files.close(current);
                 current = undefined;
                 return;
             case 'TN':
@@ -43611,10 +43937,11 @@ async function parseLcov(file, chunks) {
                 fail(`unknown record '${text.slice(0, 40)}'`, line);
         }
     }, fast);
-    return { file, format: 'lcov', files };
+    return { file, format: 'lcov', files: files.finish() };
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/read-report.ts
+
 
 
 
@@ -43664,8 +43991,17 @@ function jsonFormat(data) {
     return undefined;
 }
 const JSON_FORMATS = ['coveragepy-json', 'istanbul-json', 'istanbul-summary'];
-/** Reads one report, detecting its format from its content unless `format` is given. */
-async function readReport(file, format) {
+/**
+ * Reads one report, detecting its format from its content unless `format` is given. With `folding`, files whose
+ * lines are not needed are folded into their counts as soon as the parser is done with them.
+ */
+async function readReport(file, format, folding) {
+    const files = new ReportFiles(folding);
+    const report = await parseReport(file, format, files);
+    report.folded = files.folded;
+    return report;
+}
+async function parseReport(file, format, files) {
     const chunks = readChunks(file);
     const first = await chunks.next();
     // Enough to sniff: a character cut at the end of the first read does not matter here.
@@ -43689,9 +44025,9 @@ async function readReport(file, format) {
         const data = parseJson(file, text);
         const kind = format ?? jsonFormat(data);
         if (kind === 'coveragepy-json')
-            return parseCoveragePyJson(file, data);
+            return parseCoveragePyJson(file, data, files);
         if (kind === 'istanbul-json')
-            return parseIstanbulJson(file, data);
+            return parseIstanbulJson(file, data, files);
         if (kind === 'istanbul-summary')
             return parseIstanbulSummary(file, data);
         throw new ReportError(file, format
@@ -43704,19 +44040,21 @@ async function readReport(file, format) {
     })();
     switch (format ?? sniffed) {
         case 'cobertura':
-            return parseCobertura(file, decodeChunks(all));
+            return parseCobertura(file, decodeChunks(all), files);
         case 'jacoco':
-            return parseJacoco(file, decodeChunks(all));
+            return parseJacoco(file, decodeChunks(all), files);
         case 'clover':
-            return parseClover(file, decodeChunks(all));
+            return parseClover(file, decodeChunks(all), files);
         case 'lcov':
-            return parseLcov(file, all);
+            return parseLcov(file, all, files);
         default:
-            return parseGoProfile(file, all);
+            return parseGoProfile(file, all, files);
     }
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/main.ts
+
+
 
 
 
@@ -43754,13 +44092,40 @@ function pullRequest(event) {
         return undefined;
     return { number: pr.number, baseRef: typeof pr.base?.ref === 'string' ? pr.base.ref : undefined };
 }
-async function loadReports(files, inputs, context, workspace) {
+/**
+ * Reads the reports keeping per-line counts only for the files in `keep` (the changed files); every other file is
+ * folded into sums (in all, by package, by path threshold) as soon as its parser is done with it, and forgotten.
+ * A file found twice (in two reports, or twice in one) can then no longer be merged line by line, so the reports
+ * are read a second time keeping those files' lines too: memory follows the files that need lines, not the size
+ * of the reports.
+ */
+async function loadReports(files, format, context, workspace, keep, globs, note) {
+    const reading = (kept) => new ReportCollector((path, roots) => normalisePath(path, [...roots], context), kept, globs, MAX_FILE_ROWS);
+    let collector = reading(keep);
+    let reports = await readReports(files, format, workspace, collector);
+    if (collector.duplicates.size > 0) {
+        const twice = [...collector.duplicates].sort();
+        note(`${twice.length} file(s) are listed more than once (${twice.slice(0, 3).join(', ')}${twice.length > 3 ? ', …' : ''}): reading the reports again to merge them line by line.`);
+        collector = reading(new Set([...keep, ...twice]));
+        reports = await readReports(files, format, workspace, collector);
+    }
+    const model = mergeReports(reports, (path, report) => collector.key(path, report.sourceRoots ?? []));
+    model.folded = collector.sums.result();
+    // Only the model is kept: the copies of files that were merged into another report's copy go with the reports.
+    return {
+        reports: reports.map(summariseReport),
+        model,
+        unmatched: collector.unmatched.rows(),
+        unmatchedCount: collector.unmatchedCount,
+    };
+}
+async function readReports(files, format, workspace, collector) {
     const reports = [];
     for (const file of files) {
         const shown = toPosix((0,external_node_path_namespaceObject.relative)(workspace, file)) || file;
         let report;
         try {
-            report = await readReport(file, inputs.format === 'auto' ? undefined : inputs.format);
+            report = await readReport(file, format, collector);
         }
         catch (error) {
             // The parsers name the absolute path; users know the report by its repository path.
@@ -43769,19 +44134,12 @@ async function loadReports(files, inputs, context, workspace) {
             throw error;
         }
         report.file = shown;
-        if (report.files.size === 0 && (report.summaries?.size ?? 0) === 0) {
+        if (summariseReport(report).files === 0) {
             throw new ReportError(shown, 'lists no source files: the tests measured nothing (check the coverage source settings)');
         }
         reports.push(report);
     }
-    const unmatched = new Set();
-    const model = mergeReports(reports, (path, report) => {
-        const normalised = normalisePath(path, report.sourceRoots ?? [], context);
-        if (!normalised.matched)
-            unmatched.add(normalised.path);
-        return normalised.path;
-    });
-    return { reports, model, unmatched: [...unmatched].sort() };
+    return reports;
 }
 function reportJson(result) {
     const t = result.totals;
@@ -43834,10 +44192,7 @@ async function gate(edges) {
         exists: (path) => edges.fileExists((0,external_node_path_namespaceObject.join)(workspace, path)),
     };
     const files = await resolveReports(inputs.reports, cwd, edges, 'reports');
-    const loaded = await loadReports(files, inputs, context, workspace);
-    if (loaded.unmatched.length > 0) {
-        runner.warning(`${loaded.unmatched.length} file(s) named in the reports are not in the repository, so they cannot be annotated: ${loaded.unmatched.slice(0, 5).join(', ')}${loaded.unmatched.length > 5 ? ', …' : ''}. Set 'source-roots' or 'strip-prefix'.`);
-    }
+    // The changed lines come first: the changed files are the ones whose lines the reading keeps.
     const event = edges.readEvent();
     const pr = pullRequest(event);
     const base = inputs.diffBase ??
@@ -43858,12 +44213,26 @@ async function gate(edges) {
     else if (inputs.diffThreshold) {
         runner.notice("Input 'diff-threshold' applies to pull requests (or with 'diff-base'); this run has no base to compare with.");
     }
+    const note = (message) => runner.info(message);
+    const format = inputs.format === 'auto' ? undefined : inputs.format;
+    const globs = inputs.pathThresholds.map((p) => p.glob);
+    const loaded = await loadReports(files, format, context, workspace, new Set(changed?.lines.keys()), globs, note);
+    if (loaded.unmatchedCount > 0) {
+        runner.warning(`${loaded.unmatchedCount} file(s) named in the reports are not in the repository, so they cannot be annotated: ${loaded.unmatched.slice(0, 5).join(', ')}${loaded.unmatchedCount > 5 ? ', …' : ''}. Set 'source-roots' or 'strip-prefix'.`);
+    }
     let baseline;
     if (inputs.baseline.length > 0) {
         const baselineFiles = await resolveReports(inputs.baseline, cwd, edges, 'baseline');
-        baseline = modelTotals((await loadReports(baselineFiles, inputs, context, workspace)).model);
+        baseline = modelTotals((await loadReports(baselineFiles, format, context, workspace, new Set(), [], note)).model);
     }
-    const result = evaluateGate({ model: loaded.model, reports: loaded.reports, unmatched: loaded.unmatched, changed, baseline }, {
+    const result = evaluateGate({
+        model: loaded.model,
+        reports: loaded.reports,
+        unmatched: loaded.unmatched,
+        unmatchedCount: loaded.unmatchedCount,
+        changed,
+        baseline,
+    }, {
         metric: inputs.metric,
         threshold: inputs.threshold,
         rounding: inputs.rounding,

@@ -3,7 +3,13 @@ import { badgeColor, renderBadge } from '../../../actions/coverage-gate/badge.js
 import { commentMarker, upsertStickyComment, type IssueComments } from '../../../actions/coverage-gate/comment.js';
 import { evaluateGate, lineRanges, type GateOptions } from '../../../actions/coverage-gate/gate.js';
 import { LineHits } from '../../../actions/coverage-gate/line-hits.js';
-import { addBranches, newFile, type FileCoverage, type ParsedReport } from '../../../actions/coverage-gate/model.js';
+import {
+  addBranches,
+  newFile,
+  summariseReport,
+  type FileCoverage,
+  type ParsedReport,
+} from '../../../actions/coverage-gate/model.js';
 import { parseDecimal } from '../../../actions/coverage-gate/rounding.js';
 import { fitComment, renderSummary } from '../../../actions/coverage-gate/summary.js';
 import { mergeReports, type CoverageModel } from '../../../actions/coverage-gate/totals.js';
@@ -50,7 +56,10 @@ describe('the verdict', () => {
   ];
 
   test('states the formula and the counts, exactly', () => {
-    const result = evaluateGate({ model: model(...reports), reports, unmatched: [] }, options());
+    const result = evaluateGate(
+      { model: model(...reports), reports: reports.map(summariseReport), unmatched: [] },
+      options(),
+    );
     expect(result.verdict).toBe(
       'combined 89.97 % = 1812 / 2014 (lines 1700/1850 + branches 112/164); threshold 90 %, rounding none → fail',
     );
@@ -61,7 +70,7 @@ describe('the verdict', () => {
 
   test('line metric and a lower threshold pass', () => {
     const result = evaluateGate(
-      { model: model(...reports), reports, unmatched: [] },
+      { model: model(...reports), reports: reports.map(summariseReport), unmatched: [] },
       options({ metric: 'line', threshold: d('91.5') }),
     );
     expect(result.verdict).toBe('line 91.89 % = 1700 / 1850; threshold 91.5 %, rounding none → pass');
@@ -70,14 +79,16 @@ describe('the verdict', () => {
 
   test('without branch data the default metric is line; Go profiles default to statements', () => {
     const plain = [report('a.info', [file('a.js', 9, 10)], 'lcov')];
-    expect(evaluateGate({ model: model(...plain), reports: plain, unmatched: [] }, options()).metric).toBe('line');
+    expect(
+      evaluateGate({ model: model(...plain), reports: plain.map(summariseReport), unmatched: [] }, options()).metric,
+    ).toBe('line');
     const go = report('c.out', [file('a.go', 1, 2)], 'go');
     go.files.get('a.go')!.statements = new Map([
       ['1', 1],
       ['2', 0],
       ['3', 0],
     ]);
-    const result = evaluateGate({ model: model(go), reports: [go], unmatched: [] }, options());
+    const result = evaluateGate({ model: model(go), reports: [go].map(summariseReport), unmatched: [] }, options());
     expect(result.metric).toBe('statements');
     expect(result.verdict).toBe('statements 33.33 % = 1 / 3; threshold 90 %, rounding none → fail');
   });
@@ -98,7 +109,7 @@ describe('the verdict', () => {
     addBranches(a, 3, [1, 0]);
     addBranches(b, 3, [0, 0]);
     const rs = [report('a.xml', [a]), report('b.xml', [b, file('app/other.py', 1, 1)])];
-    const result = evaluateGate({ model: model(...rs), reports: rs, unmatched: [] }, options());
+    const result = evaluateGate({ model: model(...rs), reports: rs.map(summariseReport), unmatched: [] }, options());
     expect(result.totals.lines).toEqual({ covered: 3, total: 4 });
     expect(result.totals.branches).toEqual({ covered: 1, total: 2 });
     // Averaging the two reports' percentages (33 % and 50 %) would say 41.67 %.
@@ -111,7 +122,10 @@ describe('the verdict', () => {
     const f = newFile('a.js');
     addBranches(f, 7, [1, 0, 0]);
     const rs = [report('lcov.info', [f], 'lcov')];
-    const result = evaluateGate({ model: model(...rs), reports: rs, unmatched: [] }, options({ metric: 'branch' }));
+    const result = evaluateGate(
+      { model: model(...rs), reports: rs.map(summariseReport), unmatched: [] },
+      options({ metric: 'branch' }),
+    );
     expect(result.verdict).toBe('branch 33.33 % = 1 / 3; threshold 90 %, rounding none → fail');
     expect(result.totals.lines).toEqual({ covered: 0, total: 0 });
   });
@@ -126,7 +140,7 @@ describe('the verdict', () => {
     const result = evaluateGate(
       {
         model: model(...rs),
-        reports: rs,
+        reports: rs.map(summariseReport),
         unmatched: ['elsewhere/x.py'],
         changed: { range: 'origin/main...HEAD', lines: changed },
         baseline: { lines: { covered: 27, total: 30 }, branches: { covered: 0, total: 0 } },
@@ -187,7 +201,12 @@ describe('the verdict', () => {
     // Every odd line changed, plus 52-56 which joins 51-57 into one run.
     const changed = [...Array.from({ length: 30 }, (_, i) => i * 2 + 1), 52, 53, 54, 55, 56];
     const result = evaluateGate(
-      { model: model(...rs), reports: rs, unmatched: [], changed: { range: 'x', lines: new Map([['a.py', changed]]) } },
+      {
+        model: model(...rs),
+        reports: rs.map(summariseReport),
+        unmatched: [],
+        changed: { range: 'x', lines: new Map([['a.py', changed]]) },
+      },
       options(),
     );
     const planned = planAnnotations(result, 50);
