@@ -1,13 +1,13 @@
-// Benchmark of the coverage-gate parsers against the libraries other coverage actions use, in one run on the
-// same generated reports: Cobertura XML (ours vs fast-xml-parser and xml2js, which build the whole document)
-// and LCOV (ours vs lcov-parse). Each parser runs in a child process of its own so its peak memory (max RSS)
-// is its own; each child parses the file, counts lines and branches the same way, and prints its totals, so the
-// table also shows that every parser read the same numbers.
+// Benchmark of coverage-gate against the libraries other coverage actions use, in one run on the same generated
+// reports: Cobertura XML (ours vs fast-xml-parser and xml2js, which build the whole document) and LCOV (ours vs
+// lcov-parse). Each runs in a child process of its own so its peak memory (max RSS) is its own; each child prints
+// the lines and branches it counted, so the table also shows that every one read the same numbers. Ours is the
+// whole reading, merging, evaluation and summary of the action, not only its parser.
 // Writes test/bench/coverage-gate.md. Run: npx tsx test/bench/coverage-gate.ts [files×lines-per-file …]
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -37,23 +37,50 @@ async function prepare(parser: string, file: string): Promise<() => Promise<Tota
   switch (parser) {
     case 'idle':
       return async () => zero();
+    case 'idle-gate':
+      // What our children load before their timed part, and nothing else.
+      await import('../../actions/coverage-gate/main.js');
+      await import('../../actions/coverage-gate/gate.js');
+      await import('../../actions/coverage-gate/rounding.js');
+      await import('../../actions/coverage-gate/summary.js');
+      return async () => zero();
     case 'ours-cobertura':
-    case 'ours-lcov': {
-      const { readReport } = await import('../../actions/coverage-gate/read-report.js');
-      const { fileTotals } = await import('../../actions/coverage-gate/totals.js');
+    case 'ours-lcov':
+    case 'ours-cobertura-twice':
+    case 'ours-lcov-twice': {
+      // What the action does with its reports: read them (folding the files whose lines are not needed), merge,
+      // evaluate the gate and render the summary. Only the runner's I/O is left out.
+      const { loadReports } = await import('../../actions/coverage-gate/main.js');
+      const { evaluateGate } = await import('../../actions/coverage-gate/gate.js');
+      const { parseDecimal } = await import('../../actions/coverage-gate/rounding.js');
+      const { renderSummary } = await import('../../actions/coverage-gate/summary.js');
+      const format = parser.startsWith('ours-lcov') ? 'lcov' : 'cobertura';
+      // '-twice' gives the same report twice: every file is listed twice, so every file's lines are kept to be
+      // merged (after a first reading that finds that out): the gate's worst case.
+      const reports = parser.endsWith('-twice') ? [file, file] : [file];
+      // The report's files are in the checkout, as in a real run (so none is listed as unmatched).
+      const context = {
+        workspace: dirname(file),
+        workingDirectory: '',
+        sourceRoots: [],
+        stripPrefixes: [],
+        exists: () => true,
+      };
       return async () => {
-        const report = await readReport(file, parser === 'ours-lcov' ? 'lcov' : 'cobertura');
-        // Kept reachable so that the child can measure what the model holds after a full GC.
-        (globalThis as { coverageModel?: unknown }).coverageModel = report;
-        const totals = zero();
-        for (const f of report.files.values()) {
-          const t = fileTotals(f);
-          totals.lines += t.lines.total;
-          totals.covered += t.lines.covered;
-          totals.branches += t.branches.total;
-          totals.branchesCovered += t.branches.covered;
-        }
-        return totals;
+        const loaded = await loadReports(reports, format, context, dirname(file), new Set(), [], () => undefined);
+        const result = evaluateGate(
+          { model: loaded.model, reports: loaded.reports, unmatched: loaded.unmatched },
+          { metric: 'auto', threshold: parseDecimal('90')!, rounding: 'none', precision: 2, pathThresholds: [] },
+        );
+        const summary = renderSummary(result);
+        // Kept reachable so that the child can measure what the gate holds after a full GC.
+        (globalThis as { coverageModel?: unknown }).coverageModel = { loaded, result, summary };
+        return {
+          lines: result.totals.lines.total,
+          covered: result.totals.lines.covered,
+          branches: result.totals.branches.total,
+          branchesCovered: result.totals.branches.covered,
+        };
       };
     }
     case 'fast-xml-parser': {
@@ -281,18 +308,29 @@ interface SizeResult {
   runs: Run[];
 }
 
-/** 500 000, 2 000 000 and 5 000 000 lines (the last is a ~200 MB Cobertura file); or `files×lines` arguments. */
+/**
+ * 500 000, 2 000 000 and 5 000 000 lines (50 000 files, a ~200 MB Cobertura file), then 5 000 000 lines in 5 000
+ * files: memory against lines at a fixed number of files. Or `files×lines` arguments.
+ */
 const DEFAULT_SIZES: [number, number][] = [
   [5_000, 100],
   [20_000, 100],
   [50_000, 100],
+  [5_000, 1_000],
 ];
+
+function medianRss(runs: ReturnType<typeof runChild>[]): number {
+  const rss = runs.flatMap((r) => ('maxRssKb' in r ? [r.maxRssKb] : [])).sort((x, y) => x - y);
+  return rss.length === 0 ? 0 : rss[Math.floor(rss.length / 2)];
+}
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2).map((a) => a.split(/[x×]/).map(Number) as [number, number]);
   const plan = args.length > 0 ? args : DEFAULT_SIZES;
   // An empty child: what tsx and Node themselves take, so the parsers' own memory can be read off.
-  const idle = runChild('idle', self);
+  // Each idle child three times: its max RSS varies by several MB from run to run; the median is used.
+  const idle = medianRss(['idle', 'idle', 'idle'].map((p) => runChild(p, self)));
+  const idleGate = medianRss(['idle-gate', 'idle-gate', 'idle-gate'].map((p) => runChild(p, self)));
   const results: SizeResult[] = [];
   for (const [files, linesPerFile] of plan) {
     const dir = mkdtempSync(join(os.tmpdir(), 'coverage-gate-bench-'));
@@ -305,11 +343,11 @@ async function main(): Promise<void> {
         `generated ${files} files × ${linesPerFile} lines in ${generationS.toFixed(1)} s: Cobertura ${mb(sizes.cobertura)} MB, LCOV ${mb(sizes.lcov)} MB`,
       );
       const runs: Run[] = [];
-      for (const parser of ['ours-cobertura', 'fast-xml-parser', 'xml2js']) {
+      for (const parser of ['ours-cobertura', 'ours-cobertura-twice', 'fast-xml-parser', 'xml2js']) {
         console.log(`cobertura: ${parser}…`);
         runs.push({ format: 'Cobertura', size: sizes.cobertura, result: runChild(parser, cobertura) });
       }
-      for (const parser of ['ours-lcov', 'lcov-parse']) {
+      for (const parser of ['ours-lcov', 'ours-lcov-twice', 'lcov-parse']) {
         console.log(`lcov: ${parser}…`);
         runs.push({ format: 'LCOV', size: sizes.lcov, result: runChild(parser, lcov) });
       }
@@ -318,20 +356,20 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  writeFileSync(join(here, 'coverage-gate.md'), report(idle, results));
+  writeFileSync(join(here, 'coverage-gate.md'), report(idle, idleGate, results));
   console.log(readFileSync(join(here, 'coverage-gate.md'), 'utf8'));
 }
 
 const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 const lineCount = (r: SizeResult): number => r.files * r.linesPerFile;
 
-function report(idle: ReturnType<typeof runChild>, results: SizeResult[]): string {
-  const idleRss = 'maxRssKb' in idle ? idle.maxRssKb : 0;
-  const aboveIdle = (c: ChildResult): number => (c.maxRssKb - idleRss) / 1024;
+function report(idleRss: number, idleGateRss: number, results: SizeResult[]): string {
+  const ours = (parser: string): boolean => parser.startsWith('ours');
+  const aboveIdle = (c: ChildResult): number => (c.maxRssKb - (ours(c.parser) ? idleGateRss : idleRss)) / 1024;
   const rows: string[] = [];
   const verdicts: string[] = [];
   for (const r of results) {
-    const lines = lineCount(r).toLocaleString('en');
+    const lines = `${lineCount(r).toLocaleString('en')} (${r.files.toLocaleString('en')} files)`;
     for (const { format, size, result } of r.runs) {
       if ('error' in result) {
         rows.push(
@@ -345,44 +383,27 @@ function report(idle: ReturnType<typeof runChild>, results: SizeResult[]): strin
         t.covered === r.expected.covered &&
         t.branches === r.expected.branches &&
         t.branchesCovered === r.expected.branchesCovered;
-      const kept = result.keptBytes === undefined || !result.parser.startsWith('ours') ? '' : mb(result.keptBytes);
+      const kept = result.keptBytes === undefined || !ours(result.parser) ? '' : mb(result.keptBytes);
       rows.push(
         `| ${lines} | ${format} ${mb(size)} MB | ${result.parser} | ${(result.parseMs / 1000).toFixed(2)} | ${(size / 1024 / 1024 / (result.parseMs / 1000)).toFixed(1)} | ${(result.maxRssKb / 1024).toFixed(0)} | ${aboveIdle(result).toFixed(0)} | ${kept} | ${same ? '✓' : `✗ ${t.covered}/${t.lines} lines, ${t.branchesCovered}/${t.branches} branches`} |`,
       );
     }
     for (const format of ['Cobertura', 'LCOV']) {
-      const ours = r.runs.find((x) => x.format === format && x.result.parser.startsWith('ours'));
+      const single = r.runs.find((x) => x.format === format && /^ours-[a-z]+$/.test(x.result.parser));
       const finished = r.runs
-        .filter((x) => x.format === format && !x.result.parser.startsWith('ours'))
+        .filter((x) => x.format === format && !ours(x.result.parser))
         .map((x) => x.result)
         .filter((o): o is ChildResult => !('error' in o));
-      if (!ours || 'error' in ours.result || finished.length === 0) continue;
+      if (!single || 'error' in single.result || finished.length === 0) continue;
       const fastest = finished.reduce((a, b) => (a.parseMs < b.parseMs ? a : b));
       const leanest = finished.reduce((a, b) => (a.maxRssKb < b.maxRssKb ? a : b));
       verdicts.push(
-        `- ${lines} lines, ${format} (${mb(ours.size)} MB): ${(fastest.parseMs / ours.result.parseMs).toFixed(1)}× faster than the fastest library (${fastest.parser}); ` +
-          `peak memory ${aboveIdle(ours.result).toFixed(0)} MB above idle (${((100 * aboveIdle(ours.result) * 1024 * 1024) / ours.size).toFixed(0)} % of the file) against ${aboveIdle(leanest).toFixed(0)} MB for the leanest library (${leanest.parser}).`,
+        `- ${lineCount(r).toLocaleString('en')} lines in ${r.files.toLocaleString('en')} files, ${format} (${mb(single.size)} MB): ${(fastest.parseMs / single.result.parseMs).toFixed(1)}× faster than the fastest library (${fastest.parser}); ` +
+          `peak memory ${aboveIdle(single.result).toFixed(0)} MB above idle (${((100 * aboveIdle(single.result) * 1024 * 1024) / single.size).toFixed(0)} % of the file) against ${aboveIdle(leanest).toFixed(0)} MB for the leanest library (${leanest.parser}).`,
       );
     }
   }
-  // How our memory grows: the difference between the smallest and the largest size, per added line.
-  const scaling: string[] = [];
-  const first = results[0];
-  const last = results[results.length - 1];
-  if (results.length > 1) {
-    for (const parser of ['ours-cobertura', 'ours-lcov']) {
-      const a = first.runs.find((x) => x.result.parser === parser)?.result;
-      const b = last.runs.find((x) => x.result.parser === parser)?.result;
-      if (!a || !b || 'error' in a || 'error' in b) continue;
-      const added = lineCount(last) - lineCount(first);
-      const rssPerLine = ((b.maxRssKb - a.maxRssKb) * 1024) / added;
-      const keptPerLine = ((b.keptBytes ?? 0) - (a.keptBytes ?? 0)) / added;
-      scaling.push(
-        `- ${parser}: from ${lineCount(first).toLocaleString('en')} to ${lineCount(last).toLocaleString('en')} lines, peak RSS grows by ${rssPerLine.toFixed(1)} bytes per added line ` +
-          `and the kept model by ${keptPerLine.toFixed(1)} bytes per added line (${mb(a.keptBytes ?? 0)} → ${mb(b.keptBytes ?? 0)} MB).`,
-      );
-    }
-  }
+  const scaling = growth(results);
   const sizes = results
     .map(
       (r) =>
@@ -396,22 +417,27 @@ Measured by \`test/bench/coverage-gate.ts\` (\`npm run bench\`), ${new Date().to
 ## Method
 - Generated in a temporary directory from a fixed seed, at ${results.length} sizes: ${sizes}. 85 % of lines covered, one line in ten with two branches.
   The same coverage is written as Cobertura XML as coverage.py writes it and as LCOV.
-- Each parser runs alone in a fresh child process (\`node --expose-gc --import tsx\`), one after another: it reads the file, parses it,
-  and counts lines, covered lines, branches and covered branches. Time is measured inside the child around reading and
-  parsing (module loading excluded, garbage collected before); peak memory is the child's max RSS (\`process.resourceUsage().maxRSS\`).
-  "Above idle" subtracts the max RSS of a child that loads nothing and parses nothing (${(idleRss / 1024).toFixed(0)} MB: Node plus tsx).
-  "Model kept" (ours only): heap plus array buffers still in use after parsing and a full garbage collection, minus
-  before: the per-line model the gate keeps to merge reports and look up changed lines.
-- Ours: \`readReport\` of actions/coverage-gate (streamed 64 KiB chunks through our XML scanner / line reader) with Node's
-  default heap. fast-xml-parser ${pkgVersion('fast-xml-parser')} and xml2js ${pkgVersion('xml2js')} (what cobertura-action-style tools use) and lcov-parse ${pkgVersion('lcov-parse')}
-  (what LCOV-reading actions use) read the whole file and build the whole document; they get a 16 GiB heap so they can finish.
-- ✓ means the parser counted exactly the expected lines, covered lines, branches and covered branches.
-- The idle child's own max RSS varies by a few MB from run to run, so a few MB above idle (or a small negative number)
-  means "within noise", not a measured saving.
+- Each parser runs alone in a fresh child process (\`node --expose-gc --import tsx\`), one after another. Time is measured
+  inside the child around the work (module loading excluded, garbage collected before); peak memory is the child's max RSS
+  (\`process.resourceUsage().maxRSS\`).
+- Ours (\`ours-cobertura\`, \`ours-lcov\`): everything the action does with its reports, not only the parser: \`loadReports\` of
+  actions/coverage-gate/main.ts (streamed 64 KiB reads through our XML scanner / line reader, each file folded into its
+  counts when its parser is done with it), then the gate's evaluation and the rendered job summary. Node's default heap.
+  \`-twice\` rows give the same report twice, so every file is listed twice: the gate finds that out in a first reading,
+  then reads both again keeping every file's lines to merge them line by line: our worst case, shown for what it costs.
+- fast-xml-parser ${pkgVersion('fast-xml-parser')} and xml2js ${pkgVersion('xml2js')} (what cobertura-action-style tools use) and lcov-parse ${pkgVersion('lcov-parse')}
+  (what LCOV-reading actions use) read the whole file and build the whole document, then the child counts lines and
+  branches from it; they get a 16 GiB heap so they can finish.
+- "Above idle" subtracts the median max RSS of three children that load and parse nothing: ${(idleRss / 1024).toFixed(0)} MB (Node plus tsx) for the
+  libraries, ${(idleGateRss / 1024).toFixed(0)} MB (the same plus the gate's modules) for ours. Idle children vary by several MB from run to run,
+  so a few MB above idle (or a small negative number) means "within noise".
+- "Kept" (ours only): heap plus array buffers still in use after the work and a full garbage collection, minus before:
+  what the gate holds (its model, result and summary) when it has decided.
+- ✓ means the child counted exactly the expected lines, covered lines, branches and covered branches.
 
 ## Results
 
-| lines | report | parser | parse time (s) | throughput (MB/s) | peak RSS (MB) | above idle (MB) | model kept (MB) | totals |
+| lines | report | parser | time (s) | throughput (MB/s) | peak RSS (MB) | above idle (MB) | kept (MB) | totals |
 | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join('\n')}
 
@@ -421,19 +447,56 @@ ${verdicts.join('\n')}
 
 ${scaling.join('\n')}
 
-Our memory does still grow with the number of lines, by the amount per line shown above. The gate keeps a per-line
-model so that reports can be merged line by line and changed lines looked up: hits as 4 bytes a line, branches as
-16 bytes per line that has branches plus 4 per branch (LCOV adds an 8-byte reference to a shared id string per branch),
-all in typed arrays cut from shared 1 MiB pages, plus a few hundred bytes of objects per source file (path, the file's
-entry, array views). It does not grow with the size of the XML or LCOV text: no chunk, line or attribute string
-outlives its 64 KiB read. The rest of the peak is garbage not yet collected, mostly V8's young generation, which
-Node 24 grows to tens of MB under this allocation rate (with \`--max-semi-space-size=2\` the same 5 000 000-line
-Cobertura parse peaked 40 MB lower, 80 instead of 120 MB above a loaded process, at the same speed, in a separate
-measurement; an action cannot pass V8 flags, so the table is without).
+With one report (or reports that do not share files) the gate keeps per-line counts only for the file being read and
+for the files a pull request changes; every other file is folded into its counts (lines, branches, statements,
+functions, missed lines) when its parser closes it, and its arrays go back to the page the next file is written on.
+The missing lines of the files the summary can list (the 100 with the most missed lines) are kept aside. What stays
+per file is two 53-bit hashes of its path in typed arrays (to notice a file listed twice, and to count each path not
+found in the checkout once); each package keeps one sum. So memory stays flat as reports grow in lines ("more lines"
+above) and grows by tens of bytes per file kept, a few hundred at peak ("more files"). Nothing grows with the size of
+the XML or LCOV text: no chunk, line or attribute string outlives its 64 KiB read. The rest of the peak is garbage not
+yet collected, mostly V8's young generation.
+
+When files are listed twice (the same file in two reports, or twice in one), their lines must be merged line by line,
+so the gate reads the reports again keeping those files' lines: the \`-twice\` rows, where that is every file, show the
+price: each report read twice (four readings of the file here, against one), the merge, and the per-line model (hits as 4 bytes a line, branches as 16 bytes per line that
+has branches plus 4 per branch, in typed arrays cut from shared 1 MiB pages).
 The libraries hold the whole file as a string and then the whole document tree.
 
 A benchmark, not a test: the numbers vary with the machine and its load (this machine is shared by other jobs); no test asserts a time.
 `;
+}
+
+/**
+ * How our memory grows: between the two sizes furthest apart with the same lines per file (more files), and
+ * between the two with the same number of files (more lines per file).
+ */
+function growth(results: SizeResult[]): string[] {
+  const lines: string[] = [];
+  for (const unit of ['line', 'file'] as const) {
+    const pairs: [SizeResult, SizeResult][] = [];
+    for (const a of results) {
+      for (const b of results) {
+        if (unit === 'line' && a.files === b.files && b.linesPerFile > a.linesPerFile) pairs.push([a, b]);
+        if (unit === 'file' && a.linesPerFile === b.linesPerFile && b.files > a.files) pairs.push([a, b]);
+      }
+    }
+    const widest = pairs.sort((x, y) => lineCount(y[1]) - lineCount(y[0]) - (lineCount(x[1]) - lineCount(x[0])))[0];
+    if (!widest) continue;
+    const [a, b] = widest;
+    const added = unit === 'line' ? lineCount(b) - lineCount(a) : b.files - a.files;
+    for (const parser of ['ours-cobertura', 'ours-lcov', 'ours-cobertura-twice', 'ours-lcov-twice']) {
+      const x = a.runs.find((run) => run.result.parser === parser)?.result;
+      const y = b.runs.find((run) => run.result.parser === parser)?.result;
+      if (!x || !y || 'error' in x || 'error' in y) continue;
+      lines.push(
+        `- ${parser}, ${a.files.toLocaleString('en')} × ${a.linesPerFile} → ${b.files.toLocaleString('en')} × ${b.linesPerFile} lines (more ${unit}s): ` +
+          `peak RSS ${(x.maxRssKb / 1024).toFixed(0)} → ${(y.maxRssKb / 1024).toFixed(0)} MB (${(((y.maxRssKb - x.maxRssKb) * 1024) / added).toFixed(1)} bytes per added ${unit}), ` +
+          `kept ${mb(x.keptBytes ?? 0)} → ${mb(y.keptBytes ?? 0)} MB (${(((y.keptBytes ?? 0) - (x.keptBytes ?? 0)) / added).toFixed(1)} bytes per added ${unit}).`,
+      );
+    }
+  }
+  return lines;
 }
 
 function pkgVersion(name: string): string {
