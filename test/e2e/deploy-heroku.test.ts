@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import fs from 'node:fs';
-import { runAction, type StepResult } from '../harness/index.js';
+import { errorMessages as errors, runAction, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
 import { git, startHerokuStage, type HerokuStage } from './deploy-heroku-world.js';
 
@@ -48,7 +48,6 @@ function deploy(
   });
 }
 
-const errors = (result: StepResult) => result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
 const app = () => stage.standIn.apps.get('ocpizza')!;
 const columns = () =>
   stage.pg.sql(

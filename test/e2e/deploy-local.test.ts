@@ -2,42 +2,19 @@ import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runAction, type StepResult } from '../harness/index.js';
+import { errorMessages as errors, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
-import { git, stageInputs, startStage, type DeployStage } from './deploy-world.js';
+import { deployLocally, git, releaseTree, useStage, type DeployStage } from './deploy-world.js';
 
 jest.setTimeout(180_000);
 
 let stage: DeployStage;
-beforeAll(async () => {
-  stage = await startStage();
-}, 120_000);
-afterAll(async () => {
-  await stage?.stop();
-});
+useStage((started) => (stage = started));
 
-function deploy(sha: string, extra: Record<string, string> = {}): Promise<StepResult> {
-  return runAction({
-    action: 'deploy',
-    inputs: { target: 'local', ...stageInputs(stage), ...extra },
-    github: { sha, workspace: stage.repo, actor: 'octocat' },
-    secrets: [new URL(stage.databaseUrl).password],
-    timeoutMs: 150_000,
-  });
-}
+const deploy = (sha: string, extra: Record<string, string> = {}): Promise<StepResult> =>
+  deployLocally(stage, sha, extra);
 
-function errors(result: StepResult): string[] {
-  return result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
-}
-
-function listing(): string[] {
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-      const p = path.join(dir, e.name);
-      return e.isDirectory() && !e.isSymbolicLink() ? [p, ...walk(p)] : [p];
-    });
-  return walk(stage.deployTo).sort();
-}
+const listing = (): string[] => releaseTree(stage);
 
 const orderColumns = (): Promise<string> =>
   stage.pg.sql(

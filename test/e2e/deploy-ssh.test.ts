@@ -2,10 +2,10 @@ import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runAction, type StepResult } from '../harness/index.js';
+import { errorMessages as errors, runAction, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
-import { git, stageInputs, startStage, type DeployStage } from './deploy-world.js';
+import { git, releaseTree, stageInputs, startStage, type DeployStage } from './deploy-world.js';
 
 jest.setTimeout(180_000);
 
@@ -41,18 +41,7 @@ function deploy(
   });
 }
 
-function errors(result: StepResult): string[] {
-  return result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
-}
-
-function listing(): string[] {
-  const walk = (dir: string): string[] =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-      const p = path.join(dir, e.name);
-      return e.isDirectory() && !e.isSymbolicLink() ? [p, ...walk(p)] : [p];
-    });
-  return walk(stage.deployTo).sort();
-}
+const listing = (): string[] => releaseTree(stage);
 
 /** The private SSH directory of a run, from the post step's state: it must be gone once the job is over. */
 function sshDirectories(result: StepResult): string[] {

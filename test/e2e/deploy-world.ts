@@ -6,6 +6,7 @@ import { freePort } from '../testbed/ports.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { makeTempDir } from '../testbed/process.js';
 import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
+import { runAction, type StepResult } from '../harness/index.js';
 import { git } from '../support/git.js';
 
 /**
@@ -155,4 +156,47 @@ export function stageInputs(stage: DeployStage): Record<string, string> {
     'health-timeout': '30s',
     'lock-timeout': '2s',
   };
+}
+
+/**
+ * In a test file: starts a stage before its tests (handing it to `use`) and stops it after them. Uses Jest's
+ * global hooks, so only test files call it (the demo and the benchmarks start their stage themselves).
+ */
+export function useStage(
+  use: (stage: DeployStage) => void,
+  start: () => Promise<DeployStage> = () => startStage(),
+): void {
+  let started: DeployStage | undefined;
+  beforeAll(async () => {
+    started = await start();
+    use(started);
+  }, 120_000);
+  afterAll(async () => {
+    await started?.stop();
+  });
+}
+
+/** One deploy of `sha` with target local on the stage, through the runner harness. */
+export function deployLocally(
+  stage: DeployStage,
+  sha: string,
+  extra: Record<string, string> = {},
+): Promise<StepResult> {
+  return runAction({
+    action: 'deploy',
+    inputs: { target: 'local', ...stageInputs(stage), ...extra },
+    github: { sha, workspace: stage.repo, actor: 'octocat' },
+    secrets: [new URL(stage.databaseUrl).password],
+    timeoutMs: 150_000,
+  });
+}
+
+/** Every path below the deploy directory (symlinks not followed), sorted: what a run left behind. */
+export function releaseTree(stage: DeployStage): string[] {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() && !e.isSymbolicLink() ? [p, ...walk(p)] : [p];
+    });
+  return walk(stage.deployTo).sort();
 }

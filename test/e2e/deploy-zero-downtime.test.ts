@@ -1,27 +1,15 @@
 import { jest } from '@jest/globals';
-import { runAction, type StepResult } from '../harness/index.js';
+import type { StepResult } from '../harness/index.js';
 import { httpGet } from '../testbed/django-app.js';
-import { git, stageInputs, startStage, type DeployStage } from './deploy-world.js';
+import { deployLocally, git, useStage, type DeployStage } from './deploy-world.js';
 
 jest.setTimeout(240_000);
 
 let stage: DeployStage;
-beforeAll(async () => {
-  stage = await startStage();
-}, 120_000);
-afterAll(async () => {
-  await stage?.stop();
-});
+useStage((started) => (stage = started));
 
-function deploy(sha: string, extra: Record<string, string> = {}): Promise<StepResult> {
-  return runAction({
-    action: 'deploy',
-    inputs: { target: 'local', ...stageInputs(stage), ...extra },
-    github: { sha, workspace: stage.repo, actor: 'octocat' },
-    secrets: [new URL(stage.databaseUrl).password],
-    timeoutMs: 150_000,
-  });
-}
+const deploy = (sha: string, extra: Record<string, string> = {}): Promise<StepResult> =>
+  deployLocally(stage, sha, extra);
 
 interface Load {
   ok: number;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { runAction, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
-import { git, stageInputs, startStage, type DeployStage } from './deploy-world.js';
+import { git, stageInputs, useStage, type DeployStage } from './deploy-world.js';
 
 jest.setTimeout(240_000);
 
@@ -28,12 +28,7 @@ const rootAction = parse(fs.readFileSync(path.join(ROOT, 'action.yml'), 'utf8'))
 };
 
 let stage: DeployStage;
-beforeAll(async () => {
-  stage = await startStage();
-}, 120_000);
-afterAll(async () => {
-  await stage?.stop();
-});
+useStage((started) => (stage = started));
 
 function pipelineInputs(threshold: string): Record<string, string> {
   const server = stageInputs(stage);

@@ -2,37 +2,33 @@
 // (every response validated against @octokit/openapi) over real git histories. GITHUB_API_URL points at the
 // stand-in under /api/v3, as on GitHub Enterprise Server. The token is a declared secret in every run.
 import { jest } from '@jest/globals';
-import { runAction, type ActionRunOptions, type StepResult } from '../harness/index.js';
-import { GitHistory } from '../stand-ins/git-history.js';
-import { GitHubApiStandIn } from '../stand-ins/github-api.js';
+import { errorMessages as errors, runAction, type ActionRunOptions, type StepResult } from '../harness/index.js';
+import type { GitHistory } from '../stand-ins/git-history.js';
+import type { GitHubApiStandIn } from '../stand-ins/github-api.js';
 import { preloadOpenApi } from '../stand-ins/github-openapi.js';
-import { mergeGroupEvent, pullRequestEvent, pushEvent } from '../stand-ins/github-events.js';
+import { mergeGroupEvent, pushEvent } from '../stand-ins/github-events.js';
+import {
+  addGreenChecks,
+  pullIntoMaster,
+  REPO,
+  useStagingRepo,
+  type StagingRepo,
+} from '../support/staging-guard-world.js';
 
-const REPO = 'ocpizza/site';
 const TOKEN = 'ghs_e2eStagingGuardToken7f3a9c1d5e';
 
 // Each run starts Node 24 on a shared 2-core machine; waits in two scenarios add a few seconds.
 jest.setTimeout(90_000);
 beforeAll(() => preloadOpenApi(), 60_000);
 
+let repo: StagingRepo;
 let git: GitHistory;
 let api: GitHubApiStandIn;
 let masterSha: string;
 let stagingSha: string;
-
-beforeEach(async () => {
-  git = GitHistory.create();
-  masterSha = git.resolve('master')!;
-  git.branch('staging', 'master');
-  git.commit('staging', 'Add pizza sizes to the menu');
-  stagingSha = git.commit('staging', 'Fix order total rounding');
-  api = await GitHubApiStandIn.start({ owner: 'ocpizza', repo: 'site', git, token: TOKEN, prefix: '/api/v3' });
-});
-
-afterEach(async () => {
-  await api.stop();
-  git.remove();
-  api.assertValid();
+useStagingRepo({ token: TOKEN, prefix: '/api/v3' }, (r) => {
+  repo = r;
+  ({ git, api, masterSha, stagingSha } = r);
 });
 
 function guard(
@@ -50,32 +46,9 @@ function guard(
   });
 }
 
-function pullEvent(number: number, headRef: string, headSha: string, headRepo?: string | null) {
-  return {
-    name: 'pull_request',
-    payload: pullRequestEvent({
-      repo: REPO,
-      number,
-      headRef,
-      headSha,
-      headRepo,
-      baseRef: 'master',
-      baseSha: masterSha,
-    }),
-  };
-}
-
-function greenChecks(sha: string) {
-  api.addCheckRun(sha, { name: 'test' });
-  api.addCheckRun(sha, { name: 'lint' });
-  api.addStatus(sha, { context: 'coverage/90', state: 'success' });
-  // This job's own check run is in progress while it runs.
-  api.addCheckRun(sha, { name: 'guard', pendingForMs: Infinity });
-}
-
-function errors(result: StepResult): string[] {
-  return result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
-}
+const pullEvent = (number: number, headRef: string, headSha: string, headRepo?: string | null) =>
+  pullIntoMaster(repo, { number, headRef, headSha, headRepo });
+const greenChecks = (sha: string): void => addGreenChecks(api, sha);
 
 function expectRefused(result: StepResult, message: RegExp): void {
   expect(result.exitCode).not.toBe(0);

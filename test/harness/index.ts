@@ -36,3 +36,8 @@ export async function runAction(options: ActionRunOptions): Promise<StepResult> 
     job.dispose();
   }
 }
+
+/** The messages of a step's error annotations (what `core.setFailed` and `::error::` produced). */
+export function errorMessages(result: StepResult): string[] {
+  return result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+}

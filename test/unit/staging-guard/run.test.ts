@@ -18,12 +18,17 @@ import {
   type Runner,
 } from '../../../actions/staging-guard/main.js';
 import { COMMENT_MARKER } from '../../../actions/staging-guard/summary.js';
-import { GitHistory } from '../../stand-ins/git-history.js';
-import { GitHubApiStandIn } from '../../stand-ins/github-api.js';
+import type { GitHistory } from '../../stand-ins/git-history.js';
+import type { GitHubApiStandIn } from '../../stand-ins/github-api.js';
 import { preloadOpenApi } from '../../stand-ins/github-openapi.js';
 import { mergeGroupEvent, pullRequestEvent, pushEvent } from '../../stand-ins/github-events.js';
-
-const REPO = 'ocpizza/site';
+import {
+  addGreenChecks,
+  pullIntoMaster,
+  REPO,
+  useStagingRepo,
+  type StagingRepo,
+} from '../../support/staging-guard-world.js';
 const TOKEN = 'ghs_unitTestToken0123456789abcdef';
 
 const actionYml = parse(
@@ -66,24 +71,14 @@ function recorder(): Recorded {
 jest.setTimeout(30_000);
 beforeAll(() => preloadOpenApi(), 60_000);
 
+let repo: StagingRepo;
 let git: GitHistory;
 let api: GitHubApiStandIn;
 let masterSha: string;
 let stagingSha: string;
-
-beforeEach(async () => {
-  git = GitHistory.create();
-  masterSha = git.resolve('master')!;
-  git.branch('staging', 'master');
-  git.commit('staging', 'Add pizza sizes');
-  stagingSha = git.commit('staging', 'Fix order total rounding');
-  api = await GitHubApiStandIn.start({ owner: 'ocpizza', repo: 'site', git, token: TOKEN });
-});
-
-afterEach(async () => {
-  await api.stop();
-  git.remove();
-  api.assertValid();
+useStagingRepo({ token: TOKEN }, (r) => {
+  repo = r;
+  ({ git, api, masterSha, stagingSha } = r);
 });
 
 function edges(
@@ -111,28 +106,10 @@ function edges(
 
 function stagingPull(number = 7, headRef = 'staging', headRepo?: string | null) {
   api.addPull({ number, headRef, baseRef: 'master', headRepo });
-  const headSha = git.resolve(headRef)!;
-  return {
-    name: 'pull_request',
-    payload: pullRequestEvent({
-      repo: REPO,
-      number,
-      headRef,
-      headSha,
-      headRepo,
-      baseRef: 'master',
-      baseSha: masterSha,
-    }),
-  };
+  return pullIntoMaster(repo, { number, headRef, headSha: git.resolve(headRef)!, headRepo });
 }
 
-function greenChecks(sha: string) {
-  api.addCheckRun(sha, { name: 'test' });
-  api.addCheckRun(sha, { name: 'lint' });
-  api.addStatus(sha, { context: 'coverage/90', state: 'success' });
-  // The guard's own check run, still running while it judges: it must not wait for itself.
-  api.addCheckRun(sha, { name: 'guard', pendingForMs: Infinity });
-}
+const greenChecks = (sha: string): void => addGreenChecks(api, sha);
 
 describe('pull requests into master', () => {
   test('staging → master with green checks is allowed, and the token is masked', async () => {
