@@ -1,10 +1,7 @@
-import { restoreCommand, takeBackup } from '../db-backup/backup.js';
-import { actionRef } from '../db-backup/action-io.js';
 import { LocalFiles, LocalHost } from '../db-backup/places.js';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
-import { defineCheck, DEFAULT_RUN_OPTIONS, versionSource } from '../smoke-check/check-spec.js';
-import { defaultEngineDeps, runChecks } from '../smoke-check/engine.js';
 import { HerokuApi } from './heroku-api.js';
+import { checkReleaseHealth, takePremigrationBackup } from './release-checks.js';
 import type { HerokuInputs } from './heroku-inputs.js';
 import { HEROKU_STATE_KEY, type HerokuEdges } from './heroku-target.js';
 import type { PhaseLog } from './target.js';
@@ -37,34 +34,14 @@ export function realHerokuEdges(
       warning: io.warning,
     }),
     runner,
-    checkHealth: async (url, expectCommit, timeoutMs, log) => {
-      const options = { ...DEFAULT_RUN_OPTIONS, deadlineMs: timeoutMs };
-      const check = defineCheck({ url, expectVersion: expectCommit, versionFrom: versionSource('json:$.commit') });
-      const report = await runChecks([check], options, defaultEngineDeps(options, log));
-      return { ok: report.healthy, reason: report.results[0]?.reason ?? 'no result' };
-    },
-    backup: async (database, request, log) => {
-      const host = new LocalHost(runner);
-      const files = new LocalFiles();
-      await files.prepareDirectory(request.directory, 'backup-directory');
-      const result = await takeBackup(
-        {
-          engine: database.engine,
-          database,
-          postgresFormat: 'custom',
-          directory: request.directory,
-          prefix: database.database || 'database',
-          sha: request.commit,
-          now: request.now,
-          keepDays: 0,
-          keepCount: 0,
-          verify: 'archive',
-          postgresClientRoot: '/usr/lib/postgresql',
-        },
-        { dumpHost: host, storeHost: host, files, log, warn: io.warning },
-      );
-      return { path: result.path, restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')) };
-    },
+    checkHealth: checkReleaseHealth,
+    backup: (database, request, log) =>
+      takePremigrationBackup(
+        database,
+        request,
+        { host: new LocalHost(runner), files: new LocalFiles() },
+        { log, warning: io.warning, env: io.env },
+      ),
     now: () => new Date(),
     clock: () => performance.now(),
     sleep,

@@ -24,6 +24,7 @@ import {
   type HerokuRelease,
 } from './heroku-release.js';
 import { packSource, uploadSource, type SourceBlob } from './heroku-source.js';
+import type { BackupOutcome, HealthResult } from './release-checks.js';
 import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from './target.js';
 
 /** The saved-state key of the Heroku target: which apps the post step must take out of maintenance. */
@@ -34,16 +35,6 @@ export interface HerokuPostState {
   maintenanceOn: string[];
   /** Builds still running when the state was saved: a cancelled job cancels them, so nothing is released later. */
   pendingBuilds?: { app: string; id: string }[];
-}
-
-export interface HealthResult {
-  ok: boolean;
-  reason: string;
-}
-
-export interface HerokuBackupOutcome {
-  path: string;
-  restoreCommand: string;
 }
 
 /** The edges of a Heroku deploy, injected so the whole flow runs in-process against a stand-in. */
@@ -57,7 +48,7 @@ export interface HerokuEdges {
     database: DatabaseTarget,
     request: { directory: string; commit: string; now: Date },
     log: (line: string) => void,
-  ): Promise<HerokuBackupOutcome>;
+  ): Promise<BackupOutcome>;
   now(): Date;
   clock(): number;
   sleep(ms: number): Promise<void>;
@@ -142,16 +133,7 @@ export class HerokuTarget implements DeployTarget {
   ) {
     this.recorder = new PhaseRecorder(edges.clock, edges.log);
     this.apps = inputs.apps.map((name) => ({ name, configVars: {} }));
-    this.report = {
-      target: 'heroku',
-      mode: inputs.mode,
-      ok: false,
-      rolledBack: false,
-      durationMs: 0,
-      phases: this.recorder.phases,
-      notes: [],
-      serving: {},
-    };
+    this.report = this.recorder.newReport('heroku', inputs.mode);
   }
 
   async run(): Promise<HerokuReport> {
@@ -383,7 +365,7 @@ export class HerokuTarget implements DeployTarget {
     return uploadSource(this.api, packed, commit);
   }
 
-  private async backup(app: AppState, commit: string): Promise<HerokuBackupOutcome> {
+  private async backup(app: AppState, commit: string): Promise<BackupOutcome> {
     const name = this.inputs.databaseConfigVar;
     const url = app.configVars[name];
     if (!url) {

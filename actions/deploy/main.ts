@@ -2,19 +2,16 @@ import * as core from '@actions/core';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
-import { restoreCommand, takeBackup } from '../db-backup/backup.js';
-import { actionRef } from '../db-backup/action-io.js';
 import { ActionFailure } from '../shared/errors.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
 import { lastErrorLine, runProcess, type ProcessRunner } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
-import { defineCheck, DEFAULT_RUN_OPTIONS, versionSource } from '../smoke-check/check-spec.js';
-import { defaultEngineDeps, runChecks } from '../smoke-check/engine.js';
 import { LocalExecutor, SshExecutor } from './executor.js';
 import { realHerokuEdges } from './heroku-edges.js';
 import { readHerokuInputs, type HerokuInputs } from './heroku-inputs.js';
 import { HerokuTarget, type HerokuEdges } from './heroku-target.js';
 import { readDeployInputs, type DeployInputs } from './inputs.js';
+import { checkReleaseHealth, takePremigrationBackup } from './release-checks.js';
 import { ServerTarget, STATE_KEY, type ServerEdges } from './server-target.js';
 import { renderSummary } from './summary.js';
 import { deployOutputs, type DeployTarget } from './target.js';
@@ -108,33 +105,13 @@ export function realServerEdges(inputs: DeployInputs, io: DeployIO, runner: Proc
     },
     resolveCommit: (repository, commit) => resolveCommit(runner, repository, commit),
     archive: (repository, commit, appDirectory) => gitArchive(repository, commit, appDirectory, io.warning),
-    checkHealth: async (url, expectCommit, timeoutMs, log) => {
-      const options = { ...DEFAULT_RUN_OPTIONS, deadlineMs: timeoutMs };
-      const check = defineCheck({ url, expectVersion: expectCommit, versionFrom: versionSource('json:$.commit') });
-      const report = await runChecks([check], options, defaultEngineDeps(options, log));
-      return { ok: report.healthy, reason: report.results[0]?.reason ?? 'no result' };
-    },
-    backup: async (executor, request, log) => {
-      const place = executor.backupPlace();
-      await place.files.prepareDirectory(request.directory, 'backup-directory');
-      const result = await takeBackup(
-        {
-          engine: request.database.engine,
-          database: request.database,
-          postgresFormat: 'custom',
-          directory: request.directory,
-          prefix: request.database.database || 'database',
-          sha: request.commit,
-          now: request.now,
-          keepDays: 0,
-          keepCount: 0,
-          verify: 'archive',
-          postgresClientRoot: '/usr/lib/postgresql',
-        },
-        { dumpHost: place.host, storeHost: place.host, files: place.files, log, warn: io.warning },
-      );
-      return { path: result.path, restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')) };
-    },
+    checkHealth: checkReleaseHealth,
+    backup: (executor, request, log) =>
+      takePremigrationBackup(request.database, request, executor.backupPlace(), {
+        log,
+        warning: io.warning,
+        env: io.env,
+      }),
     now: () => new Date(),
     clock: () => performance.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

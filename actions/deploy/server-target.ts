@@ -16,12 +16,8 @@ import {
   type ReleaseOutcome,
 } from './release.js';
 import * as scripts from './scripts.js';
+import type { BackupOutcome, HealthResult } from './release-checks.js';
 import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from './target.js';
-
-export interface HealthResult {
-  ok: boolean;
-  reason: string;
-}
 
 export interface BackupRequest {
   database: DatabaseTarget;
@@ -29,11 +25,6 @@ export interface BackupRequest {
   commit: string;
   releaseId: string;
   now: Date;
-}
-
-export interface BackupOutcome {
-  path: string;
-  restoreCommand: string;
 }
 
 /** The saved-state key shared by the main and post steps. */
@@ -135,16 +126,7 @@ export class ServerTarget implements DeployTarget {
     this.layout = scripts.layoutOf(inputs.deployTo);
     this.recorder = new PhaseRecorder(edges.clock, edges.log);
     this.startedAt = edges.now();
-    this.report = {
-      target: inputs.target,
-      mode: inputs.mode,
-      ok: false,
-      rolledBack: false,
-      durationMs: 0,
-      phases: this.recorder.phases,
-      notes: [],
-      serving: {},
-    };
+    this.report = this.recorder.newReport(inputs.target, inputs.mode);
   }
 
   private get log(): PhaseLog & { warning(message: string): void } {

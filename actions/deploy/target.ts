@@ -64,6 +64,11 @@ export class PhaseRecorder {
     this.started = clock();
   }
 
+  /** A report that has not succeeded yet, whose phases are the ones this recorder records. */
+  newReport(target: string, mode: DeployReport['mode']): DeployReport {
+    return { target, mode, ok: false, rolledBack: false, durationMs: 0, phases: this.phases, notes: [], serving: {} };
+  }
+
   elapsed(): number {
     return Math.round(this.clock() - this.started);
   }

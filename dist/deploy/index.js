@@ -31640,82 +31640,6 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./actions/shared/backup-files.ts
-const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})_([0-9A-Za-z]+)(?:-(\d+))?\.(dump|sql|json)(\.enc)?$/;
-/** `202611271405` for 2026-11-27 14:05 UTC. */
-function timestampOf(time) {
-    const p = (n) => String(n).padStart(2, '0');
-    return `${time.getUTCFullYear()}${p(time.getUTCMonth() + 1)}${p(time.getUTCDate())}${p(time.getUTCHours())}${p(time.getUTCMinutes())}`;
-}
-/** A prefix safe in a file name (the database name by default): letters, digits, dot, dash, underscore. */
-function sanitizePrefix(prefix) {
-    return prefix.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'backup';
-}
-/** The short sha in a name: 7 characters of a commit, or 'nosha' when no commit is known. */
-function shortSha(sha) {
-    const clean = sha.replace(/[^0-9A-Za-z]/g, '');
-    return clean === '' ? 'nosha' : clean.slice(0, 7).toLowerCase();
-}
-function backupFileName(prefix, time, sha, extension, options = {}) {
-    const seq = options.sequence && options.sequence > 1 ? `-${options.sequence}` : '';
-    return `${sanitizePrefix(prefix)}_${timestampOf(time)}_${shortSha(sha)}${seq}.${extension}${options.encrypted ? '.enc' : ''}`;
-}
-/** The parts of a backup name, or undefined for any other file (which retention and `latest` never touch). */
-function parseBackupName(file) {
-    const m = NAME.exec(file);
-    if (!m)
-        return undefined;
-    const [, prefix, y, mo, d, h, mi, sha, seq, extension, enc] = m;
-    const time = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi)));
-    // Reject impossible dates (month 13, 31 February): Date.UTC would silently roll them over.
-    if (timestampOf(time) !== `${y}${mo}${d}${h}${mi}`)
-        return undefined;
-    return {
-        file,
-        prefix,
-        time,
-        sha,
-        sequence: seq ? Number(seq) : 1,
-        extension: extension,
-        encrypted: enc !== undefined,
-    };
-}
-/** The newest backup among `files` (by the time in its name, then by name), optionally of one prefix. */
-function latestBackup(files, prefix) {
-    return files
-        .map(parseBackupName)
-        .filter((b) => b !== undefined && (prefix === undefined || b.prefix === sanitizePrefix(prefix)))
-        .sort(compareNewestFirst)[0];
-}
-function compareNewestFirst(a, b) {
-    return (b.time.getTime() - a.time.getTime() || b.sequence - a.sequence || (a.file < b.file ? 1 : a.file > b.file ? -1 : 0));
-}
-/**
- * Which files to delete: backups of this prefix older than keep-days, or beyond the newest keep-count. Files that
- * do not match the naming pattern, other prefixes, and the backup just made are never candidates.
- */
-function planRetention(files, rule) {
-    const prefix = sanitizePrefix(rule.prefix);
-    const ours = files
-        .map(parseBackupName)
-        .filter((b) => b !== undefined && b.prefix === prefix)
-        .sort(compareNewestFirst);
-    const cutoff = rule.now.getTime() - rule.keepDays * 86_400_000;
-    const remove = [];
-    const keep = [];
-    ours.forEach((backup, index) => {
-        const tooOld = rule.keepDays > 0 && backup.time.getTime() < cutoff;
-        const beyondCount = rule.keepCount > 0 && index >= rule.keepCount;
-        if (backup.file !== rule.protect && (tooOld || beyondCount))
-            remove.push(backup.file);
-        else
-            keep.push(backup.file);
-    });
-    return { remove, keep };
-}
-
 ;// CONCATENATED MODULE: ./actions/shared/errors.ts
 /**
  * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
@@ -31933,206 +31857,6 @@ function checkRange(name, n, range) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/shared/database-url.ts
-
-
-const SCHEMES = {
-    'postgres:': 'postgresql',
-    'postgresql:': 'postgresql',
-    'mysql:': 'mysql',
-    'mariadb:': 'mysql',
-};
-const DEFAULT_PORT = { postgresql: 5432, mysql: 3306 };
-/** Query options each engine understands; aliases map to one canonical name so callers see one spelling. */
-const OPTIONS = {
-    postgresql: {
-        sslmode: 'sslmode',
-        sslrootcert: 'sslrootcert',
-        sslcert: 'sslcert',
-        sslkey: 'sslkey',
-        connect_timeout: 'connect_timeout',
-        application_name: 'application_name',
-        options: 'options',
-        target_session_attrs: 'target_session_attrs',
-        host: 'host',
-        port: 'port',
-    },
-    mysql: {
-        sslmode: 'sslmode',
-        'ssl-mode': 'sslmode',
-        ssl_mode: 'sslmode',
-        ssl: 'ssl',
-        sslrootcert: 'ssl-ca',
-        'ssl-ca': 'ssl-ca',
-        ssl_ca: 'ssl-ca',
-        'ssl-cert': 'ssl-cert',
-        ssl_cert: 'ssl-cert',
-        'ssl-key': 'ssl-key',
-        ssl_key: 'ssl-key',
-        connect_timeout: 'connect_timeout',
-        'connect-timeout': 'connect_timeout',
-        charset: 'charset',
-        socket: 'socket',
-    },
-};
-const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
-/**
- * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with the password (raw
- * and percent-decoded) before anything else can print it, including this function's own errors.
- */
-function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
-    const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
-    if (rawPassword) {
-        setSecret(rawPassword);
-        if (database_url_safeDecode(rawPassword) !== rawPassword)
-            setSecret(database_url_safeDecode(rawPassword));
-    }
-    const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        throw new errors_ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactUrlText(text)}'.`);
-    }
-    const engine = SCHEMES[url.protocol];
-    if (!engine) {
-        throw new errors_ConfigurationError(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
-    }
-    const options = {};
-    for (const [key, value] of url.searchParams) {
-        const canonical = OPTIONS[engine][key];
-        if (!canonical) {
-            throw new errors_ConfigurationError(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
-        }
-        options[canonical] = value;
-    }
-    if (options.sslmode !== undefined) {
-        options.sslmode = options.sslmode.toLowerCase().replace(/_/g, '-');
-        // MySQL spells the modes REQUIRED / VERIFY_IDENTITY; fold them onto libpq's names.
-        options.sslmode =
-            { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
-        if (!SSL_MODES.includes(options.sslmode)) {
-            throw new errors_ConfigurationError(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
-        }
-    }
-    const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
-    const host = socket ?? options.host ?? database_url_safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
-    delete options.host;
-    delete options.socket;
-    const portText = options.port ?? url.port;
-    delete options.port;
-    const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new errors_ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
-    }
-    const database = database_url_safeDecode(url.pathname.replace(/^\//, ''));
-    if (database === '' || database.includes('/')) {
-        throw new errors_ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`);
-    }
-    return {
-        engine,
-        host: host === '' ? 'localhost' : host,
-        port,
-        user: database_url_safeDecode(url.username),
-        password: database_url_safeDecode(url.password),
-        database,
-        options,
-    };
-}
-/** The discrete settings the seeds use (DB_NAME, DB_USER, …), checked the same way as a URL. */
-function databaseFromSettings(settings, setSecret = () => undefined) {
-    if (settings.password)
-        setSecret(settings.password);
-    if (settings.name === '')
-        throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
-    return {
-        engine: settings.engine,
-        host: settings.host || 'localhost',
-        port: settings.port ?? DEFAULT_PORT[settings.engine],
-        user: settings.user,
-        password: settings.password,
-        database: settings.name,
-        options: {},
-    };
-}
-/** How the target is shown in logs and summaries: never with its password. */
-function describeDatabase(target) {
-    const scheme = target.engine === 'postgresql' ? 'postgresql' : 'mysql';
-    const where = target.host.startsWith('/') ? `[socket ${target.host}]` : `${target.host}:${target.port}`;
-    const user = target.user ? `${target.user}${target.password ? ':***' : ''}@` : '';
-    const query = Object.entries(target.options)
-        .filter(([key]) => !/key|password/i.test(key))
-        .map(([key, value]) => `${key}=${value}`)
-        .join('&');
-    return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
-}
-/**
- * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
- * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
- */
-function postgresEnvironment(target, database = target.database) {
-    const env = {
-        PGHOST: target.host,
-        PGPORT: String(target.port),
-        PGDATABASE: database,
-    };
-    if (target.user)
-        env.PGUSER = target.user;
-    if (target.password)
-        env.PGPASSWORD = target.password;
-    const names = {
-        sslmode: 'PGSSLMODE',
-        sslrootcert: 'PGSSLROOTCERT',
-        sslcert: 'PGSSLCERT',
-        sslkey: 'PGSSLKEY',
-        connect_timeout: 'PGCONNECT_TIMEOUT',
-        application_name: 'PGAPPNAME',
-        options: 'PGOPTIONS',
-        target_session_attrs: 'PGTARGETSESSIONATTRS',
-    };
-    for (const [key, value] of Object.entries(target.options))
-        if (names[key])
-            env[names[key]] = value;
-    env.PGCONNECT_TIMEOUT ??= '15';
-    return env;
-}
-/** MariaDB/MySQL client connection arguments (no secret among them) and the environment carrying the password. */
-function mysqlConnection(target, tool = 'client') {
-    const args = target.host.startsWith('/')
-        ? [`--socket=${target.host}`]
-        : [`--host=${target.host === 'localhost' ? '127.0.0.1' : target.host}`, `--port=${target.port}`];
-    if (target.user)
-        args.push(`--user=${target.user}`);
-    const o = target.options;
-    if (o.sslmode === 'disable')
-        args.push('--skip-ssl');
-    else if (o.sslmode === 'require' || o.ssl === 'true' || o.ssl === '1')
-        args.push('--ssl');
-    else if (o.sslmode === 'verify-ca' || o.sslmode === 'verify-full')
-        args.push('--ssl', '--ssl-verify-server-cert');
-    if (o['ssl-ca'])
-        args.push(`--ssl-ca=${o['ssl-ca']}`);
-    if (o['ssl-cert'])
-        args.push(`--ssl-cert=${o['ssl-cert']}`);
-    if (o['ssl-key'])
-        args.push(`--ssl-key=${o['ssl-key']}`);
-    // The dump tools have no --connect-timeout (only the interactive client does).
-    if (tool === 'client')
-        args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
-    args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
-    // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
-    return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
-}
-function database_url_safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-}
-
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -32270,94 +31994,39 @@ function describeExit(name, result) {
     return `${name} ${how}${why ? `: ${why}` : ''}`;
 }
 
-;// CONCATENATED MODULE: ./actions/db-backup/client-plan.ts
+;// CONCATENATED MODULE: ./actions/shared/run-action.ts
 
-/** '150004' (server_version_num) or '15.4 (Debian 15.4-1)' → 15; 9.6 → 9 (a major was two numbers before 10). */
-function postgresMajor(version) {
-    const text = version.trim();
-    if (/^\d{5,6}$/.test(text)) {
-        const n = Number(text);
-        return n >= 100000 ? Math.floor(n / 10000) : Math.floor(n / 10000);
-    }
-    const m = /(\d+)(?:\.(\d+))?/.exec(text);
-    return m ? Number(m[1]) : undefined;
-}
+
 /**
- * The client for a server: the newest installed, which must be at least the server's major (pg_dump refuses to
- * dump a newer server, and a dump made by an older client could miss newer objects). Otherwise stop with how
- * to install the right one.
+ * The one place an action's entry talks to the runner about failure: any thrown value becomes a single
+ * `::error::` line and a non-zero exit. Known failures show their message only; an unexpected error also
+ * shows its stack in the debug log, where it helps a maintainer without scaring a user.
  */
-function choosePostgresClient(serverVersion, installed, where = 'the runner') {
-    const server = postgresMajor(serverVersion);
-    if (server === undefined)
-        throw new ActionFailure(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
-    const sorted = [...installed].sort((a, b) => b.major - a.major);
-    const best = sorted[0];
-    if (best && best.major >= server)
-        return best;
-    const found = sorted.length
-        ? `the newest client on ${where} is ${best.major} (${best.binDir ? `${best.binDir}/pg_dump` : 'pg_dump on PATH'})`
-        : `no pg_dump was found on ${where}`;
-    throw new ActionFailure(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
-        `Install postgresql-client-${server} on ${where}: add the PostgreSQL (PGDG) apt repository ` +
-        `(https://wiki.postgresql.org/wiki/Apt, e.g. 'sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y') ` +
-        `then 'sudo apt-get install -y postgresql-client-${server}'.`);
-}
-/** Majors from a listing of `<root>/<N>/bin/pg_dump` paths (one per line), as `ls -d` or a directory scan gives. */
-function postgresClientsFromPaths(paths) {
-    const clients = [];
-    for (const path of paths) {
-        const m = /^(.*\/(\d+)\/bin)\/pg_dump$/.exec(path.trim());
-        if (m)
-            clients.push({ major: Number(m[2]), binDir: m[1] });
+async function runAction(main) {
+    try {
+        await main();
     }
-    return clients;
-}
-/** `pg_dump (PostgreSQL) 15.4 (Debian 15.4-1)` → 15. */
-function postgresClientFromVersionText(text) {
-    const m = /pg_dump \(PostgreSQL\) (\d+)/.exec(text);
-    return m ? { major: Number(m[1]), binDir: '' } : undefined;
-}
-/** `SELECT VERSION()`: '10.11.6-MariaDB-0+deb12u1' or '8.0.36'. */
-function parseMysqlVersion(version) {
-    const m = /^(\d+)\.(\d+)/.exec(version.trim());
-    if (!m)
-        throw new ActionFailure(`Could not read the MySQL/MariaDB server version from '${version}'.`);
-    return {
-        flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql',
-        version: version.trim(),
-        major: Number(m[1]),
-        minor: Number(m[2]),
-    };
-}
-/**
- * mariadb-dump for MariaDB, mysqldump for MySQL when it is the Oracle one. MariaDB's mysqldump is a link to
- * mariadb-dump, which dumps MySQL 5.7 fine but not every MySQL 8 object, so say so instead of guessing.
- */
-function chooseMysqlDump(server, available, where = 'the runner') {
-    if (server.flavour === 'mariadb') {
-        if (available.mariadbDump)
-            return { dump: 'mariadb-dump', client: 'mariadb' };
-        if (available.mysqldump)
-            return { dump: 'mysqldump', client: 'mysql' };
-    }
-    else {
-        if (available.mysqldump && !available.mysqldumpIsMariadb)
-            return { dump: 'mysqldump', client: 'mysql' };
-        if (available.mariadbDump || available.mysqldump) {
-            return {
-                dump: available.mariadbDump ? 'mariadb-dump' : 'mysqldump',
-                client: available.mariadbDump ? 'mariadb' : 'mysql',
-                warning: server.major >= 8
-                    ? `The server is MySQL ${server.version}; only MariaDB's dump client is on ${where}. Install mysql-client (Oracle's) for a dump that covers every MySQL 8 feature.`
-                    : undefined,
-            };
+    catch (error) {
+        if (!(error instanceof errors_ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
+            core_debug(error.stack ?? error.message);
         }
+        setFailed(errors_errorMessage(error));
     }
-    throw new ActionFailure(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
-        `Install it: 'sudo apt-get install -y ${server.flavour === 'mariadb' ? 'mariadb-client' : 'default-mysql-client'}'.`);
+}
+/**
+ * Post steps clean up and only warn: a cleanup problem must never turn a green job red.
+ */
+async function runPost(post) {
+    try {
+        await post();
+    }
+    catch (error) {
+        core.warning(`cleanup: ${errorMessage(error)}`);
+    }
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./actions/shared/ssh.ts
@@ -32676,6 +32345,992 @@ class JsonStructureCheck {
     fail(message) {
         this.error = `invalid JSON at character ${this.offset}: ${message}`;
     }
+}
+
+;// CONCATENATED MODULE: ./actions/db-backup/places.ts
+
+
+
+
+
+
+
+class places_LocalHost {
+    runner;
+    where = 'the runner';
+    remote = false;
+    constructor(runner = process_runProcess) {
+        this.runner = runner;
+    }
+    run(command, args, options = {}) {
+        return this.runner(command, args, {
+            env: { ...options.env, ...options.secretEnv },
+            cwd: options.cwd,
+            stdoutFile: options.stdoutFile ?? options.stdoutOnHost,
+            stdin: options.stdin ?? (options.stdinOnHost ? (0,external_node_fs_.createReadStream)(options.stdinOnHost) : undefined),
+            sha256: options.sha256,
+            signal: options.signal,
+        });
+    }
+    sh(script, options = {}) {
+        return this.run('sh', ['-c', script], options);
+    }
+}
+class places_SshHost {
+    ssh;
+    remote = true;
+    where;
+    constructor(ssh) {
+        this.ssh = ssh;
+        this.where = `${ssh.settings.user}@${ssh.settings.host}`;
+    }
+    run(command, args, options = {}) {
+        return this.sh(`exec ${[command, ...args].map(shellQuote).join(' ')}`, options);
+    }
+    sh(script, options = {}) {
+        const exports = Object.entries(options.env ?? {})
+            .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+            .join('\n');
+        const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
+        let body = script;
+        if (options.stdoutOnHost || options.stdinOnHost) {
+            // Redirections apply to the whole script; the file is created private (umask 077).
+            const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
+            const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
+            body = `umask 077\n{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
+        }
+        return this.ssh.exec({
+            script: `${cd}${exports}\n${body}`,
+            secrets: options.secretEnv,
+            stdin: options.stdin,
+            stdoutFile: options.stdoutFile,
+            sha256: options.sha256,
+            signal: options.signal,
+        });
+    }
+}
+class places_LocalFiles {
+    where = 'the runner';
+    remote = false;
+    async prepareDirectory(dir, input) {
+        try {
+            await makeDirectories(dir);
+            await (0,promises_.access)(dir, external_node_fs_.constants.W_OK);
+            // access() says yes to root everywhere; a real probe file also catches read-only mounts.
+            const probe = (0,external_node_path_namespaceObject.join)(dir, `.runbook-write-test-${process.pid}`);
+            await (0,promises_.writeFile)(probe, '', { mode: 0o600 });
+            await (0,promises_.unlink)(probe);
+        }
+        catch (error) {
+            const code = error.code ?? 'error';
+            throw new errors_ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on the runner (${code}).`);
+        }
+    }
+    async list(dir) {
+        return (await (0,promises_.readdir)(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    }
+    async size(path) {
+        return (await (0,promises_.stat)(path)).size;
+    }
+    sha256(path) {
+        return sha256File(path);
+    }
+    async head(path, bytes) {
+        const handle = await (0,promises_.open)(path, 'r');
+        try {
+            const buffer = Buffer.alloc(bytes);
+            const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+            return buffer.subarray(0, bytesRead);
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    async tail(path, bytes) {
+        const handle = await (0,promises_.open)(path, 'r');
+        try {
+            const { size } = await handle.stat();
+            const length = Math.min(bytes, size);
+            const buffer = Buffer.alloc(length);
+            await handle.read(buffer, 0, length, size - length);
+            return buffer.toString('utf8');
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    rename(from, to) {
+        return (0,promises_.rename)(from, to);
+    }
+    remove(path) {
+        return (0,promises_.rm)(path, { force: true });
+    }
+    async exists(path) {
+        return (0,promises_.stat)(path).then(() => true, () => false);
+    }
+    async checkJson(path) {
+        const check = new JsonStructureCheck();
+        for await (const chunk of (0,external_node_fs_.createReadStream)(path, { encoding: 'utf8' }))
+            check.feed(chunk);
+        const structural = check.end();
+        if (structural)
+            return structural;
+        // Small enough to parse outright: catches what a bracket count cannot (a bad literal, a stray comma).
+        if ((await this.size(path)) <= 64 * 1024 * 1024) {
+            const { readFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+            try {
+                JSON.parse(await readFile(path, 'utf8'));
+            }
+            catch (error) {
+                return `invalid JSON: ${error.message}`;
+            }
+        }
+        return undefined;
+    }
+}
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdir can spin forever on pseudo file systems such as /proc,
+ * where it gets ENOENT for a directory it cannot create.
+ */
+async function makeDirectories(dir) {
+    const parts = (0,external_node_path_namespaceObject.resolve)(dir).split('/').filter(Boolean);
+    let path = '';
+    for (const part of parts) {
+        path += `/${part}`;
+        try {
+            await (0,promises_.mkdir)(path, { mode: 0o700 });
+        }
+        catch (error) {
+            if (error.code !== 'EEXIST')
+                throw error;
+        }
+    }
+}
+/** Backup files kept on the server, handled with POSIX tools over the SSH connection. */
+class places_RemoteFiles {
+    host;
+    remote = true;
+    where;
+    constructor(host) {
+        this.host = host;
+        this.where = host.where;
+    }
+    async out(script, what) {
+        const result = await this.host.sh(script);
+        if (result.code !== 0)
+            throw new ActionFailure(`${what} on ${this.where} failed: ${result.stderrTail.trim()}`);
+        return result.stdout;
+    }
+    async prepareDirectory(dir, input) {
+        const q = shellQuote(dir);
+        const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
+        if (result.code !== 0) {
+            throw new errors_ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on ${this.where} (${result.stderrTail.trim()}).`);
+        }
+    }
+    async list(dir) {
+        const text = await this.out(`cd ${shellQuote(dir)} && for f in *; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`, 'listing backups');
+        return text.split('\n').filter((l) => l !== '');
+    }
+    async size(path) {
+        return Number((await this.out(`wc -c < ${shellQuote(path)}`, 'reading the backup size')).trim());
+    }
+    async sha256(path) {
+        return (await this.out(`sha256sum ${shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
+    }
+    async head(path, bytes) {
+        const text = await this.out(`head -c ${bytes} ${shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
+        return Buffer.from(text.replace(/\s+/g, ''), 'hex');
+    }
+    async tail(path, bytes) {
+        return this.out(`tail -c ${bytes} ${shellQuote(path)}`, 'reading the backup');
+    }
+    async rename(from, to) {
+        await this.out(`mv -f ${shellQuote(from)} ${shellQuote(to)}`, 'renaming the backup');
+    }
+    async remove(path) {
+        await this.out(`rm -f ${shellQuote(path)}`, 'removing a file');
+    }
+    async exists(path) {
+        return (await this.host.sh(`[ -e ${shellQuote(path)} ]`)).code === 0;
+    }
+    async checkJson(path) {
+        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${shellQuote(path)}`);
+        return result.code === 0 ? undefined : `invalid JSON: ${result.stderrTail.trim().split('\n').at(-1)}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/deploy/executor.ts
+
+
+
+/** Runs the scripts with bash on the runner itself: the same release logic as on a server. */
+class LocalExecutor {
+    runner;
+    label = 'local';
+    constructor(runner = process_runProcess) {
+        this.runner = runner;
+    }
+    async run(script, options = {}) {
+        const result = await this.runner('bash', ['-c', `set -eu\n${script}`], {
+            env: options.secrets,
+            stdin: options.stdin,
+            signal: options.signal,
+            stdoutStream: options.stdoutStream,
+            stderrTailBytes: 16384,
+        });
+        return { code: result.code, stdout: result.stdout, stderr: result.stderrTail };
+    }
+    backupPlace() {
+        return { host: new places_LocalHost(this.runner), files: new places_LocalFiles() };
+    }
+    postState() {
+        return { label: this.label };
+    }
+    async close() {
+        // Nothing to close: every script was its own process.
+    }
+}
+/** One server through one ControlMaster connection (actions/shared/ssh.ts): the handshake is paid once. */
+class SshExecutor {
+    connection;
+    label;
+    hostKeyPolicy;
+    constructor(connection) {
+        this.connection = connection;
+        const s = connection.settings;
+        this.label = `${s.user}@${s.host}:${s.port}`;
+        this.hostKeyPolicy = connection.hostKeyPolicy;
+    }
+    /** Connects and verifies the host key; throws before anything runs on the server if the key does not match. */
+    static async open(settings, runner = process_runProcess) {
+        return new SshExecutor(await ssh_SshConnection.open(settings, runner));
+    }
+    async run(script, options = {}) {
+        const result = await this.connection.exec({
+            script,
+            stdin: options.stdin,
+            secrets: options.secrets,
+            signal: options.signal,
+            stdoutStream: options.stdoutStream,
+        });
+        return { code: result.code, stdout: result.stdout, stderr: result.stderrTail };
+    }
+    backupPlace() {
+        const host = new places_SshHost(this.connection);
+        return { host, files: new places_RemoteFiles(host) };
+    }
+    postState() {
+        const { host, port, user } = this.connection.settings;
+        return { label: this.label, sshDirectory: this.connection.directory, ssh: { host, port, user } };
+    }
+    close() {
+        return this.connection.close();
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
+;// CONCATENATED MODULE: ./actions/deploy/heroku-api.ts
+
+
+
+
+/** Heroku's Platform API v3 media type: without it the API answers with its legacy, undocumented shapes. */
+const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
+/** An answer Heroku gave that is not a success: `id` is Heroku's error id (not_found, forbidden, …). */
+class HerokuApiError extends ActionFailure {
+    status;
+    errorId;
+    constructor(message, status, errorId) {
+        super(message);
+        this.status = status;
+        this.errorId = errorId;
+        this.name = 'HerokuApiError';
+    }
+}
+/** A Retry-After longer than this is not waited for in full: a deploy step should not hang for minutes. */
+const MAX_RETRY_AFTER_MS = 60_000;
+/** A thrown value's message, also for errors made in another realm (node internals seen from a test VM). */
+function messageOf(error) {
+    const message = error?.message;
+    return typeof message === 'string' ? message : String(error);
+}
+/** Methods whose repetition cannot do a thing twice: a POST that creates a build or a release is not one of them. */
+function isIdempotent(method) {
+    return method === 'GET' || method === 'PUT' || method === 'DELETE' || method === 'PATCH';
+}
+/** Retry-After as seconds or an HTTP date, in milliseconds from `now`; undefined when absent or unreadable. */
+function retryAfterMs(value, now) {
+    if (!value)
+        return undefined;
+    if (/^\d+(\.\d+)?$/.test(value.trim()))
+        return Math.round(Number(value) * 1000);
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+/**
+ * Whether to try again after an answer (status) or a network error (status 0), and how long to wait first.
+ * 429 is always safe to repeat (Heroku did nothing); a 5xx or a lost connection only for idempotent methods,
+ * since a POST may have created a build before the answer was lost. Backoff doubles with full jitter.
+ */
+function decideRetry(method, status, attempt, retryAfter, options) {
+    if (attempt >= options.maxAttempts)
+        return { retry: false, delayMs: 0 };
+    const backoff = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+    const jittered = Math.round(backoff / 2 + (options.random() * backoff) / 2);
+    if (status === 429) {
+        return { retry: true, delayMs: Math.min(retryAfter ?? jittered, MAX_RETRY_AFTER_MS), reason: 'rate limited' };
+    }
+    if (!isIdempotent(method))
+        return { retry: false, delayMs: 0 };
+    if (status === 0)
+        return { retry: true, delayMs: jittered, reason: 'connection failed' };
+    if (status >= 500)
+        return { retry: true, delayMs: retryAfter ?? jittered, reason: `HTTP ${status}` };
+    return { retry: false, delayMs: 0 };
+}
+/**
+ * A small Platform API client on node:http(s). The key goes only into the Authorization header of requests to
+ * the API's own origin: signed URLs (put_url, output streams) are other hosts and never see it.
+ */
+class HerokuApi {
+    options;
+    maxAttempts;
+    baseDelayMs;
+    maxDelayMs;
+    timeoutMs;
+    /** Set when RateLimit-Remaining reached 0: the next request waits instead of collecting a 429. */
+    pauseMs = 0;
+    /** Every request sent, for the summary (method and path, never a header). */
+    calls = [];
+    constructor(options) {
+        this.options = options;
+        options.setSecret(options.apiKey);
+        this.maxAttempts = options.maxAttempts ?? 5;
+        this.baseDelayMs = options.baseDelayMs ?? 500;
+        this.maxDelayMs = options.maxDelayMs ?? 8000;
+        this.timeoutMs = options.timeoutMs ?? 30000;
+    }
+    get origin() {
+        return this.options.baseUrl.origin;
+    }
+    get(path, headers = {}) {
+        return this.request('GET', path, undefined, headers);
+    }
+    post(path, body) {
+        return this.request('POST', path, body);
+    }
+    patch(path, body) {
+        return this.request('PATCH', path, body);
+    }
+    /** A JSON request to the API, retried per decideRetry; throws HerokuApiError on an answer that is not 2xx. */
+    async request(method, path, body, headers = {}) {
+        const url = new URL(path.replace(/^\//, ''), this.options.baseUrl.href.replace(/\/?$/, '/'));
+        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const requestHeaders = {
+            Accept: HEROKU_ACCEPT,
+            Authorization: `Bearer ${this.options.apiKey}`,
+            'User-Agent': this.options.userAgent ?? 'runbook-deploy',
+            ...headers,
+        };
+        if (payload) {
+            requestHeaders['Content-Type'] = 'application/json';
+            requestHeaders['Content-Length'] = String(payload.length);
+        }
+        for (let attempt = 1;; attempt++) {
+            if (this.pauseMs > 0) {
+                const pause = this.pauseMs;
+                this.pauseMs = 0;
+                await this.options.sleep(pause);
+            }
+            this.calls.push(`${method} ${url.pathname}`);
+            let answer;
+            try {
+                answer = await send(url, method, requestHeaders, payload, this.timeoutMs);
+            }
+            catch (error) {
+                const decision = this.decide(method, 0, attempt, undefined);
+                if (!decision.retry) {
+                    throw new ActionFailure(`Heroku API ${method} ${url.pathname}: ${messageOf(error)}`);
+                }
+                this.options.warning(`Heroku API ${method} ${url.pathname}: ${decision.reason}; retrying in ${decision.delayMs} ms.`);
+                await this.options.sleep(decision.delayMs);
+                continue;
+            }
+            if (answer.status >= 200 && answer.status < 300) {
+                this.notePace(answer.headers);
+                return { status: answer.status, headers: answer.headers, body: parseJson(answer.text, method, url) };
+            }
+            const decision = this.decide(method, answer.status, attempt, retryAfterMs(header(answer.headers, 'retry-after'), Date.now()));
+            if (!decision.retry)
+                throw apiError(method, url, answer);
+            this.options.warning(`Heroku API ${method} ${url.pathname}: ${decision.reason}; retrying in ${decision.delayMs} ms (attempt ${attempt + 1} of ${this.maxAttempts}).`);
+            await this.options.sleep(decision.delayMs);
+        }
+    }
+    /** Uploads a file to a signed URL: PUT with an empty Content-Type (the URL is signed for exactly that). */
+    async upload(putUrl, file, size) {
+        const url = new URL(putUrl);
+        for (let attempt = 1;; attempt++) {
+            let status = 0;
+            let text;
+            try {
+                const answer = await send(url, 'PUT', { 'Content-Type': '', 'Content-Length': String(size) }, () => (0,external_node_fs_.createReadStream)(file), this.timeoutMs * 4);
+                status = answer.status;
+                text = answer.text;
+                if (status >= 200 && status < 300)
+                    return;
+            }
+            catch (error) {
+                text = messageOf(error);
+            }
+            const decision = this.decide('PUT', status, attempt, undefined);
+            if (!decision.retry) {
+                throw new ActionFailure(`Uploading the source to ${url.origin} failed: ${status ? `HTTP ${status} ` : ''}${text.slice(0, 200)}`);
+            }
+            this.options.warning(`Source upload: ${decision.reason}; retrying in ${decision.delayMs} ms.`);
+            await this.options.sleep(decision.delayMs);
+        }
+    }
+    /**
+     * Streams a build or release output URL into `onLine`, line by line, until the server closes it. The stream may
+     * not exist yet for a moment (404): retried a few times. Never throws: a lost stream only costs log lines.
+     */
+    async stream(streamUrl, onLine, attempts = 10) {
+        const url = new URL(streamUrl);
+        for (let attempt = 1; attempt <= attempts; attempt++) {
+            const status = await streamLines(url, onLine, this.timeoutMs * 20).catch(() => 0);
+            if (status >= 200 && status < 300)
+                return true;
+            await this.options.sleep(Math.min(this.maxDelayMs, this.baseDelayMs * attempt));
+        }
+        return false;
+    }
+    decide(method, status, attempt, retryAfter) {
+        return decideRetry(method, status, attempt, retryAfter, {
+            maxAttempts: this.maxAttempts,
+            baseDelayMs: this.baseDelayMs,
+            maxDelayMs: this.maxDelayMs,
+            random: this.options.random,
+        });
+    }
+    /** Heroku refills the token bucket continuously: at zero, a short pause beats a 429 and its retry. */
+    notePace(headers) {
+        const remaining = header(headers, 'ratelimit-remaining');
+        if (remaining !== undefined && Number(remaining) <= 0) {
+            this.pauseMs = retryAfterMs(header(headers, 'retry-after'), Date.now()) ?? this.baseDelayMs * 2;
+            this.options.warning(`Heroku API rate limit reached; pausing ${this.pauseMs} ms before the next request.`);
+        }
+    }
+}
+function header(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+function parseJson(text, method, url) {
+    if (text.trim() === '')
+        return undefined;
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        throw new ActionFailure(`Heroku API ${method} ${url.pathname} answered with something that is not JSON.`);
+    }
+}
+function apiError(method, url, answer) {
+    let id;
+    let message = answer.text.slice(0, 300);
+    try {
+        const body = JSON.parse(answer.text);
+        id = body.id;
+        message = body.message ?? message;
+    }
+    catch {
+        // Not JSON (a proxy's HTML page): the start of the text says enough.
+    }
+    const hint = answer.status === 401
+        ? ' Check the heroku-api-key secret (a token from `heroku authorizations:create`).'
+        : answer.status === 403 || answer.status === 404
+            ? ' Check the app name and that the API key can access it.'
+            : '';
+    return new HerokuApiError(`Heroku API ${method} ${url.pathname} failed: HTTP ${answer.status}${id ? ` (${id})` : ''}: ${message}${hint}`, answer.status, id);
+}
+function transport(url) {
+    if (url.protocol === 'https:')
+        return (external_node_https_default());
+    if (url.protocol === 'http:')
+        return (external_node_http_default());
+    throw new ActionFailure(`Unsupported URL scheme ${url.protocol} (${url.origin}).`);
+}
+function send(url, method, headers, body, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const request = transport(url).request(url, { method, headers, timeout: timeoutMs }, (response) => {
+            const chunks = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('end', () => resolve({
+                status: response.statusCode ?? 0,
+                headers: response.headers,
+                text: Buffer.concat(chunks).toString('utf8'),
+            }));
+            response.on('error', reject);
+        });
+        request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        request.on('error', reject);
+        if (typeof body === 'function')
+            body().pipe(request);
+        else
+            request.end(body);
+    });
+}
+/** GET a stream, handing each complete line to onLine as it arrives; resolves with the status once it ends. */
+function streamLines(url, onLine, timeoutMs) {
+    return new Promise((resolve, reject) => {
+        const request = transport(url).get(url, { timeout: timeoutMs }, (response) => {
+            const status = response.statusCode ?? 0;
+            if (status < 200 || status >= 300) {
+                response.resume();
+                response.on('end', () => resolve(status));
+                return;
+            }
+            let pending = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk) => {
+                pending += chunk;
+                const lines = pending.split('\n');
+                pending = lines.pop() ?? '';
+                for (const line of lines)
+                    onLine(line.replace(/\r$/, ''));
+            });
+            response.on('end', () => {
+                if (pending)
+                    onLine(pending);
+                resolve(status);
+            });
+            response.on('error', reject);
+        });
+        request.on('timeout', () => request.destroy(new Error(`stream idle for ${timeoutMs} ms`)));
+        request.on('error', reject);
+    });
+}
+
+;// CONCATENATED MODULE: ./actions/db-backup/action-io.ts
+// The runner-facing edges of db-backup, shared with db-restore and deploy. Kept apart from main.ts so that their
+// bundles do not pull in main's lazily loaded artifact client.
+
+
+
+
+
+const runnerIO = () => ({
+    inputs: environmentInputs,
+    setSecret: core.setSecret,
+    setOutput: core.setOutput,
+    info: core.info,
+    warning: core.warning,
+    writeSummary: async (markdown) => {
+        await core.summary.addRaw(markdown, true).write();
+    },
+    runner: runProcess,
+    now: () => new Date(),
+    env: process.env,
+    onCancel: (handler) => {
+        const listener = () => handler();
+        process.on('SIGINT', listener);
+        process.on('SIGTERM', listener);
+        return () => {
+            process.off('SIGINT', listener);
+            process.off('SIGTERM', listener);
+        };
+    },
+});
+/** Opens where the dump runs and where the file goes: the runner, or a server over SSH (streamed back or kept). */
+async function openPlaces(inputs, io) {
+    const local = new LocalHost(io.runner);
+    if (!inputs.ssh)
+        return { dumpHost: local, storeHost: local, files: new LocalFiles(), close: async () => undefined };
+    const ssh = await SshConnection.open(inputs.ssh, io.runner);
+    io.info(`Connected to ${inputs.ssh.user}@${inputs.ssh.host}:${inputs.ssh.port} (host key ${ssh.hostKeyPolicy}).`);
+    const remote = new SshHost(ssh);
+    const server = inputs.storage === 'server';
+    return {
+        dumpHost: remote,
+        storeHost: server ? remote : local,
+        files: server ? new RemoteFiles(remote) : new LocalFiles(),
+        close: () => ssh.close(),
+        hostKeyPolicy: ssh.hostKeyPolicy,
+    };
+}
+function actionRef(env, name) {
+    const repo = env.GITHUB_ACTION_REPOSITORY || 'runbook/runbook';
+    const ref = env.GITHUB_ACTION_REF || 'v1';
+    return `${repo}/actions/${name}@${ref}`;
+}
+
+;// CONCATENATED MODULE: ./actions/shared/backup-files.ts
+const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})_([0-9A-Za-z]+)(?:-(\d+))?\.(dump|sql|json)(\.enc)?$/;
+/** `202611271405` for 2026-11-27 14:05 UTC. */
+function timestampOf(time) {
+    const p = (n) => String(n).padStart(2, '0');
+    return `${time.getUTCFullYear()}${p(time.getUTCMonth() + 1)}${p(time.getUTCDate())}${p(time.getUTCHours())}${p(time.getUTCMinutes())}`;
+}
+/** A prefix safe in a file name (the database name by default): letters, digits, dot, dash, underscore. */
+function sanitizePrefix(prefix) {
+    return prefix.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'backup';
+}
+/** The short sha in a name: 7 characters of a commit, or 'nosha' when no commit is known. */
+function shortSha(sha) {
+    const clean = sha.replace(/[^0-9A-Za-z]/g, '');
+    return clean === '' ? 'nosha' : clean.slice(0, 7).toLowerCase();
+}
+function backupFileName(prefix, time, sha, extension, options = {}) {
+    const seq = options.sequence && options.sequence > 1 ? `-${options.sequence}` : '';
+    return `${sanitizePrefix(prefix)}_${timestampOf(time)}_${shortSha(sha)}${seq}.${extension}${options.encrypted ? '.enc' : ''}`;
+}
+/** The parts of a backup name, or undefined for any other file (which retention and `latest` never touch). */
+function parseBackupName(file) {
+    const m = NAME.exec(file);
+    if (!m)
+        return undefined;
+    const [, prefix, y, mo, d, h, mi, sha, seq, extension, enc] = m;
+    const time = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi)));
+    // Reject impossible dates (month 13, 31 February): Date.UTC would silently roll them over.
+    if (timestampOf(time) !== `${y}${mo}${d}${h}${mi}`)
+        return undefined;
+    return {
+        file,
+        prefix,
+        time,
+        sha,
+        sequence: seq ? Number(seq) : 1,
+        extension: extension,
+        encrypted: enc !== undefined,
+    };
+}
+/** The newest backup among `files` (by the time in its name, then by name), optionally of one prefix. */
+function latestBackup(files, prefix) {
+    return files
+        .map(parseBackupName)
+        .filter((b) => b !== undefined && (prefix === undefined || b.prefix === sanitizePrefix(prefix)))
+        .sort(compareNewestFirst)[0];
+}
+function compareNewestFirst(a, b) {
+    return (b.time.getTime() - a.time.getTime() || b.sequence - a.sequence || (a.file < b.file ? 1 : a.file > b.file ? -1 : 0));
+}
+/**
+ * Which files to delete: backups of this prefix older than keep-days, or beyond the newest keep-count. Files that
+ * do not match the naming pattern, other prefixes, and the backup just made are never candidates.
+ */
+function planRetention(files, rule) {
+    const prefix = sanitizePrefix(rule.prefix);
+    const ours = files
+        .map(parseBackupName)
+        .filter((b) => b !== undefined && b.prefix === prefix)
+        .sort(compareNewestFirst);
+    const cutoff = rule.now.getTime() - rule.keepDays * 86_400_000;
+    const remove = [];
+    const keep = [];
+    ours.forEach((backup, index) => {
+        const tooOld = rule.keepDays > 0 && backup.time.getTime() < cutoff;
+        const beyondCount = rule.keepCount > 0 && index >= rule.keepCount;
+        if (backup.file !== rule.protect && (tooOld || beyondCount))
+            remove.push(backup.file);
+        else
+            keep.push(backup.file);
+    });
+    return { remove, keep };
+}
+
+;// CONCATENATED MODULE: ./actions/shared/database-url.ts
+
+
+const SCHEMES = {
+    'postgres:': 'postgresql',
+    'postgresql:': 'postgresql',
+    'mysql:': 'mysql',
+    'mariadb:': 'mysql',
+};
+const DEFAULT_PORT = { postgresql: 5432, mysql: 3306 };
+/** Query options each engine understands; aliases map to one canonical name so callers see one spelling. */
+const OPTIONS = {
+    postgresql: {
+        sslmode: 'sslmode',
+        sslrootcert: 'sslrootcert',
+        sslcert: 'sslcert',
+        sslkey: 'sslkey',
+        connect_timeout: 'connect_timeout',
+        application_name: 'application_name',
+        options: 'options',
+        target_session_attrs: 'target_session_attrs',
+        host: 'host',
+        port: 'port',
+    },
+    mysql: {
+        sslmode: 'sslmode',
+        'ssl-mode': 'sslmode',
+        ssl_mode: 'sslmode',
+        ssl: 'ssl',
+        sslrootcert: 'ssl-ca',
+        'ssl-ca': 'ssl-ca',
+        ssl_ca: 'ssl-ca',
+        'ssl-cert': 'ssl-cert',
+        ssl_cert: 'ssl-cert',
+        'ssl-key': 'ssl-key',
+        ssl_key: 'ssl-key',
+        connect_timeout: 'connect_timeout',
+        'connect-timeout': 'connect_timeout',
+        charset: 'charset',
+        socket: 'socket',
+    },
+};
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with the password (raw
+ * and percent-decoded) before anything else can print it, including this function's own errors.
+ */
+function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
+    const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
+    if (rawPassword) {
+        setSecret(rawPassword);
+        if (database_url_safeDecode(rawPassword) !== rawPassword)
+            setSecret(database_url_safeDecode(rawPassword));
+    }
+    const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        throw new errors_ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactUrlText(text)}'.`);
+    }
+    const engine = SCHEMES[url.protocol];
+    if (!engine) {
+        throw new errors_ConfigurationError(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
+    }
+    const options = {};
+    for (const [key, value] of url.searchParams) {
+        const canonical = OPTIONS[engine][key];
+        if (!canonical) {
+            throw new errors_ConfigurationError(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
+        }
+        options[canonical] = value;
+    }
+    if (options.sslmode !== undefined) {
+        options.sslmode = options.sslmode.toLowerCase().replace(/_/g, '-');
+        // MySQL spells the modes REQUIRED / VERIFY_IDENTITY; fold them onto libpq's names.
+        options.sslmode =
+            { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
+        if (!SSL_MODES.includes(options.sslmode)) {
+            throw new errors_ConfigurationError(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
+        }
+    }
+    const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
+    const host = socket ?? options.host ?? database_url_safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
+    delete options.host;
+    delete options.socket;
+    const portText = options.port ?? url.port;
+    delete options.port;
+    const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new errors_ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
+    }
+    const database = database_url_safeDecode(url.pathname.replace(/^\//, ''));
+    if (database === '' || database.includes('/')) {
+        throw new errors_ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`);
+    }
+    return {
+        engine,
+        host: host === '' ? 'localhost' : host,
+        port,
+        user: database_url_safeDecode(url.username),
+        password: database_url_safeDecode(url.password),
+        database,
+        options,
+    };
+}
+/** The discrete settings the seeds use (DB_NAME, DB_USER, …), checked the same way as a URL. */
+function databaseFromSettings(settings, setSecret = () => undefined) {
+    if (settings.password)
+        setSecret(settings.password);
+    if (settings.name === '')
+        throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+    return {
+        engine: settings.engine,
+        host: settings.host || 'localhost',
+        port: settings.port ?? DEFAULT_PORT[settings.engine],
+        user: settings.user,
+        password: settings.password,
+        database: settings.name,
+        options: {},
+    };
+}
+/** How the target is shown in logs and summaries: never with its password. */
+function describeDatabase(target) {
+    const scheme = target.engine === 'postgresql' ? 'postgresql' : 'mysql';
+    const where = target.host.startsWith('/') ? `[socket ${target.host}]` : `${target.host}:${target.port}`;
+    const user = target.user ? `${target.user}${target.password ? ':***' : ''}@` : '';
+    const query = Object.entries(target.options)
+        .filter(([key]) => !/key|password/i.test(key))
+        .map(([key, value]) => `${key}=${value}`)
+        .join('&');
+    return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
+}
+/**
+ * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
+ * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
+ */
+function postgresEnvironment(target, database = target.database) {
+    const env = {
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGDATABASE: database,
+    };
+    if (target.user)
+        env.PGUSER = target.user;
+    if (target.password)
+        env.PGPASSWORD = target.password;
+    const names = {
+        sslmode: 'PGSSLMODE',
+        sslrootcert: 'PGSSLROOTCERT',
+        sslcert: 'PGSSLCERT',
+        sslkey: 'PGSSLKEY',
+        connect_timeout: 'PGCONNECT_TIMEOUT',
+        application_name: 'PGAPPNAME',
+        options: 'PGOPTIONS',
+        target_session_attrs: 'PGTARGETSESSIONATTRS',
+    };
+    for (const [key, value] of Object.entries(target.options))
+        if (names[key])
+            env[names[key]] = value;
+    env.PGCONNECT_TIMEOUT ??= '15';
+    return env;
+}
+/** MariaDB/MySQL client connection arguments (no secret among them) and the environment carrying the password. */
+function mysqlConnection(target, tool = 'client') {
+    const args = target.host.startsWith('/')
+        ? [`--socket=${target.host}`]
+        : [`--host=${target.host === 'localhost' ? '127.0.0.1' : target.host}`, `--port=${target.port}`];
+    if (target.user)
+        args.push(`--user=${target.user}`);
+    const o = target.options;
+    if (o.sslmode === 'disable')
+        args.push('--skip-ssl');
+    else if (o.sslmode === 'require' || o.ssl === 'true' || o.ssl === '1')
+        args.push('--ssl');
+    else if (o.sslmode === 'verify-ca' || o.sslmode === 'verify-full')
+        args.push('--ssl', '--ssl-verify-server-cert');
+    if (o['ssl-ca'])
+        args.push(`--ssl-ca=${o['ssl-ca']}`);
+    if (o['ssl-cert'])
+        args.push(`--ssl-cert=${o['ssl-cert']}`);
+    if (o['ssl-key'])
+        args.push(`--ssl-key=${o['ssl-key']}`);
+    // The dump tools have no --connect-timeout (only the interactive client does).
+    if (tool === 'client')
+        args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
+    args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
+    // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
+    return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
+}
+function database_url_safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/db-backup/client-plan.ts
+
+/** '150004' (server_version_num) or '15.4 (Debian 15.4-1)' → 15; 9.6 → 9 (a major was two numbers before 10). */
+function postgresMajor(version) {
+    const text = version.trim();
+    if (/^\d{5,6}$/.test(text)) {
+        const n = Number(text);
+        return n >= 100000 ? Math.floor(n / 10000) : Math.floor(n / 10000);
+    }
+    const m = /(\d+)(?:\.(\d+))?/.exec(text);
+    return m ? Number(m[1]) : undefined;
+}
+/**
+ * The client for a server: the newest installed, which must be at least the server's major (pg_dump refuses to
+ * dump a newer server, and a dump made by an older client could miss newer objects). Otherwise stop with how
+ * to install the right one.
+ */
+function choosePostgresClient(serverVersion, installed, where = 'the runner') {
+    const server = postgresMajor(serverVersion);
+    if (server === undefined)
+        throw new ActionFailure(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
+    const sorted = [...installed].sort((a, b) => b.major - a.major);
+    const best = sorted[0];
+    if (best && best.major >= server)
+        return best;
+    const found = sorted.length
+        ? `the newest client on ${where} is ${best.major} (${best.binDir ? `${best.binDir}/pg_dump` : 'pg_dump on PATH'})`
+        : `no pg_dump was found on ${where}`;
+    throw new ActionFailure(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
+        `Install postgresql-client-${server} on ${where}: add the PostgreSQL (PGDG) apt repository ` +
+        `(https://wiki.postgresql.org/wiki/Apt, e.g. 'sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y') ` +
+        `then 'sudo apt-get install -y postgresql-client-${server}'.`);
+}
+/** Majors from a listing of `<root>/<N>/bin/pg_dump` paths (one per line), as `ls -d` or a directory scan gives. */
+function postgresClientsFromPaths(paths) {
+    const clients = [];
+    for (const path of paths) {
+        const m = /^(.*\/(\d+)\/bin)\/pg_dump$/.exec(path.trim());
+        if (m)
+            clients.push({ major: Number(m[2]), binDir: m[1] });
+    }
+    return clients;
+}
+/** `pg_dump (PostgreSQL) 15.4 (Debian 15.4-1)` → 15. */
+function postgresClientFromVersionText(text) {
+    const m = /pg_dump \(PostgreSQL\) (\d+)/.exec(text);
+    return m ? { major: Number(m[1]), binDir: '' } : undefined;
+}
+/** `SELECT VERSION()`: '10.11.6-MariaDB-0+deb12u1' or '8.0.36'. */
+function parseMysqlVersion(version) {
+    const m = /^(\d+)\.(\d+)/.exec(version.trim());
+    if (!m)
+        throw new ActionFailure(`Could not read the MySQL/MariaDB server version from '${version}'.`);
+    return {
+        flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql',
+        version: version.trim(),
+        major: Number(m[1]),
+        minor: Number(m[2]),
+    };
+}
+/**
+ * mariadb-dump for MariaDB, mysqldump for MySQL when it is the Oracle one. MariaDB's mysqldump is a link to
+ * mariadb-dump, which dumps MySQL 5.7 fine but not every MySQL 8 object, so say so instead of guessing.
+ */
+function chooseMysqlDump(server, available, where = 'the runner') {
+    if (server.flavour === 'mariadb') {
+        if (available.mariadbDump)
+            return { dump: 'mariadb-dump', client: 'mariadb' };
+        if (available.mysqldump)
+            return { dump: 'mysqldump', client: 'mysql' };
+    }
+    else {
+        if (available.mysqldump && !available.mysqldumpIsMariadb)
+            return { dump: 'mysqldump', client: 'mysql' };
+        if (available.mariadbDump || available.mysqldump) {
+            return {
+                dump: available.mariadbDump ? 'mariadb-dump' : 'mysqldump',
+                client: available.mariadbDump ? 'mariadb' : 'mysql',
+                warning: server.major >= 8
+                    ? `The server is MySQL ${server.version}; only MariaDB's dump client is on ${where}. Install mysql-client (Oracle's) for a dump that covers every MySQL 8 feature.`
+                    : undefined,
+            };
+        }
+    }
+    throw new ActionFailure(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
+        `Install it: 'sudo apt-get install -y ${server.flavour === 'mariadb' ? 'mariadb-client' : 'default-mysql-client'}'.`);
 }
 
 ;// CONCATENATED MODULE: ./actions/db-backup/backup.ts
@@ -33237,303 +33892,6 @@ function restoreCommand(result, actionRef) {
     return lines.join('\n');
 }
 
-;// CONCATENATED MODULE: ./actions/db-backup/places.ts
-
-
-
-
-
-
-
-class places_LocalHost {
-    runner;
-    where = 'the runner';
-    remote = false;
-    constructor(runner = process_runProcess) {
-        this.runner = runner;
-    }
-    run(command, args, options = {}) {
-        return this.runner(command, args, {
-            env: { ...options.env, ...options.secretEnv },
-            cwd: options.cwd,
-            stdoutFile: options.stdoutFile ?? options.stdoutOnHost,
-            stdin: options.stdin ?? (options.stdinOnHost ? (0,external_node_fs_.createReadStream)(options.stdinOnHost) : undefined),
-            sha256: options.sha256,
-            signal: options.signal,
-        });
-    }
-    sh(script, options = {}) {
-        return this.run('sh', ['-c', script], options);
-    }
-}
-class places_SshHost {
-    ssh;
-    remote = true;
-    where;
-    constructor(ssh) {
-        this.ssh = ssh;
-        this.where = `${ssh.settings.user}@${ssh.settings.host}`;
-    }
-    run(command, args, options = {}) {
-        return this.sh(`exec ${[command, ...args].map(shellQuote).join(' ')}`, options);
-    }
-    sh(script, options = {}) {
-        const exports = Object.entries(options.env ?? {})
-            .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
-            .join('\n');
-        const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
-        let body = script;
-        if (options.stdoutOnHost || options.stdinOnHost) {
-            // Redirections apply to the whole script; the file is created private (umask 077).
-            const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
-            const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
-            body = `umask 077\n{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
-        }
-        return this.ssh.exec({
-            script: `${cd}${exports}\n${body}`,
-            secrets: options.secretEnv,
-            stdin: options.stdin,
-            stdoutFile: options.stdoutFile,
-            sha256: options.sha256,
-            signal: options.signal,
-        });
-    }
-}
-class places_LocalFiles {
-    where = 'the runner';
-    remote = false;
-    async prepareDirectory(dir, input) {
-        try {
-            await makeDirectories(dir);
-            await (0,promises_.access)(dir, external_node_fs_.constants.W_OK);
-            // access() says yes to root everywhere; a real probe file also catches read-only mounts.
-            const probe = (0,external_node_path_namespaceObject.join)(dir, `.runbook-write-test-${process.pid}`);
-            await (0,promises_.writeFile)(probe, '', { mode: 0o600 });
-            await (0,promises_.unlink)(probe);
-        }
-        catch (error) {
-            const code = error.code ?? 'error';
-            throw new errors_ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on the runner (${code}).`);
-        }
-    }
-    async list(dir) {
-        return (await (0,promises_.readdir)(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
-    }
-    async size(path) {
-        return (await (0,promises_.stat)(path)).size;
-    }
-    sha256(path) {
-        return sha256File(path);
-    }
-    async head(path, bytes) {
-        const handle = await (0,promises_.open)(path, 'r');
-        try {
-            const buffer = Buffer.alloc(bytes);
-            const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
-            return buffer.subarray(0, bytesRead);
-        }
-        finally {
-            await handle.close();
-        }
-    }
-    async tail(path, bytes) {
-        const handle = await (0,promises_.open)(path, 'r');
-        try {
-            const { size } = await handle.stat();
-            const length = Math.min(bytes, size);
-            const buffer = Buffer.alloc(length);
-            await handle.read(buffer, 0, length, size - length);
-            return buffer.toString('utf8');
-        }
-        finally {
-            await handle.close();
-        }
-    }
-    rename(from, to) {
-        return (0,promises_.rename)(from, to);
-    }
-    remove(path) {
-        return (0,promises_.rm)(path, { force: true });
-    }
-    async exists(path) {
-        return (0,promises_.stat)(path).then(() => true, () => false);
-    }
-    async checkJson(path) {
-        const check = new JsonStructureCheck();
-        for await (const chunk of (0,external_node_fs_.createReadStream)(path, { encoding: 'utf8' }))
-            check.feed(chunk);
-        const structural = check.end();
-        if (structural)
-            return structural;
-        // Small enough to parse outright: catches what a bracket count cannot (a bad literal, a stray comma).
-        if ((await this.size(path)) <= 64 * 1024 * 1024) {
-            const { readFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
-            try {
-                JSON.parse(await readFile(path, 'utf8'));
-            }
-            catch (error) {
-                return `invalid JSON: ${error.message}`;
-            }
-        }
-        return undefined;
-    }
-}
-/**
- * mkdir -p, one level at a time: Node's recursive mkdir can spin forever on pseudo file systems such as /proc,
- * where it gets ENOENT for a directory it cannot create.
- */
-async function makeDirectories(dir) {
-    const parts = (0,external_node_path_namespaceObject.resolve)(dir).split('/').filter(Boolean);
-    let path = '';
-    for (const part of parts) {
-        path += `/${part}`;
-        try {
-            await (0,promises_.mkdir)(path, { mode: 0o700 });
-        }
-        catch (error) {
-            if (error.code !== 'EEXIST')
-                throw error;
-        }
-    }
-}
-/** Backup files kept on the server, handled with POSIX tools over the SSH connection. */
-class places_RemoteFiles {
-    host;
-    remote = true;
-    where;
-    constructor(host) {
-        this.host = host;
-        this.where = host.where;
-    }
-    async out(script, what) {
-        const result = await this.host.sh(script);
-        if (result.code !== 0)
-            throw new ActionFailure(`${what} on ${this.where} failed: ${result.stderrTail.trim()}`);
-        return result.stdout;
-    }
-    async prepareDirectory(dir, input) {
-        const q = shellQuote(dir);
-        const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
-        if (result.code !== 0) {
-            throw new errors_ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on ${this.where} (${result.stderrTail.trim()}).`);
-        }
-    }
-    async list(dir) {
-        const text = await this.out(`cd ${shellQuote(dir)} && for f in *; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`, 'listing backups');
-        return text.split('\n').filter((l) => l !== '');
-    }
-    async size(path) {
-        return Number((await this.out(`wc -c < ${shellQuote(path)}`, 'reading the backup size')).trim());
-    }
-    async sha256(path) {
-        return (await this.out(`sha256sum ${shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
-    }
-    async head(path, bytes) {
-        const text = await this.out(`head -c ${bytes} ${shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
-        return Buffer.from(text.replace(/\s+/g, ''), 'hex');
-    }
-    async tail(path, bytes) {
-        return this.out(`tail -c ${bytes} ${shellQuote(path)}`, 'reading the backup');
-    }
-    async rename(from, to) {
-        await this.out(`mv -f ${shellQuote(from)} ${shellQuote(to)}`, 'renaming the backup');
-    }
-    async remove(path) {
-        await this.out(`rm -f ${shellQuote(path)}`, 'removing a file');
-    }
-    async exists(path) {
-        return (await this.host.sh(`[ -e ${shellQuote(path)} ]`)).code === 0;
-    }
-    async checkJson(path) {
-        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${shellQuote(path)}`);
-        return result.code === 0 ? undefined : `invalid JSON: ${result.stderrTail.trim().split('\n').at(-1)}`;
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/db-backup/action-io.ts
-// The runner-facing edges of db-backup, shared with db-restore and deploy. Kept apart from main.ts so that their
-// bundles do not pull in main's lazily loaded artifact client.
-
-
-
-
-
-const runnerIO = () => ({
-    inputs: environmentInputs,
-    setSecret: core.setSecret,
-    setOutput: core.setOutput,
-    info: core.info,
-    warning: core.warning,
-    writeSummary: async (markdown) => {
-        await core.summary.addRaw(markdown, true).write();
-    },
-    runner: runProcess,
-    now: () => new Date(),
-    env: process.env,
-    onCancel: (handler) => {
-        const listener = () => handler();
-        process.on('SIGINT', listener);
-        process.on('SIGTERM', listener);
-        return () => {
-            process.off('SIGINT', listener);
-            process.off('SIGTERM', listener);
-        };
-    },
-});
-/** Opens where the dump runs and where the file goes: the runner, or a server over SSH (streamed back or kept). */
-async function openPlaces(inputs, io) {
-    const local = new LocalHost(io.runner);
-    if (!inputs.ssh)
-        return { dumpHost: local, storeHost: local, files: new LocalFiles(), close: async () => undefined };
-    const ssh = await SshConnection.open(inputs.ssh, io.runner);
-    io.info(`Connected to ${inputs.ssh.user}@${inputs.ssh.host}:${inputs.ssh.port} (host key ${ssh.hostKeyPolicy}).`);
-    const remote = new SshHost(ssh);
-    const server = inputs.storage === 'server';
-    return {
-        dumpHost: remote,
-        storeHost: server ? remote : local,
-        files: server ? new RemoteFiles(remote) : new LocalFiles(),
-        close: () => ssh.close(),
-        hostKeyPolicy: ssh.hostKeyPolicy,
-    };
-}
-function actionRef(env, name) {
-    const repo = env.GITHUB_ACTION_REPOSITORY || 'runbook/runbook';
-    const ref = env.GITHUB_ACTION_REF || 'v1';
-    return `${repo}/actions/${name}@${ref}`;
-}
-
-;// CONCATENATED MODULE: ./actions/shared/run-action.ts
-
-
-/**
- * The one place an action's entry talks to the runner about failure: any thrown value becomes a single
- * `::error::` line and a non-zero exit. Known failures show their message only; an unexpected error also
- * shows its stack in the debug log, where it helps a maintainer without scaring a user.
- */
-async function runAction(main) {
-    try {
-        await main();
-    }
-    catch (error) {
-        if (!(error instanceof errors_ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
-            core_debug(error.stack ?? error.message);
-        }
-        setFailed(errors_errorMessage(error));
-    }
-}
-/**
- * Post steps clean up and only warn: a cleanup problem must never turn a green job red.
- */
-async function runPost(post) {
-    try {
-        await post();
-    }
-    catch (error) {
-        core.warning(`cleanup: ${errorMessage(error)}`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./actions/smoke-check/json-path.ts
 
 function parseJsonPath(name, text) {
@@ -33721,12 +34079,6 @@ function versionSource(text, name = 'version-from') {
     throw new errors_ConfigurationError(`Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${trimmed}'.`);
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(1692);
 ;// CONCATENATED MODULE: ./actions/smoke-check/http-probe.ts
@@ -33759,7 +34111,7 @@ function createHttpRequester(tls, clock = performanceNow) {
         let headers = { 'user-agent': 'runbook-smoke-check', ...request.headers };
         try {
             for (;;) {
-                const answer = await send(url, request, headers, url.protocol === 'https:' ? httpsAgent : httpAgent, controller);
+                const answer = await http_probe_send(url, request, headers, url.protocol === 'https:' ? httpsAgent : httpAgent, controller);
                 const locationHeader = answer.headers.location;
                 const location = locationHeader && REDIRECT_STATUSES.has(answer.status) ? safeUrl(locationHeader, url) : undefined;
                 hops.push({ url, status: answer.status, location });
@@ -33796,7 +34148,7 @@ function createHttpRequester(tls, clock = performanceNow) {
         }
     };
 }
-function send(url, request, headers, agent, controller) {
+function http_probe_send(url, request, headers, agent, controller) {
     return new Promise((resolve, reject) => {
         const transport = url.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
         const auth = url.username ? `${safeDecode(url.username)}:${safeDecode(url.password)}` : undefined;
@@ -34141,356 +34493,39 @@ function formatMs(ms) {
     return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/executor.ts
-
-
-
-/** Runs the scripts with bash on the runner itself: the same release logic as on a server. */
-class LocalExecutor {
-    runner;
-    label = 'local';
-    constructor(runner = process_runProcess) {
-        this.runner = runner;
-    }
-    async run(script, options = {}) {
-        const result = await this.runner('bash', ['-c', `set -eu\n${script}`], {
-            env: options.secrets,
-            stdin: options.stdin,
-            signal: options.signal,
-            stdoutStream: options.stdoutStream,
-            stderrTailBytes: 16384,
-        });
-        return { code: result.code, stdout: result.stdout, stderr: result.stderrTail };
-    }
-    backupPlace() {
-        return { host: new places_LocalHost(this.runner), files: new places_LocalFiles() };
-    }
-    postState() {
-        return { label: this.label };
-    }
-    async close() {
-        // Nothing to close: every script was its own process.
-    }
-}
-/** One server through one ControlMaster connection (actions/shared/ssh.ts): the handshake is paid once. */
-class SshExecutor {
-    connection;
-    label;
-    hostKeyPolicy;
-    constructor(connection) {
-        this.connection = connection;
-        const s = connection.settings;
-        this.label = `${s.user}@${s.host}:${s.port}`;
-        this.hostKeyPolicy = connection.hostKeyPolicy;
-    }
-    /** Connects and verifies the host key; throws before anything runs on the server if the key does not match. */
-    static async open(settings, runner = process_runProcess) {
-        return new SshExecutor(await ssh_SshConnection.open(settings, runner));
-    }
-    async run(script, options = {}) {
-        const result = await this.connection.exec({
-            script,
-            stdin: options.stdin,
-            secrets: options.secrets,
-            signal: options.signal,
-            stdoutStream: options.stdoutStream,
-        });
-        return { code: result.code, stdout: result.stdout, stderr: result.stderrTail };
-    }
-    backupPlace() {
-        const host = new places_SshHost(this.connection);
-        return { host, files: new places_RemoteFiles(host) };
-    }
-    postState() {
-        const { host, port, user } = this.connection.settings;
-        return { label: this.label, sshDirectory: this.connection.directory, ssh: { host, port, user } };
-    }
-    close() {
-        return this.connection.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/deploy/heroku-api.ts
+;// CONCATENATED MODULE: ./actions/deploy/release-checks.ts
 
 
 
 
-/** Heroku's Platform API v3 media type: without it the API answers with its legacy, undocumented shapes. */
-const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
-/** An answer Heroku gave that is not a success: `id` is Heroku's error id (not_found, forbidden, …). */
-class HerokuApiError extends ActionFailure {
-    status;
-    errorId;
-    constructor(message, status, errorId) {
-        super(message);
-        this.status = status;
-        this.errorId = errorId;
-        this.name = 'HerokuApiError';
-    }
-}
-/** A Retry-After longer than this is not waited for in full: a deploy step should not hang for minutes. */
-const MAX_RETRY_AFTER_MS = 60_000;
-/** A thrown value's message, also for errors made in another realm (node internals seen from a test VM). */
-function messageOf(error) {
-    const message = error?.message;
-    return typeof message === 'string' ? message : String(error);
-}
-/** Methods whose repetition cannot do a thing twice: a POST that creates a build or a release is not one of them. */
-function isIdempotent(method) {
-    return method === 'GET' || method === 'PUT' || method === 'DELETE' || method === 'PATCH';
-}
-/** Retry-After as seconds or an HTTP date, in milliseconds from `now`; undefined when absent or unreadable. */
-function retryAfterMs(value, now) {
-    if (!value)
-        return undefined;
-    if (/^\d+(\.\d+)?$/.test(value.trim()))
-        return Math.round(Number(value) * 1000);
-    const at = Date.parse(value);
-    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+/** The health gate: the smoke-check engine, until `timeoutMs`, expecting `expectCommit` in /health's JSON `commit`. */
+async function checkReleaseHealth(url, expectCommit, timeoutMs, log) {
+    const options = { ...DEFAULT_RUN_OPTIONS, deadlineMs: timeoutMs };
+    const check = defineCheck({ url, expectVersion: expectCommit, versionFrom: versionSource('json:$.commit') });
+    const report = await runChecks([check], options, defaultEngineDeps(options, log));
+    return { ok: report.healthy, reason: report.results[0]?.reason ?? 'no result' };
 }
 /**
- * Whether to try again after an answer (status) or a network error (status 0), and how long to wait first.
- * 429 is always safe to repeat (Heroku did nothing); a 5xx or a lost connection only for idempotent methods,
- * since a POST may have created a build before the answer was lost. Backoff doubles with full jitter.
+ * The pre-migration backup, with the db-backup code: PostgreSQL in custom format, verified as an archive, named
+ * after the database and the commit, no retention (a deploy never deletes backups). `place` is where the dump
+ * runs and the file stays: the server, or the runner for Heroku.
  */
-function decideRetry(method, status, attempt, retryAfter, options) {
-    if (attempt >= options.maxAttempts)
-        return { retry: false, delayMs: 0 };
-    const backoff = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
-    const jittered = Math.round(backoff / 2 + (options.random() * backoff) / 2);
-    if (status === 429) {
-        return { retry: true, delayMs: Math.min(retryAfter ?? jittered, MAX_RETRY_AFTER_MS), reason: 'rate limited' };
-    }
-    if (!isIdempotent(method))
-        return { retry: false, delayMs: 0 };
-    if (status === 0)
-        return { retry: true, delayMs: jittered, reason: 'connection failed' };
-    if (status >= 500)
-        return { retry: true, delayMs: retryAfter ?? jittered, reason: `HTTP ${status}` };
-    return { retry: false, delayMs: 0 };
-}
-/**
- * A small Platform API client on node:http(s). The key goes only into the Authorization header of requests to
- * the API's own origin: signed URLs (put_url, output streams) are other hosts and never see it.
- */
-class HerokuApi {
-    options;
-    maxAttempts;
-    baseDelayMs;
-    maxDelayMs;
-    timeoutMs;
-    /** Set when RateLimit-Remaining reached 0: the next request waits instead of collecting a 429. */
-    pauseMs = 0;
-    /** Every request sent, for the summary (method and path, never a header). */
-    calls = [];
-    constructor(options) {
-        this.options = options;
-        options.setSecret(options.apiKey);
-        this.maxAttempts = options.maxAttempts ?? 5;
-        this.baseDelayMs = options.baseDelayMs ?? 500;
-        this.maxDelayMs = options.maxDelayMs ?? 8000;
-        this.timeoutMs = options.timeoutMs ?? 30000;
-    }
-    get origin() {
-        return this.options.baseUrl.origin;
-    }
-    get(path, headers = {}) {
-        return this.request('GET', path, undefined, headers);
-    }
-    post(path, body) {
-        return this.request('POST', path, body);
-    }
-    patch(path, body) {
-        return this.request('PATCH', path, body);
-    }
-    /** A JSON request to the API, retried per decideRetry; throws HerokuApiError on an answer that is not 2xx. */
-    async request(method, path, body, headers = {}) {
-        const url = new URL(path.replace(/^\//, ''), this.options.baseUrl.href.replace(/\/?$/, '/'));
-        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-        const requestHeaders = {
-            Accept: HEROKU_ACCEPT,
-            Authorization: `Bearer ${this.options.apiKey}`,
-            'User-Agent': this.options.userAgent ?? 'runbook-deploy',
-            ...headers,
-        };
-        if (payload) {
-            requestHeaders['Content-Type'] = 'application/json';
-            requestHeaders['Content-Length'] = String(payload.length);
-        }
-        for (let attempt = 1;; attempt++) {
-            if (this.pauseMs > 0) {
-                const pause = this.pauseMs;
-                this.pauseMs = 0;
-                await this.options.sleep(pause);
-            }
-            this.calls.push(`${method} ${url.pathname}`);
-            let answer;
-            try {
-                answer = await heroku_api_send(url, method, requestHeaders, payload, this.timeoutMs);
-            }
-            catch (error) {
-                const decision = this.decide(method, 0, attempt, undefined);
-                if (!decision.retry) {
-                    throw new ActionFailure(`Heroku API ${method} ${url.pathname}: ${messageOf(error)}`);
-                }
-                this.options.warning(`Heroku API ${method} ${url.pathname}: ${decision.reason}; retrying in ${decision.delayMs} ms.`);
-                await this.options.sleep(decision.delayMs);
-                continue;
-            }
-            if (answer.status >= 200 && answer.status < 300) {
-                this.notePace(answer.headers);
-                return { status: answer.status, headers: answer.headers, body: parseJson(answer.text, method, url) };
-            }
-            const decision = this.decide(method, answer.status, attempt, retryAfterMs(header(answer.headers, 'retry-after'), Date.now()));
-            if (!decision.retry)
-                throw apiError(method, url, answer);
-            this.options.warning(`Heroku API ${method} ${url.pathname}: ${decision.reason}; retrying in ${decision.delayMs} ms (attempt ${attempt + 1} of ${this.maxAttempts}).`);
-            await this.options.sleep(decision.delayMs);
-        }
-    }
-    /** Uploads a file to a signed URL: PUT with an empty Content-Type (the URL is signed for exactly that). */
-    async upload(putUrl, file, size) {
-        const url = new URL(putUrl);
-        for (let attempt = 1;; attempt++) {
-            let status = 0;
-            let text;
-            try {
-                const answer = await heroku_api_send(url, 'PUT', { 'Content-Type': '', 'Content-Length': String(size) }, () => (0,external_node_fs_.createReadStream)(file), this.timeoutMs * 4);
-                status = answer.status;
-                text = answer.text;
-                if (status >= 200 && status < 300)
-                    return;
-            }
-            catch (error) {
-                text = messageOf(error);
-            }
-            const decision = this.decide('PUT', status, attempt, undefined);
-            if (!decision.retry) {
-                throw new ActionFailure(`Uploading the source to ${url.origin} failed: ${status ? `HTTP ${status} ` : ''}${text.slice(0, 200)}`);
-            }
-            this.options.warning(`Source upload: ${decision.reason}; retrying in ${decision.delayMs} ms.`);
-            await this.options.sleep(decision.delayMs);
-        }
-    }
-    /**
-     * Streams a build or release output URL into `onLine`, line by line, until the server closes it. The stream may
-     * not exist yet for a moment (404): retried a few times. Never throws: a lost stream only costs log lines.
-     */
-    async stream(streamUrl, onLine, attempts = 10) {
-        const url = new URL(streamUrl);
-        for (let attempt = 1; attempt <= attempts; attempt++) {
-            const status = await streamLines(url, onLine, this.timeoutMs * 20).catch(() => 0);
-            if (status >= 200 && status < 300)
-                return true;
-            await this.options.sleep(Math.min(this.maxDelayMs, this.baseDelayMs * attempt));
-        }
-        return false;
-    }
-    decide(method, status, attempt, retryAfter) {
-        return decideRetry(method, status, attempt, retryAfter, {
-            maxAttempts: this.maxAttempts,
-            baseDelayMs: this.baseDelayMs,
-            maxDelayMs: this.maxDelayMs,
-            random: this.options.random,
-        });
-    }
-    /** Heroku refills the token bucket continuously: at zero, a short pause beats a 429 and its retry. */
-    notePace(headers) {
-        const remaining = header(headers, 'ratelimit-remaining');
-        if (remaining !== undefined && Number(remaining) <= 0) {
-            this.pauseMs = retryAfterMs(header(headers, 'retry-after'), Date.now()) ?? this.baseDelayMs * 2;
-            this.options.warning(`Heroku API rate limit reached; pausing ${this.pauseMs} ms before the next request.`);
-        }
-    }
-}
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
-function parseJson(text, method, url) {
-    if (text.trim() === '')
-        return undefined;
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        throw new ActionFailure(`Heroku API ${method} ${url.pathname} answered with something that is not JSON.`);
-    }
-}
-function apiError(method, url, answer) {
-    let id;
-    let message = answer.text.slice(0, 300);
-    try {
-        const body = JSON.parse(answer.text);
-        id = body.id;
-        message = body.message ?? message;
-    }
-    catch {
-        // Not JSON (a proxy's HTML page): the start of the text says enough.
-    }
-    const hint = answer.status === 401
-        ? ' Check the heroku-api-key secret (a token from `heroku authorizations:create`).'
-        : answer.status === 403 || answer.status === 404
-            ? ' Check the app name and that the API key can access it.'
-            : '';
-    return new HerokuApiError(`Heroku API ${method} ${url.pathname} failed: HTTP ${answer.status}${id ? ` (${id})` : ''}: ${message}${hint}`, answer.status, id);
-}
-function transport(url) {
-    if (url.protocol === 'https:')
-        return (external_node_https_default());
-    if (url.protocol === 'http:')
-        return (external_node_http_default());
-    throw new ActionFailure(`Unsupported URL scheme ${url.protocol} (${url.origin}).`);
-}
-function heroku_api_send(url, method, headers, body, timeoutMs) {
-    return new Promise((resolve, reject) => {
-        const request = transport(url).request(url, { method, headers, timeout: timeoutMs }, (response) => {
-            const chunks = [];
-            response.on('data', (chunk) => chunks.push(chunk));
-            response.on('end', () => resolve({
-                status: response.statusCode ?? 0,
-                headers: response.headers,
-                text: Buffer.concat(chunks).toString('utf8'),
-            }));
-            response.on('error', reject);
-        });
-        request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-        request.on('error', reject);
-        if (typeof body === 'function')
-            body().pipe(request);
-        else
-            request.end(body);
-    });
-}
-/** GET a stream, handing each complete line to onLine as it arrives; resolves with the status once it ends. */
-function streamLines(url, onLine, timeoutMs) {
-    return new Promise((resolve, reject) => {
-        const request = transport(url).get(url, { timeout: timeoutMs }, (response) => {
-            const status = response.statusCode ?? 0;
-            if (status < 200 || status >= 300) {
-                response.resume();
-                response.on('end', () => resolve(status));
-                return;
-            }
-            let pending = '';
-            response.setEncoding('utf8');
-            response.on('data', (chunk) => {
-                pending += chunk;
-                const lines = pending.split('\n');
-                pending = lines.pop() ?? '';
-                for (const line of lines)
-                    onLine(line.replace(/\r$/, ''));
-            });
-            response.on('end', () => {
-                if (pending)
-                    onLine(pending);
-                resolve(status);
-            });
-            response.on('error', reject);
-        });
-        request.on('timeout', () => request.destroy(new Error(`stream idle for ${timeoutMs} ms`)));
-        request.on('error', reject);
-    });
+async function takePremigrationBackup(database, request, place, io) {
+    await place.files.prepareDirectory(request.directory, 'backup-directory');
+    const result = await takeBackup({
+        engine: database.engine,
+        database,
+        postgresFormat: 'custom',
+        directory: request.directory,
+        prefix: database.database || 'database',
+        sha: request.commit,
+        now: request.now,
+        keepDays: 0,
+        keepCount: 0,
+        verify: 'archive',
+        postgresClientRoot: '/usr/lib/postgresql',
+    }, { dumpHost: place.host, storeHost: place.host, files: place.files, log: io.log, warn: io.warning });
+    return { path: result.path, restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')) };
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/heroku-build.ts
@@ -34985,6 +35020,10 @@ class PhaseRecorder {
         this.log = log;
         this.started = clock();
     }
+    /** A report that has not succeeded yet, whose phases are the ones this recorder records. */
+    newReport(target, mode) {
+        return { target, mode, ok: false, rolledBack: false, durationMs: 0, phases: this.phases, notes: [], serving: {} };
+    }
     elapsed() {
         return Math.round(this.clock() - this.started);
     }
@@ -35089,16 +35128,7 @@ class HerokuTarget {
         this.edges = edges;
         this.recorder = new PhaseRecorder(edges.clock, edges.log);
         this.apps = inputs.apps.map((name) => ({ name, configVars: {} }));
-        this.report = {
-            target: 'heroku',
-            mode: inputs.mode,
-            ok: false,
-            rolledBack: false,
-            durationMs: 0,
-            phases: this.recorder.phases,
-            notes: [],
-            serving: {},
-        };
+        this.report = this.recorder.newReport('heroku', inputs.mode);
     }
     async run() {
         try {
@@ -35360,9 +35390,6 @@ class HerokuTarget {
 
 
 
-
-
-
 /**
  * The real edges: the Platform API over HTTPS, git, the smoke-check engine for the health gate, and the
  * db-backup code on the runner (the dump tools reach Heroku Postgres or a MySQL add-on over TLS).
@@ -35379,31 +35406,8 @@ function realHerokuEdges(inputs, io, runner = process_runProcess) {
             warning: io.warning,
         }),
         runner,
-        checkHealth: async (url, expectCommit, timeoutMs, log) => {
-            const options = { ...DEFAULT_RUN_OPTIONS, deadlineMs: timeoutMs };
-            const check = defineCheck({ url, expectVersion: expectCommit, versionFrom: versionSource('json:$.commit') });
-            const report = await runChecks([check], options, defaultEngineDeps(options, log));
-            return { ok: report.healthy, reason: report.results[0]?.reason ?? 'no result' };
-        },
-        backup: async (database, request, log) => {
-            const host = new places_LocalHost(runner);
-            const files = new places_LocalFiles();
-            await files.prepareDirectory(request.directory, 'backup-directory');
-            const result = await takeBackup({
-                engine: database.engine,
-                database,
-                postgresFormat: 'custom',
-                directory: request.directory,
-                prefix: database.database || 'database',
-                sha: request.commit,
-                now: request.now,
-                keepDays: 0,
-                keepCount: 0,
-                verify: 'archive',
-                postgresClientRoot: '/usr/lib/postgresql',
-            }, { dumpHost: host, storeHost: host, files, log, warn: io.warning });
-            return { path: result.path, restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')) };
-        },
+        checkHealth: checkReleaseHealth,
+        backup: (database, request, log) => takePremigrationBackup(database, request, { host: new places_LocalHost(runner), files: new places_LocalFiles() }, { log, warning: io.warning, env: io.env }),
         now: () => new Date(),
         clock: () => performance.now(),
         sleep,
@@ -35811,16 +35815,7 @@ class ServerTarget {
         this.layout = layoutOf(inputs.deployTo);
         this.recorder = new PhaseRecorder(edges.clock, edges.log);
         this.startedAt = edges.now();
-        this.report = {
-            target: inputs.target,
-            mode: inputs.mode,
-            ok: false,
-            rolledBack: false,
-            durationMs: 0,
-            phases: this.recorder.phases,
-            notes: [],
-            serving: {},
-        };
+        this.report = this.recorder.newReport(inputs.target, inputs.mode);
     }
     get log() {
         return this.edges.log;
@@ -36319,9 +36314,6 @@ function renderSummary(report) {
 
 
 
-
-
-
 function main_runnerIO() {
     return {
         inputs: inputs_environmentInputs,
@@ -36382,30 +36374,12 @@ function realServerEdges(inputs, io, runner = process_runProcess) {
         },
         resolveCommit: (repository, commit) => resolveCommit(runner, repository, commit),
         archive: (repository, commit, appDirectory) => gitArchive(repository, commit, appDirectory, io.warning),
-        checkHealth: async (url, expectCommit, timeoutMs, log) => {
-            const options = { ...DEFAULT_RUN_OPTIONS, deadlineMs: timeoutMs };
-            const check = defineCheck({ url, expectVersion: expectCommit, versionFrom: versionSource('json:$.commit') });
-            const report = await runChecks([check], options, defaultEngineDeps(options, log));
-            return { ok: report.healthy, reason: report.results[0]?.reason ?? 'no result' };
-        },
-        backup: async (executor, request, log) => {
-            const place = executor.backupPlace();
-            await place.files.prepareDirectory(request.directory, 'backup-directory');
-            const result = await takeBackup({
-                engine: request.database.engine,
-                database: request.database,
-                postgresFormat: 'custom',
-                directory: request.directory,
-                prefix: request.database.database || 'database',
-                sha: request.commit,
-                now: request.now,
-                keepDays: 0,
-                keepCount: 0,
-                verify: 'archive',
-                postgresClientRoot: '/usr/lib/postgresql',
-            }, { dumpHost: place.host, storeHost: place.host, files: place.files, log, warn: io.warning });
-            return { path: result.path, restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')) };
-        },
+        checkHealth: checkReleaseHealth,
+        backup: (executor, request, log) => takePremigrationBackup(request.database, request, executor.backupPlace(), {
+            log,
+            warning: io.warning,
+            env: io.env,
+        }),
         now: () => new Date(),
         clock: () => performance.now(),
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

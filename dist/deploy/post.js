@@ -33230,16 +33230,7 @@ class HerokuTarget {
         this.edges = edges;
         this.recorder = new PhaseRecorder(edges.clock, edges.log);
         this.apps = inputs.apps.map((name) => ({ name, configVars: {} }));
-        this.report = {
-            target: 'heroku',
-            mode: inputs.mode,
-            ok: false,
-            rolledBack: false,
-            durationMs: 0,
-            phases: this.recorder.phases,
-            notes: [],
-            serving: {},
-        };
+        this.report = this.recorder.newReport('heroku', inputs.mode);
     }
     async run() {
         try {
@@ -33846,16 +33837,7 @@ class ServerTarget {
         this.layout = scripts.layoutOf(inputs.deployTo);
         this.recorder = new PhaseRecorder(edges.clock, edges.log);
         this.startedAt = edges.now();
-        this.report = {
-            target: inputs.target,
-            mode: inputs.mode,
-            ok: false,
-            rolledBack: false,
-            durationMs: 0,
-            phases: this.recorder.phases,
-            notes: [],
-            serving: {},
-        };
+        this.report = this.recorder.newReport(inputs.target, inputs.mode);
     }
     get log() {
         return this.edges.log;
