@@ -29,11 +29,18 @@ export class ReportFiles {
   /** Files folded (a file listed twice and folded twice counts twice: the reading is then done again). */
   folded = 0;
   private readonly open = new Set<FileCoverage>();
+  /**
+   * The file closed last, settled (trimmed or folded) only when another file is opened: a report that lists one
+   * file in several elements one after the other (a Cobertura class per C# class, as coverlet writes) adds them
+   * all to one file instead of folding it twice and having to be read again.
+   */
+  private pending: FileCoverage | undefined;
 
   constructor(private readonly folding?: Folding) {}
 
   /** The file to add to under this report path. */
   get(path: string): FileCoverage {
+    if (this.pending && this.pending.path !== path) this.settle();
     let file = this.files.get(path);
     if (file === undefined) {
       const own = detach(path);
@@ -50,6 +57,14 @@ export class ReportFiles {
       trimFile(file);
       return;
     }
+    if (this.pending !== file) this.settle();
+    this.pending = file;
+  }
+
+  private settle(): void {
+    const file = this.pending;
+    this.pending = undefined;
+    if (!file || !this.folding || this.open.has(file)) return;
     const key = file.key ?? this.folding.key(file.path, this.sourceRoots);
     file.key = key;
     if (this.folding.keepsLines(key)) {
@@ -67,6 +82,7 @@ export class ReportFiles {
   /** Closes what the parser left open (a record without end_of_record, the last Go file). */
   finish(): Map<string, FileCoverage> {
     for (const file of [...this.open]) this.close(file);
+    this.settle();
     return this.files;
   }
 }

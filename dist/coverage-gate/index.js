@@ -42970,11 +42970,19 @@ class ReportFiles {
     /** Files folded (a file listed twice and folded twice counts twice: the reading is then done again). */
     folded = 0;
     open = new Set();
+    /**
+     * The file closed last, settled (trimmed or folded) only when another file is opened: a report that lists one
+     * file in several elements one after the other (a Cobertura class per C# class, as coverlet writes) adds them
+     * all to one file instead of folding it twice and having to be read again.
+     */
+    pending;
     constructor(folding) {
         this.folding = folding;
     }
     /** The file to add to under this report path. */
     get(path) {
+        if (this.pending && this.pending.path !== path)
+            this.settle();
         let file = this.files.get(path);
         if (file === undefined) {
             const own = detach(path);
@@ -42991,6 +42999,15 @@ class ReportFiles {
             trimFile(file);
             return;
         }
+        if (this.pending !== file)
+            this.settle();
+        this.pending = file;
+    }
+    settle() {
+        const file = this.pending;
+        this.pending = undefined;
+        if (!file || !this.folding || this.open.has(file))
+            return;
         const key = file.key ?? this.folding.key(file.path, this.sourceRoots);
         file.key = key;
         if (this.folding.keepsLines(key)) {
@@ -43008,6 +43025,7 @@ class ReportFiles {
     finish() {
         for (const file of [...this.open])
             this.close(file);
+        this.settle();
         return this.files;
     }
 }

@@ -222,14 +222,22 @@ beforeEach(() => {
 });
 afterEach(() => removeDir(dir));
 
-const cases: [string, boolean][] = Object.keys(render).flatMap((format) => [
-  [format, false] as [string, boolean],
-  [format, true] as [string, boolean],
-]);
+/**
+ * once: every file listed once. adjacent: some files listed in two elements one after the other in one report
+ * (as coverlet writes a class per C# class). twice: some files in both reports, and some twice in one report
+ * with other files between: only then must the reports be read again.
+ */
+type Listing = 'once' | 'adjacent' | 'twice';
+const cases: [string, Listing][] = Object.keys(render).flatMap((format) =>
+  (SPLITS.has(format) ? ['once', 'adjacent', 'twice'] : ['once', 'twice']).map(
+    (listing) => [format, listing] as [string, Listing],
+  ),
+);
 
-describe.each(cases)('%s reports read with folding (files listed twice: %s)', (format, twice) => {
+describe.each(cases)('%s reports read with folding, files listed %s', (format, listing) => {
   test('decide and render exactly what reading every line decides', async () => {
-    const rand = random(format.length * 7919 + (twice ? 1 : 0));
+    const twice = listing === 'twice';
+    const rand = random(format.length * 7919 + ['once', 'adjacent', 'twice'].indexOf(listing));
     const files = sourceFiles(rand, 450, 'src');
     // Two reports: the second repeats some of the first's files when `twice`, and has its own.
     const first = files.slice(0, 300);
@@ -241,8 +249,14 @@ describe.each(cases)('%s reports read with folding (files listed twice: %s)', (f
             .map((f) => ({ ...f, lines: f.lines.map(([l, h]) => [l, h === 0 ? 1 : 0] as [number, number]) }))
         : []),
     ];
-    const within = twice && SPLITS.has(format) ? first.slice(100, 110).flatMap(halves) : [];
-    const reportFiles = [[...first.slice(0, 100), ...first.slice(110), ...within], second].map((content, i) => {
+    const split = SPLITS.has(format) ? first.slice(100, 110).map(halves) : [];
+    const firstReport =
+      listing === 'adjacent'
+        ? [...first.slice(0, 100), ...split.flat(), ...first.slice(110)]
+        : listing === 'twice'
+          ? [...first.slice(0, 100), ...split.map((h) => h[0]), ...first.slice(110), ...split.map((h) => h[1])]
+          : [...first.slice(0, 100), ...first.slice(100, 110), ...first.slice(110)];
+    const reportFiles = [firstReport, second].map((content, i) => {
       const path = join(dir, `report-${i}.${format}`);
       writeFileSync(path, render[format](content));
       return path;
