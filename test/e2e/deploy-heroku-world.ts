@@ -29,14 +29,22 @@ export interface HerokuStage {
   pg: PostgresServer;
   databaseUrl: string;
   standIn: HerokuStandIn;
-  /** The app's public URL (the proxy). */
+  /** The app's public URL (the proxy); `${appUrl}/<app>` reaches an app added by `addApp`. */
   appUrl: string;
   /** When set, the next app started serves this commit instead of its release's (a broken release). */
   serveWrongCommit: boolean;
   commit(message: string): string;
-  health(): Promise<{ status: number; body?: HealthBody }>;
+  /** /health of an app (default: ocpizza). */
+  health(app?: string): Promise<{ status: number; body?: HealthBody }>;
+  /**
+   * Another app on the same database and config vars (a second interface of the seeds), released by hand at the
+   * repository's HEAD and served under `${appUrl}/<name>`.
+   */
+  addApp(name: string): Promise<void>;
   stop(): Promise<void>;
 }
+
+const FIRST_APP = 'ocpizza';
 
 export { git };
 
@@ -52,7 +60,6 @@ export async function startHerokuStage(): Promise<HerokuStage> {
   git(repo, 'init', '-q', '-b', 'master');
   git(repo, 'add', '-A');
   git(repo, 'commit', '-q', '-m', 'OC Pizza v1');
-  const v1 = git(repo, 'rev-parse', 'HEAD');
 
   const pg = await startPostgres();
   await pg.createDatabase('ocpizza');
@@ -61,7 +68,8 @@ export async function startHerokuStage(): Promise<HerokuStage> {
   const migrate = await djangoManage(['migrate', '--noinput'], { projectDir: repo, env });
   if (migrate.code !== 0) throw new Error(`initial migrate failed: ${migrate.stderr}`);
 
-  let app: DjangoApp | undefined;
+  /** The gunicorn serving each app's current release. */
+  const servers = new Map<string, DjangoApp>();
   let slugCount = 0;
   const stage: HerokuStage = {
     dir,
@@ -71,13 +79,14 @@ export async function startHerokuStage(): Promise<HerokuStage> {
     standIn: undefined as unknown as HerokuStandIn,
     appUrl: '',
     serveWrongCommit: false,
+    addApp: async () => undefined,
     commit(message) {
       git(repo, 'add', '-A');
       git(repo, 'commit', '-q', '-m', message);
       return git(repo, 'rev-parse', 'HEAD');
     },
-    async health() {
-      const answer = await httpGet(`${stage.appUrl}/health`);
+    async health(name = FIRST_APP) {
+      const answer = await httpGet(`${stage.appUrl}/${name}/health`);
       try {
         return { status: answer.status, body: JSON.parse(answer.body) as HealthBody };
       } catch {
@@ -87,15 +96,15 @@ export async function startHerokuStage(): Promise<HerokuStage> {
     async stop() {
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
       proxy.closeAllConnections();
-      await app?.stop();
+      for (const server of servers.values()) await server.stop();
       await stage.standIn?.stop();
       await pg.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 
-  /** A release becomes current: the new slug starts, the proxy switches to it, the old one stops. */
-  const serve = async (projectDir: string, commit: string, version: number) => {
+  /** A release of `name` becomes current: the new slug starts, the proxy switches to it, the old one stops. */
+  const serve = async (name: string, projectDir: string, commit: string, version: number) => {
     const next = await startDjangoApp({
       projectDir,
       databaseUrl,
@@ -103,18 +112,23 @@ export async function startHerokuStage(): Promise<HerokuStage> {
       release: `v${version}`,
       workers: 1,
     });
-    const previous = app;
-    app = next;
+    const previous = servers.get(name);
+    servers.set(name, next);
     await previous?.stop();
   };
 
+  // `/<app>/…` goes to that app (the prefix removed); anything else to the first app.
   const proxy = http.createServer((request, response) => {
+    const prefix = /^\/([^/?]+)/.exec(request.url ?? '')?.[1] ?? '';
+    const named = servers.has(prefix);
+    const app = servers.get(named ? prefix : FIRST_APP);
     if (!app) {
       response.writeHead(503).end('no release');
       return;
     }
+    const rest = named ? (request.url ?? '').slice(prefix.length + 1) || '/' : request.url;
     const upstream = http.request(
-      `${app.url}${request.url}`,
+      `${app.url}${rest}`,
       { method: request.method, headers: request.headers, agent: false },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -138,15 +152,19 @@ export async function startHerokuStage(): Promise<HerokuStage> {
       },
       released: async (name, commit, version) => {
         const tarball = standIn.apps.get(name)!.releases.find((r) => r.version === version)?.slug?.tarball;
-        await serve(tarball && tarball.length > 0 ? slugDir(tarball) : repo, commit, version);
+        await serve(name, tarball && tarball.length > 0 ? slugDir(tarball) : repo, commit, version);
       },
     },
   });
   standIn.lineDelayMs = 20;
   stage.standIn = standIn;
-  standIn.addApp('ocpizza', { configVars: { ...env } });
+  stage.addApp = async (name) => {
+    standIn.addApp(name, { configVars: { ...env } });
+    const head = git(repo, 'rev-parse', 'HEAD');
+    await serve(name, repo, head, 1);
+    standIn.seedRelease(name, head);
+  };
   // v1, deployed by hand before these tests: the fixture as committed, serving.
-  await serve(repo, v1, 1);
-  standIn.seedRelease('ocpizza', v1);
+  await stage.addApp(FIRST_APP);
   return stage;
 }

@@ -210,3 +210,34 @@ describe('deploy with target heroku against the Platform API stand-in, PostgreSQ
     expect(stage.standIn.requests.length).toBe(calls);
   });
 });
+
+describe('deploy with target heroku to two apps sharing one database', () => {
+  // Last in the file: the second app stays on the stage.
+  test('one upload, one backup from the first app, released in order, both serve the new commit', async () => {
+    await stage.addApp('ocpizza-admin');
+    const admin = () => stage.standIn.apps.get('ocpizza-admin')!;
+    const sourcesBefore = stage.standIn.requests.filter((r) => r.method === 'POST' && r.path === '/sources').length;
+    const migration = addMigration(stage.repo, 'add-field');
+    const sha = stage.commit('a field both interfaces use');
+    const result = await deploy(sha, { app: '', apps: 'ocpizza\nocpizza-admin', 'app-url': `${stage.appUrl}/{app}` });
+    expect(errors(result)).toEqual([]);
+    expect(result.exitCode).toBe(0);
+    for (const name of ['ocpizza', 'ocpizza-admin']) {
+      expect((await stage.health(name)).body).toMatchObject({ commit: sha, migrations: 'applied' });
+    }
+    expect(await columns()).toContain(migration.field);
+    // One source upload for both builds, one build and one new release per app, the first app before the second.
+    const changes = stage.standIn.requests;
+    expect(changes.filter((r) => r.method === 'POST' && r.path === '/sources').length - sourcesBefore).toBe(1);
+    const builds = changes.filter((r) => r.method === 'POST' && /^\/apps\/[^/]+\/builds$/.test(r.path)).slice(-2);
+    expect(builds.map((r) => r.path)).toEqual(['/apps/ocpizza/builds', '/apps/ocpizza-admin/builds']);
+    expect(admin().releases.find((r) => r.current)?.slug?.commit).toBe(sha);
+    expect(app().releases.find((r) => r.current)?.slug?.commit).toBe(sha);
+    // Outputs per app, comma-separated in the order of `apps`; one backup, a real pg_dump archive.
+    const versions = (name: string) => String(stage.standIn.current(name)!.version);
+    expect(result.outputs['release-version']).toBe(`${versions('ocpizza')},${versions('ocpizza-admin')}`);
+    expect(result.outputs['backup-path']).not.toContain(',');
+    expect(fs.readFileSync(result.outputs['backup-path']).subarray(0, 5).toString()).toBe('PGDMP');
+    expect(result.summary).toContain('ocpizza-admin');
+  });
+});
