@@ -2,22 +2,6 @@ import { addBranches, type CountedTotals, type Count, type ParsedReport } from '
 import { ReportError } from './report-error.js';
 import { ReportFiles } from './report-files.js';
 
-/** JSON.parse with the line of a syntax error in the message (Node 20 only reports a character position). */
-export function parseJson(file: string, text: string): unknown {
-  try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    const lineMatch = /line (\d+)/.exec(message);
-    let line: number | undefined;
-    if (lineMatch) line = Number(lineMatch[1]);
-    else if (position) line = text.slice(0, Number(position[1])).split('\n').length;
-    else if (/end of (JSON|data) input/i.test(message)) line = text.split('\n').length;
-    throw new ReportError(file, `malformed JSON: ${message.replace(/\s*\(line \d+ column \d+\)/, '')}`, line);
-  }
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -37,59 +21,61 @@ function numberList(file: string, where: string, value: unknown): number[] {
 export function parseCoveragePyJson(file: string, data: unknown, files = new ReportFiles()): ParsedReport {
   if (!isObject(data) || !isObject(data.files))
     throw new ReportError(file, "coverage.py JSON without a 'files' object");
-  for (const [path, entry] of Object.entries(data.files)) {
-    if (!isObject(entry)) throw new ReportError(file, `files['${path}'] is not an object`);
-    const target = files.get(path);
-    let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
-    const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
-    // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
-    // coverage.py's own, so surplus executed lines are dropped, lowest first (a module docstring is line 1).
-    const summary = isObject(entry.summary) ? entry.summary : undefined;
-    const statements = Number(summary?.num_statements);
-    if (Number.isInteger(statements) && executed.length + missing.length > statements) {
-      const surplus = executed.length + missing.length - statements;
-      const sources = new Set<number>();
-      for (const key of ['executed_branches', 'missing_branches']) {
-        const arcs = entry[key];
-        if (Array.isArray(arcs)) for (const arc of arcs) if (Array.isArray(arc)) sources.add(Number(arc[0]));
-      }
-      const droppable = executed.filter((l) => !sources.has(l)).slice(0, surplus);
-      executed = executed.filter((l) => !droppable.includes(l));
-    }
-    for (const line of executed) target.lines.set(line, 1);
-    for (const line of missing) target.lines.set(line, 0);
-    const arcs = new Map<number, Map<number, number>>();
-    const addArcs = (key: string, hit: number): void => {
-      const list = entry[key];
-      if (list === undefined) return;
-      if (!Array.isArray(list))
-        throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
-      for (const arc of list) {
-        if (!Array.isArray(arc) || arc.length !== 2 || !arc.every((n) => Number.isInteger(n))) {
-          throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
-        }
-        const [from, to] = arc as [number, number];
-        let lineArcs = arcs.get(from);
-        if (!lineArcs) arcs.set(from, (lineArcs = new Map()));
-        // coverage.py 6 can list an executed arc several times; an arc is one branch.
-        lineArcs.set(to, Math.max(lineArcs.get(to) ?? 0, hit));
-      }
-    };
-    addArcs('executed_branches', 1);
-    addArcs('missing_branches', 0);
-    trimToSummary(arcs, summary);
-    for (const [line, lineArcs] of [...arcs.entries()].sort((a, b) => a[0] - b[0])) {
-      const sorted = [...lineArcs.entries()].sort((a, b) => a[0] - b[0]);
-      addBranches(
-        target,
-        line,
-        sorted.map(([, hit]) => hit),
-        sorted.map(([to]) => `${to}`),
-      );
-    }
-    files.close(target);
-  }
+  for (const [path, entry] of Object.entries(data.files)) addCoveragePyFile(file, files, path, entry);
   return { file, format: 'coveragepy-json', files: files.finish() };
+}
+
+/** One entry of coverage.py JSON's `files`: its lines and, with --branch, its arcs. */
+export function addCoveragePyFile(file: string, files: ReportFiles, path: string, entry: unknown): void {
+  if (!isObject(entry)) throw new ReportError(file, `files['${path}'] is not an object`);
+  const target = files.get(path);
+  let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
+  const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
+  // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
+  // coverage.py's own, so surplus executed lines are dropped, lowest first (a module docstring is line 1).
+  const summary = isObject(entry.summary) ? entry.summary : undefined;
+  const statements = Number(summary?.num_statements);
+  if (Number.isInteger(statements) && executed.length + missing.length > statements) {
+    const surplus = executed.length + missing.length - statements;
+    const sources = new Set<number>();
+    for (const key of ['executed_branches', 'missing_branches']) {
+      const arcs = entry[key];
+      if (Array.isArray(arcs)) for (const arc of arcs) if (Array.isArray(arc)) sources.add(Number(arc[0]));
+    }
+    const droppable = executed.filter((l) => !sources.has(l)).slice(0, surplus);
+    executed = executed.filter((l) => !droppable.includes(l));
+  }
+  for (const line of executed) target.lines.set(line, 1);
+  for (const line of missing) target.lines.set(line, 0);
+  const arcs = new Map<number, Map<number, number>>();
+  const addArcs = (key: string, hit: number): void => {
+    const list = entry[key];
+    if (list === undefined) return;
+    if (!Array.isArray(list)) throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+    for (const arc of list) {
+      if (!Array.isArray(arc) || arc.length !== 2 || !arc.every((n) => Number.isInteger(n))) {
+        throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+      }
+      const [from, to] = arc as [number, number];
+      let lineArcs = arcs.get(from);
+      if (!lineArcs) arcs.set(from, (lineArcs = new Map()));
+      // coverage.py 6 can list an executed arc several times; an arc is one branch.
+      lineArcs.set(to, Math.max(lineArcs.get(to) ?? 0, hit));
+    }
+  };
+  addArcs('executed_branches', 1);
+  addArcs('missing_branches', 0);
+  trimToSummary(arcs, summary);
+  for (const [line, lineArcs] of [...arcs.entries()].sort((a, b) => a[0] - b[0])) {
+    const sorted = [...lineArcs.entries()].sort((a, b) => a[0] - b[0]);
+    addBranches(
+      target,
+      line,
+      sorted.map(([, hit]) => hit),
+      sorted.map(([to]) => `${to}`),
+    );
+  }
+  files.close(target);
 }
 
 /**
@@ -138,52 +124,62 @@ function locationKey(loc: IstanbulLocation | undefined): string {
  */
 export function parseIstanbulJson(file: string, data: unknown, files = new ReportFiles()): ParsedReport {
   if (!isObject(data)) throw new ReportError(file, 'Istanbul coverage JSON must be an object keyed by file');
-  for (const [key, raw] of Object.entries(data)) {
-    // jest < 24 wrapped each file's coverage in { data: … }.
-    const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
-    if (!isObject(entry) || !isObject(entry.statementMap) || !isObject(entry.s)) {
-      throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
-    }
-    const path = typeof entry.path === 'string' ? entry.path : key;
-    const target = files.get(path);
-    target.statements = new Map();
-    target.functions = new Map();
-    const statementMap = entry.statementMap as Record<string, IstanbulLocation>;
-    for (const [id, hits] of Object.entries(entry.s as Record<string, number>)) {
-      const loc = statementMap[id];
-      if (!loc) continue;
-      target.statements.set(locationKey(loc), Number(hits));
-      const line = loc.start.line;
-      const previous = target.lines.get(line);
-      if (previous === undefined || previous < Number(hits)) target.lines.set(line, Number(hits));
-    }
-    const fnMap = (isObject(entry.fnMap) ? entry.fnMap : {}) as Record<
-      string,
-      { loc?: IstanbulLocation; decl?: IstanbulLocation; name?: string }
-    >;
-    for (const [id, hits] of Object.entries((isObject(entry.f) ? entry.f : {}) as Record<string, number>)) {
-      const fn = fnMap[id];
-      target.functions.set(`${fn?.name ?? id}@${locationKey(fn?.decl ?? fn?.loc)}`, Number(hits));
-    }
-    const branchMap = (isObject(entry.branchMap) ? entry.branchMap : {}) as Record<
-      string,
-      { line?: number; loc?: IstanbulLocation; locations?: IstanbulLocation[] }
-    >;
-    for (const [id, hits] of Object.entries((isObject(entry.b) ? entry.b : {}) as Record<string, number[]>)) {
-      const branch = branchMap[id];
-      if (!Array.isArray(hits)) throw new ReportError(file, `'${key}'.b['${id}'] must be a list of hit counts`);
-      const line = branch?.line || branch?.loc?.start.line || branch?.locations?.[0]?.start.line || 0;
-      const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
-      addBranches(
-        target,
-        line,
-        hits.map(Number),
-        hits.map((_, i) => `${where}#${i}`),
-      );
-    }
-    files.close(target);
-  }
+  for (const [key, raw] of Object.entries(data)) addIstanbulFile(file, files, key, raw);
   return { file, format: 'istanbul-json', files: files.finish() };
+}
+
+/** Whether a member of a JSON object is one file of Istanbul's coverage-final.json. */
+export function isIstanbulEntry(value: unknown): boolean {
+  return (
+    isObject(value) && (isObject(value.statementMap) || (isObject(value.data) && isObject(value.data.statementMap)))
+  );
+}
+
+/** One file of coverage-final.json: statements, functions and branches, and lines derived as Istanbul does. */
+export function addIstanbulFile(file: string, files: ReportFiles, key: string, raw: unknown): void {
+  // jest < 24 wrapped each file's coverage in { data: … }.
+  const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
+  if (!isObject(entry) || !isObject(entry.statementMap) || !isObject(entry.s)) {
+    throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
+  }
+  const path = typeof entry.path === 'string' ? entry.path : key;
+  const target = files.get(path);
+  target.statements = new Map();
+  target.functions = new Map();
+  const statementMap = entry.statementMap as Record<string, IstanbulLocation>;
+  for (const [id, hits] of Object.entries(entry.s as Record<string, number>)) {
+    const loc = statementMap[id];
+    if (!loc) continue;
+    target.statements.set(locationKey(loc), Number(hits));
+    const line = loc.start.line;
+    const previous = target.lines.get(line);
+    if (previous === undefined || previous < Number(hits)) target.lines.set(line, Number(hits));
+  }
+  const fnMap = (isObject(entry.fnMap) ? entry.fnMap : {}) as Record<
+    string,
+    { loc?: IstanbulLocation; decl?: IstanbulLocation; name?: string }
+  >;
+  for (const [id, hits] of Object.entries((isObject(entry.f) ? entry.f : {}) as Record<string, number>)) {
+    const fn = fnMap[id];
+    target.functions.set(`${fn?.name ?? id}@${locationKey(fn?.decl ?? fn?.loc)}`, Number(hits));
+  }
+  const branchMap = (isObject(entry.branchMap) ? entry.branchMap : {}) as Record<
+    string,
+    { line?: number; loc?: IstanbulLocation; locations?: IstanbulLocation[] }
+  >;
+  for (const [id, hits] of Object.entries((isObject(entry.b) ? entry.b : {}) as Record<string, number[]>)) {
+    const branch = branchMap[id];
+    if (!Array.isArray(hits)) throw new ReportError(file, `'${key}'.b['${id}'] must be a list of hit counts`);
+    const line = branch?.line || branch?.loc?.start.line || branch?.locations?.[0]?.start.line || 0;
+    const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
+    addBranches(
+      target,
+      line,
+      hits.map(Number),
+      hits.map((_, i) => `${where}#${i}`),
+    );
+  }
+  files.close(target);
 }
 
 function readCount(file: string, where: string, value: unknown): Count | undefined {

@@ -1,12 +1,19 @@
-import { readFile } from 'node:fs/promises';
 import { REPORT_FORMATS, type ParsedReport, type ReportFormat } from './model.js';
 import { parseClover } from './parse-clover.js';
 import { parseCobertura } from './parse-cobertura.js';
 import { parseGoProfile } from './parse-go.js';
 import { parseJacoco } from './parse-jacoco.js';
-import { parseCoveragePyJson, parseIstanbulJson, parseIstanbulSummary, parseJson } from './parse-json-reports.js';
+import { forEachJsonMember } from './json-members.js';
+import {
+  addCoveragePyFile,
+  addIstanbulFile,
+  isIstanbulEntry,
+  parseCoveragePyJson,
+  parseIstanbulJson,
+  parseIstanbulSummary,
+} from './parse-json-reports.js';
 import { parseLcov } from './parse-lcov.js';
-import { decodeChunks, describeReadError, readChunks } from './read-chunks.js';
+import { decodeChunks, readChunks } from './read-chunks.js';
 import { ReportError } from './report-error.js';
 import { ReportFiles, type Folding } from './report-files.js';
 
@@ -74,30 +81,11 @@ async function parseReport(file: string, format: ReportFormat | undefined, files
       `unknown format: not Cobertura, JaCoCo or Clover XML, LCOV, a Go cover profile or coverage JSON; set 'format' to one of ${REPORT_FORMATS.join(', ')}`,
     );
   }
-  if (sniffed === 'json' || (format && JSON_FORMATS.includes(format))) {
-    await chunks.return(undefined);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      throw new ReportError(file, describeReadError(error));
-    }
-    const data = parseJson(file, text);
-    const kind = format ?? jsonFormat(data);
-    if (kind === 'coveragepy-json') return parseCoveragePyJson(file, data, files);
-    if (kind === 'istanbul-json') return parseIstanbulJson(file, data, files);
-    if (kind === 'istanbul-summary') return parseIstanbulSummary(file, data);
-    throw new ReportError(
-      file,
-      format
-        ? `format '${format}' was given but the file is JSON`
-        : 'JSON that is neither coverage.py JSON, Istanbul coverage-final.json nor coverage-summary.json',
-    );
-  }
   const all = (async function* () {
     yield first.value;
     yield* chunks;
   })();
+  if (sniffed === 'json' || (format && JSON_FORMATS.includes(format))) return readJsonReport(file, all, format, files);
   switch (format ?? sniffed) {
     case 'cobertura':
       return parseCobertura(file, decodeChunks(all), files);
@@ -110,4 +98,52 @@ async function parseReport(file: string, format: ReportFormat | undefined, files
     default:
       return parseGoProfile(file, all, files);
   }
+}
+
+/**
+ * JSON reports, streamed member by member (see forEachJsonMember): coverage.py's `files` entries (once `meta` has
+ * shown it is coverage.py JSON) and coverage-final.json's file entries are handed to the files one at a time.
+ * Anything else (coverage-summary.json, a `files` before `meta`, a document of another kind) is small or unusual:
+ * it is gathered and judged whole, as before.
+ */
+async function readJsonReport(
+  file: string,
+  chunks: AsyncIterable<Buffer>,
+  format: ReportFormat | undefined,
+  files: ReportFiles,
+): Promise<ParsedReport> {
+  if (format && !JSON_FORMATS.includes(format)) {
+    throw new ReportError(file, `format '${format}' was given but the file is JSON`);
+  }
+  const rest: Record<string, unknown> = {};
+  let streamedFiles = false;
+  let istanbulFiles = 0;
+  const mayBe = (kind: ReportFormat): boolean => format === undefined || format === kind;
+  await forEachJsonMember(
+    file,
+    chunks,
+    (key) => {
+      const stream = key === 'files' && mayBe('coveragepy-json') && (rest.meta !== undefined || format !== undefined);
+      if (stream) streamedFiles = true;
+      return stream;
+    },
+    (key, value, parent) => {
+      if (parent !== undefined) addCoveragePyFile(file, files, key, value);
+      else if (!streamedFiles && mayBe('istanbul-json') && rest.meta === undefined && isIstanbulEntry(value)) {
+        addIstanbulFile(file, files, key, value);
+        istanbulFiles++;
+      } else rest[key] = value;
+    },
+  );
+  if (streamedFiles) return { file, format: 'coveragepy-json', files: files.finish() };
+  // parseIstanbulJson names the first member that is not a file entry, if any.
+  if (istanbulFiles > 0) return parseIstanbulJson(file, rest, files);
+  const kind = format ?? jsonFormat(rest);
+  if (kind === 'coveragepy-json') return parseCoveragePyJson(file, rest, files);
+  if (kind === 'istanbul-json') return parseIstanbulJson(file, rest, files);
+  if (kind === 'istanbul-summary') return parseIstanbulSummary(file, rest);
+  throw new ReportError(
+    file,
+    'JSON that is neither coverage.py JSON, Istanbul coverage-final.json nor coverage-summary.json',
+  );
 }

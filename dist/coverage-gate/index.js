@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5557);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7545);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5557:
+/***/ 7545:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43560,29 +43560,294 @@ async function parseJacoco(file, chunks, files = new ReportFiles()) {
     return { file, format: 'jacoco', files: files.finish() };
 }
 
+;// CONCATENATED MODULE: ./actions/coverage-gate/json-members.ts
+
+/**
+ * Streams the members of a JSON document's top-level object one at a time: each member's value is cut out of the
+ * bytes and parsed on its own, so a coverage-final.json of several hundred MB (more than V8 can hold as one string)
+ * takes the memory of its largest file entry. The members of the objects named in `nested` (coverage.py's `files`)
+ * are streamed one at a time in the same way, with their parent's key in `parent`.
+ *
+ * The skeleton (braces, keys, colons, commas) is checked here; each value is checked by JSON.parse. Errors name the
+ * line, as a report error of `file`.
+ */
+async function forEachJsonMember(file, chunks, nested, onMember) {
+    const fail = (message, at) => {
+        throw new ReportError(file, `malformed JSON: ${message}`, at);
+    };
+    // Where the skeleton is: before the top-level object, expecting a key (or the end of an object), a colon, a
+    // value, a comma (or the end), or after the top-level object.
+    let phase = 'start';
+    let line = 1;
+    let bom = 0;
+    /** The key of the top-level member whose members are being streamed, when inside it. */
+    let parent;
+    let key = '';
+    // A string (key) or value being cut out: its bytes so far and the scanner's state inside it.
+    let parts = [];
+    let reading;
+    let startLine = 0;
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    let scalar = false;
+    const finishValue = () => {
+        const text = Buffer.concat(parts).toString('utf8');
+        parts = [];
+        reading = undefined;
+        let value;
+        try {
+            value = JSON.parse(text);
+        }
+        catch (error) {
+            // Node's messages differ between versions (a position, a line, or neither): the line is found here.
+            const message = error.message.replace(/\s*\((line \d+ column \d+)\)|\s*in JSON at position \d+/g, '');
+            const offset = syntaxErrorAt(text);
+            const at = startLine + (text.slice(0, Math.max(0, offset)).match(/\n/g)?.length ?? 0);
+            fail(`${message} (in the value of '${key}')`, at);
+        }
+        onMember(key, value, parent);
+        phase = 'next';
+    };
+    for await (const chunk of chunks) {
+        const n = chunk.length;
+        let i = 0;
+        // A UTF-8 byte order mark before the document.
+        while (phase === 'start' && bom < 3 && i < n && chunk[i] === [0xef, 0xbb, 0xbf][bom]) {
+            i++;
+            bom++;
+        }
+        while (i < n) {
+            if (reading !== undefined) {
+                const from = i;
+                let end = -1;
+                if (scalar) {
+                    for (; i < n; i++) {
+                        const b = chunk[i];
+                        if (b === 44 || b === 125 || b === 93 || b === 32 || b === 10 || b === 13 || b === 9) {
+                            end = i;
+                            break;
+                        }
+                    }
+                }
+                else {
+                    for (; i < n; i++) {
+                        const b = chunk[i];
+                        if (inString) {
+                            if (escaped)
+                                escaped = false;
+                            else if (b === 92)
+                                escaped = true;
+                            else if (b === 34) {
+                                inString = false;
+                                if (depth === 0) {
+                                    end = i + 1;
+                                    break;
+                                }
+                            }
+                            else if (b === 10)
+                                line++;
+                            continue;
+                        }
+                        if (b === 34)
+                            inString = true;
+                        else if (b === 123 || b === 91)
+                            depth++;
+                        else if (b === 125 || b === 93) {
+                            if (--depth === 0) {
+                                end = i + 1;
+                                break;
+                            }
+                        }
+                        else if (b === 10)
+                            line++;
+                    }
+                }
+                if (end === -1) {
+                    parts.push(chunk.subarray(from));
+                    break;
+                }
+                parts.push(chunk.subarray(from, end));
+                i = end;
+                if (reading === 'key') {
+                    const text = Buffer.concat(parts).toString('utf8');
+                    parts = [];
+                    reading = undefined;
+                    try {
+                        key = JSON.parse(text);
+                    }
+                    catch {
+                        fail(`the key ${text.slice(0, 40)} is not a valid string`, line);
+                    }
+                    phase = 'colon';
+                }
+                else
+                    finishValue();
+                continue;
+            }
+            const b = chunk[i];
+            if (b === 32 || b === 9 || b === 13) {
+                i++;
+                continue;
+            }
+            if (b === 10) {
+                line++;
+                i++;
+                continue;
+            }
+            const c = String.fromCharCode(b);
+            switch (phase) {
+                case 'start':
+                    if (b !== 123)
+                        fail(`expected '{' at the start, found '${c}'`, line);
+                    phase = 'first-key';
+                    i++;
+                    break;
+                case 'first-key':
+                case 'key':
+                    if (b === 125 && phase === 'first-key') {
+                        // The end of an empty object.
+                        i++;
+                        if (parent !== undefined) {
+                            parent = undefined;
+                            phase = 'next';
+                        }
+                        else
+                            phase = 'done';
+                        break;
+                    }
+                    if (b !== 34)
+                        fail(`expected a key in double quotes, found '${c}'`, line);
+                    reading = 'key';
+                    inString = true;
+                    escaped = false;
+                    depth = 0;
+                    scalar = false;
+                    parts = [chunk.subarray(i, i + 1)];
+                    i++;
+                    break;
+                case 'colon':
+                    if (b !== 58)
+                        fail(`expected ':' after the key '${key}', found '${c}'`, line);
+                    phase = 'value';
+                    i++;
+                    break;
+                case 'value':
+                    if (parent === undefined && b === 123 && nested(key)) {
+                        parent = key;
+                        phase = 'first-key';
+                        i++;
+                        break;
+                    }
+                    reading = 'value';
+                    startLine = line;
+                    depth = 0;
+                    escaped = false;
+                    inString = false;
+                    scalar = b !== 123 && b !== 91 && b !== 34;
+                    if (scalar && b === 44)
+                        fail(`expected a value for '${key}', found ','`, line);
+                    if (scalar && (b === 125 || b === 93))
+                        fail(`expected a value for '${key}', found '${c}'`, line);
+                    break;
+                case 'next':
+                    if (b === 44)
+                        phase = 'key';
+                    else if (b === 125) {
+                        if (parent !== undefined)
+                            parent = undefined;
+                        else
+                            phase = 'done';
+                    }
+                    else
+                        fail(`expected ',' or '}' after the value of '${key}', found '${c}'`, line);
+                    i++;
+                    break;
+                case 'done':
+                    fail(`unexpected '${c}' after the end of the document`, line);
+            }
+        }
+    }
+    if (phase !== 'done' || reading !== undefined)
+        fail('unexpected end of the document (was it cut short?)', line);
+}
+/** Where a JSON text stops being valid JSON (-1 when it is valid); only used to name the line of an error. */
+function syntaxErrorAt(text) {
+    let i = 0;
+    const space = () => {
+        while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r'))
+            i++;
+    };
+    const string = () => {
+        for (i++; i < text.length;) {
+            const c = text[i];
+            if (c === '"') {
+                i++;
+                return true;
+            }
+            if (c < ' ')
+                return false;
+            i += c === '\\' ? 2 : 1;
+        }
+        return false;
+    };
+    const members = (close, member) => {
+        i++;
+        space();
+        if (text[i] === close) {
+            i++;
+            return true;
+        }
+        for (;;) {
+            if (!member())
+                return false;
+            space();
+            if (text[i] === close) {
+                i++;
+                return true;
+            }
+            if (text[i] !== ',')
+                return false;
+            i++;
+        }
+    };
+    const value = () => {
+        space();
+        const c = text[i];
+        if (c === '{') {
+            return members('}', () => {
+                space();
+                if (text[i] !== '"' || !string())
+                    return false;
+                space();
+                if (text[i] !== ':')
+                    return false;
+                i++;
+                return value();
+            });
+        }
+        if (c === '[')
+            return members(']', value);
+        if (c === '"')
+            return string();
+        const literal = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
+        if (!literal)
+            return false;
+        i += literal[0].length;
+        return true;
+    };
+    if (value()) {
+        space();
+        if (i === text.length)
+            return -1;
+    }
+    return i;
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/parse-json-reports.ts
 
 
 
-/** JSON.parse with the line of a syntax error in the message (Node 20 only reports a character position). */
-function parseJson(file, text) {
-    try {
-        return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    }
-    catch (error) {
-        const message = error.message;
-        const position = /position (\d+)/.exec(message);
-        const lineMatch = /line (\d+)/.exec(message);
-        let line;
-        if (lineMatch)
-            line = Number(lineMatch[1]);
-        else if (position)
-            line = text.slice(0, Number(position[1])).split('\n').length;
-        else if (/end of (JSON|data) input/i.test(message))
-            line = text.split('\n').length;
-        throw new ReportError(file, `malformed JSON: ${message.replace(/\s*\(line \d+ column \d+\)/, '')}`, line);
-    }
-}
 function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -43601,62 +43866,65 @@ function numberList(file, where, value) {
 function parseCoveragePyJson(file, data, files = new ReportFiles()) {
     if (!isObject(data) || !isObject(data.files))
         throw new ReportError(file, "coverage.py JSON without a 'files' object");
-    for (const [path, entry] of Object.entries(data.files)) {
-        if (!isObject(entry))
-            throw new ReportError(file, `files['${path}'] is not an object`);
-        const target = files.get(path);
-        let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
-        const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
-        // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
-        // coverage.py's own, so surplus executed lines are dropped, lowest first (a module docstring is line 1).
-        const summary = isObject(entry.summary) ? entry.summary : undefined;
-        const statements = Number(summary?.num_statements);
-        if (Number.isInteger(statements) && executed.length + missing.length > statements) {
-            const surplus = executed.length + missing.length - statements;
-            const sources = new Set();
-            for (const key of ['executed_branches', 'missing_branches']) {
-                const arcs = entry[key];
-                if (Array.isArray(arcs))
-                    for (const arc of arcs)
-                        if (Array.isArray(arc))
-                            sources.add(Number(arc[0]));
-            }
-            const droppable = executed.filter((l) => !sources.has(l)).slice(0, surplus);
-            executed = executed.filter((l) => !droppable.includes(l));
-        }
-        for (const line of executed)
-            target.lines.set(line, 1);
-        for (const line of missing)
-            target.lines.set(line, 0);
-        const arcs = new Map();
-        const addArcs = (key, hit) => {
-            const list = entry[key];
-            if (list === undefined)
-                return;
-            if (!Array.isArray(list))
-                throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
-            for (const arc of list) {
-                if (!Array.isArray(arc) || arc.length !== 2 || !arc.every((n) => Number.isInteger(n))) {
-                    throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
-                }
-                const [from, to] = arc;
-                let lineArcs = arcs.get(from);
-                if (!lineArcs)
-                    arcs.set(from, (lineArcs = new Map()));
-                // coverage.py 6 can list an executed arc several times; an arc is one branch.
-                lineArcs.set(to, Math.max(lineArcs.get(to) ?? 0, hit));
-            }
-        };
-        addArcs('executed_branches', 1);
-        addArcs('missing_branches', 0);
-        trimToSummary(arcs, summary);
-        for (const [line, lineArcs] of [...arcs.entries()].sort((a, b) => a[0] - b[0])) {
-            const sorted = [...lineArcs.entries()].sort((a, b) => a[0] - b[0]);
-            addBranches(target, line, sorted.map(([, hit]) => hit), sorted.map(([to]) => `${to}`));
-        }
-        files.close(target);
-    }
+    for (const [path, entry] of Object.entries(data.files))
+        addCoveragePyFile(file, files, path, entry);
     return { file, format: 'coveragepy-json', files: files.finish() };
+}
+/** One entry of coverage.py JSON's `files`: its lines and, with --branch, its arcs. */
+function addCoveragePyFile(file, files, path, entry) {
+    if (!isObject(entry))
+        throw new ReportError(file, `files['${path}'] is not an object`);
+    const target = files.get(path);
+    let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
+    const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
+    // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
+    // coverage.py's own, so surplus executed lines are dropped, lowest first (a module docstring is line 1).
+    const summary = isObject(entry.summary) ? entry.summary : undefined;
+    const statements = Number(summary?.num_statements);
+    if (Number.isInteger(statements) && executed.length + missing.length > statements) {
+        const surplus = executed.length + missing.length - statements;
+        const sources = new Set();
+        for (const key of ['executed_branches', 'missing_branches']) {
+            const arcs = entry[key];
+            if (Array.isArray(arcs))
+                for (const arc of arcs)
+                    if (Array.isArray(arc))
+                        sources.add(Number(arc[0]));
+        }
+        const droppable = executed.filter((l) => !sources.has(l)).slice(0, surplus);
+        executed = executed.filter((l) => !droppable.includes(l));
+    }
+    for (const line of executed)
+        target.lines.set(line, 1);
+    for (const line of missing)
+        target.lines.set(line, 0);
+    const arcs = new Map();
+    const addArcs = (key, hit) => {
+        const list = entry[key];
+        if (list === undefined)
+            return;
+        if (!Array.isArray(list))
+            throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+        for (const arc of list) {
+            if (!Array.isArray(arc) || arc.length !== 2 || !arc.every((n) => Number.isInteger(n))) {
+                throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+            }
+            const [from, to] = arc;
+            let lineArcs = arcs.get(from);
+            if (!lineArcs)
+                arcs.set(from, (lineArcs = new Map()));
+            // coverage.py 6 can list an executed arc several times; an arc is one branch.
+            lineArcs.set(to, Math.max(lineArcs.get(to) ?? 0, hit));
+        }
+    };
+    addArcs('executed_branches', 1);
+    addArcs('missing_branches', 0);
+    trimToSummary(arcs, summary);
+    for (const [line, lineArcs] of [...arcs.entries()].sort((a, b) => a[0] - b[0])) {
+        const sorted = [...lineArcs.entries()].sort((a, b) => a[0] - b[0]);
+        addBranches(target, line, sorted.map(([, hit]) => hit), sorted.map(([to]) => `${to}`));
+    }
+    files.close(target);
 }
 /**
  * On Python 3.11 coverage.py 6 lists executed arcs its static analysis does not count as branches (a
@@ -43702,44 +43970,51 @@ function locationKey(loc) {
 function parseIstanbulJson(file, data, files = new ReportFiles()) {
     if (!isObject(data))
         throw new ReportError(file, 'Istanbul coverage JSON must be an object keyed by file');
-    for (const [key, raw] of Object.entries(data)) {
-        // jest < 24 wrapped each file's coverage in { data: … }.
-        const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
-        if (!isObject(entry) || !isObject(entry.statementMap) || !isObject(entry.s)) {
-            throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
-        }
-        const path = typeof entry.path === 'string' ? entry.path : key;
-        const target = files.get(path);
-        target.statements = new Map();
-        target.functions = new Map();
-        const statementMap = entry.statementMap;
-        for (const [id, hits] of Object.entries(entry.s)) {
-            const loc = statementMap[id];
-            if (!loc)
-                continue;
-            target.statements.set(locationKey(loc), Number(hits));
-            const line = loc.start.line;
-            const previous = target.lines.get(line);
-            if (previous === undefined || previous < Number(hits))
-                target.lines.set(line, Number(hits));
-        }
-        const fnMap = (isObject(entry.fnMap) ? entry.fnMap : {});
-        for (const [id, hits] of Object.entries((isObject(entry.f) ? entry.f : {}))) {
-            const fn = fnMap[id];
-            target.functions.set(`${fn?.name ?? id}@${locationKey(fn?.decl ?? fn?.loc)}`, Number(hits));
-        }
-        const branchMap = (isObject(entry.branchMap) ? entry.branchMap : {});
-        for (const [id, hits] of Object.entries((isObject(entry.b) ? entry.b : {}))) {
-            const branch = branchMap[id];
-            if (!Array.isArray(hits))
-                throw new ReportError(file, `'${key}'.b['${id}'] must be a list of hit counts`);
-            const line = branch?.line || branch?.loc?.start.line || branch?.locations?.[0]?.start.line || 0;
-            const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
-            addBranches(target, line, hits.map(Number), hits.map((_, i) => `${where}#${i}`));
-        }
-        files.close(target);
-    }
+    for (const [key, raw] of Object.entries(data))
+        addIstanbulFile(file, files, key, raw);
     return { file, format: 'istanbul-json', files: files.finish() };
+}
+/** Whether a member of a JSON object is one file of Istanbul's coverage-final.json. */
+function isIstanbulEntry(value) {
+    return (isObject(value) && (isObject(value.statementMap) || (isObject(value.data) && isObject(value.data.statementMap))));
+}
+/** One file of coverage-final.json: statements, functions and branches, and lines derived as Istanbul does. */
+function addIstanbulFile(file, files, key, raw) {
+    // jest < 24 wrapped each file's coverage in { data: … }.
+    const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
+    if (!isObject(entry) || !isObject(entry.statementMap) || !isObject(entry.s)) {
+        throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
+    }
+    const path = typeof entry.path === 'string' ? entry.path : key;
+    const target = files.get(path);
+    target.statements = new Map();
+    target.functions = new Map();
+    const statementMap = entry.statementMap;
+    for (const [id, hits] of Object.entries(entry.s)) {
+        const loc = statementMap[id];
+        if (!loc)
+            continue;
+        target.statements.set(locationKey(loc), Number(hits));
+        const line = loc.start.line;
+        const previous = target.lines.get(line);
+        if (previous === undefined || previous < Number(hits))
+            target.lines.set(line, Number(hits));
+    }
+    const fnMap = (isObject(entry.fnMap) ? entry.fnMap : {});
+    for (const [id, hits] of Object.entries((isObject(entry.f) ? entry.f : {}))) {
+        const fn = fnMap[id];
+        target.functions.set(`${fn?.name ?? id}@${locationKey(fn?.decl ?? fn?.loc)}`, Number(hits));
+    }
+    const branchMap = (isObject(entry.branchMap) ? entry.branchMap : {});
+    for (const [id, hits] of Object.entries((isObject(entry.b) ? entry.b : {}))) {
+        const branch = branchMap[id];
+        if (!Array.isArray(hits))
+            throw new ReportError(file, `'${key}'.b['${id}'] must be a list of hit counts`);
+        const line = branch?.line || branch?.loc?.start.line || branch?.locations?.[0]?.start.line || 0;
+        const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
+        addBranches(target, line, hits.map(Number), hits.map((_, i) => `${where}#${i}`));
+    }
+    files.close(target);
 }
 function readCount(file, where, value) {
     if (value === undefined)
@@ -44031,31 +44306,12 @@ async function parseReport(file, format, files) {
     if (format === undefined && sniffed === undefined) {
         throw new ReportError(file, `unknown format: not Cobertura, JaCoCo or Clover XML, LCOV, a Go cover profile or coverage JSON; set 'format' to one of ${REPORT_FORMATS.join(', ')}`);
     }
-    if (sniffed === 'json' || (format && JSON_FORMATS.includes(format))) {
-        await chunks.return(undefined);
-        let text;
-        try {
-            text = await (0,promises_namespaceObject.readFile)(file, 'utf8');
-        }
-        catch (error) {
-            throw new ReportError(file, describeReadError(error));
-        }
-        const data = parseJson(file, text);
-        const kind = format ?? jsonFormat(data);
-        if (kind === 'coveragepy-json')
-            return parseCoveragePyJson(file, data, files);
-        if (kind === 'istanbul-json')
-            return parseIstanbulJson(file, data, files);
-        if (kind === 'istanbul-summary')
-            return parseIstanbulSummary(file, data);
-        throw new ReportError(file, format
-            ? `format '${format}' was given but the file is JSON`
-            : 'JSON that is neither coverage.py JSON, Istanbul coverage-final.json nor coverage-summary.json');
-    }
     const all = (async function* () {
         yield first.value;
         yield* chunks;
     })();
+    if (sniffed === 'json' || (format && JSON_FORMATS.includes(format)))
+        return readJsonReport(file, all, format, files);
     switch (format ?? sniffed) {
         case 'cobertura':
             return parseCobertura(file, decodeChunks(all), files);
@@ -44068,6 +44324,49 @@ async function parseReport(file, format, files) {
         default:
             return parseGoProfile(file, all, files);
     }
+}
+/**
+ * JSON reports, streamed member by member (see forEachJsonMember): coverage.py's `files` entries (once `meta` has
+ * shown it is coverage.py JSON) and coverage-final.json's file entries are handed to the files one at a time.
+ * Anything else (coverage-summary.json, a `files` before `meta`, a document of another kind) is small or unusual:
+ * it is gathered and judged whole, as before.
+ */
+async function readJsonReport(file, chunks, format, files) {
+    if (format && !JSON_FORMATS.includes(format)) {
+        throw new ReportError(file, `format '${format}' was given but the file is JSON`);
+    }
+    const rest = {};
+    let streamedFiles = false;
+    let istanbulFiles = 0;
+    const mayBe = (kind) => format === undefined || format === kind;
+    await forEachJsonMember(file, chunks, (key) => {
+        const stream = key === 'files' && mayBe('coveragepy-json') && (rest.meta !== undefined || format !== undefined);
+        if (stream)
+            streamedFiles = true;
+        return stream;
+    }, (key, value, parent) => {
+        if (parent !== undefined)
+            addCoveragePyFile(file, files, key, value);
+        else if (!streamedFiles && mayBe('istanbul-json') && rest.meta === undefined && isIstanbulEntry(value)) {
+            addIstanbulFile(file, files, key, value);
+            istanbulFiles++;
+        }
+        else
+            rest[key] = value;
+    });
+    if (streamedFiles)
+        return { file, format: 'coveragepy-json', files: files.finish() };
+    // parseIstanbulJson names the first member that is not a file entry, if any.
+    if (istanbulFiles > 0)
+        return parseIstanbulJson(file, rest, files);
+    const kind = format ?? jsonFormat(rest);
+    if (kind === 'coveragepy-json')
+        return parseCoveragePyJson(file, rest, files);
+    if (kind === 'istanbul-json')
+        return parseIstanbulJson(file, rest, files);
+    if (kind === 'istanbul-summary')
+        return parseIstanbulSummary(file, rest);
+    throw new ReportError(file, 'JSON that is neither coverage.py JSON, Istanbul coverage-final.json nor coverage-summary.json');
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/main.ts

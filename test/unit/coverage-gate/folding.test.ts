@@ -14,20 +14,14 @@ import {
   type ReportSummary,
 } from '../../../actions/coverage-gate/model.js';
 import { normalisePath, type PathContext } from '../../../actions/coverage-gate/paths.js';
+import { parseCoveragePyJson, parseIstanbulJson } from '../../../actions/coverage-gate/parse-json-reports.js';
 import { readReport } from '../../../actions/coverage-gate/read-report.js';
 import { StringHashes, TopRows } from '../../../actions/coverage-gate/report-files.js';
 import { parseDecimal } from '../../../actions/coverage-gate/rounding.js';
 import { MAX_FILE_ROWS, renderSummary } from '../../../actions/coverage-gate/summary.js';
 import { mergeReports, type CoverageModel } from '../../../actions/coverage-gate/totals.js';
 import { removeDir, tempDir } from './tools.js';
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../support/random.js';
 
 /** A source file as the random reports describe it. */
 interface SourceFile {
@@ -167,6 +161,33 @@ const render: Record<string, (files: SourceFile[]) => string> = {
         ]),
       ),
     }),
+  'istanbul-json': (files) => {
+    const at = (line: number, column = 0) => ({ start: { line, column }, end: { line, column: column + 9 } });
+    const byIndex = <T>(list: T[]): Record<string, T> => Object.fromEntries(list.map((v, i) => [String(i), v]));
+    return JSON.stringify(
+      Object.fromEntries(
+        files.map((f) => [
+          `/ws/${f.path}`,
+          {
+            path: `/ws/${f.path}`,
+            statementMap: byIndex(f.lines.map(([l]) => at(l))),
+            s: byIndex(f.lines.map(([, h]) => h)),
+            fnMap: byIndex(f.functions.map(([name, l]) => ({ name, decl: at(l), loc: at(l) }))),
+            f: byIndex(f.functions.map(([, , h]) => h)),
+            branchMap: byIndex(
+              [...f.branches].map(([l, b]) => ({
+                line: l,
+                type: 'if',
+                loc: at(l),
+                locations: b.map((_, i) => at(l, i * 10)),
+              })),
+            ),
+            b: byIndex([...f.branches].map(([, b]) => b)),
+          },
+        ]),
+      ),
+    );
+  },
 };
 
 /** Formats whose reports can list one file twice (JSON objects cannot). */
@@ -237,7 +258,7 @@ const cases: [string, Listing][] = Object.keys(render).flatMap((format) =>
 describe.each(cases)('%s reports read with folding, files listed %s', (format, listing) => {
   test('decide and render exactly what reading every line decides', async () => {
     const twice = listing === 'twice';
-    const rand = random(format.length * 7919 + ['once', 'adjacent', 'twice'].indexOf(listing));
+    const rand = seededRandom(format.length * 7919 + ['once', 'adjacent', 'twice'].indexOf(listing));
     const files = sourceFiles(rand, 450, 'src');
     // Two reports: the second repeats some of the first's files when `twice`, and has its own.
     const first = files.slice(0, 300);
@@ -311,8 +332,34 @@ describe.each(cases)('%s reports read with folding, files listed %s', (format, l
   });
 });
 
+test.each(['coveragepy-json', 'istanbul-json'])(
+  'streamed %s reads exactly what parsing the whole document reads',
+  async (format) => {
+    const files = sourceFiles(seededRandom(7), 300, 'src');
+    const text = render[format](files);
+    const path = join(dir, `whole.${format}`);
+    writeFileSync(path, text);
+    const streamed = await readReport(path);
+    expect(streamed.format).toBe(format);
+    const whole =
+      format === 'coveragepy-json'
+        ? parseCoveragePyJson(path, JSON.parse(text))
+        : parseIstanbulJson(path, JSON.parse(text));
+    const view = (report: typeof whole) =>
+      [...report.files].map(([key, f]) => [
+        key,
+        [...f.lines],
+        [...f.branches.entries()],
+        f.statements && [...f.statements],
+        f.functions && [...f.functions],
+      ]);
+    expect(view(streamed)).toEqual(view(whole));
+    expect(streamed.files.size).toBe(300);
+  },
+);
+
 test('TopRows keeps exactly the first rows in order, holding at most twice as many', () => {
-  const rand = random(42);
+  const rand = seededRandom(42);
   const top = new TopRows<{ path: string; missed: number; lines?: number[] }>(10, byMissedThenPath);
   const all: { path: string; missed: number }[] = [];
   let completed = 0;
