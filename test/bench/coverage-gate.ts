@@ -4,21 +4,15 @@
 // the lines and branches it counted, so the table also shows that every one read the same numbers. Ours is the
 // whole reading, merging, evaluation and summary of the action, not only its parser.
 // Writes test/bench/coverage-gate.md. Run: npx tsx test/bench/coverage-gate.ts [files×lines-per-file …]
-import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mb, median, runBenchChild, sameTotals, zeroTotals, type Totals } from '../support/bench-child.js';
+import { seededRandom } from '../support/random.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const self = fileURLToPath(import.meta.url);
-
-interface Totals {
-  lines: number;
-  covered: number;
-  branches: number;
-  branchesCovered: number;
-}
 
 /** What each child prints on its last line. */
 interface ChildResult {
@@ -33,7 +27,7 @@ interface ChildResult {
 // ---------------------------------------------------------------------------------------------------- child
 /** Loads the parser's modules, then returns the timed part: read, parse and count. */
 async function prepare(parser: string, file: string): Promise<() => Promise<Totals>> {
-  const zero = (): Totals => ({ lines: 0, covered: 0, branches: 0, branchesCovered: 0 });
+  const zero = zeroTotals;
   switch (parser) {
     case 'idle':
       return async () => zero();
@@ -178,14 +172,6 @@ function countCobertura(classes: unknown[], attributes: (line: unknown) => Recor
 
 // ------------------------------------------------------------------------------------------------- generate
 /** A deterministic generator, so every run measures the same files. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 async function writeStream(
   path: string,
   produce: (write: (text: string) => Promise<void>) => Promise<void>,
@@ -209,7 +195,7 @@ async function generate(
   files: number,
   linesPerFile: number,
 ): Promise<{ cobertura: string; lcov: string; expected: Totals }> {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const plan: { hits: number; branch?: [number, number] }[][] = [];
   const expected: Totals = { lines: 0, covered: 0, branches: 0, branchesCovered: 0 };
   for (let f = 0; f < files; f++) {
@@ -269,27 +255,11 @@ async function generate(
 }
 
 // --------------------------------------------------------------------------------------------------- parent
-const TIMEOUT_MS = 10 * 60_000;
-
 function runChild(parser: string, file: string): ChildResult | { parser: string; error: string } {
   // The libraries that build a whole document get a heap big enough for it; ours runs with Node's default.
   const heap = parser.startsWith('ours') ? [] : ['--max-old-space-size=16384'];
-  // Every child can collect garbage before the timed part, so none carries the garbage of loading its modules.
-  const result = spawnSync(
-    process.execPath,
-    ['--expose-gc', ...heap, '--import', 'tsx', self, '--child', parser, file],
-    {
-      encoding: 'utf8',
-      timeout: TIMEOUT_MS,
-      maxBuffer: 1 << 24,
-    },
-  );
-  const last = result.stdout?.trim().split('\n').pop() ?? '';
-  if (result.status !== 0 || !last.startsWith('{')) {
-    const why = result.error?.message ?? (result.signal ? `killed by ${result.signal}` : `exit ${result.status}`);
-    return { parser, error: `${why}: ${(result.stderr ?? '').trim().split('\n').slice(-1)[0] ?? ''}` };
-  }
-  return JSON.parse(last) as ChildResult;
+  const result = runBenchChild<ChildResult>(self, [parser, file], heap);
+  return 'error' in result ? { parser, error: result.error } : result;
 }
 
 interface Run {
@@ -320,8 +290,7 @@ const DEFAULT_SIZES: [number, number][] = [
 ];
 
 function medianRss(runs: ReturnType<typeof runChild>[]): number {
-  const rss = runs.flatMap((r) => ('maxRssKb' in r ? [r.maxRssKb] : [])).sort((x, y) => x - y);
-  return rss.length === 0 ? 0 : rss[Math.floor(rss.length / 2)];
+  return median(runs.flatMap((r) => ('maxRssKb' in r ? [r.maxRssKb] : [])));
 }
 
 async function main(): Promise<void> {
@@ -360,7 +329,6 @@ async function main(): Promise<void> {
   console.log(readFileSync(join(here, 'coverage-gate.md'), 'utf8'));
 }
 
-const mb = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
 const lineCount = (r: SizeResult): number => r.files * r.linesPerFile;
 
 function report(idleRss: number, idleGateRss: number, results: SizeResult[]): string {
@@ -378,11 +346,7 @@ function report(idleRss: number, idleGateRss: number, results: SizeResult[]): st
         continue;
       }
       const t = result.totals;
-      const same =
-        t.lines === r.expected.lines &&
-        t.covered === r.expected.covered &&
-        t.branches === r.expected.branches &&
-        t.branchesCovered === r.expected.branchesCovered;
+      const same = sameTotals(t, r.expected);
       const kept = result.keptBytes === undefined || !ours(result.parser) ? '' : mb(result.keptBytes);
       rows.push(
         `| ${lines} | ${format} ${mb(size)} MB | ${result.parser} | ${(result.parseMs / 1000).toFixed(2)} | ${(size / 1024 / 1024 / (result.parseMs / 1000)).toFixed(1)} | ${(result.maxRssKb / 1024).toFixed(0)} | ${aboveIdle(result).toFixed(0)} | ${kept} | ${same ? '✓' : `✗ ${t.covered}/${t.lines} lines, ${t.branchesCovered}/${t.branches} branches`} |`,
