@@ -135,9 +135,10 @@ async function readJsonReport(
       } else rest[key] = value;
     },
   );
-  if (streamedFiles) return { file, format: 'coveragepy-json', files: files.finish() };
+  if (streamedFiles && istanbulFiles === 0) return { file, format: 'coveragepy-json', files: files.finish() };
   // parseIstanbulJson names the first member that is not a file entry, if any.
-  if (istanbulFiles > 0) return parseIstanbulJson(file, rest, files);
+  if (istanbulFiles > 0 && !streamedFiles) return parseIstanbulJson(file, rest, files);
+  if (istanbulFiles > 0) throw new ReportError(file, 'JSON that mixes Istanbul file entries with coverage.py files');
   const kind = format ?? jsonFormat(rest);
   if (kind === 'coveragepy-json') return parseCoveragePyJson(file, rest, files);
   if (kind === 'istanbul-json') return parseIstanbulJson(file, rest, files);

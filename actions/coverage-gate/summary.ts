@@ -1,7 +1,7 @@
 import { lineRanges, type GateResult } from './gate.js';
-
 import { MAX_FILE_ROWS, type Count } from './model.js';
 
+/** Rows beyond these are left out of the tables (the totals above them still count every file). */
 export { MAX_FILE_ROWS };
 const MAX_PACKAGE_ROWS = 100;
 

@@ -33422,6 +33422,7 @@ function evaluateGate(input, options) {
 ;// CONCATENATED MODULE: ./actions/coverage-gate/summary.ts
 
 
+/** Rows beyond these are left out of the tables (the totals above them still count every file). */
 
 const MAX_PACKAGE_ROWS = 100;
 const fraction = (c) => (c.total === 0 ? '–' : `${c.covered}/${c.total}`);
@@ -44354,11 +44355,13 @@ async function readJsonReport(file, chunks, format, files) {
         else
             rest[key] = value;
     });
-    if (streamedFiles)
+    if (streamedFiles && istanbulFiles === 0)
         return { file, format: 'coveragepy-json', files: files.finish() };
     // parseIstanbulJson names the first member that is not a file entry, if any.
-    if (istanbulFiles > 0)
+    if (istanbulFiles > 0 && !streamedFiles)
         return parseIstanbulJson(file, rest, files);
+    if (istanbulFiles > 0)
+        throw new ReportError(file, 'JSON that mixes Istanbul file entries with coverage.py files');
     const kind = format ?? jsonFormat(rest);
     if (kind === 'coveragepy-json')
         return parseCoveragePyJson(file, rest, files);

@@ -387,6 +387,11 @@ describe('coverage.py JSON and Istanbul JSON', () => {
       /files\['a\.py'\]\.executed_lines must be a list of line numbers/,
     ],
     [
+      'Istanbul entries mixed with coverage.py files',
+      '{"/a.js": {"statementMap": {}, "s": {}}, "meta": {}, "files": {"a.py": {}}}',
+      /mixes Istanbul file entries with coverage\.py files/,
+    ],
+    [
       'a summary without lines',
       '{"total": {"lines": {"total": 1, "covered": 1}}, "a.js": {"branches": {}}}',
       /'a\.js' has no 'lines' counts/,
