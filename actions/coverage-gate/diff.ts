@@ -1,3 +1,4 @@
+import { isRevision } from './inputs.js';
 /** Changed lines of the pull request, from `git diff --unified=0`, keyed by repository path. */
 export type ChangedLines = Map<string, number[]>;
 
@@ -51,6 +52,8 @@ export interface DiffResult {
  * bounded steps; without a merge base the two trees are compared directly, and the notes say so.
  */
 export async function changedLinesSince(git: Git, base: string): Promise<DiffResult> {
+  // The base also comes from the event (the pull request's base branch): it must never reach git as an option.
+  if (!isRevision(base)) throw new Error(`'${base}' is not a branch or commit git can compare with`);
   const notes: string[] = [];
   const shallow = (await git(['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
   const hasBase = async (): Promise<boolean> =>

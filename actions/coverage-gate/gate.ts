@@ -1,5 +1,6 @@
 import type { ChangedLines } from './diff.js';
 import { byMissedThenPath, MAX_FILE_ROWS, type Count, type ReportSummary } from './model.js';
+import type { Inputs } from './inputs.js';
 import { globToRegExp } from './paths.js';
 import { judge, parseDecimal, type Decimal, type Rounding } from './rounding.js';
 import {
@@ -21,15 +22,11 @@ export interface PathThreshold {
   threshold: Decimal;
 }
 
-export interface GateOptions {
-  metric: Metric | 'auto';
-  threshold: Decimal;
-  rounding: Rounding;
-  precision: number;
-  pathThresholds: PathThreshold[];
-  diffThreshold?: Decimal;
-  maxDecrease?: Decimal;
-}
+/** The inputs the verdict depends on; `maxDecrease` only when a baseline was given. */
+export type GateOptions = Pick<
+  Inputs,
+  'metric' | 'threshold' | 'rounding' | 'precision' | 'pathThresholds' | 'diffThreshold'
+> & { maxDecrease?: Decimal };
 
 export interface Measured {
   count: Count;

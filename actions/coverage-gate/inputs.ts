@@ -82,7 +82,7 @@ export function readInputs(source?: InputSource): Inputs {
     precision: read.integer('precision', { min: 0, max: 10, fallback: 2 }),
     pathThresholds: parsePathThresholds('path-thresholds', read.raw('path-thresholds')),
     diffThreshold: diffThreshold === undefined ? undefined : parsePercent('diff-threshold', diffThreshold),
-    diffBase: read.optionalString('diff-base'),
+    diffBase: readDiffBase(read.optionalString('diff-base')),
     baseline: read.list('baseline'),
     maxDecrease: maxDecrease === undefined ? parseDecimal('0')! : parseMaxDecrease(maxDecrease),
     sourceRoots: read.list('source-roots'),
@@ -95,6 +95,21 @@ export function readInputs(source?: InputSource): Inputs {
     badgePath: read.optionalString('badge-path'),
     failOnError: read.boolean('fail-on-error', true),
   };
+}
+
+/** A branch, remote branch or commit; never something git would take for an option. */
+function readDiffBase(value: string | undefined): string | undefined {
+  if (value !== undefined && !isRevision(value)) {
+    throw new ConfigurationError(
+      `Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${value}'.`,
+    );
+  }
+  return value;
+}
+
+/** What git accepts as a revision here: no leading '-', no spaces or control characters, no '..'. */
+export function isRevision(value: string): boolean {
+  return /^[\w./^~@{}-]+$/.test(value) && !value.startsWith('-') && !value.includes('..');
 }
 
 function parseMaxDecrease(value: string): Decimal {

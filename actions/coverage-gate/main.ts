@@ -111,7 +111,11 @@ export async function loadReports(
     collector = reading(new Set([...keep, ...twice]));
     reports = await readReports(files, format, workspace, collector);
   }
-  const model = mergeReports(reports, (path, report) => collector.key(path, report.sourceRoots ?? []));
+  const model = mergeReports(
+    reports,
+    (path, report) => collector.key(path, report.sourceRoots ?? []),
+    (key) => collector.wasFolded(key),
+  );
   model.folded = collector.sums.result();
   // Only the model is kept: the copies of files that were merged into another report's copy go with the reports.
   return {
@@ -241,7 +245,9 @@ export async function gate(edges: Edges): Promise<GateResult> {
   let baseline;
   if (inputs.baseline.length > 0) {
     const baselineFiles = await resolveReports(inputs.baseline, cwd, edges, 'baseline');
-    baseline = modelTotals((await loadReports(baselineFiles, format, context, workspace, new Set(), [], note)).model);
+    baseline = modelTotals(
+      (await loadReports(baselineFiles, undefined, context, workspace, new Set(), [], note)).model,
+    );
   }
 
   const result = evaluateGate(

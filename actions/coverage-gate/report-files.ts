@@ -177,6 +177,23 @@ export class StringHashes {
 
   /** Adds the string; true when it was not in the set. */
   add(text: string): boolean {
+    if (this.add53(StringHashes.hash(text))) {
+      if (++this.used * 2 > this.table.length) this.grow();
+      return true;
+    }
+    return false;
+  }
+
+  has(text: string): boolean {
+    const value = StringHashes.hash(text);
+    const mask = this.table.length - 1;
+    for (let slot = value % (mask + 1); this.table[slot] !== 0; slot = (slot + 1) & mask) {
+      if (this.table[slot] === value) return true;
+    }
+    return false;
+  }
+
+  private static hash(text: string): number {
     let h1 = 0x811c9dc5;
     let h2 = 0x1b873593;
     for (let i = 0; i < text.length; i++) {
@@ -186,12 +203,7 @@ export class StringHashes {
       h2 ^= h2 >>> 15;
     }
     // 32 bits of one hash and 21 of the other: a whole number below 2^53, plus one so that 0 marks a free slot.
-    const value = (h1 >>> 0) * 0x200000 + (h2 & 0x1fffff) + 1;
-    if (this.add53(value)) {
-      if (++this.used * 2 > this.table.length) this.grow();
-      return true;
-    }
-    return false;
+    return (h1 >>> 0) * 0x200000 + (h2 & 0x1fffff) + 1;
   }
 
   private add53(value: number): boolean {
@@ -247,6 +259,11 @@ export class ReportCollector implements Folding {
 
   keepsLines(key: string): boolean {
     return this.keep.has(key);
+  }
+
+  /** Whether a file of this key was folded (a summary-only entry of it must not count it again). */
+  wasFolded(key: string): boolean {
+    return this.foldedKeys.has(key);
   }
 
   fold(key: string, totals: CoverageTotals, missing: () => number[]): void {

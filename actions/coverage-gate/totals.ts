@@ -49,6 +49,8 @@ export interface CoverageTotals {
 export function mergeReports(
   reports: ParsedReport[],
   normalise: (path: string, report: ParsedReport) => string,
+  /** Files of a detailed report that were folded while being read (they are not in `report.files`). */
+  folded: (key: string) => boolean = () => false,
 ): CoverageModel {
   const files = new Map<string, FileCoverage>();
   const summaries = new Map<string, CountedTotals>();
@@ -64,7 +66,7 @@ export function mergeReports(
   for (const report of reports) {
     for (const [path, counts] of report.summaries ?? []) {
       const key = normalise(path, report);
-      if (files.has(key)) continue;
+      if (files.has(key) || folded(key)) continue;
       const previous = summaries.get(key);
       // Two summaries of one file cannot be merged line by line; the better-covered one is the closer bound.
       if (!previous || previous.lines.covered < counts.lines.covered) summaries.set(key, counts);

@@ -33111,7 +33111,9 @@ const METRICS = ['line', 'branch', 'combined', 'statements', 'functions'];
  * Merges reports whose paths were normalised by `normalise`. The same file in two reports is merged line by
  * line; a file known only from a summary cannot be, so it is counted once, from its detailed report if any.
  */
-function mergeReports(reports, normalise) {
+function mergeReports(reports, normalise, 
+/** Files of a detailed report that were folded while being read (they are not in `report.files`). */
+folded = () => false) {
     const files = new Map();
     const summaries = new Map();
     for (const report of reports) {
@@ -33128,7 +33130,7 @@ function mergeReports(reports, normalise) {
     for (const report of reports) {
         for (const [path, counts] of report.summaries ?? []) {
             const key = normalise(path, report);
-            if (files.has(key))
+            if (files.has(key) || folded(key))
                 continue;
             const previous = summaries.get(key);
             // Two summaries of one file cannot be merged line by line; the better-covered one is the closer bound.
@@ -33562,7 +33564,273 @@ async function upsertStickyComment(client, marker, body) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
+const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
+class InputReader {
+    source;
+    constructor(source = environmentInputs) {
+        this.source = source;
+    }
+    /** The raw trimmed value, '' when unset. */
+    raw(name) {
+        return this.source(name).trim();
+    }
+    string(name, options = {}) {
+        const value = this.raw(name);
+        if (options.required && value === '')
+            throw new ConfigurationError(`Input '${name}' is required.`);
+        return value;
+    }
+    optionalString(name) {
+        const value = this.raw(name);
+        return value === '' ? undefined : value;
+    }
+    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
+    boolean(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(value))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(value))
+            return false;
+        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
+    }
+    integer(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        if (!/^[+-]?\d+$/.test(value))
+            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
+        const n = Number(value);
+        checkRange(name, n, range);
+        return n;
+    }
+    number(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        const n = Number(value);
+        if (value === '' || !Number.isFinite(n)) {
+            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+        }
+        checkRange(name, n, range);
+        return n;
+    }
+    oneOf(name, allowed, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
+        }
+        return value;
+    }
+    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
+    duration(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) {
+            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
+        }
+        return ms;
+    }
+    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
+    list(name) {
+        return splitList(this.raw(name));
+    }
+    /** An absolute http(s) URL. */
+    url(name, options = {}) {
+        const value = this.raw(name);
+        if (value === '') {
+            if (options.required)
+                throw new ConfigurationError(`Input '${name}' is required.`);
+            return undefined;
+        }
+        return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
+    }
+}
+function splitList(value) {
+    return value
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
+function parseDuration(value) {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
+        return undefined;
+    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
+}
+/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
+function parseUrl(name, value, protocols) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
+    }
+    return url;
+}
+/** The URL as text with its password and secret-looking query values replaced by ***. */
+function redactUrl(url) {
+    const copy = new URL(url.href);
+    if (copy.password)
+        copy.password = '***';
+    for (const key of [...copy.searchParams.keys()]) {
+        if (SECRET_QUERY_KEY.test(key))
+            copy.searchParams.set(key, '***');
+    }
+    return copy.href;
+}
+/** Redacts `user:password@` in text that does not parse as a URL. */
+function redactUrlText(text) {
+    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
+}
+/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
+const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
+/** The secrets a URL carries: its password and its secret-looking query values. */
+function secretsInUrl(url) {
+    const secrets = [];
+    if (url.password) {
+        secrets.push(url.password);
+        const decoded = safeDecode(url.password);
+        if (decoded !== url.password)
+            secrets.push(decoded);
+    }
+    for (const [key, value] of url.searchParams) {
+        if (SECRET_QUERY_KEY.test(key) && value !== '') {
+            secrets.push(value);
+            const encoded = encodeURIComponent(value);
+            if (encoded !== value)
+                secrets.push(encoded);
+        }
+    }
+    return secrets;
+}
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+function describeRange(range) {
+    if (range.min !== undefined && range.max !== undefined)
+        return ` from ${range.min} to ${range.max}`;
+    if (range.min !== undefined)
+        return ` of at least ${range.min}`;
+    if (range.max !== undefined)
+        return ` of at most ${range.max}`;
+    return '';
+}
+function checkRange(name, n, range) {
+    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
+        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/coverage-gate/inputs.ts
+
+
+
+
+
+/** A percentage from 0 to 100, kept exact; 0.9 is refused as a ratio someone meant as 90 %. */
+function parsePercent(name, value) {
+    const decimal = parseDecimal(value.replace(/\s*%$/, ''));
+    const n = Number(value.replace(/\s*%$/, ''));
+    if (!decimal || n > 100) {
+        throw new ConfigurationError(`Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${value}'.`);
+    }
+    if (n > 0 && n < 1) {
+        throw new ConfigurationError(`Input '${name}' is a percentage from 0 to 100; '${value}' looks like a ratio (write ${n * 100} for ${n * 100} %).`);
+    }
+    return decimal;
+}
+/** 'glob: percent' or 'glob=percent' per line. */
+function parsePathThresholds(name, value) {
+    return value
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => {
+        const match = /^(.+?)\s*[:=]\s*([^:=]+)$/.exec(line);
+        if (!match) {
+            throw new ConfigurationError(`Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${line}'.`);
+        }
+        return { glob: match[1].trim(), threshold: parsePercent(name, match[2].trim()) };
+    });
+}
+function readInputs(source) {
+    const read = new InputReader(source);
+    const reports = read.list('reports');
+    if (reports.length === 0)
+        throw new ConfigurationError("Input 'reports' is required: one or more report paths or globs.");
+    const diffThreshold = read.optionalString('diff-threshold');
+    const maxDecrease = read.optionalString('max-decrease');
+    return {
+        command: read.optionalString('command'),
+        workingDirectory: read.string('working-directory') || '.',
+        reports,
+        format: read.oneOf('format', ['auto', ...REPORT_FORMATS], 'auto'),
+        metric: read.oneOf('metric', ['auto', ...METRICS], 'auto'),
+        threshold: parsePercent('threshold', read.string('threshold', { required: true })),
+        rounding: read.oneOf('rounding', ROUNDINGS, 'none'),
+        precision: read.integer('precision', { min: 0, max: 10, fallback: 2 }),
+        pathThresholds: parsePathThresholds('path-thresholds', read.raw('path-thresholds')),
+        diffThreshold: diffThreshold === undefined ? undefined : parsePercent('diff-threshold', diffThreshold),
+        diffBase: readDiffBase(read.optionalString('diff-base')),
+        baseline: read.list('baseline'),
+        maxDecrease: maxDecrease === undefined ? parseDecimal('0') : parseMaxDecrease(maxDecrease),
+        sourceRoots: read.list('source-roots'),
+        stripPrefix: splitList(read.raw('strip-prefix')),
+        annotate: read.boolean('annotate', true),
+        maxAnnotations: read.integer('max-annotations', { min: 0, max: 10, fallback: 10 }),
+        comment: read.boolean('comment', false),
+        commentTitle: read.string('comment-title') || 'Coverage',
+        githubToken: read.string('github-token'),
+        badgePath: read.optionalString('badge-path'),
+        failOnError: read.boolean('fail-on-error', true),
+    };
+}
+/** A branch, remote branch or commit; never something git would take for an option. */
+function readDiffBase(value) {
+    if (value !== undefined && !isRevision(value)) {
+        throw new ConfigurationError(`Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${value}'.`);
+    }
+    return value;
+}
+/** What git accepts as a revision here: no leading '-', no spaces or control characters, no '..'. */
+function isRevision(value) {
+    return /^[\w./^~@{}-]+$/.test(value) && !value.startsWith('-') && !value.includes('..');
+}
+function parseMaxDecrease(value) {
+    const decimal = parseDecimal(value);
+    if (!decimal || Number(value) > 100) {
+        throw new ConfigurationError(`Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${value}'.`);
+    }
+    return decimal;
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/diff.ts
+
 /** The new-side line numbers of every hunk, per file; deleted files have none. */
 function parseUnifiedDiff(text) {
     const changed = new Map();
@@ -33601,6 +33869,9 @@ const DEEPEN_ATTEMPTS = 5;
  * bounded steps; without a merge base the two trees are compared directly, and the notes say so.
  */
 async function changedLinesSince(git, base) {
+    // The base also comes from the event (the pull request's base branch): it must never reach git as an option.
+    if (!isRevision(base))
+        throw new Error(`'${base}' is not a branch or commit git can compare with`);
     const notes = [];
     const shallow = (await git(['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
     const hasBase = async () => (await git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`])).code === 0;
@@ -34131,7 +34402,7 @@ function getValues(context, operator, key, modifier) {
   }
   return result;
 }
-function parseUrl(template) {
+function dist_bundle_parseUrl(template) {
   return {
     expand: expand.bind(null, template)
   };
@@ -34190,7 +34461,7 @@ function parse(options) {
     "mediaType"
   ]);
   const urlVariableNames = extractUrlVariableNames(url);
-  url = parseUrl(url).expand(parameters);
+  url = dist_bundle_parseUrl(url).expand(parameters);
   if (!/^http/.test(url)) {
     url = options.baseUrl + url;
   }
@@ -42354,188 +42625,6 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
-const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
-class InputReader {
-    source;
-    constructor(source = environmentInputs) {
-        this.source = source;
-    }
-    /** The raw trimmed value, '' when unset. */
-    raw(name) {
-        return this.source(name).trim();
-    }
-    string(name, options = {}) {
-        const value = this.raw(name);
-        if (options.required && value === '')
-            throw new ConfigurationError(`Input '${name}' is required.`);
-        return value;
-    }
-    optionalString(name) {
-        const value = this.raw(name);
-        return value === '' ? undefined : value;
-    }
-    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
-    boolean(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (['true', 'True', 'TRUE'].includes(value))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(value))
-            return false;
-        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
-    }
-    integer(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        if (!/^[+-]?\d+$/.test(value))
-            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
-        const n = Number(value);
-        checkRange(name, n, range);
-        return n;
-    }
-    number(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        const n = Number(value);
-        if (value === '' || !Number.isFinite(n)) {
-            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
-        }
-        checkRange(name, n, range);
-        return n;
-    }
-    oneOf(name, allowed, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
-        }
-        return value;
-    }
-    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
-    duration(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        const ms = parseDuration(value);
-        if (ms === undefined || ms <= 0) {
-            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
-        }
-        return ms;
-    }
-    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
-    list(name) {
-        return splitList(this.raw(name));
-    }
-    /** An absolute http(s) URL. */
-    url(name, options = {}) {
-        const value = this.raw(name);
-        if (value === '') {
-            if (options.required)
-                throw new ConfigurationError(`Input '${name}' is required.`);
-            return undefined;
-        }
-        return inputs_parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
-    }
-}
-function splitList(value) {
-    return value
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
-function parseDuration(value) {
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
-        return undefined;
-    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
-}
-/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
-function inputs_parseUrl(name, value, protocols) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
-    }
-    return url;
-}
-/** The URL as text with its password and secret-looking query values replaced by ***. */
-function redactUrl(url) {
-    const copy = new URL(url.href);
-    if (copy.password)
-        copy.password = '***';
-    for (const key of [...copy.searchParams.keys()]) {
-        if (SECRET_QUERY_KEY.test(key))
-            copy.searchParams.set(key, '***');
-    }
-    return copy.href;
-}
-/** Redacts `user:password@` in text that does not parse as a URL. */
-function redactUrlText(text) {
-    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
-}
-/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
-const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
-/** The secrets a URL carries: its password and its secret-looking query values. */
-function secretsInUrl(url) {
-    const secrets = [];
-    if (url.password) {
-        secrets.push(url.password);
-        const decoded = safeDecode(url.password);
-        if (decoded !== url.password)
-            secrets.push(decoded);
-    }
-    for (const [key, value] of url.searchParams) {
-        if (SECRET_QUERY_KEY.test(key) && value !== '') {
-            secrets.push(value);
-            const encoded = encodeURIComponent(value);
-            if (encoded !== value)
-                secrets.push(encoded);
-        }
-    }
-    return secrets;
-}
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-}
-function describeRange(range) {
-    if (range.min !== undefined && range.max !== undefined)
-        return ` from ${range.min} to ${range.max}`;
-    if (range.min !== undefined)
-        return ` of at least ${range.min}`;
-    if (range.max !== undefined)
-        return ` of at most ${range.max}`;
-    return '';
-}
-function checkRange(name, n, range) {
-    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
-    }
-}
-
 ;// CONCATENATED MODULE: ./actions/coverage-gate/edges.ts
 
 
@@ -42601,78 +42690,6 @@ function defaultEdges() {
             };
         },
     };
-}
-
-;// CONCATENATED MODULE: ./actions/coverage-gate/inputs.ts
-
-
-
-
-
-/** A percentage from 0 to 100, kept exact; 0.9 is refused as a ratio someone meant as 90 %. */
-function parsePercent(name, value) {
-    const decimal = parseDecimal(value.replace(/\s*%$/, ''));
-    const n = Number(value.replace(/\s*%$/, ''));
-    if (!decimal || n > 100) {
-        throw new ConfigurationError(`Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${value}'.`);
-    }
-    if (n > 0 && n < 1) {
-        throw new ConfigurationError(`Input '${name}' is a percentage from 0 to 100; '${value}' looks like a ratio (write ${n * 100} for ${n * 100} %).`);
-    }
-    return decimal;
-}
-/** 'glob: percent' or 'glob=percent' per line. */
-function parsePathThresholds(name, value) {
-    return value
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'))
-        .map((line) => {
-        const match = /^(.+?)\s*[:=]\s*([^:=]+)$/.exec(line);
-        if (!match) {
-            throw new ConfigurationError(`Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${line}'.`);
-        }
-        return { glob: match[1].trim(), threshold: parsePercent(name, match[2].trim()) };
-    });
-}
-function readInputs(source) {
-    const read = new InputReader(source);
-    const reports = read.list('reports');
-    if (reports.length === 0)
-        throw new ConfigurationError("Input 'reports' is required: one or more report paths or globs.");
-    const diffThreshold = read.optionalString('diff-threshold');
-    const maxDecrease = read.optionalString('max-decrease');
-    return {
-        command: read.optionalString('command'),
-        workingDirectory: read.string('working-directory') || '.',
-        reports,
-        format: read.oneOf('format', ['auto', ...REPORT_FORMATS], 'auto'),
-        metric: read.oneOf('metric', ['auto', ...METRICS], 'auto'),
-        threshold: parsePercent('threshold', read.string('threshold', { required: true })),
-        rounding: read.oneOf('rounding', ROUNDINGS, 'none'),
-        precision: read.integer('precision', { min: 0, max: 10, fallback: 2 }),
-        pathThresholds: parsePathThresholds('path-thresholds', read.raw('path-thresholds')),
-        diffThreshold: diffThreshold === undefined ? undefined : parsePercent('diff-threshold', diffThreshold),
-        diffBase: read.optionalString('diff-base'),
-        baseline: read.list('baseline'),
-        maxDecrease: maxDecrease === undefined ? parseDecimal('0') : parseMaxDecrease(maxDecrease),
-        sourceRoots: read.list('source-roots'),
-        stripPrefix: splitList(read.raw('strip-prefix')),
-        annotate: read.boolean('annotate', true),
-        maxAnnotations: read.integer('max-annotations', { min: 0, max: 10, fallback: 10 }),
-        comment: read.boolean('comment', false),
-        commentTitle: read.string('comment-title') || 'Coverage',
-        githubToken: read.string('github-token'),
-        badgePath: read.optionalString('badge-path'),
-        failOnError: read.boolean('fail-on-error', true),
-    };
-}
-function parseMaxDecrease(value) {
-    const decimal = parseDecimal(value);
-    if (!decimal || Number(value) > 100) {
-        throw new ConfigurationError(`Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${value}'.`);
-    }
-    return decimal;
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/report-error.ts
@@ -43114,6 +43131,23 @@ class StringHashes {
     used = 0;
     /** Adds the string; true when it was not in the set. */
     add(text) {
+        if (this.add53(StringHashes.hash(text))) {
+            if (++this.used * 2 > this.table.length)
+                this.grow();
+            return true;
+        }
+        return false;
+    }
+    has(text) {
+        const value = StringHashes.hash(text);
+        const mask = this.table.length - 1;
+        for (let slot = value % (mask + 1); this.table[slot] !== 0; slot = (slot + 1) & mask) {
+            if (this.table[slot] === value)
+                return true;
+        }
+        return false;
+    }
+    static hash(text) {
         let h1 = 0x811c9dc5;
         let h2 = 0x1b873593;
         for (let i = 0; i < text.length; i++) {
@@ -43123,13 +43157,7 @@ class StringHashes {
             h2 ^= h2 >>> 15;
         }
         // 32 bits of one hash and 21 of the other: a whole number below 2^53, plus one so that 0 marks a free slot.
-        const value = (h1 >>> 0) * 0x200000 + (h2 & 0x1fffff) + 1;
-        if (this.add53(value)) {
-            if (++this.used * 2 > this.table.length)
-                this.grow();
-            return true;
-        }
-        return false;
+        return (h1 >>> 0) * 0x200000 + (h2 & 0x1fffff) + 1;
     }
     add53(value) {
         const mask = this.table.length - 1;
@@ -43181,6 +43209,10 @@ class ReportCollector {
     }
     keepsLines(key) {
         return this.keep.has(key);
+    }
+    /** Whether a file of this key was folded (a summary-only entry of it must not count it again). */
+    wasFolded(key) {
+        return this.foldedKeys.has(key);
     }
     fold(key, totals, missing) {
         if (!this.foldedKeys.add(key))
@@ -44429,7 +44461,7 @@ async function loadReports(files, format, context, workspace, keep, globs, note)
         collector = reading(new Set([...keep, ...twice]));
         reports = await readReports(files, format, workspace, collector);
     }
-    const model = mergeReports(reports, (path, report) => collector.key(path, report.sourceRoots ?? []));
+    const model = mergeReports(reports, (path, report) => collector.key(path, report.sourceRoots ?? []), (key) => collector.wasFolded(key));
     model.folded = collector.sums.result();
     // Only the model is kept: the copies of files that were merged into another report's copy go with the reports.
     return {
@@ -44543,7 +44575,7 @@ async function gate(edges) {
     let baseline;
     if (inputs.baseline.length > 0) {
         const baselineFiles = await resolveReports(inputs.baseline, cwd, edges, 'baseline');
-        baseline = modelTotals((await loadReports(baselineFiles, format, context, workspace, new Set(), [], note)).model);
+        baseline = modelTotals((await loadReports(baselineFiles, undefined, context, workspace, new Set(), [], note)).model);
     }
     const result = evaluateGate({
         model: loaded.model,

@@ -19,7 +19,7 @@ import { readReport } from '../../../actions/coverage-gate/read-report.js';
 import { StringHashes, TopRows } from '../../../actions/coverage-gate/report-files.js';
 import { parseDecimal } from '../../../actions/coverage-gate/rounding.js';
 import { MAX_FILE_ROWS, renderSummary } from '../../../actions/coverage-gate/summary.js';
-import { mergeReports, type CoverageModel } from '../../../actions/coverage-gate/totals.js';
+import { mergeReports, modelTotals, type CoverageModel } from '../../../actions/coverage-gate/totals.js';
 import { removeDir, tempDir } from './tools.js';
 import { seededRandom } from '../../support/random.js';
 
@@ -211,7 +211,7 @@ const options: GateOptions = {
 };
 
 /** The reference: every report read with every line kept, merged as before folding existed. */
-async function readEverything(paths: string[], format: ReportFormat) {
+async function readEverything(paths: string[], format: ReportFormat | undefined) {
   const reports = [];
   for (const path of paths) reports.push(await readReport(path, format));
   const model = mergeReports(reports, (path, report) => normalisePath(path, report.sourceRoots ?? [], context).path);
@@ -424,4 +424,23 @@ test('LineHits lists its missing lines, dense or sparse, and empties on release'
   dense.release();
   expect(sparse.size + dense.size).toBe(0);
   expect([...dense.entries()]).toEqual([]);
+});
+
+test('a file folded from a detailed report is not counted again from a coverage-summary.json', async () => {
+  const lcov = join(dir, 'lcov.info');
+  writeFileSync(lcov, 'SF:src/a.js\nDA:1,1\nDA:2,0\nend_of_record\nSF:src/b.js\nDA:1,1\nend_of_record\n');
+  const summary = join(dir, 'coverage-summary.json');
+  writeFileSync(
+    summary,
+    JSON.stringify({
+      total: { lines: { total: 12, covered: 2 } },
+      'src/a.js': { lines: { total: 2, covered: 1 } },
+      'src/c.js': { lines: { total: 10, covered: 1 } },
+    }),
+  );
+  const loaded = await loadReports([lcov, summary], undefined, context, '/ws', new Set(), [], () => undefined);
+  const reference = await readEverything([lcov, summary], undefined);
+  // a.js once (from the LCOV), b.js, and c.js known only from the summary.
+  expect(modelTotals(loaded.model).lines).toEqual({ covered: 3, total: 13 });
+  expect(modelTotals(loaded.model)).toEqual(modelTotals(reference.model));
 });

@@ -158,4 +158,16 @@ diff --git a/gone.py b/gone.py
       /cannot find or fetch the diff base 'origin\/nope'/,
     );
   });
+
+  test('a base that git would read as an option never reaches git', async () => {
+    const calls: string[][] = [];
+    const spy: Git = async (args) => {
+      calls.push(args);
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    for (const base of ['--upload-pack=touch /tmp/pwned', '-o', 'a b', 'main..x']) {
+      await expect(changedLinesSince(spy, base)).rejects.toThrow(/is not a branch or commit git can compare with/);
+    }
+    expect(calls).toEqual([]);
+  });
 });
