@@ -33932,19 +33932,22 @@ async function applyRestore(format, path, serverVersion, request, edges) {
     }
     const django = request.django;
     const secretEnv = request.databaseUrl ? { DATABASE_URL: request.databaseUrl } : {};
-    const manage = (args) => host.run('sh', ['-c', `${django.manageCommand} "$@"`, 'manage.py', ...args], {
+    const manage = (args, stdin) => host.run('sh', ['-c', `${django.manageCommand} "$@"`, 'manage.py', ...args], {
         cwd: django.workingDirectory,
         secretEnv,
         signal: edges.signal,
+        ...stdin,
     });
     // loaddata adds and overwrites by primary key; flushing first makes the result equal the backup.
     const flushed = await manage(['flush', '--no-input']);
     if (flushed.code !== 0)
         throw new ActionFailure(`The restore failed: ${describeExit('manage.py flush', flushed)}. Nothing was restored.`);
-    const loaded = await manage(['loaddata', path]);
+    // The fixture goes in on stdin: loaddata reads a file's format from its name, which a decrypted copy
+    // (….decrypted.partial) does not carry, and a file kept on the runner is not on the server manage.py runs on.
+    const loaded = await manage(['loaddata', '--format=json', '-'], input);
     if (loaded.code !== 0)
         throw fail('manage.py loaddata', loaded);
-    return `${django.manageCommand} flush --no-input && ${django.manageCommand} loaddata ${path}`;
+    return `${django.manageCommand} flush --no-input && ${django.manageCommand} loaddata --format=json - < ${path}`;
 }
 function restoreSummary(result, where) {
     const rows = [

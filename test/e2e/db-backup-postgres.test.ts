@@ -1,16 +1,17 @@
 // db-backup and db-restore end to end, through the runner harness, on a private PostgreSQL (and sshd) from the
 // test bed: a dump restored into a new database must be identical table by table.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { runAction } from '../harness/index.js';
+import { errorMessages, runAction } from '../harness/index.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { copyFixture, djangoManage, PYTHON, randomSecretKey } from '../testbed/django-app.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
 import { POSTGRES_DATASET, postgresFingerprint, watchCommandLines } from './db-backup-dataset.js';
+import { decryptAsDocumented } from '../support/openssl.js';
 
 jest.setTimeout(240_000);
 
@@ -125,24 +126,7 @@ describe('db-backup + db-restore on PostgreSQL', () => {
     // The scratch database is gone.
     expect(await pg.sql("SELECT count(*) FROM pg_database WHERE datname LIKE 'shop_verify_%'")).toBe('0');
     // The documented decrypt command works with the standard tool.
-    const plain = execFileSync(
-      'openssl',
-      [
-        'enc',
-        '-d',
-        '-aes-256-cbc',
-        '-pbkdf2',
-        '-iter',
-        '600000',
-        '-md',
-        'sha256',
-        '-pass',
-        'env:PASSPHRASE',
-        '-in',
-        path,
-      ],
-      { env: { ...process.env, PASSPHRASE: passphrase }, maxBuffer: 1 << 30 },
-    ).toString('utf8');
+    const plain = decryptAsDocumented({ file: path }, passphrase).toString('utf8');
     expect(plain).toContain('-- PostgreSQL database dump complete');
 
     await pg.createDatabase('shop_plain');
@@ -289,6 +273,34 @@ describe('db-backup + db-restore on PostgreSQL', () => {
     expect(restored.exitCode).toBe(0);
     expect(await fingerprint('pizza_copy')).toEqual(await fingerprint('pizza'));
     expect(restored.outputs['safety-backup-path']).toMatch(/pizza_copy-before-restore_\d{12}_\w+\.json$/);
+
+    // Encrypted: the decrypted copy goes to loaddata on stdin (its file name carries no format), after the flush.
+    const passphrase = 'correct horse battery staple';
+    const encrypted = await runAction({
+      action: 'db-backup',
+      inputs: { ...common, 'database-url': pg.url('pizza'), 'encryption-passphrase': passphrase },
+      env: { SECRET_KEY: secretKey, DEBUG: '0', ALLOWED_HOSTS: 'localhost', PYTHONDONTWRITEBYTECODE: '1' },
+      secrets: [pg.password, secretKey, passphrase],
+      github: { sha: SHA },
+    });
+    expect(encrypted.exitCode).toBe(0);
+    expect(encrypted.outputs.path).toMatch(/\.json\.enc$/);
+    const restoredEncrypted = await runAction({
+      action: 'db-restore',
+      inputs: {
+        ...common,
+        backup: encrypted.outputs.path,
+        'database-url': pg.url('pizza_copy'),
+        confirm: 'pizza_copy',
+        'encryption-passphrase': passphrase,
+        'skip-safety-backup': 'true',
+      },
+      env: { SECRET_KEY: secretKey, DEBUG: '0', ALLOWED_HOSTS: 'localhost', PYTHONDONTWRITEBYTECODE: '1' },
+      secrets: [pg.password, secretKey, passphrase],
+    });
+    expect(errorMessages(restoredEncrypted)).toEqual([]);
+    expect(await fingerprint('pizza_copy')).toEqual(await fingerprint('pizza'));
+    expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
   });
 
   test('simulated: with only an older pg_dump (14) installed, the backup stops with how to install client 15', async () => {
