@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { git, stageInputs, startStage, type DeployStage } from '../e2e/deploy-world.js';
+import { git, sshTargetInputs, stageInputs, startStage, type DeployStage } from '../e2e/deploy-world.js';
 import { runAction, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
 import { shellQuote as q } from '../testbed/process.js';
@@ -196,11 +196,7 @@ async function measure(
       action: 'deploy',
       entry: { main: path.join(bundle, 'index.js'), post: path.join(bundle, 'post.js') },
       inputs: {
-        target: 'ssh',
-        hosts: `${sshd.host}:${sshd.port}`,
-        user: sshd.user,
-        'private-key': sshd.privateKey,
-        'known-hosts': sshd.knownHosts,
+        ...sshTargetInputs(sshd),
         ...stageInputs(stage),
       },
       github: { sha, workspace: stage.repo, actor: 'bench' },

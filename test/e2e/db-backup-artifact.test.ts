@@ -10,6 +10,7 @@ import { jest } from '@jest/globals';
 import { runAction } from '../harness/index.js';
 import { startArtifactService, type ArtifactService } from '../stand-ins/artifact-service.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
+import { decryptAsDocumented } from '../support/openssl.js';
 
 jest.setTimeout(180_000);
 
@@ -117,11 +118,7 @@ test('public repository with a passphrase: the encrypted file is the artifact, a
   expect(Object.keys(unpacked)).toEqual([file]);
   expect(sha256(unpacked[file])).toBe(result.outputs.sha256);
   expect(unpacked[file].subarray(0, 8).toString('latin1')).toBe('Salted__');
-  const plain = execFileSync(
-    'openssl',
-    ['enc', '-d', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256', '-pass', 'env:PASSPHRASE'],
-    { input: unpacked[file], env: { ...process.env, PASSPHRASE }, maxBuffer: 64 * 1024 * 1024 },
-  );
+  const plain = decryptAsDocumented({ bytes: unpacked[file] }, PASSPHRASE);
   expect(plain.subarray(0, 5).toString('latin1')).toBe('PGDMP');
   expect(result.summary).toContain('shop-db');
 });

@@ -8,6 +8,7 @@ import { makeTempDir } from '../testbed/process.js';
 import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
 import { runAction, type StepResult } from '../harness/index.js';
 import { git } from '../support/git.js';
+import type { SshServer } from '../testbed/sshd.js';
 
 /**
  * A server as the seeds run it, on this machine: PostgreSQL, gunicorn under supervisord (chdir to the `current`
@@ -199,4 +200,15 @@ export function releaseTree(stage: DeployStage): string[] {
       return e.isDirectory() && !e.isSymbolicLink() ? [p, ...walk(p)] : [p];
     });
   return walk(stage.deployTo).sort();
+}
+
+/** The inputs that aim a deploy at the test bed's sshd with its key and host key (strict host checking). */
+export function sshTargetInputs(sshd: SshServer): Record<string, string> {
+  return {
+    target: 'ssh',
+    hosts: `${sshd.host}:${sshd.port}`,
+    user: sshd.user,
+    'private-key': sshd.privateKey,
+    'known-hosts': sshd.knownHosts,
+  };
 }

@@ -4,13 +4,14 @@
 // dropped at load time; its refs are plain JSON pointers (#/definitions/app/definitions/id) that resolve as they are.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { ValidateFunction } from 'ajv';
 
 const require = createRequire(import.meta.url);
 const AjvClass = require('ajv').default as typeof import('ajv').default;
 const addFormats = require('ajv-formats').default as typeof import('ajv-formats').default;
 
-export const HEROKU_SCHEMA_PATH = '/work/shared/reference/heroku-platform-api.schema.json';
+export const HEROKU_SCHEMA_PATH = fileURLToPath(new URL('../fixtures/heroku/platform-api.schema.json', import.meta.url));
 const ROOT_ID = 'https://api.heroku.com/schema';
 
 interface Link {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { backupMain, run } from '../../../actions/db-backup/main.js';
 import { makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
+import { decryptAsDocumented } from '../../support/openssl.js';
 
 let tools: FakeTools;
 beforeEach(() => {
@@ -80,26 +81,7 @@ describe('db-backup run (fake tools, real processes)', () => {
       'shop_202611260000_2222222.sql.enc',
       'shop_202611271405_nosha.sql.enc',
     ]);
-    const plain = execFileSync(
-      'openssl',
-      [
-        'enc',
-        '-d',
-        '-aes-256-cbc',
-        '-pbkdf2',
-        '-iter',
-        '600000',
-        '-md',
-        'sha256',
-        '-pass',
-        'env:P',
-        '-in',
-        io.outputs.path,
-      ],
-      {
-        env: { ...process.env, P: passphrase },
-      },
-    ).toString();
+    const plain = decryptAsDocumented({ file: io.outputs.path }, passphrase).toString();
     expect(plain).toContain('-- PostgreSQL database dump complete');
     expect(io.summaries[0]).toContain('deleted `shop_202610010000_1111111.sql.enc`');
     expect(io.outputs['restore-command']).toContain('encryption-passphrase');
