@@ -77,6 +77,12 @@ export function readHerokuInputs(
     );
   }
   const apiUrl = read.url('heroku-api-url', { required: true }) as URL;
+  // The key goes in a bearer header: never in clear text beyond this machine.
+  if (apiUrl.protocol !== 'https:' && !isLoopback(apiUrl.hostname)) {
+    throw new ConfigurationError(
+      `Input 'heroku-api-url' must be an https URL (plain http only to this machine, such as a local stand-in); got '${apiUrl.origin}'.`,
+    );
+  }
   const appUrl = urlTemplate(read, 'app-url');
   const healthUrl = urlTemplate(read, 'health-url') ?? (appUrl ? `${appUrl}/health` : undefined);
   const databaseConfigVar = read.string('database-config-var', { required: true });
@@ -117,4 +123,8 @@ export function readHerokuInputs(
     commit,
     appDirectory,
   };
+}
+
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }

@@ -232,19 +232,25 @@ export class HerokuTarget implements DeployTarget {
       this.recorder.skip('maintenance on', first.name, maintenance.why);
     }
 
-    for (const app of this.apps) {
-      app.build = await this.recorder.run(
-        'build',
-        app.name,
-        () => this.build(app, blob),
-        (b) => `build ${b.id}`,
-      );
-      app.release = await this.recorder.run(
-        'release phase',
-        app.name,
-        () => this.releasePhase(app),
-        (r) => `v${r.version} ${r.status}`,
-      );
+    try {
+      for (const app of this.apps) {
+        app.build = await this.recorder.run(
+          'build',
+          app.name,
+          () => this.build(app, blob),
+          (b) => `build ${b.id}`,
+        );
+        app.release = await this.recorder.run(
+          'release phase',
+          app.name,
+          () => this.releasePhase(app),
+          (r) => `v${r.version} ${r.status}`,
+        );
+      }
+    } catch (error) {
+      // A later app failed: the apps already released go back, so all of them serve the same code again.
+      await this.rollBackAll();
+      throw error;
     }
     this.report.buildId = perApp(this.apps.map((a) => a.build?.id));
     this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
@@ -400,7 +406,7 @@ export class HerokuTarget implements DeployTarget {
     });
     if (build.status !== 'succeeded') {
       throw new ActionFailure(
-        `The build of ${app.name} failed (build ${build.id}; its output is in the log above). Nothing was released.`,
+        `The build of ${app.name} failed (build ${build.id}; its output is in the log above). ${app.name} was not released.`,
       );
     }
     return build;

@@ -33046,6 +33046,10 @@ function readHerokuInputs(source, setSecret, env) {
         throw new ConfigurationError(`Input 'app' must be Heroku app names (3 to 30 characters: lower-case letters, digits and dashes, starting with a letter); got '${bad}'.`);
     }
     const apiUrl = read.url('heroku-api-url', { required: true });
+    // The key goes in a bearer header: never in clear text beyond this machine.
+    if (apiUrl.protocol !== 'https:' && !isLoopback(apiUrl.hostname)) {
+        throw new ConfigurationError(`Input 'heroku-api-url' must be an https URL (plain http only to this machine, such as a local stand-in); got '${apiUrl.origin}'.`);
+    }
     const appUrl = urlTemplate(read, 'app-url');
     const healthUrl = urlTemplate(read, 'health-url') ?? (appUrl ? `${appUrl}/health` : undefined);
     const databaseConfigVar = read.string('database-config-var', { required: true });
@@ -33082,6 +33086,9 @@ function readHerokuInputs(source, setSecret, env) {
         commit,
         appDirectory,
     };
+}
+function isLoopback(hostname) {
+    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/heroku-release.ts
@@ -33299,9 +33306,16 @@ class HerokuTarget {
         else {
             this.recorder.skip('maintenance on', first.name, maintenance.why);
         }
-        for (const app of this.apps) {
-            app.build = await this.recorder.run('build', app.name, () => this.build(app, blob), (b) => `build ${b.id}`);
-            app.release = await this.recorder.run('release phase', app.name, () => this.releasePhase(app), (r) => `v${r.version} ${r.status}`);
+        try {
+            for (const app of this.apps) {
+                app.build = await this.recorder.run('build', app.name, () => this.build(app, blob), (b) => `build ${b.id}`);
+                app.release = await this.recorder.run('release phase', app.name, () => this.releasePhase(app), (r) => `v${r.version} ${r.status}`);
+            }
+        }
+        catch (error) {
+            // A later app failed: the apps already released go back, so all of them serve the same code again.
+            await this.rollBackAll();
+            throw error;
         }
         this.report.buildId = perApp(this.apps.map((a) => a.build?.id));
         this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
@@ -33414,7 +33428,7 @@ class HerokuTarget {
             this.saveState();
         });
         if (build.status !== 'succeeded') {
-            throw new ActionFailure(`The build of ${app.name} failed (build ${build.id}; its output is in the log above). Nothing was released.`);
+            throw new ActionFailure(`The build of ${app.name} failed (build ${build.id}; its output is in the log above). ${app.name} was not released.`);
         }
         return build;
     }

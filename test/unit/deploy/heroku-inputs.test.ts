@@ -86,8 +86,18 @@ describe('readHerokuInputs', () => {
     [{ 'heroku-api-key': 'k', app: 'ocpizza', 'app-directory': '../x' }, /app-directory/],
     [{ 'heroku-api-key': 'k', app: 'ocpizza', commit: 'a b' }, /Input 'commit'/],
     [{ 'heroku-api-key': 'k', app: 'ocpizza', 'heroku-api-url': 'api.heroku.com' }, /heroku-api-url/],
+    [
+      { 'heroku-api-key': 'k', app: 'ocpizza', 'heroku-api-url': 'http://api.heroku.com' },
+      /'heroku-api-url' must be an https URL \(plain http only to this machine/,
+    ],
   ])('%j is refused with one clear error', (inputs, message) => {
     expect(failure(inputs)).toMatch(message);
+  });
+
+  test('plain http is accepted only for this machine (a local stand-in)', () => {
+    for (const url of ['http://127.0.0.1:8080', 'http://localhost:3000/api', 'http://[::1]:9']) {
+      expect(read({ 'heroku-api-key': 'k', app: 'ocpizza', 'heroku-api-url': url }).apiUrl.href).toMatch(/^http:/);
+    }
   });
 
   test('the key never appears in an error', () => {

@@ -142,6 +142,28 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     expect(recorded.health).toEqual(['http://ocpizza.test/health', 'http://ocpizza-admin.test/health']);
   });
 
+  test('several apps, the second build failing: the first app is rolled back, so both serve the old code', async () => {
+    standIn.addApp('ocpizza-admin', {
+      configVars: { DATABASE_URL: 'postgres://u:p@127.0.0.1/ocpizza', SECRET_KEY: 'k2' },
+    });
+    standIn.seedRelease('ocpizza-admin', repo.v1);
+    standIn.hooks.build = (app) => (app === 'ocpizza-admin' ? { ok: false, lines: ['boom'] } : { ok: true, lines: [] });
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(
+      herokuInputs(standIn, repo, { apps: ['ocpizza', 'ocpizza-admin'] }),
+      edges,
+    ).run();
+    expect(report.ok).toBe(false);
+    expect(report.error).toMatch(/The build of ocpizza-admin failed.*ocpizza-admin was not released/);
+    expect(report.rolledBack).toBe(true);
+    // ocpizza went to v2, then back: v3 runs v1's code; the admin app never left v1.
+    expect(standIn.current('ocpizza')).toEqual({ version: 3, commit: repo.v1 });
+    expect(standIn.current('ocpizza-admin')).toEqual({ version: 1, commit: repo.v1 });
+    expect(report.serving).toEqual({ ocpizza: 'v3 (rollback to v1)' });
+    expect(standIn.apps.get('ocpizza')!.maintenance).toBe(false);
+    expect(standIn.apps.get('ocpizza-admin')!.maintenance).toBe(false);
+  });
+
   test('a serving commit missing from the checkout: maintenance on to be safe, and the reason said', async () => {
     standIn.seedRelease('ocpizza', 'f'.repeat(40));
     const { edges } = herokuEdges(standIn);
