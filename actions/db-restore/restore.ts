@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { latestBackup } from '../shared/backup-files.js';
+import { latestBackup, SAFETY_BACKUP_SUFFIX } from '../shared/backup-files.js';
 import { describeDatabase, mysqlConnection, postgresEnvironment, type DatabaseTarget } from '../shared/database-url.js';
 import { ActionFailure, ConfigurationError } from '../shared/errors.js';
 import { describeExit } from '../shared/process.js';
@@ -173,7 +173,7 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
           database: request.database,
           postgresFormat: 'custom',
           directory: request.safetyDirectory,
-          prefix: `${targetName(request)}-before-restore`,
+          prefix: `${targetName(request)}${SAFETY_BACKUP_SUFFIX}`,
           sha: request.sha,
           now: request.now,
           keepDays: 0,

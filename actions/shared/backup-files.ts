@@ -67,10 +67,21 @@ export function parseBackupName(file: string): BackupName | undefined {
 }
 
 /** The newest backup among `files` (by the time in its name, then by name), optionally of one prefix. */
+/** What db-restore appends to a database's name for the safety backup it takes before restoring. */
+export const SAFETY_BACKUP_SUFFIX = '-before-restore';
+
+/**
+ * The newest backup of `prefix`; without a prefix, the newest of any database except db-restore's own safety
+ * backups (a second `latest` restore must not undo the first by picking what the first saved).
+ */
 export function latestBackup(files: string[], prefix?: string): BackupName | undefined {
   return files
     .map(parseBackupName)
-    .filter((b): b is BackupName => b !== undefined && (prefix === undefined || b.prefix === sanitizePrefix(prefix)))
+    .filter(
+      (b): b is BackupName =>
+        b !== undefined &&
+        (prefix === undefined ? !b.prefix.endsWith(SAFETY_BACKUP_SUFFIX) : b.prefix === sanitizePrefix(prefix)),
+    )
     .sort(compareNewestFirst)[0];
 }
 

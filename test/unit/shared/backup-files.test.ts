@@ -61,6 +61,13 @@ describe('backup names', () => {
     expect(latestBackup(files, 'shop')?.file).toBe('shop_202603010000_b-2.sql');
     expect(latestBackup(['x.txt'])).toBeUndefined();
   });
+
+  test("latest without a prefix never picks db-restore's own safety backup", () => {
+    const files = ['shop_202611270300_a.dump', 'shop-before-restore_202611270400_b.dump'];
+    expect(latestBackup(files)?.file).toBe('shop_202611270300_a.dump');
+    // Asked for by its prefix, a safety backup can still be restored on purpose.
+    expect(latestBackup(files, 'shop-before-restore')?.file).toBe('shop-before-restore_202611270400_b.dump');
+  });
 });
 
 describe('retention over files spread across 30 days', () => {
