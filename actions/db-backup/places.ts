@@ -91,13 +91,15 @@ export class SshHost implements CommandHost {
     const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
     let body = script;
     if (options.stdoutOnHost || options.stdinOnHost) {
-      // Redirections apply to the whole script; the file is created private (umask 077).
+      // Redirections apply to the whole script.
       const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
       const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
-      body = `umask 077\n{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
+      body = `{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
     }
+    // Every file a dump tool, openssl or a redirection creates on the server is private to its user (a backup
+    // holds the whole database, whatever the server's default umask).
     return this.ssh.exec({
-      script: `${cd}${exports}\n${body}`,
+      script: `umask 077\n${cd}${exports}\n${body}`,
       secrets: options.secretEnv,
       stdin: options.stdin,
       stdoutFile: options.stdoutFile,

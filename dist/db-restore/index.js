@@ -32582,13 +32582,15 @@ class SshHost {
         const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
         let body = script;
         if (options.stdoutOnHost || options.stdinOnHost) {
-            // Redirections apply to the whole script; the file is created private (umask 077).
+            // Redirections apply to the whole script.
             const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
             const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
-            body = `umask 077\n{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
+            body = `{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
         }
+        // Every file a dump tool, openssl or a redirection creates on the server is private to its user (a backup
+        // holds the whole database, whatever the server's default umask).
         return this.ssh.exec({
-            script: `${cd}${exports}\n${body}`,
+            script: `umask 077\n${cd}${exports}\n${body}`,
             secrets: options.secretEnv,
             stdin: options.stdin,
             stdoutFile: options.stdoutFile,
@@ -33062,10 +33064,17 @@ function parseBackupName(file) {
     };
 }
 /** The newest backup among `files` (by the time in its name, then by name), optionally of one prefix. */
+/** What db-restore appends to a database's name for the safety backup it takes before restoring. */
+const SAFETY_BACKUP_SUFFIX = '-before-restore';
+/**
+ * The newest backup of `prefix`; without a prefix, the newest of any database except db-restore's own safety
+ * backups (a second `latest` restore must not undo the first by picking what the first saved).
+ */
 function latestBackup(files, prefix) {
     return files
         .map(parseBackupName)
-        .filter((b) => b !== undefined && (prefix === undefined || b.prefix === backup_files_sanitizePrefix(prefix)))
+        .filter((b) => b !== undefined &&
+        (prefix === undefined ? !b.prefix.endsWith(SAFETY_BACKUP_SUFFIX) : b.prefix === backup_files_sanitizePrefix(prefix)))
         .sort(compareNewestFirst)[0];
 }
 function compareNewestFirst(a, b) {
@@ -33846,7 +33855,7 @@ async function restoreBackup(request, edges) {
                 database: request.database,
                 postgresFormat: 'custom',
                 directory: request.safetyDirectory,
-                prefix: `${targetName(request)}-before-restore`,
+                prefix: `${targetName(request)}${SAFETY_BACKUP_SUFFIX}`,
                 sha: request.sha,
                 now: request.now,
                 keepDays: 0,

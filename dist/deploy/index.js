@@ -32394,13 +32394,15 @@ class places_SshHost {
         const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
         let body = script;
         if (options.stdoutOnHost || options.stdinOnHost) {
-            // Redirections apply to the whole script; the file is created private (umask 077).
+            // Redirections apply to the whole script.
             const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
             const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
-            body = `umask 077\n{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
+            body = `{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
         }
+        // Every file a dump tool, openssl or a redirection creates on the server is private to its user (a backup
+        // holds the whole database, whatever the server's default umask).
         return this.ssh.exec({
-            script: `${cd}${exports}\n${body}`,
+            script: `umask 077\n${cd}${exports}\n${body}`,
             secrets: options.secretEnv,
             stdin: options.stdin,
             stdoutFile: options.stdoutFile,
@@ -33012,10 +33014,17 @@ function parseBackupName(file) {
     };
 }
 /** The newest backup among `files` (by the time in its name, then by name), optionally of one prefix. */
+/** What db-restore appends to a database's name for the safety backup it takes before restoring. */
+const SAFETY_BACKUP_SUFFIX = '-before-restore';
+/**
+ * The newest backup of `prefix`; without a prefix, the newest of any database except db-restore's own safety
+ * backups (a second `latest` restore must not undo the first by picking what the first saved).
+ */
 function latestBackup(files, prefix) {
     return files
         .map(parseBackupName)
-        .filter((b) => b !== undefined && (prefix === undefined || b.prefix === sanitizePrefix(prefix)))
+        .filter((b) => b !== undefined &&
+        (prefix === undefined ? !b.prefix.endsWith(SAFETY_BACKUP_SUFFIX) : b.prefix === sanitizePrefix(prefix)))
         .sort(compareNewestFirst)[0];
 }
 function compareNewestFirst(a, b) {

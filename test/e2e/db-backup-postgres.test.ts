@@ -2,7 +2,7 @@
 // test bed: a dump restored into a new database must be identical table by table.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
@@ -184,6 +184,8 @@ describe('db-backup + db-restore on PostgreSQL', () => {
     expect(kept.exitCode).toBe(0);
     expect(kept.outputs.sha256).toBe(sha256(kept.outputs.path));
     expect(kept.summary).toContain('pinned fingerprint');
+    // Made on the server by the dump tool itself (plain format): private to the SSH user whatever its umask.
+    expect(statSync(kept.outputs.path).mode & 0o077).toBe(0);
 
     await pg.createDatabase('shop_ssh');
     const restored = await runAction({
