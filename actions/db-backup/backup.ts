@@ -48,7 +48,7 @@ export interface BackupEdges {
   storeHost: CommandHost;
   log: (message: string) => void;
   warn: (message: string) => void;
-  /** Called with each partial path as soon as it exists, and with undefined when it is gone (for signal cleanup). */
+  /** Called with each partial path as soon as it exists, and with undefined once none is left (for signal cleanup). */
   trackPartial?: (path: string | undefined) => void;
   clock?: () => number;
   signal?: AbortSignal;
@@ -83,18 +83,13 @@ export function formatOf(request: Pick<BackupRequest, 'engine' | 'postgresFormat
 /** A PostgreSQL client set on a host: versioned directories first, else whatever pg_dump is on PATH. */
 export async function postgresClientsOn(host: CommandHost, root: string): Promise<PostgresClient[]> {
   const listing = await host.sh(
-    `for f in ${shellWord(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`,
+    `for f in ${shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`,
   );
   const clients = postgresClientsFromPaths(listing.stdout.split('\n'));
   if (clients.length > 0) return clients;
   const onPath = await host.sh('pg_dump --version 2>/dev/null || true');
   const client = postgresClientFromVersionText(onPath.stdout);
   return client ? [client] : [];
-}
-
-function shellWord(path: string): string {
-  // The glob must stay unquoted; the root itself is quoted.
-  return `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 export function tool(client: PostgresClient, name: string): string {
@@ -386,7 +381,7 @@ const MARK = 'runbook-backup';
 export function probeScript(root: string, directory: string): string {
   return [
     'newest=; newest_major=-1',
-    `for f in ${shellWord(root)}/*/bin/pg_dump; do`,
+    `for f in ${q(root)}/*/bin/pg_dump; do`,
     '  [ -x "$f" ] || continue',
     '  printf \'client %s\\n\' "$f"',
     '  m=${f%/bin/pg_dump}; m=${m##*/}',

@@ -19,14 +19,15 @@ export async function backupMain(io: ActionIO): Promise<void> {
   if (inputs.artifact && io.env.ACTIONS_RUNTIME_TOKEN) io.setSecret(io.env.ACTIONS_RUNTIME_TOKEN);
   if (inputs.database) io.info(`Backing up ${describeDatabase(inputs.database)}`);
   const places = await openPlaces(inputs, io);
-  let partial: string | undefined;
+  // Every partial file the backup has made (the plain dump and, when encrypting, the encrypted one at once).
+  const partials = new Set<string>();
   const cancel = new AbortController();
   let deadline: ReturnType<typeof setTimeout> | undefined;
   const unregister = io.onCancel(() => {
     io.warning('Cancelled: stopping the dump and removing the partial file.');
     cancel.abort();
     killRunningProcesses('SIGTERM');
-    if (partial && !places.files.remote) rmSync(partial, { force: true });
+    if (!places.files.remote) for (const path of partials) rmSync(path, { force: true });
     // The flow normally unwinds once its child is gone; if something is stuck, do not outlive the cancellation.
     deadline = setTimeout(() => process.exit(1), 5000);
     deadline.unref();
@@ -55,7 +56,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
         files: places.files,
         log: io.info,
         warn: io.warning,
-        trackPartial: (path) => (partial = path),
+        trackPartial: (path) => (path === undefined ? partials.clear() : partials.add(path)),
         signal: cancel.signal,
       },
     );

@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors.js';
-import { redactUrlText } from './inputs.js';
+import { redactUrlText, safeDecode } from './inputs.js';
 
 export type DatabaseEngine = 'postgresql' | 'mysql';
 
@@ -217,12 +217,4 @@ export function mysqlConnection(
   args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
   // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
   return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }

@@ -32172,8 +32172,8 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
     const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
     if (rawPassword) {
         setSecret(rawPassword);
-        if (database_url_safeDecode(rawPassword) !== rawPassword)
-            setSecret(database_url_safeDecode(rawPassword));
+        if (safeDecode(rawPassword) !== rawPassword)
+            setSecret(safeDecode(rawPassword));
     }
     const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
     let url;
@@ -32205,7 +32205,7 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
         }
     }
     const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
-    const host = socket ?? options.host ?? database_url_safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
+    const host = socket ?? options.host ?? safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
     delete options.host;
     delete options.socket;
     const portText = options.port ?? url.port;
@@ -32214,7 +32214,7 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
         throw new ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
     }
-    const database = database_url_safeDecode(url.pathname.replace(/^\//, ''));
+    const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
         throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`);
     }
@@ -32222,8 +32222,8 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
         engine,
         host: host === '' ? 'localhost' : host,
         port,
-        user: database_url_safeDecode(url.username),
-        password: database_url_safeDecode(url.password),
+        user: safeDecode(url.username),
+        password: safeDecode(url.password),
         database,
         options,
     };
@@ -32311,14 +32311,6 @@ function mysqlConnection(target, tool = 'client') {
     args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
     // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
     return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
-}
-function database_url_safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -33083,17 +33075,13 @@ function formatOf(request) {
 }
 /** A PostgreSQL client set on a host: versioned directories first, else whatever pg_dump is on PATH. */
 async function postgresClientsOn(host, root) {
-    const listing = await host.sh(`for f in ${shellWord(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
+    const listing = await host.sh(`for f in ${shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
     const clients = postgresClientsFromPaths(listing.stdout.split('\n'));
     if (clients.length > 0)
         return clients;
     const onPath = await host.sh('pg_dump --version 2>/dev/null || true');
     const client = postgresClientFromVersionText(onPath.stdout);
     return client ? [client] : [];
-}
-function shellWord(path) {
-    // The glob must stay unquoted; the root itself is quoted.
-    return `'${path.replace(/'/g, `'\\''`)}'`;
 }
 function tool(client, name) {
     return client.binDir ? `${client.binDir}/${name}` : name;
@@ -33351,7 +33339,7 @@ const MARK = 'runbook-backup';
 function probeScript(root, directory) {
     return [
         'newest=; newest_major=-1',
-        `for f in ${shellWord(root)}/*/bin/pg_dump; do`,
+        `for f in ${q(root)}/*/bin/pg_dump; do`,
         '  [ -x "$f" ] || continue',
         '  printf \'client %s\\n\' "$f"',
         '  m=${f%/bin/pg_dump}; m=${m##*/}',
@@ -34023,15 +34011,17 @@ async function backupMain(io) {
     if (inputs.database)
         io.info(`Backing up ${describeDatabase(inputs.database)}`);
     const places = await openPlaces(inputs, io);
-    let partial;
+    // Every partial file the backup has made (the plain dump and, when encrypting, the encrypted one at once).
+    const partials = new Set();
     const cancel = new AbortController();
     let deadline;
     const unregister = io.onCancel(() => {
         io.warning('Cancelled: stopping the dump and removing the partial file.');
         cancel.abort();
         killRunningProcesses('SIGTERM');
-        if (partial && !places.files.remote)
-            (0,external_node_fs_.rmSync)(partial, { force: true });
+        if (!places.files.remote)
+            for (const path of partials)
+                (0,external_node_fs_.rmSync)(path, { force: true });
         // The flow normally unwinds once its child is gone; if something is stuck, do not outlive the cancellation.
         deadline = setTimeout(() => process.exit(1), 5000);
         deadline.unref();
@@ -34058,7 +34048,7 @@ async function backupMain(io) {
             files: places.files,
             log: io.info,
             warn: io.warning,
-            trackPartial: (path) => (partial = path),
+            trackPartial: (path) => (path === undefined ? partials.clear() : partials.add(path)),
             signal: cancel.signal,
         });
         const command = restoreCommand(result, actionRef(io.env, 'db-restore'));

@@ -32589,7 +32589,7 @@ function secretsInUrl(url) {
     const secrets = [];
     if (url.password) {
         secrets.push(url.password);
-        const decoded = safeDecode(url.password);
+        const decoded = inputs_safeDecode(url.password);
         if (decoded !== url.password)
             secrets.push(decoded);
     }
@@ -32604,7 +32604,7 @@ function secretsInUrl(url) {
     return secrets;
 }
 /** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function safeDecode(text) {
+function inputs_safeDecode(text) {
     try {
         return decodeURIComponent(text);
     }
@@ -32678,8 +32678,8 @@ function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefi
     const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
     if (rawPassword) {
         setSecret(rawPassword);
-        if (database_url_safeDecode(rawPassword) !== rawPassword)
-            setSecret(database_url_safeDecode(rawPassword));
+        if (safeDecode(rawPassword) !== rawPassword)
+            setSecret(safeDecode(rawPassword));
     }
     const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
     let url;
@@ -32711,7 +32711,7 @@ function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefi
         }
     }
     const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
-    const host = socket ?? options.host ?? database_url_safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
+    const host = socket ?? options.host ?? safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
     delete options.host;
     delete options.socket;
     const portText = options.port ?? url.port;
@@ -32720,7 +32720,7 @@ function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefi
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
         throw new ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
     }
-    const database = database_url_safeDecode(url.pathname.replace(/^\//, ''));
+    const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
         throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`);
     }
@@ -32728,8 +32728,8 @@ function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefi
         engine,
         host: host === '' ? 'localhost' : host,
         port,
-        user: database_url_safeDecode(url.username),
-        password: database_url_safeDecode(url.password),
+        user: safeDecode(url.username),
+        password: safeDecode(url.password),
         database,
         options,
     };
@@ -32817,14 +32817,6 @@ function mysqlConnection(target, tool = 'client') {
     args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
     // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
     return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
-}
-function database_url_safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/inputs.ts
