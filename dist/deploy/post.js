@@ -33288,11 +33288,13 @@ class HerokuTarget {
         if (maintenance.on) {
             for (const app of this.apps) {
                 await this.recorder.run('maintenance on', app.name, async () => {
+                    if (app.maintenanceBefore)
+                        return;
                     // Recorded before the request: if the job is cancelled while it is in flight, the post step still turns it off.
                     this.maintenanceOn.add(app.name);
                     this.saveState();
                     await setMaintenance(this.api, app.name, true);
-                }, () => maintenance.why);
+                }, () => (app.maintenanceBefore ? 'already on before the deploy: left on' : maintenance.why));
             }
         }
         else {
@@ -33389,8 +33391,9 @@ class HerokuTarget {
         if (missing.length > 0) {
             throw new ActionFailure(`Config vars missing on ${app.name}: ${missing.join(', ')} (set them with heroku config:set before deploying; nothing was changed).`);
         }
+        app.maintenanceBefore = info.maintenance;
         if (info.maintenance)
-            this.edges.log.warning(`${app.name} is already in maintenance mode; the deploy leaves it as it finds it… turned off at the end.`);
+            this.edges.log.warning(`${app.name} is already in maintenance mode (turned on before this deploy): the deploy leaves it on; turn it off with heroku maintenance:off when the app is ready.`);
         app.serving = servingRelease(await recentReleases(this.api, app.name));
         if (app.serving)
             app.servingCommit = await releaseCommit(this.api, app.name, app.serving);

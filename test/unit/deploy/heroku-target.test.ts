@@ -59,6 +59,19 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     expect(report.serving).toEqual({ ocpizza: `v2 (${repo.v2.slice(0, 7)})` });
   });
 
+  test('an app already in maintenance before the deploy is left in maintenance, and the log says so', async () => {
+    standIn.apps.get('ocpizza')!.maintenance = true;
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo), edges).run();
+    expect(report.ok).toBe(true);
+    expect(standIn.apps.get('ocpizza')!.maintenance).toBe(true);
+    expect(standIn.apps.get('ocpizza')!.maintenanceHistory).toEqual([]);
+    expect(recorded.warnings.join('\n')).toMatch(/already in maintenance mode .*leaves it on/);
+    expect(report.phases.find((p) => p.name === 'maintenance on')?.detail).toBe(
+      'already on before the deploy: left on',
+    );
+  });
+
   test('no migration changed: no backup and no maintenance with auto', async () => {
     standIn.seedRelease('ocpizza', repo.v2);
     const { edges, recorded } = herokuEdges(standIn);
