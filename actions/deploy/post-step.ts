@@ -86,6 +86,6 @@ export const runPostStep = async (
   io: PostIO = { getState: core.getState, info: core.info, warning: core.warning, runner: runProcess },
   heroku: HerokuPostIO = runnerHerokuPostIO(),
 ): Promise<void> => {
-  await runPost(() => postStep(io));
-  await runPost(() => herokuPostStep(heroku));
+  await runPost(() => postStep(io), io.warning);
+  await runPost(() => herokuPostStep(heroku), heroku.warning);
 };

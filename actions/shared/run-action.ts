@@ -20,10 +20,13 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
 /**
  * Post steps clean up and only warn: a cleanup problem must never turn a green job red.
  */
-export async function runPost(post: () => Promise<void>): Promise<void> {
+export async function runPost(
+  post: () => Promise<void>,
+  warn: (message: string) => void = core.warning,
+): Promise<void> {
   try {
     await post();
   } catch (error) {
-    core.warning(`cleanup: ${errorMessage(error)}`);
+    warn(`cleanup: ${errorMessage(error)}`);
   }
 }

@@ -31781,12 +31781,12 @@ async function runAction(main) {
 /**
  * Post steps clean up and only warn: a cleanup problem must never turn a green job red.
  */
-async function runPost(post) {
+async function runPost(post, warn = warning) {
     try {
         await post();
     }
     catch (error) {
-        warning(`cleanup: ${errors_errorMessage(error)}`);
+        warn(`cleanup: ${errors_errorMessage(error)}`);
     }
 }
 
@@ -34324,8 +34324,8 @@ async function postStep(io) {
     }
 }
 const runPostStep = async (io = { getState: getState, info: info, warning: warning, runner: process_runProcess }, heroku = runnerHerokuPostIO()) => {
-    await runPost(() => postStep(io));
-    await runPost(() => herokuPostStep(heroku));
+    await runPost(() => postStep(io), io.warning);
+    await runPost(() => herokuPostStep(heroku), heroku.warning);
 };
 
 ;// CONCATENATED MODULE: ./actions/deploy/post.ts

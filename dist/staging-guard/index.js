@@ -32423,12 +32423,12 @@ async function runAction(main) {
 /**
  * Post steps clean up and only warn: a cleanup problem must never turn a green job red.
  */
-async function runPost(post) {
+async function runPost(post, warn = core.warning) {
     try {
         await post();
     }
     catch (error) {
-        core.warning(`cleanup: ${errorMessage(error)}`);
+        warn(`cleanup: ${errorMessage(error)}`);
     }
 }
 

@@ -118,5 +118,7 @@ describe('the deploy post step', () => {
       heroku,
     );
     expect(standIn.apps.get('ocpizza')!.maintenance).toBe(false);
+    // The broken server state is said, not swallowed.
+    expect(warnings).toEqual([expect.stringMatching(/cleanup/)]);
   });
 });
