@@ -1,4 +1,4 @@
-import type { GateResult } from './gate.js';
+import { lineRuns, type GateResult } from './gate.js';
 
 export interface PlannedAnnotation {
   file: string;
@@ -17,11 +17,7 @@ export const GITHUB_ANNOTATIONS_PER_TYPE = 10;
 export function planAnnotations(result: GateResult, max: number): { annotations: PlannedAnnotation[]; rest: number } {
   const runs: PlannedAnnotation[] = [];
   for (const row of result.diff?.rows ?? []) {
-    const lines = [...row.missingLines].sort((a, b) => a - b);
-    for (let i = 0; i < lines.length; i++) {
-      const start = lines[i];
-      while (i + 1 < lines.length && lines[i + 1] === lines[i] + 1) i++;
-      const end = lines[i];
+    for (const [start, end] of lineRuns(row.missingLines)) {
       runs.push({
         file: row.path,
         startLine: start,

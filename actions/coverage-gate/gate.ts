@@ -7,6 +7,7 @@ import {
   defaultMetric,
   describeCount,
   fileTotals,
+  hasMisses,
   metricCount,
   modelTotals,
   packageOf,
@@ -76,24 +77,23 @@ export interface GateResult {
   passed: boolean;
 }
 
-const METRIC_WORDS: Record<Metric, string> = {
-  line: 'line',
-  branch: 'branch',
-  combined: 'combined',
-  statements: 'statements',
-  functions: 'functions',
-};
-
 /** Collapses sorted line numbers into ranges: [3,4,5,9] → '3-5, 9'. */
 export function lineRanges(lines: number[]): string {
+  return lineRuns(lines)
+    .map(([start, end]) => (start === end ? `${start}` : `${start}-${end}`))
+    .join(', ');
+}
+
+/** Runs of consecutive line numbers, in order: [3,4,5,9] → [[3,5],[9,9]]. */
+export function lineRuns(lines: number[]): [number, number][] {
   const sorted = [...lines].sort((a, b) => a - b);
-  const parts: string[] = [];
+  const runs: [number, number][] = [];
   for (let i = 0; i < sorted.length; i++) {
     const start = sorted[i];
     while (i + 1 < sorted.length && sorted[i + 1] === sorted[i] + 1) i++;
-    parts.push(start === sorted[i] ? `${start}` : `${start}-${sorted[i]}`);
+    runs.push([start, sorted[i]]);
   }
-  return parts.join(', ');
+  return runs;
 }
 
 export function verdictSentence(
@@ -103,7 +103,7 @@ export function verdictSentence(
   threshold: Decimal,
   rounding: Rounding,
 ): string {
-  return `${METRIC_WORDS[metric]} ${measured.shown} % = ${describeCount(totals, metric)}; threshold ${threshold.text} %, rounding ${rounding} → ${measured.passed ? 'pass' : 'fail'}`;
+  return `${metric} ${measured.shown} % = ${describeCount(totals, metric)}; threshold ${threshold.text} %, rounding ${rounding} → ${measured.passed ? 'pass' : 'fail'}`;
 }
 
 export interface GateInput {
@@ -137,7 +137,7 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateResult
     missed: t.lines.total - t.lines.covered,
     missingLines,
   });
-  const listable = (r: FileRow): boolean => r.missed > 0 || r.totals.branches.covered < r.totals.branches.total;
+  const listable = (r: FileRow): boolean => hasMisses(r.totals);
   // Files read with their lines, and summary-only entries: every one has its row and is counted below.
   const own: FileRow[] = [...model.files.entries()].map(([path, file]) => row(path, fileTotals(file), []));
   for (const [path, counts] of model.summaries) own.push(row(path, sumTotals([counts]), []));
@@ -182,7 +182,7 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateResult
     }
     const t = sum.result();
     const m = measure(metricCount(t, metric), threshold);
-    const description = `${glob}: ${METRIC_WORDS[metric]} ${m.shown} % = ${describeCount(t, metric)}; threshold ${threshold.text} % → ${m.passed ? 'pass' : 'fail'}`;
+    const description = `${glob}: ${metric} ${m.shown} % = ${describeCount(t, metric)}; threshold ${threshold.text} % → ${m.passed ? 'pass' : 'fail'}`;
     if (count === 0) failures.push(`Path threshold '${glob}' matches no file of the coverage reports.`);
     else if (!m.passed) failures.push(`Coverage of ${description}.`);
     return { glob, threshold, files: count, measured: m, description };

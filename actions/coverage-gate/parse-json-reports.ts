@@ -2,7 +2,7 @@ import { addBranches, type CountedTotals, type Count, type ParsedReport } from '
 import { ReportError } from './report-error.js';
 import { ReportFiles } from './report-files.js';
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -8,6 +8,7 @@ import {
   addCoveragePyFile,
   addIstanbulFile,
   isIstanbulEntry,
+  isObject,
   parseCoveragePyJson,
   parseIstanbulJson,
   parseIstanbulSummary,
@@ -34,23 +35,11 @@ export function sniffFormat(head: string): ReportFormat | 'json' | undefined {
   return undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function jsonFormat(data: unknown): ReportFormat | undefined {
   if (!isObject(data)) return undefined;
   if (isObject(data.meta) && isObject(data.files)) return 'coveragepy-json';
   if (isObject(data.total) && isObject(data.total.lines)) return 'istanbul-summary';
-  const values = Object.values(data);
-  if (
-    values.every(
-      (v) => isObject(v) && (isObject(v.statementMap) || (isObject(v.data) && isObject(v.data.statementMap))),
-    )
-  ) {
-    return 'istanbul-json';
-  }
-  return undefined;
+  return Object.values(data).every(isIstanbulEntry) ? 'istanbul-json' : undefined;
 }
 
 const JSON_FORMATS: readonly ReportFormat[] = ['coveragepy-json', 'istanbul-json', 'istanbul-summary'];

@@ -1,6 +1,6 @@
 import { byMissedThenPath, detach, newFile, trimFile, type FileCoverage } from './model.js';
 import { globToRegExp, type NormalisedPath } from './paths.js';
-import { fileTotals, packageOf, TotalsSum, type CoverageTotals, type FoldedFiles } from './totals.js';
+import { fileTotals, hasMisses, packageOf, TotalsSum, type CoverageTotals, type FoldedFiles } from './totals.js';
 
 /**
  * What a reading does with files once their parser is done with them. Only the files `keepsLines` names keep
@@ -149,7 +149,7 @@ export class FoldedSums {
       p.totals.add(totals);
     }
     const missed = totals.lines.total - totals.lines.covered;
-    if (missed > 0 || totals.branches.covered < totals.branches.total) {
+    if (hasMisses(totals)) {
       this.listable++;
       this.listed.offer({ path, totals, missed, missingLines: [] }, (row) => (row.missingLines = missing()));
     }

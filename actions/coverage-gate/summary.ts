@@ -1,5 +1,6 @@
 import { lineRanges, type GateResult } from './gate.js';
 import { MAX_FILE_ROWS, type Count } from './model.js';
+import { hasMisses } from './totals.js';
 
 /** Rows beyond these are left out of the tables (the totals above them still count every file). */
 export { MAX_FILE_ROWS };
@@ -99,7 +100,7 @@ export function renderSummary(result: GateResult, title = 'Coverage'): string {
   );
   parts.push('</details>\n');
 
-  const files = result.files.filter((f) => f.missed > 0 || f.totals.branches.covered < f.totals.branches.total);
+  const files = result.files.filter((f) => hasMisses(f.totals));
   const shownFiles = files.slice(0, MAX_FILE_ROWS);
   parts.push(
     `<details><summary>Files with missed lines, most first (${result.filesWithMisses} of ${result.fileCount})</summary>\n`,

@@ -150,6 +150,11 @@ export function modelTotals(model: CoverageModel): CoverageTotals {
   return sum.result();
 }
 
+/** Whether a file belongs in the summary's file table: it missed lines or some of its branches. */
+export function hasMisses(totals: CoverageTotals): boolean {
+  return totals.lines.covered < totals.lines.total || totals.branches.covered < totals.branches.total;
+}
+
 /** The package a file's row is grouped under in the summary: its directory. */
 export function packageOf(path: string): string {
   const dir = posix.dirname(path);

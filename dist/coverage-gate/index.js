@@ -32248,73 +32248,6 @@ async function runPost(post, warn = core.warning) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/annotations.ts
-/** GitHub shows at most 10 annotations of each type per step; more are dropped silently. */
-const GITHUB_ANNOTATIONS_PER_TYPE = 10;
-/**
- * Warnings on uncovered changed lines, one per run of consecutive lines, biggest runs first so the cap keeps
- * the ones that matter; `rest` counts what did not fit.
- */
-function planAnnotations(result, max) {
-    const runs = [];
-    for (const row of result.diff?.rows ?? []) {
-        const lines = [...row.missingLines].sort((a, b) => a - b);
-        for (let i = 0; i < lines.length; i++) {
-            const start = lines[i];
-            while (i + 1 < lines.length && lines[i + 1] === lines[i] + 1)
-                i++;
-            const end = lines[i];
-            runs.push({
-                file: row.path,
-                startLine: start,
-                endLine: end,
-                message: start === end
-                    ? `Line ${start} is changed but not covered by tests.`
-                    : `Lines ${start}-${end} are changed but not covered by tests.`,
-            });
-        }
-    }
-    runs.sort((a, b) => b.endLine - b.startLine - (a.endLine - a.startLine) || a.file.localeCompare(b.file) || a.startLine - b.startLine);
-    const limit = Math.min(max, GITHUB_ANNOTATIONS_PER_TYPE);
-    return { annotations: runs.slice(0, limit), rest: Math.max(0, runs.length - limit) };
-}
-
-;// CONCATENATED MODULE: ./actions/coverage-gate/badge.ts
-/** A flat shields-style SVG badge; widths from a per-character estimate of Verdana 11px, as shields does. */
-function renderBadge(label, value, color) {
-    const width = (text) => Math.round([...text].reduce((sum, c) => sum + charWidth(c), 0) + 10);
-    const lw = width(label);
-    const vw = width(value);
-    const total = lw + vw;
-    const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-    return `<svg xmlns="http://www.w3.org/2000/svg" width="${total}" height="20" role="img" aria-label="${esc(label)}: ${esc(value)}">
-<title>${esc(label)}: ${esc(value)}</title>
-<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
-<clipPath id="r"><rect width="${total}" height="20" rx="3" fill="#fff"/></clipPath>
-<g clip-path="url(#r)"><rect width="${lw}" height="20" fill="#555"/><rect x="${lw}" width="${vw}" height="20" fill="${color}"/><rect width="${total}" height="20" fill="url(#s)"/></g>
-<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">
-<text x="${lw / 2}" y="15" fill="#010101" fill-opacity=".3">${esc(label)}</text><text x="${lw / 2}" y="14">${esc(label)}</text>
-<text x="${lw + vw / 2}" y="15" fill="#010101" fill-opacity=".3">${esc(value)}</text><text x="${lw + vw / 2}" y="14">${esc(value)}</text>
-</g>
-</svg>
-`;
-}
-function charWidth(c) {
-    if ("il.,:;|!'".includes(c))
-        return 3.5;
-    if ('mwMW%'.includes(c))
-        return 10;
-    if (c === ' ')
-        return 3.5;
-    return 7;
-}
-/** Green at or above the threshold, orange within 10 points below it, red further down. */
-function badgeColor(percent, threshold, passed) {
-    if (passed)
-        return '#4c1';
-    return percent >= threshold - 10 ? '#fe7d37' : '#e05d44';
-}
-
 ;// CONCATENATED MODULE: ./actions/coverage-gate/array-pages.ts
 const PAGE_BYTES = 1 << 20;
 /**
@@ -33216,6 +33149,10 @@ function modelTotals(model) {
         sum.add(model.folded.totals);
     return sum.result();
 }
+/** Whether a file belongs in the summary's file table: it missed lines or some of its branches. */
+function hasMisses(totals) {
+    return totals.lines.covered < totals.lines.total || totals.branches.covered < totals.branches.total;
+}
 /** The package a file's row is grouped under in the summary: its directory. */
 function packageOf(path) {
     const dir = external_node_path_namespaceObject.posix.dirname(path);
@@ -33262,27 +33199,26 @@ function defaultMetric(totals, reports) {
 
 
 
-const METRIC_WORDS = {
-    line: 'line',
-    branch: 'branch',
-    combined: 'combined',
-    statements: 'statements',
-    functions: 'functions',
-};
 /** Collapses sorted line numbers into ranges: [3,4,5,9] → '3-5, 9'. */
 function lineRanges(lines) {
+    return lineRuns(lines)
+        .map(([start, end]) => (start === end ? `${start}` : `${start}-${end}`))
+        .join(', ');
+}
+/** Runs of consecutive line numbers, in order: [3,4,5,9] → [[3,5],[9,9]]. */
+function lineRuns(lines) {
     const sorted = [...lines].sort((a, b) => a - b);
-    const parts = [];
+    const runs = [];
     for (let i = 0; i < sorted.length; i++) {
         const start = sorted[i];
         while (i + 1 < sorted.length && sorted[i + 1] === sorted[i] + 1)
             i++;
-        parts.push(start === sorted[i] ? `${start}` : `${start}-${sorted[i]}`);
+        runs.push([start, sorted[i]]);
     }
-    return parts.join(', ');
+    return runs;
 }
 function verdictSentence(metric, totals, measured, threshold, rounding) {
-    return `${METRIC_WORDS[metric]} ${measured.shown} % = ${describeCount(totals, metric)}; threshold ${threshold.text} %, rounding ${rounding} → ${measured.passed ? 'pass' : 'fail'}`;
+    return `${metric} ${measured.shown} % = ${describeCount(totals, metric)}; threshold ${threshold.text} %, rounding ${rounding} → ${measured.passed ? 'pass' : 'fail'}`;
 }
 /** Everything the gate decides, from counts only. Pure: the summary, outputs and exit code are views of it. */
 function evaluateGate(input, options) {
@@ -33305,7 +33241,7 @@ function evaluateGate(input, options) {
         missed: t.lines.total - t.lines.covered,
         missingLines,
     });
-    const listable = (r) => r.missed > 0 || r.totals.branches.covered < r.totals.branches.total;
+    const listable = (r) => hasMisses(r.totals);
     // Files read with their lines, and summary-only entries: every one has its row and is counted below.
     const own = [...model.files.entries()].map(([path, file]) => row(path, fileTotals(file), []));
     for (const [path, counts] of model.summaries)
@@ -33355,7 +33291,7 @@ function evaluateGate(input, options) {
         }
         const t = sum.result();
         const m = measure(metricCount(t, metric), threshold);
-        const description = `${glob}: ${METRIC_WORDS[metric]} ${m.shown} % = ${describeCount(t, metric)}; threshold ${threshold.text} % → ${m.passed ? 'pass' : 'fail'}`;
+        const description = `${glob}: ${metric} ${m.shown} % = ${describeCount(t, metric)}; threshold ${threshold.text} % → ${m.passed ? 'pass' : 'fail'}`;
         if (count === 0)
             failures.push(`Path threshold '${glob}' matches no file of the coverage reports.`);
         else if (!m.passed)
@@ -33421,7 +33357,71 @@ function evaluateGate(input, options) {
     };
 }
 
+;// CONCATENATED MODULE: ./actions/coverage-gate/annotations.ts
+
+/** GitHub shows at most 10 annotations of each type per step; more are dropped silently. */
+const GITHUB_ANNOTATIONS_PER_TYPE = 10;
+/**
+ * Warnings on uncovered changed lines, one per run of consecutive lines, biggest runs first so the cap keeps
+ * the ones that matter; `rest` counts what did not fit.
+ */
+function planAnnotations(result, max) {
+    const runs = [];
+    for (const row of result.diff?.rows ?? []) {
+        for (const [start, end] of lineRuns(row.missingLines)) {
+            runs.push({
+                file: row.path,
+                startLine: start,
+                endLine: end,
+                message: start === end
+                    ? `Line ${start} is changed but not covered by tests.`
+                    : `Lines ${start}-${end} are changed but not covered by tests.`,
+            });
+        }
+    }
+    runs.sort((a, b) => b.endLine - b.startLine - (a.endLine - a.startLine) || a.file.localeCompare(b.file) || a.startLine - b.startLine);
+    const limit = Math.min(max, GITHUB_ANNOTATIONS_PER_TYPE);
+    return { annotations: runs.slice(0, limit), rest: Math.max(0, runs.length - limit) };
+}
+
+;// CONCATENATED MODULE: ./actions/coverage-gate/badge.ts
+/** A flat shields-style SVG badge; widths from a per-character estimate of Verdana 11px, as shields does. */
+function renderBadge(label, value, color) {
+    const width = (text) => Math.round([...text].reduce((sum, c) => sum + charWidth(c), 0) + 10);
+    const lw = width(label);
+    const vw = width(value);
+    const total = lw + vw;
+    const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="${total}" height="20" role="img" aria-label="${esc(label)}: ${esc(value)}">
+<title>${esc(label)}: ${esc(value)}</title>
+<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>
+<clipPath id="r"><rect width="${total}" height="20" rx="3" fill="#fff"/></clipPath>
+<g clip-path="url(#r)"><rect width="${lw}" height="20" fill="#555"/><rect x="${lw}" width="${vw}" height="20" fill="${color}"/><rect width="${total}" height="20" fill="url(#s)"/></g>
+<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">
+<text x="${lw / 2}" y="15" fill="#010101" fill-opacity=".3">${esc(label)}</text><text x="${lw / 2}" y="14">${esc(label)}</text>
+<text x="${lw + vw / 2}" y="15" fill="#010101" fill-opacity=".3">${esc(value)}</text><text x="${lw + vw / 2}" y="14">${esc(value)}</text>
+</g>
+</svg>
+`;
+}
+function charWidth(c) {
+    if ("il.,:;|!'".includes(c))
+        return 3.5;
+    if ('mwMW%'.includes(c))
+        return 10;
+    if (c === ' ')
+        return 3.5;
+    return 7;
+}
+/** Green at or above the threshold, orange within 10 points below it, red further down. */
+function badgeColor(percent, threshold, passed) {
+    if (passed)
+        return '#4c1';
+    return percent >= threshold - 10 ? '#fe7d37' : '#e05d44';
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/summary.ts
+
 
 
 /** Rows beyond these are left out of the tables (the totals above them still count every file). */
@@ -33490,7 +33490,7 @@ function renderSummary(result, title = 'Coverage') {
     parts.push(`<details><summary>Packages (${result.packages.length})</summary>\n`);
     parts.push(table(['package', 'lines', 'branches', result.metric], packages.map((p) => [p.name, fraction(p.totals.lines), fraction(p.totals.branches), `${p.measured.shown} %`])) + truncatedNote(packages.length, result.packages.length, 'packages'));
     parts.push('</details>\n');
-    const files = result.files.filter((f) => f.missed > 0 || f.totals.branches.covered < f.totals.branches.total);
+    const files = result.files.filter((f) => hasMisses(f.totals));
     const shownFiles = files.slice(0, MAX_FILE_ROWS);
     parts.push(`<details><summary>Files with missed lines, most first (${result.filesWithMisses} of ${result.fileCount})</summary>\n`);
     parts.push(table(['file', 'missed', 'lines', 'branches', result.metric, 'missing lines'], shownFiles.map((f) => [
@@ -43106,7 +43106,7 @@ class FoldedSums {
             p.totals.add(totals);
         }
         const missed = totals.lines.total - totals.lines.covered;
-        if (missed > 0 || totals.branches.covered < totals.branches.total) {
+        if (hasMisses(totals)) {
             this.listable++;
             this.listed.offer({ path, totals, missed, missingLines: [] }, (row) => (row.missingLines = missing()));
         }
@@ -44300,21 +44300,14 @@ function sniffFormat(head) {
         return 'lcov';
     return undefined;
 }
-function read_report_isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 function jsonFormat(data) {
-    if (!read_report_isObject(data))
+    if (!isObject(data))
         return undefined;
-    if (read_report_isObject(data.meta) && read_report_isObject(data.files))
+    if (isObject(data.meta) && isObject(data.files))
         return 'coveragepy-json';
-    if (read_report_isObject(data.total) && read_report_isObject(data.total.lines))
+    if (isObject(data.total) && isObject(data.total.lines))
         return 'istanbul-summary';
-    const values = Object.values(data);
-    if (values.every((v) => read_report_isObject(v) && (read_report_isObject(v.statementMap) || (read_report_isObject(v.data) && read_report_isObject(v.data.statementMap))))) {
-        return 'istanbul-json';
-    }
-    return undefined;
+    return Object.values(data).every(isIstanbulEntry) ? 'istanbul-json' : undefined;
 }
 const JSON_FORMATS = ['coveragepy-json', 'istanbul-json', 'istanbul-summary'];
 /**
