@@ -29,7 +29,12 @@ export function renderVerdict(verdict: Verdict, context: SummaryContext): string
 const COMMENT_LIMIT = 65_000;
 
 export function renderComment(verdict: Verdict, context: SummaryContext): string {
-  const body = `${COMMENT_MARKER}\n${renderVerdict(verdict, context)}`;
+  // Rows that did not pass come first, so a cut comment still shows why the merge was refused.
+  const ordered = {
+    ...verdict,
+    rules: [...verdict.rules].sort((a, b) => Number(a.state === 'pass') - Number(b.state === 'pass')),
+  };
+  const body = `${COMMENT_MARKER}\n${renderVerdict(ordered, context)}`;
   if (body.length <= COMMENT_LIMIT) return body;
   const cut = body.lastIndexOf('\n', COMMENT_LIMIT - 200);
   return `${body.slice(0, cut)}\n\n… ${verdict.rules.length} rules in all; the job summary has the whole table.\n`;

@@ -37954,7 +37954,12 @@ function renderVerdict(verdict, context) {
 // GitHub refuses comment bodies over 65536 characters; hundreds of matrix checks can get there.
 const COMMENT_LIMIT = 65_000;
 function renderComment(verdict, context) {
-    const body = `${COMMENT_MARKER}\n${renderVerdict(verdict, context)}`;
+    // Rows that did not pass come first, so a cut comment still shows why the merge was refused.
+    const ordered = {
+        ...verdict,
+        rules: [...verdict.rules].sort((a, b) => Number(a.state === 'pass') - Number(b.state === 'pass')),
+    };
+    const body = `${COMMENT_MARKER}\n${renderVerdict(ordered, context)}`;
     if (body.length <= COMMENT_LIMIT)
         return body;
     const cut = body.lastIndexOf('\n', COMMENT_LIMIT - 200);

@@ -191,5 +191,16 @@ describe('summary', () => {
     expect(
       renderVerdict({ allowed: true, reasons: [], rules }, { subject: 'x', sha: 'abcdef0' }).length,
     ).toBeGreaterThan(65_000);
+    // A refusal whose failing rule sorts last still shows it in the cut comment.
+    const failing = [
+      ...rules,
+      { rule: "check run 'zz lint'", state: 'fail' as const, reason: 'failed on abcdef0', fix: '' },
+    ];
+    const refused = renderComment(
+      { allowed: false, reasons: ['lint failed'], rules: failing },
+      { subject: 'x', sha: 'abcdef0' },
+    );
+    expect(refused.length).toBeLessThanOrEqual(65_000);
+    expect(refused).toContain("| check run 'zz lint' | ❌ fail | failed on abcdef0 |");
   });
 });
