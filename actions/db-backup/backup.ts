@@ -92,6 +92,17 @@ export async function postgresClientsOn(host: CommandHost, root: string): Promis
   return client ? [client] : [];
 }
 
+/** The first backup name (by sequence) not among `taken`; never one that exists, so no backup is overwritten. */
+function freeName(taken: ReadonlySet<string>, nameFor: (sequence: number) => string): string {
+  for (let sequence = 1; sequence < 100; sequence++) {
+    const name = nameFor(sequence);
+    if (!taken.has(name)) return name;
+  }
+  throw new ActionFailure(
+    `99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`,
+  );
+}
+
 export function tool(client: PostgresClient, name: string): string {
   return client.binDir ? `${client.binDir}/${name}` : name;
 }
@@ -247,14 +258,13 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
   if (spec.serverVersion)
     edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
 
-  let name = '';
-  for (let sequence = 1; sequence < 100; sequence++) {
-    name = backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
+  const existing = new Set(await files.list(request.directory));
+  const name = freeName(existing, (sequence) =>
+    backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
       encrypted: request.passphrase !== undefined,
       sequence,
-    });
-    if (!(await files.exists(posix.join(request.directory, name)))) break;
-  }
+    }),
+  );
   const finalPath = posix.join(request.directory, name);
   const plainPath = posix.join(request.directory, `${name.replace(/\.enc$/, '')}.partial`);
   const encPath = `${finalPath}.partial`;
@@ -455,12 +465,9 @@ async function takeServerArchive(request: BackupRequest, edges: BackupEdges, sta
   const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
   edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
 
-  const taken = new Set(value('file'));
-  let name = '';
-  for (let sequence = 1; sequence < 100; sequence++) {
-    name = backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence });
-    if (!taken.has(name)) break;
-  }
+  const name = freeName(new Set(value('file')), (sequence) =>
+    backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }),
+  );
   const finalPath = posix.join(request.directory, name);
   const partial = `${finalPath}.partial`;
   edges.trackPartial?.(partial);

@@ -33361,6 +33361,15 @@ async function postgresClientsOn(host, root) {
     const client = postgresClientFromVersionText(onPath.stdout);
     return client ? [client] : [];
 }
+/** The first backup name (by sequence) not among `taken`; never one that exists, so no backup is overwritten. */
+function freeName(taken, nameFor) {
+    for (let sequence = 1; sequence < 100; sequence++) {
+        const name = nameFor(sequence);
+        if (!taken.has(name))
+            return name;
+    }
+    throw new ActionFailure(`99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`);
+}
 function tool(client, name) {
     return client.binDir ? `${client.binDir}/${name}` : name;
 }
@@ -33493,15 +33502,11 @@ async function takeBackup(request, edges) {
     const spec = await planDump(request, edges);
     if (spec.serverVersion)
         edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
-    let name = '';
-    for (let sequence = 1; sequence < 100; sequence++) {
-        name = backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
-            encrypted: request.passphrase !== undefined,
-            sequence,
-        });
-        if (!(await files.exists(external_node_path_namespaceObject.posix.join(request.directory, name))))
-            break;
-    }
+    const existing = new Set(await files.list(request.directory));
+    const name = freeName(existing, (sequence) => backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
+        encrypted: request.passphrase !== undefined,
+        sequence,
+    }));
     const finalPath = external_node_path_namespaceObject.posix.join(request.directory, name);
     const plainPath = external_node_path_namespaceObject.posix.join(request.directory, `${name.replace(/\.enc$/, '')}.partial`);
     const encPath = `${finalPath}.partial`;
@@ -33686,13 +33691,7 @@ async function takeServerArchive(request, edges, started) {
     const client = choosePostgresClient(serverVersion, clients, host.where);
     const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
     edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
-    const taken = new Set(value('file'));
-    let name = '';
-    for (let sequence = 1; sequence < 100; sequence++) {
-        name = backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence });
-        if (!taken.has(name))
-            break;
-    }
+    const name = freeName(new Set(value('file')), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
     const finalPath = external_node_path_namespaceObject.posix.join(request.directory, name);
     const partial = `${finalPath}.partial`;
     edges.trackPartial?.(partial);
