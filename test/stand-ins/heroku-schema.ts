@@ -11,7 +11,9 @@ const require = createRequire(import.meta.url);
 const AjvClass = require('ajv').default as typeof import('ajv').default;
 const addFormats = require('ajv-formats').default as typeof import('ajv-formats').default;
 
-export const HEROKU_SCHEMA_PATH = fileURLToPath(new URL('../fixtures/heroku/platform-api.schema.json', import.meta.url));
+export const HEROKU_SCHEMA_PATH = fileURLToPath(
+  new URL('../fixtures/heroku/platform-api.schema.json', import.meta.url),
+);
 const ROOT_ID = 'https://api.heroku.com/schema';
 
 interface Link {
