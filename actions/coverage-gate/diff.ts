@@ -1,4 +1,3 @@
-import { isRevision } from './inputs.js';
 /** Changed lines of the pull request, from `git diff --unified=0`, keyed by repository path. */
 export type ChangedLines = Map<string, number[]>;
 
@@ -8,6 +7,11 @@ export interface GitResult {
   stderr: string;
 }
 export type Git = (args: string[]) => Promise<GitResult>;
+
+/** What git accepts as a revision here: no leading '-', no spaces or control characters, no '..'. */
+export function isRevision(value: string): boolean {
+  return /^[\w./^~@{}-]+$/.test(value) && !value.startsWith('-') && !value.includes('..');
+}
 
 /** The new-side line numbers of every hunk, per file; deleted files have none. */
 export function parseUnifiedDiff(text: string): ChangedLines {

@@ -5,8 +5,43 @@ import * as core from '@actions/core';
 import * as exec from '@actions/exec';
 import { getOctokit } from '@actions/github';
 import * as glob from '@actions/glob';
-import { environmentInputs } from '../shared/inputs.js';
-import type { Edges } from './main.js';
+import type { IssueComments } from './comment.js';
+import type { Git } from './diff.js';
+import { environmentInputs, type InputSource } from '../shared/inputs.js';
+
+export interface AnnotationProperties {
+  title?: string;
+  file?: string;
+  startLine?: number;
+  endLine?: number;
+}
+
+/** What the action needs from the runner; @actions/core in production, a recorder in tests. */
+export interface Runner {
+  input: InputSource;
+  env: Record<string, string | undefined>;
+  info(message: string): void;
+  warning(message: string, properties?: AnnotationProperties): void;
+  notice(message: string, properties?: AnnotationProperties): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+  setOutput(name: string, value: string): void;
+  appendSummary(markdown: string): Promise<void>;
+}
+
+/** The world outside the pure modules, passed in so `run` is tested in-process. */
+export interface Edges {
+  runner: Runner;
+  /** Runs the test command in a shell; resolves to its exit code. */
+  runCommand(command: string, cwd: string): Promise<number>;
+  /** Files (not directories) matching a glob or path, absolute. */
+  findFiles(pattern: string, cwd: string): Promise<string[]>;
+  fileExists(absolutePath: string): boolean;
+  git: Git;
+  writeFile(path: string, content: string): Promise<void>;
+  readEvent(): unknown;
+  comments(token: string, owner: string, repo: string, issue: number): IssueComments;
+}
 
 /** The production edges: the runner through @actions/core, processes through @actions/exec, the REST API through Octokit. */
 export function defaultEdges(): Edges {

@@ -18,11 +18,6 @@ import {
   type Metric,
 } from './totals.js';
 
-export interface PathThreshold {
-  glob: string;
-  threshold: Decimal;
-}
-
 /** The inputs the verdict depends on; `maxDecrease` only when a baseline was given. */
 export type GateOptions = Pick<
   Inputs,

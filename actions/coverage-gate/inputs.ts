@@ -1,9 +1,14 @@
 import { ConfigurationError } from '../shared/errors.js';
+import { isRevision } from './diff.js';
 import { InputReader, splitList, type InputSource } from '../shared/inputs.js';
 import { REPORT_FORMATS, type ReportFormat } from './model.js';
-import type { PathThreshold } from './gate.js';
 import { parseDecimal, ROUNDINGS, type Decimal, type Rounding } from './rounding.js';
 import { METRICS, type Metric } from './totals.js';
+
+export interface PathThreshold {
+  glob: string;
+  threshold: Decimal;
+}
 
 export interface Inputs {
   command?: string;
@@ -105,11 +110,6 @@ function readDiffBase(value: string | undefined): string | undefined {
     );
   }
   return value;
-}
-
-/** What git accepts as a revision here: no leading '-', no spaces or control characters, no '..'. */
-export function isRevision(value: string): boolean {
-  return /^[\w./^~@{}-]+$/.test(value) && !value.startsWith('-') && !value.includes('..');
 }
 
 function parseMaxDecrease(value: string): Decimal {

@@ -1,55 +1,20 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ActionFailure, ConfigurationError, errorMessage } from '../shared/errors.js';
-import type { InputSource } from '../shared/inputs.js';
 import { runAction } from '../shared/run-action.js';
 import { planAnnotations } from './annotations.js';
 import { badgeColor, renderBadge } from './badge.js';
-import { commentMarker, upsertStickyComment, type IssueComments } from './comment.js';
-import { changedLinesSince, type Git } from './diff.js';
-import { defaultEdges } from './edges.js';
+import { commentMarker, upsertStickyComment } from './comment.js';
+import { changedLinesSince } from './diff.js';
+import { defaultEdges, type Edges } from './edges.js';
 import { evaluateGate, type GateResult } from './gate.js';
 import { readInputs } from './inputs.js';
 import { summariseReport, type ParsedReport, type ReportFormat, type ReportSummary } from './model.js';
 import { normalisePath, toPosix, type PathContext } from './paths.js';
-import { readReport } from './read-report.js';
-import { ReportError } from './report-error.js';
+import { readReport } from './formats/read-report.js';
+import { ReportError } from './formats/report-error.js';
 import { ReportCollector } from './report-files.js';
 import { MAX_FILE_ROWS, renderSummary } from './summary.js';
 import { mergeReports, modelTotals, type CoverageModel } from './totals.js';
-
-export interface AnnotationProperties {
-  title?: string;
-  file?: string;
-  startLine?: number;
-  endLine?: number;
-}
-
-/** What the action needs from the runner; @actions/core in production, a recorder in tests. */
-export interface Runner {
-  input: InputSource;
-  env: Record<string, string | undefined>;
-  info(message: string): void;
-  warning(message: string, properties?: AnnotationProperties): void;
-  notice(message: string, properties?: AnnotationProperties): void;
-  startGroup(name: string): void;
-  endGroup(): void;
-  setOutput(name: string, value: string): void;
-  appendSummary(markdown: string): Promise<void>;
-}
-
-/** The world outside the pure modules, passed in so `run` is tested in-process. */
-export interface Edges {
-  runner: Runner;
-  /** Runs the test command in a shell; resolves to its exit code. */
-  runCommand(command: string, cwd: string): Promise<number>;
-  /** Files (not directories) matching a glob or path, absolute. */
-  findFiles(pattern: string, cwd: string): Promise<string[]>;
-  fileExists(absolutePath: string): boolean;
-  git: Git;
-  writeFile(path: string, content: string): Promise<void>;
-  readEvent(): unknown;
-  comments(token: string, owner: string, repo: string, issue: number): IssueComments;
-}
 
 const GLOB_CHARS = /[*?[\]{}]/;
 

@@ -1,5 +1,5 @@
-import { LineBranches } from './line-branches.js';
-import { LineHits } from './line-hits.js';
+import { LineBranches } from './lines/line-branches.js';
+import { LineHits } from './lines/line-hits.js';
 
 /**
  * The merged coverage of every report: one entry per source file, one hit count per line, the hit count of

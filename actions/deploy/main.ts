@@ -6,13 +6,13 @@ import { ActionFailure } from '../shared/errors.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
 import { lastErrorLine, runProcess, type ProcessRunner } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
-import { LocalExecutor, SshExecutor } from './executor.js';
-import { realHerokuEdges } from './heroku-edges.js';
-import { readHerokuInputs, type HerokuInputs } from './heroku-inputs.js';
-import { HerokuTarget, type HerokuEdges } from './heroku-target.js';
+import { LocalExecutor, SshExecutor } from './server/executor.js';
+import { realHerokuEdges } from './heroku/edges.js';
+import { readHerokuInputs, type HerokuInputs } from './heroku/inputs.js';
+import { HerokuTarget, type HerokuEdges } from './heroku/target.js';
 import { readDeployInputs, type DeployInputs } from './inputs.js';
 import { checkReleaseHealth, takePremigrationBackup } from './release-checks.js';
-import { ServerTarget, STATE_KEY, type ServerEdges } from './server-target.js';
+import { ServerTarget, STATE_KEY, type ServerEdges } from './server/target.js';
 import { renderSummary } from './summary.js';
 import { deployOutputs, type DeployTarget } from './target.js';
 

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';
 import { shellQuote } from '../shared/ssh.js';
-import { herokuPostStep, runnerHerokuPostIO, type HerokuPostIO } from './heroku-post.js';
-import { STATE_KEY, type PostState } from './server-target.js';
+import { herokuPostStep, runnerHerokuPostIO, type HerokuPostIO } from './heroku/post.js';
+import { STATE_KEY, type PostState } from './server/target.js';
 
 export interface PostIO {
   getState(name: string): string;

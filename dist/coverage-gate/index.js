@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7545);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3369);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7545:
+/***/ 3369:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32248,7 +32248,7 @@ async function runPost(post, warn = core.warning) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/array-pages.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/lines/array-pages.ts
 const PAGE_BYTES = 1 << 20;
 /**
  * Typed arrays cut from shared 1 MiB pages. One typed array per source file costs a buffer object and a malloc
@@ -32316,7 +32316,7 @@ class ArrayPages {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/line-branches.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/lines/line-branches.ts
 
 const EMPTY = new Uint32Array(0);
 // Whole numbers below 2^32 (all real line numbers and hits) take 4 bytes; an array that meets any other number
@@ -32528,7 +32528,7 @@ class LineBranches {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/line-hits.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/lines/line-hits.ts
 
 /** Beyond this a line number is stored sparsely: a dense array would be mostly holes. */
 const DENSE_LIMIT = 1 << 24;
@@ -33564,273 +33564,11 @@ async function upsertStickyComment(client, marker, body) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
-const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
-class InputReader {
-    source;
-    constructor(source = environmentInputs) {
-        this.source = source;
-    }
-    /** The raw trimmed value, '' when unset. */
-    raw(name) {
-        return this.source(name).trim();
-    }
-    string(name, options = {}) {
-        const value = this.raw(name);
-        if (options.required && value === '')
-            throw new ConfigurationError(`Input '${name}' is required.`);
-        return value;
-    }
-    optionalString(name) {
-        const value = this.raw(name);
-        return value === '' ? undefined : value;
-    }
-    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
-    boolean(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (['true', 'True', 'TRUE'].includes(value))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(value))
-            return false;
-        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
-    }
-    integer(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        if (!/^[+-]?\d+$/.test(value))
-            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
-        const n = Number(value);
-        checkRange(name, n, range);
-        return n;
-    }
-    number(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        const n = Number(value);
-        if (value === '' || !Number.isFinite(n)) {
-            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
-        }
-        checkRange(name, n, range);
-        return n;
-    }
-    oneOf(name, allowed, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
-        }
-        return value;
-    }
-    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
-    duration(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        const ms = parseDuration(value);
-        if (ms === undefined || ms <= 0) {
-            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
-        }
-        return ms;
-    }
-    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
-    list(name) {
-        return splitList(this.raw(name));
-    }
-    /** An absolute http(s) URL. */
-    url(name, options = {}) {
-        const value = this.raw(name);
-        if (value === '') {
-            if (options.required)
-                throw new ConfigurationError(`Input '${name}' is required.`);
-            return undefined;
-        }
-        return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
-    }
-}
-function splitList(value) {
-    return value
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
-function parseDuration(value) {
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
-        return undefined;
-    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
-}
-/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
-function parseUrl(name, value, protocols) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
-    }
-    return url;
-}
-/** The URL as text with its password and secret-looking query values replaced by ***. */
-function redactUrl(url) {
-    const copy = new URL(url.href);
-    if (copy.password)
-        copy.password = '***';
-    for (const key of [...copy.searchParams.keys()]) {
-        if (SECRET_QUERY_KEY.test(key))
-            copy.searchParams.set(key, '***');
-    }
-    return copy.href;
-}
-/** Redacts `user:password@` in text that does not parse as a URL. */
-function redactUrlText(text) {
-    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
-}
-/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
-const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
-/** The secrets a URL carries: its password and its secret-looking query values. */
-function secretsInUrl(url) {
-    const secrets = [];
-    if (url.password) {
-        secrets.push(url.password);
-        const decoded = safeDecode(url.password);
-        if (decoded !== url.password)
-            secrets.push(decoded);
-    }
-    for (const [key, value] of url.searchParams) {
-        if (SECRET_QUERY_KEY.test(key) && value !== '') {
-            secrets.push(value);
-            const encoded = encodeURIComponent(value);
-            if (encoded !== value)
-                secrets.push(encoded);
-        }
-    }
-    return secrets;
-}
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-}
-function describeRange(range) {
-    if (range.min !== undefined && range.max !== undefined)
-        return ` from ${range.min} to ${range.max}`;
-    if (range.min !== undefined)
-        return ` of at least ${range.min}`;
-    if (range.max !== undefined)
-        return ` of at most ${range.max}`;
-    return '';
-}
-function checkRange(name, n, range) {
-    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
-    }
-}
-
-;// CONCATENATED MODULE: ./actions/coverage-gate/inputs.ts
-
-
-
-
-
-/** A percentage from 0 to 100, kept exact; 0.9 is refused as a ratio someone meant as 90 %. */
-function parsePercent(name, value) {
-    const decimal = parseDecimal(value.replace(/\s*%$/, ''));
-    const n = Number(value.replace(/\s*%$/, ''));
-    if (!decimal || n > 100) {
-        throw new ConfigurationError(`Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${value}'.`);
-    }
-    if (n > 0 && n < 1) {
-        throw new ConfigurationError(`Input '${name}' is a percentage from 0 to 100; '${value}' looks like a ratio (write ${n * 100} for ${n * 100} %).`);
-    }
-    return decimal;
-}
-/** 'glob: percent' or 'glob=percent' per line. */
-function parsePathThresholds(name, value) {
-    return value
-        .split('\n')
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'))
-        .map((line) => {
-        const match = /^(.+?)\s*[:=]\s*([^:=]+)$/.exec(line);
-        if (!match) {
-            throw new ConfigurationError(`Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${line}'.`);
-        }
-        return { glob: match[1].trim(), threshold: parsePercent(name, match[2].trim()) };
-    });
-}
-function readInputs(source) {
-    const read = new InputReader(source);
-    const reports = read.list('reports');
-    if (reports.length === 0)
-        throw new ConfigurationError("Input 'reports' is required: one or more report paths or globs.");
-    const diffThreshold = read.optionalString('diff-threshold');
-    const maxDecrease = read.optionalString('max-decrease');
-    return {
-        command: read.optionalString('command'),
-        workingDirectory: read.string('working-directory') || '.',
-        reports,
-        format: read.oneOf('format', ['auto', ...REPORT_FORMATS], 'auto'),
-        metric: read.oneOf('metric', ['auto', ...METRICS], 'auto'),
-        threshold: parsePercent('threshold', read.string('threshold', { required: true })),
-        rounding: read.oneOf('rounding', ROUNDINGS, 'none'),
-        precision: read.integer('precision', { min: 0, max: 10, fallback: 2 }),
-        pathThresholds: parsePathThresholds('path-thresholds', read.raw('path-thresholds')),
-        diffThreshold: diffThreshold === undefined ? undefined : parsePercent('diff-threshold', diffThreshold),
-        diffBase: readDiffBase(read.optionalString('diff-base')),
-        baseline: read.list('baseline'),
-        maxDecrease: maxDecrease === undefined ? parseDecimal('0') : parseMaxDecrease(maxDecrease),
-        sourceRoots: read.list('source-roots'),
-        stripPrefix: splitList(read.raw('strip-prefix')),
-        annotate: read.boolean('annotate', true),
-        maxAnnotations: read.integer('max-annotations', { min: 0, max: 10, fallback: 10 }),
-        comment: read.boolean('comment', false),
-        commentTitle: read.string('comment-title') || 'Coverage',
-        githubToken: read.string('github-token'),
-        badgePath: read.optionalString('badge-path'),
-        failOnError: read.boolean('fail-on-error', true),
-    };
-}
-/** A branch, remote branch or commit; never something git would take for an option. */
-function readDiffBase(value) {
-    if (value !== undefined && !isRevision(value)) {
-        throw new ConfigurationError(`Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${value}'.`);
-    }
-    return value;
-}
+;// CONCATENATED MODULE: ./actions/coverage-gate/diff.ts
 /** What git accepts as a revision here: no leading '-', no spaces or control characters, no '..'. */
 function isRevision(value) {
     return /^[\w./^~@{}-]+$/.test(value) && !value.startsWith('-') && !value.includes('..');
 }
-function parseMaxDecrease(value) {
-    const decimal = parseDecimal(value);
-    if (!decimal || Number(value) > 100) {
-        throw new ConfigurationError(`Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${value}'.`);
-    }
-    return decimal;
-}
-
-;// CONCATENATED MODULE: ./actions/coverage-gate/diff.ts
-
 /** The new-side line numbers of every hunk, per file; deleted files have none. */
 function parseUnifiedDiff(text) {
     const changed = new Map();
@@ -34402,7 +34140,7 @@ function getValues(context, operator, key, modifier) {
   }
   return result;
 }
-function dist_bundle_parseUrl(template) {
+function parseUrl(template) {
   return {
     expand: expand.bind(null, template)
   };
@@ -34461,7 +34199,7 @@ function parse(options) {
     "mediaType"
   ]);
   const urlVariableNames = extractUrlVariableNames(url);
-  url = dist_bundle_parseUrl(url).expand(parameters);
+  url = parseUrl(url).expand(parameters);
   if (!/^http/.test(url)) {
     url = options.baseUrl + url;
   }
@@ -42625,6 +42363,188 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
+;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
+const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
+class InputReader {
+    source;
+    constructor(source = environmentInputs) {
+        this.source = source;
+    }
+    /** The raw trimmed value, '' when unset. */
+    raw(name) {
+        return this.source(name).trim();
+    }
+    string(name, options = {}) {
+        const value = this.raw(name);
+        if (options.required && value === '')
+            throw new ConfigurationError(`Input '${name}' is required.`);
+        return value;
+    }
+    optionalString(name) {
+        const value = this.raw(name);
+        return value === '' ? undefined : value;
+    }
+    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
+    boolean(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(value))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(value))
+            return false;
+        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
+    }
+    integer(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        if (!/^[+-]?\d+$/.test(value))
+            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
+        const n = Number(value);
+        checkRange(name, n, range);
+        return n;
+    }
+    number(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        const n = Number(value);
+        if (value === '' || !Number.isFinite(n)) {
+            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+        }
+        checkRange(name, n, range);
+        return n;
+    }
+    oneOf(name, allowed, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
+        }
+        return value;
+    }
+    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
+    duration(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) {
+            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
+        }
+        return ms;
+    }
+    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
+    list(name) {
+        return splitList(this.raw(name));
+    }
+    /** An absolute http(s) URL. */
+    url(name, options = {}) {
+        const value = this.raw(name);
+        if (value === '') {
+            if (options.required)
+                throw new ConfigurationError(`Input '${name}' is required.`);
+            return undefined;
+        }
+        return inputs_parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
+    }
+}
+function splitList(value) {
+    return value
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
+function parseDuration(value) {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
+        return undefined;
+    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
+}
+/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
+function inputs_parseUrl(name, value, protocols) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
+    }
+    return url;
+}
+/** The URL as text with its password and secret-looking query values replaced by ***. */
+function redactUrl(url) {
+    const copy = new URL(url.href);
+    if (copy.password)
+        copy.password = '***';
+    for (const key of [...copy.searchParams.keys()]) {
+        if (SECRET_QUERY_KEY.test(key))
+            copy.searchParams.set(key, '***');
+    }
+    return copy.href;
+}
+/** Redacts `user:password@` in text that does not parse as a URL. */
+function redactUrlText(text) {
+    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
+}
+/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
+const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
+/** The secrets a URL carries: its password and its secret-looking query values. */
+function secretsInUrl(url) {
+    const secrets = [];
+    if (url.password) {
+        secrets.push(url.password);
+        const decoded = safeDecode(url.password);
+        if (decoded !== url.password)
+            secrets.push(decoded);
+    }
+    for (const [key, value] of url.searchParams) {
+        if (SECRET_QUERY_KEY.test(key) && value !== '') {
+            secrets.push(value);
+            const encoded = encodeURIComponent(value);
+            if (encoded !== value)
+                secrets.push(encoded);
+        }
+    }
+    return secrets;
+}
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+function describeRange(range) {
+    if (range.min !== undefined && range.max !== undefined)
+        return ` from ${range.min} to ${range.max}`;
+    if (range.min !== undefined)
+        return ` of at least ${range.min}`;
+    if (range.max !== undefined)
+        return ` of at most ${range.max}`;
+    return '';
+}
+function checkRange(name, n, range) {
+    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
+        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/edges.ts
 
 
@@ -42692,7 +42612,87 @@ function defaultEdges() {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/report-error.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/inputs.ts
+
+
+
+
+
+
+/** A percentage from 0 to 100, kept exact; 0.9 is refused as a ratio someone meant as 90 %. */
+function parsePercent(name, value) {
+    const decimal = parseDecimal(value.replace(/\s*%$/, ''));
+    const n = Number(value.replace(/\s*%$/, ''));
+    if (!decimal || n > 100) {
+        throw new ConfigurationError(`Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${value}'.`);
+    }
+    if (n > 0 && n < 1) {
+        throw new ConfigurationError(`Input '${name}' is a percentage from 0 to 100; '${value}' looks like a ratio (write ${n * 100} for ${n * 100} %).`);
+    }
+    return decimal;
+}
+/** 'glob: percent' or 'glob=percent' per line. */
+function parsePathThresholds(name, value) {
+    return value
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => {
+        const match = /^(.+?)\s*[:=]\s*([^:=]+)$/.exec(line);
+        if (!match) {
+            throw new ConfigurationError(`Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${line}'.`);
+        }
+        return { glob: match[1].trim(), threshold: parsePercent(name, match[2].trim()) };
+    });
+}
+function readInputs(source) {
+    const read = new InputReader(source);
+    const reports = read.list('reports');
+    if (reports.length === 0)
+        throw new ConfigurationError("Input 'reports' is required: one or more report paths or globs.");
+    const diffThreshold = read.optionalString('diff-threshold');
+    const maxDecrease = read.optionalString('max-decrease');
+    return {
+        command: read.optionalString('command'),
+        workingDirectory: read.string('working-directory') || '.',
+        reports,
+        format: read.oneOf('format', ['auto', ...REPORT_FORMATS], 'auto'),
+        metric: read.oneOf('metric', ['auto', ...METRICS], 'auto'),
+        threshold: parsePercent('threshold', read.string('threshold', { required: true })),
+        rounding: read.oneOf('rounding', ROUNDINGS, 'none'),
+        precision: read.integer('precision', { min: 0, max: 10, fallback: 2 }),
+        pathThresholds: parsePathThresholds('path-thresholds', read.raw('path-thresholds')),
+        diffThreshold: diffThreshold === undefined ? undefined : parsePercent('diff-threshold', diffThreshold),
+        diffBase: readDiffBase(read.optionalString('diff-base')),
+        baseline: read.list('baseline'),
+        maxDecrease: maxDecrease === undefined ? parseDecimal('0') : parseMaxDecrease(maxDecrease),
+        sourceRoots: read.list('source-roots'),
+        stripPrefix: splitList(read.raw('strip-prefix')),
+        annotate: read.boolean('annotate', true),
+        maxAnnotations: read.integer('max-annotations', { min: 0, max: 10, fallback: 10 }),
+        comment: read.boolean('comment', false),
+        commentTitle: read.string('comment-title') || 'Coverage',
+        githubToken: read.string('github-token'),
+        badgePath: read.optionalString('badge-path'),
+        failOnError: read.boolean('fail-on-error', true),
+    };
+}
+/** A branch, remote branch or commit; never something git would take for an option. */
+function readDiffBase(value) {
+    if (value !== undefined && !isRevision(value)) {
+        throw new ConfigurationError(`Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${value}'.`);
+    }
+    return value;
+}
+function parseMaxDecrease(value) {
+    const decimal = parseDecimal(value);
+    if (!decimal || Number(value) > 100) {
+        throw new ConfigurationError(`Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${value}'.`);
+    }
+    return decimal;
+}
+
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/report-error.ts
 
 /** A report that cannot be read or understood: names the file, and the line when the content is at fault. */
 class ReportError extends ConfigurationError {
@@ -42708,7 +42708,7 @@ class ReportError extends ConfigurationError {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/xml-scanner.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/xml-scanner.ts
 class XmlSyntaxError extends Error {
     line;
     constructor(message, line) {
@@ -42944,7 +42944,7 @@ function attributesOf(tag) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/parse-xml-report.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/xml-report.ts
 
 
 /** Runs the scanner and turns its syntax errors into a report error naming the file and the line. */
@@ -43221,7 +43221,7 @@ class ReportCollector {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/parse-clover.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/clover.ts
 
 
 
@@ -43279,7 +43279,7 @@ async function parseClover(file, chunks, files = new ReportFiles()) {
     return { file, format: 'clover', files: files.finish() };
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/parse-cobertura.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/cobertura.ts
 
 
 
@@ -43365,7 +43365,7 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./actions/coverage-gate/read-chunks.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/read-chunks.ts
 
 
 
@@ -43443,7 +43443,7 @@ async function forEachLine(chunks, onLine, fast) {
         emit(carry, 0, carry.length);
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/parse-go.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/go.ts
 
 
 
@@ -43497,7 +43497,7 @@ async function parseGoProfile(file, chunks, files = new ReportFiles()) {
     return { file, format: 'go', files: files.finish() };
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/parse-jacoco.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/jacoco.ts
 
 
 
@@ -43593,7 +43593,7 @@ async function parseJacoco(file, chunks, files = new ReportFiles()) {
     return { file, format: 'jacoco', files: files.finish() };
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/json-members.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/json-members.ts
 
 /**
  * Streams the members of a JSON document's top-level object one at a time: each member's value is cut out of the
@@ -43877,7 +43877,7 @@ function syntaxErrorAt(text) {
     return i;
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/parse-json-reports.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/json-reports.ts
 
 
 
@@ -44082,7 +44082,7 @@ function parseIstanbulSummary(file, data) {
     return { file, format: 'istanbul-summary', files: new Map(), summaries };
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/parse-lcov.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/lcov.ts
 
 
 
@@ -44266,7 +44266,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
     return { file, format: 'lcov', files: files.finish() };
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/read-report.ts
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/read-report.ts
 
 
 

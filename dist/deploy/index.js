@@ -32562,7 +32562,7 @@ class places_RemoteFiles {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/executor.ts
+;// CONCATENATED MODULE: ./actions/deploy/server/executor.ts
 
 
 
@@ -32637,7 +32637,7 @@ var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
-;// CONCATENATED MODULE: ./actions/deploy/heroku-api.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/api.ts
 
 
 
@@ -34524,7 +34524,7 @@ async function takePremigrationBackup(database, request, place, io) {
     return { path: result.path, restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')) };
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-build.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/build.ts
 
 function appPath(app, ...rest) {
     return ['/apps', encodeURIComponent(app), ...rest.map(encodeURIComponent)].join('/');
@@ -34768,7 +34768,7 @@ function commitInput(read) {
     return commit;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-inputs.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/inputs.ts
 
 
 
@@ -34855,7 +34855,7 @@ function isLoopback(hostname) {
     return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-maintenance.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/maintenance.ts
 
 /** Django keeps migrations in <app>/migrations/*.py; any change there may alter the schema. */
 const MIGRATION_PATHSPEC = '*/migrations/*.py';
@@ -34922,7 +34922,7 @@ function decideBackup(mode, diff) {
         : { take: false, why: 'no migration file changed' };
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-release.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/release.ts
 
 
 /** Heroku pages lists with a Range header; newest first is what a deploy wants. */
@@ -34974,7 +34974,7 @@ async function rollBack(api, app, to, onLine, poll) {
     return release;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-source.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/source.ts
 
 
 
@@ -35070,7 +35070,7 @@ function deployOutputs(report) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-target.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/target.ts
 
 
 
@@ -35397,7 +35397,7 @@ class HerokuTarget {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-edges.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/edges.ts
 
 
 
@@ -35432,7 +35432,7 @@ function realHerokuEdges(inputs, io, runner = process_runProcess) {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/release.ts
+;// CONCATENATED MODULE: ./actions/deploy/server/release.ts
 /** The release model on a server: ids, the release log, which release to roll back to, which to prune. */
 const RELEASE_ID = /^\d{8}T\d{6}Z-[0-9a-f]{7,12}$/;
 /** `20261127T134501Z-1a2b3c4`: sorts by time as text, names the commit, and is safe in any shell word. */
@@ -35542,7 +35542,7 @@ function parseAppliedMigrations(output) {
     return applied;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/scripts.ts
+;// CONCATENATED MODULE: ./actions/deploy/server/scripts.ts
 
 
 
@@ -35767,7 +35767,7 @@ function pruneScript(layout, remove) {
     return `cd ${scripts_q(layout.releases)}\nrm -rf -- ${remove.map(scripts_q).join(' ')}`;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/server-target.ts
+;// CONCATENATED MODULE: ./actions/deploy/server/target.ts
 
 
 

@@ -32028,7 +32028,7 @@ var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_node_https_namespaceObject);
-;// CONCATENATED MODULE: ./actions/deploy/heroku-api.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/api.ts
 
 
 
@@ -32311,9 +32311,9 @@ function streamLines(url, onLine, timeoutMs) {
     });
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-build.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/build.ts
 
-function heroku_build_appPath(app, ...rest) {
+function build_appPath(app, ...rest) {
     return ['/apps', encodeURIComponent(app), ...rest.map(encodeURIComponent)].join('/');
 }
 /** The request body of POST /apps/{app}/builds: buildpacks given as URLs, or as registry names (heroku/python). */
@@ -32328,7 +32328,7 @@ function buildRequest(blob, buildpacks) {
 /** How long the log stream may lag behind a finished build or release before we stop waiting for its last lines. */
 const STREAM_GRACE_MS = 15_000;
 /** Waits for a stream to end, but never longer than the grace period (an output URL that stays open must not hang us). */
-function heroku_build_settleStream(streaming, graceMs = STREAM_GRACE_MS) {
+function build_settleStream(streaming, graceMs = STREAM_GRACE_MS) {
     let timer;
     const grace = new Promise((resolve) => {
         timer = setTimeout(resolve, graceMs);
@@ -32340,7 +32340,7 @@ function heroku_build_settleStream(streaming, graceMs = STREAM_GRACE_MS) {
  * A poll sleep that also wakes up once when the output stream ends: Heroku closes it when the work is done, so the
  * next status read need not wait a whole interval. Later sleeps are plain ones.
  */
-function heroku_build_wakeOnEnd(sleep, streaming) {
+function build_wakeOnEnd(sleep, streaming) {
     let ended = false;
     const end = streaming.then(() => {
         ended = true;
@@ -32348,7 +32348,7 @@ function heroku_build_wakeOnEnd(sleep, streaming) {
     return (ms) => (ended ? sleep(ms) : Promise.race([sleep(ms), end]));
 }
 /** Polls `read` until `done` says so, or fails naming `what` after the timeout. */
-async function heroku_build_pollUntil(read, done, poll, what) {
+async function build_pollUntil(read, done, poll, what) {
     const deadline = poll.clock() + poll.timeoutMs;
     for (;;) {
         const value = await read();
@@ -32364,32 +32364,32 @@ async function heroku_build_pollUntil(read, done, poll, what) {
  * Creates the build, streams its output live into the log while polling its status, and returns it once it
  * is no longer pending (and, when it succeeded, once Heroku has attached the release it created).
  */
-async function heroku_build_runBuild(api, app, blob, buildpacks, onLine, poll, onCreated = () => undefined) {
-    const { body: created } = await api.post(heroku_build_appPath(app, 'builds'), buildRequest(blob, buildpacks));
+async function build_runBuild(api, app, blob, buildpacks, onLine, poll, onCreated = () => undefined) {
+    const { body: created } = await api.post(build_appPath(app, 'builds'), buildRequest(blob, buildpacks));
     onCreated(created);
     const streaming = created.output_stream_url ? api.stream(created.output_stream_url, onLine) : Promise.resolve(false);
-    const read = async () => (await api.get(heroku_build_appPath(app, 'builds', created.id))).body;
-    let build = await heroku_build_pollUntil(read, (b) => b.status !== 'pending', { ...poll, sleep: heroku_build_wakeOnEnd(poll.sleep, streaming) }, `The build ${created.id} of ${app}`);
+    const read = async () => (await api.get(build_appPath(app, 'builds', created.id))).body;
+    let build = await build_pollUntil(read, (b) => b.status !== 'pending', { ...poll, sleep: build_wakeOnEnd(poll.sleep, streaming) }, `The build ${created.id} of ${app}`);
     // The stream ends when the build does; wait for its last lines so the log reads in order.
-    await heroku_build_settleStream(streaming);
+    await build_settleStream(streaming);
     if (build.status === 'succeeded' && !build.release) {
-        build = await heroku_build_pollUntil(read, (b) => b.release !== null, poll, `The release of build ${created.id}`);
+        build = await build_pollUntil(read, (b) => b.release !== null, poll, `The release of build ${created.id}`);
     }
     return build;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-maintenance.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/maintenance.ts
 
 /** Django keeps migrations in <app>/migrations/*.py; any change there may alter the schema. */
 const MIGRATION_PATHSPEC = '*/migrations/*.py';
-async function heroku_maintenance_setMaintenance(api, app, on) {
-    await api.patch(heroku_build_appPath(app), { maintenance: on });
+async function maintenance_setMaintenance(api, app, on) {
+    await api.patch(build_appPath(app), { maintenance: on });
 }
 /**
  * `git diff --name-only <old>..<new> -- '*\/migrations/*.py'`. The old commit is fetched when the checkout is
  * shallow and lacks it; when it still cannot be compared, the answer says why (and the caller plays safe).
  */
-async function heroku_maintenance_migrationChanges(runner, repository, oldCommit, newCommit) {
+async function maintenance_migrationChanges(runner, repository, oldCommit, newCommit) {
     if (!oldCommit)
         return { known: false, why: 'the release serving now has no known commit' };
     if (!/^[0-9a-f]{7,64}$/i.test(oldCommit))
@@ -32418,7 +32418,7 @@ async function heroku_maintenance_migrationChanges(runner, repository, oldCommit
     };
 }
 /** Maintenance on or off, and the sentence the summary shows. Pure. */
-function heroku_maintenance_decideMaintenance(mode, diff) {
+function maintenance_decideMaintenance(mode, diff) {
     if (mode === 'true')
         return { on: true, why: 'maintenance: true' };
     if (mode === 'false')
@@ -32433,7 +32433,7 @@ function heroku_maintenance_decideMaintenance(mode, diff) {
         : { on: false, why: 'no migration file changed since the release serving now' };
 }
 /** Whether to back up before the release phase migrates: auto follows the same migration diff. Pure. */
-function heroku_maintenance_decideBackup(mode, diff) {
+function maintenance_decideBackup(mode, diff) {
     if (mode === 'always')
         return { take: true, why: 'backup: always' };
     if (mode === 'never')
@@ -32996,7 +32996,7 @@ function commitInput(read) {
     return commit;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-inputs.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/inputs.ts
 
 
 
@@ -33005,14 +33005,14 @@ function commitInput(read) {
 const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
 const CONFIG_VAR = /^\w+$/;
 /** An http(s) URL template where `{app}` (and `{host}`, the SSH target's spelling) stand for the app name. */
-function heroku_inputs_expandAppUrl(template, app) {
+function inputs_expandAppUrl(template, app) {
     return template.replace(/\{app\}|\{host\}/g, app);
 }
 function urlTemplate(read, name) {
     const value = read.optionalString(name);
     if (value === undefined)
         return undefined;
-    parseUrl(name, heroku_inputs_expandAppUrl(value, 'app-name'), ['http:', 'https:']);
+    parseUrl(name, inputs_expandAppUrl(value, 'app-name'), ['http:', 'https:']);
     return value.replace(/\/+$/, '');
 }
 /**
@@ -33083,28 +33083,28 @@ function isLoopback(hostname) {
     return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-release.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/release.ts
 
 
 /** Heroku pages lists with a Range header; newest first is what a deploy wants. */
 const RECENT_RELEASES = 'version ..; order=desc, max=20';
-async function heroku_release_recentReleases(api, app) {
+async function release_recentReleases(api, app) {
     const { body } = await api.get(appPath(app, 'releases'), { Range: RECENT_RELEASES });
     return Array.isArray(body) ? body : [];
 }
 /** The release serving now: the one flagged current, else the newest that succeeded. Pure. */
-function heroku_release_servingRelease(releases) {
+function release_servingRelease(releases) {
     const sorted = [...releases].sort((a, b) => b.version - a.version);
     return sorted.find((r) => r.current) ?? sorted.find((r) => r.status === 'succeeded');
 }
 /** The release to roll back to: the newest succeeded one older than `failed`. Pure. */
-function heroku_release_rollbackTarget(releases, failedVersion) {
+function release_rollbackTarget(releases, failedVersion) {
     return [...releases]
         .sort((a, b) => b.version - a.version)
         .find((r) => r.version < failedVersion && r.status === 'succeeded');
 }
 /** The commit a release runs: its slug's `commit` (the source_blob version we built it from). */
-async function heroku_release_releaseCommit(api, app, release) {
+async function release_releaseCommit(api, app, release) {
     if (!release.slug)
         return undefined;
     const { body } = await api.get(appPath(app, 'slugs', release.slug.id));
@@ -33114,7 +33114,7 @@ async function heroku_release_releaseCommit(api, app, release) {
  * Waits until the release leaves `pending`, streaming its release-phase output (where `manage.py migrate`
  * runs) into the log. A failed release phase means Heroku kept the previous release serving.
  */
-async function heroku_release_waitForRelease(api, app, releaseId, onLine, poll) {
+async function release_waitForRelease(api, app, releaseId, onLine, poll) {
     const read = async () => (await api.get(appPath(app, 'releases', releaseId))).body;
     let release = await read();
     // Streamed even when the phase is already over: the stream replays its output, and a failure needs it in the log.
@@ -33126,16 +33126,16 @@ async function heroku_release_waitForRelease(api, app, releaseId, onLine, poll) 
     return release;
 }
 /** POST /apps/{app}/releases {release}: a new release with the old slug and config; waited for. */
-async function heroku_release_rollBack(api, app, to, onLine, poll) {
+async function release_rollBack(api, app, to, onLine, poll) {
     const { body } = await api.post(appPath(app, 'releases'), { release: to.id });
-    const release = await heroku_release_waitForRelease(api, app, body.id, onLine, poll);
+    const release = await release_waitForRelease(api, app, body.id, onLine, poll);
     if (release.status !== 'succeeded') {
         throw new ActionFailure(`Rolling ${app} back to v${to.version} failed: release v${release.version} is ${release.status}.`);
     }
     return release;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-source.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/source.ts
 
 
 
@@ -33144,7 +33144,7 @@ async function heroku_release_rollBack(api, app, to, onLine, poll) {
  * `git archive` of the commit as a gzipped tarball in a private temporary directory, hashed on the way through.
  * No history is needed: shallow checkouts work, unlike `git push heroku`.
  */
-async function heroku_source_packSource(runner, repository, commit, appDirectory, tempDir) {
+async function source_packSource(runner, repository, commit, appDirectory, tempDir) {
     const file = join(tempDir, 'source.tar.gz');
     const treeish = appDirectory ? `${commit}:${appDirectory}` : commit;
     const result = await runner('git', ['archive', '--format=tar.gz', treeish], {
@@ -33159,7 +33159,7 @@ async function heroku_source_packSource(runner, repository, commit, appDirectory
     return { file, sha256: result.sha256, sizeBytes: result.bytes };
 }
 /** POST /sources for a pair of signed URLs, then the tarball PUT to put_url; the build reads get_url. */
-async function heroku_source_uploadSource(api, packed, commit) {
+async function source_uploadSource(api, packed, commit) {
     const { body } = await api.post('/sources', undefined);
     const blob = body?.source_blob;
     if (!blob?.put_url || !blob.get_url)
@@ -33168,7 +33168,7 @@ async function heroku_source_uploadSource(api, packed, commit) {
     return { url: blob.get_url, version: commit, checksum: `SHA256:${packed.sha256}`, sizeBytes: packed.sizeBytes };
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-target.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/target.ts
 
 
 
@@ -33495,7 +33495,7 @@ class HerokuTarget {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku-post.ts
+;// CONCATENATED MODULE: ./actions/deploy/heroku/post.ts
 
 
 
@@ -33531,7 +33531,7 @@ async function herokuPostStep(io) {
     // First the build: once cancelled, it cannot release after maintenance is off.
     for (const build of builds) {
         try {
-            await api.request('DELETE', heroku_build_appPath(build.app, 'builds', build.id));
+            await api.request('DELETE', build_appPath(build.app, 'builds', build.id));
             io.info(`Build ${build.id} of ${build.app} cancelled (the job was cancelled while it ran).`);
         }
         catch (error) {
@@ -33540,7 +33540,7 @@ async function herokuPostStep(io) {
     }
     for (const app of state.maintenanceOn) {
         try {
-            await heroku_maintenance_setMaintenance(api, app, false);
+            await maintenance_setMaintenance(api, app, false);
             io.info(`Maintenance turned off on ${app} (the main step had left it on).`);
         }
         catch (error) {
@@ -33560,7 +33560,7 @@ function runnerHerokuPostIO() {
     };
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/scripts.ts
+;// CONCATENATED MODULE: ./actions/deploy/server/scripts.ts
 
 
 
@@ -33785,7 +33785,7 @@ function pruneScript(layout, remove) {
     return `cd ${q(layout.releases)}\nrm -rf -- ${remove.map(q).join(' ')}`;
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/server-target.ts
+;// CONCATENATED MODULE: ./actions/deploy/server/target.ts
 
 
 

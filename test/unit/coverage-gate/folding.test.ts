@@ -3,9 +3,9 @@
 // whole gate result and the rendered summary.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArrayPages } from '../../../actions/coverage-gate/array-pages.js';
+import { ArrayPages } from '../../../actions/coverage-gate/lines/array-pages.js';
 import { evaluateGate, type GateOptions, type GateResult } from '../../../actions/coverage-gate/gate.js';
-import { LineHits } from '../../../actions/coverage-gate/line-hits.js';
+import { LineHits } from '../../../actions/coverage-gate/lines/line-hits.js';
 import { loadReports } from '../../../actions/coverage-gate/main.js';
 import {
   byMissedThenPath,
@@ -14,8 +14,8 @@ import {
   type ReportSummary,
 } from '../../../actions/coverage-gate/model.js';
 import { normalisePath, type PathContext } from '../../../actions/coverage-gate/paths.js';
-import { parseCoveragePyJson, parseIstanbulJson } from '../../../actions/coverage-gate/parse-json-reports.js';
-import { readReport } from '../../../actions/coverage-gate/read-report.js';
+import { parseCoveragePyJson, parseIstanbulJson } from '../../../actions/coverage-gate/formats/json-reports.js';
+import { readReport } from '../../../actions/coverage-gate/formats/read-report.js';
 import { StringHashes, TopRows } from '../../../actions/coverage-gate/report-files.js';
 import { parseDecimal } from '../../../actions/coverage-gate/rounding.js';
 import { MAX_FILE_ROWS, renderSummary } from '../../../actions/coverage-gate/summary.js';

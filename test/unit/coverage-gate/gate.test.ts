@@ -2,7 +2,7 @@ import { planAnnotations } from '../../../actions/coverage-gate/annotations.js';
 import { badgeColor, renderBadge } from '../../../actions/coverage-gate/badge.js';
 import { commentMarker, upsertStickyComment, type IssueComments } from '../../../actions/coverage-gate/comment.js';
 import { evaluateGate, lineRanges, type GateOptions } from '../../../actions/coverage-gate/gate.js';
-import { LineHits } from '../../../actions/coverage-gate/line-hits.js';
+import { LineHits } from '../../../actions/coverage-gate/lines/line-hits.js';
 import {
   addBranches,
   newFile,

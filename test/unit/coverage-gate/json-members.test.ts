@@ -1,6 +1,6 @@
 // The streamed JSON reader: the members it hands out must be exactly JSON.parse's, however the bytes are cut,
 // and a broken document must be one error naming its line.
-import { forEachJsonMember, syntaxErrorAt } from '../../../actions/coverage-gate/json-members.js';
+import { forEachJsonMember, syntaxErrorAt } from '../../../actions/coverage-gate/formats/json-members.js';
 import { seededRandom } from '../../support/random.js';
 
 /** The document's bytes in pieces of the given sizes (the last piece takes the rest). */

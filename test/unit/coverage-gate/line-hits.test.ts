@@ -1,4 +1,4 @@
-import { LineHits } from '../../../actions/coverage-gate/line-hits.js';
+import { LineHits } from '../../../actions/coverage-gate/lines/line-hits.js';
 import {
   addBranches,
   addBranchHit,

@@ -1,9 +1,9 @@
 import { jest } from '@jest/globals';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultEdges } from '../../../actions/coverage-gate/edges.js';
+import { defaultEdges, type AnnotationProperties, type Edges } from '../../../actions/coverage-gate/edges.js';
 import type { IssueComments } from '../../../actions/coverage-gate/comment.js';
-import { gate, run, type AnnotationProperties, type Edges } from '../../../actions/coverage-gate/main.js';
+import { gate, run } from '../../../actions/coverage-gate/main.js';
 import { PYTHON_FIXTURE, copyFixture, coveragePy, coveragePyTotals, removeDir } from './tools.js';
 
 interface Recorded {

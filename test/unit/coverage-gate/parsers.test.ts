@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCobertura } from '../../../actions/coverage-gate/parse-cobertura.js';
-import { parseLcov } from '../../../actions/coverage-gate/parse-lcov.js';
-import { decodeChunks } from '../../../actions/coverage-gate/read-chunks.js';
-import { readReport, sniffFormat } from '../../../actions/coverage-gate/read-report.js';
-import { ReportError } from '../../../actions/coverage-gate/report-error.js';
+import { parseCobertura } from '../../../actions/coverage-gate/formats/cobertura.js';
+import { parseLcov } from '../../../actions/coverage-gate/formats/lcov.js';
+import { decodeChunks } from '../../../actions/coverage-gate/formats/read-chunks.js';
+import { readReport, sniffFormat } from '../../../actions/coverage-gate/formats/read-report.js';
+import { ReportError } from '../../../actions/coverage-gate/formats/report-error.js';
 import { mergeReports, modelTotals } from '../../../actions/coverage-gate/totals.js';
 import type { ReportFormat } from '../../../actions/coverage-gate/model.js';
 import { removeDir, tempDir } from './tools.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluateGate } from '../../../actions/coverage-gate/gate.js';
-import { readReport } from '../../../actions/coverage-gate/read-report.js';
+import { readReport } from '../../../actions/coverage-gate/formats/read-report.js';
 import { coveragePyDisplay, coveragePyPercent, parseDecimal } from '../../../actions/coverage-gate/rounding.js';
 import { mergeReports, metricCount, modelTotals, type CoverageTotals } from '../../../actions/coverage-gate/totals.js';
 import type { ParsedReport } from '../../../actions/coverage-gate/model.js';

@@ -11,8 +11,8 @@ import {
   planPrune,
   releaseId,
   type ReleaseLogEntry,
-} from '../../../actions/deploy/release.js';
-import * as scripts from '../../../actions/deploy/scripts.js';
+} from '../../../actions/deploy/server/release.js';
+import * as scripts from '../../../actions/deploy/server/scripts.js';
 import { mermaidTimeline, renderSummary } from '../../../actions/deploy/summary.js';
 import { deployOutputs, PhaseRecorder, type DeployReport } from '../../../actions/deploy/target.js';
 import { ConfigurationError } from '../../../actions/shared/errors.js';
@@ -347,7 +347,7 @@ describe('report', () => {
 
 describe('failure reasons', () => {
   test('the exception line of a traceback, not the SQL caret psycopg2 prints after it', async () => {
-    const { failureReason } = await import('../../../actions/deploy/server-target.js');
+    const { failureReason } = await import('../../../actions/deploy/server/target.js');
     const traceback =
       'Traceback (most recent call last):\n  File "x"\ndjango.db.utils.ProgrammingError: relation "t" does not exist\nLINE 1: SELECT a FROM t\n                      ^\n';
     expect(failureReason({ stderr: traceback, code: 1 })).toBe(

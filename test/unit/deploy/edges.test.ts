@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SshExecutor } from '../../../actions/deploy/executor.js';
+import { SshExecutor } from '../../../actions/deploy/server/executor.js';
 import { readDeployInputs } from '../../../actions/deploy/inputs.js';
 import { realServerEdges, runnerIO, type DeployIO } from '../../../actions/deploy/main.js';
 import { postStep } from '../../../actions/deploy/post-step.js';

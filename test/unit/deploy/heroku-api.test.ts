@@ -9,7 +9,7 @@ import {
   HerokuApiError,
   isIdempotent,
   retryAfterMs,
-} from '../../../actions/deploy/heroku-api.js';
+} from '../../../actions/deploy/heroku/api.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { fastApi, standInWithApp, type Recorded } from './heroku-world.js';
 
@@ -184,7 +184,7 @@ describe('HerokuApi against a misbehaving server', () => {
 
 describe('settleStream', () => {
   test('returns when the stream ends, or after the grace period when it never does', async () => {
-    const { settleStream } = await import('../../../actions/deploy/heroku-build.js');
+    const { settleStream } = await import('../../../actions/deploy/heroku/build.js');
     await expect(settleStream(Promise.resolve(true), 10_000)).resolves.toBe(true);
     await expect(settleStream(new Promise<boolean>(() => undefined), 20)).resolves.toBeUndefined();
   });

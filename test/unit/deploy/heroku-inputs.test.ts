@@ -1,4 +1,4 @@
-import { expandAppUrl, readHerokuInputs } from '../../../actions/deploy/heroku-inputs.js';
+import { expandAppUrl, readHerokuInputs } from '../../../actions/deploy/heroku/inputs.js';
 import { ConfigurationError } from '../../../actions/shared/errors.js';
 
 const DEFAULTS: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { deployMain, runnerIO, selectTarget, type DeployIO } from '../../../actions/deploy/main.js';
-import { HerokuTarget } from '../../../actions/deploy/heroku-target.js';
+import { HerokuTarget } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { herokuEdges, makeRepo, standInWithApp, type TestRepo } from './heroku-world.js';
 import { actionInputs } from './world.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decideBackup, decideMaintenance, migrationChanges } from '../../../actions/deploy/heroku-maintenance.js';
+import { decideBackup, decideMaintenance, migrationChanges } from '../../../actions/deploy/heroku/maintenance.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { git, makeRepo, type TestRepo } from './heroku-world.js';
 

@@ -1,5 +1,5 @@
-import { herokuPostStep } from '../../../actions/deploy/heroku-post.js';
-import { HEROKU_STATE_KEY } from '../../../actions/deploy/heroku-target.js';
+import { herokuPostStep } from '../../../actions/deploy/heroku/post.js';
+import { HEROKU_STATE_KEY } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { standInWithApp } from './heroku-world.js';
 
@@ -87,7 +87,7 @@ describe('the Heroku post step', () => {
 
 describe('the runner side of the Heroku post step', () => {
   test('reads the step inputs the runner gives the post step again', async () => {
-    const { runnerHerokuPostIO } = await import('../../../actions/deploy/heroku-post.js');
+    const { runnerHerokuPostIO } = await import('../../../actions/deploy/heroku/post.js');
     process.env['INPUT_HEROKU-API-KEY'] = 'from-the-runner';
     process.env[`STATE_${HEROKU_STATE_KEY}`] = '{"apiUrl":"x","maintenanceOn":[]}';
     try {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packSource } from '../../../actions/deploy/heroku-source.js';
+import { packSource } from '../../../actions/deploy/heroku/source.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { makeRepo, type TestRepo } from './heroku-world.js';
 

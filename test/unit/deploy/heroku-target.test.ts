@@ -1,4 +1,4 @@
-import { HerokuTarget } from '../../../actions/deploy/heroku-target.js';
+import { HerokuTarget } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { herokuEdges, herokuInputs, makeRepo, standInWithApp, type TestRepo } from './heroku-world.js';
 

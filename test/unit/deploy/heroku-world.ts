@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { HerokuApi } from '../../../actions/deploy/heroku-api.js';
-import type { HerokuInputs } from '../../../actions/deploy/heroku-inputs.js';
-import type { HerokuEdges, HerokuPostState } from '../../../actions/deploy/heroku-target.js';
+import { HerokuApi } from '../../../actions/deploy/heroku/api.js';
+import type { HerokuInputs } from '../../../actions/deploy/heroku/inputs.js';
+import type { HerokuEdges, HerokuPostState } from '../../../actions/deploy/heroku/target.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { startHerokuStandIn, type HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { git } from '../../support/git.js';

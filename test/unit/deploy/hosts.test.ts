@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { cpSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalExecutor, type HostExecutor, type ScriptOptions } from '../../../actions/deploy/executor.js';
+import { LocalExecutor, type HostExecutor, type ScriptOptions } from '../../../actions/deploy/server/executor.js';
 import { deployMain, type DeployIO } from '../../../actions/deploy/main.js';
 import { ActionFailure } from '../../../actions/shared/errors.js';
 import { runProcess } from '../../../actions/shared/process.js';

@@ -3,9 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { LocalExecutor, type HostExecutor } from '../../../actions/deploy/executor.js';
+import { LocalExecutor, type HostExecutor } from '../../../actions/deploy/server/executor.js';
 import { gitArchive, resolveCommit, type DeployIO } from '../../../actions/deploy/main.js';
-import type { PostState, ServerEdges } from '../../../actions/deploy/server-target.js';
+import type { PostState, ServerEdges } from '../../../actions/deploy/server/target.js';
 import type { InputSource } from '../../../actions/shared/inputs.js';
 import { runProcess } from '../../../actions/shared/process.js';
 

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
-import { shellQuote } from '../shared/ssh.js';
-import type { DeployInputs } from './inputs.js';
+import { shellQuote } from '../../shared/ssh.js';
+import type { DeployInputs } from '../inputs.js';
 import { formatLogEntry, type ReleaseLogEntry } from './release.js';
 
 /**

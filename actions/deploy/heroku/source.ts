@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ActionFailure } from '../shared/errors.js';
-import { lastErrorLine, type ProcessRunner } from '../shared/process.js';
-import type { HerokuApi } from './heroku-api.js';
+import { ActionFailure } from '../../shared/errors.js';
+import { lastErrorLine, type ProcessRunner } from '../../shared/process.js';
+import type { HerokuApi } from './api.js';
 
 /** What a build is created from: where Heroku downloads the tarball, which commit it is, and its checksum. */
 export interface SourceBlob {

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../shared/errors.js';
+import { ConfigurationError } from '../../shared/errors.js';
 
 /** A report that cannot be read or understood: names the file, and the line when the content is at fault. */
 export class ReportError extends ConfigurationError {

@@ -1,6 +1,6 @@
-import { ActionFailure } from '../shared/errors.js';
-import type { HerokuApi } from './heroku-api.js';
-import type { SourceBlob } from './heroku-source.js';
+import { ActionFailure } from '../../shared/errors.js';
+import type { HerokuApi } from './api.js';
+import type { SourceBlob } from './source.js';
 
 export interface HerokuBuild {
   id: string;

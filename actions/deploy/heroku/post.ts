@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
-import { errorMessage } from '../shared/errors.js';
-import { HerokuApi } from './heroku-api.js';
-import { appPath } from './heroku-build.js';
-import { setMaintenance } from './heroku-maintenance.js';
-import { HEROKU_STATE_KEY, type HerokuPostState } from './heroku-target.js';
+import { errorMessage } from '../../shared/errors.js';
+import { HerokuApi } from './api.js';
+import { appPath } from './build.js';
+import { setMaintenance } from './maintenance.js';
+import { HEROKU_STATE_KEY, type HerokuPostState } from './target.js';
 
 export interface HerokuPostIO {
   getState(name: string): string;

@@ -1,6 +1,6 @@
-import { addBranches, type CountedTotals, type Count, type ParsedReport } from './model.js';
+import { addBranches, type CountedTotals, type Count, type ParsedReport } from '../model.js';
 import { ReportError } from './report-error.js';
-import { ReportFiles } from './report-files.js';
+import { ReportFiles } from '../report-files.js';
 
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

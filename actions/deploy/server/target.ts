@@ -1,9 +1,9 @@
 import { PassThrough, Writable, type Readable } from 'node:stream';
-import { parseDatabaseUrl, type DatabaseTarget } from '../shared/database-url.js';
-import { ActionFailure, errorMessage } from '../shared/errors.js';
-import { lastErrorLine } from '../shared/process.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../../shared/database-url.js';
+import { ActionFailure, errorMessage } from '../../shared/errors.js';
+import { lastErrorLine } from '../../shared/process.js';
 import type { HostExecutor, ScriptResult } from './executor.js';
-import type { DeployInputs, HostAddress } from './inputs.js';
+import type { DeployInputs, HostAddress } from '../inputs.js';
 import {
   chooseRollbackTarget,
   isReleaseId,
@@ -16,8 +16,8 @@ import {
   type ReleaseOutcome,
 } from './release.js';
 import * as scripts from './scripts.js';
-import type { BackupOutcome, HealthResult } from './release-checks.js';
-import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from './target.js';
+import type { BackupOutcome, HealthResult } from '../release-checks.js';
+import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from '../target.js';
 
 export interface BackupRequest {
   database: DatabaseTarget;

@@ -1,8 +1,8 @@
-import { REPORT_FORMATS, type ParsedReport, type ReportFormat } from './model.js';
-import { parseClover } from './parse-clover.js';
-import { parseCobertura } from './parse-cobertura.js';
-import { parseGoProfile } from './parse-go.js';
-import { parseJacoco } from './parse-jacoco.js';
+import { REPORT_FORMATS, type ParsedReport, type ReportFormat } from '../model.js';
+import { parseClover } from './clover.js';
+import { parseCobertura } from './cobertura.js';
+import { parseGoProfile } from './go.js';
+import { parseJacoco } from './jacoco.js';
 import { forEachJsonMember } from './json-members.js';
 import {
   addCoveragePyFile,
@@ -12,11 +12,11 @@ import {
   parseCoveragePyJson,
   parseIstanbulJson,
   parseIstanbulSummary,
-} from './parse-json-reports.js';
-import { parseLcov } from './parse-lcov.js';
+} from './json-reports.js';
+import { parseLcov } from './lcov.js';
 import { decodeChunks, readChunks } from './read-chunks.js';
 import { ReportError } from './report-error.js';
-import { ReportFiles, type Folding } from './report-files.js';
+import { ReportFiles, type Folding } from '../report-files.js';
 
 /** What the first bytes say; 'json' still needs the parsed value to tell its kind apart. */
 export function sniffFormat(head: string): ReportFormat | 'json' | undefined {

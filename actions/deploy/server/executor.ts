@@ -1,7 +1,14 @@
 import type { Readable, Writable } from 'node:stream';
-import { LocalFiles, LocalHost, RemoteFiles, SshHost, type CommandHost, type FileStore } from '../db-backup/places.js';
-import { runProcess, type ProcessRunner } from '../shared/process.js';
-import { SshConnection, type SshSettings } from '../shared/ssh.js';
+import {
+  LocalFiles,
+  LocalHost,
+  RemoteFiles,
+  SshHost,
+  type CommandHost,
+  type FileStore,
+} from '../../db-backup/places.js';
+import { runProcess, type ProcessRunner } from '../../shared/process.js';
+import { SshConnection, type SshSettings } from '../../shared/ssh.js';
 
 export interface ScriptResult {
   code: number | null;

@@ -1,19 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDatabaseUrl, type DatabaseTarget } from '../shared/database-url.js';
-import { ActionFailure, errorMessage } from '../shared/errors.js';
-import type { ProcessRunner } from '../shared/process.js';
-import type { HerokuApi } from './heroku-api.js';
-import { appPath, runBuild, type HerokuBuild, type Poll } from './heroku-build.js';
-import { expandAppUrl, type HerokuInputs } from './heroku-inputs.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../../shared/database-url.js';
+import { ActionFailure, errorMessage } from '../../shared/errors.js';
+import type { ProcessRunner } from '../../shared/process.js';
+import type { HerokuApi } from './api.js';
+import { appPath, runBuild, type HerokuBuild, type Poll } from './build.js';
+import { expandAppUrl, type HerokuInputs } from './inputs.js';
 import {
   decideBackup,
   decideMaintenance,
   migrationChanges,
   setMaintenance,
   type MigrationDiff,
-} from './heroku-maintenance.js';
+} from './maintenance.js';
 import {
   recentReleases,
   releaseCommit,
@@ -22,10 +22,10 @@ import {
   servingRelease,
   waitForRelease,
   type HerokuRelease,
-} from './heroku-release.js';
-import { packSource, uploadSource, type SourceBlob } from './heroku-source.js';
-import type { BackupOutcome, HealthResult } from './release-checks.js';
-import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from './target.js';
+} from './release.js';
+import { packSource, uploadSource, type SourceBlob } from './source.js';
+import type { BackupOutcome, HealthResult } from '../release-checks.js';
+import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from '../target.js';
 
 /** The saved-state key of the Heroku target: which apps the post step must take out of maintenance. */
 export const HEROKU_STATE_KEY = 'deploy-heroku';

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigurationError } from '../shared/errors.js';
-import { InputReader, parseUrl, type InputSource } from '../shared/inputs.js';
-import { readAppDirectory, type BackupMode, type MaintenanceMode } from './inputs.js';
+import { ConfigurationError } from '../../shared/errors.js';
+import { InputReader, parseUrl, type InputSource } from '../../shared/inputs.js';
+import { readAppDirectory, type BackupMode, type MaintenanceMode } from '../inputs.js';
 
 /** Heroku's own rule for app names (definitions.app.definitions.name in the Platform API schema). */
 export const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;

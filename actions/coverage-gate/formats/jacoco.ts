@@ -1,6 +1,6 @@
-import { addLine, detach, setBranchCounts, type FileCoverage, type ParsedReport } from './model.js';
-import { count, scanReport } from './parse-xml-report.js';
-import { ReportFiles } from './report-files.js';
+import { addLine, detach, setBranchCounts, type FileCoverage, type ParsedReport } from '../model.js';
+import { count, scanReport } from './xml-report.js';
+import { ReportFiles } from '../report-files.js';
 import { ReportError } from './report-error.js';
 import { attributesOf } from './xml-scanner.js';
 

@@ -1,6 +1,6 @@
-import { addLine, detach, type FileCoverage, type ParsedReport } from './model.js';
+import { addLine, detach, type FileCoverage, type ParsedReport } from '../model.js';
 import { forEachLine } from './read-chunks.js';
-import { ReportFiles } from './report-files.js';
+import { ReportFiles } from '../report-files.js';
 import { ReportError } from './report-error.js';
 
 const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;

@@ -1,6 +1,6 @@
-import { ActionFailure } from '../shared/errors.js';
-import type { HerokuApi } from './heroku-api.js';
-import { appPath, pollUntil, settleStream, wakeOnEnd, type Poll } from './heroku-build.js';
+import { ActionFailure } from '../../shared/errors.js';
+import type { HerokuApi } from './api.js';
+import { appPath, pollUntil, settleStream, wakeOnEnd, type Poll } from './build.js';
 
 export interface HerokuRelease {
   id: string;

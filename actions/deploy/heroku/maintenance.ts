@@ -1,7 +1,7 @@
-import type { ProcessRunner } from '../shared/process.js';
-import type { HerokuApi } from './heroku-api.js';
-import { appPath } from './heroku-build.js';
-import type { MaintenanceMode } from './inputs.js';
+import type { ProcessRunner } from '../../shared/process.js';
+import type { HerokuApi } from './api.js';
+import { appPath } from './build.js';
+import type { MaintenanceMode } from '../inputs.js';
 
 /** Which migration files changed between the commit serving now and the one being deployed. */
 export type MigrationDiff = { known: true; files: string[] } | { known: false; why: string };

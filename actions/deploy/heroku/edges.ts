@@ -1,10 +1,10 @@
-import { LocalFiles, LocalHost } from '../db-backup/places.js';
-import { runProcess, type ProcessRunner } from '../shared/process.js';
-import { HerokuApi } from './heroku-api.js';
-import { checkReleaseHealth, takePremigrationBackup } from './release-checks.js';
-import type { HerokuInputs } from './heroku-inputs.js';
-import { HEROKU_STATE_KEY, type HerokuEdges } from './heroku-target.js';
-import type { PhaseLog } from './target.js';
+import { LocalFiles, LocalHost } from '../../db-backup/places.js';
+import { runProcess, type ProcessRunner } from '../../shared/process.js';
+import { HerokuApi } from './api.js';
+import { checkReleaseHealth, takePremigrationBackup } from '../release-checks.js';
+import type { HerokuInputs } from './inputs.js';
+import { HEROKU_STATE_KEY, type HerokuEdges } from './target.js';
+import type { PhaseLog } from '../target.js';
 
 /** The runner-facing edges the Heroku target needs (the deploy action's DeployIO has them all). */
 export interface HerokuRunnerIO extends PhaseLog {

@@ -1,6 +1,6 @@
-import { addBranches, addBranchHit, addLine, detach, type FileCoverage, type ParsedReport } from './model.js';
+import { addBranches, addBranchHit, addLine, detach, type FileCoverage, type ParsedReport } from '../model.js';
 import { forEachLine } from './read-chunks.js';
-import { ReportFiles } from './report-files.js';
+import { ReportFiles } from '../report-files.js';
 import { ReportError } from './report-error.js';
 
 /** Reads unsigned decimal digits from bytes; the result and where they stopped. */

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { ActionFailure } from '../shared/errors.js';
+import { ActionFailure } from '../../shared/errors.js';
 
 /** Heroku's Platform API v3 media type: without it the API answers with its legacy, undocumented shapes. */
 export const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
