@@ -9,8 +9,16 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], slowTestThreshold: 60 },
+    // Jest's 5 s default fails tests that start real services (sshd, PostgreSQL) on a loaded 2-core machine;
+    // every wait inside a test is bounded by its own deadline, so these limits only catch a hang.
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], testTimeout: 60_000 },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      slowTestThreshold: 60,
+      testTimeout: 180_000,
+    },
   ],
   collectCoverageFrom: ['actions/**/*.ts'],
   coverageProvider: 'v8',
