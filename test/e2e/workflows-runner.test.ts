@@ -170,7 +170,7 @@ jobs:
 `,
   );
   await expect(runWorkflow({ workflow: checkout, event: push('staging') })).rejects.toThrow(
-    /uses 'actions\/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8': only \.\/actions\/<name> runs locally yet/,
+    /steps\[0\]: only a checkout of the workflow's own repository and commit into a path runs locally yet/,
   );
   const invalid = workflowFile('invalid.yml', 'on: push\njobs:\n  test:\n    steps:\n      - run: echo\n');
   await expect(runWorkflow({ workflow: invalid, event: push('staging') })).rejects.toThrow(WorkflowError);

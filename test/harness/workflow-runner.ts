@@ -1,12 +1,15 @@
 // A local workflow runner, first part: a workflow file is parsed and validated by GitHub's own parser
 // (@actions/workflow-parser), its `on:` is matched against one event, and its jobs run in `needs` order with `if:`,
-// job `outputs`, `environment`, `env`, and steps that are `run:` scripts (bash) or `uses: ./actions/<name>` (run by
-// the harness's Job, posts included). `${{ }}` is evaluated by @actions/expressions. Anything else a workflow may
-// say (matrices, services, containers, reusable workflows, third-party actions, path filters…) is refused with an
-// UnsupportedWorkflowError naming it: never skipped silently.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// job `outputs`, `environment`, `env`, jobs that call a reusable workflow of this repository
+// (`uses: ./.github/workflows/x.yml`, typed inputs, secrets, outputs), and steps that are `run:` scripts (bash) or
+// local actions (run by the harness's Job, posts included). `${{ }}` is evaluated by @actions/expressions.
+// actions/checkout has one local equivalent so far: checking out the workflow's own repository
+// (`repository: ${{ job.workflow_repository }}`) links this repository's working tree at `path`. Anything else a
+// workflow may say (matrices, services, containers, other checkouts and third-party actions, path filters…) is
+// refused with an UnsupportedWorkflowError naming it: never skipped silently.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parse } from 'yaml';
 import { Job } from './job.js';
@@ -42,6 +45,8 @@ export interface JobRun {
   outputs: Record<string, string>;
   environment?: { name: string; url: string };
   steps: { id: string; outcome: StepOutcome; result?: StepResult }[];
+  /** The jobs of the reusable workflow this job called. */
+  called?: JobRun[];
 }
 
 export interface WorkflowRun {
@@ -53,6 +58,7 @@ export interface WorkflowRun {
 }
 
 const JOB_KEYS = new Set(['name', 'needs', 'if', 'runs-on', 'permissions', 'environment', 'outputs', 'env', 'steps']);
+const CALL_KEYS = new Set(['name', 'needs', 'if', 'permissions', 'uses', 'with', 'secrets']);
 const JOB_KEYS_IGNORED_HERE = new Set(['timeout-minutes', 'concurrency']);
 const STEP_KEYS = new Set(['id', 'name', 'if', 'run', 'uses', 'with', 'env', 'working-directory', 'shell']);
 
@@ -129,13 +135,28 @@ function jobOrder(jobs: Mapping): string[] {
 export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun> {
   const doc = await loadWorkflow(options.workflow);
   if (!triggeredBy(doc, options.event)) return { triggered: false, jobs: [], conclusion: 'success' };
+  const jobs = await runJobs(doc, { inputs: options.inputs ?? {}, secrets: options.secrets ?? {} }, options);
+  return {
+    triggered: true,
+    jobs,
+    conclusion: jobs.some((j) => j.result === 'failure') ? 'failure' : 'success',
+  };
+}
+
+/** The jobs of one workflow in needs order; `scope` is what its expressions see as inputs and secrets. */
+async function runJobs(
+  doc: Mapping,
+  scope: { inputs: Mapping; secrets: Record<string, string> },
+  options: RunWorkflowOptions,
+): Promise<JobRun[]> {
   const jobs = mapping(doc.jobs);
   const runs: Record<string, JobRun> = {};
   const github = githubContext(options);
   for (const id of jobOrder(jobs)) {
     const job = mapping(jobs[id]);
+    const allowed = job.uses === undefined ? JOB_KEYS : CALL_KEYS;
     for (const key of Object.keys(job)) {
-      if (!JOB_KEYS.has(key) && !JOB_KEYS_IGNORED_HERE.has(key))
+      if (!allowed.has(key) && !JOB_KEYS_IGNORED_HERE.has(key))
         throw new UnsupportedWorkflowError(`jobs.${id}.${key} is not supported by the local runner yet`);
     }
     const needs = list(job.needs);
@@ -149,21 +170,86 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         ? 'skipped'
         : 'success';
     const context: WorkflowContext = {
-      contexts: { github, inputs: options.inputs ?? {}, secrets: options.secrets ?? {}, needs: needsContext, vars: {} },
+      contexts: { github, inputs: scope.inputs, secrets: scope.secrets, needs: needsContext, vars: {} },
       status,
     };
     if (!evaluateIf(job.if as string | undefined, context)) {
       runs[id] = { id, result: 'skipped', outputs: {}, steps: [] };
       continue;
     }
-    runs[id] = await runJob(id, job, doc, context, options);
+    runs[id] =
+      job.uses === undefined
+        ? await runJob(id, job, doc, context, options, scope.secrets)
+        : await callWorkflow(id, job, context, options);
   }
-  const all = Object.values(runs);
-  return {
-    triggered: true,
-    jobs: all,
-    conclusion: all.some((j) => j.result === 'failure') ? 'failure' : 'success',
+  return Object.values(runs);
+}
+
+/**
+ * A job that calls a reusable workflow of this repository: its declared inputs (defaults and types applied, an
+ * undeclared or missing required one refused), the secrets it declares (or all with `inherit`), its jobs, then its
+ * outputs from the `jobs` context.
+ */
+async function callWorkflow(id: string, job: Mapping, context: WorkflowContext, options: RunWorkflowOptions) {
+  const uses = String(job.uses);
+  const match = /^\.\/(\.github\/workflows\/[\w.-]+\.ya?ml)$/.exec(uses);
+  if (!match)
+    throw new UnsupportedWorkflowError(`jobs.${id} uses '${uses}': only ./.github/workflows/<file> runs locally yet`);
+  const doc = await loadWorkflow(match[1]);
+  const on = mapping(doc.on);
+  if (!('workflow_call' in on))
+    throw new WorkflowError(`${match[1]} has no 'on: workflow_call'; jobs.${id} cannot call it`);
+  const call = mapping(on.workflow_call);
+  const declared = mapping(call.inputs);
+  const given = mapping(job.with);
+  const inputs: Mapping = {};
+  for (const name of Object.keys(given))
+    if (!(name in declared))
+      throw new WorkflowError(`jobs.${id} gives input '${name}', which ${match[1]} does not declare`);
+  for (const [name, specValue] of Object.entries(declared)) {
+    const spec = mapping(specValue);
+    if (!(name in given) && spec.required === true)
+      throw new WorkflowError(`jobs.${id} does not give the required input '${name}' of ${match[1]}`);
+    const raw = name in given ? interpolateValue(given[name], context) : spec.default;
+    inputs[name] =
+      spec.type === 'boolean'
+        ? raw === true || raw === 'true'
+        : spec.type === 'number'
+          ? Number(raw ?? 0)
+          : raw === undefined || raw === null
+            ? ''
+            : String(raw);
+  }
+  const declaredSecrets = mapping(call.secrets);
+  const outer = mapping(context.contexts.secrets) as Record<string, string>;
+  const secrets: Record<string, string> = {};
+  if (job.secrets === 'inherit') Object.assign(secrets, outer);
+  else {
+    for (const [name, value] of Object.entries(mapping(job.secrets))) {
+      if (!(name in declaredSecrets))
+        throw new WorkflowError(`jobs.${id} passes secret '${name}', which ${match[1]} does not declare`);
+      secrets[name] = interpolateValue(value, context);
+    }
+  }
+  const called = await runJobs(doc, { inputs, secrets }, options);
+  const jobsContext = Object.fromEntries(called.map((j) => [j.id, { result: j.result, outputs: j.outputs }]));
+  const outputs = Object.fromEntries(
+    Object.entries(mapping(call.outputs)).map(([name, spec]) => [
+      name,
+      interpolateValue(mapping(spec).value, {
+        contexts: { ...context.contexts, jobs: jobsContext },
+        status: 'success',
+      }),
+    ]),
+  );
+  const run: JobRun = {
+    id,
+    result: called.some((j) => j.result === 'failure') ? 'failure' : 'success',
+    outputs,
+    steps: [],
+    called,
   };
+  return run;
 }
 
 function githubContext(options: RunWorkflowOptions): Mapping {
@@ -191,14 +277,16 @@ async function runJob(
   doc: Mapping,
   outer: WorkflowContext,
   options: RunWorkflowOptions,
+  secretValues: Record<string, string>,
 ): Promise<JobRun> {
-  const secrets = Object.values(options.secrets ?? {}).filter((s) => s !== '');
+  const secrets = [...Object.values(secretValues), ...Object.values(options.secrets ?? {})].filter((s) => s !== '');
   const harness = new Job({
     github: { ...options.github, job: id, workflow: options.workflow },
     event: { name: options.event.name, payload: options.event.payload },
     secrets,
   });
   const scripts = mkdtempSync(join(tmpdir(), 'runbook-workflow-'));
+  const github = mapping(outer.contexts.github);
   const run: JobRun = { id, result: 'success', outputs: {}, steps: [] };
   const steps: Record<string, { outputs: Record<string, string>; outcome: StepOutcome; conclusion: StepOutcome }> = {};
   let status: RunStatus = 'success';
@@ -210,7 +298,8 @@ async function runJob(
         ...outer.contexts,
         steps,
         env: env(),
-        job: { status },
+        // The workflow run here is always this repository's, at the commit under test.
+        job: { status, workflow_repository: github.repository, workflow_sha: github.sha },
         runner: { os: 'Linux', temp: harness.runnerTemp },
       },
       status,
@@ -234,6 +323,12 @@ async function runJob(
         continue;
       }
       const stepEnv = { ...env(), ...evaluateAll(mapping(step.env), context()) };
+      if (typeof step.uses === 'string' && /^actions\/checkout@[0-9a-f]{40}$/.test(step.uses)) {
+        checkoutWorkflowRepository(harness, id, index, step, context());
+        steps[stepId] = { outputs: {}, outcome: 'success', conclusion: 'success' };
+        run.steps.push({ id: stepId, outcome: 'success' });
+        continue;
+      }
       const result =
         step.run !== undefined
           ? await runScript(harness, scripts, stepId, step, stepEnv, context())
@@ -262,6 +357,28 @@ async function runJob(
     harness.dispose();
     rmSync(scripts, { recursive: true, force: true });
   }
+}
+
+/**
+ * actions/checkout's local equivalent for the one checkout our reusable workflows make: the workflow's own
+ * repository at its own commit (`job.workflow_repository`, `job.workflow_sha`), which here is this working tree.
+ */
+function checkoutWorkflowRepository(
+  harness: Job,
+  jobId: string,
+  index: number,
+  step: Mapping,
+  context: WorkflowContext,
+) {
+  const given = evaluateAll(mapping(step.with), context);
+  const job = mapping(context.contexts.job);
+  if (given.repository !== job.workflow_repository || given.ref !== job.workflow_sha || !given.path)
+    throw new UnsupportedWorkflowError(
+      `jobs.${jobId}.steps[${index}]: only a checkout of the workflow's own repository and commit into a path runs locally yet`,
+    );
+  const target = join(harness.workspace, given.path);
+  mkdirSync(dirname(target), { recursive: true });
+  symlinkSync(REPO_ROOT, target);
 }
 
 function evaluateAll(values: Mapping, context: WorkflowContext): Record<string, string> {
@@ -321,13 +438,16 @@ async function runLocalAction(
   context: WorkflowContext,
 ): Promise<StepResult> {
   const uses = String(step.uses);
-  const match = /^\.\/actions\/([\w-]+)$/.exec(uses);
+  const match = /^\.\/(?:([\w.-]+)\/)?actions\/([\w-]+)$/.exec(uses);
   if (!match)
     throw new UnsupportedWorkflowError(
-      `jobs.${jobId}.steps[${index}] uses '${uses}': only ./actions/<name> runs locally yet`,
+      `jobs.${jobId}.steps[${index}] uses '${uses}': only ./actions/<name> and ./<checkout>/actions/<name> run locally yet`,
     );
   return harness.step(stepId, {
-    action: match[1],
+    action: match[2],
+    // ./actions/x is this repository's (the workflow's own checkout); ./<path>/actions/x is in a checkout made by
+    // an earlier step, in the job's workspace.
+    ...(match[1] === undefined ? {} : { actionDir: join(harness.workspace, match[1], 'actions', match[2]) }),
     inputs: evaluateAll(mapping(step.with), context),
     env,
     if: 'always()',
