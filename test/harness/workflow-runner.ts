@@ -59,6 +59,7 @@ export interface WorkflowRun {
 
 const JOB_KEYS = new Set(['name', 'needs', 'if', 'runs-on', 'permissions', 'environment', 'outputs', 'env', 'steps']);
 const CALL_KEYS = new Set(['name', 'needs', 'if', 'permissions', 'uses', 'with', 'secrets']);
+// One run at a time, each step under the harness's own timeout: these change nothing in a local run.
 const JOB_KEYS_IGNORED_HERE = new Set(['timeout-minutes', 'concurrency']);
 const STEP_KEYS = new Set(['id', 'name', 'if', 'run', 'uses', 'with', 'env', 'working-directory', 'shell']);
 
