@@ -1,0 +1,239 @@
+// The server pieces of the examples, run for real: the example's nginx site in front of gunicorn started from the
+// example's supervisor program, serving the OC Pizza fixture with the example's /health view, in the release layout
+// the deploy builds. Switching `current` and sending HUP must serve the new commit; the maintenance flag must give
+// the 503 page; a database that does not answer must make /health say so. The Heroku examples' view reports the
+// dyno's slug commit.
+import fs from 'node:fs';
+import path from 'node:path';
+import { copyFixture, djangoPython, GUNICORN, httpGet, productionEnv, WSGI_APP } from '../testbed/django-app.js';
+import { startNginx } from '../testbed/nginx.js';
+import { startPostgres } from '../testbed/postgres.js';
+import { freePort } from '../testbed/ports.js';
+import { delay, makeTempDir } from '../testbed/process.js';
+import { startSupervisord } from '../testbed/supervisord.js';
+
+const examples = new URL('../../examples/', import.meta.url).pathname;
+
+interface ServerExample {
+  name: string;
+  /** The deploy-to directory the example's files name. */
+  root: string;
+  nginx: string;
+  supervisor: string;
+  /** Where the example's nginx serves /static/ from, inside a release. */
+  staticDir: string;
+}
+
+const SERVER_EXAMPLES: ServerExample[] = [
+  {
+    name: 'droplet-staging-flow',
+    root: '/srv/ocpizza',
+    nginx: 'server/ocpizza.nginx.conf',
+    supervisor: 'server/ocpizza-gunicorn.supervisor.conf',
+    staticDir: 'OCPizza/staticfiles',
+  },
+  {
+    name: 'ec2-nightly-backup',
+    root: '/home/ubuntu/oc-pizza',
+    nginx: 'server/oc-pizza.nginx.conf',
+    supervisor: 'server/oc-pizza.supervisor.conf',
+    staticDir: 'staticfiles',
+  },
+];
+
+function replaceExactly(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`expected ${JSON.stringify(from)} in the example`);
+  return text.split(from).join(to);
+}
+
+/** The `[program:x]` section of a supervisor file: its name and its `key=value` lines. */
+function supervisorProgram(text: string): { name: string; options: Record<string, string> } {
+  const lines = text.split('\n').filter((l) => l.trim() && !l.trim().startsWith(';'));
+  const header = lines.findIndex((l) => /^\[program:[\w.-]+\]$/.test(l.trim()));
+  if (header < 0) throw new Error('no [program:x] section');
+  const name = /^\[program:([\w.-]+)\]$/.exec(lines[header].trim())![1];
+  const options: Record<string, string> = {};
+  for (const line of lines.slice(header + 1)) {
+    if (line.startsWith('[')) break;
+    const at = line.indexOf('=');
+    options[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return { name, options };
+}
+
+/** The directives inside the example's `server { … }`, without the listen and server_name the test bed sets. */
+function serverDirectives(text: string): string {
+  const body = text.slice(text.indexOf('server {') + 'server {'.length, text.lastIndexOf('}'));
+  return body
+    .split('\n')
+    .filter((l) => !/^\s*(listen|server_name)\s/.test(l) && !/^\s*#/.test(l))
+    .join('\n');
+}
+
+/** Polls until `check` holds, at most `attempts` times (no wall-clock assertion: only the number of tries). */
+async function eventually(check: () => Promise<boolean>, attempts = 200): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await check().catch(() => false)) return true;
+    await delay(100);
+  }
+  return false;
+}
+
+const json = (body: string) => JSON.parse(body) as { status: string; commit: string; database: string };
+
+describe.each(SERVER_EXAMPLES)('examples/$name: nginx → gunicorn (supervisor) → /health', (example) => {
+  test('HUP after switching current serves the new commit; the flag gives the maintenance page', async () => {
+    const dir = makeTempDir('example-server');
+    const root = path.join(dir, 'app');
+    const pg = await startPostgres();
+    let supervisor: Awaited<ReturnType<typeof startSupervisord>> | undefined;
+    let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+    try {
+      await pg.createDatabase('ocpizza');
+      fs.mkdirSync(path.join(root, 'shared', 'logs'), { recursive: true });
+      const env = productionEnv({ databaseUrl: pg.url('ocpizza'), secure: false });
+      fs.writeFileSync(
+        path.join(root, 'shared', '.env'),
+        Object.entries(env)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+      );
+      const health = fs.readFileSync(path.join(examples, example.name, 'django', 'health.py'), 'utf8');
+      const commits = { r1: '1'.repeat(40), r2: '2'.repeat(40) };
+      for (const [release, commit] of Object.entries(commits)) {
+        const dirOf = await copyFixture(path.join(root, 'releases', release));
+        fs.writeFileSync(path.join(dirOf, 'REVISION'), `commit=${commit}\nrelease=${release}\n`);
+        fs.symlinkSync('../../shared/.env', path.join(dirOf, '.env'));
+        fs.writeFileSync(path.join(dirOf, 'ocpizza', 'example_health.py'), health);
+        const urls = path.join(dirOf, 'ocpizza', 'urls.py');
+        fs.writeFileSync(
+          urls,
+          replaceExactly(
+            fs.readFileSync(urls, 'utf8'),
+            'urlpatterns = [\n',
+            "from . import example_health\n\nurlpatterns = [\n    path('example-health', example_health.health),\n",
+          ),
+        );
+        fs.mkdirSync(path.join(dirOf, example.staticDir), { recursive: true });
+        fs.writeFileSync(path.join(dirOf, example.staticDir, 'app.css'), `/* ${release} */\n`);
+        fs.mkdirSync(path.join(dirOf, 'maintenance'));
+        fs.writeFileSync(path.join(dirOf, 'maintenance', 'maintenance.html'), '<h1>Back in a minute</h1>\n');
+      }
+      fs.symlinkSync('releases/r1', path.join(root, 'current'));
+
+      // The example's program, with only what cannot be the same on this machine changed: the paths, the port,
+      // Debian's gunicorn instead of the release's virtualenv, the fixture's WSGI module and this machine's user.
+      const program = supervisorProgram(fs.readFileSync(path.join(examples, example.name, example.supervisor), 'utf8'));
+      const argv = program.options.command.split(/\s+/);
+      expect(argv).toEqual(expect.arrayContaining(['--chdir', `${example.root}/current`]));
+      expect(argv).not.toContain('--preload');
+      const appPort = await freePort();
+      const command = replaceExactly(
+        replaceExactly(program.options.command, '127.0.0.1:8000', `127.0.0.1:${appPort}`),
+        example.root,
+        root,
+      )
+        .replace(/^\S+/, GUNICORN)
+        .replace(/\S+:application$/, WSGI_APP);
+      supervisor = await startSupervisord({
+        programs: {
+          [program.name]: {
+            command,
+            directory: replaceExactly(program.options.directory, example.root, root),
+            stopasgroup: program.options.stopasgroup === 'true',
+            environment: { PYTHONDONTWRITEBYTECODE: '1', LANG: 'C.UTF-8' },
+          },
+        },
+      });
+      await supervisor.waitForState(program.name, 'RUNNING');
+
+      const site = fs.readFileSync(path.join(examples, example.name, example.nginx), 'utf8');
+      nginx = await startNginx({
+        serverBlock: replaceExactly(
+          replaceExactly(serverDirectives(site), 'http://127.0.0.1:8000', `http://127.0.0.1:${appPort}`),
+          example.root,
+          root,
+        ),
+      });
+      const get = (p: string) => httpGet(`${nginx!.url}${p}`);
+
+      expect(await eventually(async () => json((await get('/example-health')).body).commit === commits.r1)).toBe(true);
+      const first = await get('/example-health');
+      expect(first.status).toBe(200);
+      expect(json(first.body)).toMatchObject({ status: 'ok', database: 'ok', commit: commits.r1 });
+      expect((await get('/static/app.css')).body).toBe('/* r1 */\n');
+
+      fs.writeFileSync(path.join(root, 'shared', 'maintenance.on'), '');
+      const down = await get('/');
+      expect(down.status).toBe(503);
+      expect(down.headers['retry-after']).toBe('60');
+      expect(down.body).toContain('Back in a minute');
+      fs.rmSync(path.join(root, 'shared', 'maintenance.on'));
+      expect((await get('/example-health')).status).toBe(200);
+
+      // The deploy's switch: a new symlink renamed over `current`, then HUP to the gunicorn master.
+      fs.symlinkSync('releases/r2', path.join(root, 'current.new'));
+      fs.renameSync(path.join(root, 'current.new'), path.join(root, 'current'));
+      expect((await supervisor.ctl('signal', 'HUP', program.name)).code).toBe(0);
+      expect(await eventually(async () => json((await get('/example-health')).body).commit === commits.r2)).toBe(true);
+      expect((await get('/static/app.css')).body).toBe('/* r2 */\n');
+
+      await pg.stop();
+      const broken = await get('/example-health');
+      expect(broken.status).toBe(503);
+      expect(json(broken.body)).toMatchObject({ status: 'error', commit: commits.r2 });
+      expect(json(broken.body).database).toMatch(/^error: /);
+    } finally {
+      await nginx?.stop();
+      await supervisor?.stop();
+      await pg.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180000);
+});
+
+describe.each(['heroku-two-apps', 'heroku-maintenance-backups', 'heroku-mysql'])('examples/%s', (name) => {
+  test('/health reports the slug commit and the database', async () => {
+    const dir = makeTempDir('example-heroku');
+    try {
+      const project = await copyFixture(path.join(dir, 'app'));
+      fs.copyFileSync(
+        path.join(examples, name, 'django', 'health.py'),
+        path.join(project, 'ocpizza', 'example_health.py'),
+      );
+      // The view's own logic: a database that answers and one that cannot be opened (SQLite through the fixture's
+      // DATABASE_URL parser), the commit from the dyno metadata variables.
+      const script = [
+        'import json, django',
+        'django.setup()',
+        'from django.test import RequestFactory',
+        'from ocpizza.example_health import health',
+        "response = health(RequestFactory().get('/health'))",
+        "print(json.dumps({'status': response.status_code, 'body': json.loads(response.content)}))",
+      ].join('\n');
+      const run = async (databaseUrl: string) => {
+        const result = await djangoPython(['-c', script], {
+          projectDir: project,
+          env: {
+            ...productionEnv({ databaseUrl, secure: false }),
+            DJANGO_SETTINGS_MODULE: 'ocpizza.settings',
+            HEROKU_SLUG_COMMIT: 'c'.repeat(40),
+            HEROKU_RELEASE_VERSION: 'v42',
+          },
+        });
+        expect(result.stderr).toBe('');
+        return JSON.parse(result.stdout) as { status: number; body: Record<string, string> };
+      };
+      const up = await run(`sqlite:///${path.join(dir, 'db.sqlite3')}`);
+      expect(up).toEqual({
+        status: 200,
+        body: { status: 'ok', database: 'ok', commit: 'c'.repeat(40), release: 'v42' },
+      });
+      const down = await run(`sqlite:///${path.join(dir, 'missing', 'db.sqlite3')}`);
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ status: 'error', commit: 'c'.repeat(40) });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
+});

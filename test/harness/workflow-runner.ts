@@ -1,0 +1,456 @@
+// A local workflow runner, first part: a workflow file is parsed and validated by GitHub's own parser
+// (@actions/workflow-parser), its `on:` is matched against one event, and its jobs run in `needs` order with `if:`,
+// job `outputs`, `environment`, `env`, jobs that call a reusable workflow of this repository
+// (`uses: ./.github/workflows/x.yml`, typed inputs, secrets, outputs), and steps that are `run:` scripts (bash) or
+// local actions (run by the harness's Job, posts included). `${{ }}` is evaluated by @actions/expressions.
+// actions/checkout has one local equivalent so far: checking out the workflow's own repository
+// (`repository: ${{ job.workflow_repository }}`) links this repository's working tree at `path`. Anything else a
+// workflow may say (matrices, services, containers, other checkouts and third-party actions, path filters…) is
+// refused with an UnsupportedWorkflowError naming it: never skipped silently.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
+import { parse } from 'yaml';
+import { Job } from './job.js';
+import type { GithubOptions, StepOutcome, StepResult } from './types.js';
+import { evaluateIf, interpolateValue, type RunStatus, type WorkflowContext } from './workflow-expressions.js';
+
+type Mapping = Record<string, unknown>;
+
+const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+
+export class WorkflowError extends Error {}
+export class UnsupportedWorkflowError extends Error {}
+
+export interface WorkflowEvent {
+  name: string;
+  payload: Mapping;
+}
+
+export interface RunWorkflowOptions {
+  /** Path of the workflow file, relative to the repository (or absolute). */
+  workflow: string;
+  event: WorkflowEvent;
+  /** workflow_dispatch inputs, by name. */
+  inputs?: Record<string, string | boolean | number>;
+  /** The `secrets` context; every value is guarded against leaks by the harness. */
+  secrets?: Record<string, string>;
+  github?: GithubOptions;
+}
+
+export interface JobRun {
+  id: string;
+  result: 'success' | 'failure' | 'skipped';
+  outputs: Record<string, string>;
+  environment?: { name: string; url: string };
+  steps: { id: string; outcome: StepOutcome; result?: StepResult }[];
+  /** The jobs of the reusable workflow this job called. */
+  called?: JobRun[];
+}
+
+export interface WorkflowRun {
+  /** false when `on:` does not match the event: nothing ran. */
+  triggered: boolean;
+  /** Jobs in the order they ran (or were skipped). */
+  jobs: JobRun[];
+  conclusion: 'success' | 'failure';
+}
+
+const JOB_KEYS = new Set(['name', 'needs', 'if', 'runs-on', 'permissions', 'environment', 'outputs', 'env', 'steps']);
+const CALL_KEYS = new Set(['name', 'needs', 'if', 'permissions', 'uses', 'with', 'secrets']);
+// One run at a time, each step under the harness's own timeout: these change nothing in a local run.
+const JOB_KEYS_IGNORED_HERE = new Set(['timeout-minutes', 'concurrency']);
+const STEP_KEYS = new Set(['id', 'name', 'if', 'run', 'uses', 'with', 'env', 'working-directory', 'shell']);
+
+const mapping = (value: unknown): Mapping =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Mapping) : {};
+const list = (value: unknown): string[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value.map(String) : [String(value)];
+
+/** Parses and validates with GitHub's parser; returns the plain YAML for the runner to walk. */
+export async function loadWorkflow(path: string): Promise<Mapping> {
+  const file = path.startsWith('/') ? path : join(REPO_ROOT, path);
+  const content = readFileSync(file, 'utf8');
+  const parsed = parseWorkflow({ name: path, content }, new NoOperationTraceWriter());
+  const errors = parsed.context.errors.getErrors().map((e) => e.message);
+  if (parsed.value) {
+    const template = await convertWorkflowTemplate(parsed.context, parsed.value);
+    errors.push(...(template.errors ?? []).map((e) => e.Message));
+  }
+  if (errors.length > 0 || !parsed.value)
+    throw new WorkflowError(`${path} is not a valid workflow:\n${errors.join('\n')}`);
+  return mapping(parse(content));
+}
+
+/** GitHub's branch filter patterns: `*` within a path segment, `**` across them. */
+function branchMatches(patterns: string[], branch: string): boolean {
+  return patterns.some((pattern) => {
+    const regex = pattern
+      .split('**')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+      .join('.*');
+    return new RegExp(`^${regex}$`).test(branch);
+  });
+}
+
+/** Whether `on:` starts this workflow for the event. */
+export function triggeredBy(doc: Mapping, event: WorkflowEvent): boolean {
+  const on = typeof doc.on === 'string' ? { [doc.on]: null } : Array.isArray(doc.on) ? {} : mapping(doc.on);
+  if (Array.isArray(doc.on)) for (const name of doc.on) on[String(name)] = null;
+  if (!(event.name in on)) return false;
+  const filter = mapping(on[event.name]);
+  for (const key of Object.keys(filter)) {
+    if (!['branches', 'types', 'inputs'].includes(key))
+      throw new UnsupportedWorkflowError(`on.${event.name}.${key} is not supported by the local runner yet`);
+  }
+  if (filter.types !== undefined) {
+    const action = String(event.payload.action ?? '');
+    if (!list(filter.types).includes(action)) return false;
+  }
+  if (filter.branches === undefined) return true;
+  const branch =
+    event.name === 'push'
+      ? String(event.payload.ref ?? '').replace(/^refs\/heads\//, '')
+      : String(mapping(mapping(event.payload.pull_request).base).ref ?? '');
+  return branchMatches(list(filter.branches), branch);
+}
+
+/** Jobs in an order where each comes after its needs; a cycle or an unknown need is an error. */
+function jobOrder(jobs: Mapping): string[] {
+  const order: string[] = [];
+  const visiting = new Set<string>();
+  const visit = (id: string, from?: string) => {
+    if (!(id in jobs)) throw new WorkflowError(`job '${from}' needs '${id}', which does not exist`);
+    if (order.includes(id)) return;
+    if (visiting.has(id)) throw new WorkflowError(`jobs '${id}' and '${from}' need each other`);
+    visiting.add(id);
+    for (const need of list(mapping(jobs[id]).needs)) visit(need, id);
+    order.push(id);
+  };
+  for (const id of Object.keys(jobs)) visit(id);
+  return order;
+}
+
+/** Runs the workflow for one event on this machine. */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun> {
+  const doc = await loadWorkflow(options.workflow);
+  if (!triggeredBy(doc, options.event)) return { triggered: false, jobs: [], conclusion: 'success' };
+  const jobs = await runJobs(doc, { inputs: options.inputs ?? {}, secrets: options.secrets ?? {} }, options);
+  return {
+    triggered: true,
+    jobs,
+    conclusion: jobs.some((j) => j.result === 'failure') ? 'failure' : 'success',
+  };
+}
+
+/** The jobs of one workflow in needs order; `scope` is what its expressions see as inputs and secrets. */
+async function runJobs(
+  doc: Mapping,
+  scope: { inputs: Mapping; secrets: Record<string, string> },
+  options: RunWorkflowOptions,
+): Promise<JobRun[]> {
+  const jobs = mapping(doc.jobs);
+  const runs: Record<string, JobRun> = {};
+  const github = githubContext(options);
+  for (const id of jobOrder(jobs)) {
+    const job = mapping(jobs[id]);
+    const allowed = job.uses === undefined ? JOB_KEYS : CALL_KEYS;
+    for (const key of Object.keys(job)) {
+      if (!allowed.has(key) && !JOB_KEYS_IGNORED_HERE.has(key))
+        throw new UnsupportedWorkflowError(`jobs.${id}.${key} is not supported by the local runner yet`);
+    }
+    const needs = list(job.needs);
+    const needsContext = Object.fromEntries(
+      needs.map((n) => [n, { result: runs[n].result, outputs: runs[n].outputs }]),
+    );
+    const results = needs.map((n) => runs[n].result);
+    const status: RunStatus = results.includes('failure')
+      ? 'failure'
+      : results.includes('skipped')
+        ? 'skipped'
+        : 'success';
+    const context: WorkflowContext = {
+      contexts: { github, inputs: scope.inputs, secrets: scope.secrets, needs: needsContext, vars: {} },
+      status,
+    };
+    if (!evaluateIf(job.if as string | undefined, context)) {
+      runs[id] = { id, result: 'skipped', outputs: {}, steps: [] };
+      continue;
+    }
+    runs[id] =
+      job.uses === undefined
+        ? await runJob(id, job, doc, context, options, scope.secrets)
+        : await callWorkflow(id, job, context, options);
+  }
+  return Object.values(runs);
+}
+
+/**
+ * A job that calls a reusable workflow of this repository: its declared inputs (defaults and types applied, an
+ * undeclared or missing required one refused), the secrets it declares (or all with `inherit`), its jobs, then its
+ * outputs from the `jobs` context.
+ */
+async function callWorkflow(id: string, job: Mapping, context: WorkflowContext, options: RunWorkflowOptions) {
+  const uses = String(job.uses);
+  const match = /^\.\/(\.github\/workflows\/[\w.-]+\.ya?ml)$/.exec(uses);
+  if (!match)
+    throw new UnsupportedWorkflowError(`jobs.${id} uses '${uses}': only ./.github/workflows/<file> runs locally yet`);
+  const doc = await loadWorkflow(match[1]);
+  const on = mapping(doc.on);
+  if (!('workflow_call' in on))
+    throw new WorkflowError(`${match[1]} has no 'on: workflow_call'; jobs.${id} cannot call it`);
+  const call = mapping(on.workflow_call);
+  const declared = mapping(call.inputs);
+  const given = mapping(job.with);
+  const inputs: Mapping = {};
+  for (const name of Object.keys(given))
+    if (!(name in declared))
+      throw new WorkflowError(`jobs.${id} gives input '${name}', which ${match[1]} does not declare`);
+  for (const [name, specValue] of Object.entries(declared)) {
+    const spec = mapping(specValue);
+    if (!(name in given) && spec.required === true)
+      throw new WorkflowError(`jobs.${id} does not give the required input '${name}' of ${match[1]}`);
+    const raw = name in given ? interpolateValue(given[name], context) : spec.default;
+    inputs[name] =
+      spec.type === 'boolean'
+        ? raw === true || raw === 'true'
+        : spec.type === 'number'
+          ? Number(raw ?? 0)
+          : raw === undefined || raw === null
+            ? ''
+            : String(raw);
+  }
+  const declaredSecrets = mapping(call.secrets);
+  const outer = mapping(context.contexts.secrets) as Record<string, string>;
+  const secrets: Record<string, string> = {};
+  if (job.secrets === 'inherit') Object.assign(secrets, outer);
+  else {
+    for (const [name, value] of Object.entries(mapping(job.secrets))) {
+      if (!(name in declaredSecrets))
+        throw new WorkflowError(`jobs.${id} passes secret '${name}', which ${match[1]} does not declare`);
+      secrets[name] = interpolateValue(value, context);
+    }
+  }
+  const called = await runJobs(doc, { inputs, secrets }, options);
+  const jobsContext = Object.fromEntries(called.map((j) => [j.id, { result: j.result, outputs: j.outputs }]));
+  const outputs = Object.fromEntries(
+    Object.entries(mapping(call.outputs)).map(([name, spec]) => [
+      name,
+      interpolateValue(mapping(spec).value, {
+        contexts: { ...context.contexts, jobs: jobsContext },
+        status: 'success',
+      }),
+    ]),
+  );
+  const run: JobRun = {
+    id,
+    result: called.some((j) => j.result === 'failure') ? 'failure' : 'success',
+    outputs,
+    steps: [],
+    called,
+  };
+  return run;
+}
+
+function githubContext(options: RunWorkflowOptions): Mapping {
+  const g = options.github ?? {};
+  const ref = g.ref ?? String(options.event.payload.ref ?? 'refs/heads/main');
+  return {
+    event_name: options.event.name,
+    event: options.event.payload,
+    ref,
+    ref_name: ref.replace(/^refs\/(heads|tags)\//, ''),
+    sha: g.sha ?? String(options.event.payload.after ?? '0'.repeat(40)),
+    repository: g.repository ?? 'ocpizza/runbook',
+    repository_owner: (g.repository ?? 'ocpizza/runbook').split('/')[0],
+    actor: g.actor ?? 'runbook-tests',
+    workflow: options.workflow,
+    run_id: g.runId ?? '1',
+    run_number: g.runNumber ?? '1',
+    server_url: g.serverUrl ?? 'https://github.com',
+  };
+}
+
+async function runJob(
+  id: string,
+  job: Mapping,
+  doc: Mapping,
+  outer: WorkflowContext,
+  options: RunWorkflowOptions,
+  secretValues: Record<string, string>,
+): Promise<JobRun> {
+  const secrets = [...Object.values(secretValues), ...Object.values(options.secrets ?? {})].filter((s) => s !== '');
+  const harness = new Job({
+    github: { ...options.github, job: id, workflow: options.workflow },
+    event: { name: options.event.name, payload: options.event.payload },
+    secrets,
+  });
+  const scripts = mkdtempSync(join(tmpdir(), 'runbook-workflow-'));
+  const github = mapping(outer.contexts.github);
+  const run: JobRun = { id, result: 'success', outputs: {}, steps: [] };
+  const steps: Record<string, { outputs: Record<string, string>; outcome: StepOutcome; conclusion: StepOutcome }> = {};
+  let status: RunStatus = 'success';
+  try {
+    const workflowEnv = mapping(doc.env);
+    const jobEnvSource = mapping(job.env);
+    const context = (): WorkflowContext => ({
+      contexts: {
+        ...outer.contexts,
+        steps,
+        env: env(),
+        // The workflow run here is always this repository's, at the commit under test.
+        job: { status, workflow_repository: github.repository, workflow_sha: github.sha },
+        runner: { os: 'Linux', temp: harness.runnerTemp },
+      },
+      status,
+    });
+    const env = (): Record<string, string> => {
+      const base = { ...evaluateAll(workflowEnv, outer), ...harness.env };
+      return { ...base, ...evaluateAll(jobEnvSource, { ...outer, contexts: { ...outer.contexts, env: base } }) };
+    };
+    const stepList = Array.isArray(job.steps) ? job.steps.map(mapping) : [];
+    for (const [index, step] of stepList.entries()) {
+      for (const key of Object.keys(step)) {
+        if (!STEP_KEYS.has(key))
+          throw new UnsupportedWorkflowError(
+            `jobs.${id}.steps[${index}].${key} is not supported by the local runner yet`,
+          );
+      }
+      const stepId = typeof step.id === 'string' ? step.id : index === 0 ? '__run' : `__run_${index + 1}`;
+      if (!evaluateIf(step.if as string | undefined, context())) {
+        steps[stepId] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
+        run.steps.push({ id: stepId, outcome: 'skipped' });
+        continue;
+      }
+      const stepEnv = { ...env(), ...evaluateAll(mapping(step.env), context()) };
+      if (typeof step.uses === 'string' && /^actions\/checkout@[0-9a-f]{40}$/.test(step.uses)) {
+        checkoutWorkflowRepository(harness, id, index, step, context());
+        steps[stepId] = { outputs: {}, outcome: 'success', conclusion: 'success' };
+        run.steps.push({ id: stepId, outcome: 'success' });
+        continue;
+      }
+      const result =
+        step.run !== undefined
+          ? await runScript(harness, scripts, stepId, step, stepEnv, context())
+          : await runLocalAction(harness, id, index, stepId, step, stepEnv, context());
+      // A run step is the one step of its composite: its outcome and outputs are that step's. (The harness marks a
+      // composite that runs after a failed step as failed even when its own steps pass.)
+      const script = step.run !== undefined ? result.steps?.[0] : undefined;
+      const outcome = script ? script.outcome : result.outcome;
+      const outputs = script ? script.outputs : result.outputs;
+      steps[stepId] = { outputs, outcome, conclusion: outcome };
+      run.steps.push({ id: stepId, outcome, result });
+      if (outcome === 'failure') status = 'failure';
+    }
+    await harness.finish();
+    run.result = status === 'success' ? 'success' : 'failure';
+    run.outputs = evaluateAll(mapping(job.outputs), context());
+    if (job.environment !== undefined) {
+      const environment = typeof job.environment === 'string' ? { name: job.environment } : mapping(job.environment);
+      run.environment = {
+        name: interpolateValue(environment.name, context()),
+        url: interpolateValue(environment.url, context()),
+      };
+    }
+    return run;
+  } finally {
+    harness.dispose();
+    rmSync(scripts, { recursive: true, force: true });
+  }
+}
+
+/**
+ * actions/checkout's local equivalent for the one checkout our reusable workflows make: the workflow's own
+ * repository at its own commit (`job.workflow_repository`, `job.workflow_sha`), which here is this working tree.
+ */
+function checkoutWorkflowRepository(
+  harness: Job,
+  jobId: string,
+  index: number,
+  step: Mapping,
+  context: WorkflowContext,
+) {
+  const given = evaluateAll(mapping(step.with), context);
+  const job = mapping(context.contexts.job);
+  if (given.repository !== job.workflow_repository || given.ref !== job.workflow_sha || !given.path)
+    throw new UnsupportedWorkflowError(
+      `jobs.${jobId}.steps[${index}]: only a checkout of the workflow's own repository and commit into a path runs locally yet`,
+    );
+  const target = join(harness.workspace, given.path);
+  mkdirSync(dirname(target), { recursive: true });
+  symlinkSync(REPO_ROOT, target);
+}
+
+function evaluateAll(values: Mapping, context: WorkflowContext): Record<string, string> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, interpolateValue(v, context)]));
+}
+
+/**
+ * A `run:` step goes through the harness as a one-step composite action (bash, as on GitHub's Linux runners), so
+ * file and workflow commands, the secrets guard and GITHUB_ENV/GITHUB_PATH behave as for any other step.
+ */
+async function runScript(
+  harness: Job,
+  scripts: string,
+  stepId: string,
+  step: Mapping,
+  env: Record<string, string>,
+  context: WorkflowContext,
+): Promise<StepResult> {
+  const shell = step.shell === undefined ? 'bash' : String(step.shell);
+  if (shell !== 'bash') throw new UnsupportedWorkflowError(`shell '${shell}' is not supported by the local runner yet`);
+  const dir = join(scripts, stepId);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'action.yml'),
+    [
+      `name: ${stepId}`,
+      'inputs:',
+      '  script: { required: true }',
+      'runs:',
+      '  using: composite',
+      '  steps:',
+      // The workflow step's own if: was judged already; the composite must not judge it again.
+      '    - if: always()',
+      '      run: ${{ inputs.script }}',
+      '      shell: bash',
+      '',
+    ].join('\n'),
+  );
+  const workingDirectory = step['working-directory'];
+  return harness.step(stepId, {
+    action: stepId,
+    actionDir: dir,
+    inputs: { script: interpolateValue(step.run, context) },
+    env,
+    if: 'always()',
+    ...(workingDirectory === undefined ? {} : { cwd: interpolateValue(workingDirectory, context) }),
+  });
+}
+
+async function runLocalAction(
+  harness: Job,
+  jobId: string,
+  index: number,
+  stepId: string,
+  step: Mapping,
+  env: Record<string, string>,
+  context: WorkflowContext,
+): Promise<StepResult> {
+  const uses = String(step.uses);
+  const match = /^\.\/(?:([\w.-]+)\/)?actions\/([\w-]+)$/.exec(uses);
+  if (!match)
+    throw new UnsupportedWorkflowError(
+      `jobs.${jobId}.steps[${index}] uses '${uses}': only ./actions/<name> and ./<checkout>/actions/<name> run locally yet`,
+    );
+  return harness.step(stepId, {
+    action: match[2],
+    // ./actions/x is this repository's (the workflow's own checkout); ./<path>/actions/x is in a checkout made by
+    // an earlier step, in the job's workspace.
+    ...(match[1] === undefined ? {} : { actionDir: join(harness.workspace, match[1], 'actions', match[2]) }),
+    inputs: evaluateAll(mapping(step.with), context),
+    env,
+    if: 'always()',
+  });
+}
