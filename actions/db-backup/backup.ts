@@ -276,6 +276,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
 
   try {
     track(plainPath);
+    await files.createPrivate?.(plainPath);
     const sameHost = edges.dumpHost.remote === edges.files.remote;
     const args = [...spec.args];
     let streamedHash: string | undefined;
@@ -324,6 +325,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
     let path = plainPath;
     if (request.passphrase !== undefined) {
       track(encPath);
+      await files.createPrivate?.(encPath);
       const enc = await edges.storeHost.run(
         'openssl',
         [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath],

@@ -146,6 +146,7 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
     if (encrypted) {
       plain = `${path.replace(/\.enc$/, '')}.decrypted.partial`;
       partials.push(plain);
+      await edges.files.createPrivate?.(plain);
       const dec = await edges.storeHost.run(
         'openssl',
         [...OPENSSL_ENC_ARGS, '-d', '-pass', `env:${PASSPHRASE_ENV}`, '-in', path, '-out', plain],
@@ -179,6 +180,8 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
           keepDays: 0,
           keepCount: 0,
           verify: 'archive',
+          // The safety copy holds the same data as the backup: it is kept as privately.
+          passphrase: request.passphrase,
           django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
           postgresClientRoot: request.postgresClientRoot,
         },

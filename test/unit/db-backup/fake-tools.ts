@@ -14,6 +14,9 @@ if [ "\${PGPASSWORD:-}\${MYSQL_PWD:-}" = "wrong" ]; then
 fi
 printf '%s\\n' "$0 $*" >> "$FAKE_LOG"
 env | grep -E '^(PG|MYSQL_PWD|DATABASE_URL|RUNBOOK)' | sort >> "$FAKE_LOG"
+# FAKE_WATCH: the modes of the files in a folder while a tool runs (partials exist only then).
+if [ -n "\${FAKE_WATCH:-}" ]; then for f in "$FAKE_WATCH"/*; do [ -e "$f" ] && stat -c 'mode %a %n' "$f" >> "$FAKE_LOG"; done; fi
+true
 `;
 
 const TOOLS: Record<string, string> = {

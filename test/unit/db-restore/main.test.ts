@@ -124,7 +124,8 @@ describe('db-restore run (fake tools, real processes)', () => {
     );
     await expect(restoreMain(none)).rejects.toThrow(/Input 'encryption-passphrase' is required/);
     expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
-  });
+    // Three key derivations of 600000 rounds each.
+  }, 30_000);
 
   test('MariaDB restores with the client (stops at the first error); Django flushes then loads', async () => {
     const sql = join(dir, 'shop_202611270000_eeeeeee.sql');
