@@ -28,6 +28,8 @@ emit() { if [ "$out" = - ]; then cat; else cat >> "$out"; fi; }
 [ "$out" = - ] || : > "$out"
 if [ "$format" = custom ]; then printf 'PGDMP\\001fake archive of %s\\n' "$PGDATABASE" | emit; else
   printf -- '-- dump of %s\\n' "$PGDATABASE" | emit; fi
+# FAKE_BIG: that many more bytes of dump (a large database, for a full disk).
+if [ -n "\${FAKE_BIG:-}" ]; then head -c "$FAKE_BIG" /dev/zero | tr '\\000' x | emit; fi
 if [ -n "\${FAKE_SLEEP:-}" ]; then sleep "$FAKE_SLEEP" & p=$!; trap 'kill $p; exit 143' TERM; wait $p; fi
 if [ -n "\${FAKE_TRUNCATE:-}" ]; then exit 0; fi
 if [ -n "\${FAKE_DUMP_FAIL:-}" ]; then echo "pg_dump: error: query failed: out of disk" >&2; exit 1; fi
@@ -55,12 +57,13 @@ esac
 `,
   'mariadb-dump': `${LOGIN_CHECK}
 printf -- '-- MariaDB dump\\nINSERT INTO t VALUES (1);\\n'
+[ -n "\${FAKE_BIG:-}" ] && head -c "$FAKE_BIG" /dev/zero | tr '\\000' x
 [ -n "\${FAKE_TRUNCATE:-}" ] && exit 0
 printf -- '-- Dump completed on 2026-01-01\\n'
 `,
   manage: `${LOGIN_CHECK}
 case "$1" in
-  dumpdata) if [ -n "\${FAKE_TRUNCATE:-}" ]; then printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine'; else printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine \\\\"4\\\\" [x]"}}]'; fi;;
+  dumpdata) [ -n "\${FAKE_BIG:-}" ] && head -c "$FAKE_BIG" /dev/zero | tr '\\000' ' '; if [ -n "\${FAKE_TRUNCATE:-}" ]; then printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine'; else printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine \\\\"4\\\\" [x]"}}]'; fi;;
   flush|loaddata) cat > /dev/null;;
 esac
 `,
