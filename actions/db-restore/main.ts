@@ -2,6 +2,7 @@ import { describeDatabase } from '../shared/database-url.js';
 import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { openPlaces, runnerIO, type ActionIO } from '../db-backup/action-io.js';
+import { PostCleanup } from '../db-backup/post-step.js';
 import { readRestoreInputs } from './inputs.js';
 import { checkConfirmation, restoreBackup, restoreSummary } from './restore.js';
 
@@ -11,7 +12,9 @@ export async function restoreMain(io: ActionIO): Promise<void> {
   // Checked before any connection is opened: a wrong confirmation touches nothing.
   checkConfirmation(inputs);
   if (inputs.database) io.info(`Target: ${describeDatabase(inputs.database)}`);
-  const places = await openPlaces(inputs, io);
+  // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
+  const cleanup = new PostCleanup(io.saveState);
+  const places = await openPlaces(inputs, { ...io, cleanup });
   const cancel = new AbortController();
   const unregister = io.onCancel(() => {
     io.warning('Cancelled: stopping the restore.');
@@ -43,6 +46,7 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         files: places.files,
         log: io.info,
         warn: io.warning,
+        trackPartial: (path) => (places.files.remote ? undefined : cleanup.partial(path)),
         signal: cancel.signal,
       },
     );

@@ -146,6 +146,7 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
     if (encrypted) {
       plain = `${path.replace(/\.enc$/, '')}.decrypted.partial`;
       partials.push(plain);
+      edges.trackPartial?.(plain);
       await edges.files.createPrivate?.(plain);
       const dec = await edges.storeHost.run(
         'openssl',
@@ -185,7 +186,14 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
           django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
           postgresClientRoot: request.postgresClientRoot,
         },
-        edges,
+        {
+          ...edges,
+          // The safety backup says "none left" when it is done: the decrypted copy still is.
+          trackPartial: (p) => {
+            edges.trackPartial?.(p);
+            if (p === undefined) for (const q of partials) edges.trackPartial?.(q);
+          },
+        },
       );
       edges.log(`Safety backup: ${safetyBackup.path}`);
     }
@@ -202,6 +210,7 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
     };
   } finally {
     for (const p of partials) await edges.files.remove(p).catch(() => undefined);
+    if (partials.length > 0) edges.trackPartial?.(undefined);
   }
 }
 

@@ -113,6 +113,9 @@ export interface RecordedIO extends ActionIO {
   messages: string[];
   warnings: string[];
   summaries: string[];
+  /** core.saveState values, each as last saved, and every value saved in order. */
+  states: Record<string, string>;
+  savedStates: string[];
   cancel?: () => void;
 }
 
@@ -127,6 +130,12 @@ export function recordedIO(
     messages: [],
     warnings: [],
     summaries: [],
+    states: {},
+    savedStates: [],
+    saveState: (name, value) => {
+      io.states[name] = value;
+      io.savedStates.push(value);
+    },
     inputs: (name) => inputs[name] ?? '',
     setSecret: (s) => io.secrets.push(s),
     setOutput: (k, v) => (io.outputs[k] = v),

@@ -267,7 +267,7 @@ describe('db-backup run (fake tools, real processes)', () => {
     expect(io.messages.join('\n')).toContain('on deploy@db.example.com');
     expect(io.summaries[0]).toContain('verified against known-hosts');
     const log = calls();
-    expect(log).toMatch(/ssh .*-o ControlMaster=yes -o ControlPersist=yes -f -N deploy@db\.example\.com/);
+    expect(log).toMatch(/ssh .*-o ControlMaster=yes -o ControlPersist=120 -f -N deploy@db\.example\.com/);
     expect(log).toMatch(/-o BatchMode=yes/);
     expect(log).toMatch(/StrictHostKeyChecking=yes/);
     expect(log).toMatch(/ssh .* -O exit deploy@db\.example\.com/);
