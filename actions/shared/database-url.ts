@@ -203,6 +203,7 @@ export function parseDatabaseUrl(
       `Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`,
     );
   }
+  checkDatabaseName(database, inputName);
   return {
     engine,
     host: host === '' ? 'localhost' : host,
@@ -221,6 +222,7 @@ export function databaseFromSettings(
 ): DatabaseTarget {
   if (settings.password) setSecret(settings.password);
   if (settings.name === '') throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+  checkDatabaseName(settings.name, 'db-name');
   return {
     engine: settings.engine,
     host: settings.host || 'localhost',
@@ -230,6 +232,37 @@ export function databaseFromSettings(
     database: settings.name,
     options: {},
   };
+}
+
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name: string, inputName: string): void {
+  if (name.startsWith('-')) {
+    throw new ConfigurationError(
+      `Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`,
+    );
+  }
+}
+
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+export function postgresIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+export function mysqlIdentifier(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+export function libpqDatabaseArgument(name: string): string {
+  if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name)) return name;
+  return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** How the target is shown in logs and summaries: never with its password. */

@@ -65,6 +65,7 @@ printf -- '-- Dump completed on 2026-01-01\\n'
 case "$1" in
   dumpdata) [ -n "\${FAKE_BIG:-}" ] && head -c "$FAKE_BIG" /dev/zero | tr '\\000' ' '; if [ -n "\${FAKE_TRUNCATE:-}" ]; then printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine'; else printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine \\\\"4\\\\" [x]"}}]'; fi;;
   flush|loaddata) cat > /dev/null;;
+  shell) echo 'Django 3.2 banner line'; echo "runbook-database=\${FAKE_DJANGO_DB:-shop}";;
 esac
 `,
   // OpenSSH stand-ins: the "server" is this machine; the remote command is run by sh.
