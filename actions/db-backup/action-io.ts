@@ -6,6 +6,7 @@ import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { SshConnection } from '../shared/ssh.js';
 import type { ArtifactUploader } from './artifact.js';
 import type { BackupInputs } from './inputs.js';
+import type { PostCleanup } from './post-step.js';
 import { LocalFiles, LocalHost, RemoteFiles, SshHost, type CommandHost, type FileStore } from './places.js';
 
 /** The runner-facing edges, injected so the whole flow runs in-process in tests. */
@@ -21,6 +22,8 @@ export interface ActionIO {
   env: Record<string, string | undefined>;
   /** Registers what to do when the job is cancelled (SIGINT/SIGTERM); returns an unregister function. */
   onCancel: (handler: () => void) => () => void;
+  /** Keeps a value for the post step (core.saveState); the post step cleans up after a killed main step. */
+  saveState?: (name: string, value: string) => void;
   /** The workflow artifact service (default: the official client, which reads ACTIONS_RESULTS_URL). */
   artifacts?: ArtifactUploader;
 }
@@ -35,6 +38,7 @@ export const runnerIO = (): ActionIO => ({
     await core.summary.addRaw(markdown, true).write();
   },
   runner: runProcess,
+  saveState: core.saveState,
   now: () => new Date(),
   env: process.env,
   onCancel: (handler) => {
@@ -51,7 +55,7 @@ export const runnerIO = (): ActionIO => ({
 /** Opens where the dump runs and where the file goes: the runner, or a server over SSH (streamed back or kept). */
 export async function openPlaces(
   inputs: Pick<BackupInputs, 'ssh'> & { storage: 'runner' | 'server' },
-  io: Pick<ActionIO, 'runner' | 'info'>,
+  io: Pick<ActionIO, 'runner' | 'info'> & { cleanup?: PostCleanup },
 ): Promise<{
   dumpHost: CommandHost;
   storeHost: CommandHost;
@@ -62,6 +66,7 @@ export async function openPlaces(
   const local = new LocalHost(io.runner);
   if (!inputs.ssh) return { dumpHost: local, storeHost: local, files: new LocalFiles(), close: async () => undefined };
   const ssh = await SshConnection.open(inputs.ssh, io.runner);
+  io.cleanup?.sshOpened(ssh.leftover());
   io.info(`Connected to ${inputs.ssh.user}@${inputs.ssh.host}:${inputs.ssh.port} (host key ${ssh.hostKeyPolicy}).`);
   const remote = new SshHost(ssh);
   const server = inputs.storage === 'server';

@@ -1,6 +1,14 @@
 import { posix } from 'node:path';
 import { backupFileName, planRetention, type BackupExtension } from '../shared/backup-files.js';
-import { describeDatabase, mysqlConnection, postgresEnvironment, type DatabaseTarget } from '../shared/database-url.js';
+import {
+  describeDatabase,
+  libpqDatabaseArgument,
+  mysqlConnection,
+  mysqlIdentifier,
+  postgresEnvironment,
+  postgresIdentifier,
+  type DatabaseTarget,
+} from '../shared/database-url.js';
 import { ActionFailure } from '../shared/errors.js';
 import { describeExit, lastErrorLine, type ProcessResult } from '../shared/process.js';
 import {
@@ -208,6 +216,8 @@ async function planDump(request: BackupRequest, edges: BackupEdges): Promise<Dum
         '--hex-blob',
         '--no-tablespaces',
         '--skip-lock-tables',
+        // The name is an operand, never an option, whatever it starts with.
+        '--',
         target.database,
       ],
       env: {},
@@ -276,6 +286,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
 
   try {
     track(plainPath);
+    await files.createPrivate?.(plainPath);
     const sameHost = edges.dumpHost.remote === edges.files.remote;
     const args = [...spec.args];
     let streamedHash: string | undefined;
@@ -324,6 +335,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
     let path = plainPath;
     if (request.passphrase !== undefined) {
       track(encPath);
+      await files.createPrivate?.(encPath);
       const enc = await edges.storeHost.run(
         'openssl',
         [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath],
@@ -587,7 +599,7 @@ async function testRestore(
   spec: DumpSpec,
 ): Promise<string> {
   const target = request.database!;
-  const scratch = `${target.database}_verify_${Math.random().toString(36).slice(2, 8)}`.slice(0, 63);
+  const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
   const host = edges.dumpHost;
   const fromFile =
     edges.dumpHost.remote === edges.files.remote
@@ -602,9 +614,9 @@ async function testRestore(
     const pg = (name: string) => (binDir ? `${binDir}/${name}` : name);
     const { PGPASSWORD, ...env } = postgresEnvironment(target);
     const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
-    const admin = (sql: string) =>
-      host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-d', target.database, '-c', sql], { env, secretEnv });
-    const created = await admin(`CREATE DATABASE "${scratch}"`);
+    // The database to connect to comes from PGDATABASE: a name in argv could be read as a connection string.
+    const admin = (sql: string) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env, secretEnv });
+    const created = await admin(`CREATE DATABASE ${postgresIdentifier(scratch)}`);
     if (created.code !== 0) throw fail('CREATE DATABASE', created);
     try {
       const scratchEnv = { ...env, PGDATABASE: scratch };
@@ -612,12 +624,18 @@ async function testRestore(
         format === 'custom'
           ? await host.run(
               pg('pg_restore'),
-              ['--no-owner', '--no-acl', '--exit-on-error', '--single-transaction', '-d', scratch],
+              [
+                '--no-owner',
+                '--no-acl',
+                '--exit-on-error',
+                '--single-transaction',
+                `--dbname=${libpqDatabaseArgument(scratch)}`,
+              ],
               { env: scratchEnv, secretEnv, ...fromFile },
             )
           : await host.run(
               pg('psql'),
-              ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', scratch, '-o', '/dev/null'],
+              ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-o', '/dev/null'],
               { env: scratchEnv, secretEnv, ...fromFile },
             );
       if (restored.code !== 0) throw fail(format === 'custom' ? 'pg_restore' : 'psql', restored);
@@ -627,8 +645,6 @@ async function testRestore(
           '-X',
           '-A',
           '-t',
-          '-d',
-          scratch,
           '-c',
           "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog','information_schema')",
         ],
@@ -636,7 +652,7 @@ async function testRestore(
       );
       return `test restore into a scratch database succeeded (${tables.stdout.trim() || '?'} tables)`;
     } finally {
-      const dropped = await admin(`DROP DATABASE IF EXISTS "${scratch}"`);
+      const dropped = await admin(`DROP DATABASE IF EXISTS ${postgresIdentifier(scratch)}`);
       if (dropped.code !== 0)
         edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
     }
@@ -644,14 +660,14 @@ async function testRestore(
   const { args, env } = mysqlConnection(target);
   const client = spec.command.startsWith('mariadb') ? 'mariadb' : 'mysql';
   const admin = (sql: string) => host.run(client, [...args, '-e', sql], { secretEnv: env });
-  const created = await admin(`CREATE DATABASE \`${scratch}\``);
+  const created = await admin(`CREATE DATABASE ${mysqlIdentifier(scratch)}`);
   if (created.code !== 0) throw fail('CREATE DATABASE', created);
   try {
     const restored = await host.run(client, [...args, `--database=${scratch}`], { secretEnv: env, ...fromFile });
     if (restored.code !== 0) throw fail(client, restored);
     return 'test restore into a scratch database succeeded';
   } finally {
-    const dropped = await admin(`DROP DATABASE IF EXISTS \`${scratch}\``);
+    const dropped = await admin(`DROP DATABASE IF EXISTS ${mysqlIdentifier(scratch)}`);
     if (dropped.code !== 0)
       edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
   }

@@ -5,6 +5,7 @@ import { runAction } from '../shared/run-action.js';
 import { artifactSummaryRow, checkArtifactAllowed, repositoryVisibility, uploadBackup } from './artifact.js';
 import { restoreCommand, takeBackup, type BackupResult } from './backup.js';
 import { readBackupInputs } from './inputs.js';
+import { PostCleanup } from './post-step.js';
 import { actionRef, openPlaces, runnerIO, type ActionIO } from './action-io.js';
 
 export async function backupMain(io: ActionIO): Promise<void> {
@@ -18,7 +19,9 @@ export async function backupMain(io: ActionIO): Promise<void> {
   });
   if (inputs.artifact && io.env.ACTIONS_RUNTIME_TOKEN) io.setSecret(io.env.ACTIONS_RUNTIME_TOKEN);
   if (inputs.database) io.info(`Backing up ${describeDatabase(inputs.database)}`);
-  const places = await openPlaces(inputs, io);
+  // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
+  const cleanup = new PostCleanup(io.saveState);
+  const places = await openPlaces(inputs, { ...io, cleanup });
   // Every partial file the backup has made (the plain dump and, when encrypting, the encrypted one at once).
   const partials = new Set<string>();
   const cancel = new AbortController();
@@ -56,7 +59,11 @@ export async function backupMain(io: ActionIO): Promise<void> {
         files: places.files,
         log: io.info,
         warn: io.warning,
-        trackPartial: (path) => (path === undefined ? partials.clear() : partials.add(path)),
+        trackPartial: (path) => {
+          if (path === undefined) partials.clear();
+          else partials.add(path);
+          if (!places.files.remote) cleanup.partial(path);
+        },
         signal: cancel.signal,
       },
     );

@@ -1,5 +1,5 @@
 import { constants, createReadStream } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ActionFailure, ConfigurationError } from '../shared/errors.js';
@@ -48,6 +48,12 @@ export interface FileStore {
   rename(from: string, to: string): Promise<void>;
   remove(path: string): Promise<void>;
   exists(path: string): Promise<boolean>;
+  /**
+   * Creates an empty file only its owner can read (0600), for a tool to write into: tools such as pg_dump --file
+   * and openssl -out keep the mode of a file that exists, and would otherwise create it 0644 under a usual umask.
+   * Servers need none: every command there runs under umask 077.
+   */
+  createPrivate?(path: string): Promise<void>;
   /** undefined when the file is one well-formed JSON document, else why not. */
   checkJson(path: string): Promise<string | undefined>;
 }
@@ -171,6 +177,12 @@ export class LocalFiles implements FileStore {
     return rm(path, { force: true });
   }
 
+  async createPrivate(path: string): Promise<void> {
+    await writeFile(path, '', { mode: 0o600 });
+    // A file left by an earlier run keeps its mode through writeFile.
+    await chmod(path, 0o600);
+  }
+
   async exists(path: string): Promise<boolean> {
     return stat(path).then(
       () => true,
@@ -207,6 +219,8 @@ async function makeDirectories(dir: string): Promise<void> {
     path += `/${part}`;
     try {
       await mkdir(path, { mode: 0o700 });
+      // Backups hold the whole database: a folder made for them is the owner's only, whatever the umask.
+      await chmod(path, 0o700);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }

@@ -2,16 +2,20 @@ import { describeDatabase } from '../shared/database-url.js';
 import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { openPlaces, runnerIO, type ActionIO } from '../db-backup/action-io.js';
+import { PostCleanup } from '../db-backup/post-step.js';
 import { readRestoreInputs } from './inputs.js';
-import { checkConfirmation, restoreBackup, restoreSummary } from './restore.js';
+import { checkConfirmation, readDjangoDatabase, restoreBackup, restoreSummary } from './restore.js';
 
 export async function restoreMain(io: ActionIO): Promise<void> {
   const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
   const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace);
-  // Checked before any connection is opened: a wrong confirmation touches nothing.
-  checkConfirmation(inputs);
+  // Checked before any connection is opened: a wrong confirmation touches nothing. Django's database name is read
+  // from Django first (no input holds it for sure), still before anything is written.
+  if (inputs.engine !== 'django') checkConfirmation(inputs);
   if (inputs.database) io.info(`Target: ${describeDatabase(inputs.database)}`);
-  const places = await openPlaces(inputs, io);
+  // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
+  const cleanup = new PostCleanup(io.saveState);
+  const places = await openPlaces(inputs, { ...io, cleanup });
   const cancel = new AbortController();
   const unregister = io.onCancel(() => {
     io.warning('Cancelled: stopping the restore.');
@@ -19,6 +23,8 @@ export async function restoreMain(io: ActionIO): Promise<void> {
     killRunningProcesses('SIGTERM');
   });
   try {
+    const djangoDatabase = inputs.engine === 'django' ? await readDjangoDatabase(inputs, places.dumpHost) : undefined;
+    checkConfirmation({ ...inputs, djangoDatabase });
     if (!inputs.skipSafetyBackup) await places.files.prepareDirectory(inputs.safetyDirectory, 'safety-directory');
     const result = await restoreBackup(
       {
@@ -36,6 +42,7 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         sha: inputs.sha,
         now: io.now(),
         postgresClientRoot: inputs.postgresClientRoot,
+        djangoDatabase,
       },
       {
         dumpHost: places.dumpHost,
@@ -43,6 +50,7 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         files: places.files,
         log: io.info,
         warn: io.warning,
+        trackPartial: (path) => (places.files.remote ? undefined : cleanup.partial(path)),
         signal: cancel.signal,
       },
     );

@@ -1,6 +1,12 @@
 import { posix } from 'node:path';
-import { latestBackup, SAFETY_BACKUP_SUFFIX } from '../shared/backup-files.js';
-import { describeDatabase, mysqlConnection, postgresEnvironment, type DatabaseTarget } from '../shared/database-url.js';
+import { futureBackups, latestBackup, SAFETY_BACKUP_SUFFIX } from '../shared/backup-files.js';
+import {
+  describeDatabase,
+  libpqDatabaseArgument,
+  mysqlConnection,
+  postgresEnvironment,
+  type DatabaseTarget,
+} from '../shared/database-url.js';
 import { ActionFailure, ConfigurationError } from '../shared/errors.js';
 import { describeExit } from '../shared/process.js';
 import {
@@ -14,6 +20,7 @@ import {
   type BackupEdges,
   type BackupResult,
 } from '../db-backup/backup.js';
+import type { CommandHost } from '../db-backup/places.js';
 import { choosePostgresClient } from '../db-backup/client-plan.js';
 import { isCustomArchive, type BackupFormat } from '../db-backup/verify.js';
 
@@ -33,6 +40,8 @@ export interface RestoreRequest {
   sha: string;
   now: Date;
   postgresClientRoot: string;
+  /** Engine django: the NAME of Django's default database (read by restoreBackup when not given). */
+  djangoDatabase?: string;
 }
 
 export interface RestoreResult {
@@ -46,12 +55,46 @@ export interface RestoreResult {
 }
 
 /** The name a restore must be confirmed with: the database that will be overwritten. */
-export function targetName(request: Pick<RestoreRequest, 'engine' | 'database' | 'django'>): string {
-  return request.database?.database ?? 'django';
+export function targetName(request: Pick<RestoreRequest, 'engine' | 'database' | 'django' | 'djangoDatabase'>): string {
+  if (request.engine === 'django') {
+    // What Django itself will flush, whatever the URL says; a SQLite database is named by its file.
+    if (request.djangoDatabase === undefined) throw new Error('the Django database name must be read first');
+    return posix.basename(request.djangoDatabase);
+  }
+  return request.database?.database ?? '';
+}
+
+const DJANGO_NAME_MARK = 'runbook-database=';
+
+/**
+ * The NAME of Django's default database, as the project's settings give it (`manage.py shell -c`): the name
+ * `confirm` must match for the django engine. Read-only: nothing is changed if it does not match.
+ */
+export async function readDjangoDatabase(
+  request: Pick<RestoreRequest, 'django' | 'databaseUrl'>,
+  host: CommandHost,
+): Promise<string> {
+  const django = request.django!;
+  const code = `from django.db import connections; print(${JSON.stringify(DJANGO_NAME_MARK)} + str(connections['default'].settings_dict.get('NAME') or ''))`;
+  const result = await host.run('sh', ['-c', `${django.manageCommand} "$@"`, 'manage.py', 'shell', '-c', code], {
+    cwd: django.workingDirectory,
+    secretEnv: request.databaseUrl ? { DATABASE_URL: request.databaseUrl } : {},
+  });
+  const line = result.stdout.split('\n').find((l) => l.startsWith(DJANGO_NAME_MARK));
+  if (result.code !== 0 || line === undefined)
+    throw new ActionFailure(
+      `Cannot read the database name from Django (manage.py shell): ${describeExit('manage.py shell', result)}. Nothing was restored.`,
+    );
+  const name = line.slice(DJANGO_NAME_MARK.length).trim();
+  if (name === '')
+    throw new ConfigurationError(`Django's default database has no NAME in its settings; nothing was restored.`);
+  return name;
 }
 
 /** Nothing happens unless `confirm` names the database that will be overwritten, exactly. */
-export function checkConfirmation(request: Pick<RestoreRequest, 'engine' | 'database' | 'django' | 'confirm'>): void {
+export function checkConfirmation(
+  request: Pick<RestoreRequest, 'engine' | 'database' | 'django' | 'djangoDatabase' | 'confirm'>,
+): void {
   const expected = targetName(request);
   if (request.confirm !== expected) {
     throw new ConfigurationError(
@@ -87,14 +130,20 @@ export function checkFormatFitsEngine(format: BackupFormat, engine: BackupEngine
 
 /** Resolves `backup` to one existing file. */
 export async function resolveBackup(
-  request: Pick<RestoreRequest, 'backup' | 'directory' | 'prefix'>,
-  edges: Pick<BackupEdges, 'files'>,
+  request: Pick<RestoreRequest, 'backup' | 'directory' | 'prefix'> & { now?: Date },
+  edges: Pick<BackupEdges, 'files'> & { warn?: (message: string) => void },
 ): Promise<string> {
   if (request.backup === 'latest') {
     const files = await edges.files.list(request.directory).catch(() => {
       throw new ConfigurationError(`Input 'directory': cannot list '${request.directory}' on ${edges.files.where}.`);
     });
-    const latest = latestBackup(files, request.prefix);
+    const latest = latestBackup(files, request.prefix, request.now);
+    const now = request.now;
+    const future = now ? futureBackups(files, now) : [];
+    if (now && future.length > 0)
+      edges.warn?.(
+        `Ignored ${future.length} file(s) whose name is dated after now (${now.toISOString()}): ${future.slice(0, 5).join(', ')}${future.length > 5 ? ', …' : ''}.`,
+      );
     if (!latest) {
       throw new ConfigurationError(
         `Input 'backup' is latest but '${request.directory}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${request.prefix}'` : ''}.`,
@@ -112,9 +161,13 @@ export async function resolveBackup(
  * Restores a backup: confirmation, file, safety backup of the current data, then the engine's restore in one
  * transaction where the engine allows it (SQL and MySQL dumps stop at their first error).
  */
-export async function restoreBackup(request: RestoreRequest, edges: BackupEdges): Promise<RestoreResult> {
+export async function restoreBackup(given: RestoreRequest, edges: BackupEdges): Promise<RestoreResult> {
   const clock = edges.clock ?? Date.now;
   const started = clock();
+  const request =
+    given.engine === 'django' && given.djangoDatabase === undefined
+      ? { ...given, djangoDatabase: await readDjangoDatabase(given, edges.dumpHost) }
+      : given;
   checkConfirmation(request);
   const path = await resolveBackup(request, edges);
   const format = formatFromName(path, request.engine);
@@ -146,6 +199,8 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
     if (encrypted) {
       plain = `${path.replace(/\.enc$/, '')}.decrypted.partial`;
       partials.push(plain);
+      edges.trackPartial?.(plain);
+      await edges.files.createPrivate?.(plain);
       const dec = await edges.storeHost.run(
         'openssl',
         [...OPENSSL_ENC_ARGS, '-d', '-pass', `env:${PASSPHRASE_ENV}`, '-in', path, '-out', plain],
@@ -179,10 +234,19 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
           keepDays: 0,
           keepCount: 0,
           verify: 'archive',
+          // The safety copy holds the same data as the backup: it is kept as privately.
+          passphrase: request.passphrase,
           django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
           postgresClientRoot: request.postgresClientRoot,
         },
-        edges,
+        {
+          ...edges,
+          // The safety backup says "none left" when it is done: the decrypted copy still is.
+          trackPartial: (p) => {
+            edges.trackPartial?.(p);
+            if (p === undefined) for (const q of partials) edges.trackPartial?.(q);
+          },
+        },
       );
       edges.log(`Safety backup: ${safetyBackup.path}`);
     }
@@ -199,6 +263,7 @@ export async function restoreBackup(request: RestoreRequest, edges: BackupEdges)
     };
   } finally {
     for (const p of partials) await edges.files.remove(p).catch(() => undefined);
+    if (partials.length > 0) edges.trackPartial?.(undefined);
   }
 }
 
@@ -239,7 +304,7 @@ async function applyRestore(
         '--exit-on-error',
         '--no-owner',
         '--no-acl',
-        `--dbname=${target.database}`,
+        `--dbname=${libpqDatabaseArgument(target.database)}`,
       ];
       const result = await host.run(tool(client, 'pg_restore'), args, options);
       if (result.code !== 0) throw fail('pg_restore', result);
@@ -251,7 +316,7 @@ async function applyRestore(
       '-v',
       'ON_ERROR_STOP=1',
       '--single-transaction',
-      `--dbname=${target.database}`,
+      `--dbname=${libpqDatabaseArgument(target.database)}`,
       '-o',
       '/dev/null',
     ];

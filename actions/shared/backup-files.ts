@@ -74,15 +74,32 @@ export const SAFETY_BACKUP_SUFFIX = '-before-restore';
  * The newest backup of `prefix`; without a prefix, the newest of any database except db-restore's own safety
  * backups (a second `latest` restore must not undo the first by picking what the first saved).
  */
-export function latestBackup(files: string[], prefix?: string): BackupName | undefined {
+export function latestBackup(files: string[], prefix?: string, now?: Date): BackupName | undefined {
   return files
     .map(parseBackupName)
     .filter(
       (b): b is BackupName =>
         b !== undefined &&
+        !isFuture(b, now) &&
         (prefix === undefined ? !b.prefix.endsWith(SAFETY_BACKUP_SUFFIX) : b.prefix === sanitizePrefix(prefix)),
     )
     .sort(compareNewestFirst)[0];
+}
+
+/**
+ * A name dated after `now` was not made by a backup that already happened (a wrong clock, or a file named to be
+ * picked): `latest` never chooses it and retention neither counts nor deletes it.
+ */
+export function isFuture(backup: BackupName, now: Date | undefined): boolean {
+  return now !== undefined && backup.time.getTime() > now.getTime();
+}
+
+/** The backup names in `files` dated after `now`, for a warning. */
+export function futureBackups(files: string[], now: Date): string[] {
+  return files.filter((file) => {
+    const backup = parseBackupName(file);
+    return backup !== undefined && isFuture(backup, now);
+  });
 }
 
 function compareNewestFirst(a: BackupName, b: BackupName): number {
@@ -104,13 +121,14 @@ export interface RetentionRule {
 
 /**
  * Which files to delete: backups of this prefix older than keep-days, or beyond the newest keep-count. Files that
- * do not match the naming pattern, other prefixes, and the backup just made are never candidates.
+ * do not match the naming pattern, other prefixes, names dated in the future and the backup just made are never
+ * candidates (a future name counted among the newest would push a real backup out).
  */
 export function planRetention(files: string[], rule: RetentionRule): { remove: string[]; keep: string[] } {
   const prefix = sanitizePrefix(rule.prefix);
   const ours = files
     .map(parseBackupName)
-    .filter((b): b is BackupName => b !== undefined && b.prefix === prefix)
+    .filter((b): b is BackupName => b !== undefined && b.prefix === prefix && !isFuture(b, rule.now))
     .sort(compareNewestFirst);
   const cutoff = rule.now.getTime() - rule.keepDays * 86_400_000;
   const remove: string[] = [];

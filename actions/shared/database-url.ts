@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors.js';
-import { redactUrlText, safeDecode } from './inputs.js';
+import { safeDecode } from './inputs.js';
 
 export type DatabaseEngine = 'postgresql' | 'mysql';
 
@@ -61,26 +61,101 @@ const OPTIONS: Record<DatabaseEngine, Record<string, string>> = {
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 
 /**
- * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with the password (raw
- * and percent-decoded) before anything else can print it, including this function's own errors.
+ * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
+ * ?query. No raw '@' before the query, which is how the end of the user info is found.
+ */
+const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
+
+/** A database URL split by hand before any URL parser sees it: user info apart, raw as the user wrote it. */
+export interface UrlParts {
+  scheme: string;
+  /** Raw (still percent-encoded) user and password; undefined when the URL has none. */
+  rawUser: string;
+  rawPassword?: string;
+  /** Host, port, path and query, as written. */
+  hostAndAfter: string;
+}
+
+/**
+ * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
+ * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
+ * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
+ */
+export function splitDatabaseUrl(text: string): UrlParts | undefined {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
+  if (!m) return undefined;
+  const [, scheme, rest] = m;
+  const readings: number[] = [];
+  for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
+    if (HOST_AND_AFTER.test(rest.slice(i + 1))) readings.push(i);
+  // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
+  // '?' and '@'): the first is right only if its query names options the engine knows.
+  const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
+  let at =
+    readings.find((i) => {
+      const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
+      return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
+    }) ??
+    readings.at(-1) ??
+    -1;
+  // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
+  if (at === -1) at = rest.lastIndexOf('@');
+  if (at === -1) return { scheme, rawUser: '', hostAndAfter: rest };
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  return {
+    scheme,
+    rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
+    rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
+    hostAndAfter: rest.slice(at + 1),
+  };
+}
+
+/**
+ * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
+ * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
+ */
+export function passwordForms(rawPassword: string): string[] {
+  const decoded = safeDecode(rawPassword);
+  const whatwg = new URL('x://h');
+  whatwg.password = decoded;
+  const forms = [
+    rawPassword,
+    decoded,
+    encodeURIComponent(decoded),
+    whatwg.password,
+    new URLSearchParams({ p: decoded }).toString().slice(2),
+  ];
+  return [...new Set(forms)].filter((f) => f !== '');
+}
+
+/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
+export function redactDatabaseUrl(text: string): string {
+  const parts = splitDatabaseUrl(text);
+  if (!parts || parts.rawPassword === undefined) return text;
+  return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
+}
+
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
+ * password before anything else can print it, including this function's own errors. The user info is split off by
+ * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
  */
 export function parseDatabaseUrl(
   text: string,
   inputName: string,
   setSecret: (secret: string) => void = () => undefined,
 ): DatabaseTarget {
-  const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
-  if (rawPassword) {
-    setSecret(rawPassword);
-    if (safeDecode(rawPassword) !== rawPassword) setSecret(safeDecode(rawPassword));
-  }
+  const parts = splitDatabaseUrl(text);
+  if (parts?.rawPassword) for (const form of passwordForms(parts.rawPassword)) setSecret(form);
   const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
   let url: URL;
   try {
-    url = new URL(text);
+    if (!parts) throw new TypeError('no scheme');
+    url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
   } catch {
     throw new ConfigurationError(
-      `Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactUrlText(text)}'.`,
+      `Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`,
     );
   }
   const engine = SCHEMES[url.protocol];
@@ -125,15 +200,16 @@ export function parseDatabaseUrl(
   const database = safeDecode(url.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
     throw new ConfigurationError(
-      `Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`,
+      `Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`,
     );
   }
+  checkDatabaseName(database, inputName);
   return {
     engine,
     host: host === '' ? 'localhost' : host,
     port,
-    user: safeDecode(url.username),
-    password: safeDecode(url.password),
+    user: safeDecode(parts.rawUser),
+    password: safeDecode(parts.rawPassword ?? ''),
     database,
     options,
   };
@@ -146,6 +222,7 @@ export function databaseFromSettings(
 ): DatabaseTarget {
   if (settings.password) setSecret(settings.password);
   if (settings.name === '') throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+  checkDatabaseName(settings.name, 'db-name');
   return {
     engine: settings.engine,
     host: settings.host || 'localhost',
@@ -155,6 +232,37 @@ export function databaseFromSettings(
     database: settings.name,
     options: {},
   };
+}
+
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name: string, inputName: string): void {
+  if (name.startsWith('-')) {
+    throw new ConfigurationError(
+      `Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`,
+    );
+  }
+}
+
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+export function postgresIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+export function mysqlIdentifier(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+export function libpqDatabaseArgument(name: string): string {
+  if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name)) return name;
+  return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /** How the target is shown in logs and summaries: never with its password. */

@@ -83,11 +83,17 @@ export const runProcess: ProcessRunner = (command, args, options = {}) =>
       ? createWriteStream(options.stdoutFile, { mode: 0o600 })
       : options.stdoutStream;
     if (destination) {
+      // Handled here, where the pipeline is made: a write error (a full disk) would otherwise reject before the
+      // child closes, with nobody listening, and crash the step with a stack trace.
       sink = pipeline(
         child.stdout,
         counter(hash, (n) => (bytes += n)),
         destination,
-      );
+      ).catch((error: unknown) => {
+        child.kill('SIGTERM');
+        throw writeFailure(error, options.stdoutFile);
+      });
+      sink.catch(() => undefined);
     } else {
       const limit = options.stdoutLimitBytes ?? 1 << 20;
       child.stdout.on('data', (chunk: Buffer) => {
@@ -122,6 +128,16 @@ export const runProcess: ProcessRunner = (command, args, options = {}) =>
       );
     });
   });
+
+/** One line for a failed write of a tool's output: which file, and the system's reason (ENOSPC: the disk is full). */
+export function writeFailure(error: unknown, file: string | undefined): ActionFailure {
+  const errno = (error as NodeJS.ErrnoException).code;
+  const what = file ? `Writing ${file} on the runner` : 'Writing the output';
+  if (errno === 'ENOSPC') return new ActionFailure(`${what} failed: no space left on the device (ENOSPC).`);
+  if (errno === 'EDQUOT') return new ActionFailure(`${what} failed: the disk quota is exceeded (EDQUOT).`);
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new ActionFailure(`${what} failed: ${reason}`);
+}
 
 /**
  * The parent's environment without the step's INPUT_* variables: they hold the action's raw inputs (a database URL

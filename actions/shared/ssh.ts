@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,6 +31,20 @@ export interface RemoteCommand {
   stdoutStream?: import('node:stream').Writable;
   sha256?: boolean;
   signal?: AbortSignal;
+}
+
+/**
+ * How long the master connection outlives its last command. Bounded, so a step killed before close() does not leave
+ * a login open for good on the runner; a later command after an idle spell simply connects again.
+ */
+export const CONTROL_PERSIST_SECONDS = 120;
+
+/** What a post step needs to close a master the main step may have left, and remove its key. */
+export interface SshLeftover {
+  directory: string;
+  host: string;
+  port: number;
+  user: string;
 }
 
 /**
@@ -87,7 +101,7 @@ export class SshConnection {
         '-o',
         'ControlMaster=yes',
         '-o',
-        'ControlPersist=yes',
+        `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
         '-f',
         '-N',
         connection.destination(),
@@ -103,6 +117,23 @@ export class SshConnection {
   /** The private directory (key, known_hosts, ControlPath socket ctl), for a post step that cleans up. */
   get directory(): string {
     return this.dir;
+  }
+
+  /** Saved by a main step (core.saveState) for its post step. */
+  leftover(): SshLeftover {
+    const { host, port, user } = this.settings;
+    return { directory: this.dir, host, port, user };
+  }
+
+  /**
+   * In a post step: closes the master a killed main step left and removes its key directory. Returns false when
+   * there was nothing left (the main step closed it itself).
+   */
+  static async closeLeftover(leftover: SshLeftover, run: ProcessRunner = runProcess): Promise<boolean> {
+    if (!existsSync(leftover.directory)) return false;
+    const { directory, ...where } = leftover;
+    await new SshConnection({ ...where, privateKey: '' }, directory, run, '').close();
+    return true;
   }
 
   /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */

@@ -33239,6 +33239,7 @@ async function takeBackup(request, edges) {
     };
     try {
         track(plainPath);
+        await files.createPrivate?.(plainPath);
         const sameHost = edges.dumpHost.remote === edges.files.remote;
         const args = [...spec.args];
         let streamedHash;
@@ -33284,6 +33285,7 @@ async function takeBackup(request, edges) {
         let path = plainPath;
         if (request.passphrase !== undefined) {
             track(encPath);
+            await files.createPrivate?.(encPath);
             const enc = await edges.storeHost.run('openssl', [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath], {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
@@ -33839,6 +33841,11 @@ class LocalFiles {
     remove(path) {
         return (0,promises_.rm)(path, { force: true });
     }
+    async createPrivate(path) {
+        await (0,promises_.writeFile)(path, '', { mode: 0o600 });
+        // A file left by an earlier run keeps its mode through writeFile.
+        await (0,promises_.chmod)(path, 0o600);
+    }
     async exists(path) {
         return (0,promises_.stat)(path).then(() => true, () => false);
     }
@@ -33873,6 +33880,8 @@ async function makeDirectories(dir) {
         path += `/${part}`;
         try {
             await (0,promises_.mkdir)(path, { mode: 0o700 });
+            // Backups hold the whole database: a folder made for them is the owner's only, whatever the umask.
+            await (0,promises_.chmod)(path, 0o700);
         }
         catch (error) {
             if (error.code !== 'EEXIST')

@@ -32647,6 +32647,11 @@ class LocalFiles {
     remove(path) {
         return (0,promises_.rm)(path, { force: true });
     }
+    async createPrivate(path) {
+        await (0,promises_.writeFile)(path, '', { mode: 0o600 });
+        // A file left by an earlier run keeps its mode through writeFile.
+        await (0,promises_.chmod)(path, 0o600);
+    }
     async exists(path) {
         return (0,promises_.stat)(path).then(() => true, () => false);
     }
@@ -32681,6 +32686,8 @@ async function makeDirectories(dir) {
         path += `/${part}`;
         try {
             await (0,promises_.mkdir)(path, { mode: 0o700 });
+            // Backups hold the whole database: a folder made for them is the owner's only, whatever the umask.
+            await (0,promises_.chmod)(path, 0o700);
         }
         catch (error) {
             if (error.code !== 'EEXIST')
@@ -33367,6 +33374,7 @@ async function takeBackup(request, edges) {
     };
     try {
         track(plainPath);
+        await files.createPrivate?.(plainPath);
         const sameHost = edges.dumpHost.remote === edges.files.remote;
         const args = [...spec.args];
         let streamedHash;
@@ -33412,6 +33420,7 @@ async function takeBackup(request, edges) {
         let path = plainPath;
         if (request.passphrase !== undefined) {
             track(encPath);
+            await files.createPrivate?.(encPath);
             const enc = await edges.storeHost.run('openssl', [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath], {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
@@ -33825,6 +33834,7 @@ async function restoreBackup(request, edges) {
         if (encrypted) {
             plain = `${path.replace(/\.enc$/, '')}.decrypted.partial`;
             partials.push(plain);
+            await edges.files.createPrivate?.(plain);
             const dec = await edges.storeHost.run('openssl', [...OPENSSL_ENC_ARGS, '-d', '-pass', `env:${PASSPHRASE_ENV}`, '-in', path, '-out', plain], {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
@@ -33848,6 +33858,8 @@ async function restoreBackup(request, edges) {
                 keepDays: 0,
                 keepCount: 0,
                 verify: 'archive',
+                // The safety copy holds the same data as the backup: it is kept as privately.
+                passphrase: request.passphrase,
                 django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
                 postgresClientRoot: request.postgresClientRoot,
             }, edges);

@@ -14,6 +14,9 @@ if [ "\${PGPASSWORD:-}\${MYSQL_PWD:-}" = "wrong" ]; then
 fi
 printf '%s\\n' "$0 $*" >> "$FAKE_LOG"
 env | grep -E '^(PG|MYSQL_PWD|DATABASE_URL|RUNBOOK)' | sort >> "$FAKE_LOG"
+# FAKE_WATCH: the modes of the files in a folder while a tool runs (partials exist only then).
+if [ -n "\${FAKE_WATCH:-}" ]; then for f in "$FAKE_WATCH"/*; do [ -e "$f" ] && stat -c 'mode %a %n' "$f" >> "$FAKE_LOG"; done; fi
+true
 `;
 
 const TOOLS: Record<string, string> = {
@@ -25,6 +28,8 @@ emit() { if [ "$out" = - ]; then cat; else cat >> "$out"; fi; }
 [ "$out" = - ] || : > "$out"
 if [ "$format" = custom ]; then printf 'PGDMP\\001fake archive of %s\\n' "$PGDATABASE" | emit; else
   printf -- '-- dump of %s\\n' "$PGDATABASE" | emit; fi
+# FAKE_BIG: that many more bytes of dump (a large database, for a full disk).
+if [ -n "\${FAKE_BIG:-}" ]; then head -c "$FAKE_BIG" /dev/zero | tr '\\000' x | emit; fi
 if [ -n "\${FAKE_SLEEP:-}" ]; then sleep "$FAKE_SLEEP" & p=$!; trap 'kill $p; exit 143' TERM; wait $p; fi
 if [ -n "\${FAKE_TRUNCATE:-}" ]; then exit 0; fi
 if [ -n "\${FAKE_DUMP_FAIL:-}" ]; then echo "pg_dump: error: query failed: out of disk" >&2; exit 1; fi
@@ -52,13 +57,15 @@ esac
 `,
   'mariadb-dump': `${LOGIN_CHECK}
 printf -- '-- MariaDB dump\\nINSERT INTO t VALUES (1);\\n'
+[ -n "\${FAKE_BIG:-}" ] && head -c "$FAKE_BIG" /dev/zero | tr '\\000' x
 [ -n "\${FAKE_TRUNCATE:-}" ] && exit 0
 printf -- '-- Dump completed on 2026-01-01\\n'
 `,
   manage: `${LOGIN_CHECK}
 case "$1" in
-  dumpdata) if [ -n "\${FAKE_TRUNCATE:-}" ]; then printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine'; else printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine \\\\"4\\\\" [x]"}}]'; fi;;
+  dumpdata) [ -n "\${FAKE_BIG:-}" ] && head -c "$FAKE_BIG" /dev/zero | tr '\\000' ' '; if [ -n "\${FAKE_TRUNCATE:-}" ]; then printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine'; else printf '[{"model": "shop.pizza", "pk": 1, "fields": {"name": "Reine \\\\"4\\\\" [x]"}}]'; fi;;
   flush|loaddata) cat > /dev/null;;
+  shell) echo 'Django 3.2 banner line'; echo "runbook-database=\${FAKE_DJANGO_DB:-shop}";;
 esac
 `,
   // OpenSSH stand-ins: the "server" is this machine; the remote command is run by sh.
@@ -107,6 +114,9 @@ export interface RecordedIO extends ActionIO {
   messages: string[];
   warnings: string[];
   summaries: string[];
+  /** core.saveState values, each as last saved, and every value saved in order. */
+  states: Record<string, string>;
+  savedStates: string[];
   cancel?: () => void;
 }
 
@@ -121,6 +131,12 @@ export function recordedIO(
     messages: [],
     warnings: [],
     summaries: [],
+    states: {},
+    savedStates: [],
+    saveState: (name, value) => {
+      io.states[name] = value;
+      io.savedStates.push(value);
+    },
     inputs: (name) => inputs[name] ?? '',
     setSecret: (s) => io.secrets.push(s),
     setOutput: (k, v) => (io.outputs[k] = v),

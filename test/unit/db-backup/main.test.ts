@@ -103,8 +103,8 @@ describe('db-backup run (fake tools, real processes)', () => {
     );
     await backupMain(io);
     const log = calls();
-    expect(log).toMatch(/psql -X -v ON_ERROR_STOP=1 -d shop -c CREATE DATABASE "shop_verify_\w+"/);
-    expect(log).toMatch(/pg_restore --no-owner --no-acl --exit-on-error --single-transaction -d shop_verify_\w+/);
+    expect(log).toMatch(/psql -X -v ON_ERROR_STOP=1 -c CREATE DATABASE "shop_verify_\w+"/);
+    expect(log).toMatch(/pg_restore --no-owner --no-acl --exit-on-error --single-transaction --dbname=shop_verify_\w+/);
     expect(log).toMatch(/DROP DATABASE IF EXISTS "shop_verify_\w+"/);
     expect(io.summaries[0]).toContain('test restore into a scratch database succeeded (2 tables)');
   });
@@ -198,7 +198,7 @@ describe('db-backup run (fake tools, real processes)', () => {
     expect(io.outputs.path).toMatch(/shop_202611271405_nosha\.sql$/);
     const log = calls();
     expect(log).toMatch(
-      /mariadb-dump --host=127\.0\.0\.1 --port=3306 --user=app --default-character-set=utf8mb4 --single-transaction --routines --triggers --events --hex-blob --no-tablespaces --skip-lock-tables shop/,
+      /mariadb-dump --host=127\.0\.0\.1 --port=3306 --user=app --default-character-set=utf8mb4 --single-transaction --routines --triggers --events --hex-blob --no-tablespaces --skip-lock-tables -- shop/,
     );
     expect(log).toContain('MYSQL_PWD=pw-123');
     expect(log).toMatch(/CREATE DATABASE `shop_verify_\w+`/);
@@ -267,7 +267,7 @@ describe('db-backup run (fake tools, real processes)', () => {
     expect(io.messages.join('\n')).toContain('on deploy@db.example.com');
     expect(io.summaries[0]).toContain('verified against known-hosts');
     const log = calls();
-    expect(log).toMatch(/ssh .*-o ControlMaster=yes -o ControlPersist=yes -f -N deploy@db\.example\.com/);
+    expect(log).toMatch(/ssh .*-o ControlMaster=yes -o ControlPersist=120 -f -N deploy@db\.example\.com/);
     expect(log).toMatch(/-o BatchMode=yes/);
     expect(log).toMatch(/StrictHostKeyChecking=yes/);
     expect(log).toMatch(/ssh .* -O exit deploy@db\.example\.com/);

@@ -124,7 +124,8 @@ describe('db-restore run (fake tools, real processes)', () => {
     );
     await expect(restoreMain(none)).rejects.toThrow(/Input 'encryption-passphrase' is required/);
     expect(readdirSync(dir).filter((f) => f.includes('partial'))).toEqual([]);
-  });
+    // Three key derivations of 600000 rounds each.
+  }, 30_000);
 
   test('MariaDB restores with the client (stops at the first error); Django flushes then loads', async () => {
     const sql = join(dir, 'shop_202611270000_eeeeeee.sql');
@@ -145,7 +146,7 @@ describe('db-restore run (fake tools, real processes)', () => {
         backup: json,
         engine: 'django',
         'django-manage-command': `sh ${tools.dir}/bin/manage`,
-        confirm: 'django',
+        confirm: 'shop',
         directory: dir,
         'working-directory': tools.dir,
       },
@@ -155,7 +156,7 @@ describe('db-restore run (fake tools, real processes)', () => {
     const log = calls();
     expect(log.indexOf('manage dumpdata')).toBeLessThan(log.indexOf('manage flush --no-input'));
     expect(log.indexOf('manage flush --no-input')).toBeLessThan(log.indexOf('manage loaddata --format=json -'));
-    expect(dj.outputs['safety-backup-path']).toMatch(/django-before-restore_202611271405_nosha\.json$/);
+    expect(dj.outputs['safety-backup-path']).toMatch(/shop-before-restore_202611271405_nosha\.json$/);
   });
 
   test('over SSH, a file on the runner is streamed to the server and restored there', async () => {
@@ -196,7 +197,8 @@ describe('db-restore run (fake tools, real processes)', () => {
     );
     await restoreMain(kept);
     expect(kept.outputs['safety-backup-path']).toMatch(/safety\/shop-before-restore_202611271405_nosha\.dump$/);
-  });
+    // About forty short processes through the fake ssh: slow on a busy machine.
+  }, 30_000);
 
   test('refusals: wrong confirmation (nothing runs), missing file, empty directory, wrong format, not an archive', async () => {
     const cases: [Record<string, string>, RegExp][] = [

@@ -111,3 +111,29 @@ describe('retention over files spread across 30 days', () => {
     expect(plan.keep).toEqual([nightly[0], oldNamed]);
   });
 });
+
+describe('names dated in the future', () => {
+  const now = new Date(Date.UTC(2026, 10, 27, 14, 5));
+  const files = [
+    'shop_202611270300_a.dump',
+    'shop_202611271405_b.dump',
+    'shop_202611271406_c.dump',
+    'shop_209912312359_d.dump',
+  ];
+  test('latest takes the newest name not after now (this very minute included)', () => {
+    expect(latestBackup(files, undefined, now)?.file).toBe('shop_202611271405_b.dump');
+    expect(latestBackup(files, 'shop', now)?.file).toBe('shop_202611271405_b.dump');
+    expect(latestBackup(['shop_209912312359_d.dump'], 'shop', now)).toBeUndefined();
+  });
+  test('retention neither counts nor deletes them: keep-count keeps real backups', () => {
+    const plan = planRetention(files, {
+      prefix: 'shop',
+      keepDays: 0,
+      keepCount: 1,
+      now,
+      protect: 'shop_202611271405_b.dump',
+    });
+    expect(plan.remove).toEqual(['shop_202611270300_a.dump']);
+    expect(plan.keep).toEqual(['shop_202611271405_b.dump']);
+  });
+});

@@ -3,8 +3,11 @@ import {
   describeDatabase,
   mysqlConnection,
   parseDatabaseUrl,
+  passwordForms,
   postgresEnvironment,
+  redactDatabaseUrl,
 } from '../../../actions/shared/database-url.js';
+import { seededRandom } from '../../support/random.js';
 import { ConfigurationError } from '../../../actions/shared/errors.js';
 
 describe('parseDatabaseUrl', () => {
@@ -144,3 +147,118 @@ describe('tool environments', () => {
     );
   });
 });
+
+describe('passwords with any character', () => {
+  // [what, URL as a user would paste it, the parts it must give]
+  const CASES: [string, string, { user: string; password: string; host: string; port?: number; database: string }][] = [
+    [
+      'raw @ and !',
+      'postgres://app:p@ssw0rd!@db.example.com/shop',
+      { user: 'app', password: 'p@ssw0rd!', host: 'db.example.com', database: 'shop' },
+    ],
+    ['raw /', 'postgres://app:pa/ss/wd@db/shop', { user: 'app', password: 'pa/ss/wd', host: 'db', database: 'shop' }],
+    [
+      'raw :',
+      'mysql://app:pa:ss:wd@db:3307/shop',
+      { user: 'app', password: 'pa:ss:wd', host: 'db', port: 3307, database: 'shop' },
+    ],
+    [
+      'raw @ / : ? together',
+      'postgres://app:a@b/c:d?e@db:5433/shop?sslmode=require',
+      { user: 'app', password: 'a@b/c:d?e', host: 'db', port: 5433, database: 'shop' },
+    ],
+    ['raw ? and #', 'postgres://app:x?y#z1@db/shop', { user: 'app', password: 'x?y#z1', host: 'db', database: 'shop' }],
+    [
+      'percent-encoded',
+      'postgres://app:p%40ss%2Fw%3A@db/shop',
+      { user: 'app', password: 'p@ss/w:', host: 'db', database: 'shop' },
+    ],
+    [
+      'raw and encoded mixed',
+      'postgres://app:p@ss%2Fw0@db/shop',
+      { user: 'app', password: 'p@ss/w0', host: 'db', database: 'shop' },
+    ],
+    [
+      'IPv6 host',
+      'postgres://app:a@b@c@[::1]:5433/shop',
+      { user: 'app', password: 'a@b@c', host: '::1', port: 5433, database: 'shop' },
+    ],
+    [
+      'socket, empty host',
+      'postgres://app:a/b/c@/shop?host=/var/run/postgresql',
+      { user: 'app', password: 'a/b/c', host: '/var/run/postgresql', database: 'shop' },
+    ],
+    [
+      '@ in the user',
+      'mariadb://me@corp:pw123@db/shop',
+      { user: 'me@corp', password: 'pw123', host: 'db', database: 'shop' },
+    ],
+    [
+      'no password, @ in the query',
+      'postgres://app@db/shop?application_name=ci@runner',
+      { user: 'app', password: '', host: 'db', database: 'shop' },
+    ],
+  ];
+
+  test.each(CASES)('%s', (_what, url, expected) => {
+    const secrets: string[] = [];
+    const target = parseDatabaseUrl(url, 'database-url', (s) => secrets.push(s));
+    expect(target).toMatchObject({ ...expected, port: expected.port ?? (url.startsWith('postgres') ? 5432 : 3306) });
+    if (expected.password === '') return expect(secrets).toEqual([]);
+    // Only whole forms of the password are masked (a fragment such as 'p' would hide nothing and mask every p).
+    expect(secrets).toContain(expected.password);
+    expect(secrets.every((s) => passwordForms(s).includes(s) && safeDecodeEquals(s, expected.password))).toBe(true);
+    // Errors name the URL with the password hidden, whatever it holds.
+    const broken = url.replace(/\/shop/, '/');
+    expect(() => parseDatabaseUrl(broken, 'database-url')).toThrow(ConfigurationError);
+    const message = (() => {
+      try {
+        parseDatabaseUrl(broken, 'database-url');
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })()!;
+    expect(message).toContain(':***@');
+    for (const form of passwordForms(expected.password)) expect(message).not.toContain(form);
+    expect(redactDatabaseUrl(url)).not.toContain(expected.password);
+  });
+
+  test('200 generated passwords over every URL-special character: parsed whole, masked whole, never in an error', () => {
+    const random = seededRandom(14);
+    const alphabet = 'abcXYZ019@/:?#!$&*()+=,;~[]% ';
+    for (let n = 0; n < 200; n++) {
+      const length = 6 + Math.floor(random() * 14);
+      let password = '';
+      for (let i = 0; i < length; i++) password += alphabet[Math.floor(random() * alphabet.length)];
+      // '%' and ' ' are the two a user must encode (a raw '%41' means 'A' to every URL parser).
+      const written = password.replace(/%/g, '%25').replace(/ /g, '%20');
+      const secrets: string[] = [];
+      const target = parseDatabaseUrl(`postgres://app:${written}@db.example.com:5432/shop`, 'u', (s) =>
+        secrets.push(s),
+      );
+      expect({ password: target.password, host: target.host, database: target.database }).toEqual({
+        password,
+        host: 'db.example.com',
+        database: 'shop',
+      });
+      expect(secrets).toContain(password);
+      expect(secrets).toContain(encodeURIComponent(password));
+      let message = '';
+      try {
+        parseDatabaseUrl(`postgres://app:${written}@db.example.com:99999/shop`, 'u');
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain("got 'postgres://app:***@db.example.com:99999/shop'");
+      for (const form of passwordForms(written)) expect(message).not.toContain(form);
+    }
+  });
+});
+
+function safeDecodeEquals(form: string, password: string): boolean {
+  try {
+    return [form, decodeURIComponent(form), decodeURIComponent(form.replace(/\+/g, ' '))].includes(password);
+  } catch {
+    return form === password;
+  }
+}

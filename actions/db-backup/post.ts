@@ -1,0 +1,2 @@
+import { runCleanupPost } from './post-step.js';
+void runCleanupPost();

@@ -1,0 +1,2 @@
+import { runCleanupPost } from '../db-backup/post-step.js';
+void runCleanupPost();
