@@ -7,6 +7,7 @@ import type { GitHistory } from '../stand-ins/git-history.js';
 import type { GitHubApiStandIn } from '../stand-ins/github-api.js';
 import { preloadOpenApi } from '../stand-ins/github-openapi.js';
 import { mergeGroupEvent, pushEvent } from '../stand-ins/github-events.js';
+import { injectedCommands } from '../support/workflow-command-lines.js';
 import {
   addGreenChecks,
   pullIntoMaster,
@@ -215,6 +216,23 @@ describe('a failed check cannot be hidden by another of the same name', () => {
       /required check 'test@github-actions': no check run or status matching it was reported on [0-9a-f]{7} \(only from another source: check run 'test' \(Quick CI\)\)/,
     );
   });
+});
+
+test('check names and app names from the API cannot become workflow commands', async () => {
+  const app = { slug: 'evil-ci', name: 'Evil ##[add-mask]Healthy CI', id: 66601 };
+  api.addCheckRun(stagingSha, { name: 'test\n::error title=FORGED::all checks failed', conclusion: 'failure' });
+  api.addCheckRun(stagingSha, { name: 'lint\r::stop-commands::FORGEDTOKEN', app });
+  api.addStatus(stagingSha, { context: '::add-mask::allowed', state: 'success' });
+  api.addPull({ number: 32, headRef: 'staging', baseRef: 'master' });
+  const result = await guard(pullEvent(32, 'staging', stagingSha));
+  expect(result.exitCode).toBe(1);
+  // The step's own refusal is the one error annotation, and nothing was masked or stopped.
+  expect(errors(result)).toEqual([expect.stringMatching(/^Staging guard refused pull request #32/)]);
+  expect(result.masks).toEqual([TOKEN]);
+  const own = /^::error::Staging guard refused(?!.*##\[)/;
+  const ownMask = `::add-mask::${TOKEN}`;
+  expect(injectedCommands(result.log).filter((line) => !own.test(line) && line !== ownMask)).toEqual([]);
+  expect(result.summary).toContain("check run 'test\\n::error title=FORGED::all checks failed' (GitHub Actions)");
 });
 
 test('a direct push to master is flagged', async () => {
