@@ -395,6 +395,15 @@ describe('merge groups', () => {
     expect(api.requests).toHaveLength(0);
   });
 
+  /** The merge group of one pull request from `source`, as the queue builds it with the merge method, green. */
+  function queueOf(number: number, source: string) {
+    const queue = `gh-readonly-queue/master/pr-${number}`;
+    git.branch(queue, 'master');
+    const head = git.merge(queue, source, `Merge pull request #${number} from ocpizza/${source}`);
+    greenChecks(head);
+    return mergeGroupEvent({ repo: REPO, baseRef: 'master', baseSha: masterSha, headSha: head, pullNumber: number });
+  }
+
   /** A queue of feature/x (#21), then staging (#22): the branch is named after #22, the last one. */
   function queueOfTwo(method: 'merge' | 'squash') {
     git.branch('feature/x', 'master');
@@ -439,16 +448,7 @@ describe('merge groups', () => {
       mergedAt: '2026-11-27T08:00:00Z',
     });
     api.addPull({ number: 23, headRef: 'staging', baseRef: 'master' });
-    git.branch('gh-readonly-queue/master/pr-23', 'master');
-    const head = git.merge('gh-readonly-queue/master/pr-23', 'staging', 'Merge pull request #23 from ocpizza/staging');
-    greenChecks(head);
-    const payload = mergeGroupEvent({
-      repo: REPO,
-      baseRef: 'master',
-      baseSha: masterSha,
-      headSha: head,
-      pullNumber: 23,
-    });
+    const payload = queueOf(23, 'staging');
     const verdict = await guard(edges({ name: 'merge_group', payload }));
     expect(verdict?.allowed).toBe(true);
     expect(verdict?.rules.map((r) => r.rule)).toContain('source branch');
@@ -458,16 +458,7 @@ describe('merge groups', () => {
     git.branch('feature/x', 'master');
     git.commit('feature/x', 'x');
     api.addPull({ number: 13, headRef: 'feature/x', baseRef: 'master' });
-    git.branch('gh-readonly-queue/master/pr-13', 'master');
-    const head = git.merge('gh-readonly-queue/master/pr-13', 'feature/x');
-    greenChecks(head);
-    const payload = mergeGroupEvent({
-      repo: REPO,
-      baseRef: 'master',
-      baseSha: masterSha,
-      headSha: head,
-      pullNumber: 13,
-    });
+    const payload = queueOf(13, 'feature/x');
     await expect(guard(edges({ name: 'merge_group', payload }))).rejects.toThrow(
       /'feature\/x' is not an allowed source/,
     );
