@@ -39,6 +39,8 @@ export interface CheckSpec {
   readonly rejectBody?: RegExp;
   /** Request headers, including Authorization for basic or bearer auth. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Send `headers` on to another origin when a redirect leads there (default: only to the URL's own origin). */
+  readonly keepHeadersOnRedirect?: boolean;
   /** Per-request timeout. */
   readonly timeoutMs: number;
 }

@@ -1,8 +1,9 @@
 import { redactUrl } from '../shared/inputs.js';
+import { untrustedText } from '../shared/untrusted-text.js';
 import type { CheckSpec, RunOptions } from './check-spec.js';
 import type { HttpRequester, ProbeOutcome } from './http-probe.js';
 import { createHttpRequester } from './http-probe.js';
-import { backoffDelay, judgeAttempt } from './retry-policy.js';
+import { backoffDelay, judgeAttempt, type Verdict } from './retry-policy.js';
 
 /** The world the engine talks to, passed in so tests and the deploy action can give their own. */
 export interface EngineDeps {
@@ -113,11 +114,12 @@ async function runOne(
       headers: check.headers,
       timeoutMs: Math.max(1, Math.min(check.timeoutMs, remaining)),
       followRedirects: check.followRedirects,
+      keepHeadersOnRedirect: check.keepHeadersOnRedirect ?? false,
       maxRedirects: options.maxRedirects,
       maxBodyBytes: options.maxBodyBytes,
     });
-    const verdict = judgeAttempt(check, last, options);
-    const seen = last.kind === 'response' ? `HTTP ${last.status}` : last.code;
+    const verdict = neutralised(judgeAttempt(check, last, options));
+    const seen = last.kind === 'response' ? `HTTP ${last.status}` : untrustedText(last.code);
     const latency = `${Math.round(last.latencyMs)} ms`;
 
     let delay: number;
@@ -163,6 +165,15 @@ async function runOne(
     }
     await deps.sleep(delay);
   }
+}
+
+/** Reasons and versions quote what the server said; they reach logs, annotations and the deploy's gate. */
+const REASON_LIMIT = 1000;
+
+function neutralised(verdict: Verdict): Verdict {
+  const version = verdict.version === undefined ? {} : { version: untrustedText(verdict.version) };
+  if (verdict.kind === 'pass') return { kind: 'pass', ...version };
+  return { kind: verdict.kind, reason: untrustedText(verdict.reason, REASON_LIMIT), ...version };
 }
 
 export function formatMs(ms: number): string {

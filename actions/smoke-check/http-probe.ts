@@ -13,6 +13,8 @@ export interface ProbeRequest {
   readonly followRedirects: boolean;
   readonly maxRedirects: number;
   readonly maxBodyBytes: number;
+  /** Send `headers` to another origin too when a redirect leads there; by default they stay with the first one. */
+  readonly keepHeadersOnRedirect?: boolean;
 }
 
 /** One answer in a redirect chain. */
@@ -52,8 +54,8 @@ export interface TlsSettings {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Credentials never travel to another origin on a redirect, as browsers and curl behave. */
-const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/** What the requester adds itself: the only header that follows a redirect to another origin by default. */
+const OWN_HEADERS = { 'user-agent': 'runbook-smoke-check' };
 
 /**
  * A requester over node:http and node:https. Global fetch (undici) cannot take a CA bundle per request
@@ -74,7 +76,7 @@ export function createHttpRequester(tls: TlsSettings, clock: () => number = perf
     const timer = setTimeout(() => controller.abort(), request.timeoutMs);
     const hops: ProbeHop[] = [];
     let url = request.url;
-    let headers: Record<string, string> = { 'user-agent': 'runbook-smoke-check', ...request.headers };
+    let headers: Record<string, string> = { ...OWN_HEADERS, ...request.headers };
     try {
       for (;;) {
         const answer = await send(
@@ -100,7 +102,9 @@ export function createHttpRequester(tls: TlsSettings, clock: () => number = perf
             latencyMs: clock() - started,
           };
         }
-        if (location.origin !== url.origin) headers = withoutHeaders(headers, ORIGIN_BOUND_HEADERS);
+        // Any header the user gave may be a credential (X-Api-Key, X-Auth-Token…), not only Authorization and
+        // Cookie: none goes to another origin unless asked, as curl without --location-trusted behaves.
+        if (location.origin !== url.origin && !request.keepHeadersOnRedirect) headers = { ...OWN_HEADERS };
         url = location;
       }
     } catch (error) {
@@ -185,10 +189,6 @@ function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, strin
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
-}
-
-function withoutHeaders(headers: Record<string, string>, names: string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([key]) => !names.includes(key.toLowerCase())));
 }
 
 function safeUrl(location: string, base: URL): URL | undefined {

@@ -1,4 +1,5 @@
 import { redactUrl } from '../shared/inputs.js';
+import { untrustedText } from '../shared/untrusted-text.js';
 import type { CheckSpec, RunOptions } from './check-spec.js';
 import type { ProbeOutcome } from './http-probe.js';
 import { describeJsonValue, evaluateJsonPath, jsonValueEquals } from './json-path.js';
@@ -52,7 +53,7 @@ export function judgeAttempt(
     }
     const known = TRANSIENT_ERRORS[outcome.code];
     const detail = outcome.code === 'TIMEOUT' ? `${known} (${check.timeoutMs} ms)` : known;
-    return { kind: 'retry', reason: detail ?? `${outcome.code}: ${outcome.message}` };
+    return { kind: 'retry', reason: detail ?? `${untrustedText(outcome.code)}: ${untrustedText(outcome.message)}` };
   }
 
   if (check.rejectRedirect) {
@@ -60,7 +61,7 @@ export function judgeAttempt(
     if (rejected?.location) {
       return {
         kind: 'definitive',
-        reason: `redirected to ${redactUrl(rejected.location)}, which matches reject-redirect`,
+        reason: `redirected to ${untrustedText(redactUrl(rejected.location))}, which matches reject-redirect`,
       };
     }
   }
@@ -68,7 +69,7 @@ export function judgeAttempt(
   const status = outcome.status;
   if (!statusInSet(check.expectedStatus, status)) {
     const hop = outcome.hops[outcome.hops.length - 1];
-    const to = hop?.location ? ` to ${redactUrl(hop.location)}` : '';
+    const to = hop?.location ? ` to ${untrustedText(redactUrl(hop.location))}` : '';
     const reason = `HTTP ${status}${to}, expected ${check.expectedStatus.text}`;
     if (statusInSet(options.failFastStatuses, status)) return { kind: 'definitive', reason };
     if (WARMING_STATUSES.has(status)) return { kind: 'retry', reason: `HTTP ${status} (not ready yet)` };
@@ -91,7 +92,7 @@ export function judgeAttempt(
     if (!versionMatches(check, version.value)) {
       return {
         kind: 'retry',
-        reason: `serves version ${describeJsonValue(version.value)} (${version.where}), expected ${check.expectVersion}`,
+        reason: `serves version ${untrustedText(describeJsonValue(version.value))} (${version.where}), expected ${check.expectVersion}`,
         version: version.value,
       };
     }
@@ -108,17 +109,21 @@ export function judgeAttempt(
     const found = evaluateJsonPath(check.json.path, lookup.value);
     if (!found.found) return failed(`${check.json.path.text} not found in the JSON body`);
     if (check.json.equals !== undefined && !jsonValueEquals(found.value, check.json.equals)) {
-      return failed(`${check.json.path.text} is ${describeJsonValue(found.value)}, expected ${check.json.equals}`);
+      return failed(
+        `${check.json.path.text} is ${untrustedText(describeJsonValue(found.value))}, expected ${check.json.equals}`,
+      );
     }
   }
   for (const expectation of check.headerExpectations) {
     const value = outcome.headers[expectation.name.toLowerCase()];
     if (value === undefined) return failed(`no ${expectation.name} header`);
     if (expectation.equals !== undefined && value !== expectation.equals) {
-      return failed(`header ${expectation.name} is '${value}', expected '${expectation.equals}'`);
+      return failed(`header ${expectation.name} is '${untrustedText(value)}', expected '${expectation.equals}'`);
     }
     if (expectation.contains !== undefined && !value.includes(expectation.contains)) {
-      return failed(`header ${expectation.name} is '${value}', expected it to contain '${expectation.contains}'`);
+      return failed(
+        `header ${expectation.name} is '${untrustedText(value)}', expected it to contain '${expectation.contains}'`,
+      );
     }
   }
   if (check.maxLatencyMs !== undefined && outcome.latencyMs > check.maxLatencyMs) {

@@ -1,6 +1,7 @@
 import type { RunOptions } from './check-spec.js';
 import type { CheckResult, RunReport } from './engine.js';
 import { formatMs } from './engine.js';
+import { untrustedLines } from '../shared/untrusted-text.js';
 import { maskSecrets } from './secret-mask.js';
 
 const EXCERPT_CHARS = 1000;
@@ -49,8 +50,8 @@ function failureDetails(result: CheckResult): string[] {
       '</details>',
     ];
   }
-  const body = result.lastBody;
-  const excerpt = body.length > EXCERPT_CHARS ? `${body.slice(0, EXCERPT_CHARS)}\n… (truncated)` : body;
+  // The server's own text: its lines stay (a <pre> block), each without controls, and bounded as a whole.
+  const excerpt = untrustedLines(result.lastBody, EXCERPT_CHARS);
   return [
     '<details><summary>' + heading + '</summary>',
     '',

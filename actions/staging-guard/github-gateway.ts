@@ -1,5 +1,6 @@
 import { getOctokit } from '@actions/github';
 import { ActionFailure, errorMessage } from '../shared/errors.js';
+import { untrustedText } from '../shared/untrusted-text.js';
 import type { CheckObservation, Comparison } from './policy.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
@@ -17,6 +18,13 @@ export interface PullFacts {
   mergeCommitSha: string | null;
 }
 
+/** A commit as the merge-group walk needs it. */
+export interface CommitFacts {
+  sha: string;
+  message: string;
+  parents: string[];
+}
+
 export interface CommentFacts {
   id: number;
   body: string;
@@ -25,6 +33,8 @@ export interface CommentFacts {
 /** Everything the guard asks GitHub, behind one small interface so that `run` can be tested against a stand-in. */
 export interface GitHubGateway {
   compare(base: string, head: string): Promise<Comparison>;
+  /** The commits in head that base lacks, oldest first (GitHub's compare lists at most 250). */
+  commitsBetween(base: string, head: string): Promise<CommitFacts[]>;
   checks(sha: string): Promise<CheckObservation[]>;
   getPull(number: number): Promise<PullFacts>;
   pullsForCommit(sha: string): Promise<PullFacts[]>;
@@ -37,10 +47,6 @@ export interface GitHubGateway {
 export function defaultOctokit(token: string): Octokit {
   return getOctokit(token);
 }
-
-// Combined status pages are not normalised by octokit.paginate (the list sits beside other keys); follow Link
-// ourselves, with a bound so that a misbehaving server cannot keep us here.
-const MAX_PAGES = 50;
 
 export function createGateway(octokit: Octokit, repository: { owner: string; repo: string }): GitHubGateway {
   const { owner, repo } = repository;
@@ -55,9 +61,31 @@ export function createGateway(octokit: Octokit, repository: { owner: string; rep
       return { status, aheadBy: ahead_by, behindBy: behind_by };
     },
 
+    async commitsBetween(baseRef, headRef) {
+      const commits: CommitFacts[] = [];
+      // The compare body is not a list, so octokit.paginate does not apply; GitHub stops at 250 commits.
+      for (let page = 1; page <= 3; page++) {
+        const response = await call('list the commits of the merge group', 'contents: read', () =>
+          octokit.rest.repos.compareCommitsWithBasehead({
+            ...base,
+            basehead: `${baseRef}...${headRef}`,
+            per_page: 100,
+            page,
+          }),
+        );
+        for (const commit of response.data.commits) {
+          commits.push({ sha: commit.sha, message: commit.commit.message, parents: commit.parents.map((p) => p.sha) });
+        }
+        if (!/rel="next"/.test(String(response.headers.link ?? ''))) break;
+      }
+      return commits;
+    },
+
     async checks(sha) {
+      // Every run, not only the latest of each name: runs of the same name from other apps or other workflow runs
+      // must not hide a failure, so the policy decides what replaces what.
       const runs = await call('list check runs', 'checks: read', () =>
-        octokit.paginate(octokit.rest.checks.listForRef, { ...base, ref: sha, filter: 'latest', per_page: 100 }),
+        octokit.paginate(octokit.rest.checks.listForRef, { ...base, ref: sha, filter: 'all', per_page: 100 }),
       );
       const observations: CheckObservation[] = runs.map((run) => ({
         name: run.name,
@@ -66,22 +94,26 @@ export function createGateway(octokit: Octokit, repository: { owner: string; rep
         conclusion: run.conclusion ?? null,
         url: run.html_url ?? run.details_url ?? null,
         startedAt: run.started_at ?? null,
+        app: run.app?.slug ?? null,
+        appName: run.app?.name ?? null,
+        suite: run.check_suite?.id ?? null,
       }));
-      for (let page = 1; page <= MAX_PAGES; page++) {
-        const response = await call('read commit statuses', 'statuses: read', () =>
-          octokit.rest.repos.getCombinedStatusForRef({ ...base, ref: sha, per_page: 100, page }),
-        );
-        for (const status of response.data.statuses) {
-          observations.push({
-            name: status.context,
-            kind: 'status',
-            status: status.state,
-            conclusion: null,
-            url: status.target_url ?? null,
-            startedAt: status.created_at,
-          });
-        }
-        if (!/rel="next"/.test(String(response.headers.link ?? ''))) break;
+      // Every status, newest first, with its creator: the combined status keeps only the newest per context,
+      // whoever posted it, so a success from anyone with statuses: write would hide a failure.
+      const statuses = await call('read commit statuses', 'statuses: read', () =>
+        octokit.paginate(octokit.rest.repos.listCommitStatusesForRef, { ...base, ref: sha, per_page: 100 }),
+      );
+      for (const status of statuses) {
+        observations.push({
+          name: status.context,
+          kind: 'status',
+          status: status.state,
+          conclusion: null,
+          url: status.target_url ?? null,
+          startedAt: status.created_at,
+          app: status.creator?.login ?? null,
+          appName: null,
+        });
       }
       return observations;
     },
@@ -175,9 +207,10 @@ export const JOB_PERMISSIONS =
   'contents: read, checks: read, statuses: read and pull-requests: read (pull-requests: write when comment is true)';
 
 export function explainRequestError(error: unknown, what: string, permission: string): Error {
-  if (!isHttpError(error)) return new ActionFailure(`Could not ${what}: ${errorMessage(error)}`);
+  if (!isHttpError(error)) return new ActionFailure(`Could not ${what}: ${untrustedText(errorMessage(error))}`);
   const headers = error.response?.headers ?? {};
-  const firstLine = error.message.split('\n')[0].replace(/ - https:\/\/docs\.github\.com\S*$/, '');
+  // GitHub's own words, but from a server: neutralised before they reach the log.
+  const firstLine = untrustedText(error.message.split('\n')[0].replace(/ - https:\/\/docs\.github\.com\S*$/, ''));
   if ((error.status === 403 || error.status === 429) && String(headers['x-ratelimit-remaining']) === '0') {
     const reset = Number(headers['x-ratelimit-reset']);
     const when = Number.isFinite(reset) && reset > 0 ? ` It resets at ${new Date(reset * 1000).toISOString()}.` : '';
@@ -186,7 +219,7 @@ export function explainRequestError(error: unknown, what: string, permission: st
   if (error.status === 403 || error.status === 404) {
     // GitHub names the permission the endpoint needs in this header when the token lacks it.
     const accepted = headers['x-accepted-github-permissions'];
-    const needs = accepted ? ` (GitHub accepts: ${accepted})` : '';
+    const needs = accepted ? ` (GitHub accepts: ${untrustedText(String(accepted))})` : '';
     return new ActionFailure(
       `Could not ${what}: GitHub answered ${error.status} (${firstLine}). The token lacks '${permission}'${needs}. ` +
         `Give the job \`permissions:\` with ${JOB_PERMISSIONS}, or pass a token that has them in github-token.`,

@@ -68,7 +68,8 @@ function waitDuration(reader: InputReader): number {
 }
 
 /**
- * Check names one per line (or comma separated), each an exact name or a /regular expression/ with optional flags.
+ * Check names one per line (or comma separated), each an exact name or a /regular expression/ with optional flags,
+ * optionally pinned to the GitHub App that must make it with `@app-slug` at the end (`test@github-actions`).
  * Commas are not separators inside a regex, so a line that starts with '/' is kept whole.
  */
 export function parsePatterns(input: string, value: string): NamePattern[] {
@@ -78,18 +79,21 @@ export function parsePatterns(input: string, value: string): NamePattern[] {
     .map((item) => item.trim())
     .filter((item) => item !== '');
   return items.map((item) => {
-    const regex = /^\/(.*)\/([dgimsuy]*)$/.exec(item);
+    const pin = APP_PIN.exec(item);
+    const text = pin ? pin[1] : item;
+    const app = pin ? { app: pin[2].toLowerCase() } : {};
+    const regex = /^\/(.*)\/([dgimsuy]*)$/.exec(text);
     if (!regex) {
-      if (item.startsWith('/')) {
+      if (text.startsWith('/')) {
         throw new ConfigurationError(
-          `Input '${input}' has '${item}', which starts like a regular expression but does not end with '/' and optional flags; write a check name, or a regular expression between slashes such as /^test/.`,
+          `Input '${input}' has '${item}', which starts like a regular expression but does not end with '/' and optional flags (then @app if pinned); write a check name, or a regular expression between slashes such as /^test/.`,
         );
       }
-      return { kind: 'name', name: item };
+      return { kind: 'name', name: text, ...app };
     }
     try {
       // The g and y flags make test() stateful, which would skip matches; they mean nothing for a name check.
-      return { kind: 'regex', regex: new RegExp(regex[1], regex[2].replace(/[gy]/g, '')), source: item };
+      return { kind: 'regex', regex: new RegExp(regex[1], regex[2].replace(/[gy]/g, '')), source: text, ...app };
     } catch (error) {
       const why = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
       throw new ConfigurationError(
@@ -98,3 +102,6 @@ export function parsePatterns(input: string, value: string): NamePattern[] {
     }
   });
 }
+
+/** `name@app-slug`: GitHub App slugs are lower-case letters, digits and dashes. */
+const APP_PIN = /^(.+)@([A-Za-z0-9][A-Za-z0-9-]*)$/;

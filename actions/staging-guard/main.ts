@@ -7,6 +7,7 @@ import { runAction } from '../shared/run-action.js';
 import { subjectOf, type Subject } from './event.js';
 import { createGateway, defaultOctokit, type GitHubGateway, type PullFacts } from './github-gateway.js';
 import { readInputs, type Inputs } from './inputs.js';
+import { groupTrail } from './merge-group.js';
 import {
   branchMatches,
   closeWaiting,
@@ -76,6 +77,12 @@ export async function run(edges?: GuardEdges): Promise<void> {
 export async function guard(edges: GuardEdges): Promise<Verdict | undefined> {
   const inputs = readInputs(edges.inputs, edges.env);
   edges.runner.setSecret(inputs['github-token']);
+  if (edges.event.name === 'pull_request') {
+    // The workflow file comes from the pull request's own merge commit: the change being judged can edit its judge.
+    edges.runner.warning(
+      'The staging guard runs on `pull_request`, so GitHub runs this workflow file as the pull request changed it: a pull request can edit or remove its own guard. Run the guard on `pull_request_target` and make that check required (see "Make it a required check that a pull request cannot edit" in the staging-guard README).',
+    );
+  }
   const subject = subjectOf(edges.event.name, edges.event.payload);
   if (subject.kind === 'skip') return skip(edges, `Staging guard skipped: ${subject.reason}.`);
   const gh = edges.gateway(inputs['github-token'], repositoryOf(edges));
@@ -174,25 +181,67 @@ class Judge {
         `Staging guard skipped: the merge group targets '${subject.baseRef}', which is not protected (${this.inputs.protected.join(', ')}).`,
       );
     }
+    const pulls = await this.pullsOfGroup(subject);
     const rules: RuleResult[] = [];
     let title = `merge group into ${subject.baseRef}`;
-    if (subject.pullNumber === null) {
+    if (pulls.length === 0) {
       rules.push({
         rule: 'source branch',
         state: 'fail',
         reason:
-          'the merge group branch does not name its pull request (expected gh-readonly-queue/<base>/pr-<number>-<sha>)',
+          'no pull request of the merge group was found: its branch does not name one (expected gh-readonly-queue/<base>/pr-<number>-<sha>) and its commits name none',
         fix: "Let GitHub's merge queue create the merge group; do not push gh-readonly-queue branches by hand.",
       });
+    } else if (pulls.length === 1) {
+      title = `merge group for pull request #${pulls[0].number} (${pulls[0].headRef} → ${subject.baseRef})`;
+      rules.push(...this.sourceRules({ ...pulls[0], baseRef: subject.baseRef }));
     } else {
-      const pull = await this.gh.getPull(subject.pullNumber);
-      title = `merge group for pull request #${pull.number} (${pull.headRef} → ${subject.baseRef})`;
-      rules.push(...this.sourceRules({ ...pull, baseRef: subject.baseRef }));
+      // Every pull request of the group is judged: one from a feature branch must not ride behind staging's.
+      title = `merge group for pull requests ${pulls.map((p) => `#${p.number}`).join(', ')} into ${subject.baseRef}`;
+      for (const pull of pulls) {
+        for (const rule of this.sourceRules({ ...pull, baseRef: subject.baseRef })) {
+          rules.push({ ...rule, rule: `${rule.rule} of #${pull.number}` });
+        }
+      }
     }
     const comparison = await this.gh.compare(subject.baseSha, subject.headSha);
     rules.push(freshnessRule(comparison, 'the merge group', subject.baseRef));
     rules.push(...(await this.checkRules(subject.headSha, rules, null)));
     return { title, sha: subject.headSha, rules, pullNumber: null };
+  }
+
+  /**
+   * The open pull requests into the group's base that the group holds: the one its branch names, and those its
+   * history names (see merge-group.ts), oldest first.
+   */
+  private async pullsOfGroup(subject: Extract<Subject, { kind: 'merge group' }>): Promise<PullFacts[]> {
+    const trail = groupTrail(
+      await this.gh.commitsBetween(subject.baseSha, subject.headSha),
+      subject.baseSha,
+      subject.headSha,
+    );
+    const found = new Map<number, PullFacts>();
+    const keep = (pull: PullFacts) => {
+      if (pull.state === 'open' && pull.baseRef === subject.baseRef) found.set(pull.number, pull);
+    };
+    for (const head of trail.pullHeads) {
+      for (const pull of await this.gh.pullsForCommit(head)) if (pull.headSha === head) keep(pull);
+    }
+    if (subject.pullNumber !== null && !found.has(subject.pullNumber)) keep(await this.gh.getPull(subject.pullNumber));
+    for (const number of trail.numbers.filter((n) => !found.has(n))) {
+      // A message can name an issue or a deleted pull request: that one is not in the queue.
+      const pull = await this.gh.getPull(number).catch((error: unknown) => {
+        if (/answered 404/.test(errorMessage(error))) return undefined;
+        throw error;
+      });
+      if (pull) keep(pull);
+    }
+    if (trail.unnamed.length > 0) {
+      this.edges.runner.info(
+        `The merge group has ${trail.unnamed.length} commit(s) that name no pull request (a rebase merge); they are judged through the pull request the queue branch names and the group's checks.`,
+      );
+    }
+    return [...found.values()].sort((a, b) => a.number - b.number);
   }
 
   async push(subject: Extract<Subject, { kind: 'push' }>): Promise<Judged | undefined> {

@@ -1,3 +1,5 @@
+import { untrustedText } from '../shared/untrusted-text.js';
+
 /**
  * The staging-guard policy as pure functions: each rule looks at plain data fetched from GitHub and returns one
  * row of the verdict table. No I/O here, so every rule is unit-tested over hand-written data.
@@ -20,8 +22,13 @@ export interface Verdict {
   reasons: string[];
 }
 
-/** A check name or context pattern: an exact name, or a /regex/ with optional flags. */
-export type NamePattern = { kind: 'name'; name: string } | { kind: 'regex'; regex: RegExp; source: string };
+/**
+ * A check name or context pattern: an exact name, or a /regex/ with optional flags; `app` (from `name@app`) pins
+ * it to check runs made by that GitHub App (its slug, such as github-actions).
+ */
+export type NamePattern = ({ kind: 'name'; name: string } | { kind: 'regex'; regex: RegExp; source: string }) & {
+  app?: string;
+};
 
 export function matchesPattern(pattern: NamePattern, name: string): boolean {
   if (pattern.kind === 'name') return pattern.name === name;
@@ -29,8 +36,15 @@ export function matchesPattern(pattern: NamePattern, name: string): boolean {
   return pattern.regex.test(name);
 }
 
+/** The pattern matches the check's name and, when pinned to an app, the check is a check run of that app. */
+export function matchesCheck(pattern: NamePattern, check: CheckObservation): boolean {
+  if (!matchesPattern(pattern, check.name)) return false;
+  if (pattern.app === undefined) return true;
+  return check.kind === 'check run' && (check.app ?? '').toLowerCase() === pattern.app.toLowerCase();
+}
+
 export function describePattern(pattern: NamePattern): string {
-  return pattern.kind === 'name' ? pattern.name : pattern.source;
+  return `${pattern.kind === 'name' ? pattern.name : pattern.source}${pattern.app ? `@${pattern.app}` : ''}`;
 }
 
 /** A branch-name pattern from allowed-sources or protected: exact, or with `*` for any run of characters. */
@@ -142,6 +156,12 @@ export interface CheckObservation {
   url: string | null;
   /** When it started (check run) or was created (status), ISO 8601; used to drop evidence made after a push. */
   startedAt: string | null;
+  /** Who made it: the GitHub App's slug for a check run (github-actions), the creator's login for a status. */
+  app?: string | null;
+  /** The app's display name (GitHub Actions), for the summary. */
+  appName?: string | null;
+  /** The check suite of a check run: one workflow run of GitHub Actions, whose re-runs stay in it. */
+  suite?: number | null;
 }
 
 export interface CheckOptions {
@@ -171,25 +191,41 @@ export function checkStateOf(check: CheckObservation): CheckState {
   }
 }
 
-/** `name` matches an ignore pattern, or is a matrix leg of it (`test (3.11)` for `test`). */
-export function isIgnored(name: string, ignore: NamePattern[]): boolean {
+/** The check matches an ignore pattern, or is a matrix leg of it (`test (3.11)` for `test`). */
+export function isIgnored(check: CheckObservation, ignore: NamePattern[]): boolean {
   return ignore.some(
-    (pattern) => matchesPattern(pattern, name) || (pattern.kind === 'name' && name.startsWith(`${pattern.name} (`)),
+    (pattern) =>
+      matchesCheck(pattern, check) ||
+      (pattern.kind === 'name' &&
+        check.name.startsWith(`${pattern.name} (`) &&
+        matchesCheck({ ...pattern, name: check.name }, check)),
   );
 }
 
 /**
- * The latest observation per name: a re-run replaces the run it repeats. Check runs and statuses with the same
- * name are kept apart, since they come from different systems.
+ * One observation per source of a check: the same name from another app, another workflow run (check suite) or
+ * another status creator is another check, and all of them must pass. Only a later run from the same source
+ * replaces an earlier one: a re-run of the job in the same workflow run, or a newer status from the same creator.
  */
-export function latestByName(checks: CheckObservation[]): CheckObservation[] {
+export function latestPerSource(checks: CheckObservation[]): CheckObservation[] {
   const latest = new Map<string, CheckObservation>();
   for (const check of checks) {
-    const key = `${check.kind}\u0000${check.name}`;
+    const key = [check.kind, check.app ?? '', check.suite ?? '', check.name].join('\u0000');
     const seen = latest.get(key);
     if (!seen || (check.startedAt ?? '') > (seen.startedAt ?? '')) latest.set(key, check);
   }
   return [...latest.values()];
+}
+
+/** How a check is named in the verdict: its kind, its name and who made it, all as text safe to print. */
+function checkLabel(check: CheckObservation, all: CheckObservation[]): string {
+  const by = check.kind === 'status' ? (check.app ? `by ${check.app}` : '') : (check.appName ?? check.app ?? '');
+  const twins = all.filter(
+    (c) => c.kind === check.kind && c.name === check.name && c.app === check.app && c.suite !== check.suite,
+  );
+  const suite = twins.length > 0 && check.suite != null ? `check suite ${check.suite}` : '';
+  const source = [by, suite].filter((part) => part !== '').join(', ');
+  return `${check.kind} '${untrustedText(check.name)}'${source ? ` (${untrustedText(source)})` : ''}`;
 }
 
 export interface ChecksEvaluation {
@@ -204,19 +240,23 @@ export interface ChecksEvaluation {
  * did not run (a deploy job skipped on pull requests) is not a red check.
  */
 export function evaluateChecks(sha: string, observed: CheckObservation[], options: CheckOptions): ChecksEvaluation {
-  const checks = latestByName(observed.filter((c) => !isIgnored(c.name, options.ignore))).sort((a, b) =>
-    a.name.localeCompare(b.name),
+  const checks = latestPerSource(observed.filter((c) => !isIgnored(c, options.ignore))).sort(
+    (a, b) =>
+      a.name.localeCompare(b.name) ||
+      a.kind.localeCompare(b.kind) ||
+      (a.app ?? '').localeCompare(b.app ?? '') ||
+      (a.suite ?? 0) - (b.suite ?? 0),
   );
   const short = sha.slice(0, 7);
   const rules: RuleResult[] = [];
   let waiting = false;
-  const isRequired = (name: string) => options.required.some((p) => matchesPattern(p, name));
+  const isRequired = (check: CheckObservation) => options.required.some((p) => matchesCheck(p, check));
 
   for (const check of checks) {
-    const rule = `${check.kind} '${check.name}'`;
+    const rule = checkLabel(check, checks);
     const state = checkStateOf(check);
-    const required = isRequired(check.name);
-    const link = check.url ? ` (${check.url})` : '';
+    const required = isRequired(check);
+    const link = check.url ? ` (${untrustedText(check.url)})` : '';
     if (state === 'pass') {
       rules.push({ rule, state: 'pass', reason: `succeeded on ${short}`, fix: '' });
     } else if (state === 'pending') {
@@ -224,7 +264,7 @@ export function evaluateChecks(sha: string, observed: CheckObservation[], option
       rules.push({
         rule,
         state: 'pending',
-        reason: `still ${check.status.replace('_', ' ')} on ${short}`,
+        reason: `still ${untrustedText(check.status.replace('_', ' '))} on ${short}`,
         fix: 'Wait for it to finish (raise wait-for-checks to let the guard wait longer), then re-run the guard.',
       });
     } else if (state === 'skipped' || state === 'neutral') {
@@ -243,23 +283,25 @@ export function evaluateChecks(sha: string, observed: CheckObservation[], option
         });
       }
     } else {
-      const outcome = check.kind === 'status' ? check.status : (check.conclusion ?? 'failed');
+      const outcome = untrustedText(check.kind === 'status' ? check.status : (check.conclusion ?? 'failed'));
       rules.push({
         rule,
         state: 'fail',
         reason: `${outcome} on ${short}${link}`,
-        fix: `Fix what '${check.name}' reports, push the fix to the source branch and let CI run again.`,
+        fix: `Fix what '${untrustedText(check.name)}' reports, push the fix to the source branch and let CI run again (a failed run is replaced only by a re-run of the same workflow run, or a newer status from the same creator).`,
       });
     }
   }
 
   for (const pattern of options.required) {
-    if (checks.some((c) => matchesPattern(pattern, c.name))) continue;
+    if (checks.some((c) => matchesCheck(pattern, c))) continue;
     waiting = true;
+    const others = checks.filter((c) => matchesPattern(pattern, c.name)).map((c) => checkLabel(c, checks));
+    const otherApps = others.length > 0 ? ` (only from another source: ${others.join(', ')})` : '';
     rules.push({
-      rule: `required check '${describePattern(pattern)}'`,
+      rule: `required check '${untrustedText(describePattern(pattern))}'`,
       state: 'missing',
-      reason: `no check run or status matching it was reported on ${short}`,
+      reason: `no check run or status matching it was reported on ${short}${otherApps}`,
       fix: 'Make sure the workflow that produces it runs for this branch (check its `on:` filters and job `if:`), or correct required-checks.',
     });
   }

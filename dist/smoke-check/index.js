@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8708);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9022);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -28383,7 +28383,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8708:
+/***/ 9022:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31589,6 +31589,55 @@ async function runPost(post, warn = core.warning) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
+        }
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
+    }
+    return out.join('\n');
+}
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
@@ -31601,8 +31650,8 @@ var external_node_tls_ = __nccwpck_require__(1692);
 
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Credentials never travel to another origin on a redirect, as browsers and curl behave. */
-const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/** What the requester adds itself: the only header that follows a redirect to another origin by default. */
+const OWN_HEADERS = { 'user-agent': 'runbook-smoke-check' };
 /**
  * A requester over node:http and node:https. Global fetch (undici) cannot take a CA bundle per request
  * without undici's own Agent, and follows redirects out of sight; here every hop is seen, so a redirect to
@@ -31622,7 +31671,7 @@ function createHttpRequester(tls, clock = performanceNow) {
         const timer = setTimeout(() => controller.abort(), request.timeoutMs);
         const hops = [];
         let url = request.url;
-        let headers = { 'user-agent': 'runbook-smoke-check', ...request.headers };
+        let headers = { ...OWN_HEADERS, ...request.headers };
         try {
             for (;;) {
                 const answer = await send(url, request, headers, url.protocol === 'https:' ? httpsAgent : httpAgent, controller);
@@ -31641,8 +31690,10 @@ function createHttpRequester(tls, clock = performanceNow) {
                         latencyMs: clock() - started,
                     };
                 }
-                if (location.origin !== url.origin)
-                    headers = withoutHeaders(headers, ORIGIN_BOUND_HEADERS);
+                // Any header the user gave may be a credential (X-Api-Key, X-Auth-Token…), not only Authorization and
+                // Cookie: none goes to another origin unless asked, as curl without --location-trusted behaves.
+                if (location.origin !== url.origin && !request.keepHeadersOnRedirect)
+                    headers = { ...OWN_HEADERS };
                 url = location;
             }
         }
@@ -31712,9 +31763,6 @@ function flattenHeaders(headers) {
 }
 function hasHeader(headers, name) {
     return Object.keys(headers).some((key) => key.toLowerCase() === name);
-}
-function withoutHeaders(headers, names) {
-    return Object.fromEntries(Object.entries(headers).filter(([key]) => !names.includes(key.toLowerCase())));
 }
 function safeUrl(location, base) {
     try {
@@ -31871,6 +31919,7 @@ function statusInSet(set, status) {
 
 
 
+
 const TRANSIENT_ERRORS = {
     ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset',
@@ -31900,21 +31949,21 @@ function judgeAttempt(check, outcome, options) {
         }
         const known = TRANSIENT_ERRORS[outcome.code];
         const detail = outcome.code === 'TIMEOUT' ? `${known} (${check.timeoutMs} ms)` : known;
-        return { kind: 'retry', reason: detail ?? `${outcome.code}: ${outcome.message}` };
+        return { kind: 'retry', reason: detail ?? `${untrustedText(outcome.code)}: ${untrustedText(outcome.message)}` };
     }
     if (check.rejectRedirect) {
         const rejected = outcome.hops.find((hop) => hop.location && check.rejectRedirect.test(hop.location.href));
         if (rejected?.location) {
             return {
                 kind: 'definitive',
-                reason: `redirected to ${redactUrl(rejected.location)}, which matches reject-redirect`,
+                reason: `redirected to ${untrustedText(redactUrl(rejected.location))}, which matches reject-redirect`,
             };
         }
     }
     const status = outcome.status;
     if (!statusInSet(check.expectedStatus, status)) {
         const hop = outcome.hops[outcome.hops.length - 1];
-        const to = hop?.location ? ` to ${redactUrl(hop.location)}` : '';
+        const to = hop?.location ? ` to ${untrustedText(redactUrl(hop.location))}` : '';
         const reason = `HTTP ${status}${to}, expected ${check.expectedStatus.text}`;
         if (statusInSet(options.failFastStatuses, status))
             return { kind: 'definitive', reason };
@@ -31936,7 +31985,7 @@ function judgeAttempt(check, outcome, options) {
         if (!versionMatches(check, version.value)) {
             return {
                 kind: 'retry',
-                reason: `serves version ${describeJsonValue(version.value)} (${version.where}), expected ${check.expectVersion}`,
+                reason: `serves version ${untrustedText(describeJsonValue(version.value))} (${version.where}), expected ${check.expectVersion}`,
                 version: version.value,
             };
         }
@@ -31956,7 +32005,7 @@ function judgeAttempt(check, outcome, options) {
         if (!found.found)
             return failed(`${check.json.path.text} not found in the JSON body`);
         if (check.json.equals !== undefined && !jsonValueEquals(found.value, check.json.equals)) {
-            return failed(`${check.json.path.text} is ${describeJsonValue(found.value)}, expected ${check.json.equals}`);
+            return failed(`${check.json.path.text} is ${untrustedText(describeJsonValue(found.value))}, expected ${check.json.equals}`);
         }
     }
     for (const expectation of check.headerExpectations) {
@@ -31964,10 +32013,10 @@ function judgeAttempt(check, outcome, options) {
         if (value === undefined)
             return failed(`no ${expectation.name} header`);
         if (expectation.equals !== undefined && value !== expectation.equals) {
-            return failed(`header ${expectation.name} is '${value}', expected '${expectation.equals}'`);
+            return failed(`header ${expectation.name} is '${untrustedText(value)}', expected '${expectation.equals}'`);
         }
         if (expectation.contains !== undefined && !value.includes(expectation.contains)) {
-            return failed(`header ${expectation.name} is '${value}', expected it to contain '${expectation.contains}'`);
+            return failed(`header ${expectation.name} is '${untrustedText(value)}', expected it to contain '${expectation.contains}'`);
         }
     }
     if (check.maxLatencyMs !== undefined && outcome.latencyMs > check.maxLatencyMs) {
@@ -32039,6 +32088,7 @@ function backoffDelay(failuresInARow, options, random) {
 
 
 
+
 /** The real edges: node:http(s) with the run's TLS settings, the monotonic clock, timers, Math.random. */
 function defaultEngineDeps(options, log) {
     return {
@@ -32093,11 +32143,12 @@ async function runOne(check, prefix, options, deps, deadlineAt) {
             headers: check.headers,
             timeoutMs: Math.max(1, Math.min(check.timeoutMs, remaining)),
             followRedirects: check.followRedirects,
+            keepHeadersOnRedirect: check.keepHeadersOnRedirect ?? false,
             maxRedirects: options.maxRedirects,
             maxBodyBytes: options.maxBodyBytes,
         });
-        const verdict = judgeAttempt(check, last, options);
-        const seen = last.kind === 'response' ? `HTTP ${last.status}` : last.code;
+        const verdict = neutralised(judgeAttempt(check, last, options));
+        const seen = last.kind === 'response' ? `HTTP ${last.status}` : untrustedText(last.code);
         const latency = `${Math.round(last.latencyMs)} ms`;
         let delay;
         if (verdict.kind === 'pass') {
@@ -32135,6 +32186,14 @@ async function runOne(check, prefix, options, deps, deadlineAt) {
         }
         await deps.sleep(delay);
     }
+}
+/** Reasons and versions quote what the server said; they reach logs, annotations and the deploy's gate. */
+const REASON_LIMIT = 1000;
+function neutralised(verdict) {
+    const version = verdict.version === undefined ? {} : { version: untrustedText(verdict.version) };
+    if (verdict.kind === 'pass')
+        return { kind: 'pass', ...version };
+    return { kind: verdict.kind, reason: untrustedText(verdict.reason, REASON_LIMIT), ...version };
 }
 function formatMs(ms) {
     if (ms < 1000)
@@ -32233,6 +32292,7 @@ const PER_CHECK_INPUTS = [
     'version-from',
     'max-latency',
     'follow-redirects',
+    'keep-headers-on-redirect',
     'reject-redirect',
     'reject-body',
     'headers',
@@ -32393,6 +32453,7 @@ function parseCheck(check, source, secrets) {
         versionFrom,
         ...(maxLatency ? { maxLatencyMs: reader.duration(label('max-latency')) } : {}),
         followRedirects: reader.boolean(label('follow-redirects')),
+        keepHeadersOnRedirect: reader.boolean(label('keep-headers-on-redirect')),
         rejectRedirect: optionalRegex(label('reject-redirect'), read('reject-redirect')),
         rejectBody: optionalRegex(label('reject-body'), read('reject-body')),
         headers,
@@ -32511,6 +32572,7 @@ function readCaBundle(value, readFile) {
 ;// CONCATENATED MODULE: ./actions/smoke-check/summary.ts
 
 
+
 const EXCERPT_CHARS = 1000;
 /** The job summary as Markdown: a verdict line, one table row per check, the last body of each failure. */
 function renderSummary(report, options, secrets) {
@@ -32548,8 +32610,8 @@ function failureDetails(result) {
             '</details>',
         ];
     }
-    const body = result.lastBody;
-    const excerpt = body.length > EXCERPT_CHARS ? `${body.slice(0, EXCERPT_CHARS)}\n… (truncated)` : body;
+    // The server's own text: its lines stay (a <pre> block), each without controls, and bounded as a whole.
+    const excerpt = untrustedLines(result.lastBody, EXCERPT_CHARS);
     return [
         '<details><summary>' + heading + '</summary>',
         '',

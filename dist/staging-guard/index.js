@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(866);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9875);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 866:
+/***/ 9875:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -37497,16 +37497,63 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
+        }
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
+    }
+    return out.join('\n');
+}
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
 ;// CONCATENATED MODULE: ./actions/staging-guard/github-gateway.ts
+
 
 
 /** Octokit from @actions/github: it reads GITHUB_API_URL (GitHub Enterprise Server) and the runner's proxy settings. */
 function defaultOctokit(token) {
     return getOctokit(token);
 }
-// Combined status pages are not normalised by octokit.paginate (the list sits beside other keys); follow Link
-// ourselves, with a bound so that a misbehaving server cannot keep us here.
-const MAX_PAGES = 50;
 function createGateway(octokit, repository) {
     const { owner, repo } = repository;
     const base = { owner, repo };
@@ -37516,8 +37563,28 @@ function createGateway(octokit, repository) {
             const { status, ahead_by, behind_by } = response.data;
             return { status, aheadBy: ahead_by, behindBy: behind_by };
         },
+        async commitsBetween(baseRef, headRef) {
+            const commits = [];
+            // The compare body is not a list, so octokit.paginate does not apply; GitHub stops at 250 commits.
+            for (let page = 1; page <= 3; page++) {
+                const response = await call('list the commits of the merge group', 'contents: read', () => octokit.rest.repos.compareCommitsWithBasehead({
+                    ...base,
+                    basehead: `${baseRef}...${headRef}`,
+                    per_page: 100,
+                    page,
+                }));
+                for (const commit of response.data.commits) {
+                    commits.push({ sha: commit.sha, message: commit.commit.message, parents: commit.parents.map((p) => p.sha) });
+                }
+                if (!/rel="next"/.test(String(response.headers.link ?? '')))
+                    break;
+            }
+            return commits;
+        },
         async checks(sha) {
-            const runs = await call('list check runs', 'checks: read', () => octokit.paginate(octokit.rest.checks.listForRef, { ...base, ref: sha, filter: 'latest', per_page: 100 }));
+            // Every run, not only the latest of each name: runs of the same name from other apps or other workflow runs
+            // must not hide a failure, so the policy decides what replaces what.
+            const runs = await call('list check runs', 'checks: read', () => octokit.paginate(octokit.rest.checks.listForRef, { ...base, ref: sha, filter: 'all', per_page: 100 }));
             const observations = runs.map((run) => ({
                 name: run.name,
                 kind: 'check run',
@@ -37525,21 +37592,24 @@ function createGateway(octokit, repository) {
                 conclusion: run.conclusion ?? null,
                 url: run.html_url ?? run.details_url ?? null,
                 startedAt: run.started_at ?? null,
+                app: run.app?.slug ?? null,
+                appName: run.app?.name ?? null,
+                suite: run.check_suite?.id ?? null,
             }));
-            for (let page = 1; page <= MAX_PAGES; page++) {
-                const response = await call('read commit statuses', 'statuses: read', () => octokit.rest.repos.getCombinedStatusForRef({ ...base, ref: sha, per_page: 100, page }));
-                for (const status of response.data.statuses) {
-                    observations.push({
-                        name: status.context,
-                        kind: 'status',
-                        status: status.state,
-                        conclusion: null,
-                        url: status.target_url ?? null,
-                        startedAt: status.created_at,
-                    });
-                }
-                if (!/rel="next"/.test(String(response.headers.link ?? '')))
-                    break;
+            // Every status, newest first, with its creator: the combined status keeps only the newest per context,
+            // whoever posted it, so a success from anyone with statuses: write would hide a failure.
+            const statuses = await call('read commit statuses', 'statuses: read', () => octokit.paginate(octokit.rest.repos.listCommitStatusesForRef, { ...base, ref: sha, per_page: 100 }));
+            for (const status of statuses) {
+                observations.push({
+                    name: status.context,
+                    kind: 'status',
+                    status: status.state,
+                    conclusion: null,
+                    url: status.target_url ?? null,
+                    startedAt: status.created_at,
+                    app: status.creator?.login ?? null,
+                    appName: null,
+                });
             }
             return observations;
         },
@@ -37599,9 +37669,10 @@ async function call(what, permission, request) {
 const JOB_PERMISSIONS = 'contents: read, checks: read, statuses: read and pull-requests: read (pull-requests: write when comment is true)';
 function explainRequestError(error, what, permission) {
     if (!isHttpError(error))
-        return new ActionFailure(`Could not ${what}: ${errors_errorMessage(error)}`);
+        return new ActionFailure(`Could not ${what}: ${untrustedText(errors_errorMessage(error))}`);
     const headers = error.response?.headers ?? {};
-    const firstLine = error.message.split('\n')[0].replace(/ - https:\/\/docs\.github\.com\S*$/, '');
+    // GitHub's own words, but from a server: neutralised before they reach the log.
+    const firstLine = untrustedText(error.message.split('\n')[0].replace(/ - https:\/\/docs\.github\.com\S*$/, ''));
     if ((error.status === 403 || error.status === 429) && String(headers['x-ratelimit-remaining']) === '0') {
         const reset = Number(headers['x-ratelimit-reset']);
         const when = Number.isFinite(reset) && reset > 0 ? ` It resets at ${new Date(reset * 1000).toISOString()}.` : '';
@@ -37610,7 +37681,7 @@ function explainRequestError(error, what, permission) {
     if (error.status === 403 || error.status === 404) {
         // GitHub names the permission the endpoint needs in this header when the token lacks it.
         const accepted = headers['x-accepted-github-permissions'];
-        const needs = accepted ? ` (GitHub accepts: ${accepted})` : '';
+        const needs = accepted ? ` (GitHub accepts: ${untrustedText(String(accepted))})` : '';
         return new ActionFailure(`Could not ${what}: GitHub answered ${error.status} (${firstLine}). The token lacks '${permission}'${needs}. ` +
             `Give the job \`permissions:\` with ${JOB_PERMISSIONS}, or pass a token that has them in github-token.`);
     }
@@ -37662,7 +37733,8 @@ function waitDuration(reader) {
     return ms;
 }
 /**
- * Check names one per line (or comma separated), each an exact name or a /regular expression/ with optional flags.
+ * Check names one per line (or comma separated), each an exact name or a /regular expression/ with optional flags,
+ * optionally pinned to the GitHub App that must make it with `@app-slug` at the end (`test@github-actions`).
  * Commas are not separators inside a regex, so a line that starts with '/' is kept whole.
  */
 function parsePatterns(input, value) {
@@ -37672,16 +37744,19 @@ function parsePatterns(input, value) {
         .map((item) => item.trim())
         .filter((item) => item !== '');
     return items.map((item) => {
-        const regex = /^\/(.*)\/([dgimsuy]*)$/.exec(item);
+        const pin = APP_PIN.exec(item);
+        const text = pin ? pin[1] : item;
+        const app = pin ? { app: pin[2].toLowerCase() } : {};
+        const regex = /^\/(.*)\/([dgimsuy]*)$/.exec(text);
         if (!regex) {
-            if (item.startsWith('/')) {
-                throw new ConfigurationError(`Input '${input}' has '${item}', which starts like a regular expression but does not end with '/' and optional flags; write a check name, or a regular expression between slashes such as /^test/.`);
+            if (text.startsWith('/')) {
+                throw new ConfigurationError(`Input '${input}' has '${item}', which starts like a regular expression but does not end with '/' and optional flags (then @app if pinned); write a check name, or a regular expression between slashes such as /^test/.`);
             }
-            return { kind: 'name', name: item };
+            return { kind: 'name', name: text, ...app };
         }
         try {
             // The g and y flags make test() stateful, which would skip matches; they mean nothing for a name check.
-            return { kind: 'regex', regex: new RegExp(regex[1], regex[2].replace(/[gy]/g, '')), source: item };
+            return { kind: 'regex', regex: new RegExp(regex[1], regex[2].replace(/[gy]/g, '')), source: text, ...app };
         }
         catch (error) {
             const why = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
@@ -37689,20 +37764,50 @@ function parsePatterns(input, value) {
         }
     });
 }
+/** `name@app-slug`: GitHub App slugs are lower-case letters, digits and dashes. */
+const APP_PIN = /^(.+)@([A-Za-z0-9][A-Za-z0-9-]*)$/;
+
+;// CONCATENATED MODULE: ./actions/staging-guard/merge-group.ts
+function groupTrail(commits, baseSha, headSha) {
+    const bySha = new Map(commits.map((c) => [c.sha, c]));
+    const trail = { pullHeads: [], numbers: [], unnamed: [] };
+    let sha = headSha;
+    // Bounded by the listed commits: a chain that leaves the list (a truncated compare) just stops.
+    for (let step = 0; step < commits.length && sha !== baseSha; step++) {
+        const commit = bySha.get(sha);
+        if (!commit)
+            break;
+        const subject = commit.message.split('\n')[0];
+        const named = /^Merge pull request #(\d+) from /.exec(subject) ?? /\(#(\d+)\)$/.exec(subject);
+        if (named)
+            trail.numbers.push(Number(named[1]));
+        if (commit.parents.length > 1)
+            trail.pullHeads.push(commit.parents[1]);
+        else if (!named)
+            trail.unnamed.push(commit.sha);
+        sha = commit.parents[0];
+    }
+    return trail;
+}
 
 ;// CONCATENATED MODULE: ./actions/staging-guard/policy.ts
-/**
- * The staging-guard policy as pure functions: each rule looks at plain data fetched from GitHub and returns one
- * row of the verdict table. No I/O here, so every rule is unit-tested over hand-written data.
- */
+
 function matchesPattern(pattern, name) {
     if (pattern.kind === 'name')
         return pattern.name === name;
     pattern.regex.lastIndex = 0;
     return pattern.regex.test(name);
 }
+/** The pattern matches the check's name and, when pinned to an app, the check is a check run of that app. */
+function matchesCheck(pattern, check) {
+    if (!matchesPattern(pattern, check.name))
+        return false;
+    if (pattern.app === undefined)
+        return true;
+    return check.kind === 'check run' && (check.app ?? '').toLowerCase() === pattern.app.toLowerCase();
+}
 function describePattern(pattern) {
-    return pattern.kind === 'name' ? pattern.name : pattern.source;
+    return `${pattern.kind === 'name' ? pattern.name : pattern.source}${pattern.app ? `@${pattern.app}` : ''}`;
 }
 /** A branch-name pattern from allowed-sources or protected: exact, or with `*` for any run of characters. */
 function branchMatches(patterns, branch) {
@@ -37792,23 +37897,35 @@ function checkStateOf(check) {
             return 'fail';
     }
 }
-/** `name` matches an ignore pattern, or is a matrix leg of it (`test (3.11)` for `test`). */
-function isIgnored(name, ignore) {
-    return ignore.some((pattern) => matchesPattern(pattern, name) || (pattern.kind === 'name' && name.startsWith(`${pattern.name} (`)));
+/** The check matches an ignore pattern, or is a matrix leg of it (`test (3.11)` for `test`). */
+function isIgnored(check, ignore) {
+    return ignore.some((pattern) => matchesCheck(pattern, check) ||
+        (pattern.kind === 'name' &&
+            check.name.startsWith(`${pattern.name} (`) &&
+            matchesCheck({ ...pattern, name: check.name }, check)));
 }
 /**
- * The latest observation per name: a re-run replaces the run it repeats. Check runs and statuses with the same
- * name are kept apart, since they come from different systems.
+ * One observation per source of a check: the same name from another app, another workflow run (check suite) or
+ * another status creator is another check, and all of them must pass. Only a later run from the same source
+ * replaces an earlier one: a re-run of the job in the same workflow run, or a newer status from the same creator.
  */
-function latestByName(checks) {
+function latestPerSource(checks) {
     const latest = new Map();
     for (const check of checks) {
-        const key = `${check.kind}\u0000${check.name}`;
+        const key = [check.kind, check.app ?? '', check.suite ?? '', check.name].join('\u0000');
         const seen = latest.get(key);
         if (!seen || (check.startedAt ?? '') > (seen.startedAt ?? ''))
             latest.set(key, check);
     }
     return [...latest.values()];
+}
+/** How a check is named in the verdict: its kind, its name and who made it, all as text safe to print. */
+function checkLabel(check, all) {
+    const by = check.kind === 'status' ? (check.app ? `by ${check.app}` : '') : (check.appName ?? check.app ?? '');
+    const twins = all.filter((c) => c.kind === check.kind && c.name === check.name && c.app === check.app && c.suite !== check.suite);
+    const suite = twins.length > 0 && check.suite != null ? `check suite ${check.suite}` : '';
+    const source = [by, suite].filter((part) => part !== '').join(', ');
+    return `${check.kind} '${untrustedText(check.name)}'${source ? ` (${untrustedText(source)})` : ''}`;
 }
 /**
  * One row per check (and per required pattern that matched nothing). Skipped and neutral checks count as a pass
@@ -37816,16 +37933,19 @@ function latestByName(checks) {
  * did not run (a deploy job skipped on pull requests) is not a red check.
  */
 function evaluateChecks(sha, observed, options) {
-    const checks = latestByName(observed.filter((c) => !isIgnored(c.name, options.ignore))).sort((a, b) => a.name.localeCompare(b.name));
+    const checks = latestPerSource(observed.filter((c) => !isIgnored(c, options.ignore))).sort((a, b) => a.name.localeCompare(b.name) ||
+        a.kind.localeCompare(b.kind) ||
+        (a.app ?? '').localeCompare(b.app ?? '') ||
+        (a.suite ?? 0) - (b.suite ?? 0));
     const short = sha.slice(0, 7);
     const rules = [];
     let waiting = false;
-    const isRequired = (name) => options.required.some((p) => matchesPattern(p, name));
+    const isRequired = (check) => options.required.some((p) => matchesCheck(p, check));
     for (const check of checks) {
-        const rule = `${check.kind} '${check.name}'`;
+        const rule = checkLabel(check, checks);
         const state = checkStateOf(check);
-        const required = isRequired(check.name);
-        const link = check.url ? ` (${check.url})` : '';
+        const required = isRequired(check);
+        const link = check.url ? ` (${untrustedText(check.url)})` : '';
         if (state === 'pass') {
             rules.push({ rule, state: 'pass', reason: `succeeded on ${short}`, fix: '' });
         }
@@ -37834,7 +37954,7 @@ function evaluateChecks(sha, observed, options) {
             rules.push({
                 rule,
                 state: 'pending',
-                reason: `still ${check.status.replace('_', ' ')} on ${short}`,
+                reason: `still ${untrustedText(check.status.replace('_', ' '))} on ${short}`,
                 fix: 'Wait for it to finish (raise wait-for-checks to let the guard wait longer), then re-run the guard.',
             });
         }
@@ -37857,23 +37977,25 @@ function evaluateChecks(sha, observed, options) {
             }
         }
         else {
-            const outcome = check.kind === 'status' ? check.status : (check.conclusion ?? 'failed');
+            const outcome = untrustedText(check.kind === 'status' ? check.status : (check.conclusion ?? 'failed'));
             rules.push({
                 rule,
                 state: 'fail',
                 reason: `${outcome} on ${short}${link}`,
-                fix: `Fix what '${check.name}' reports, push the fix to the source branch and let CI run again.`,
+                fix: `Fix what '${untrustedText(check.name)}' reports, push the fix to the source branch and let CI run again (a failed run is replaced only by a re-run of the same workflow run, or a newer status from the same creator).`,
             });
         }
     }
     for (const pattern of options.required) {
-        if (checks.some((c) => matchesPattern(pattern, c.name)))
+        if (checks.some((c) => matchesCheck(pattern, c)))
             continue;
         waiting = true;
+        const others = checks.filter((c) => matchesPattern(pattern, c.name)).map((c) => checkLabel(c, checks));
+        const otherApps = others.length > 0 ? ` (only from another source: ${others.join(', ')})` : '';
         rules.push({
-            rule: `required check '${describePattern(pattern)}'`,
+            rule: `required check '${untrustedText(describePattern(pattern))}'`,
             state: 'missing',
-            reason: `no check run or status matching it was reported on ${short}`,
+            reason: `no check run or status matching it was reported on ${short}${otherApps}`,
             fix: 'Make sure the workflow that produces it runs for this branch (check its `on:` filters and job `if:`), or correct required-checks.',
         });
     }
@@ -37988,6 +38110,7 @@ function cell(text) {
 
 
 
+
 const coreRunner = {
     info: (message) => info(message),
     notice: (message) => notice(message),
@@ -38019,6 +38142,10 @@ async function run(edges) {
 async function guard(edges) {
     const inputs = readInputs(edges.inputs, edges.env);
     edges.runner.setSecret(inputs['github-token']);
+    if (edges.event.name === 'pull_request') {
+        // The workflow file comes from the pull request's own merge commit: the change being judged can edit its judge.
+        edges.runner.warning('The staging guard runs on `pull_request`, so GitHub runs this workflow file as the pull request changed it: a pull request can edit or remove its own guard. Run the guard on `pull_request_target` and make that check required (see "Make it a required check that a pull request cannot edit" in the staging-guard README).');
+    }
     const subject = subjectOf(edges.event.name, edges.event.payload);
     if (subject.kind === 'skip')
         return skip(edges, `Staging guard skipped: ${subject.reason}.`);
@@ -38102,25 +38229,67 @@ class Judge {
         if (!branchMatches(this.inputs.protected, subject.baseRef)) {
             return skip(this.edges, `Staging guard skipped: the merge group targets '${subject.baseRef}', which is not protected (${this.inputs.protected.join(', ')}).`);
         }
+        const pulls = await this.pullsOfGroup(subject);
         const rules = [];
         let title = `merge group into ${subject.baseRef}`;
-        if (subject.pullNumber === null) {
+        if (pulls.length === 0) {
             rules.push({
                 rule: 'source branch',
                 state: 'fail',
-                reason: 'the merge group branch does not name its pull request (expected gh-readonly-queue/<base>/pr-<number>-<sha>)',
+                reason: 'no pull request of the merge group was found: its branch does not name one (expected gh-readonly-queue/<base>/pr-<number>-<sha>) and its commits name none',
                 fix: "Let GitHub's merge queue create the merge group; do not push gh-readonly-queue branches by hand.",
             });
         }
+        else if (pulls.length === 1) {
+            title = `merge group for pull request #${pulls[0].number} (${pulls[0].headRef} → ${subject.baseRef})`;
+            rules.push(...this.sourceRules({ ...pulls[0], baseRef: subject.baseRef }));
+        }
         else {
-            const pull = await this.gh.getPull(subject.pullNumber);
-            title = `merge group for pull request #${pull.number} (${pull.headRef} → ${subject.baseRef})`;
-            rules.push(...this.sourceRules({ ...pull, baseRef: subject.baseRef }));
+            // Every pull request of the group is judged: one from a feature branch must not ride behind staging's.
+            title = `merge group for pull requests ${pulls.map((p) => `#${p.number}`).join(', ')} into ${subject.baseRef}`;
+            for (const pull of pulls) {
+                for (const rule of this.sourceRules({ ...pull, baseRef: subject.baseRef })) {
+                    rules.push({ ...rule, rule: `${rule.rule} of #${pull.number}` });
+                }
+            }
         }
         const comparison = await this.gh.compare(subject.baseSha, subject.headSha);
         rules.push(freshnessRule(comparison, 'the merge group', subject.baseRef));
         rules.push(...(await this.checkRules(subject.headSha, rules, null)));
         return { title, sha: subject.headSha, rules, pullNumber: null };
+    }
+    /**
+     * The open pull requests into the group's base that the group holds: the one its branch names, and those its
+     * history names (see merge-group.ts), oldest first.
+     */
+    async pullsOfGroup(subject) {
+        const trail = groupTrail(await this.gh.commitsBetween(subject.baseSha, subject.headSha), subject.baseSha, subject.headSha);
+        const found = new Map();
+        const keep = (pull) => {
+            if (pull.state === 'open' && pull.baseRef === subject.baseRef)
+                found.set(pull.number, pull);
+        };
+        for (const head of trail.pullHeads) {
+            for (const pull of await this.gh.pullsForCommit(head))
+                if (pull.headSha === head)
+                    keep(pull);
+        }
+        if (subject.pullNumber !== null && !found.has(subject.pullNumber))
+            keep(await this.gh.getPull(subject.pullNumber));
+        for (const number of trail.numbers.filter((n) => !found.has(n))) {
+            // A message can name an issue or a deleted pull request: that one is not in the queue.
+            const pull = await this.gh.getPull(number).catch((error) => {
+                if (/answered 404/.test(errors_errorMessage(error)))
+                    return undefined;
+                throw error;
+            });
+            if (pull)
+                keep(pull);
+        }
+        if (trail.unnamed.length > 0) {
+            this.edges.runner.info(`The merge group has ${trail.unnamed.length} commit(s) that name no pull request (a rebase merge); they are judged through the pull request the queue branch names and the group's checks.`);
+        }
+        return [...found.values()].sort((a, b) => a.number - b.number);
     }
     async push(subject) {
         const { runner } = this.edges;

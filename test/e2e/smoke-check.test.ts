@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { StepResult } from '../harness/index.js';
 import { runAction } from '../harness/index.js';
 import type { LocalServer, SelfSignedCertificate } from '../support/smoke-check-servers.js';
+import { injectedCommands, runnerLines } from '../support/workflow-command-lines.js';
 import {
   json,
   reservePort,
@@ -305,5 +306,89 @@ describe('smoke-check against nginx → gunicorn serving the Django fixture', ()
     expect(admin).toMatchObject({ name: 'admin', ok: false });
     expect(admin.reason).toMatch(/^redirected to .*\/admin\/login\/\?next=\/admin\/, which matches reject-redirect/);
     expect(step.outputs).toMatchObject({ healthy: 'false', 'failed-count': '1' });
+  });
+});
+
+describe('what a server cannot do to the job', () => {
+  // Header names people use for API credentials; the action masks some of them, but masking does not stop a send.
+  const GIVEN = {
+    'x-api-key': 'k-3f9a1c7e',
+    'x-auth-token': 't-8b2d4f60',
+    'x-tenant': 'ocpizza',
+    cookie: 'sessionid=s-1d5e9a0b',
+  };
+  const headerLines = Object.entries(GIVEN)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join('\n');
+
+  async function redirectPair() {
+    const seenByOther: Array<Record<string, string | string[] | undefined>> = [];
+    const other = await serve((req, res) => {
+      seenByOther.push(req.headers);
+      text(res, 200, 'ok');
+    });
+    const first = await serve((_req, res) => text(res, 302, '', { location: other.url('/landing') }));
+    return { first, seenByOther };
+  }
+
+  test('no request header goes to another origin on a redirect, unless keep-headers-on-redirect says so', async () => {
+    const secrets = Object.values(GIVEN).filter((v) => v !== 'ocpizza');
+    const { first, seenByOther } = await redirectPair();
+    const step = await smokeCheck({ urls: first.url('/'), headers: headerLines, 'basic-auth': 'ops:b-42c7e1' }, [
+      ...secrets,
+      'b-42c7e1',
+    ]);
+    expect(step.exitCode).toBe(0);
+    expect(seenByOther).toHaveLength(1);
+    for (const name of [...Object.keys(GIVEN), 'authorization']) expect(seenByOther[0][name]).toBeUndefined();
+    expect(seenByOther[0]['user-agent']).toBe('runbook-smoke-check');
+
+    const kept = await redirectPair();
+    const keptStep = await smokeCheck(
+      { urls: kept.first.url('/'), headers: headerLines, 'keep-headers-on-redirect': 'true' },
+      secrets,
+    );
+    expect(keptStep.exitCode).toBe(0);
+    for (const [name, value] of Object.entries(GIVEN)) expect(kept.seenByOther[0][name]).toBe(value);
+  });
+
+  test('text from the server cannot become a workflow command, whichever way it is quoted', async () => {
+    const hostile: Record<string, (res: Parameters<typeof text>[0]) => void> = {
+      '/json-lf': (res) => json(res, 200, { commit: 'abc1234\n::error title=FORGED::deploy of FORGED failed' }),
+      '/json-cr': (res) => json(res, 200, { commit: 'abc1234\r::add-mask::Healthy' }),
+      '/json-stop': (res) => json(res, 200, { commit: 'abc1234\n::stop-commands::FORGEDTOKEN' }),
+      '/json-equals': (res) => json(res, 200, { database: 'down\n::warning::FORGED' }),
+      '/header': (res) => text(res, 200, 'ok', { 'x-release': '##[error]FORGED legacy command' }),
+      '/redirect': (res) => text(res, 302, '', { location: '/login##[error]FORGED' }),
+      '/long': (res) => json(res, 200, { commit: 'x'.repeat(200_000) }),
+    };
+    const server = await serve((req, res) => {
+      const path = (req.url ?? '/').split('#')[0];
+      (hostile[path] ?? ((r) => text(r, 200, 'login page')))(res);
+    });
+    const checks = [
+      ...['/json-lf', '/json-cr', '/json-stop', '/long'].map(
+        (path) => `- url: ${server.url(path)}\n  version-from: json:$.commit\n  expect-version: ${NEW_SHA}`,
+      ),
+      `- url: ${server.url('/json-equals')}\n  json-path: $.database\n  json-equals: ok`,
+      `- url: ${server.url('/header')}\n  version-from: header:X-Release\n  expect-version: ${NEW_SHA}`,
+      `- url: ${server.url('/redirect')}\n  reject-redirect: /login/`,
+    ].join('\n');
+    const step = await smokeCheck({ checks, deadline: '2s' });
+
+    expect(step.exitCode).toBe(1);
+    // The step's own annotations quote the reasons (escaped); any other command, or a legacy one, was forged.
+    const own = /^::error( title=Smoke check failed%3A [^:]*)?::(?!.*##\[)/;
+    expect(injectedCommands(step.log).filter((line) => !own.test(line))).toEqual([]);
+    expect(step.masks).toEqual([]);
+    // Commands still work after the run (nothing stopped them): the step's own failure is an annotation.
+    expect(errors(step).at(-1)?.message).toMatch(/^7 of 7 smoke checks failed/);
+    expect(errors(step).filter((a) => /FORGED/.test(a.properties.title ?? ''))).toEqual([]);
+    const reasons = results(step).map((r) => r.reason);
+    for (const reason of reasons) expect(reason).not.toMatch(/[\r\n\u2028\u2029]/);
+    expect(reasons).toContainEqual(expect.stringMatching(/^\$\.database is down\\n::warning::FORGED, expected ok/));
+    // Bounded: 200 KB of version never reaches the log whole.
+    expect(Math.max(...runnerLines(step.log).map((line) => line.length))).toBeLessThan(4000);
+    expect(step.summary.length).toBeLessThan(40_000);
   });
 });

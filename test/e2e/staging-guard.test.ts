@@ -7,6 +7,7 @@ import type { GitHistory } from '../stand-ins/git-history.js';
 import type { GitHubApiStandIn } from '../stand-ins/github-api.js';
 import { preloadOpenApi } from '../stand-ins/github-openapi.js';
 import { mergeGroupEvent, pushEvent } from '../stand-ins/github-events.js';
+import { injectedCommands } from '../support/workflow-command-lines.js';
 import {
   addGreenChecks,
   pullIntoMaster,
@@ -71,7 +72,7 @@ test('staging → master with green checks is allowed, and the verdict is commen
   expect(result.summary).toMatch(
     /\| up to date with base \| ✅ pass \| 'staging' contains 'master' and is ahead by 2 commits \|/,
   );
-  expect(result.summary).toContain("| status 'coverage/90' | ✅ pass |");
+  expect(result.summary).toContain("| status 'coverage/90' (by ci-bot) | ✅ pass |");
   // Its own check run (job id 'guard', still in progress) is left out rather than waited for.
   expect(result.summary).not.toContain("'guard'");
   expect(errors(result)).toEqual([]);
@@ -82,7 +83,7 @@ test('staging → master with green checks is allowed, and the verdict is commen
   // Requests went to the Enterprise-style API root, authenticated with the token.
   expect(api.requests.every((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
   expect(api.requests.find((r) => r.path.endsWith('/check-runs'))?.query).toEqual({
-    filter: 'latest',
+    filter: 'all',
     per_page: '100',
   });
 });
@@ -135,9 +136,9 @@ test('a failing check refuses', async () => {
   const result = await guard(pullEvent(11, 'staging', stagingSha));
   expectRefused(
     result,
-    /check run 'test': failure on [0-9a-f]{7} \(https:\/\/github\.com\/ocpizza\/site\/actions\/runs\//,
+    /check run 'test' \(GitHub Actions\): failure on [0-9a-f]{7} \(https:\/\/github\.com\/ocpizza\/site\/actions\/runs\//,
   );
-  expect(result.summary).toContain("| check run 'lint' | ✅ pass |");
+  expect(result.summary).toContain("| check run 'lint' (GitHub Actions) | ✅ pass |");
 });
 
 test('a missing required check refuses', async () => {
@@ -152,7 +153,8 @@ test('a missing required check refuses', async () => {
 });
 
 test('a check pending then green within the wait is allowed', async () => {
-  api.addCheckRun(stagingSha, { name: 'test', pendingForMs: 2500 });
+  // Green from the guard's second look on: driven by its polls, not by how fast this machine starts the bundle.
+  api.addCheckRun(stagingSha, { name: 'test', pendingForPolls: 1 });
   api.addPull({ number: 13, headRef: 'staging', baseRef: 'master' });
   const result = await guard(pullEvent(13, 'staging', stagingSha), {
     'wait-for-checks': '45s',
@@ -160,8 +162,8 @@ test('a check pending then green within the wait is allowed', async () => {
   });
   expect(result.exitCode).toBe(0);
   expect(result.outputs.allowed).toBe('true');
-  expect(result.log).toMatch(/Waiting for check run 'test'; \d+s left of wait-for-checks/);
-  expect(api.requests.filter((r) => r.path.endsWith('/check-runs')).length).toBeGreaterThan(1);
+  expect(result.log).toMatch(/Waiting for check run 'test' \(GitHub Actions\); \d+s left of wait-for-checks/);
+  expect(api.requests.filter((r) => r.path.endsWith('/check-runs'))).toHaveLength(2);
 });
 
 test('a wait that times out refuses with the check still pending', async () => {
@@ -171,8 +173,66 @@ test('a wait that times out refuses with the check still pending', async () => {
     'wait-for-checks': '2s',
     'poll-interval': '500ms',
   });
-  expectRefused(result, /check run 'test': still (queued|in progress) on [0-9a-f]{7}, after waiting \ds/);
+  expectRefused(
+    result,
+    /check run 'test' \(GitHub Actions\): still (queued|in progress) on [0-9a-f]{7}, after waiting \ds/,
+  );
   expect(result.summary).toContain('⏳ pending');
+});
+
+describe('a failed check cannot be hidden by another of the same name', () => {
+  const QUICK_CI = { slug: 'quick-ci', name: 'Quick CI', id: 90210 };
+
+  test('a later green `test` from another app, or from a second workflow, leaves the failed one failing', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', conclusion: 'failure', startedAt: '2026-11-27T08:00:00Z' });
+    api.addCheckRun(stagingSha, { name: 'test', app: QUICK_CI, startedAt: '2026-11-27T09:00:00Z' });
+    api.addCheckRun(stagingSha, { name: 'test', startedAt: '2026-11-27T09:30:00Z' });
+    api.addStatus(stagingSha, { context: 'coverage/90', state: 'failure', createdAt: '2026-11-27T08:00:00Z' });
+    api.addStatus(stagingSha, {
+      context: 'coverage/90',
+      state: 'success',
+      creator: 'mallory',
+      createdAt: '2026-11-27T09:00:00Z',
+    });
+    api.addPull({ number: 30, headRef: 'staging', baseRef: 'master' });
+    const result = await guard(pullEvent(30, 'staging', stagingSha), { 'required-checks': 'test' });
+    expect(result.exitCode).toBe(1);
+    expect(result.outputs.allowed).toBe('false');
+    expect(JSON.parse(result.outputs.reasons)).toEqual([
+      expect.stringMatching(/^status 'coverage\/90' \(by ci-bot\): failure on/),
+      expect.stringMatching(/^check run 'test' \(GitHub Actions, check suite \d+\): failure on/),
+    ]);
+    // The summary names where each check came from.
+    expect(result.summary).toMatch(/\| check run 'test' \(Quick CI\) \| ✅ pass \|/);
+    expect(result.summary).toMatch(/\| status 'coverage\/90' \(by mallory\) \| ✅ pass \|/);
+  });
+
+  test('a required check pinned to an app is not satisfied by another app', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', app: QUICK_CI });
+    api.addPull({ number: 31, headRef: 'staging', baseRef: 'master' });
+    const result = await guard(pullEvent(31, 'staging', stagingSha), { 'required-checks': 'test@github-actions' });
+    expectRefused(
+      result,
+      /required check 'test@github-actions': no check run or status matching it was reported on [0-9a-f]{7} \(only from another source: check run 'test' \(Quick CI\)\)/,
+    );
+  });
+});
+
+test('check names and app names from the API cannot become workflow commands', async () => {
+  const app = { slug: 'evil-ci', name: 'Evil ##[add-mask]Healthy CI', id: 66601 };
+  api.addCheckRun(stagingSha, { name: 'test\n::error title=FORGED::all checks failed', conclusion: 'failure' });
+  api.addCheckRun(stagingSha, { name: 'lint\r::stop-commands::FORGEDTOKEN', app });
+  api.addStatus(stagingSha, { context: '::add-mask::allowed', state: 'success' });
+  api.addPull({ number: 32, headRef: 'staging', baseRef: 'master' });
+  const result = await guard(pullEvent(32, 'staging', stagingSha));
+  expect(result.exitCode).toBe(1);
+  // The step's own refusal is the one error annotation, and nothing was masked or stopped.
+  expect(errors(result)).toEqual([expect.stringMatching(/^Staging guard refused pull request #32/)]);
+  expect(result.masks).toEqual([TOKEN]);
+  const own = /^::error::Staging guard refused(?!.*##\[)/;
+  const ownMask = `::add-mask::${TOKEN}`;
+  expect(injectedCommands(result.log).filter((line) => !own.test(line) && line !== ownMask)).toEqual([]);
+  expect(result.summary).toContain("check run 'test\\n::error title=FORGED::all checks failed' (GitHub Actions)");
 });
 
 test('a direct push to master is flagged', async () => {
@@ -220,6 +280,22 @@ test('a merge_group event is judged on the merge group head', async () => {
   expect(result.exitCode).toBe(0);
   expect(result.summary).toContain('merge group for pull request #16 (staging → master)');
   expect(api.requests.some((r) => r.path === `/repos/${REPO}/compare/${masterSha}...${head}`)).toBe(true);
+});
+
+test('a feature pull request queued ahead of staging in the same merge group is refused', async () => {
+  git.branch('feature/x', 'master');
+  git.commit('feature/x', 'Add a coupon field');
+  api.addPull({ number: 21, headRef: 'feature/x', baseRef: 'master' });
+  api.addPull({ number: 22, headRef: 'staging', baseRef: 'master' });
+  git.branch('gh-readonly-queue/master/pr-22', 'master');
+  git.merge('gh-readonly-queue/master/pr-22', 'feature/x', 'Merge pull request #21 from ocpizza/feature/x');
+  const head = git.merge('gh-readonly-queue/master/pr-22', 'staging', 'Merge pull request #22 from ocpizza/staging');
+  greenChecks(head);
+  // GitHub names the queue branch after the last pull request of the group: #22, from staging.
+  const payload = mergeGroupEvent({ repo: REPO, baseRef: 'master', baseSha: masterSha, headSha: head, pullNumber: 22 });
+  const result = await guard({ name: 'merge_group', payload });
+  expectRefused(result, /source branch of #21: 'feature\/x' is not an allowed source for 'master'/);
+  expect(result.summary).toContain('merge group for pull requests #21, #22 into master');
 });
 
 test('a token without checks: read gets one clear error', async () => {

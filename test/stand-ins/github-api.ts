@@ -17,9 +17,18 @@ export interface CheckRunSpec {
   conclusion?: CheckConclusion;
   /** Stays queued or in progress for this long after it is added, then completes; Infinity never completes. */
   pendingForMs?: number;
+  /**
+   * Stays in progress for this many listings of its commit's check runs, then completes: a wait driven by the
+   * guard's own polls, so a test does not depend on how fast the machine is.
+   */
+  pendingForPolls?: number;
   /** When it started; default: when it was added. */
   startedAt?: string;
   detailsUrl?: string;
+  /** The GitHub App that made it; default GitHub Actions. */
+  app?: { slug: string; name: string; id: number };
+  /** Its check suite (for GitHub Actions, the workflow run); default one suite per check run. */
+  checkSuiteId?: number;
 }
 
 export interface StatusSpec {
@@ -28,6 +37,8 @@ export interface StatusSpec {
   /** Pending for this long after it is added, then `state`. */
   pendingForMs?: number;
   createdAt?: string;
+  /** Login of the user or bot that posted it; default ci-bot. */
+  creator?: string;
 }
 
 export interface PullSpec {
@@ -71,6 +82,8 @@ interface StoredCheck extends CheckRunSpec {
   id: number;
   sha: string;
   addedAt: number;
+  /** Listings of its commit's check runs so far. */
+  polls: number;
 }
 interface StoredStatus extends StatusSpec {
   id: number;
@@ -156,7 +169,7 @@ export class GitHubApiStandIn {
   }
 
   addCheckRun(sha: string, spec: CheckRunSpec): void {
-    this.checks.push({ ...spec, id: this.nextId++, sha, addedAt: Date.now() });
+    this.checks.push({ ...spec, id: this.nextId++, sha, addedAt: Date.now(), polls: 0 });
   }
 
   addStatus(sha: string, spec: StatusSpec): void {
@@ -424,7 +437,10 @@ export class GitHubApiStandIn {
 
   private checkRunObject(check: StoredCheck) {
     const now = Date.now();
-    const done = check.pendingForMs === undefined || now >= check.addedAt + check.pendingForMs;
+    const done =
+      check.pendingForPolls !== undefined
+        ? check.polls > check.pendingForPolls
+        : check.pendingForMs === undefined || now >= check.addedAt + check.pendingForMs;
     const startedAt = check.startedAt ?? new Date(check.addedAt).toISOString();
     const api = `${this.url}/repos/${this.fullName}`;
     const html = check.detailsUrl ?? `https://github.com/${this.fullName}/actions/runs/77${check.id}/job/${check.id}`;
@@ -436,11 +452,13 @@ export class GitHubApiStandIn {
       url: `${api}/check-runs/${check.id}`,
       html_url: html,
       details_url: html,
-      status: done ? 'completed' : now - check.addedAt < 200 ? 'queued' : 'in_progress',
+      status: done ? 'completed' : now - check.addedAt < 200 && check.polls <= 1 ? 'queued' : 'in_progress',
       conclusion: done ? (check.conclusion ?? 'success') : null,
       started_at: startedAt,
       completed_at: done
-        ? new Date(Math.max(Date.parse(startedAt), check.addedAt + (check.pendingForMs ?? 0))).toISOString()
+        ? new Date(
+            Math.max(Date.parse(startedAt), Math.min(now, check.addedAt + (check.pendingForMs ?? 0))),
+          ).toISOString()
         : null,
       output: {
         title: null,
@@ -450,8 +468,8 @@ export class GitHubApiStandIn {
         annotations_url: `${api}/check-runs/${check.id}/annotations`,
       },
       name: check.name,
-      check_suite: { id: 9000 + check.id },
-      app: githubActionsApp(),
+      check_suite: { id: check.checkSuiteId ?? 9000 + check.id },
+      app: check.app ? appObject(check.app) : githubActionsApp(),
       pull_requests: [],
     };
   }
@@ -466,7 +484,10 @@ export class GitHubApiStandIn {
           documentation_url: 'https://docs.github.com/rest',
         },
       };
-    const runs = this.checks.filter((c) => c.sha === sha).map((c) => this.checkRunObject(c));
+    const stored = this.checks.filter((c) => c.sha === sha);
+    // One listing is one poll, whichever page the guard reads first.
+    if ((ctx.query.get('page') ?? '1') === '1') for (const check of stored) check.polls += 1;
+    const runs = stored.map((c) => this.checkRunObject(c));
     const { page, headers } = this.paginate(ctx, runs);
     return { status: 200, headers, body: { total_count: runs.length, check_runs: page } };
   }
@@ -485,7 +506,11 @@ export class GitHubApiStandIn {
       context: status.context,
       created_at: created,
       updated_at: created,
-      creator: user('ci-bot', 700),
+      creator: user(
+        status.creator ?? 'ci-bot',
+        status.creator ? 710 : 700,
+        status.creator?.endsWith('[bot]') ? 'Bot' : 'User',
+      ),
     };
   }
 
@@ -724,6 +749,19 @@ function user(login: string, id: number, type = 'User') {
     received_events_url: `${api}/received_events`,
     type,
     site_admin: false,
+  };
+}
+
+/** Another GitHub App, shaped like GitHub Actions' entry. */
+function appObject(app: { slug: string; name: string; id: number }) {
+  return {
+    ...githubActionsApp(),
+    id: app.id,
+    slug: app.slug,
+    node_id: nodeId('A', app.slug),
+    name: app.name,
+    html_url: `https://github.com/apps/${app.slug}`,
+    owner: user(app.slug, app.id * 10, 'Organization'),
   };
 }
 

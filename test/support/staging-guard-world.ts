@@ -47,13 +47,16 @@ export function addGreenChecks(api: GitHubApiStandIn, sha: string): void {
   api.addCheckRun(sha, { name: 'guard', pendingForMs: Infinity });
 }
 
-/** A pull_request event from `headRef` into master (from a fork when `headRepo` names another repository). */
+/**
+ * A pull_request_target event (the set-up the README asks for) from `headRef` into master, from a fork when
+ * `headRepo` names another repository.
+ */
 export function pullIntoMaster(
   repo: StagingRepo,
   pull: { number: number; headRef: string; headSha: string; headRepo?: string | null },
 ): { name: string; payload: unknown } {
   return {
-    name: 'pull_request',
+    name: 'pull_request_target',
     payload: pullRequestEvent({ repo: REPO, ...pull, baseRef: 'master', baseSha: repo.masterSha }),
   };
 }

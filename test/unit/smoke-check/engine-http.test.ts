@@ -171,6 +171,35 @@ describe('the engine against real local servers', () => {
     expect(report.results[0].url).toBe(url.replace('p%40ss', '***'));
   });
 
+  test('no header the user gave follows a redirect to another origin; on the same origin they all stay', async () => {
+    const given = {
+      'x-api-key': 'k1',
+      'x-auth-token': 't2',
+      authorization: 'Bearer b3',
+      cookie: 'c=4',
+      'x-tenant': 't5',
+    };
+    const seen: Record<string, Array<Record<string, unknown>>> = { same: [], other: [] };
+    const other = await serve((req, res) => {
+      seen.other.push(req.headers);
+      text(res, 200, 'elsewhere');
+    });
+    const first = await serve((req, res) => {
+      if (req.url === '/landing') {
+        seen.same.push(req.headers);
+        return text(res, 200, 'here');
+      }
+      text(res, 307, '', { location: req.url === '/same' ? '/landing' : other.url('/landing') });
+    });
+    await check(fast(), { url: first.url('/same'), headers: given }, { url: first.url('/away'), headers: given });
+    for (const [name, value] of Object.entries(given)) {
+      expect(seen.same[0][name]).toBe(value);
+      expect(seen.other[0][name]).toBeUndefined();
+    }
+    await check(fast(), { url: first.url('/away'), headers: given, keepHeadersOnRedirect: true });
+    for (const [name, value] of Object.entries(given)) expect(seen.other[1][name]).toBe(value);
+  });
+
   test('credentials are not sent to another origin on a redirect', async () => {
     const seen: Array<string | undefined> = [];
     const other = await serve((req, res) => {

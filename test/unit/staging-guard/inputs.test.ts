@@ -40,6 +40,15 @@ describe('inputs', () => {
     expect(regex.kind === 'regex' && regex.regex.test('E2E (pg,3.11)')).toBe(true);
   });
 
+  test('a required check can be pinned to the app that must make it, names and regular expressions alike', () => {
+    const inputs = read({ 'required-checks': 'test@github-actions\n/^lint/i@Super-Linter\ne2e' });
+    expect(inputs['required-checks']).toEqual([
+      { kind: 'name', name: 'test', app: 'github-actions' },
+      { kind: 'regex', regex: /^lint/i, source: '/^lint/i', app: 'super-linter' },
+      { kind: 'name', name: 'e2e' },
+    ]);
+  });
+
   test('wait-for-checks 0 means no wait; other durations parse', () => {
     expect(read({ 'wait-for-checks': '0' })['wait-for-checks']).toBe(0);
     expect(read({ 'wait-for-checks': '0s' })['wait-for-checks']).toBe(0);

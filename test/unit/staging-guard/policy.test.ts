@@ -119,13 +119,14 @@ describe('checks', () => {
   });
 
   test('the guard itself and its matrix legs are ignored', () => {
-    expect(isIgnored('guard', names('guard'))).toBe(true);
-    expect(isIgnored('guard (ubuntu)', names('guard'))).toBe(true);
-    expect(isIgnored('guardian', names('guard'))).toBe(false);
-    expect(isIgnored('Staging guard', [{ kind: 'regex', regex: /guard$/i, source: '/guard$/i' }])).toBe(true);
+    const done = (name: string) => run(name, 'completed', 'success');
+    expect(isIgnored(done('guard'), names('guard'))).toBe(true);
+    expect(isIgnored(done('guard (ubuntu)'), names('guard'))).toBe(true);
+    expect(isIgnored(done('guardian'), names('guard'))).toBe(false);
+    expect(isIgnored(done('Staging guard'), [{ kind: 'regex', regex: /guard$/i, source: '/guard$/i' }])).toBe(true);
   });
 
-  test('all green passes; the latest run of a name wins', () => {
+  test('all green passes; a re-run in the same workflow run replaces the run it repeats', () => {
     const result = evaluateChecks(
       SHA,
       [
@@ -186,6 +187,88 @@ describe('checks', () => {
   test('a failing status shows its state', () => {
     const result = evaluateChecks(SHA, [status('ci/travis', 'failure')], options());
     expect(result.rules[0]).toMatchObject({ state: 'fail', reason: 'failure on a1b2c3d' });
+  });
+});
+
+describe('checks of the same name from different sources', () => {
+  const actions = { app: 'github-actions', appName: 'GitHub Actions' };
+  const from = (check: CheckObservation, source: Partial<CheckObservation>): CheckObservation => ({
+    ...check,
+    ...source,
+  });
+  const failedTest = from(run('test', 'completed', 'failure', '2026-11-27T08:00:00Z'), { ...actions, suite: 1 });
+  const required = options({ required: names('test') });
+
+  test('a later green run from another app does not hide a failed run: both are shown, with their app', () => {
+    const other = from(run('test', 'completed', 'success', '2026-11-27T09:00:00Z'), {
+      app: 'quick-ci',
+      appName: 'Quick CI',
+      suite: 2,
+    });
+    const result = evaluateChecks(SHA, [failedTest, other], required);
+    expect(result.rules.map((r) => [r.rule, r.state])).toEqual([
+      ["check run 'test' (GitHub Actions)", 'fail'],
+      ["check run 'test' (Quick CI)", 'pass'],
+    ]);
+    expect(verdictOf(result.rules).allowed).toBe(false);
+  });
+
+  test('a second workflow with a job named test does not hide the first one, but a re-run of it does', () => {
+    const otherWorkflow = from(run('test', 'completed', 'success', '2026-11-27T09:00:00Z'), { ...actions, suite: 2 });
+    const twoWorkflows = evaluateChecks(SHA, [failedTest, otherWorkflow], required);
+    expect(twoWorkflows.rules.map((r) => [r.rule, r.state])).toEqual([
+      ["check run 'test' (GitHub Actions, check suite 1)", 'fail'],
+      ["check run 'test' (GitHub Actions, check suite 2)", 'pass'],
+    ]);
+    const reRun = from(run('test', 'completed', 'success', '2026-11-27T09:00:00Z'), { ...actions, suite: 1 });
+    const reRan = evaluateChecks(SHA, [failedTest, reRun], required);
+    expect(reRan.rules.map((r) => [r.rule, r.state])).toEqual([["check run 'test' (GitHub Actions)", 'pass']]);
+  });
+
+  test('a status posted by someone else does not replace a failed status; a newer one by its creator does', () => {
+    const failed = from(status('ci/test', 'failure'), { app: 'ci-bot', startedAt: '2026-11-27T08:00:00Z' });
+    const forged = from(status('ci/test', 'success'), { app: 'mallory' });
+    expect(evaluateChecks(SHA, [failed, forged], options()).rules.map((r) => [r.rule, r.state])).toEqual([
+      ["status 'ci/test' (by ci-bot)", 'fail'],
+      ["status 'ci/test' (by mallory)", 'pass'],
+    ]);
+    const fixed = from(status('ci/test', 'success'), { app: 'ci-bot' });
+    expect(verdictOf(evaluateChecks(SHA, [failed, fixed], options()).rules).allowed).toBe(true);
+  });
+
+  test('a check run and a status of the same name are two checks', () => {
+    const result = evaluateChecks(
+      SHA,
+      [from(status('test', 'error'), { app: 'ci-bot' }), from(run('test', 'completed', 'success'), actions)],
+      required,
+    );
+    expect(result.rules.map((r) => [r.rule, r.state])).toEqual([
+      ["check run 'test' (GitHub Actions)", 'pass'],
+      ["status 'test' (by ci-bot)", 'fail'],
+    ]);
+  });
+
+  test('a required check pinned to an app is satisfied only by that app', () => {
+    const pinned = options({ required: [{ kind: 'name', name: 'test', app: 'github-actions' }] });
+    const other = from(run('test', 'completed', 'success'), { app: 'quick-ci', appName: 'Quick CI', suite: 2 });
+    const result = evaluateChecks(SHA, [other, from(status('test', 'success'), { app: 'github-actions' })], pinned);
+    expect(result.rules.find((r) => r.state !== 'pass')).toMatchObject({
+      rule: "required check 'test@github-actions'",
+      state: 'missing',
+      reason: expect.stringMatching(/only from another source: check run 'test' \(Quick CI\), status 'test'/),
+    });
+    const ours = from(run('test', 'completed', 'success'), { ...actions, suite: 3 });
+    expect(verdictOf(evaluateChecks(SHA, [other, ours], pinned).rules).allowed).toBe(true);
+  });
+
+  test('names and apps from the API are printed neutralised', () => {
+    const hostile = from(run('test\n::error::FORGED', 'completed', 'failure'), {
+      app: 'x',
+      appName: 'Evil ##[add-mask]App',
+    });
+    const [rule] = evaluateChecks(SHA, [hostile], options()).rules;
+    expect(rule.rule).toBe("check run 'test\\n::error::FORGED' (Evil #\\u0023[add-mask]App)");
+    expect(rule.fix).not.toMatch(/\n/);
   });
 });
 

@@ -111,6 +111,22 @@ function stagingPull(number = 7, headRef = 'staging', headRepo?: string | null) 
 
 const greenChecks = (sha: string): void => addGreenChecks(api, sha);
 
+/** A clock that moves only when the guard sleeps, and records each sleep. */
+function fakeClock() {
+  let now = Date.parse('2026-11-27T10:00:00Z');
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    edges: {
+      clock: () => now,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+        now += ms;
+      },
+    } satisfies Pick<GuardEdges, 'clock' | 'sleep'>,
+  };
+}
+
 describe('pull requests into master', () => {
   test('staging → master with green checks is allowed, and the token is masked', async () => {
     greenChecks(stagingSha);
@@ -120,9 +136,22 @@ describe('pull requests into master', () => {
     expect(rec.outputs).toEqual({ allowed: 'true', reasons: '[]' });
     expect(rec.secrets).toContain(TOKEN);
     expect(rec.summaries[0]).toContain('Staging guard: allowed');
-    expect(rec.summaries[0]).toMatch(/\| check run 'test' \| ✅ pass \|/);
+    expect(rec.summaries[0]).toMatch(/\| check run 'test' \(GitHub Actions\) \| ✅ pass \|/);
     expect(rec.summaries[0]).not.toContain("'guard'");
     expect(api.requests.some((r) => r.authorization === `token ${TOKEN}`)).toBe(true);
+  });
+
+  test('on pull_request the guard warns that the pull request can edit it; on pull_request_target it does not', async () => {
+    greenChecks(stagingSha);
+    const rec = recorder();
+    const event = stagingPull();
+    await guard(edges({ ...event, name: 'pull_request' }, {}, rec));
+    expect(rec.warnings).toEqual([
+      expect.stringMatching(/^The staging guard runs on `pull_request`, .*Run the guard on `pull_request_target`/),
+    ]);
+    const target = recorder();
+    await guard(edges(event, {}, target));
+    expect(target.warnings).toEqual([]);
   });
 
   test('a feature branch is refused with the flow to follow', async () => {
@@ -182,25 +211,45 @@ describe('pull requests into master', () => {
     await expect(guard(edges(stagingPull(), { 'required-checks': 'test, e2e' }, rec))).rejects.toThrow(ActionFailure);
     const reasons = JSON.parse(rec.outputs.reasons) as string[];
     expect(reasons).toEqual([
-      expect.stringMatching(/^check run 'test': failure on [0-9a-f]{7}/),
+      expect.stringMatching(/^check run 'test' \(GitHub Actions\): failure on [0-9a-f]{7}/),
       expect.stringMatching(/^required check 'e2e': no check run or status matching it/),
     ]);
     expect(rec.summaries[0]).toContain('❔ missing');
   });
 
   test('a check that is pending then green within the wait is allowed after polling', async () => {
-    api.addCheckRun(stagingSha, { name: 'test', pendingForMs: 700 });
+    // Green from the second listing on, on a clock that only the guard's own sleeps move: the test sees the
+    // same thing on a fast or a loaded machine.
+    api.addCheckRun(stagingSha, { name: 'test', pendingForPolls: 1 });
+    const clock = fakeClock();
     const rec = recorder();
-    const verdict = await guard(edges(stagingPull(), { 'wait-for-checks': '20s', 'poll-interval': '200ms' }, rec));
+    const verdict = await guard({
+      ...edges(stagingPull(), { 'wait-for-checks': '20s', 'poll-interval': '15s' }, rec),
+      ...clock.edges,
+    });
     expect(verdict?.allowed).toBe(true);
-    expect(rec.infos.some((m) => /^Waiting for check run 'test'/.test(m))).toBe(true);
-    expect(api.requests.filter((r) => r.path.endsWith('/check-runs')).length).toBeGreaterThan(1);
+    expect(rec.infos.filter((m) => /^Waiting for check run 'test'/.test(m))).toEqual([
+      "Waiting for check run 'test' (GitHub Actions); 20s left of wait-for-checks.",
+    ]);
+    expect(clock.sleeps).toEqual([15_000]);
+    expect(api.requests.filter((r) => r.path.endsWith('/check-runs'))).toHaveLength(2);
+  });
+
+  test('the last sleep of a wait is cut to what is left of it, and the wait ends on the clock', async () => {
+    api.addCheckRun(stagingSha, { name: 'test', pendingForPolls: 5 });
+    const clock = fakeClock();
+    const result = guard({
+      ...edges(stagingPull(), { 'wait-for-checks': '40s', 'poll-interval': '15s' }),
+      ...clock.edges,
+    });
+    await expect(result).rejects.toThrow(/still in progress on [0-9a-f]{7}, after waiting 40s/);
+    expect(clock.sleeps).toEqual([15_000, 15_000, 10_000]);
   });
 
   test('a wait that runs out refuses with the pending check named', async () => {
     api.addCheckRun(stagingSha, { name: 'test', pendingForMs: Infinity });
     await expect(guard(edges(stagingPull(), { 'wait-for-checks': '600ms', 'poll-interval': '200ms' }))).rejects.toThrow(
-      /check run 'test': still (queued|in progress) on [0-9a-f]{7}, after waiting \ds/,
+      /check run 'test' \(GitHub Actions\): still (queued|in progress) on [0-9a-f]{7}, after waiting \ds/,
     );
   });
 
@@ -225,10 +274,15 @@ describe('pull requests into master', () => {
     for (let i = 0; i < 102; i++) api.addStatus(stagingSha, { context: `ci/${i}`, state: 'success' });
     api.addCheckRun(stagingSha, { name: 'matrix 104b', conclusion: 'timed_out' });
     const rec = recorder();
-    await expect(guard(edges(stagingPull(), {}, rec))).rejects.toThrow(/check run 'matrix 104b': timed_out/);
+    await expect(guard(edges(stagingPull(), {}, rec))).rejects.toThrow(
+      /check run 'matrix 104b' \(GitHub Actions\): timed_out/,
+    );
     const pages = api.requests.filter((r) => r.path.endsWith('/check-runs')).map((r) => r.query.page ?? '1');
     expect(pages).toEqual(['1', '2']);
-    expect(api.requests.filter((r) => r.path.endsWith('/status')).map((r) => r.query.page)).toEqual(['1', '2']);
+    expect(api.requests.filter((r) => r.path.endsWith('/statuses')).map((r) => r.query.page ?? '1')).toEqual([
+      '1',
+      '2',
+    ]);
     expect(rec.summaries[0]).toContain("status 'ci/101'");
   });
 });
@@ -323,7 +377,7 @@ describe('merge groups', () => {
     });
     payload.merge_group.head_ref = 'refs/heads/gh-readonly-queue/master/hand-made';
     await expect(guard(edges({ name: 'merge_group', payload }))).rejects.toThrow(
-      /the merge group branch does not name its pull request/,
+      /no pull request of the merge group was found: its branch does not name one/,
     );
   });
 
@@ -341,20 +395,70 @@ describe('merge groups', () => {
     expect(api.requests).toHaveLength(0);
   });
 
+  /** The merge group of one pull request from `source`, as the queue builds it with the merge method, green. */
+  function queueOf(number: number, source: string) {
+    const queue = `gh-readonly-queue/master/pr-${number}`;
+    git.branch(queue, 'master');
+    const head = git.merge(queue, source, `Merge pull request #${number} from ocpizza/${source}`);
+    greenChecks(head);
+    return mergeGroupEvent({ repo: REPO, baseRef: 'master', baseSha: masterSha, headSha: head, pullNumber: number });
+  }
+
+  /** A queue of feature/x (#21), then staging (#22): the branch is named after #22, the last one. */
+  function queueOfTwo(method: 'merge' | 'squash') {
+    git.branch('feature/x', 'master');
+    git.commit('feature/x', 'Add a coupon field');
+    api.addPull({ number: 21, headRef: 'feature/x', baseRef: 'master' });
+    api.addPull({ number: 22, headRef: 'staging', baseRef: 'master' });
+    const queue = 'gh-readonly-queue/master/pr-22';
+    git.branch(queue, 'master');
+    let head: string;
+    if (method === 'merge') {
+      git.merge(queue, 'feature/x', 'Merge pull request #21 from ocpizza/feature/x');
+      head = git.merge(queue, 'staging', 'Merge pull request #22 from ocpizza/staging');
+    } else {
+      git.commit(queue, 'Add a coupon field (#21)');
+      head = git.commit(queue, 'Release the new menu (#22)');
+    }
+    greenChecks(head);
+    return mergeGroupEvent({ repo: REPO, baseRef: 'master', baseSha: masterSha, headSha: head, pullNumber: 22 });
+  }
+
+  test.each(['merge', 'squash'] as const)(
+    'every pull request of a group is judged, not only the last one (%s method)',
+    async (method) => {
+      const rec = recorder();
+      const run = guard(edges({ name: 'merge_group', payload: queueOfTwo(method) }, {}, rec));
+      await expect(run).rejects.toThrow(/source branch of #21: 'feature\/x' is not an allowed source/);
+      expect(rec.summaries[0]).toContain('merge group for pull requests #21, #22 into master');
+      expect(rec.summaries[0]).toMatch(/\| source branch of #22 \| ✅ pass \|/);
+    },
+  );
+
+  test('commits of staging itself that name other pull requests do not join the group', async () => {
+    // staging's history carries "Merge pull request #5 from ocpizza/feature/y" (into staging): not in the queue.
+    git.branch('feature/y', 'staging');
+    git.commit('feature/y', 'y');
+    git.merge('staging', 'feature/y', 'Merge pull request #5 from ocpizza/feature/y');
+    api.addPull({
+      number: 5,
+      headRef: 'feature/y',
+      baseRef: 'staging',
+      state: 'closed',
+      mergedAt: '2026-11-27T08:00:00Z',
+    });
+    api.addPull({ number: 23, headRef: 'staging', baseRef: 'master' });
+    const payload = queueOf(23, 'staging');
+    const verdict = await guard(edges({ name: 'merge_group', payload }));
+    expect(verdict?.allowed).toBe(true);
+    expect(verdict?.rules.map((r) => r.rule)).toContain('source branch');
+  });
+
   test('a merge group for a feature pull request is refused', async () => {
     git.branch('feature/x', 'master');
     git.commit('feature/x', 'x');
     api.addPull({ number: 13, headRef: 'feature/x', baseRef: 'master' });
-    git.branch('gh-readonly-queue/master/pr-13', 'master');
-    const head = git.merge('gh-readonly-queue/master/pr-13', 'feature/x');
-    greenChecks(head);
-    const payload = mergeGroupEvent({
-      repo: REPO,
-      baseRef: 'master',
-      baseSha: masterSha,
-      headSha: head,
-      pullNumber: 13,
-    });
+    const payload = queueOf(13, 'feature/x');
     await expect(guard(edges({ name: 'merge_group', payload }))).rejects.toThrow(
       /'feature\/x' is not an allowed source/,
     );
@@ -394,7 +498,7 @@ describe('pushes', () => {
     });
     const verdict = await guard(edges({ name: 'push', payload }));
     expect(verdict?.allowed).toBe(true);
-    expect(verdict?.rules.map((r) => r.rule)).toEqual(['came through the flow', "check run 'test'"]);
+    expect(verdict?.rules.map((r) => r.rule)).toEqual(['came through the flow', "check run 'test' (GitHub Actions)"]);
   });
 
   test('an allowed source that does not exist yet is passed over', async () => {
