@@ -28938,23 +28938,90 @@ const OPTIONS = {
 };
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 /**
- * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with the password (raw
- * and percent-decoded) before anything else can print it, including this function's own errors.
+ * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
+ * ?query. No raw '@' before the query, which is how the end of the user info is found.
+ */
+const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
+/**
+ * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
+ * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
+ * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
+ */
+function splitDatabaseUrl(text) {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
+    if (!m)
+        return undefined;
+    const [, scheme, rest] = m;
+    const readings = [];
+    for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
+        if (HOST_AND_AFTER.test(rest.slice(i + 1)))
+            readings.push(i);
+    // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
+    // '?' and '@'): the first is right only if its query names options the engine knows.
+    const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
+    let at = readings.find((i) => {
+        const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
+        return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
+    }) ??
+        readings.at(-1) ??
+        -1;
+    // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
+    if (at === -1)
+        at = rest.lastIndexOf('@');
+    if (at === -1)
+        return { scheme, rawUser: '', hostAndAfter: rest };
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    return {
+        scheme,
+        rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
+        rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
+        hostAndAfter: rest.slice(at + 1),
+    };
+}
+/**
+ * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
+ * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
+ */
+function passwordForms(rawPassword) {
+    const decoded = safeDecode(rawPassword);
+    const whatwg = new URL('x://h');
+    whatwg.password = decoded;
+    const forms = [
+        rawPassword,
+        decoded,
+        encodeURIComponent(decoded),
+        whatwg.password,
+        new URLSearchParams({ p: decoded }).toString().slice(2),
+    ];
+    return [...new Set(forms)].filter((f) => f !== '');
+}
+/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
+function redactDatabaseUrl(text) {
+    const parts = splitDatabaseUrl(text);
+    if (!parts || parts.rawPassword === undefined)
+        return text;
+    return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
+}
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
+ * password before anything else can print it, including this function's own errors. The user info is split off by
+ * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
  */
 function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
-    const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
-    if (rawPassword) {
-        setSecret(rawPassword);
-        if (safeDecode(rawPassword) !== rawPassword)
-            setSecret(safeDecode(rawPassword));
-    }
+    const parts = splitDatabaseUrl(text);
+    if (parts?.rawPassword)
+        for (const form of passwordForms(parts.rawPassword))
+            setSecret(form);
     const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
     let url;
     try {
-        url = new URL(text);
+        if (!parts)
+            throw new TypeError('no scheme');
+        url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
     }
     catch {
-        throw new errors_ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactUrlText(text)}'.`);
+        throw new errors_ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`);
     }
     const engine = SCHEMES[url.protocol];
     if (!engine) {
@@ -28989,14 +29056,15 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
     }
     const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
-        throw new errors_ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`);
+        throw new errors_ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`);
     }
+    checkDatabaseName(database, inputName);
     return {
         engine,
         host: host === '' ? 'localhost' : host,
         port,
-        user: safeDecode(url.username),
-        password: safeDecode(url.password),
+        user: safeDecode(parts.rawUser),
+        password: safeDecode(parts.rawPassword ?? ''),
         database,
         options,
     };
@@ -29007,6 +29075,7 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
         setSecret(settings.password);
     if (settings.name === '')
         throw new errors_ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+    checkDatabaseName(settings.name, 'db-name');
     return {
         engine: settings.engine,
         host: settings.host || 'localhost',
@@ -29016,6 +29085,32 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
         database: settings.name,
         options: {},
     };
+}
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name, inputName) {
+    if (name.startsWith('-')) {
+        throw new errors_ConfigurationError(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+    }
+}
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+function postgresIdentifier(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+function mysqlIdentifier(name) {
+    return `\`${name.replace(/`/g, '``')}\``;
+}
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+function libpqDatabaseArgument(name) {
+    if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name))
+        return name;
+    return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 /** How the target is shown in logs and summaries: never with its password. */
 function describeDatabase(target) {
@@ -29112,7 +29207,7 @@ function killRunningProcesses(signal = 'SIGTERM') {
     for (const child of live)
         child.kill(signal);
 }
-const runProcess = (command, args, options = {}) => new Promise((resolve, reject) => {
+const process_runProcess = (command, args, options = {}) => new Promise((resolve, reject) => {
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
         cwd: options.cwd,
         env: { ...inheritedEnvironment(), ...options.env },
@@ -29148,7 +29243,13 @@ const runProcess = (command, args, options = {}) => new Promise((resolve, reject
         ? (0,external_node_fs_.createWriteStream)(options.stdoutFile, { mode: 0o600 })
         : options.stdoutStream;
     if (destination) {
-        sink = (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, counter(hash, (n) => (bytes += n)), destination);
+        // Handled here, where the pipeline is made: a write error (a full disk) would otherwise reject before the
+        // child closes, with nobody listening, and crash the step with a stack trace.
+        sink = (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, counter(hash, (n) => (bytes += n)), destination).catch((error) => {
+            child.kill('SIGTERM');
+            throw writeFailure(error, options.stdoutFile);
+        });
+        sink.catch(() => undefined);
     }
     else {
         const limit = options.stdoutLimitBytes ?? 1 << 20;
@@ -29177,6 +29278,17 @@ const runProcess = (command, args, options = {}) => new Promise((resolve, reject
         }, (error) => reject(error));
     });
 });
+/** One line for a failed write of a tool's output: which file, and the system's reason (ENOSPC: the disk is full). */
+function writeFailure(error, file) {
+    const errno = error.code;
+    const what = file ? `Writing ${file} on the runner` : 'Writing the output';
+    if (errno === 'ENOSPC')
+        return new ActionFailure(`${what} failed: no space left on the device (ENOSPC).`);
+    if (errno === 'EDQUOT')
+        return new ActionFailure(`${what} failed: the disk quota is exceeded (EDQUOT).`);
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return new ActionFailure(`${what} failed: ${reason}`);
+}
 /**
  * The parent's environment without the step's INPUT_* variables: they hold the action's raw inputs (a database URL
  * with its password, a private key), which the tools we start have no business seeing.
@@ -32139,9 +32251,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -32196,7 +32308,7 @@ async function runAction(main) {
 /**
  * Post steps clean up and only warn: a cleanup problem must never turn a green job red.
  */
-async function runPost(post, warn = core.warning) {
+async function run_action_runPost(post, warn = core.warning) {
     try {
         await post();
     }
@@ -32218,10 +32330,15 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
 
 
 /**
+ * How long the master connection outlives its last command. Bounded, so a step killed before close() does not leave
+ * a login open for good on the runner; a later command after an idle spell simply connects again.
+ */
+const CONTROL_PERSIST_SECONDS = 120;
+/**
  * One multiplexed OpenSSH connection (ControlMaster): the handshake is paid once, every command after it reuses
  * the master socket. The key and known_hosts live in a private 0700 directory removed by close().
  */
-class SshConnection {
+class ssh_SshConnection {
     settings;
     dir;
     run;
@@ -32234,7 +32351,7 @@ class SshConnection {
         this.run = run;
         this.hostKeyPolicy = hostKeyPolicy;
     }
-    static async open(settings, run = runProcess) {
+    static async open(settings, run = process_runProcess) {
         validateSettings(settings);
         // A short path: ControlPath must fit in a Unix socket name (about 100 bytes).
         const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)().length < 40 ? (0,external_node_os_namespaceObject.tmpdir)() : '/tmp', 'rb-ssh-'));
@@ -32269,13 +32386,13 @@ class SshConnection {
                 (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'known_hosts'), '', { mode: 0o600 });
                 policy = 'accept-new (trusted on first use, as asked)';
             }
-            const connection = new SshConnection(settings, dir, run, policy);
+            const connection = new ssh_SshConnection(settings, dir, run, policy);
             const master = await run('ssh', [
                 ...connection.baseArgs(),
                 '-o',
                 'ControlMaster=yes',
                 '-o',
-                'ControlPersist=yes',
+                `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
                 '-f',
                 '-N',
                 connection.destination(),
@@ -32292,6 +32409,22 @@ class SshConnection {
     /** The private directory (key, known_hosts, ControlPath socket ctl), for a post step that cleans up. */
     get directory() {
         return this.dir;
+    }
+    /** Saved by a main step (core.saveState) for its post step. */
+    leftover() {
+        const { host, port, user } = this.settings;
+        return { directory: this.dir, host, port, user };
+    }
+    /**
+     * In a post step: closes the master a killed main step left and removes its key directory. Returns false when
+     * there was nothing left (the main step closed it itself).
+     */
+    static async closeLeftover(leftover, run = process_runProcess) {
+        if (!(0,external_node_fs_.existsSync)(leftover.directory))
+            return false;
+        const { directory, ...where } = leftover;
+        await new ssh_SshConnection({ ...where, privateKey: '' }, directory, run, '').close();
+        return true;
     }
     /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */
     baseArgs() {
@@ -32539,7 +32672,7 @@ class LocalHost {
     runner;
     where = 'the runner';
     remote = false;
-    constructor(runner = runProcess) {
+    constructor(runner = process_runProcess) {
         this.runner = runner;
     }
     run(command, args, options = {}) {
@@ -32766,7 +32899,8 @@ const runnerIO = () => ({
     writeSummary: async (markdown) => {
         await summary.addRaw(markdown, true).write();
     },
-    runner: runProcess,
+    runner: process_runProcess,
+    saveState: saveState,
     now: () => new Date(),
     env: process.env,
     onCancel: (handler) => {
@@ -32784,7 +32918,8 @@ async function openPlaces(inputs, io) {
     const local = new LocalHost(io.runner);
     if (!inputs.ssh)
         return { dumpHost: local, storeHost: local, files: new LocalFiles(), close: async () => undefined };
-    const ssh = await SshConnection.open(inputs.ssh, io.runner);
+    const ssh = await ssh_SshConnection.open(inputs.ssh, io.runner);
+    io.cleanup?.sshOpened(ssh.leftover());
     io.info(`Connected to ${inputs.ssh.user}@${inputs.ssh.host}:${inputs.ssh.port} (host key ${ssh.hostKeyPolicy}).`);
     const remote = new SshHost(ssh);
     const server = inputs.storage === 'server';
@@ -32801,6 +32936,55 @@ function actionRef(env, name) {
     const ref = env.GITHUB_ACTION_REF || 'v1';
     return `${repo}/actions/${name}@${ref}`;
 }
+
+;// CONCATENATED MODULE: ./actions/db-backup/post-step.ts
+// The post step of db-backup and db-restore (post-if: always()): what a killed main step could not clean up itself.
+
+
+
+
+
+const POST_STATE_KEY = 'db-cleanup';
+/** Kept up to date by the main step as the connection opens and partial files come and go. */
+class PostCleanup {
+    save;
+    ssh;
+    partials = new Set();
+    constructor(save) {
+        this.save = save;
+    }
+    sshOpened(leftover) {
+        this.ssh = leftover;
+        this.write();
+    }
+    /** A partial file on the runner exists (path), or none is left (undefined). */
+    partial(path) {
+        if (path === undefined)
+            this.partials.clear();
+        else
+            this.partials.add(path);
+        this.write();
+    }
+    write() {
+        const state = { ssh: this.ssh, partials: [...this.partials] };
+        this.save?.(POST_STATE_KEY, JSON.stringify(state));
+    }
+}
+async function cleanupPost(io) {
+    const raw = io.getState(POST_STATE_KEY);
+    if (!raw)
+        return;
+    const state = JSON.parse(raw);
+    for (const path of state.partials) {
+        if (!existsSync(path))
+            continue;
+        rmSync(path, { force: true });
+        io.info(`Removed ${path}, a partial file the main step left.`);
+    }
+    if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
+        io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
+}
+const runCleanupPost = (io = { getState: core.getState, info: core.info, warning: core.warning, runner: runProcess }) => runPost(() => cleanupPost(io), io.warning);
 
 ;// CONCATENATED MODULE: ./actions/db-backup/artifact.ts
 
@@ -33069,25 +33253,41 @@ const SAFETY_BACKUP_SUFFIX = '-before-restore';
  * The newest backup of `prefix`; without a prefix, the newest of any database except db-restore's own safety
  * backups (a second `latest` restore must not undo the first by picking what the first saved).
  */
-function latestBackup(files, prefix) {
+function latestBackup(files, prefix, now) {
     return files
         .map(parseBackupName)
         .filter((b) => b !== undefined &&
+        !isFuture(b, now) &&
         (prefix === undefined ? !b.prefix.endsWith(SAFETY_BACKUP_SUFFIX) : b.prefix === backup_files_sanitizePrefix(prefix)))
         .sort(compareNewestFirst)[0];
+}
+/**
+ * A name dated after `now` was not made by a backup that already happened (a wrong clock, or a file named to be
+ * picked): `latest` never chooses it and retention neither counts nor deletes it.
+ */
+function isFuture(backup, now) {
+    return now !== undefined && backup.time.getTime() > now.getTime();
+}
+/** The backup names in `files` dated after `now`, for a warning. */
+function futureBackups(files, now) {
+    return files.filter((file) => {
+        const backup = parseBackupName(file);
+        return backup !== undefined && isFuture(backup, now);
+    });
 }
 function compareNewestFirst(a, b) {
     return (b.time.getTime() - a.time.getTime() || b.sequence - a.sequence || (a.file < b.file ? 1 : a.file > b.file ? -1 : 0));
 }
 /**
  * Which files to delete: backups of this prefix older than keep-days, or beyond the newest keep-count. Files that
- * do not match the naming pattern, other prefixes, and the backup just made are never candidates.
+ * do not match the naming pattern, other prefixes, names dated in the future and the backup just made are never
+ * candidates (a future name counted among the newest would push a real backup out).
  */
 function planRetention(files, rule) {
     const prefix = backup_files_sanitizePrefix(rule.prefix);
     const ours = files
         .map(parseBackupName)
-        .filter((b) => b !== undefined && b.prefix === prefix)
+        .filter((b) => b !== undefined && b.prefix === prefix && !isFuture(b, rule.now))
         .sort(compareNewestFirst);
     const cutoff = rule.now.getTime() - rule.keepDays * 86_400_000;
     const remove = [];
@@ -33309,6 +33509,8 @@ async function planDump(request, edges) {
                 '--hex-blob',
                 '--no-tablespaces',
                 '--skip-lock-tables',
+                // The name is an operand, never an option, whatever it starts with.
+                '--',
                 target.database,
             ],
             env: {},
@@ -33658,7 +33860,7 @@ async function verifyDump(format, path, request, edges, spec) {
 /** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
 async function testRestore(format, path, request, edges, spec) {
     const target = request.database;
-    const scratch = `${target.database}_verify_${Math.random().toString(36).slice(2, 8)}`.slice(0, 63);
+    const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
     const host = edges.dumpHost;
     const fromFile = edges.dumpHost.remote === edges.files.remote
         ? { stdinOnHost: path }
@@ -33669,30 +33871,35 @@ async function testRestore(format, path, request, edges, spec) {
         const pg = (name) => (binDir ? `${binDir}/${name}` : name);
         const { PGPASSWORD, ...env } = postgresEnvironment(target);
         const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
-        const admin = (sql) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-d', target.database, '-c', sql], { env, secretEnv });
-        const created = await admin(`CREATE DATABASE "${scratch}"`);
+        // The database to connect to comes from PGDATABASE: a name in argv could be read as a connection string.
+        const admin = (sql) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env, secretEnv });
+        const created = await admin(`CREATE DATABASE ${postgresIdentifier(scratch)}`);
         if (created.code !== 0)
             throw fail('CREATE DATABASE', created);
         try {
             const scratchEnv = { ...env, PGDATABASE: scratch };
             const restored = format === 'custom'
-                ? await host.run(pg('pg_restore'), ['--no-owner', '--no-acl', '--exit-on-error', '--single-transaction', '-d', scratch], { env: scratchEnv, secretEnv, ...fromFile })
-                : await host.run(pg('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', scratch, '-o', '/dev/null'], { env: scratchEnv, secretEnv, ...fromFile });
+                ? await host.run(pg('pg_restore'), [
+                    '--no-owner',
+                    '--no-acl',
+                    '--exit-on-error',
+                    '--single-transaction',
+                    `--dbname=${libpqDatabaseArgument(scratch)}`,
+                ], { env: scratchEnv, secretEnv, ...fromFile })
+                : await host.run(pg('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-o', '/dev/null'], { env: scratchEnv, secretEnv, ...fromFile });
             if (restored.code !== 0)
                 throw fail(format === 'custom' ? 'pg_restore' : 'psql', restored);
             const tables = await host.run(pg('psql'), [
                 '-X',
                 '-A',
                 '-t',
-                '-d',
-                scratch,
                 '-c',
                 "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog','information_schema')",
             ], { env: scratchEnv, secretEnv });
             return `test restore into a scratch database succeeded (${tables.stdout.trim() || '?'} tables)`;
         }
         finally {
-            const dropped = await admin(`DROP DATABASE IF EXISTS "${scratch}"`);
+            const dropped = await admin(`DROP DATABASE IF EXISTS ${postgresIdentifier(scratch)}`);
             if (dropped.code !== 0)
                 edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
         }
@@ -33700,7 +33907,7 @@ async function testRestore(format, path, request, edges, spec) {
     const { args, env } = mysqlConnection(target);
     const client = spec.command.startsWith('mariadb') ? 'mariadb' : 'mysql';
     const admin = (sql) => host.run(client, [...args, '-e', sql], { secretEnv: env });
-    const created = await admin(`CREATE DATABASE \`${scratch}\``);
+    const created = await admin(`CREATE DATABASE ${mysqlIdentifier(scratch)}`);
     if (created.code !== 0)
         throw fail('CREATE DATABASE', created);
     try {
@@ -33710,7 +33917,7 @@ async function testRestore(format, path, request, edges, spec) {
         return 'test restore into a scratch database succeeded';
     }
     finally {
-        const dropped = await admin(`DROP DATABASE IF EXISTS \`${scratch}\``);
+        const dropped = await admin(`DROP DATABASE IF EXISTS ${mysqlIdentifier(scratch)}`);
         if (dropped.code !== 0)
             edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
     }
@@ -33758,7 +33965,33 @@ function restoreCommand(result, actionRef) {
 
 /** The name a restore must be confirmed with: the database that will be overwritten. */
 function targetName(request) {
-    return request.database?.database ?? 'django';
+    if (request.engine === 'django') {
+        // What Django itself will flush, whatever the URL says; a SQLite database is named by its file.
+        if (request.djangoDatabase === undefined)
+            throw new Error('the Django database name must be read first');
+        return external_node_path_namespaceObject.posix.basename(request.djangoDatabase);
+    }
+    return request.database?.database ?? '';
+}
+const DJANGO_NAME_MARK = 'runbook-database=';
+/**
+ * The NAME of Django's default database, as the project's settings give it (`manage.py shell -c`): the name
+ * `confirm` must match for the django engine. Read-only: nothing is changed if it does not match.
+ */
+async function readDjangoDatabase(request, host) {
+    const django = request.django;
+    const code = `from django.db import connections; print(${JSON.stringify(DJANGO_NAME_MARK)} + str(connections['default'].settings_dict.get('NAME') or ''))`;
+    const result = await host.run('sh', ['-c', `${django.manageCommand} "$@"`, 'manage.py', 'shell', '-c', code], {
+        cwd: django.workingDirectory,
+        secretEnv: request.databaseUrl ? { DATABASE_URL: request.databaseUrl } : {},
+    });
+    const line = result.stdout.split('\n').find((l) => l.startsWith(DJANGO_NAME_MARK));
+    if (result.code !== 0 || line === undefined)
+        throw new ActionFailure(`Cannot read the database name from Django (manage.py shell): ${describeExit('manage.py shell', result)}. Nothing was restored.`);
+    const name = line.slice(DJANGO_NAME_MARK.length).trim();
+    if (name === '')
+        throw new errors_ConfigurationError(`Django's default database has no NAME in its settings; nothing was restored.`);
+    return name;
 }
 /** Nothing happens unless `confirm` names the database that will be overwritten, exactly. */
 function checkConfirmation(request) {
@@ -33795,7 +34028,11 @@ async function resolveBackup(request, edges) {
         const files = await edges.files.list(request.directory).catch(() => {
             throw new errors_ConfigurationError(`Input 'directory': cannot list '${request.directory}' on ${edges.files.where}.`);
         });
-        const latest = latestBackup(files, request.prefix);
+        const latest = latestBackup(files, request.prefix, request.now);
+        const now = request.now;
+        const future = now ? futureBackups(files, now) : [];
+        if (now && future.length > 0)
+            edges.warn?.(`Ignored ${future.length} file(s) whose name is dated after now (${now.toISOString()}): ${future.slice(0, 5).join(', ')}${future.length > 5 ? ', …' : ''}.`);
         if (!latest) {
             throw new errors_ConfigurationError(`Input 'backup' is latest but '${request.directory}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${request.prefix}'` : ''}.`);
         }
@@ -33810,9 +34047,12 @@ async function resolveBackup(request, edges) {
  * Restores a backup: confirmation, file, safety backup of the current data, then the engine's restore in one
  * transaction where the engine allows it (SQL and MySQL dumps stop at their first error).
  */
-async function restoreBackup(request, edges) {
+async function restoreBackup(given, edges) {
     const clock = edges.clock ?? Date.now;
     const started = clock();
+    const request = given.engine === 'django' && given.djangoDatabase === undefined
+        ? { ...given, djangoDatabase: await readDjangoDatabase(given, edges.dumpHost) }
+        : given;
     checkConfirmation(request);
     const path = await resolveBackup(request, edges);
     const format = formatFromName(path, request.engine);
@@ -33834,6 +34074,7 @@ async function restoreBackup(request, edges) {
         if (encrypted) {
             plain = `${path.replace(/\.enc$/, '')}.decrypted.partial`;
             partials.push(plain);
+            edges.trackPartial?.(plain);
             await edges.files.createPrivate?.(plain);
             const dec = await edges.storeHost.run('openssl', [...OPENSSL_ENC_ARGS, '-d', '-pass', `env:${PASSPHRASE_ENV}`, '-in', path, '-out', plain], {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
@@ -33862,7 +34103,16 @@ async function restoreBackup(request, edges) {
                 passphrase: request.passphrase,
                 django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
                 postgresClientRoot: request.postgresClientRoot,
-            }, edges);
+            }, {
+                ...edges,
+                // The safety backup says "none left" when it is done: the decrypted copy still is.
+                trackPartial: (p) => {
+                    edges.trackPartial?.(p);
+                    if (p === undefined)
+                        for (const q of partials)
+                            edges.trackPartial?.(q);
+                },
+            });
             edges.log(`Safety backup: ${safetyBackup.path}`);
         }
         const command = await applyRestore(format, plain, serverVersion, request, edges);
@@ -33879,6 +34129,8 @@ async function restoreBackup(request, edges) {
     finally {
         for (const p of partials)
             await edges.files.remove(p).catch(() => undefined);
+        if (partials.length > 0)
+            edges.trackPartial?.(undefined);
     }
 }
 async function applyRestore(format, path, serverVersion, request, edges) {
@@ -33904,7 +34156,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
                 '--exit-on-error',
                 '--no-owner',
                 '--no-acl',
-                `--dbname=${target.database}`,
+                `--dbname=${libpqDatabaseArgument(target.database)}`,
             ];
             const result = await host.run(tool(client, 'pg_restore'), args, options);
             if (result.code !== 0)
@@ -33917,7 +34169,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
             '-v',
             'ON_ERROR_STOP=1',
             '--single-transaction',
-            `--dbname=${target.database}`,
+            `--dbname=${libpqDatabaseArgument(target.database)}`,
             '-o',
             '/dev/null',
         ];
@@ -33989,14 +34241,19 @@ function restoreSummary(result, where) {
 
 
 
+
 async function restoreMain(io) {
     const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
     const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace);
-    // Checked before any connection is opened: a wrong confirmation touches nothing.
-    checkConfirmation(inputs);
+    // Checked before any connection is opened: a wrong confirmation touches nothing. Django's database name is read
+    // from Django first (no input holds it for sure), still before anything is written.
+    if (inputs.engine !== 'django')
+        checkConfirmation(inputs);
     if (inputs.database)
         io.info(`Target: ${describeDatabase(inputs.database)}`);
-    const places = await openPlaces(inputs, io);
+    // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
+    const cleanup = new PostCleanup(io.saveState);
+    const places = await openPlaces(inputs, { ...io, cleanup });
     const cancel = new AbortController();
     const unregister = io.onCancel(() => {
         io.warning('Cancelled: stopping the restore.');
@@ -34004,6 +34261,8 @@ async function restoreMain(io) {
         killRunningProcesses('SIGTERM');
     });
     try {
+        const djangoDatabase = inputs.engine === 'django' ? await readDjangoDatabase(inputs, places.dumpHost) : undefined;
+        checkConfirmation({ ...inputs, djangoDatabase });
         if (!inputs.skipSafetyBackup)
             await places.files.prepareDirectory(inputs.safetyDirectory, 'safety-directory');
         const result = await restoreBackup({
@@ -34021,12 +34280,14 @@ async function restoreMain(io) {
             sha: inputs.sha,
             now: io.now(),
             postgresClientRoot: inputs.postgresClientRoot,
+            djangoDatabase,
         }, {
             dumpHost: places.dumpHost,
             storeHost: places.storeHost,
             files: places.files,
             log: io.info,
             warn: io.warning,
+            trackPartial: (path) => (places.files.remote ? undefined : cleanup.partial(path)),
             signal: cancel.signal,
         });
         io.setOutput('restored-from', result.path);
