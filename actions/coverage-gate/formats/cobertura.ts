@@ -1,7 +1,7 @@
 import { addLine, detach, setBranchCounts, type FileCoverage, type ParsedReport } from '../model.js';
 import { count, scanReport } from './xml-report.js';
 import { ReportFiles } from '../report-files.js';
-import { ReportError } from './report-error.js';
+import { excerpt, ReportError } from './report-error.js';
 import { attributesOf, attributeValue } from './xml-scanner.js';
 
 /**
@@ -25,7 +25,7 @@ export async function parseCobertura(
       if (root === '') {
         root = tag.name;
         if (root !== 'coverage')
-          throw new ReportError(file, `not a Cobertura report (root element <${root}>)`, tag.line);
+          throw new ReportError(file, `not a Cobertura report (root element <${excerpt(root)}>)`, tag.line);
         return;
       }
       switch (tag.name) {
@@ -38,7 +38,11 @@ export async function parseCobertura(
           if (conditions && attributeValue(tag, 'branch') === 'true') {
             const match = /\((\d+)\/(\d+)\)/.exec(conditions);
             if (!match)
-              throw new ReportError(file, `condition-coverage '${conditions}' is not like '50% (1/2)'`, tag.line);
+              throw new ReportError(
+                file,
+                `condition-coverage '${excerpt(conditions)}' is not like '50% (1/2)'`,
+                tag.line,
+              );
             setBranchCounts(current, number, Number(match[1]), Number(match[2]));
           }
           return;
