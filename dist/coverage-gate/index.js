@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3369);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6920);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3369:
+/***/ 6920:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32248,6 +32248,62 @@ async function runPost(post, warn = core.warning) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./actions/shared/workspace-path.ts
+
+
+
+function inside(path, root) {
+    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rel);
+}
+/**
+ * Where an input's output file goes. A relative path stays inside the workspace (a `../` that climbs out is
+ * refused before anything runs); an absolute path is taken as given, since writing elsewhere is then a choice.
+ */
+function outputPath(input, value, workspace) {
+    if (value.includes('\0'))
+        throw new ConfigurationError(`Input '${input}' must be a file path; it contains a NUL.`);
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return { path: value, confined: false };
+    const path = (0,external_node_path_namespaceObject.resolve)(workspace, value);
+    if (!inside(path, workspace)) {
+        throw new ConfigurationError(`Input '${input}' must be a file path inside the workspace (or an absolute path to write elsewhere on purpose); '${value.slice(0, 100)}' is outside it.`);
+    }
+    return { path, confined: true };
+}
+/**
+ * Checked just before writing a confined path: a symbolic link in the checkout (a pull request can add one) must
+ * not carry the write out of the workspace, and an existing link is never written through.
+ */
+function checkStillInside(input, path, workspace) {
+    const root = (0,external_node_fs_namespaceObject.realpathSync)(workspace);
+    let existing = (0,external_node_path_namespaceObject.dirname)(path);
+    for (let i = 0; i < 4096 && !workspace_path_exists(existing); i++)
+        existing = (0,external_node_path_namespaceObject.dirname)(existing);
+    let real;
+    try {
+        real = (0,external_node_fs_namespaceObject.realpathSync)(existing);
+    }
+    catch {
+        // A dangling link on the way: where it would lead is unknown, so it does not count as inside.
+    }
+    const link = workspace_path_exists(path) && (0,external_node_fs_namespaceObject.lstatSync)(path).isSymbolicLink();
+    if (real === undefined || (real !== root && !inside(real, root)) || link) {
+        throw new ConfigurationError(`Input '${input}': '${(0,external_node_path_namespaceObject.relative)(workspace, path)}' leads outside the workspace through a symbolic link; refusing to write it.`);
+    }
+}
+function workspace_path_exists(path) {
+    try {
+        (0,external_node_fs_namespaceObject.lstatSync)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/lines/array-pages.ts
 const PAGE_BYTES = 1 << 20;
 /**
@@ -32685,6 +32741,7 @@ function summariseReport(report) {
         file: report.file,
         format: report.format,
         files: report.files.size + (report.folded ?? 0) + (report.summaries?.size ?? 0),
+        ...(report.notes?.length ? { notes: report.notes } : {}),
     };
 }
 /**
@@ -33039,6 +33096,7 @@ function compareDecimals(a, b) {
 ;// CONCATENATED MODULE: ./actions/coverage-gate/totals.ts
 
 
+
 const METRICS = ['line', 'branch', 'combined', 'statements', 'functions'];
 /**
  * Merges reports whose paths were normalised by `normalise`. The same file in two reports is merged line by
@@ -33049,6 +33107,7 @@ function mergeReports(reports, normalise,
 folded = () => false) {
     const files = new Map();
     const summaries = new Map();
+    const overlaps = { paths: [], count: 0 };
     for (const report of reports) {
         for (const [path, coverage] of report.files) {
             const key = coverage.key ?? normalise(path, report);
@@ -33066,12 +33125,17 @@ folded = () => false) {
             if (files.has(key) || folded(key))
                 continue;
             const previous = summaries.get(key);
+            if (previous) {
+                overlaps.count++;
+                if (overlaps.paths.length < 5)
+                    overlaps.paths.push(key);
+            }
             // Two summaries of one file cannot be merged line by line; the better-covered one is the closer bound.
             if (!previous || previous.lines.covered < counts.lines.covered)
                 summaries.set(key, counts);
         }
     }
-    return { files, summaries };
+    return { files, summaries, ...(overlaps.count > 0 ? { summaryOverlaps: overlaps } : {}) };
 }
 function hitCount(values) {
     let covered = 0;
@@ -33176,6 +33240,37 @@ function metricCount(totals, metric) {
             return totals.functions ?? { covered: 0, total: 0 };
     }
 }
+const METRIC_WORDS = {
+    line: 'lines',
+    branch: 'branches',
+    combined: 'lines and branches',
+    statements: 'statements',
+    functions: 'functions',
+};
+/** The metrics the totals have something measured for: the choices `metric` can have. */
+function measuredMetrics(totals) {
+    const metrics = [];
+    if (totals.lines.total > 0)
+        metrics.push('line');
+    if (totals.branches.total > 0)
+        metrics.push('branch', 'combined');
+    if (totals.statements && totals.statements.total > 0)
+        metrics.push('statements');
+    if (totals.functions && totals.functions.total > 0)
+        metrics.push('functions');
+    return metrics;
+}
+/**
+ * A metric the user chose must have been measured: 0 of 0 would pass at 100 %, and statements taken from lines
+ * would gate something other than what was asked. Throws a configuration error naming what the reports have.
+ */
+function checkMetricMeasured(totals, metric, formats) {
+    const measured = measuredMetrics(totals);
+    if (measured.includes(metric))
+        return;
+    const have = measured.length === 0 ? 'nothing measured at all' : measured.join(', ');
+    throw new ConfigurationError(`Input 'metric' is ${metric}, but the reports (${[...new Set(formats)].join(', ')}) measure no ${METRIC_WORDS[metric]}; they have: ${have}. Set 'metric' to one of those (or auto).`);
+}
 /** The formula in words with its counts, e.g. "1812 / 2014 (lines 1700/1850 + branches 112/164)". */
 function describeCount(totals, metric) {
     const count = metricCount(totals, metric);
@@ -33225,6 +33320,9 @@ function evaluateGate(input, options) {
     const { model } = input;
     const totals = modelTotals(model);
     const metric = options.metric === 'auto' ? defaultMetric(totals, input.reports) : options.metric;
+    if (options.metric !== 'auto') {
+        checkMetricMeasured(totals, metric, input.reports.map((r) => r.format));
+    }
     const measure = (count, threshold) => ({
         count,
         ...judge(count.covered, count.total, threshold, options.rounding, options.precision),
@@ -33353,8 +33451,19 @@ function evaluateGate(input, options) {
         unmatched: input.unmatched,
         unmatchedCount: input.unmatchedCount ?? input.unmatched.length,
         failures,
+        notes: [...input.reports.flatMap((r) => r.notes ?? []), ...summaryOverlapNotes(model)],
         passed: failures.length === 0,
     };
+}
+/** Files in two coverage-summary.json files: only one copy's counts can be kept, so the total is a bound. */
+function summaryOverlapNotes(model) {
+    const overlaps = model.summaryOverlaps;
+    if (!overlaps)
+        return [];
+    const more = overlaps.count > overlaps.paths.length ? ', …' : '';
+    return [
+        `${overlaps.count} file(s) are in more than one coverage-summary.json (${overlaps.paths.join(', ')}${more}): summaries cannot be merged line by line, so each keeps the copy with more covered lines and the total may be lower than the real one. Give coverage-final.json (Istanbul's json reporter) to merge exactly.`,
+    ];
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/annotations.ts
@@ -33504,6 +33613,8 @@ function renderSummary(result, title = 'Coverage') {
     parts.push('</details>\n');
     parts.push(`Reports: ${result.reports.map((r) => `\`${r.file}\` (${r.format}, ${r.files} files)`).join(', ')}. ` +
         'Totals are sums of counts over files merged line by line; percentages are never averaged.\n');
+    if (result.notes.length > 0)
+        parts.push(result.notes.map((n) => `> ⚠️ ${escapeCell(n)}`).join('\n>\n') + '\n');
     if (result.unmatchedCount > 0) {
         const shown = result.unmatched.slice(0, MAX_FILE_ROWS);
         parts.push(`<details><summary>${result.unmatchedCount} report paths not found in the repository</summary>\n\n${shown
@@ -33652,8 +33763,6 @@ async function changedLinesSince(git, base) {
     return { changed: parseUnifiedDiff(diff.stdout), range: haveMergeBase ? range : `${base}..HEAD`, notes };
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -43137,6 +43246,8 @@ class ReportFiles {
     sourceRoots = [];
     /** Files folded (a file listed twice and folded twice counts twice: the reading is then done again). */
     folded = 0;
+    /** The report's own totals, recounted from its detail; complete once `finish` has run. */
+    counted = new TotalsSum();
     open = new Set();
     /**
      * The file closed last, settled (trimmed or folded) only when another file is opened: a report that lists one
@@ -43182,7 +43293,9 @@ class ReportFiles {
             trimFile(file);
             return;
         }
-        this.folding.fold(key, fileTotals(file), () => file.lines.missing());
+        const totals = fileTotals(file);
+        this.counted.add(totals);
+        this.folding.fold(key, totals, () => file.lines.missing());
         this.folded++;
         // The arrays go back to their pages, so the next file is written where this one was.
         file.lines.release();
@@ -43194,6 +43307,8 @@ class ReportFiles {
         for (const file of [...this.open])
             this.close(file);
         this.settle();
+        for (const file of this.files.values())
+            this.counted.add(fileTotals(file));
         return this.files;
     }
 }
@@ -43444,19 +43559,34 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
     let current;
     let inSource = false;
     let sourceText = '';
-    // Istanbul repeats each method's lines under <methods>; the class-level <lines> already has them.
+    // Istanbul repeats each method's lines under <methods>; the class-level <lines> already has them, so a method's
+    // lines only decide whether the method ran (when it has no hits attribute of its own).
     let methodDepth = 0;
+    let method;
     let root = '';
+    let header = {};
+    const endMethod = () => {
+        if (method && current) {
+            current.functions ??= new Map();
+            // Two methods of one name and signature (overloads in two classes of one file) count once, as lines do.
+            current.functions.set(method.key, Math.max(current.functions.get(method.key) ?? 0, method.hits));
+        }
+        method = undefined;
+    };
     await scanReport(file, chunks, {
         open(tag) {
             if (root === '') {
                 root = tag.name;
                 if (root !== 'coverage')
                     throw new ReportError(file, `not a Cobertura report (root element <${excerpt(root)}>)`, tag.line);
+                header = attributesOf(tag);
                 return;
             }
             switch (tag.name) {
                 case 'line': {
+                    if (method && !method.own) {
+                        method.hits = Math.max(method.hits, count(file, attributeValue(tag, 'hits'), "line 'hits'", tag.line));
+                    }
                     if (!current || methodDepth > 0)
                         return;
                     // The millions of <line> elements take the fast path: only the attributes used, found by position.
@@ -43480,10 +43610,18 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                     current = files.get(a.filename);
                     return;
                 }
-                case 'method':
-                    if (!tag.selfClosing)
+                case 'method': {
+                    if (!current)
+                        return;
+                    const a = attributesOf(tag);
+                    const hits = a.hits === undefined ? 0 : count(file, a.hits, "method 'hits'", tag.line);
+                    method = { key: detach(`${a.name ?? ''}${a.signature ?? ''}`), hits, own: a.hits !== undefined };
+                    if (tag.selfClosing)
+                        endMethod();
+                    else
                         methodDepth++;
                     return;
+                }
                 case 'source':
                     inSource = !tag.selfClosing;
                     sourceText = '';
@@ -43496,8 +43634,10 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                     files.close(current);
                 current = undefined;
             }
-            else if (name === 'method' && methodDepth > 0)
+            else if (name === 'method' && methodDepth > 0) {
                 methodDepth--;
+                endMethod();
+            }
             else if (name === 'source' && inSource) {
                 inSource = false;
                 if (sourceText.trim() !== '')
@@ -43510,7 +43650,31 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                 sourceText += text;
         },
     });
-    return { file, format: 'cobertura', files: files.finish(), sourceRoots };
+    const parsed = files.finish();
+    const note = headerDisagreement(header, files.counted.result());
+    return { file, format: 'cobertura', files: parsed, sourceRoots, ...(note ? { notes: [note] } : {}) };
+}
+/**
+ * The root element's lines-valid/lines-covered and branches-valid/branches-covered against the counts of the
+ * per-line detail. Writers disagree with themselves (Istanbul's header counts statements, its lines one per line),
+ * and the gate uses the detail: a reader comparing with the header must be told why the numbers differ.
+ */
+function headerDisagreement(header, detail) {
+    const differs = [];
+    const compare = (what, valid, covered, count) => {
+        const total = Number(header[valid]);
+        const hit = Number(header[covered]);
+        if (header[valid] === undefined || header[covered] === undefined || !Number.isFinite(total + hit))
+            return;
+        if (total !== count.total || hit !== count.covered) {
+            differs.push(`${what} ${hit}/${total} in the header, ${count.covered}/${count.total} in the detail`);
+        }
+    };
+    compare('lines', 'lines-valid', 'lines-covered', detail.lines);
+    compare('branches', 'branches-valid', 'branches-covered', detail.branches);
+    if (differs.length === 0)
+        return undefined;
+    return `The Cobertura header disagrees with the per-line detail (${differs.join('; ')}); the gate counts the detail.`;
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/formats/go.ts
@@ -44485,6 +44649,7 @@ async function readJsonReport(file, chunks, format, files) {
 
 
 
+
 const GLOB_CHARS = /[*?[\]{}]/;
 async function resolveReports(patterns, cwd, edges, input) {
     const found = [];
@@ -44587,6 +44752,8 @@ async function gate(edges) {
     const inputs = readInputs(runner.input);
     const workspace = (0,external_node_path_namespaceObject.resolve)(runner.env.GITHUB_WORKSPACE || process.cwd());
     const cwd = (0,external_node_path_namespaceObject.resolve)(workspace, inputs.workingDirectory);
+    // Refused before the tests run: a bad output path is bad input, found before anything is done.
+    const badge = inputs.badgePath === undefined ? undefined : outputPath('badge-path', inputs.badgePath, workspace);
     if (inputs.command) {
         runner.startGroup(`Running ${inputs.command}`);
         let code;
@@ -44657,6 +44824,9 @@ async function gate(edges) {
         maxDecrease: inputs.baseline.length > 0 ? inputs.maxDecrease : undefined,
     });
     runner.info(result.verdict);
+    // A total that can only be a bound is worth a warning; a header the detail overrides is said in the summary.
+    for (const note of summaryOverlapNotes(loaded.model))
+        runner.warning(note);
     runner.setOutput('coverage', result.measured.shown);
     runner.setOutput('covered', String(result.measured.count.covered));
     runner.setOutput('total', String(result.measured.count.total));
@@ -44680,10 +44850,12 @@ async function gate(edges) {
             runner.notice(`${planned.rest} more uncovered changed line range(s) were not annotated (GitHub shows 10 per step); the job summary lists them all.`);
         }
     }
-    if (inputs.badgePath) {
+    if (badge) {
         const percent = Number(result.measured.shown);
         const svg = renderBadge('coverage', `${result.measured.shown}%`, badgeColor(percent, Number(inputs.threshold.text), result.measured.passed));
-        await edges.writeFile((0,external_node_path_namespaceObject.resolve)(workspace, inputs.badgePath), svg);
+        if (badge.confined)
+            checkStillInside('badge-path', badge.path, workspace);
+        await edges.writeFile(badge.path, svg);
     }
     if (inputs.comment) {
         const repository = runner.env.GITHUB_REPOSITORY ?? '';
