@@ -13,6 +13,12 @@ function inside(path: string, root: string): boolean {
  */
 export function outputPath(input: string, value: string, workspace: string): { path: string; confined: boolean } {
   if (value.includes('\0')) throw new ConfigurationError(`Input '${input}' must be a file path; it contains a NUL.`);
+  // Linux's limits (NAME_MAX, PATH_MAX): past them the write fails late with ENAMETOOLONG, after the work is done.
+  if (value.split(/[\\/]/).some((part) => Buffer.byteLength(part) > 255) || Buffer.byteLength(value) > 4095) {
+    throw new ConfigurationError(
+      `Input '${input}' must be a file path with names of at most 255 bytes; got '${value.slice(0, 100)}…'.`,
+    );
+  }
   if (isAbsolute(value)) return { path: value, confined: false };
   const path = resolve(workspace, value);
   if (!inside(path, workspace)) {

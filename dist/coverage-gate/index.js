@@ -32265,6 +32265,10 @@ function inside(path, root) {
 function outputPath(input, value, workspace) {
     if (value.includes('\0'))
         throw new ConfigurationError(`Input '${input}' must be a file path; it contains a NUL.`);
+    // Linux's limits (NAME_MAX, PATH_MAX): past them the write fails late with ENAMETOOLONG, after the work is done.
+    if (value.split(/[\\/]/).some((part) => Buffer.byteLength(part) > 255) || Buffer.byteLength(value) > 4095) {
+        throw new ConfigurationError(`Input '${input}' must be a file path with names of at most 255 bytes; got '${value.slice(0, 100)}…'.`);
+    }
     if ((0,external_node_path_namespaceObject.isAbsolute)(value))
         return { path: value, confined: false };
     const path = (0,external_node_path_namespaceObject.resolve)(workspace, value);

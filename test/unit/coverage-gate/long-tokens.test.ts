@@ -1,25 +1,12 @@
 // Hostile sizes: a report line or an XML token far longer than any real report has. The work is counted through
 // the readers' ReadWork counter (never timed): it must grow with the input, not with the input times the reads.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { forEachLine, type ReadWork } from '../../../actions/coverage-gate/formats/read-chunks.js';
 import { readReport } from '../../../actions/coverage-gate/formats/read-report.js';
 import { ReportError } from '../../../actions/coverage-gate/formats/report-error.js';
 import { attributesOf, scanXml } from '../../../actions/coverage-gate/formats/xml-scanner.js';
-import { removeDir, tempDir } from './tools.js';
+import { reportWriter } from './tools.js';
 
-let dir: string;
-beforeAll(() => {
-  dir = tempDir();
-});
-afterAll(() => removeDir(dir));
-
-let counter = 0;
-function write(content: string): string {
-  const file = join(dir, `long-${++counter}`);
-  writeFileSync(file, content);
-  return file;
-}
+const write = reportWriter('long');
 
 async function* pieces(text: string, size: number): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);

@@ -1,8 +1,6 @@
 // Numbers that would pass or mislead without anyone noticing: a metric the reports never measured (0 of 0 passes at
 // 100 %), a Cobertura header that disagrees with its own detail, two coverage-summary.json files that cannot be
 // merged exactly. The reports are written as the tools write them and read through readReport.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { evaluateGate, type GateOptions } from '../../../actions/coverage-gate/gate.js';
 import { readReport } from '../../../actions/coverage-gate/formats/read-report.js';
 import { summariseReport } from '../../../actions/coverage-gate/model.js';
@@ -10,20 +8,9 @@ import { parseDecimal } from '../../../actions/coverage-gate/rounding.js';
 import { renderSummary } from '../../../actions/coverage-gate/summary.js';
 import { mergeReports } from '../../../actions/coverage-gate/totals.js';
 import { ConfigurationError } from '../../../actions/shared/errors.js';
-import { removeDir, tempDir } from './tools.js';
+import { reportWriter } from './tools.js';
 
-let dir: string;
-beforeAll(() => {
-  dir = tempDir();
-});
-afterAll(() => removeDir(dir));
-
-let counter = 0;
-function write(content: string, name = `report-${++counter}`): string {
-  const file = join(dir, name);
-  writeFileSync(file, content);
-  return file;
-}
+const write = reportWriter('report');
 
 async function gateOn(contents: string[], metric: GateOptions['metric'] = 'auto') {
   const reports = [];
