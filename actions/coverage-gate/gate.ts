@@ -4,6 +4,7 @@ import type { Inputs } from './inputs.js';
 import { globToRegExp } from './paths.js';
 import { judge, parseDecimal, type Decimal, type Rounding } from './rounding.js';
 import {
+  checkMetricMeasured,
   defaultMetric,
   describeCount,
   fileTotals,
@@ -69,6 +70,8 @@ export interface GateResult {
   unmatched: string[];
   unmatchedCount: number;
   failures: string[];
+  /** Where the numbers cannot be exact or the reports disagree with themselves: said in the summary. */
+  notes: string[];
   passed: boolean;
 }
 
@@ -116,6 +119,13 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateResult
   const { model } = input;
   const totals = modelTotals(model);
   const metric = options.metric === 'auto' ? defaultMetric(totals, input.reports) : options.metric;
+  if (options.metric !== 'auto') {
+    checkMetricMeasured(
+      totals,
+      metric,
+      input.reports.map((r) => r.format),
+    );
+  }
   const measure = (count: Count, threshold: Decimal): Measured => ({
     count,
     ...judge(count.covered, count.total, threshold, options.rounding, options.precision),
@@ -242,6 +252,17 @@ export function evaluateGate(input: GateInput, options: GateOptions): GateResult
     unmatched: input.unmatched,
     unmatchedCount: input.unmatchedCount ?? input.unmatched.length,
     failures,
+    notes: [...input.reports.flatMap((r) => r.notes ?? []), ...summaryOverlapNotes(model)],
     passed: failures.length === 0,
   };
+}
+
+/** Files in two coverage-summary.json files: only one copy's counts can be kept, so the total is a bound. */
+export function summaryOverlapNotes(model: CoverageModel): string[] {
+  const overlaps = model.summaryOverlaps;
+  if (!overlaps) return [];
+  const more = overlaps.count > overlaps.paths.length ? ', …' : '';
+  return [
+    `${overlaps.count} file(s) are in more than one coverage-summary.json (${overlaps.paths.join(', ')}${more}): summaries cannot be merged line by line, so each keeps the copy with more covered lines and the total may be lower than the real one. Give coverage-final.json (Istanbul's json reporter) to merge exactly.`,
+  ];
 }

@@ -1,12 +1,13 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ActionFailure, ConfigurationError, errorMessage } from '../shared/errors.js';
 import { runAction } from '../shared/run-action.js';
+import { checkStillInside, outputPath } from '../shared/workspace-path.js';
 import { planAnnotations } from './annotations.js';
 import { badgeColor, renderBadge } from './badge.js';
 import { commentMarker, upsertStickyComment } from './comment.js';
 import { changedLinesSince } from './diff.js';
 import { defaultEdges, type Edges } from './edges.js';
-import { evaluateGate, type GateResult } from './gate.js';
+import { evaluateGate, summaryOverlapNotes, type GateResult } from './gate.js';
 import { readInputs } from './inputs.js';
 import { summariseReport, type ParsedReport, type ReportFormat, type ReportSummary } from './model.js';
 import { normalisePath, toPosix, type PathContext } from './paths.js';
@@ -152,6 +153,8 @@ export async function gate(edges: Edges): Promise<GateResult> {
   const inputs = readInputs(runner.input);
   const workspace = resolve(runner.env.GITHUB_WORKSPACE || process.cwd());
   const cwd = resolve(workspace, inputs.workingDirectory);
+  // Refused before the tests run: a bad output path is bad input, found before anything is done.
+  const badge = inputs.badgePath === undefined ? undefined : outputPath('badge-path', inputs.badgePath, workspace);
 
   if (inputs.command) {
     runner.startGroup(`Running ${inputs.command}`);
@@ -236,6 +239,8 @@ export async function gate(edges: Edges): Promise<GateResult> {
   );
 
   runner.info(result.verdict);
+  // A total that can only be a bound is worth a warning; a header the detail overrides is said in the summary.
+  for (const note of summaryOverlapNotes(loaded.model)) runner.warning(note);
   runner.setOutput('coverage', result.measured.shown);
   runner.setOutput('covered', String(result.measured.count.covered));
   runner.setOutput('total', String(result.measured.count.total));
@@ -267,14 +272,15 @@ export async function gate(edges: Edges): Promise<GateResult> {
     }
   }
 
-  if (inputs.badgePath) {
+  if (badge) {
     const percent = Number(result.measured.shown);
     const svg = renderBadge(
       'coverage',
       `${result.measured.shown}%`,
       badgeColor(percent, Number(inputs.threshold.text), result.measured.passed),
     );
-    await edges.writeFile(resolve(workspace, inputs.badgePath), svg);
+    if (badge.confined) checkStillInside('badge-path', badge.path, workspace);
+    await edges.writeFile(badge.path, svg);
   }
 
   if (inputs.comment) {

@@ -73,6 +73,8 @@ export interface ParsedReport {
   sourceRoots?: string[];
   /** Files folded into their counts while the report was read; they are not in `files` (see ReportFiles). */
   folded?: number;
+  /** What the reader noticed and the summary must say (a header that disagrees with the detail). */
+  notes?: string[];
 }
 
 /** What the gate still says of a report once its files are merged into the model. */
@@ -81,6 +83,7 @@ export interface ReportSummary {
   format: ReportFormat;
   /** Source files the report lists (with or without per-line detail). */
   files: number;
+  notes?: string[];
 }
 
 export function summariseReport(report: ParsedReport): ReportSummary {
@@ -88,6 +91,7 @@ export function summariseReport(report: ParsedReport): ReportSummary {
     file: report.file,
     format: report.format,
     files: report.files.size + (report.folded ?? 0) + (report.summaries?.size ?? 0),
+    ...(report.notes?.length ? { notes: report.notes } : {}),
   };
 }
 

@@ -28,6 +28,8 @@ export class ReportFiles {
   readonly sourceRoots: string[] = [];
   /** Files folded (a file listed twice and folded twice counts twice: the reading is then done again). */
   folded = 0;
+  /** The report's own totals, recounted from its detail; complete once `finish` has run. */
+  readonly counted = new TotalsSum();
   private readonly open = new Set<FileCoverage>();
   /**
    * The file closed last, settled (trimmed or folded) only when another file is opened: a report that lists one
@@ -71,7 +73,9 @@ export class ReportFiles {
       trimFile(file);
       return;
     }
-    this.folding.fold(key, fileTotals(file), () => file.lines.missing());
+    const totals = fileTotals(file);
+    this.counted.add(totals);
+    this.folding.fold(key, totals, () => file.lines.missing());
     this.folded++;
     // The arrays go back to their pages, so the next file is written where this one was.
     file.lines.release();
@@ -83,6 +87,7 @@ export class ReportFiles {
   finish(): Map<string, FileCoverage> {
     for (const file of [...this.open]) this.close(file);
     this.settle();
+    for (const file of this.files.values()) this.counted.add(fileTotals(file));
     return this.files;
   }
 }

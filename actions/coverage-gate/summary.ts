@@ -124,6 +124,7 @@ export function renderSummary(result: GateResult, title = 'Coverage'): string {
     `Reports: ${result.reports.map((r) => `\`${r.file}\` (${r.format}, ${r.files} files)`).join(', ')}. ` +
       'Totals are sums of counts over files merged line by line; percentages are never averaged.\n',
   );
+  if (result.notes.length > 0) parts.push(result.notes.map((n) => `> ⚠️ ${escapeCell(n)}`).join('\n>\n') + '\n');
   if (result.unmatchedCount > 0) {
     const shown = result.unmatched.slice(0, MAX_FILE_ROWS);
     parts.push(

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { ConfigurationError } from '../shared/errors.js';
 import {
   mergeFile,
   type Count,
@@ -19,6 +20,8 @@ export interface CoverageModel {
   summaries: Map<string, CountedTotals>;
   /** What is left of the files folded into their counts while they were read (see report-files.ts). */
   folded?: FoldedFiles;
+  /** Files found in more than one coverage-summary.json, which cannot be merged exactly: the first ones, and how many. */
+  summaryOverlaps?: { paths: string[]; count: number };
 }
 
 /** The summed counts of files that were folded while being read, by package and by path threshold. */
@@ -54,6 +57,7 @@ export function mergeReports(
 ): CoverageModel {
   const files = new Map<string, FileCoverage>();
   const summaries = new Map<string, CountedTotals>();
+  const overlaps = { paths: [] as string[], count: 0 };
   for (const report of reports) {
     for (const [path, coverage] of report.files) {
       const key = coverage.key ?? normalise(path, report);
@@ -68,11 +72,15 @@ export function mergeReports(
       const key = normalise(path, report);
       if (files.has(key) || folded(key)) continue;
       const previous = summaries.get(key);
+      if (previous) {
+        overlaps.count++;
+        if (overlaps.paths.length < 5) overlaps.paths.push(key);
+      }
       // Two summaries of one file cannot be merged line by line; the better-covered one is the closer bound.
       if (!previous || previous.lines.covered < counts.lines.covered) summaries.set(key, counts);
     }
   }
-  return { files, summaries };
+  return { files, summaries, ...(overlaps.count > 0 ? { summaryOverlaps: overlaps } : {}) };
 }
 
 function hitCount(values: Iterable<number>): Count {
@@ -178,6 +186,37 @@ export function metricCount(totals: CoverageTotals, metric: Metric): Count {
     case 'functions':
       return totals.functions ?? { covered: 0, total: 0 };
   }
+}
+
+const METRIC_WORDS: Record<Metric, string> = {
+  line: 'lines',
+  branch: 'branches',
+  combined: 'lines and branches',
+  statements: 'statements',
+  functions: 'functions',
+};
+
+/** The metrics the totals have something measured for: the choices `metric` can have. */
+export function measuredMetrics(totals: CoverageTotals): Metric[] {
+  const metrics: Metric[] = [];
+  if (totals.lines.total > 0) metrics.push('line');
+  if (totals.branches.total > 0) metrics.push('branch', 'combined');
+  if (totals.statements && totals.statements.total > 0) metrics.push('statements');
+  if (totals.functions && totals.functions.total > 0) metrics.push('functions');
+  return metrics;
+}
+
+/**
+ * A metric the user chose must have been measured: 0 of 0 would pass at 100 %, and statements taken from lines
+ * would gate something other than what was asked. Throws a configuration error naming what the reports have.
+ */
+export function checkMetricMeasured(totals: CoverageTotals, metric: Metric, formats: readonly string[]): void {
+  const measured = measuredMetrics(totals);
+  if (measured.includes(metric)) return;
+  const have = measured.length === 0 ? 'nothing measured at all' : measured.join(', ');
+  throw new ConfigurationError(
+    `Input 'metric' is ${metric}, but the reports (${[...new Set(formats)].join(', ')}) measure no ${METRIC_WORDS[metric]}; they have: ${have}. Set 'metric' to one of those (or auto).`,
+  );
 }
 
 /** The formula in words with its counts, e.g. "1812 / 2014 (lines 1700/1850 + branches 112/164)". */

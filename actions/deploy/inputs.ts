@@ -95,9 +95,10 @@ export function parseHost(item: string, defaultPort: number): HostAddress {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
   const host = match ? match[1] : item;
   const port = match ? Number(match[2]) : defaultPort;
-  if (!HOST.test(host) || host.startsWith('-')) {
+  // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
+  if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
     throw new ConfigurationError(
-      `Input 'hosts' must list host names or IP addresses (host or host:port); got '${item}'.`,
+      `Input 'hosts' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`,
     );
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -144,8 +145,10 @@ export function readDeployInputs(
     if (hosts.length === 0)
       throw new ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
     const user = read.string('user', { required: true });
-    if (!/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(user)) {
-      throw new ConfigurationError(`Input 'user' must be a user name (letters, digits, . _ -); got '${user}'.`);
+    if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
+      throw new ConfigurationError(
+        `Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`,
+      );
     }
     if (!privateKey)
       throw new ConfigurationError(

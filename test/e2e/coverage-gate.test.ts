@@ -3,9 +3,9 @@
 // fetches the base, computes changed-line coverage and keeps one comment on a GitHub API stand-in validated
 // against @octokit/openapi.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { runAction, type ActionRunOptions } from '../harness/index.js';
 import { GitHistory } from '../stand-ins/git-history.js';
 import { GitHubApiStandIn } from '../stand-ins/github-api.js';
@@ -282,3 +282,89 @@ describe('a pull request from a shallow checkout', () => {
     expect(result.summary).toContain('## ✅ Coverage');
   }, 120_000);
 });
+
+describe('output paths stay in the workspace', () => {
+  const REPORT = 'TN:\nSF:shop/pricing.py\nDA:1,1\nDA:2,1\nend_of_record\n';
+  let outside: string;
+  beforeEach(() => {
+    outside = mkdtempSync(join(dir, 'outside-'));
+  });
+
+  test.each([['../coverage.svg'], ['badges/../../coverage.svg']])(
+    'badge-path %s is refused before the tests run, and nothing is written',
+    async (badge) => {
+      const workspace = mkdtempSync(join(outside, 'ws-'));
+      writeFileSync(join(workspace, 'lcov.info'), REPORT);
+      const result = await gate(workspace, { command: 'touch ran', reports: 'lcov.info', 'badge-path': badge });
+      expect(result.exitCode).toBe(1);
+      expect(result.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+        `Input 'badge-path' must be a file path inside the workspace (or an absolute path to write elsewhere on purpose); '${badge}' is outside it.`,
+      ]);
+      expect(readdirSync(outside).sort()).toEqual([basename(workspace)]);
+      expect(readdirSync(workspace)).toEqual(['lcov.info']);
+    },
+    60_000,
+  );
+
+  test('a symbolic link in the checkout does not carry the badge out', async () => {
+    const workspace = mkdtempSync(join(dir, 'ws-'));
+    writeFileSync(join(workspace, 'lcov.info'), REPORT);
+    symlinkSync(outside, join(workspace, 'badges'));
+    symlinkSync(join(outside, 'profile'), join(workspace, 'coverage.svg'));
+    for (const badge of ['badges/coverage.svg', 'coverage.svg']) {
+      const result = await gate(workspace, { reports: 'lcov.info', 'badge-path': badge });
+      expect(result.exitCode).toBe(1);
+      expect(result.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+        `Input 'badge-path': '${badge}' leads outside the workspace through a symbolic link; refusing to write it.`,
+      ]);
+    }
+    expect(readdirSync(outside)).toEqual([]);
+  }, 60_000);
+
+  test('an absolute path elsewhere is written: that is a choice', async () => {
+    const workspace = mkdtempSync(join(dir, 'ws-'));
+    writeFileSync(join(workspace, 'lcov.info'), REPORT);
+    const result = await gate(workspace, { reports: 'lcov.info', 'badge-path': join(outside, 'badge.svg') });
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(outside, 'badge.svg'), 'utf8')).toContain('100.00%');
+  }, 60_000);
+});
+
+test('two coverage-summary.json files of one file: a warning that names coverage-final.json', async () => {
+  const workspace = mkdtempSync(join(dir, 'ws-'));
+  const summary = (covered: number) =>
+    JSON.stringify({
+      total: { lines: { total: 10, covered, skipped: 0, pct: covered * 10 } },
+      'src/cart.js': { lines: { total: 10, covered, skipped: 0, pct: covered * 10 } },
+    });
+  mkdirSync(join(workspace, 'src'));
+  writeFileSync(join(workspace, 'src/cart.js'), 'module.exports = {};\n');
+  writeFileSync(join(workspace, 'unit-summary.json'), summary(6));
+  writeFileSync(join(workspace, 'e2e-summary.json'), summary(7));
+  const result = await gate(workspace, { reports: 'unit-summary.json, e2e-summary.json', threshold: '50' });
+  expect(result.exitCode).toBe(0);
+  const warnings = result.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatch(/more than one coverage-summary\.json \(src\/cart\.js\).*Give coverage-final\.json/);
+  expect(result.summary).toContain('Give coverage-final.json');
+}, 60_000);
+
+test('an 8 MB LCOV line is one clear error, quoting none of it', async () => {
+  const workspace = mkdtempSync(join(dir, 'ws-'));
+  writeFileSync(join(workspace, 'lcov.info'), `TN:\nSF:${'a/'.repeat(4 << 20)}x.py\nDA:1,1\nend_of_record\n`);
+  const result = await gate(workspace, { reports: 'lcov.info' });
+  expect(result.exitCode).toBe(1);
+  expect(result.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+    "Report 'lcov.info': line 2 is longer than 1 MiB",
+  ]);
+}, 60_000);
+
+test('metric: functions on coverage.py Cobertura is refused instead of passing at 0 of 0', async () => {
+  const workspace = checkout('main');
+  const result = await gate(workspace, { command: TEST_COMMAND, reports: 'coverage.xml', metric: 'functions' });
+  expect(result.exitCode).toBe(1);
+  expect(result.annotations.filter((a) => a.level === 'error').map((a) => a.message)).toEqual([
+    "Input 'metric' is functions, but the reports (cobertura) measure no functions; they have: line, branch, combined. Set 'metric' to one of those (or auto).",
+  ]);
+  expect(result.outputs).toEqual({});
+}, 120_000);

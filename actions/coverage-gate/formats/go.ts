@@ -1,7 +1,7 @@
 import { addLine, detach, type FileCoverage, type ParsedReport } from '../model.js';
 import { forEachLine } from './read-chunks.js';
 import { ReportFiles } from '../report-files.js';
-import { ReportError } from './report-error.js';
+import { excerpt, ReportError } from './report-error.js';
 
 const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;
 
@@ -18,7 +18,7 @@ export async function parseGoProfile(
   let sawMode = false;
   // A profile lists a file's blocks together; the file closes when the next file's blocks start.
   let target: FileCoverage | undefined;
-  await forEachLine(chunks, (text, line) => {
+  await forEachLine(file, chunks, (text, line) => {
     if (text.trim() === '') return;
     if (!sawMode) {
       if (!/^mode: (set|count|atomic)$/.test(text.trim())) {
@@ -30,7 +30,7 @@ export async function parseGoProfile(
     // Profiles concatenated from several packages repeat the mode line.
     if (text.startsWith('mode: ')) return;
     const match = BLOCK.exec(text.trim());
-    if (!match) throw new ReportError(file, `malformed Go cover profile block '${text.slice(0, 60)}'`, line);
+    if (!match) throw new ReportError(file, `malformed Go cover profile block '${excerpt(text)}'`, line);
     const [, path, startLine, startCol, endLine, endCol, statements, hits] = match;
     if (target?.path !== path) {
       if (target) files.close(target);

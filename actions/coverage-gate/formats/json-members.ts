@@ -1,4 +1,4 @@
-import { ReportError } from './report-error.js';
+import { excerpt, ReportError } from './report-error.js';
 
 /**
  * Streams the members of a JSON document's top-level object one at a time: each member's value is cut out of the
@@ -47,7 +47,7 @@ export async function forEachJsonMember(
       const message = (error as Error).message.replace(/\s*\((line \d+ column \d+)\)|\s*in JSON at position \d+/g, '');
       const offset = syntaxErrorAt(text);
       const at = startLine + (text.slice(0, Math.max(0, offset)).match(/\n/g)?.length ?? 0);
-      fail(`${message} (in the value of '${key}')`, at);
+      fail(`${message} (in the value of '${excerpt(key)}')`, at);
     }
     onMember(key, value, parent);
     phase = 'next';
@@ -155,7 +155,7 @@ export async function forEachJsonMember(
           i++;
           break;
         case 'colon':
-          if (b !== 58) fail(`expected ':' after the key '${key}', found '${c}'`, line);
+          if (b !== 58) fail(`expected ':' after the key '${excerpt(key)}', found '${c}'`, line);
           phase = 'value';
           i++;
           break;
@@ -172,15 +172,15 @@ export async function forEachJsonMember(
           escaped = false;
           inString = false;
           scalar = b !== 123 && b !== 91 && b !== 34;
-          if (scalar && b === 44) fail(`expected a value for '${key}', found ','`, line);
-          if (scalar && (b === 125 || b === 93)) fail(`expected a value for '${key}', found '${c}'`, line);
+          if (scalar && b === 44) fail(`expected a value for '${excerpt(key)}', found ','`, line);
+          if (scalar && (b === 125 || b === 93)) fail(`expected a value for '${excerpt(key)}', found '${c}'`, line);
           break;
         case 'next':
           if (b === 44) phase = 'key';
           else if (b === 125) {
             if (parent !== undefined) parent = undefined;
             else phase = 'done';
-          } else fail(`expected ',' or '}' after the value of '${key}', found '${c}'`, line);
+          } else fail(`expected ',' or '}' after the value of '${excerpt(key)}', found '${c}'`, line);
           i++;
           break;
         case 'done':

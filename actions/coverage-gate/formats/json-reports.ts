@@ -1,5 +1,5 @@
 import { addBranches, type CountedTotals, type Count, type ParsedReport } from '../model.js';
-import { ReportError } from './report-error.js';
+import { excerpt, ReportError } from './report-error.js';
 import { ReportFiles } from '../report-files.js';
 
 export function isObject(value: unknown): value is Record<string, unknown> {
@@ -27,10 +27,10 @@ export function parseCoveragePyJson(file: string, data: unknown, files = new Rep
 
 /** One entry of coverage.py JSON's `files`: its lines and, with --branch, its arcs. */
 export function addCoveragePyFile(file: string, files: ReportFiles, path: string, entry: unknown): void {
-  if (!isObject(entry)) throw new ReportError(file, `files['${path}'] is not an object`);
+  if (!isObject(entry)) throw new ReportError(file, `files['${excerpt(path)}'] is not an object`);
   const target = files.get(path);
-  let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
-  const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
+  let executed = numberList(file, `files['${excerpt(path)}'].executed_lines`, entry.executed_lines);
+  const missing = numberList(file, `files['${excerpt(path)}'].missing_lines`, entry.missing_lines);
   // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
   // coverage.py's own, so surplus executed lines are dropped, lowest first (a module docstring is line 1).
   const summary = isObject(entry.summary) ? entry.summary : undefined;
@@ -51,10 +51,11 @@ export function addCoveragePyFile(file: string, files: ReportFiles, path: string
   const addArcs = (key: string, hit: number): void => {
     const list = entry[key];
     if (list === undefined) return;
-    if (!Array.isArray(list)) throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+    if (!Array.isArray(list))
+      throw new ReportError(file, `files['${excerpt(path)}'].${key} must be a list of [from, to] arcs`);
     for (const arc of list) {
       if (!Array.isArray(arc) || arc.length !== 2 || !arc.every((n) => Number.isInteger(n))) {
-        throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+        throw new ReportError(file, `files['${excerpt(path)}'].${key} must be a list of [from, to] arcs`);
       }
       const [from, to] = arc as [number, number];
       let lineArcs = arcs.get(from);
@@ -140,7 +141,7 @@ export function addIstanbulFile(file: string, files: ReportFiles, key: string, r
   // jest < 24 wrapped each file's coverage in { data: … }.
   const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
   if (!isObject(entry) || !isObject(entry.statementMap) || !isObject(entry.s)) {
-    throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
+    throw new ReportError(file, `'${excerpt(key)}' has no statementMap/s: not Istanbul coverage-final.json`);
   }
   const path = typeof entry.path === 'string' ? entry.path : key;
   const target = files.get(path);
@@ -169,7 +170,7 @@ export function addIstanbulFile(file: string, files: ReportFiles, key: string, r
   >;
   for (const [id, hits] of Object.entries((isObject(entry.b) ? entry.b : {}) as Record<string, number[]>)) {
     const branch = branchMap[id];
-    if (!Array.isArray(hits)) throw new ReportError(file, `'${key}'.b['${id}'] must be a list of hit counts`);
+    if (!Array.isArray(hits)) throw new ReportError(file, `'${excerpt(key)}'.b['${id}'] must be a list of hit counts`);
     const line = branch?.line || branch?.loc?.start.line || branch?.locations?.[0]?.start.line || 0;
     const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
     addBranches(
@@ -200,14 +201,14 @@ export function parseIstanbulSummary(file: string, data: unknown): ParsedReport 
   const summaries = new Map<string, CountedTotals>();
   const entries = Object.entries(data).filter(([key]) => key !== 'total');
   for (const [key, value] of entries.length > 0 ? entries : [['(total)', data.total] as [string, unknown]]) {
-    if (!isObject(value)) throw new ReportError(file, `'${key}' is not an object`);
-    const lines = readCount(file, `'${key}'.lines`, value.lines);
-    if (!lines) throw new ReportError(file, `'${key}' has no 'lines' counts`);
+    if (!isObject(value)) throw new ReportError(file, `'${excerpt(key)}' is not an object`);
+    const lines = readCount(file, `'${excerpt(key)}'.lines`, value.lines);
+    if (!lines) throw new ReportError(file, `'${excerpt(key)}' has no 'lines' counts`);
     summaries.set(key, {
       lines,
-      statements: readCount(file, `'${key}'.statements`, value.statements),
-      functions: readCount(file, `'${key}'.functions`, value.functions),
-      branches: readCount(file, `'${key}'.branches`, value.branches),
+      statements: readCount(file, `'${excerpt(key)}'.statements`, value.statements),
+      functions: readCount(file, `'${excerpt(key)}'.functions`, value.functions),
+      branches: readCount(file, `'${excerpt(key)}'.branches`, value.branches),
     });
   }
   return { file, format: 'istanbul-summary', files: new Map(), summaries };

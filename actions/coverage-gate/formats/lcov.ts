@@ -1,7 +1,7 @@
 import { addBranches, addBranchHit, addLine, detach, type FileCoverage, type ParsedReport } from '../model.js';
 import { forEachLine } from './read-chunks.js';
 import { ReportFiles } from '../report-files.js';
-import { ReportError } from './report-error.js';
+import { excerpt, ReportError } from './report-error.js';
 
 /** Reads unsigned decimal digits from bytes; the result and where they stopped. */
 interface Digits {
@@ -47,7 +47,8 @@ export async function parseLcov(
   };
   const number = (text: string, what: string, line: number): number => {
     const n = Number(text);
-    if (text === '' || !Number.isFinite(n) || n < 0) fail(`${what} must be a non-negative number; got '${text}'`, line);
+    if (text === '' || !Number.isFinite(n) || n < 0)
+      fail(`${what} must be a non-negative number; got '${excerpt(text)}'`, line);
     return Math.round(n);
   };
   const inRecord = (key: string, line: number): FileCoverage => {
@@ -105,6 +106,7 @@ export async function parseLcov(
     return false;
   };
   await forEachLine(
+    file,
     chunks,
     (text, line) => {
       if (text === '' || text.trim() === '') return;
@@ -116,7 +118,7 @@ export async function parseLcov(
           const target = inRecord(key, line);
           // DA:<line>,<hits>[,<checksum>], read without split(): there is one per line of code.
           const comma = value.indexOf(',');
-          if (comma === -1) fail(`DA needs line,hits; got '${text}'`, line);
+          if (comma === -1) fail(`DA needs line,hits; got '${excerpt(text)}'`, line);
           const end = value.indexOf(',', comma + 1);
           addLine(
             target,
@@ -128,7 +130,7 @@ export async function parseLcov(
         case 'BRDA': {
           const target = inRecord(key, line);
           const parts = value.split(',');
-          if (parts.length < 4) fail(`BRDA needs line,block,branch,taken; got '${text}'`, line);
+          if (parts.length < 4) fail(`BRDA needs line,block,branch,taken; got '${excerpt(text)}'`, line);
           // '-' means the block was never reached: the branch exists and was not taken.
           const taken = parts[3] === '-' ? 0 : number(parts[3], 'BRDA taken', line);
           addBranches(target, number(parts[0], 'BRDA line', line), [taken], [branchId(parts[1], parts[2])]);
@@ -151,7 +153,7 @@ export async function parseLcov(
         case 'FNDA': {
           const target = inRecord(key, line);
           const comma = value.indexOf(',');
-          if (comma === -1) fail(`FNDA needs hits,name; got '${text}'`, line);
+          if (comma === -1) fail(`FNDA needs hits,name; got '${excerpt(text)}'`, line);
           const name = value.slice(comma + 1);
           target.functions ??= new Map();
           const hits = number(value.slice(0, comma), 'FNDA hits', line);

@@ -1,4 +1,4 @@
-import { ReportError } from './report-error.js';
+import { excerpt, ReportError } from './report-error.js';
 import { scanXml, XmlSyntaxError, type XmlHandler } from './xml-scanner.js';
 
 /** Runs the scanner and turns its syntax errors into a report error naming the file and the line. */
@@ -17,7 +17,7 @@ export function count(file: string, value: string | undefined, what: string, lin
   // Some writers emit hits as 1.0 or in exponent form for very large counts.
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw new ReportError(file, `${what} must be a non-negative number; got '${value}'`, line);
+    throw new ReportError(file, `${what} must be a non-negative number; got '${excerpt(value)}'`, line);
   }
   return Math.round(n);
 }

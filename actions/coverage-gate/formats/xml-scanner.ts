@@ -1,3 +1,5 @@
+import { excerpt } from './report-error.js';
+import { MAX_TOKEN_BYTES, type ReadWork } from './read-chunks.js';
 /**
  * A small streaming XML scanner for coverage reports: it walks start and end tags chunk by chunk, checks that
  * they nest, and leaves attribute parsing to the caller for the few tags it cares about. It never builds a
@@ -37,15 +39,39 @@ const SLASH = 47;
 const BANG = 33;
 const QUESTION = 63;
 
-export async function scanXml(chunks: AsyncIterable<string>, handler: XmlHandler): Promise<void> {
+export async function scanXml(
+  chunks: AsyncIterable<string>,
+  handler: XmlHandler,
+  work: ReadWork = { bytes: 0 },
+): Promise<void> {
   const stack: string[] = [];
   const textElements = handler.textElements ?? new Set<string>();
   const wantsText = (): boolean => stack.length > 0 && textElements.has(stack[stack.length - 1]);
   let sawRoot = false;
   let line = 1;
+  // An unfinished tag, comment or text at the end of what was scanned, and the reads that came after it.
   let carry = '';
-  for await (const chunk of chunks) {
-    const text = carry === '' ? chunk : carry + chunk;
+  const pieces: string[] = [];
+  let pieceChars = 0;
+  // The unfinished part is scanned again only once the text has doubled (and once more past the bound), so a
+  // long token costs a few times its length, never its length times the number of reads.
+  let retryAt = 0;
+  const attempt = (): void => {
+    const text = carry + pieces.join('');
+    pieces.length = 0;
+    pieceChars = 0;
+    work.bytes += text.length;
+    carry = text.slice(scan(text));
+    if (carry.length > MAX_TOKEN_BYTES) {
+      throw new XmlSyntaxError(
+        `a tag, comment or text longer than ${MAX_TOKEN_BYTES / 1024 / 1024} MiB ('${excerpt(carry)}')`,
+        line,
+      );
+    }
+    retryAt = Math.min(2 * carry.length, MAX_TOKEN_BYTES + 1);
+  };
+  /** Handles the complete tags of `text`; returns where the unfinished rest starts. */
+  const scan = (text: string): number => {
     let pos = 0;
     // Lines are counted up to `counted` lazily, so whitespace between tags costs one indexOf per newline.
     let counted = 0;
@@ -89,8 +115,8 @@ export async function scanXml(chunks: AsyncIterable<string>, handler: XmlHandler
         const name = text.slice(lt + 2, end).trim();
         const at = lineAt(lt);
         const open = stack.pop();
-        if (open === undefined) throw new XmlSyntaxError(`unexpected closing tag </${name}>`, at);
-        if (open !== name) throw new XmlSyntaxError(`expected </${open}> but found </${name}>`, at);
+        if (open === undefined) throw new XmlSyntaxError(`unexpected closing tag </${excerpt(name)}>`, at);
+        if (open !== name) throw new XmlSyntaxError(`expected </${open}> but found </${excerpt(name)}>`, at);
         handler.close(name, at);
       } else {
         const at = lineAt(lt);
@@ -100,8 +126,8 @@ export async function scanXml(chunks: AsyncIterable<string>, handler: XmlHandler
         while (nameEnd < end && !isSpaceOrEnd(text.charCodeAt(nameEnd))) nameEnd++;
         const name = text.slice(lt + 1, nameEnd);
         const selfClosing = text.charCodeAt(end - 1) === SLASH;
-        if (!isNameStart(name.charCodeAt(0))) throw new XmlSyntaxError(`invalid tag name '<${name}'`, at);
-        if (stack.length === 0 && sawRoot) throw new XmlSyntaxError(`a second root element <${name}>`, at);
+        if (!isNameStart(name.charCodeAt(0))) throw new XmlSyntaxError(`invalid tag name '<${excerpt(name)}'`, at);
+        if (stack.length === 0 && sawRoot) throw new XmlSyntaxError(`a second root element <${excerpt(name)}>`, at);
         sawRoot = true;
         handler.open({ name, rawAttributes: text.slice(nameEnd, selfClosing ? end - 1 : end), selfClosing, line: at });
         if (selfClosing) handler.close(name, at);
@@ -111,8 +137,14 @@ export async function scanXml(chunks: AsyncIterable<string>, handler: XmlHandler
     }
     // Count the lines of what was consumed; the unconsumed tail is rescanned with the next chunk.
     lineAt(pos);
-    carry = text.slice(pos);
+    return pos;
+  };
+  for await (const chunk of chunks) {
+    pieces.push(chunk);
+    pieceChars += chunk.length;
+    if (carry.length + pieceChars >= retryAt) attempt();
   }
+  if (pieces.length > 0) attempt();
   if (carry.trim() !== '' && carry.includes('<')) throw new XmlSyntaxError('unexpected end of file inside a tag', line);
   if (!sawRoot) throw new XmlSyntaxError('no XML element found', line);
   if (stack.length > 0)
@@ -209,7 +241,7 @@ export function attributeValue(tag: XmlTag, name: string): string | undefined {
       while (raw.charCodeAt(start) === 32) start++;
       const quote = raw.charCodeAt(start);
       const end = quote === QUOT || quote === APOS ? raw.indexOf(quote === QUOT ? '"' : "'", start + 1) : -1;
-      if (end === -1) throw new XmlSyntaxError(`malformed attributes in <${tag.name}${raw.slice(0, 60)}>`, tag.line);
+      if (end === -1) throw new XmlSyntaxError(`malformed attributes in <${excerpt(tag.name + raw)}>`, tag.line);
       const value = raw.slice(start + 1, end);
       return value.includes('&') ? decodeEntities(value) : value;
     }
@@ -218,7 +250,8 @@ export function attributeValue(tag: XmlTag, name: string): string | undefined {
   return undefined;
 }
 
-const ATTRIBUTE = /([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+// Sticky: each match starts where the last ended, so a long run of garbage is tried once, not from every position.
+const ATTRIBUTE = /\s*([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/y;
 
 /** Parses a tag's attributes; anything that is not `name="value"` is a syntax error at the tag's line. */
 export function attributesOf(tag: XmlTag): Record<string, string> {
@@ -227,12 +260,11 @@ export function attributesOf(tag: XmlTag): Record<string, string> {
   let last = 0;
   ATTRIBUTE.lastIndex = 0;
   for (let match = ATTRIBUTE.exec(raw); match !== null; match = ATTRIBUTE.exec(raw)) {
-    if (raw.slice(last, match.index).trim() !== '') break;
     result[match[1]] = decodeEntities(match[2] ?? match[3]);
     last = ATTRIBUTE.lastIndex;
   }
   if (raw.slice(last).trim() !== '') {
-    throw new XmlSyntaxError(`malformed attributes in <${tag.name}${raw.slice(0, 60)}>`, tag.line);
+    throw new XmlSyntaxError(`malformed attributes in <${excerpt(tag.name + raw)}>`, tag.line);
   }
   return result;
 }

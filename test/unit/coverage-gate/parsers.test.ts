@@ -84,6 +84,8 @@ describe('Cobertura', () => {
       expect(modelTotals(mergeReports([report], (p) => p))).toEqual({
         lines: { covered: 5, total: 7 },
         branches: { covered: 3, total: 4 },
+        // The one <method>, whose line ran.
+        functions: { covered: 1, total: 1 },
       });
     }
   });

@@ -31,6 +31,7 @@ function expectEqualsCoveragePy(totals: CoverageTotals, expected: CoveragePyTota
   expect(coveragePyPercent(combined.covered, combined.total)).toBe(expected.percent_covered);
 }
 
+// coverage.py runs synchronously under the test: on a busy machine one run takes longer than jest's default 5 s.
 describe('coverage.py reports equal coverage.py totals', () => {
   let dir: string;
   beforeAll(() => {
@@ -41,26 +42,30 @@ describe('coverage.py reports equal coverage.py totals', () => {
   test.each([
     ['with branch coverage', ['--branch']],
     ['without branch coverage', []],
-  ])('%s: XML and JSON', async (_name, flags) => {
-    const data = `.coverage-${flags.length}`;
-    coveragePy(dir, ['run', ...flags, '--source=shop', '-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], data);
-    coveragePy(dir, ['xml', '-o', `cov-${flags.length}.xml`], data);
-    coveragePy(dir, ['json', '-o', `cov-${flags.length}.json`], data);
-    const expected = coveragePyTotals(join(dir, `cov-${flags.length}.json`));
-    expect(expected.num_statements).toBeGreaterThan(30);
-    if (flags.length > 0) expect(expected.num_branches).toBeGreaterThan(10);
-    const fromXml = await totalsOf(join(dir, `cov-${flags.length}.xml`));
-    const fromJson = await totalsOf(join(dir, `cov-${flags.length}.json`));
-    expect(fromXml.reports[0].format).toBe('cobertura');
-    expect(fromJson.reports[0].format).toBe('coveragepy-json');
-    expectEqualsCoveragePy(fromXml.totals, expected);
-    expectEqualsCoveragePy(fromJson.totals, expected);
-    // `coverage report` prints the same rounded total the gate shows with rounding: coveragepy.
-    const report = coveragePy(dir, ['report', '--precision=2'], data);
-    const total = /^TOTAL.*\s(\d+\.\d+)%$/m.exec(report)?.[1];
-    const combined = metricCount(fromXml.totals, 'combined');
-    expect(coveragePyDisplay(coveragePyPercent(combined.covered, combined.total), 2)).toBe(total);
-  });
+  ])(
+    '%s: XML and JSON',
+    async (_name, flags) => {
+      const data = `.coverage-${flags.length}`;
+      coveragePy(dir, ['run', ...flags, '--source=shop', '-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], data);
+      coveragePy(dir, ['xml', '-o', `cov-${flags.length}.xml`], data);
+      coveragePy(dir, ['json', '-o', `cov-${flags.length}.json`], data);
+      const expected = coveragePyTotals(join(dir, `cov-${flags.length}.json`));
+      expect(expected.num_statements).toBeGreaterThan(30);
+      if (flags.length > 0) expect(expected.num_branches).toBeGreaterThan(10);
+      const fromXml = await totalsOf(join(dir, `cov-${flags.length}.xml`));
+      const fromJson = await totalsOf(join(dir, `cov-${flags.length}.json`));
+      expect(fromXml.reports[0].format).toBe('cobertura');
+      expect(fromJson.reports[0].format).toBe('coveragepy-json');
+      expectEqualsCoveragePy(fromXml.totals, expected);
+      expectEqualsCoveragePy(fromJson.totals, expected);
+      // `coverage report` prints the same rounded total the gate shows with rounding: coveragepy.
+      const report = coveragePy(dir, ['report', '--precision=2'], data);
+      const total = /^TOTAL.*\s(\d+\.\d+)%$/m.exec(report)?.[1];
+      const combined = metricCount(fromXml.totals, 'combined');
+      expect(coveragePyDisplay(coveragePyPercent(combined.covered, combined.total), 2)).toBe(total);
+    },
+    60_000,
+  );
 
   test('two runs as two reports merge like `coverage combine`', async () => {
     coveragePy(dir, ['run', '--branch', '--source=shop', '-m', 'unittest', 'tests.test_pricing'], '.cov-a');
@@ -84,7 +89,7 @@ describe('coverage.py reports equal coverage.py totals', () => {
     expect(fromXml.branches.total).toBe(expected.num_branches);
     expect(fromXml.branches.covered).toBeLessThanOrEqual(expected.covered_branches!);
     expect(fromXml.branches.covered).toBeGreaterThan(0);
-  });
+  }, 60_000);
 });
 
 const DJANGO = join(ROOT, 'test/fixtures/django');

@@ -1,6 +1,6 @@
 // Runs the real coverage tools for the tests: coverage.py from Debian (python3-coverage) and c8 from npm.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -60,4 +60,22 @@ export function c8(cwd: string, script: string, reportsDir: string): void {
     ],
     { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+}
+
+/**
+ * A writer of report files into a temporary directory that lives as long as the test file: made before its tests,
+ * removed after them. Each call writes a new file and returns its path.
+ */
+export function reportWriter(prefix = 'report'): (content: string) => string {
+  let dir = '';
+  let written = 0;
+  beforeAll(() => {
+    dir = tempDir();
+  });
+  afterAll(() => removeDir(dir));
+  return (content) => {
+    const file = join(dir, `${prefix}-${++written}`);
+    writeFileSync(file, content);
+    return file;
+  };
 }
