@@ -122,7 +122,7 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     const rollback = standIn.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/releases'));
     expect(rollback).toHaveLength(1);
     expect(report.notes).toEqual([
-      'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.',
+      'The release phase ran on ocpizza: migrations it applied stay applied. Heroku runs the release command on a rollback too, with the older code: its migrate applies nothing new and reverses nothing. The pre-migration backup and its restore command are below.',
     ]);
   });
 
@@ -253,7 +253,9 @@ describe('HerokuTarget in mode rollback', () => {
   test('fails clearly when there is nothing to roll back to, or when the old release is unhealthy', async () => {
     const { edges } = herokuEdges(standIn);
     const none = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), edges).run();
-    expect(none.error).toBe('ocpizza has no earlier succeeded release to roll back to.');
+    expect(none.error).toBe(
+      'ocpizza has no earlier release to roll back to (releases that failed or that a rollback replaced are never chosen; v1 serves).',
+    );
     standIn.seedRelease('ocpizza', repo.v2);
     const sick = herokuEdges(standIn, { healthy: () => false });
     const report = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), sick.edges).run();
