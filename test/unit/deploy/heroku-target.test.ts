@@ -1,6 +1,10 @@
+import { jest } from '@jest/globals';
 import { HerokuTarget } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { herokuEdges, herokuInputs, makeRepo, standInWithApp, type TestRepo } from './heroku-world.js';
+
+// Each test runs git and a local HTTP stand-in: seconds on a loaded machine, so not jest's 5 s default.
+jest.setTimeout(60_000);
 
 let repo: TestRepo;
 let standIn: HerokuStandIn;
@@ -260,5 +264,47 @@ describe('HerokuTarget in mode rollback', () => {
     const sick = herokuEdges(standIn, { healthy: () => false });
     const report = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), sick.edges).run();
     expect(report.error).toMatch(/failed on ocpizza after the rollback/);
+  });
+});
+
+describe('HerokuTarget with an app in maintenance', () => {
+  test('already in maintenance: the site is not asked; release and dynos up → success, maintenance left on', async () => {
+    standIn.apps.get('ocpizza')!.maintenance = true;
+    const { edges, recorded } = herokuEdges(standIn, { healthy: () => false });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(report.rolledBack).toBe(false);
+    expect(recorded.health).toEqual([]);
+    expect(report.phases.find((p) => p.name === 'health (API)')?.status).toBe('ok');
+    expect(standIn.apps.get('ocpizza')!.maintenance).toBe(true);
+    expect(recorded.warnings.join('\n')).toMatch(/health gate cannot ask the site/);
+  });
+
+  test('already in maintenance and the new release crashes its web dyno: rolled back', async () => {
+    standIn.apps.get('ocpizza')!.maintenance = true;
+    standIn.hooks.dynoState = (_app, version) => (version === 2 ? 'crashed' : 'up');
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toMatch(/A web dyno of ocpizza v2 crashed/);
+    expect(report.rolledBack).toBe(true);
+    expect(report.rejectedReleaseVersion).toBe('2');
+    expect(report.releaseVersion).toBe('3');
+    expect(standIn.current('ocpizza')).toEqual({ version: 3, commit: repo.v1 });
+  });
+
+  test('the site gate fails while the app is found in maintenance: no rollback for a maintenance page', async () => {
+    const { edges } = herokuEdges(standIn, {
+      healthy: () => {
+        // Someone turns maintenance on while the gate waits: every answer is Heroku's maintenance page.
+        standIn.apps.get('ocpizza')!.maintenance = true;
+        return false;
+      },
+    });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(report.rolledBack).toBe(false);
+    expect(report.phases.find((p) => p.name === 'health')?.detail).toMatch(/not judged: ocpizza is in maintenance/);
+    expect(report.phases.find((p) => p.name === 'health (API)')?.status).toBe('ok');
+    expect(standIn.current('ocpizza')?.commit).toBe(repo.v3);
   });
 });
