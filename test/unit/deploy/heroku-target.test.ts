@@ -308,3 +308,29 @@ describe('HerokuTarget with an app in maintenance', () => {
     expect(standIn.current('ocpizza')?.commit).toBe(repo.v3);
   });
 });
+
+describe('HerokuTarget when the answer to POST /builds is lost', () => {
+  test('the connection is reset after the build was created: the build is found, followed and released', async () => {
+    standIn.failNext({ status: 503, method: 'POST', path: /\/builds$/, answerLost: 'reset' });
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(standIn.apps.get('ocpizza')!.builds).toHaveLength(1);
+    expect(report.buildId).toBe(standIn.apps.get('ocpizza')!.builds[0].id);
+    expect(standIn.current('ocpizza')).toEqual({ version: 2, commit: repo.v3 });
+    expect(recorded.health).toEqual(['http://ocpizza.test/health']);
+    expect(report.notes.join('\n')).toMatch(/answer to the build request for ocpizza was lost .*found by its source/);
+  });
+
+  test('a 503 before anything was created: no build is listed, the step fails saying nothing was released', async () => {
+    standIn.failNext({ status: 503, method: 'POST', path: /\/builds$/ });
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toMatch(
+      /Creating the build of ocpizza failed \(.*HTTP 503.*\), and Heroku lists no build of this source since: nothing was built or released/,
+    );
+    expect(standIn.apps.get('ocpizza')!.builds).toHaveLength(0);
+    expect(standIn.current('ocpizza')).toEqual({ version: 1, commit: repo.v1 });
+    expect(report.releaseVersion).toBe('1');
+  });
+});
