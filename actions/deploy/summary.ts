@@ -43,17 +43,20 @@ function releaseName(report: DeployReport): string | undefined {
 export function renderSummary(report: DeployReport): string {
   const verb = report.mode === 'rollback' ? 'Rollback' : 'Deploy';
   const name = releaseName(report);
-  const headline = report.ok
-    ? `${verb} of \`${name ?? '?'}\` succeeded`
-    : report.rolledBack
-      ? `${verb} of \`${name ?? '?'}\` failed and was rolled back`
-      : `${verb}${name ? ` of \`${name}\`` : ''} failed`;
+  const headline =
+    report.headline ??
+    (report.ok
+      ? `${verb} of \`${name ?? '?'}\` succeeded`
+      : report.rolledBack
+        ? `${verb} of \`${name ?? '?'}\` failed and was rolled back`
+        : `${verb}${name ? ` of \`${name}\`` : ''} failed`);
   const lines = [`## ${report.ok ? '✅' : '❌'} ${headline}`, ''];
   const facts: [string, string][] = [['Target', report.target]];
   if (report.commit) facts.push(['Commit', `\`${report.commit.slice(0, 12)}\``]);
   if (report.previousReleaseId) facts.push(['Previous release', `\`${report.previousReleaseId}\``]);
   if (report.previousReleaseVersion) facts.push(['Previous release version', `\`${report.previousReleaseVersion}\``]);
   if (report.buildId) facts.push(['Build', `\`${report.buildId}\``]);
+  if (report.rejectedReleaseVersion) facts.push(['Rejected release', `\`${report.rejectedReleaseVersion}\``]);
   for (const [host, release] of Object.entries(report.serving)) facts.push([`Serving on ${host}`, `\`${release}\``]);
   if (report.backupPath) facts.push(['Pre-migration backup', `\`${report.backupPath}\``]);
   if (report.url) facts.push(['URL', report.url]);

@@ -39,6 +39,11 @@ export interface DeployReport {
   releaseVersion?: string;
   buildId?: string;
   previousReleaseVersion?: string;
+  /** Heroku only: the release this deploy created and then refused (failed release phase or health gate). */
+  rejectedReleaseId?: string;
+  rejectedReleaseVersion?: string;
+  /** The summary's first line, when the target words it itself (what was released, what serves). */
+  headline?: string;
 }
 
 export interface DeployTarget {
@@ -116,5 +121,7 @@ export function deployOutputs(report: DeployReport): Record<string, string> {
     'release-version': report.releaseVersion ?? '',
     'build-id': report.buildId ?? '',
     'previous-release-version': report.previousReleaseVersion ?? '',
+    'rejected-release-id': report.rejectedReleaseId ?? '',
+    'rejected-release-version': report.rejectedReleaseVersion ?? '',
   };
 }

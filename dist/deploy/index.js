@@ -34526,6 +34526,7 @@ async function takePremigrationBackup(database, request, place, io) {
 
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/build.ts
 
+
 function appPath(app, ...rest) {
     return ['/apps', encodeURIComponent(app), ...rest.map(encodeURIComponent)].join('/');
 }
@@ -34573,12 +34574,58 @@ async function pollUntil(read, done, poll, what) {
         await poll.sleep(poll.intervalMs);
     }
 }
+/** Clocks differ between the runner and Heroku: a build this much older than our request can still be ours. */
+const CLOCK_SKEW_MS = 120_000;
+/** The build a request created, known from its source: the signed URL (one per upload), commit and checksum. Pure. */
+function isBuildOf(build, blob, sentAt) {
+    const source = build.source_blob;
+    if (source.url !== blob.url && (source.version !== blob.version || source.checksum !== blob.checksum))
+        return false;
+    const created = build.created_at ? Date.parse(build.created_at) : NaN;
+    return Number.isNaN(created) || created >= sentAt.getTime() - CLOCK_SKEW_MS;
+}
+/** The answer to a POST may be lost after Heroku acted on it: a 5xx or a broken connection, not a 4xx refusal. */
+function answerMayBeLost(error) {
+    return !(error instanceof HerokuApiError) || error.status >= 500;
+}
+/**
+ * When the answer to POST /builds is lost, the build may exist and go on to release on its own: look for it (by
+ * its source, created since the request) before failing. Asked twice, a poll apart, in case the list lags.
+ */
+async function findLostBuild(api, app, blob, sentAt, poll) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+        if (attempt > 0)
+            await poll.sleep(poll.intervalMs);
+        const { body } = await api.get(appPath(app, 'builds'), {
+            Range: 'started_at ..; order=desc, max=20',
+        });
+        const found = (Array.isArray(body) ? body : []).find((b) => isBuildOf(b, blob, sentAt));
+        if (found)
+            return found;
+    }
+    return undefined;
+}
 /**
  * Creates the build, streams its output live into the log while polling its status, and returns it once it
  * is no longer pending (and, when it succeeded, once Heroku has attached the release it created).
  */
-async function runBuild(api, app, blob, buildpacks, onLine, poll, onCreated = () => undefined) {
-    const { body: created } = await api.post(appPath(app, 'builds'), buildRequest(blob, buildpacks));
+async function runBuild(api, app, blob, buildpacks, onLine, poll, events = {}) {
+    const { onCreated = () => undefined, onLost = () => undefined, now = () => new Date() } = events;
+    const sentAt = now();
+    let created;
+    try {
+        created = (await api.post(appPath(app, 'builds'), buildRequest(blob, buildpacks))).body;
+    }
+    catch (error) {
+        if (!answerMayBeLost(error))
+            throw error;
+        const found = await findLostBuild(api, app, blob, sentAt, poll);
+        onLost({ error: errors_errorMessage(error), found: found !== undefined });
+        if (!found) {
+            throw new ActionFailure(`Creating the build of ${app} failed (${errors_errorMessage(error)}), and Heroku lists no build of this source since: nothing was built or released.`);
+        }
+        created = found;
+    }
     onCreated(created);
     const streaming = created.output_stream_url ? api.stream(created.output_stream_url, onLine) : Promise.resolve(false);
     const read = async () => (await api.get(appPath(app, 'builds', created.id))).body;
@@ -34589,6 +34636,97 @@ async function runBuild(api, app, blob, buildpacks, onLine, poll, onCreated = ()
         build = await pollUntil(read, (b) => b.release !== null, poll, `The release of build ${created.id}`);
     }
     return build;
+}
+
+;// CONCATENATED MODULE: ./actions/deploy/heroku/config-vars.ts
+/**
+ * Which config var values are secrets. Config vars hold both: DATABASE_URL, SECRET_KEY and API tokens must never
+ * be printed, but ALLOWED_HOSTS or the site's URL are public, and masking them would turn every log line and output
+ * that names the site into `***`. A value is secret by its name, by carrying credentials (a URL with a password),
+ * by being a key (PEM), or by looking like a token.
+ */
+/** Names that hold credentials in Django and add-on conventions (SECRET_KEY, AWS_SECRET_ACCESS_KEY, SENTRY_DSN…). */
+const SECRET_NAME = /KEY|SECRET|PASSW|PWD|TOKEN|PRIVATE|CREDENTIAL|AUTH|SALT|SIGNATURE|DSN|CERT/i;
+/** Settings such as SESSION_COOKIE_SECURE=True or API_TIMEOUT=3000 share words with secret names, not their values. */
+const FLAG_OR_NUMBER = /^(true|false|yes|no|on|off|none|null|\d+)$/i;
+/** One unbroken run of key-like characters, long enough that it is not a word, with letters and digits mixed. */
+function looksLikeToken(value) {
+    if (!/^[A-Za-z0-9+/=_.~-]{20,}$/.test(value))
+        return false;
+    if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value))
+        return false;
+    // A dotted module path (ocpizza.settings.prod2) is configuration, not a token.
+    return !/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/.test(value);
+}
+/** The password of a URL with credentials (postgres://u:p@h/db, redis://:p@h), or undefined. */
+function urlPassword(value) {
+    if (!/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value))
+        return undefined;
+    try {
+        const url = new URL(value);
+        return url.password ? decodeURIComponent(url.password) : '';
+    }
+    catch {
+        return '';
+    }
+}
+function isSecretConfigVar(name, value) {
+    if (!value)
+        return false;
+    return ((SECRET_NAME.test(name) && !FLAG_OR_NUMBER.test(value.trim())) ||
+        urlPassword(value) !== undefined ||
+        value.includes('PRIVATE KEY') ||
+        looksLikeToken(value.trim()));
+}
+/**
+ * The texts to mask for one config var: nothing for public configuration; for a secret, the value, its URL password
+ * (printed alone by a database client) and each line of a multi-line value (a PEM key printed line by line). Parts
+ * shorter than 4 characters are not masked: a mask replaces the text everywhere, and '0' would blank every zero.
+ */
+function secretParts(name, value) {
+    if (!value || !isSecretConfigVar(name, value))
+        return [];
+    const parts = [value, urlPassword(value) ?? '', ...value.split(/\r?\n/).map((l) => l.trim())];
+    return [...new Set(parts.filter((p) => p.length >= 4))];
+}
+
+;// CONCATENATED MODULE: ./actions/deploy/heroku/dynos.ts
+
+
+/** What the web dynos say about a release: up on it, crashed on it, or still on their way. Pure. */
+function judgeDynos(dynos, version) {
+    const web = dynos.filter((d) => d.type === 'web');
+    if (web.length === 0)
+        return { verdict: 'none', detail: 'no web dyno runs' };
+    const list = web.map((d) => `${d.name} ${d.state} on v${d.release?.version ?? '?'}`).join(', ');
+    // A dyno of the old release that crashes says nothing about the new one: only crashes on this version count.
+    if (web.some((d) => d.release?.version === version && d.state === 'crashed'))
+        return { verdict: 'crashed', detail: list };
+    if (web.every((d) => d.release?.version === version && d.state === 'up'))
+        return { verdict: 'up', detail: list };
+    return { verdict: 'waiting', detail: list };
+}
+/**
+ * The health gate when the router cannot be asked (the app is in maintenance, so every request gets Heroku's
+ * maintenance page): the release succeeded, and every web dyno runs it and is up. GET /apps/{app}/dynos is polled
+ * until then; a web dyno of this release that crashes fails it at once.
+ */
+async function checkDynos(api, app, version, poll) {
+    const deadline = poll.clock() + poll.timeoutMs;
+    for (;;) {
+        const { body } = await api.get(appPath(app, 'dynos'));
+        const { verdict, detail } = judgeDynos(Array.isArray(body) ? body : [], version);
+        if (verdict === 'up')
+            return detail;
+        if (verdict === 'none')
+            return `${detail}: only the release status could be checked`;
+        if (verdict === 'crashed')
+            throw new ActionFailure(`A web dyno of ${app} v${version} crashed (${detail}).`);
+        if (poll.clock() >= deadline) {
+            throw new ActionFailure(`The web dynos of ${app} were not up on v${version} within ${Math.round(poll.timeoutMs / 1000)} s (${detail}).`);
+        }
+        await poll.sleep(poll.intervalMs);
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/inputs.ts
@@ -34781,6 +34919,15 @@ const CONFIG_VAR = /^\w+$/;
 function expandAppUrl(template, app) {
     return template.replace(/\{app\}|\{host\}/g, app);
 }
+/** The URL the health gate asks for one app: health-url, else health-path on app-url or on Heroku's web_url. */
+function healthUrlOf(inputs, app, webUrl) {
+    if (inputs.healthUrl)
+        return expandAppUrl(inputs.healthUrl, app);
+    const base = inputs.appUrl ? expandAppUrl(inputs.appUrl, app) : webUrl;
+    if (!base || !inputs.healthPath)
+        return undefined;
+    return `${base.replace(/\/+$/, '')}${inputs.healthPath}`;
+}
 function urlTemplate(read, name) {
     const value = read.optionalString(name);
     if (value === undefined)
@@ -34816,7 +34963,11 @@ function readHerokuInputs(source, setSecret, env) {
         throw new errors_ConfigurationError(`Input 'heroku-api-url' must be an https URL (plain http only to this machine, such as a local stand-in); got '${apiUrl.origin}'.`);
     }
     const appUrl = urlTemplate(read, 'app-url');
-    const healthUrl = urlTemplate(read, 'health-url') ?? (appUrl ? `${appUrl}/health` : undefined);
+    const healthUrl = urlTemplate(read, 'health-url');
+    const healthPath = read.raw('health-path').trim();
+    if (healthPath && (!healthPath.startsWith('/') || /\s|#/.test(healthPath))) {
+        throw new errors_ConfigurationError(`Input 'health-path' must be a path starting with / (e.g. /health or /status?full=1), or empty for no health gate; got '${healthPath}'.`);
+    }
     const databaseConfigVar = read.string('database-config-var', { required: true });
     if (!CONFIG_VAR.test(databaseConfigVar)) {
         throw new errors_ConfigurationError(`Input 'database-config-var' must be a config var name (letters, digits, _); got '${databaseConfigVar}'.`);
@@ -34839,6 +34990,7 @@ function readHerokuInputs(source, setSecret, env) {
         apps,
         appUrl,
         healthUrl,
+        healthPath,
         expectCommit: read.optionalString('expect-commit'),
         healthTimeoutMs: read.duration('health-timeout'),
         buildpacks: read.list('buildpacks'),
@@ -34926,8 +35078,8 @@ function decideBackup(mode, diff) {
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/release.ts
 
 
-/** Heroku pages lists with a Range header; newest first is what a deploy wants. */
-const RECENT_RELEASES = 'version ..; order=desc, max=20';
+/** Heroku pages lists with a Range header; newest first is what a deploy wants (enough to see past rollbacks). */
+const RECENT_RELEASES = 'version ..; order=desc, max=50';
 async function recentReleases(api, app) {
     const { body } = await api.get(appPath(app, 'releases'), { Range: RECENT_RELEASES });
     return Array.isArray(body) ? body : [];
@@ -34937,11 +35089,58 @@ function servingRelease(releases) {
     const sorted = [...releases].sort((a, b) => b.version - a.version);
     return sorted.find((r) => r.current) ?? sorted.find((r) => r.status === 'succeeded');
 }
-/** The release to roll back to: the newest succeeded one older than `failed`. Pure. */
-function rollbackTarget(releases, failedVersion) {
+/** The version a rollback release went back to: Heroku writes `Rollback to v<N>` (API, CLI and dashboard alike). */
+function rolledBackTo(release) {
+    const match = /^Rollback to v(\d+)\b/.exec(release.description ?? '');
+    return match ? Number(match[1]) : undefined;
+}
+/**
+ * The version whose code a release runs: itself, or for a rollback the release it went back to (followed through
+ * rollbacks of rollbacks, as far as the list reaches). Pure.
+ */
+function codeVersion(release, releases) {
+    const byVersion = new Map(releases.map((r) => [r.version, r]));
+    let version = release.version;
+    for (let current = release, hops = 0; current && hops < releases.length; hops++) {
+        const to = rolledBackTo(current);
+        if (to === undefined)
+            break;
+        version = to;
+        current = byVersion.get(to);
+    }
+    return version;
+}
+/**
+ * Versions a rollback replaced: `Rollback to vN` written as vM means every release between vN and vM was taken
+ * down, whether the health gate rejected it or someone rolled it back by hand. Pure.
+ */
+function replacedVersions(releases) {
+    const replaced = new Set();
+    for (const release of releases) {
+        const to = rolledBackTo(release);
+        if (to === undefined)
+            continue;
+        for (const other of releases)
+            if (other.version > to && other.version < release.version)
+                replaced.add(other.version);
+    }
+    return replaced;
+}
+/**
+ * The release to roll back to from `serving`: the newest succeeded one older than the code serving (for a
+ * rollback release, older than the release it went back to, so rolling back twice never returns to what the first
+ * rollback replaced), and never one a rollback replaced. Pure.
+ */
+function rollbackTarget(releases, serving) {
+    const bound = codeVersion(serving, releases);
+    const replaced = replacedVersions(releases);
     return [...releases]
         .sort((a, b) => b.version - a.version)
-        .find((r) => r.version < failedVersion && r.status === 'succeeded');
+        .find((r) => r.version < bound &&
+        r.status === 'succeeded' &&
+        !replaced.has(r.version) &&
+        codeVersion(r, releases) < bound &&
+        !replaced.has(codeVersion(r, releases)));
 }
 /** The commit a release runs: its slug's `commit` (the source_blob version we built it from). */
 async function releaseCommit(api, app, release) {
@@ -35068,10 +35267,14 @@ function deployOutputs(report) {
         'release-version': report.releaseVersion ?? '',
         'build-id': report.buildId ?? '',
         'previous-release-version': report.previousReleaseVersion ?? '',
+        'rejected-release-id': report.rejectedReleaseId ?? '',
+        'rejected-release-version': report.rejectedReleaseVersion ?? '',
     };
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/target.ts
+
+
 
 
 
@@ -35088,20 +35291,6 @@ const HEROKU_STATE_KEY = 'deploy-heroku';
 /** Names that must be set (non-empty) in the config vars but are not. Pure. */
 function missingConfigVars(required, configVars) {
     return required.filter((name) => configVars[name] === undefined || configVars[name] === null || configVars[name] === '');
-}
-/**
- * The parts of a config var value to mask. Values shorter than 4 characters (DEBUG=0, WEB_CONCURRENCY=2) are not:
- * a mask replaces the text everywhere in the log, and masking '0' would blank every zero. A multi-line value (a PEM
- * key) is masked line by line too, since a tool may print one line of it. Pure.
- */
-function maskableValues(value) {
-    if (!value || value.length < 4)
-        return [];
-    const lines = value
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter((l) => l.length >= 4 && l !== value);
-    return [value, ...lines];
 }
 /** Outputs for several apps: one value per app, in app order, comma-separated. Pure. */
 function perApp(values) {
@@ -35148,8 +35337,54 @@ class HerokuTarget {
         finally {
             await this.cleanUp();
         }
+        this.describeOutcome();
         this.report.durationMs = this.recorder.elapsed();
         return this.report;
+    }
+    /**
+     * Outputs and headline say what serves at the end (the rollback release after a rejection, the old release after
+     * a failed build), with the refused release apart, so a later step never takes the rejected one for the live one.
+     */
+    describeOutcome() {
+        const { report, apps } = this;
+        const serving = (a) => a.servingNow?.release ?? (a.rejected ? a.serving : (a.release ?? a.serving));
+        report.releaseId = perApp(apps.map((a) => serving(a)?.id));
+        report.releaseVersion = perApp(apps.map((a) => serving(a)?.version));
+        report.previousReleaseId = perApp(apps.map((a) => a.serving?.id));
+        report.previousReleaseVersion = perApp(apps.map((a) => a.serving?.version));
+        report.rejectedReleaseId = perApp(apps.map((a) => a.rejected?.id));
+        report.rejectedReleaseVersion = perApp(apps.map((a) => a.rejected?.version));
+        report.buildId = perApp(apps.map((a) => a.buildId));
+        const many = apps.length > 1;
+        const named = (pick) => {
+            const parts = apps.flatMap((a) => {
+                const text = pick(a);
+                return text ? [many ? `${a.name} ${text}` : text] : [];
+            });
+            return parts.length > 0 ? `\`${parts.join(', ')}\`` : undefined;
+        };
+        const live = named((a) => {
+            const release = serving(a);
+            if (!release)
+                return 'no release';
+            const code = a.servingNow && a.servingNow.codeVersion !== release.version ? ` (v${a.servingNow.codeVersion}'s code)` : '';
+            return `v${release.version}${code}`;
+        });
+        const rejected = named((a) => a.rejected && `v${a.rejected.version}`);
+        if (report.mode === 'rollback') {
+            report.headline = report.ok ? `Rollback succeeded: ${live} serves` : `Rollback failed: ${live} serves`;
+        }
+        else if (report.ok) {
+            report.headline = `Deploy of ${live} succeeded`;
+        }
+        else if (rejected) {
+            report.headline = report.rolledBack
+                ? `Deploy of ${rejected} failed and was rolled back: ${live} serves`
+                : `Deploy of ${rejected} failed: ${live} still serves`;
+        }
+        else {
+            report.headline = `Deploy failed before any release: ${live} still serves`;
+        }
     }
     poll(timeoutMs = this.edges.buildTimeoutMs) {
         return { intervalMs: this.edges.pollIntervalMs, timeoutMs, clock: this.edges.clock, sleep: this.edges.sleep };
@@ -35164,17 +35399,12 @@ class HerokuTarget {
         const { inputs } = this;
         const commit = await this.recorder.run('resolve commit', 'runner', () => this.resolveCommit());
         this.report.commit = commit;
-        if (inputs.appUrl)
-            this.report.url = expandAppUrl(inputs.appUrl, inputs.apps[0]);
         for (const app of this.apps) {
             await this.recorder.run('preflight', app.name, () => this.preflight(app), () => app.serving
                 ? `serving v${app.serving.version}${app.servingCommit ? ` (${app.servingCommit.slice(0, 7)})` : ''}`
                 : 'no release yet');
         }
         const first = this.apps[0];
-        this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
-        this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
-        this.report.url ??= first.webUrl ?? undefined;
         const diff = await this.recorder.run('migration check', 'runner', () => migrationChanges(this.edges.runner, inputs.repository, first.servingCommit, commit), (d) => (d.known ? `${d.files.length} migration file(s) changed` : d.why));
         this.migrationsChanged = !diff.known || diff.files.length > 0;
         const maintenance = decideMaintenance(inputs.maintenance, diff);
@@ -35214,60 +35444,100 @@ class HerokuTarget {
             await this.rollBackAll();
             throw error;
         }
-        this.report.buildId = perApp(this.apps.map((a) => a.build?.id));
-        this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
-        this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
         for (const app of this.apps)
             this.report.serving[app.name] = `v${app.release.version} (${commit.slice(0, 7)})`;
         // The site comes back before the health gate: the gate must see what users will see.
         await this.maintenanceOff();
-        if (inputs.healthUrl) {
-            try {
-                for (const app of this.apps) {
-                    const url = expandAppUrl(inputs.healthUrl, app.name);
-                    await this.recorder.run('health', app.name, async () => {
-                        const result = await this.edges.checkHealth(url, inputs.expectCommit ?? commit, inputs.healthTimeoutMs, (line) => this.info(line));
-                        if (!result.ok)
-                            throw new ActionFailure(`Health check of ${url} failed on ${app.name}: ${result.reason}`);
-                    });
-                }
-            }
-            catch (error) {
-                await this.rollBackAll();
-                throw error;
+        let gating;
+        try {
+            for (const app of this.apps) {
+                gating = app;
+                await this.healthGate(app, app.release, inputs.expectCommit ?? commit, '');
             }
         }
-        else {
-            this.recorder.skip('health', first.name, 'no app-url or health-url: no health gate');
+        catch (error) {
+            if (gating?.release)
+                gating.rejected = gating.release;
+            await this.rollBackAll();
+            throw error;
         }
     }
-    /** mode: rollback: each app back to the succeeded release before the one serving, then the health gate. */
+    /**
+     * The health gate of one app: through the router (the smoke-check engine on the health URL), or, while the app
+     * is in maintenance, through the API, since Heroku's router then answers every request with its maintenance page
+     * and a 503 says nothing about the release. A maintenance page never causes a rollback.
+     */
+    async healthGate(app, release, commit, after) {
+        const url = healthUrlOf(this.inputs, app.name, app.webUrl);
+        if (!url) {
+            this.recorder.skip('health', app.name, 'no health URL (health-path is empty and so is health-url): no health gate');
+            return;
+        }
+        if (app.maintenanceBefore) {
+            await this.apiGate(app, release, 'the app was in maintenance before the deploy and stays in it');
+            return;
+        }
+        let refused;
+        await this.recorder.run('health', app.name, async () => {
+            const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line));
+            if (result.ok)
+                return;
+            // The gate saw the maintenance page if someone (or a maintenance-off that failed) put the app back in it.
+            if (await this.inMaintenance(app)) {
+                refused = result.reason;
+                return;
+            }
+            throw new ActionFailure(`Health check of ${url} failed on ${app.name}${after}: ${result.reason}`);
+        }, () => (refused ? `not judged: ${app.name} is in maintenance (${refused})` : url));
+        if (refused)
+            await this.apiGate(app, release, 'the app is in maintenance mode');
+    }
+    async inMaintenance(app) {
+        try {
+            return (await this.api.get(appPath(app.name))).body.maintenance === true;
+        }
+        catch {
+            return false;
+        }
+    }
+    /** What the API can tell without the router: the release succeeded and the web dynos are up on it. */
+    async apiGate(app, release, why) {
+        this.edges.log.warning(`${app.name}: ${why}, so the health gate cannot ask the site (Heroku's router serves the maintenance page to every request). Checked instead: the release status and the web dynos. Check the site when maintenance is turned off.`);
+        await this.recorder.run('health (API)', app.name, async () => {
+            if (release.status !== 'succeeded') {
+                throw new ActionFailure(`Release v${release.version} of ${app.name} is ${release.status}.`);
+            }
+            return checkDynos(this.api, app.name, release.version, this.poll(this.inputs.healthTimeoutMs));
+        }, (detail) => `v${release.version} succeeded; ${detail}; the site itself was not checked (maintenance)`);
+        this.report.notes.push(`${app.name} is in maintenance mode: the health gate checked the release and its dynos through the API, not the site. Check the site when maintenance is turned off.`);
+    }
+    /**
+     * mode: rollback: each app back to the release before the code serving (never one a rollback replaced, never a
+     * failed one), then the health gate on the commit that release runs.
+     */
     async rollBackOnDemand() {
         for (const app of this.apps) {
             await this.recorder.run('preflight', app.name, () => this.preflight(app));
+            this.report.url ??= this.publicUrl(app);
             const releases = await recentReleases(this.api, app.name);
-            const target = app.serving && rollbackTarget(releases, app.serving.version);
+            const target = app.serving && rollbackTarget(releases, app.serving);
             if (!app.serving || !target) {
-                throw new ActionFailure(`${app.name} has no earlier succeeded release to roll back to.`);
+                throw new ActionFailure(`${app.name} has no earlier release to roll back to (releases that failed or that a rollback replaced are never chosen; v${app.serving?.version ?? '?'} serves).`);
             }
-            app.release = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${target.version}'s code`);
+            const to = codeVersion(target, releases);
+            app.release = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${to}'s code`);
+            app.servingNow = { release: app.release, codeVersion: to };
             this.report.rolledBack = true;
             this.report.serving[app.name] = `v${app.release.version} (rollback to v${target.version})`;
             const commit = await releaseCommit(this.api, app.name, app.release);
             this.report.commit ??= commit;
-            if (this.inputs.healthUrl && commit) {
-                const url = expandAppUrl(this.inputs.healthUrl, app.name);
-                await this.recorder.run('health', app.name, async () => {
-                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line));
-                    if (!result.ok)
-                        throw new ActionFailure(`Health check of ${url} failed on ${app.name} after the rollback: ${result.reason}`);
-                });
-            }
+            if (commit)
+                await this.healthGate(app, app.release, commit, ' after the rollback');
         }
-        this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
-        this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
-        this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
-        this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
+    }
+    /** The site's address for the `url` output: app-url, else the web_url Heroku gives the app. */
+    publicUrl(app) {
+        return this.inputs.appUrl ? expandAppUrl(this.inputs.appUrl, app.name) : app.webUrl;
     }
     async resolveCommit() {
         const { inputs } = this;
@@ -35280,16 +35550,21 @@ class HerokuTarget {
         }
         return sha;
     }
-    /** The app exists and the key can reach it; its config vars (every value masked) hold what is required. */
+    /** The app exists and the key can reach it; its config vars (the secret ones masked) hold what is required. */
     async preflight(app) {
         const { body: info } = await this.api.get(appPath(app.name));
         app.webUrl = info.web_url ?? undefined;
         const { body: vars } = await this.api.get(appPath(app.name, 'config-vars'));
         app.configVars = vars ?? {};
-        for (const value of Object.values(app.configVars))
-            for (const secret of maskableValues(value))
-                this.edges.setSecret(secret);
+        const secret = Object.keys(app.configVars).filter((name) => {
+            const parts = secretParts(name, app.configVars[name]);
+            for (const part of parts)
+                this.edges.setSecret(part);
+            return parts.length > 0;
+        });
         this.info(`Config vars of ${app.name}: ${Object.keys(app.configVars).sort().join(', ') || '(none)'}`);
+        if (secret.length > 0)
+            this.info(`Masked as secrets: ${secret.sort().join(', ')}`);
         const missing = missingConfigVars(this.inputs.requiredConfigVars, app.configVars);
         if (missing.length > 0) {
             throw new ActionFailure(`Config vars missing on ${app.name}: ${missing.join(', ')} (set them with heroku config:set before deploying; nothing was changed).`);
@@ -35300,6 +35575,8 @@ class HerokuTarget {
         app.serving = servingRelease(await recentReleases(this.api, app.name));
         if (app.serving)
             app.servingCommit = await releaseCommit(this.api, app.name, app.serving);
+        if (this.inputs.mode === 'deploy')
+            this.report.url ??= this.publicUrl(app);
     }
     async source(commit) {
         this.tempDir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'runbook-heroku-'));
@@ -35317,10 +35594,21 @@ class HerokuTarget {
         return this.edges.backup(database, { directory: this.inputs.backupDirectory, commit, now: this.edges.now() }, (line) => this.info(line));
     }
     async build(app, blob) {
-        const build = await runBuild(this.api, app.name, blob, this.inputs.buildpacks, (line) => this.info(line), this.poll(), (created) => {
-            this.info(`Build ${created.id} started on ${app.name}.`);
-            this.pendingBuild = { app: app.name, id: created.id };
-            this.saveState();
+        const build = await runBuild(this.api, app.name, blob, this.inputs.buildpacks, (line) => this.info(line), this.poll(), {
+            onCreated: (created) => {
+                this.info(`Build ${created.id} started on ${app.name}.`);
+                app.buildId = created.id;
+                this.pendingBuild = { app: app.name, id: created.id };
+                this.saveState();
+            },
+            onLost: (lost) => {
+                const what = lost.found
+                    ? 'the build this run created was found by its source and followed: its release phase and health gate below are the ones that count'
+                    : 'Heroku lists no build of this source: none was created';
+                this.edges.log.warning(`POST /apps/${app.name}/builds: the answer was lost (${lost.error}); ${what}.`);
+                this.report.notes.push(`The answer to the build request for ${app.name} was lost (${lost.error}); ${what}.`);
+            },
+            now: this.edges.now,
         }).finally(() => {
             this.pendingBuild = undefined;
             this.saveState();
@@ -35331,8 +35619,10 @@ class HerokuTarget {
         return build;
     }
     async releasePhase(app) {
+        app.releasePhaseRan = true;
         const release = await waitForRelease(this.api, app.name, app.build.release.id, (line) => this.info(line), this.poll());
         if (release.status !== 'succeeded') {
+            app.rejected = release;
             this.report.serving[app.name] = app.serving ? `v${app.serving.version} (unchanged)` : 'nothing';
             throw new ActionFailure(`The release phase of ${app.name} v${release.version} ${release.status} (manage.py migrate; its output is in the log above). Heroku keeps ${app.serving ? `v${app.serving.version}` : 'the previous release'} serving.`);
         }
@@ -35343,26 +35633,37 @@ class HerokuTarget {
         for (const app of this.apps) {
             if (!app.release)
                 continue;
+            app.rejected ??= app.release;
             const releases = await recentReleases(this.api, app.name).catch(() => []);
-            const target = rollbackTarget(releases, app.release.version) ?? app.serving;
+            const target = app.serving ?? rollbackTarget(releases, app.release);
             if (!target) {
                 this.report.notes.push(`${app.name} had no earlier release to roll back to; v${app.release.version} still serves.`);
+                app.servingNow = { release: app.release, codeVersion: app.release.version };
                 continue;
             }
             try {
                 const rolled = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${target.version}'s code`);
+                app.servingNow = { release: rolled, codeVersion: codeVersion(target, releases) };
                 this.report.rolledBack = true;
                 this.report.serving[app.name] = `v${rolled.version} (rollback to v${target.version})`;
             }
             catch (error) {
+                app.servingNow = { release: app.release, codeVersion: app.release.version };
                 this.report.notes.push(`Rolling ${app.name} back failed: ${errors_errorMessage(error)}`);
             }
         }
-        if (this.migrationsChanged) {
-            this.report.notes.push(this.report.backupPath
-                ? 'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.'
-                : 'Migrations are not reversed by a rollback: the release phase already ran them.');
-        }
+        this.noteMigrations();
+    }
+    /** Only what happened: migrations ran only where a release phase ran, and nothing reverses them. */
+    noteMigrations() {
+        const ran = this.apps.filter((a) => a.releasePhaseRan);
+        if (!this.migrationsChanged || ran.length === 0)
+            return;
+        const restore = this.report.backupPath ? ' The pre-migration backup and its restore command are below.' : '';
+        const rolledBack = this.report.rolledBack
+            ? ' Heroku runs the release command on a rollback too, with the older code: its migrate applies nothing new and reverses nothing.'
+            : '';
+        this.report.notes.push(`The release phase ran on ${ran.map((a) => a.name).join(', ')}: migrations it applied stay applied.${rolledBack}${restore}`);
     }
     async maintenanceOff() {
         for (const name of [...this.maintenanceOn]) {
@@ -36270,11 +36571,12 @@ function releaseName(report) {
 function renderSummary(report) {
     const verb = report.mode === 'rollback' ? 'Rollback' : 'Deploy';
     const name = releaseName(report);
-    const headline = report.ok
-        ? `${verb} of \`${name ?? '?'}\` succeeded`
-        : report.rolledBack
-            ? `${verb} of \`${name ?? '?'}\` failed and was rolled back`
-            : `${verb}${name ? ` of \`${name}\`` : ''} failed`;
+    const headline = report.headline ??
+        (report.ok
+            ? `${verb} of \`${name ?? '?'}\` succeeded`
+            : report.rolledBack
+                ? `${verb} of \`${name ?? '?'}\` failed and was rolled back`
+                : `${verb}${name ? ` of \`${name}\`` : ''} failed`);
     const lines = [`## ${report.ok ? '✅' : '❌'} ${headline}`, ''];
     const facts = [['Target', report.target]];
     if (report.commit)
@@ -36285,6 +36587,8 @@ function renderSummary(report) {
         facts.push(['Previous release version', `\`${report.previousReleaseVersion}\``]);
     if (report.buildId)
         facts.push(['Build', `\`${report.buildId}\``]);
+    if (report.rejectedReleaseVersion)
+        facts.push(['Rejected release', `\`${report.rejectedReleaseVersion}\``]);
     for (const [host, release] of Object.entries(report.serving))
         facts.push([`Serving on ${host}`, `\`${release}\``]);
     if (report.backupPath)

@@ -33,6 +33,8 @@ export interface HerokuStage {
   appUrl: string;
   /** When set, the next app started serves this commit instead of its release's (a broken release). */
   serveWrongCommit: boolean;
+  /** Commits whose releases always answer /health with another commit (code the health gate must refuse). */
+  brokenCommits: Set<string>;
   commit(message: string): string;
   /** /health of an app (default: ocpizza). */
   health(app?: string): Promise<{ status: number; body?: HealthBody }>;
@@ -41,6 +43,12 @@ export interface HerokuStage {
    * repository's HEAD and served under `${appUrl}/<name>`.
    */
   addApp(name: string): Promise<void>;
+  /**
+   * Serves ocpizza at a web_url as Heroku gives it (`http://<app>-<hash>.herokuapp.com/`, the shape the Platform API
+   * schema requires): the router also listens on port 80 of a private loopback address, and `env` (for the step)
+   * preloads a resolver that answers that host name with it, as an /etc/hosts line would. Sets the app's web_url.
+   */
+  herokuappRouter(): Promise<{ webUrl: string; env: Record<string, string> }>;
   stop(): Promise<void>;
 }
 
@@ -79,7 +87,9 @@ export async function startHerokuStage(): Promise<HerokuStage> {
     standIn: undefined as unknown as HerokuStandIn,
     appUrl: '',
     serveWrongCommit: false,
+    brokenCommits: new Set(),
     addApp: async () => undefined,
+    herokuappRouter: async () => ({ webUrl: '', env: {} }),
     commit(message) {
       git(repo, 'add', '-A');
       git(repo, 'commit', '-q', '-m', message);
@@ -94,8 +104,10 @@ export async function startHerokuStage(): Promise<HerokuStage> {
       }
     },
     async stop() {
-      await new Promise<void>((resolve) => proxy.close(() => resolve()));
-      proxy.closeAllConnections();
+      for (const server of routers) {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+      }
       for (const server of servers.values()) await server.stop();
       await stage.standIn?.stop();
       await pg.stop();
@@ -108,7 +120,7 @@ export async function startHerokuStage(): Promise<HerokuStage> {
     const next = await startDjangoApp({
       projectDir,
       databaseUrl,
-      commit: stage.serveWrongCommit ? 'f'.repeat(40) : commit,
+      commit: stage.serveWrongCommit || stage.brokenCommits.has(commit) ? 'f'.repeat(40) : commit,
       release: `v${version}`,
       workers: 1,
     });
@@ -118,12 +130,20 @@ export async function startHerokuStage(): Promise<HerokuStage> {
   };
 
   // `/<app>/…` goes to that app (the prefix removed); anything else to the first app.
-  const proxy = http.createServer((request, response) => {
+  const route = (request: http.IncomingMessage, response: http.ServerResponse) => {
     const prefix = /^\/([^/?]+)/.exec(request.url ?? '')?.[1] ?? '';
     const named = servers.has(prefix);
     const app = servers.get(named ? prefix : FIRST_APP);
     if (!app) {
       response.writeHead(503).end('no release');
+      return;
+    }
+    // Heroku's router answers every request of an app in maintenance with its own page (router code H80).
+    if (stage.standIn.apps.get(named ? prefix : FIRST_APP)?.maintenance) {
+      response.writeHead(503, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache, no-store' });
+      response.end(
+        '<!DOCTYPE html><html><head><title>Offline for Maintenance</title></head><body><iframe src="//www.herokucdn.com/error-pages/maintenance.html"></iframe></body></html>',
+      );
       return;
     }
     const rest = named ? (request.url ?? '').slice(prefix.length + 1) || '/' : request.url;
@@ -137,7 +157,9 @@ export async function startHerokuStage(): Promise<HerokuStage> {
     );
     upstream.on('error', () => response.writeHead(502).end('bad gateway'));
     request.pipe(upstream);
-  });
+  };
+  const proxy = http.createServer(route);
+  const routers = [proxy];
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   stage.appUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 
@@ -163,6 +185,40 @@ export async function startHerokuStage(): Promise<HerokuStage> {
     const head = git(repo, 'rev-parse', 'HEAD');
     await serve(name, repo, head, 1);
     standIn.seedRelease(name, head);
+  };
+  stage.herokuappRouter = async () => {
+    const router = http.createServer(route);
+    let address = '';
+    for (let attempt = 0; !address && attempt < 20; attempt++) {
+      const candidate = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
+      address = await new Promise<string>((resolve) => {
+        router.once('error', () => resolve(''));
+        router.listen(80, candidate, () => resolve(candidate));
+      });
+    }
+    if (!address) throw new Error('no free loopback address with port 80 for the herokuapp.com router');
+    routers.push(router);
+    const host = `${FIRST_APP}-0123abcd.herokuapp.com`;
+    const preload = path.join(dir, 'herokuapp-hosts.mjs');
+    fs.writeFileSync(
+      preload,
+      [
+        "import dns from 'node:dns';",
+        `const hosts = { ${JSON.stringify(host)}: ${JSON.stringify(address)} };`,
+        'const lookup = dns.lookup;',
+        'dns.lookup = function (hostname, options, callback) {',
+        "  const done = typeof options === 'function' ? options : callback;",
+        '  const address = hosts[String(hostname).toLowerCase()];',
+        '  if (!address) return lookup.apply(this, arguments);',
+        "  const all = typeof options === 'object' && options !== null && options.all;",
+        '  process.nextTick(() => (all ? done(null, [{ address, family: 4 }]) : done(null, address, 4)));',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const webUrl = `http://${host}/`;
+    standIn.apps.get(FIRST_APP)!.webUrl = webUrl;
+    return { webUrl, env: { NODE_OPTIONS: `--import=${preload}` } };
   };
   // v1, deployed by hand before these tests: the fixture as committed, serving.
   await stage.addApp(FIRST_APP);

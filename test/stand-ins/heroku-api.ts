@@ -2,7 +2,8 @@
 // apps, config vars, sources with signed put/get URLs served by the stand-in itself, builds that go pending →
 // succeeded/failed on their own with output streamed over a chunked response, releases whose release phase runs
 // (a hook: the e2e test runs the real `manage.py migrate` there), the maintenance flag, Range-paged release lists,
-// rollbacks, and scripted 429 / 503 answers. Every request body and every JSON answer is checked against Heroku's
+// rollbacks (which run the release phase again, as Heroku does), web dynos, and scripted 429 / 503 answers or
+// answers lost after the request was carried out. Every request body and every JSON answer is checked against Heroku's
 // published schema (heroku-schema.ts); a mismatch is recorded in `violations`, which tests assert empty.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -34,6 +35,8 @@ export interface StandInHooks {
   releasePhase?(app: string, commit: string, tarball: Buffer): Promise<PhaseOutcome> | PhaseOutcome;
   /** A release became current (deploy or rollback): the e2e test switches what the app URL serves. */
   released?(app: string, commit: string, version: number): Promise<void> | void;
+  /** The state of the web dynos of the current release (default up). */
+  dynoState?(app: string, version: number): 'up' | 'starting' | 'crashed';
 }
 
 export interface ScriptedFailure {
@@ -42,6 +45,11 @@ export interface ScriptedFailure {
   /** Applies to the first request whose path matches. */
   path?: RegExp;
   retryAfterSeconds?: number;
+  /**
+   * The request is carried out (a build created, a release made) and only then is its answer lost: replaced by the
+   * status, or the connection reset ('reset'), as when a proxy or the network fails after the API acted.
+   */
+  answerLost?: 'status' | 'reset';
 }
 
 interface Stream {
@@ -97,6 +105,7 @@ export interface StandInApp {
   releases: Release[];
   builds: Build[];
   slugs: Map<string, Slug>;
+  dynoId: string;
   createdAt: string;
 }
 
@@ -172,6 +181,7 @@ export async function startHerokuStandIn(
         releases: [],
         builds: [],
         slugs: new Map(),
+        dynoId: randomUUID(),
         createdAt: now(),
       };
       apps.set(name, app);
@@ -523,7 +533,9 @@ export async function startHerokuStandIn(
       violations.push(`${method} ${path}: Accept '${request.headers.accept}' is not the version 3 media type`);
     }
     const scripted = failures.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path.test(path)));
-    if (scripted >= 0) {
+    let lost: ScriptedFailure | undefined;
+    if (scripted >= 0 && failures[scripted].answerLost) [lost] = failures.splice(scripted, 1);
+    else if (scripted >= 0) {
       const [failure] = failures.splice(scripted, 1);
       if (failure.status === 429) {
         return reply(
@@ -559,7 +571,11 @@ export async function startHerokuStandIn(
 
     const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
       violations.push(...checkResponse(method, path, json));
-      reply(status, json, headers);
+      if (lost?.answerLost === 'reset') {
+        record.status = 0;
+        response.socket?.destroy();
+      } else if (lost) reply(lost.status, { id: 'unavailable', message: 'API is temporarily unavailable.' });
+      else reply(status, json, headers);
     };
     const notFound = (what: string) => reply(404, { id: 'not_found', message: `Couldn't find that ${what}.` });
 
@@ -590,6 +606,27 @@ export async function startHerokuStandIn(
       }
     }
     if (collection === 'config-vars' && method === 'GET') return send(200, app.configVars);
+    if (collection === 'dynos' && method === 'GET' && !id) {
+      // One web dyno, restarted on each new release (so it runs the current one).
+      const current = app.releases.find((r) => r.current);
+      if (!current) return send(200, []);
+      const state = standIn.hooks.dynoState?.(app.name, current.version) ?? 'up';
+      return send(200, [
+        {
+          attach_url: null,
+          command: current.slug?.processTypes.web ?? 'gunicorn',
+          created_at: current.updatedAt,
+          id: app.dynoId,
+          name: 'web.1',
+          release: { id: current.id, version: current.version },
+          app: { name: app.name, id: app.id },
+          size: 'basic',
+          state,
+          type: 'web',
+          updated_at: current.updatedAt,
+        },
+      ]);
+    }
     if (collection === 'slugs' && method === 'GET' && id) {
       const slug = app.slugs.get(id);
       return slug ? send(200, slugJson(slug)) : notFound('slug');
@@ -619,6 +656,16 @@ export async function startHerokuStandIn(
         const build = app.builds.find((b) => b.id === id);
         return build ? send(200, buildJson(app, build)) : notFound('build');
       }
+      if (method === 'GET') {
+        // Newest first for `order=desc`, as Heroku pages builds by started_at.
+        const desc = /order=desc/.test(request.headers.range ?? '');
+        const max = Number(/max=(\d+)/.exec(request.headers.range ?? '')?.[1] ?? 200);
+        const sorted = desc ? [...app.builds].reverse() : app.builds;
+        return send(
+          200,
+          sorted.slice(0, max).map((b) => buildJson(app, b)),
+        );
+      }
       if (method === 'DELETE' && id) {
         const build = app.builds.find((b) => b.id === id);
         if (!build) return notFound('build');
@@ -647,8 +694,13 @@ export async function startHerokuStandIn(
         const target = app.releases.find((r) => r.id === (body as { release?: string }).release);
         if (!target?.slug || target.status !== 'succeeded') return notFound('release');
         const release = newRelease(app, `Rollback to v${target.version}`, target.slug);
-        // A rollback reuses a slug that already passed its release phase: Heroku does not run it again.
-        await succeed(app, release);
+        // Heroku runs the release phase on every new release, a rollback included (with the old slug's command).
+        if (target.slug.processTypes.release) {
+          release.streamId = newStream();
+          void runReleasePhase(app, release, target.slug);
+        } else {
+          await succeed(app, release);
+        }
         return send(201, releaseJson(app, release));
       }
     }

@@ -1,5 +1,5 @@
-import { ActionFailure } from '../../shared/errors.js';
-import type { HerokuApi } from './api.js';
+import { ActionFailure, errorMessage } from '../../shared/errors.js';
+import { HerokuApiError, type HerokuApi } from './api.js';
 import type { SourceBlob } from './source.js';
 
 export interface HerokuBuild {
@@ -8,6 +8,7 @@ export interface HerokuBuild {
   output_stream_url: string | null;
   release: { id: string } | null;
   source_blob: { url: string; version: string | null; checksum: string | null };
+  created_at?: string;
 }
 
 /** How a wait polls: interval, overall limit, and the clock and sleep it runs on (injected in tests). */
@@ -78,6 +79,57 @@ export async function pollUntil<T>(
   }
 }
 
+/** Clocks differ between the runner and Heroku: a build this much older than our request can still be ours. */
+export const CLOCK_SKEW_MS = 120_000;
+
+/** The build a request created, known from its source: the signed URL (one per upload), commit and checksum. Pure. */
+export function isBuildOf(build: HerokuBuild, blob: SourceBlob, sentAt: Date): boolean {
+  const source = build.source_blob;
+  if (source.url !== blob.url && (source.version !== blob.version || source.checksum !== blob.checksum)) return false;
+  const created = build.created_at ? Date.parse(build.created_at) : NaN;
+  return Number.isNaN(created) || created >= sentAt.getTime() - CLOCK_SKEW_MS;
+}
+
+/** The answer to a POST may be lost after Heroku acted on it: a 5xx or a broken connection, not a 4xx refusal. */
+function answerMayBeLost(error: unknown): boolean {
+  return !(error instanceof HerokuApiError) || error.status >= 500;
+}
+
+/**
+ * When the answer to POST /builds is lost, the build may exist and go on to release on its own: look for it (by
+ * its source, created since the request) before failing. Asked twice, a poll apart, in case the list lags.
+ */
+export async function findLostBuild(
+  api: HerokuApi,
+  app: string,
+  blob: SourceBlob,
+  sentAt: Date,
+  poll: Poll,
+): Promise<HerokuBuild | undefined> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (attempt > 0) await poll.sleep(poll.intervalMs);
+    const { body } = await api.get<HerokuBuild[]>(appPath(app, 'builds'), {
+      Range: 'started_at ..; order=desc, max=20',
+    });
+    const found = (Array.isArray(body) ? body : []).find((b) => isBuildOf(b, blob, sentAt));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** What happened to the POST /builds of this run when its answer was lost; for the summary. */
+export interface LostAnswer {
+  error: string;
+  found: boolean;
+}
+
+/** What runBuild tells its caller as it goes (the post step must know a running build; the summary a lost answer). */
+export interface BuildEvents {
+  onCreated?(build: HerokuBuild): void;
+  onLost?(lost: LostAnswer): void;
+  now?(): Date;
+}
+
 /**
  * Creates the build, streams its output live into the log while polling its status, and returns it once it
  * is no longer pending (and, when it succeeded, once Heroku has attached the release it created).
@@ -89,9 +141,24 @@ export async function runBuild(
   buildpacks: string[],
   onLine: (line: string) => void,
   poll: Poll,
-  onCreated: (build: HerokuBuild) => void = () => undefined,
+  events: BuildEvents = {},
 ): Promise<HerokuBuild> {
-  const { body: created } = await api.post<HerokuBuild>(appPath(app, 'builds'), buildRequest(blob, buildpacks));
+  const { onCreated = () => undefined, onLost = () => undefined, now = () => new Date() } = events;
+  const sentAt = now();
+  let created: HerokuBuild;
+  try {
+    created = (await api.post<HerokuBuild>(appPath(app, 'builds'), buildRequest(blob, buildpacks))).body;
+  } catch (error) {
+    if (!answerMayBeLost(error)) throw error;
+    const found = await findLostBuild(api, app, blob, sentAt, poll);
+    onLost({ error: errorMessage(error), found: found !== undefined });
+    if (!found) {
+      throw new ActionFailure(
+        `Creating the build of ${app} failed (${errorMessage(error)}), and Heroku lists no build of this source since: nothing was built or released.`,
+      );
+    }
+    created = found;
+  }
   onCreated(created);
   const streaming = created.output_stream_url ? api.stream(created.output_stream_url, onLine) : Promise.resolve(false);
   const read = async () => (await api.get<HerokuBuild>(appPath(app, 'builds', created.id))).body;

@@ -17,8 +17,10 @@ export interface HerokuInputs {
   apps: string[];
   /** The app's public URL, `{app}` replaced by each app name; also the `url` output. */
   appUrl?: string;
-  /** The health endpoint (`{app}` replaced); defaults to <app-url>/health; no gate when both are empty. */
+  /** The health endpoint (`{app}` replaced); when unset, health-path on app-url or on the app's web_url. */
   healthUrl?: string;
+  /** `/health` by default; empty with no health-url: no health gate. */
+  healthPath: string;
   expectCommit?: string;
   healthTimeoutMs: number;
   buildpacks: string[];
@@ -36,6 +38,14 @@ export interface HerokuInputs {
 /** An http(s) URL template where `{app}` (and `{host}`, the SSH target's spelling) stand for the app name. */
 export function expandAppUrl(template: string, app: string): string {
   return template.replace(/\{app\}|\{host\}/g, app);
+}
+
+/** The URL the health gate asks for one app: health-url, else health-path on app-url or on Heroku's web_url. */
+export function healthUrlOf(inputs: HerokuInputs, app: string, webUrl: string | undefined): string | undefined {
+  if (inputs.healthUrl) return expandAppUrl(inputs.healthUrl, app);
+  const base = inputs.appUrl ? expandAppUrl(inputs.appUrl, app) : webUrl;
+  if (!base || !inputs.healthPath) return undefined;
+  return `${base.replace(/\/+$/, '')}${inputs.healthPath}`;
 }
 
 function urlTemplate(read: InputReader, name: string): string | undefined {
@@ -84,7 +94,13 @@ export function readHerokuInputs(
     );
   }
   const appUrl = urlTemplate(read, 'app-url');
-  const healthUrl = urlTemplate(read, 'health-url') ?? (appUrl ? `${appUrl}/health` : undefined);
+  const healthUrl = urlTemplate(read, 'health-url');
+  const healthPath = read.raw('health-path').trim();
+  if (healthPath && (!healthPath.startsWith('/') || /\s|#/.test(healthPath))) {
+    throw new ConfigurationError(
+      `Input 'health-path' must be a path starting with / (e.g. /health or /status?full=1), or empty for no health gate; got '${healthPath}'.`,
+    );
+  }
   const databaseConfigVar = read.string('database-config-var', { required: true });
   if (!CONFIG_VAR.test(databaseConfigVar)) {
     throw new ConfigurationError(
@@ -111,6 +127,7 @@ export function readHerokuInputs(
     apps,
     appUrl,
     healthUrl,
+    healthPath,
     expectCommit: read.optionalString('expect-commit'),
     healthTimeoutMs: read.duration('health-timeout'),
     buildpacks: read.list('buildpacks'),

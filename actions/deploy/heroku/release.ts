@@ -12,8 +12,8 @@ export interface HerokuRelease {
   slug: { id: string } | null;
 }
 
-/** Heroku pages lists with a Range header; newest first is what a deploy wants. */
-export const RECENT_RELEASES = 'version ..; order=desc, max=20';
+/** Heroku pages lists with a Range header; newest first is what a deploy wants (enough to see past rollbacks). */
+export const RECENT_RELEASES = 'version ..; order=desc, max=50';
 
 export async function recentReleases(api: HerokuApi, app: string): Promise<HerokuRelease[]> {
   const { body } = await api.get<HerokuRelease[]>(appPath(app, 'releases'), { Range: RECENT_RELEASES });
@@ -26,11 +26,61 @@ export function servingRelease(releases: HerokuRelease[]): HerokuRelease | undef
   return sorted.find((r) => r.current) ?? sorted.find((r) => r.status === 'succeeded');
 }
 
-/** The release to roll back to: the newest succeeded one older than `failed`. Pure. */
-export function rollbackTarget(releases: HerokuRelease[], failedVersion: number): HerokuRelease | undefined {
+/** The version a rollback release went back to: Heroku writes `Rollback to v<N>` (API, CLI and dashboard alike). */
+export function rolledBackTo(release: HerokuRelease): number | undefined {
+  const match = /^Rollback to v(\d+)\b/.exec(release.description ?? '');
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * The version whose code a release runs: itself, or for a rollback the release it went back to (followed through
+ * rollbacks of rollbacks, as far as the list reaches). Pure.
+ */
+export function codeVersion(release: HerokuRelease, releases: HerokuRelease[]): number {
+  const byVersion = new Map(releases.map((r) => [r.version, r]));
+  let version = release.version;
+  for (let current: HerokuRelease | undefined = release, hops = 0; current && hops < releases.length; hops++) {
+    const to = rolledBackTo(current);
+    if (to === undefined) break;
+    version = to;
+    current = byVersion.get(to);
+  }
+  return version;
+}
+
+/**
+ * Versions a rollback replaced: `Rollback to vN` written as vM means every release between vN and vM was taken
+ * down, whether the health gate rejected it or someone rolled it back by hand. Pure.
+ */
+export function replacedVersions(releases: HerokuRelease[]): Set<number> {
+  const replaced = new Set<number>();
+  for (const release of releases) {
+    const to = rolledBackTo(release);
+    if (to === undefined) continue;
+    for (const other of releases)
+      if (other.version > to && other.version < release.version) replaced.add(other.version);
+  }
+  return replaced;
+}
+
+/**
+ * The release to roll back to from `serving`: the newest succeeded one older than the code serving (for a
+ * rollback release, older than the release it went back to, so rolling back twice never returns to what the first
+ * rollback replaced), and never one a rollback replaced. Pure.
+ */
+export function rollbackTarget(releases: HerokuRelease[], serving: HerokuRelease): HerokuRelease | undefined {
+  const bound = codeVersion(serving, releases);
+  const replaced = replacedVersions(releases);
   return [...releases]
     .sort((a, b) => b.version - a.version)
-    .find((r) => r.version < failedVersion && r.status === 'succeeded');
+    .find(
+      (r) =>
+        r.version < bound &&
+        r.status === 'succeeded' &&
+        !replaced.has(r.version) &&
+        codeVersion(r, releases) < bound &&
+        !replaced.has(codeVersion(r, releases)),
+    );
 }
 
 /** The commit a release runs: its slug's `commit` (the source_blob version we built it from). */

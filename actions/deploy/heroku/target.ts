@@ -6,7 +6,9 @@ import { ActionFailure, errorMessage } from '../../shared/errors.js';
 import type { ProcessRunner } from '../../shared/process.js';
 import type { HerokuApi } from './api.js';
 import { appPath, runBuild, type HerokuBuild, type Poll } from './build.js';
-import { expandAppUrl, type HerokuInputs } from './inputs.js';
+import { secretParts } from './config-vars.js';
+import { checkDynos } from './dynos.js';
+import { expandAppUrl, healthUrlOf, type HerokuInputs } from './inputs.js';
 import {
   decideBackup,
   decideMaintenance,
@@ -17,6 +19,7 @@ import {
 import {
   recentReleases,
   releaseCommit,
+  codeVersion,
   rollBack,
   rollbackTarget,
   servingRelease,
@@ -74,7 +77,16 @@ interface AppState {
   serving?: HerokuRelease;
   servingCommit?: string;
   build?: HerokuBuild;
+  /** Known as soon as the build is created (the buildId output is filled even when the build fails). */
+  buildId?: string;
+  /** The release this run created (the build's, or a rollback's). */
   release?: HerokuRelease;
+  /** The release phase of this run's release started: migrations may have run. */
+  releasePhaseRan?: boolean;
+  /** The release this run created and then refused: a failed release phase or a failed health gate. */
+  rejected?: HerokuRelease;
+  /** What serves at the end, when this run changed it. */
+  servingNow?: { release: HerokuRelease; codeVersion: number };
   /** In maintenance before the deploy (an operator's doing): the deploy leaves it on. */
   maintenanceBefore?: boolean;
 }
@@ -90,20 +102,6 @@ export function missingConfigVars(required: string[], configVars: Record<string,
   return required.filter(
     (name) => configVars[name] === undefined || configVars[name] === null || configVars[name] === '',
   );
-}
-
-/**
- * The parts of a config var value to mask. Values shorter than 4 characters (DEBUG=0, WEB_CONCURRENCY=2) are not:
- * a mask replaces the text everywhere in the log, and masking '0' would blank every zero. A multi-line value (a PEM
- * key) is masked line by line too, since a tool may print one line of it. Pure.
- */
-export function maskableValues(value: string | null): string[] {
-  if (!value || value.length < 4) return [];
-  const lines = value
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length >= 4 && l !== value);
-  return [value, ...lines];
 }
 
 /** Outputs for several apps: one value per app, in app order, comma-separated. Pure. */
@@ -148,8 +146,52 @@ export class HerokuTarget implements DeployTarget {
     } finally {
       await this.cleanUp();
     }
+    this.describeOutcome();
     this.report.durationMs = this.recorder.elapsed();
     return this.report;
+  }
+
+  /**
+   * Outputs and headline say what serves at the end (the rollback release after a rejection, the old release after
+   * a failed build), with the refused release apart, so a later step never takes the rejected one for the live one.
+   */
+  private describeOutcome(): void {
+    const { report, apps } = this;
+    const serving = (a: AppState) => a.servingNow?.release ?? (a.rejected ? a.serving : (a.release ?? a.serving));
+    report.releaseId = perApp(apps.map((a) => serving(a)?.id));
+    report.releaseVersion = perApp(apps.map((a) => serving(a)?.version));
+    report.previousReleaseId = perApp(apps.map((a) => a.serving?.id));
+    report.previousReleaseVersion = perApp(apps.map((a) => a.serving?.version));
+    report.rejectedReleaseId = perApp(apps.map((a) => a.rejected?.id));
+    report.rejectedReleaseVersion = perApp(apps.map((a) => a.rejected?.version));
+    report.buildId = perApp(apps.map((a) => a.buildId));
+    const many = apps.length > 1;
+    const named = (pick: (a: AppState) => string | undefined) => {
+      const parts = apps.flatMap((a) => {
+        const text = pick(a);
+        return text ? [many ? `${a.name} ${text}` : text] : [];
+      });
+      return parts.length > 0 ? `\`${parts.join(', ')}\`` : undefined;
+    };
+    const live = named((a) => {
+      const release = serving(a);
+      if (!release) return 'no release';
+      const code =
+        a.servingNow && a.servingNow.codeVersion !== release.version ? ` (v${a.servingNow.codeVersion}'s code)` : '';
+      return `v${release.version}${code}`;
+    });
+    const rejected = named((a) => a.rejected && `v${a.rejected.version}`);
+    if (report.mode === 'rollback') {
+      report.headline = report.ok ? `Rollback succeeded: ${live} serves` : `Rollback failed: ${live} serves`;
+    } else if (report.ok) {
+      report.headline = `Deploy of ${live} succeeded`;
+    } else if (rejected) {
+      report.headline = report.rolledBack
+        ? `Deploy of ${rejected} failed and was rolled back: ${live} serves`
+        : `Deploy of ${rejected} failed: ${live} still serves`;
+    } else {
+      report.headline = `Deploy failed before any release: ${live} still serves`;
+    }
   }
 
   private poll(timeoutMs = this.edges.buildTimeoutMs): Poll {
@@ -168,7 +210,6 @@ export class HerokuTarget implements DeployTarget {
     const { inputs } = this;
     const commit = await this.recorder.run('resolve commit', 'runner', () => this.resolveCommit());
     this.report.commit = commit;
-    if (inputs.appUrl) this.report.url = expandAppUrl(inputs.appUrl, inputs.apps[0]);
 
     for (const app of this.apps) {
       await this.recorder.run(
@@ -182,9 +223,6 @@ export class HerokuTarget implements DeployTarget {
       );
     }
     const first = this.apps[0];
-    this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
-    this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
-    this.report.url ??= first.webUrl ?? undefined;
 
     const diff: MigrationDiff = await this.recorder.run(
       'migration check',
@@ -255,73 +293,127 @@ export class HerokuTarget implements DeployTarget {
       await this.rollBackAll();
       throw error;
     }
-    this.report.buildId = perApp(this.apps.map((a) => a.build?.id));
-    this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
-    this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
     for (const app of this.apps) this.report.serving[app.name] = `v${app.release!.version} (${commit.slice(0, 7)})`;
 
     // The site comes back before the health gate: the gate must see what users will see.
     await this.maintenanceOff();
 
-    if (inputs.healthUrl) {
-      try {
-        for (const app of this.apps) {
-          const url = expandAppUrl(inputs.healthUrl, app.name);
-          await this.recorder.run('health', app.name, async () => {
-            const result = await this.edges.checkHealth(
-              url,
-              inputs.expectCommit ?? commit,
-              inputs.healthTimeoutMs,
-              (line) => this.info(line),
-            );
-            if (!result.ok) throw new ActionFailure(`Health check of ${url} failed on ${app.name}: ${result.reason}`);
-          });
-        }
-      } catch (error) {
-        await this.rollBackAll();
-        throw error;
+    let gating: AppState | undefined;
+    try {
+      for (const app of this.apps) {
+        gating = app;
+        await this.healthGate(app, app.release!, inputs.expectCommit ?? commit, '');
       }
-    } else {
-      this.recorder.skip('health', first.name, 'no app-url or health-url: no health gate');
+    } catch (error) {
+      if (gating?.release) gating.rejected = gating.release;
+      await this.rollBackAll();
+      throw error;
     }
   }
 
-  /** mode: rollback: each app back to the succeeded release before the one serving, then the health gate. */
+  /**
+   * The health gate of one app: through the router (the smoke-check engine on the health URL), or, while the app
+   * is in maintenance, through the API, since Heroku's router then answers every request with its maintenance page
+   * and a 503 says nothing about the release. A maintenance page never causes a rollback.
+   */
+  private async healthGate(app: AppState, release: HerokuRelease, commit: string, after: string): Promise<void> {
+    const url = healthUrlOf(this.inputs, app.name, app.webUrl);
+    if (!url) {
+      this.recorder.skip(
+        'health',
+        app.name,
+        'no health URL (health-path is empty and so is health-url): no health gate',
+      );
+      return;
+    }
+    if (app.maintenanceBefore) {
+      await this.apiGate(app, release, 'the app was in maintenance before the deploy and stays in it');
+      return;
+    }
+    let refused: string | undefined;
+    await this.recorder.run(
+      'health',
+      app.name,
+      async () => {
+        const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) =>
+          this.info(line),
+        );
+        if (result.ok) return;
+        // The gate saw the maintenance page if someone (or a maintenance-off that failed) put the app back in it.
+        if (await this.inMaintenance(app)) {
+          refused = result.reason;
+          return;
+        }
+        throw new ActionFailure(`Health check of ${url} failed on ${app.name}${after}: ${result.reason}`);
+      },
+      () => (refused ? `not judged: ${app.name} is in maintenance (${refused})` : url),
+    );
+    if (refused) await this.apiGate(app, release, 'the app is in maintenance mode');
+  }
+
+  private async inMaintenance(app: AppState): Promise<boolean> {
+    try {
+      return (await this.api.get<AppInfo>(appPath(app.name))).body.maintenance === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** What the API can tell without the router: the release succeeded and the web dynos are up on it. */
+  private async apiGate(app: AppState, release: HerokuRelease, why: string): Promise<void> {
+    this.edges.log.warning(
+      `${app.name}: ${why}, so the health gate cannot ask the site (Heroku's router serves the maintenance page to every request). Checked instead: the release status and the web dynos. Check the site when maintenance is turned off.`,
+    );
+    await this.recorder.run(
+      'health (API)',
+      app.name,
+      async () => {
+        if (release.status !== 'succeeded') {
+          throw new ActionFailure(`Release v${release.version} of ${app.name} is ${release.status}.`);
+        }
+        return checkDynos(this.api, app.name, release.version, this.poll(this.inputs.healthTimeoutMs));
+      },
+      (detail) => `v${release.version} succeeded; ${detail}; the site itself was not checked (maintenance)`,
+    );
+    this.report.notes.push(
+      `${app.name} is in maintenance mode: the health gate checked the release and its dynos through the API, not the site. Check the site when maintenance is turned off.`,
+    );
+  }
+
+  /**
+   * mode: rollback: each app back to the release before the code serving (never one a rollback replaced, never a
+   * failed one), then the health gate on the commit that release runs.
+   */
   private async rollBackOnDemand(): Promise<void> {
     for (const app of this.apps) {
       await this.recorder.run('preflight', app.name, () => this.preflight(app));
+      this.report.url ??= this.publicUrl(app);
       const releases = await recentReleases(this.api, app.name);
-      const target = app.serving && rollbackTarget(releases, app.serving.version);
+      const target = app.serving && rollbackTarget(releases, app.serving);
       if (!app.serving || !target) {
-        throw new ActionFailure(`${app.name} has no earlier succeeded release to roll back to.`);
+        throw new ActionFailure(
+          `${app.name} has no earlier release to roll back to (releases that failed or that a rollback replaced are never chosen; v${app.serving?.version ?? '?'} serves).`,
+        );
       }
+      const to = codeVersion(target, releases);
       app.release = await this.recorder.run(
         'rollback',
         app.name,
         () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()),
-        (r) => `v${r.version} runs v${target.version}'s code`,
+        (r) => `v${r.version} runs v${to}'s code`,
       );
+      app.servingNow = { release: app.release, codeVersion: to };
       this.report.rolledBack = true;
       this.report.serving[app.name] = `v${app.release.version} (rollback to v${target.version})`;
       const commit = await releaseCommit(this.api, app.name, app.release);
       this.report.commit ??= commit;
-      if (this.inputs.healthUrl && commit) {
-        const url = expandAppUrl(this.inputs.healthUrl, app.name);
-        await this.recorder.run('health', app.name, async () => {
-          const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) =>
-            this.info(line),
-          );
-          if (!result.ok)
-            throw new ActionFailure(
-              `Health check of ${url} failed on ${app.name} after the rollback: ${result.reason}`,
-            );
-        });
-      }
+      if (commit) await this.healthGate(app, app.release, commit, ' after the rollback');
     }
-    this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
-    this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
-    this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
-    this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
+  }
+
+  /** The site's address for the `url` output: app-url, else the web_url Heroku gives the app. */
+  private publicUrl(app: AppState): string | undefined {
+    return this.inputs.appUrl ? expandAppUrl(this.inputs.appUrl, app.name) : app.webUrl;
   }
 
   private async resolveCommit(): Promise<string> {
@@ -338,15 +430,19 @@ export class HerokuTarget implements DeployTarget {
     return sha;
   }
 
-  /** The app exists and the key can reach it; its config vars (every value masked) hold what is required. */
+  /** The app exists and the key can reach it; its config vars (the secret ones masked) hold what is required. */
   private async preflight(app: AppState): Promise<void> {
     const { body: info } = await this.api.get<AppInfo>(appPath(app.name));
     app.webUrl = info.web_url ?? undefined;
     const { body: vars } = await this.api.get<Record<string, string | null>>(appPath(app.name, 'config-vars'));
     app.configVars = vars ?? {};
-    for (const value of Object.values(app.configVars))
-      for (const secret of maskableValues(value)) this.edges.setSecret(secret);
+    const secret = Object.keys(app.configVars).filter((name) => {
+      const parts = secretParts(name, app.configVars[name]);
+      for (const part of parts) this.edges.setSecret(part);
+      return parts.length > 0;
+    });
     this.info(`Config vars of ${app.name}: ${Object.keys(app.configVars).sort().join(', ') || '(none)'}`);
+    if (secret.length > 0) this.info(`Masked as secrets: ${secret.sort().join(', ')}`);
     const missing = missingConfigVars(this.inputs.requiredConfigVars, app.configVars);
     if (missing.length > 0) {
       throw new ActionFailure(
@@ -360,6 +456,7 @@ export class HerokuTarget implements DeployTarget {
       );
     app.serving = servingRelease(await recentReleases(this.api, app.name));
     if (app.serving) app.servingCommit = await releaseCommit(this.api, app.name, app.serving);
+    if (this.inputs.mode === 'deploy') this.report.url ??= this.publicUrl(app);
   }
 
   private async source(commit: string): Promise<SourceBlob> {
@@ -399,10 +496,21 @@ export class HerokuTarget implements DeployTarget {
       this.inputs.buildpacks,
       (line) => this.info(line),
       this.poll(),
-      (created) => {
-        this.info(`Build ${created.id} started on ${app.name}.`);
-        this.pendingBuild = { app: app.name, id: created.id };
-        this.saveState();
+      {
+        onCreated: (created) => {
+          this.info(`Build ${created.id} started on ${app.name}.`);
+          app.buildId = created.id;
+          this.pendingBuild = { app: app.name, id: created.id };
+          this.saveState();
+        },
+        onLost: (lost) => {
+          const what = lost.found
+            ? 'the build this run created was found by its source and followed: its release phase and health gate below are the ones that count'
+            : 'Heroku lists no build of this source: none was created';
+          this.edges.log.warning(`POST /apps/${app.name}/builds: the answer was lost (${lost.error}); ${what}.`);
+          this.report.notes.push(`The answer to the build request for ${app.name} was lost (${lost.error}); ${what}.`);
+        },
+        now: this.edges.now,
       },
     ).finally(() => {
       this.pendingBuild = undefined;
@@ -417,6 +525,7 @@ export class HerokuTarget implements DeployTarget {
   }
 
   private async releasePhase(app: AppState): Promise<HerokuRelease> {
+    app.releasePhaseRan = true;
     const release = await waitForRelease(
       this.api,
       app.name,
@@ -425,6 +534,7 @@ export class HerokuTarget implements DeployTarget {
       this.poll(),
     );
     if (release.status !== 'succeeded') {
+      app.rejected = release;
       this.report.serving[app.name] = app.serving ? `v${app.serving.version} (unchanged)` : 'nothing';
       throw new ActionFailure(
         `The release phase of ${app.name} v${release.version} ${release.status} (manage.py migrate; its output is in the log above). Heroku keeps ${app.serving ? `v${app.serving.version}` : 'the previous release'} serving.`,
@@ -437,12 +547,14 @@ export class HerokuTarget implements DeployTarget {
   private async rollBackAll(): Promise<void> {
     for (const app of this.apps) {
       if (!app.release) continue;
+      app.rejected ??= app.release;
       const releases = await recentReleases(this.api, app.name).catch(() => [] as HerokuRelease[]);
-      const target = rollbackTarget(releases, app.release.version) ?? app.serving;
+      const target = app.serving ?? rollbackTarget(releases, app.release);
       if (!target) {
         this.report.notes.push(
           `${app.name} had no earlier release to roll back to; v${app.release.version} still serves.`,
         );
+        app.servingNow = { release: app.release, codeVersion: app.release.version };
         continue;
       }
       try {
@@ -452,19 +564,28 @@ export class HerokuTarget implements DeployTarget {
           () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()),
           (r) => `v${r.version} runs v${target.version}'s code`,
         );
+        app.servingNow = { release: rolled, codeVersion: codeVersion(target, releases) };
         this.report.rolledBack = true;
         this.report.serving[app.name] = `v${rolled.version} (rollback to v${target.version})`;
       } catch (error) {
+        app.servingNow = { release: app.release, codeVersion: app.release.version };
         this.report.notes.push(`Rolling ${app.name} back failed: ${errorMessage(error)}`);
       }
     }
-    if (this.migrationsChanged) {
-      this.report.notes.push(
-        this.report.backupPath
-          ? 'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.'
-          : 'Migrations are not reversed by a rollback: the release phase already ran them.',
-      );
-    }
+    this.noteMigrations();
+  }
+
+  /** Only what happened: migrations ran only where a release phase ran, and nothing reverses them. */
+  private noteMigrations(): void {
+    const ran = this.apps.filter((a) => a.releasePhaseRan);
+    if (!this.migrationsChanged || ran.length === 0) return;
+    const restore = this.report.backupPath ? ' The pre-migration backup and its restore command are below.' : '';
+    const rolledBack = this.report.rolledBack
+      ? ' Heroku runs the release command on a rollback too, with the older code: its migrate applies nothing new and reverses nothing.'
+      : '';
+    this.report.notes.push(
+      `The release phase ran on ${ran.map((a) => a.name).join(', ')}: migrations it applied stay applied.${rolledBack}${restore}`,
+    );
   }
 
   private async maintenanceOff(): Promise<void> {

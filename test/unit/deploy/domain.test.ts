@@ -317,6 +317,8 @@ describe('report', () => {
       'release-version': '',
       'build-id': '',
       'previous-release-version': '',
+      'rejected-release-id': '',
+      'rejected-release-version': '',
     });
   });
 

@@ -1,4 +1,4 @@
-import { expandAppUrl, readHerokuInputs } from '../../../actions/deploy/heroku/inputs.js';
+import { expandAppUrl, healthUrlOf, readHerokuInputs } from '../../../actions/deploy/heroku/inputs.js';
 import { ConfigurationError } from '../../../actions/shared/errors.js';
 
 const DEFAULTS: Record<string, string> = {
@@ -11,6 +11,7 @@ const DEFAULTS: Record<string, string> = {
   'health-timeout': '60s',
   commit: 'abc1234',
   'app-directory': '.',
+  'health-path': '/health',
 };
 
 function read(inputs: Record<string, string>, secrets: string[] = []) {
@@ -51,7 +52,7 @@ describe('readHerokuInputs', () => {
     expect(inputs).toMatchObject({
       apps: ['ocpizza', 'ocpizza-admin'],
       appUrl: 'https://{app}.example.com',
-      healthUrl: 'https://{app}.example.com/health',
+      healthPath: '/health',
       buildpacks: ['heroku/python'],
       requiredConfigVars: ['SECRET_KEY', 'ALLOWED_HOSTS'],
       backupDirectory: '/work/ws/backups',
@@ -60,11 +61,25 @@ describe('readHerokuInputs', () => {
       healthTimeoutMs: 60000,
     });
     expect(inputs.apiUrl.href).toBe('https://api.heroku.com/');
-    expect(expandAppUrl(inputs.healthUrl!, 'ocpizza')).toBe('https://ocpizza.example.com/health');
+    expect(healthUrlOf(inputs, 'ocpizza', undefined)).toBe('https://ocpizza.example.com/health');
     expect(read({ 'heroku-api-key': 'k', app: 'abc', 'health-url': 'http://h/{host}/up' }).healthUrl).toBe(
       'http://h/{host}/up',
     );
     expect(read({ 'heroku-api-key': 'k', app: 'abc' }).healthUrl).toBeUndefined();
+    expect(expandAppUrl('https://{app}.example.com', 'abc')).toBe('https://abc.example.com');
+  });
+
+  test('the health URL: health-url, else health-path on app-url, else on the web_url from the API', () => {
+    const webUrl = 'https://ocpizza-0123abcd.herokuapp.com/';
+    const bare = read({ 'heroku-api-key': 'k', app: 'ocpizza' });
+    expect(healthUrlOf(bare, 'ocpizza', webUrl)).toBe('https://ocpizza-0123abcd.herokuapp.com/health');
+    expect(healthUrlOf(bare, 'ocpizza', undefined)).toBeUndefined();
+    const status = read({ 'heroku-api-key': 'k', app: 'ocpizza', 'health-path': '/status?full=1' });
+    expect(healthUrlOf(status, 'ocpizza', webUrl)).toBe('https://ocpizza-0123abcd.herokuapp.com/status?full=1');
+    const off = read({ 'heroku-api-key': 'k', app: 'ocpizza', 'health-path': '' });
+    expect(healthUrlOf(off, 'ocpizza', webUrl)).toBeUndefined();
+    const explicit = read({ 'heroku-api-key': 'k', app: 'ocpizza', 'health-url': 'https://{app}.example/up' });
+    expect(healthUrlOf(explicit, 'ocpizza', webUrl)).toBe('https://ocpizza.example/up');
   });
 
   test.each([
@@ -86,6 +101,10 @@ describe('readHerokuInputs', () => {
     [{ 'heroku-api-key': 'k', app: 'ocpizza', 'app-directory': '../x' }, /app-directory/],
     [{ 'heroku-api-key': 'k', app: 'ocpizza', commit: 'a b' }, /Input 'commit'/],
     [{ 'heroku-api-key': 'k', app: 'ocpizza', 'heroku-api-url': 'api.heroku.com' }, /heroku-api-url/],
+    [
+      { 'heroku-api-key': 'k', app: 'ocpizza', 'health-path': 'health' },
+      /Input 'health-path' must be a path starting with \//,
+    ],
     [
       { 'heroku-api-key': 'k', app: 'ocpizza', 'heroku-api-url': 'http://api.heroku.com' },
       /'heroku-api-url' must be an https URL \(plain http only to this machine/,

@@ -1,8 +1,12 @@
+import { jest } from '@jest/globals';
 import { deployMain, runnerIO, selectTarget, type DeployIO } from '../../../actions/deploy/main.js';
 import { HerokuTarget } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { herokuEdges, makeRepo, standInWithApp, type TestRepo } from './heroku-world.js';
 import { actionInputs } from './world.js';
+
+// A whole deploy against a local stand-in with git: seconds on a loaded machine, so not jest's 5 s default.
+jest.setTimeout(60_000);
 
 let repo: TestRepo;
 let standIn: HerokuStandIn;

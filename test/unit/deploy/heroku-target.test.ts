@@ -1,6 +1,10 @@
+import { jest } from '@jest/globals';
 import { HerokuTarget } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { herokuEdges, herokuInputs, makeRepo, standInWithApp, type TestRepo } from './heroku-world.js';
+
+// Each test runs git and a local HTTP stand-in: seconds on a loaded machine, so not jest's 5 s default.
+jest.setTimeout(60_000);
 
 let repo: TestRepo;
 let standIn: HerokuStandIn;
@@ -122,7 +126,7 @@ describe('HerokuTarget against the Platform API stand-in', () => {
     const rollback = standIn.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/releases'));
     expect(rollback).toHaveLength(1);
     expect(report.notes).toEqual([
-      'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.',
+      'The release phase ran on ocpizza: migrations it applied stay applied. Heroku runs the release command on a rollback too, with the older code: its migrate applies nothing new and reverses nothing. The pre-migration backup and its restore command are below.',
     ]);
   });
 
@@ -253,10 +257,80 @@ describe('HerokuTarget in mode rollback', () => {
   test('fails clearly when there is nothing to roll back to, or when the old release is unhealthy', async () => {
     const { edges } = herokuEdges(standIn);
     const none = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), edges).run();
-    expect(none.error).toBe('ocpizza has no earlier succeeded release to roll back to.');
+    expect(none.error).toBe(
+      'ocpizza has no earlier release to roll back to (releases that failed or that a rollback replaced are never chosen; v1 serves).',
+    );
     standIn.seedRelease('ocpizza', repo.v2);
     const sick = herokuEdges(standIn, { healthy: () => false });
     const report = await new HerokuTarget(herokuInputs(standIn, repo, { mode: 'rollback' }), sick.edges).run();
     expect(report.error).toMatch(/failed on ocpizza after the rollback/);
+  });
+});
+
+describe('HerokuTarget with an app in maintenance', () => {
+  test('already in maintenance: the site is not asked; release and dynos up → success, maintenance left on', async () => {
+    standIn.apps.get('ocpizza')!.maintenance = true;
+    const { edges, recorded } = herokuEdges(standIn, { healthy: () => false });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(report.rolledBack).toBe(false);
+    expect(recorded.health).toEqual([]);
+    expect(report.phases.find((p) => p.name === 'health (API)')?.status).toBe('ok');
+    expect(standIn.apps.get('ocpizza')!.maintenance).toBe(true);
+    expect(recorded.warnings.join('\n')).toMatch(/health gate cannot ask the site/);
+  });
+
+  test('already in maintenance and the new release crashes its web dyno: rolled back', async () => {
+    standIn.apps.get('ocpizza')!.maintenance = true;
+    standIn.hooks.dynoState = (_app, version) => (version === 2 ? 'crashed' : 'up');
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toMatch(/A web dyno of ocpizza v2 crashed/);
+    expect(report.rolledBack).toBe(true);
+    expect(report.rejectedReleaseVersion).toBe('2');
+    expect(report.releaseVersion).toBe('3');
+    expect(standIn.current('ocpizza')).toEqual({ version: 3, commit: repo.v1 });
+  });
+
+  test('the site gate fails while the app is found in maintenance: no rollback for a maintenance page', async () => {
+    const { edges } = herokuEdges(standIn, {
+      healthy: () => {
+        // Someone turns maintenance on while the gate waits: every answer is Heroku's maintenance page.
+        standIn.apps.get('ocpizza')!.maintenance = true;
+        return false;
+      },
+    });
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(report.rolledBack).toBe(false);
+    expect(report.phases.find((p) => p.name === 'health')?.detail).toMatch(/not judged: ocpizza is in maintenance/);
+    expect(report.phases.find((p) => p.name === 'health (API)')?.status).toBe('ok');
+    expect(standIn.current('ocpizza')?.commit).toBe(repo.v3);
+  });
+});
+
+describe('HerokuTarget when the answer to POST /builds is lost', () => {
+  test('the connection is reset after the build was created: the build is found, followed and released', async () => {
+    standIn.failNext({ status: 503, method: 'POST', path: /\/builds$/, answerLost: 'reset' });
+    const { edges, recorded } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toBeUndefined();
+    expect(standIn.apps.get('ocpizza')!.builds).toHaveLength(1);
+    expect(report.buildId).toBe(standIn.apps.get('ocpizza')!.builds[0].id);
+    expect(standIn.current('ocpizza')).toEqual({ version: 2, commit: repo.v3 });
+    expect(recorded.health).toEqual(['http://ocpizza.test/health']);
+    expect(report.notes.join('\n')).toMatch(/answer to the build request for ocpizza was lost .*found by its source/);
+  });
+
+  test('a 503 before anything was created: no build is listed, the step fails saying nothing was released', async () => {
+    standIn.failNext({ status: 503, method: 'POST', path: /\/builds$/ });
+    const { edges } = herokuEdges(standIn);
+    const report = await new HerokuTarget(herokuInputs(standIn, repo, { commit: repo.v3 }), edges).run();
+    expect(report.error).toMatch(
+      /Creating the build of ocpizza failed \(.*HTTP 503.*\), and Heroku lists no build of this source since: nothing was built or released/,
+    );
+    expect(standIn.apps.get('ocpizza')!.builds).toHaveLength(0);
+    expect(standIn.current('ocpizza')).toEqual({ version: 1, commit: repo.v1 });
+    expect(report.releaseVersion).toBe('1');
   });
 });

@@ -51,6 +51,7 @@ export function herokuInputs(standIn: HerokuStandIn, repo: TestRepo, extra: Part
     apiUrl: new URL(standIn.url),
     apps: ['ocpizza'],
     healthUrl: 'http://{app}.test/health',
+    healthPath: '/health',
     healthTimeoutMs: 1000,
     buildpacks: [],
     databaseConfigVar: 'DATABASE_URL',
