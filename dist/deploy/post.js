@@ -32819,13 +32819,210 @@ function mysqlConnection(target, tool = 'client') {
     return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
 }
 
+;// CONCATENATED MODULE: ./actions/smoke-check/json-path.ts
+
+function json_path_parseJsonPath(name, text) {
+    const fail = (why) => {
+        throw new ConfigurationError(`Input '${name}' must be a JSON path such as $.commit or data.items[0].id (${why}); got '${text}'.`);
+    };
+    const source = text.trim();
+    const segments = [];
+    let i = source.startsWith('$') ? 1 : 0;
+    let needsSeparator = i === 1;
+    while (i < source.length) {
+        const char = source[i];
+        if (char === '.') {
+            const match = /^[^.[\]\s]+/.exec(source.slice(i + 1));
+            if (!match)
+                fail(`a name must follow the dot at position ${i + 1}`);
+            segments.push(match[0]);
+            i += 1 + match[0].length;
+        }
+        else if (char === '[') {
+            const rest = source.slice(i);
+            const index = /^\[\s*(-?\d+)\s*\]/.exec(rest);
+            const quoted = /^\[\s*(['"])(.*?)\1\s*\]/.exec(rest);
+            if (index) {
+                segments.push(Number(index[1]));
+                i += index[0].length;
+            }
+            else if (quoted) {
+                segments.push(quoted[2]);
+                i += quoted[0].length;
+            }
+            else
+                fail(`unclosed or unsupported [] at position ${i + 1}`);
+        }
+        else if (!needsSeparator) {
+            const match = /^[^.[\]\s]+/.exec(source.slice(i));
+            if (!match)
+                fail(`unexpected '${char}' at position ${i + 1}`);
+            segments.push(match[0]);
+            i += match[0].length;
+        }
+        else
+            fail(`unexpected '${char}' at position ${i + 1}`);
+        needsSeparator = true;
+    }
+    if (segments.length === 0)
+        fail('it names no field');
+    return { text: source, segments };
+}
+function evaluateJsonPath(path, document) {
+    let current = document;
+    for (const segment of path.segments) {
+        if (typeof segment === 'number') {
+            if (!Array.isArray(current))
+                return { found: false };
+            const index = segment < 0 ? current.length + segment : segment;
+            if (index < 0 || index >= current.length)
+                return { found: false };
+            current = current[index];
+        }
+        else {
+            if (current === null || typeof current !== 'object' || Array.isArray(current))
+                return { found: false };
+            if (!Object.prototype.hasOwnProperty.call(current, segment))
+                return { found: false };
+            current = current[segment];
+        }
+    }
+    return { found: true, value: current };
+}
+/**
+ * Whether a JSON value equals what the user wrote. The text is read as JSON when it parses (`true`, `3`,
+ * `{"a":1}`), so `json-equals: 3` matches the number 3; a string value also matches its plain text, so
+ * `json-equals: ok` matches "ok" without quotes.
+ */
+function jsonValueEquals(actual, expected) {
+    if (typeof actual === 'string' && actual === expected)
+        return true;
+    let parsed;
+    try {
+        parsed = JSON.parse(expected);
+    }
+    catch {
+        return false;
+    }
+    return deepEqual(actual, parsed);
+}
+function deepEqual(a, b) {
+    if (a === b)
+        return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+        return false;
+    if (Array.isArray(a) !== Array.isArray(b))
+        return false;
+    const keysA = Object.keys(a);
+    const keysB = Object.keys(b);
+    if (keysA.length !== keysB.length)
+        return false;
+    return keysA.every((key) => deepEqual(a[key], b[key]));
+}
+/** A JSON value as a short text for a reason line. */
+function describeJsonValue(value) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+;// CONCATENATED MODULE: ./actions/smoke-check/status-set.ts
+
+const ACCEPTS = 'HTTP statuses from 100 to 599 separated by commas, as codes (200), classes (2xx) or ranges (200-299)';
+/** Parses a status set for input `name`; throws a ConfigurationError naming the input when it is malformed. */
+function status_set_parseStatusSet(name, text) {
+    const tokens = text
+        .split(/[\s,]+/)
+        .map((token) => token.trim())
+        .filter((token) => token !== '');
+    if (tokens.length === 0)
+        throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${text}'.`);
+    const ranges = tokens.map((token) => {
+        let range;
+        const single = /^(\d{3})$/.exec(token);
+        const klass = /^([1-5])xx$/i.exec(token);
+        const span = /^(\d{3})\s*-\s*(\d{3})$/.exec(token);
+        if (single)
+            range = [Number(single[1]), Number(single[1])];
+        else if (klass)
+            range = [Number(klass[1]) * 100, Number(klass[1]) * 100 + 99];
+        else if (span)
+            range = [Number(span[1]), Number(span[2])];
+        if (!range || range[0] < 100 || range[1] > 599 || range[0] > range[1]) {
+            throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${token}' in '${text}'.`);
+        }
+        return range;
+    });
+    return { text: tokens.join(','), ranges };
+}
+function statusInSet(set, status) {
+    return set.ranges.some(([low, high]) => status >= low && status <= high);
+}
+
+;// CONCATENATED MODULE: ./actions/smoke-check/check-spec.ts
+
+
+
+const HTTP_METHODS = (/* unused pure expression or super */ null && (['GET', 'HEAD']));
+const DEFAULT_RUN_OPTIONS = {
+    deadlineMs: 120_000,
+    stableFor: 1,
+    failFastStatuses: status_set_parseStatusSet('fail-fast-statuses', '404,500'),
+    failFastAfter: 2,
+    initialIntervalMs: 500,
+    maxIntervalMs: 2_000,
+    tls: { insecure: false },
+    maxBodyBytes: 1024 * 1024,
+    maxRedirects: 10,
+};
+/**
+ * A check with the action's defaults for whatever is not given: what the deploy action uses for its health
+ * gate, e.g. `defineCheck({ url, expectVersion: sha, versionFrom: versionSource('json:$.commit') })`.
+ */
+function defineCheck(check) {
+    return {
+        method: 'GET',
+        expectedStatus: parseStatusSet('expected-status', '2xx'),
+        bodyContains: [],
+        headerExpectations: [],
+        versionFrom: { kind: 'body' },
+        followRedirects: true,
+        headers: {},
+        timeoutMs: 10_000,
+        ...check,
+        url: typeof check.url === 'string' ? new URL(check.url) : check.url,
+    };
+}
+/** `body`, `header:<Name>` or `json:<path>`; throws a ConfigurationError naming input `name`. */
+function check_spec_versionSource(text, name = 'version-from') {
+    const trimmed = text.trim();
+    if (trimmed === 'body')
+        return { kind: 'body' };
+    const header = /^header\s*:\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(trimmed);
+    if (header)
+        return { kind: 'header', name: header[1].toLowerCase() };
+    const json = /^json\s*:\s*(.+)$/.exec(trimmed);
+    if (json)
+        return { kind: 'json', path: parseJsonPath(name, json[1]) };
+    throw new ConfigurationError(`Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${trimmed}'.`);
+}
+
 ;// CONCATENATED MODULE: ./actions/deploy/inputs.ts
+
+
 
 
 
 
 const TARGETS = (/* unused pure expression or super */ null && (['ssh', 'local', 'heroku']));
 const RELOADS = (/* unused pure expression or super */ null && (['hup', 'restart', 'command']));
+/** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
+function readHealthGate(read) {
+    const versionFrom = read.raw('version-from');
+    return {
+        expectedStatus: parseStatusSet('expected-status', read.raw('expected-status')),
+        versionFrom: versionFrom === 'none' ? 'none' : versionSource(versionFrom, 'version-from'),
+    };
+}
 const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:]+\]?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
@@ -32948,6 +33145,10 @@ function readDeployInputs(source, setSecret, env) {
     if (badShared !== undefined)
         throw new ConfigurationError(`Input 'shared-paths' must list paths relative to shared/; got '${badShared}'.`);
     const backupDirectory = read.string('backup-directory', { required: true });
+    const envFile = read.optionalString('env-file');
+    if (envFile !== undefined && (envFile.split('/').includes('..') || /[\n\0]/.test(envFile))) {
+        throw new ConfigurationError(`Input 'env-file' must be a path on the server, absolute or relative to deploy-to (e.g. shared/.env); got '${envFile}'.`);
+    }
     return {
         target,
         mode,
@@ -32977,6 +33178,7 @@ function readDeployInputs(source, setSecret, env) {
         supervisorConfig: read.optionalString('supervisor-config'),
         healthUrl,
         expectCommit: read.optionalString('expect-commit'),
+        healthGate: readHealthGate(read),
         healthTimeoutMs: read.duration('health-timeout'),
         strategy: read.oneOf('strategy', ['rolling', 'parallel']),
         batchSize: read.integer('batch-size', { min: 1 }),
@@ -32985,6 +33187,7 @@ function readDeployInputs(source, setSecret, env) {
         backup: read.oneOf('backup', ['auto', 'always', 'never']),
         database,
         backupDirectory: posix.isAbsolute(backupDirectory) ? backupDirectory : posix.join(deployTo, backupDirectory),
+        envFile: envFile && (posix.isAbsolute(envFile) ? envFile : posix.join(deployTo, envFile)),
         actor: env.GITHUB_ACTOR || 'unknown',
     };
 }
@@ -33560,7 +33763,155 @@ function runnerHerokuPostIO() {
     };
 }
 
+;// CONCATENATED MODULE: ./actions/deploy/server/app-database.ts
+
+
+/** The line the probe prints, so whatever else the settings print on import is ignored. */
+const PROBE_MARKER = 'runbook-database ';
+/**
+ * Run through `manage.py shell -c`: the release's interpreter, settings module and environment, exactly what
+ * `migrate` will use. Reads settings only; no connection is opened.
+ */
+const app_database_PROBE_CODE = [
+    'import json',
+    'from django.db import connections',
+    "s = connections['default'].settings_dict",
+    "print('" +
+        PROBE_MARKER +
+        "' + json.dumps({k.lower(): str(s.get(k) or '') for k in ('ENGINE', 'HOST', 'PORT', 'NAME')}))",
+].join('\n');
+function app_database_parseProbe(stdout) {
+    const line = stdout.split('\n').find((l) => l.startsWith(PROBE_MARKER));
+    if (!line)
+        return undefined;
+    const value = JSON.parse(line.slice(PROBE_MARKER.length));
+    return { engine: value.engine ?? '', host: value.host ?? '', port: value.port ?? '', name: value.name ?? '' };
+}
+function familyOf(engine) {
+    if (/postg|psycopg|cockroach/i.test(engine))
+        return 'postgresql';
+    if (/mysql|mariadb/i.test(engine))
+        return 'mysql';
+    if (/sqlite/i.test(engine))
+        return 'sqlite';
+    return 'other';
+}
+const DEFAULT_PORTS = { postgresql: '5432', mysql: '3306' };
+/** '' (a Unix socket), localhost and the loopback addresses all mean the database on the host that migrates. */
+function sameHost(a, b) {
+    const local = (h) => h === '' || h.startsWith('/') || /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i.test(h);
+    return a.toLowerCase() === b.toLowerCase() || (local(a) && local(b));
+}
+function app_database_describeAppDatabase(db) {
+    const family = familyOf(db.engine);
+    if (family === 'sqlite')
+        return `SQLite file ${db.name}`;
+    const port = db.port || DEFAULT_PORTS[family] || '';
+    const where = `${db.host || 'localhost (socket)'}${port ? `:${port}` : ''}`;
+    return `${family === 'other' ? db.engine : family === 'postgresql' ? 'PostgreSQL' : 'MySQL/MariaDB'} database '${db.name}' on ${where}`;
+}
+function describeTarget(target) {
+    return `${target.engine === 'postgresql' ? 'PostgreSQL' : 'MySQL/MariaDB'} database '${target.database}' on ${target.host}:${target.port}`;
+}
+/**
+ * Refuses a migrate that would not touch the database the backup protects: another engine, host, port or name, or
+ * an SQLite file inside the release directory (settings that fell back to their default because DATABASE_URL did
+ * not reach manage.py; it would be thrown away with the release).
+ */
+function app_database_checkAppDatabase(app, backup, releaseDirectory) {
+    const family = familyOf(app.engine);
+    if (family === 'sqlite') {
+        const file = posix.resolve(releaseDirectory, app.name);
+        if (app.name === '' || app.name === ':memory:' || file.startsWith(`${releaseDirectory}/`)) {
+            throw new ActionFailure(`Refusing to migrate: Django's default database is the SQLite file ${app.name || '(none)'} inside the release, ` +
+                `which is thrown away with it. The settings did not get DATABASE_URL: put it in the environment file (input 'env-file', default shared/.env).`);
+        }
+    }
+    if (!backup)
+        return;
+    const { target, from } = backup;
+    const port = app.port || DEFAULT_PORTS[family] || '';
+    const same = family === target.engine &&
+        sameHost(app.host, target.host) &&
+        port === String(target.port) &&
+        app.name === target.database;
+    if (!same) {
+        throw new ActionFailure(`Refusing to migrate: Django's default database is the ${app_database_describeAppDatabase(app)}, but the pre-migration ` +
+            `backup protects the ${describeTarget(target)} (${from}). Make ${from} and the app's settings name the same database.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/deploy/server/env-file.ts
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Throws an ActionFailure naming the file and the line number, never the line (it may hold a password). */
+function env_file_parseEnvFile(text, where) {
+    const env = {};
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const bad = (why) => new ActionFailure(`The environment file ${where} does not parse: line ${index + 1} ${why} (expected NAME=value lines; input 'env-file').`);
+        const match = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
+        if (!match)
+            throw bad('is not NAME=value');
+        const [, name, rest] = match;
+        if (!NAME.test(name))
+            throw bad('does not start with a variable name (letters, digits, _)');
+        env[name] = parseValue(rest, bad);
+    });
+    return env;
+}
+function parseValue(rest, bad) {
+    const quote = rest[0];
+    if (quote === "'" || quote === '"') {
+        const end = findClosingQuote(rest, quote);
+        if (end < 0)
+            throw bad(`has an unclosed ${quote} quote`);
+        const after = rest.slice(end + 1).trim();
+        if (after !== '' && !after.startsWith('#'))
+            throw bad('has text after the closing quote');
+        const inner = rest.slice(1, end);
+        if (quote === "'")
+            return inner;
+        return inner.replace(/\\([n"\\$`])/g, (_, c) => (c === 'n' ? '\n' : c));
+    }
+    // An unquoted value ends at a comment that follows a blank, as in the shell.
+    return rest.replace(/\s+#.*$/, '').trim();
+}
+function findClosingQuote(text, quote) {
+    for (let i = 1; i < text.length; i += 1) {
+        if (quote === '"' && text[i] === '\\')
+            i += 1;
+        else if (text[i] === quote)
+            return i;
+    }
+    return -1;
+}
+/** Names whose values are secrets by convention; their values (and any URL password) are masked once read. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|PRIVATE|_URL$|DSN/i;
+function env_file_maskEnvFile(env, setSecret) {
+    for (const [name, value] of Object.entries(env)) {
+        if (value === '')
+            continue;
+        if (SECRET_NAME.test(name))
+            setSecret(value);
+        const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]+)@/i.exec(value)?.[1];
+        if (password) {
+            setSecret(password);
+            try {
+                setSecret(decodeURIComponent(password));
+            }
+            catch {
+                // Not percent-encoded: the raw form is masked already.
+            }
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/deploy/server/scripts.ts
+
 
 
 
@@ -33632,24 +33983,30 @@ function parseLockStale(stdout) {
         .join('\n')
         .trim();
 }
-/** Checks the server before anything changes, and reads what it serves now. */
-function preflightScript(layout, requiredEnv) {
-    const env = posix.join(layout.shared, '.env');
+/** Checks the server before anything changes, and reads what it serves now and whether its program runs. */
+function preflightScript(layout, program) {
     const lines = [`mkdir -p ${q(layout.releases)} ${q(layout.shared)}`, `cd ${q(layout.root)}`];
-    if (requiredEnv.length > 0) {
-        lines.push(`for name in ${requiredEnv.map(q).join(' ')}; do`, `  grep -Eq "^[[:space:]]*(export[[:space:]]+)?$name=" ${q(env)} 2>/dev/null || echo "missing $name"`, `done`);
-    }
     lines.push(`df -Pk . | awk 'NR==2 { print "free_kb " $4 }'`, `if [ -L current ]; then echo "current $(basename "$(readlink current)")"; fi`, `for d in releases/*/; do [ -d "$d" ] && echo "release $(basename "$d")"; done; true`, `if [ -f ${q(layout.log)} ]; then sed 's/^/log /' ${q(layout.log)}; fi`);
+    // supervisorctl status exits non-zero for a stopped program: its state word is what matters.
+    if (program?.supervisorProgram)
+        lines.push(`echo "program $(${supervisorctl(program)} status ${q(program.supervisorProgram)} 2>/dev/null | awk '{ print $2 }' || true)"`);
     return lines.join('\n');
 }
+/**
+ * Prints the environment file after a first line saying whether it exists. Run with a silent log: the file holds
+ * the app's secrets.
+ */
+function envFileScript(path) {
+    return `if [ -f ${q(path)} ]; then echo present; cat ${q(path)}; else echo absent; fi`;
+}
 function parsePreflight(stdout) {
-    const facts = { releases: [], log: '', missingEnv: [] };
+    const facts = { releases: [], log: '' };
     const log = [];
     for (const line of stdout.split('\n')) {
         const [word, ...rest] = line.split(' ');
         const value = rest.join(' ');
-        if (word === 'missing')
-            facts.missingEnv.push(value);
+        if (word === 'program')
+            facts.programState = value || undefined;
         else if (word === 'free_kb')
             facts.freeKb = Number(value);
         else if (word === 'current' && value)
@@ -33689,11 +34046,16 @@ function unpackScript(layout, id, commit, sharedPaths) {
 function pythonOf(settings) {
     return settings.venv ? './venv/bin/python' : q(settings.python);
 }
-function releasePrologue(layout, id, settings) {
-    const lines = [
-        `cd ${q(releaseDir(layout, id))}`,
-        `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}`,
+/** RELEASE_DIR, RELEASE_ID and RELEASE_COMMIT (from the release's REVISION file) for every command the deploy runs. */
+function releaseEnv(layout, id) {
+    const dir = releaseDir(layout, id);
+    return [
+        `export RELEASE_DIR=${q(dir)} RELEASE_ID=${q(id)}`,
+        `RELEASE_COMMIT=$(sed -n 's/^commit=//p' ${q(posix.join(dir, 'REVISION'))} 2>/dev/null || true); export RELEASE_COMMIT`,
     ];
+}
+function releasePrologue(layout, id, settings) {
+    const lines = [`cd ${q(releaseDir(layout, id))}`, ...releaseEnv(layout, id)];
     if (settings.djangoSettings)
         lines.push(`export DJANGO_SETTINGS_MODULE=${q(settings.djangoSettings)}`);
     return lines;
@@ -33723,6 +34085,10 @@ function migrationPlanScript(layout, id, settings, apps) {
         lines.push(`echo '--- applied'`, manage(settings, `showmigrations ${apps.map(q).join(' ')}`));
     return lines.join('\n');
 }
+/** Which database Django's `default` is, as the release's own settings and environment see it. */
+function databaseProbeScript(layout, id, settings) {
+    return [...releasePrologue(layout, id, settings), manage(settings, `shell -c ${q(PROBE_CODE)}`)].join('\n');
+}
 function migrateScript(layout, id, settings) {
     return [...releasePrologue(layout, id, settings), manage(settings, 'migrate --noinput')].join('\n');
 }
@@ -33732,11 +34098,6 @@ function unmigrateScript(layout, id, settings, targets) {
     for (const [app, migration] of targets)
         lines.push(manage(settings, `migrate --noinput ${q(app)} ${q(migration)}`));
     return lines.join('\n');
-}
-/** Reads DATABASE_URL from shared/.env without printing anything else of it. */
-function databaseUrlScript(layout) {
-    const env = posix.join(layout.shared, '.env');
-    return `sed -n 's/^[[:space:]]*\\(export[[:space:]]\\{1,\\}\\)\\{0,1\\}DATABASE_URL=//p' ${q(env)} | tail -n 1`;
 }
 function maintenanceOnScript(layout, file, id) {
     const path = posix.join(layout.root, file);
@@ -33762,9 +34123,9 @@ function switchScript(layout, id) {
 }
 function reloadScript(settings, layout, id) {
     if (settings.reload === 'command') {
-        return `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}\nsh -c ${q(settings.reloadCommand ?? '')}`;
+        return [...releaseEnv(layout, id), `sh -c ${q(settings.reloadCommand ?? '')}`].join('\n');
     }
-    const ctl = `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
+    const ctl = supervisorctl(settings);
     const program = q(settings.supervisorProgram ?? '');
     // A program that is not running yet (first deploy) cannot be signalled: it is started instead.
     const start = `if ! ${ctl} status ${program} | grep -q RUNNING; then ${ctl} start ${program}; exit 0; fi`;
@@ -33772,6 +34133,13 @@ function reloadScript(settings, layout, id) {
         return `${start}\n${ctl} restart ${program}`;
     // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused.
     return `${start}\n${ctl} signal HUP ${program}`;
+}
+function supervisorctl(settings) {
+    return `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
+}
+/** Stops the program: after a failed first deploy, what the deploy started goes back to how it was found. */
+function stopProgramScript(settings) {
+    return `${supervisorctl(settings)} stop ${q(settings.supervisorProgram ?? '')} || true`;
 }
 function appendLogScript(layout, entries) {
     return entries.map((entry) => `printf '%s\\n' ${q(formatLogEntry(entry))} >> ${q(layout.log)}`).join('\n');
@@ -33793,11 +34161,16 @@ function pruneScript(layout, remove) {
 
 
 
+
+
 /** The saved-state key shared by the main and post steps. */
 const STATE_KEY = 'deploy';
 /** Runs a script and throws an ActionFailure naming the phase, the host and the tool's last error line. */
 async function must(host, script, what, log, options = {}) {
-    const result = await host.executor.run(script, options);
+    const result = await host.executor.run(script, {
+        stdin: options.stdin,
+        secrets: options.env && Object.keys(host.env).length > 0 ? host.env : undefined,
+    });
     if (result.stdout.trim())
         log.info(result.stdout.trimEnd());
     if (result.code !== 0) {
@@ -33903,7 +34276,7 @@ class ServerTarget {
             const name = address ? address.host : 'local';
             const placeholder = { name };
             const executor = await this.phase('connect', placeholder, () => this.edges.openHost(address), (e) => e.hostKeyPolicy);
-            this.hosts.push({ address, name, executor, facts: { releases: [], log: '', missingEnv: [] }, switched: false });
+            this.hosts.push({ address, name, executor, facts: { releases: [], log: '' }, env: {}, switched: false });
             this.saveState();
         }
         const policies = new Set(this.hosts.map((h) => h.executor.hostKeyPolicy).filter((p) => p !== undefined));
@@ -33977,16 +34350,37 @@ class ServerTarget {
         return undefined;
     }
     async preflight(host) {
-        const result = await must(host, scripts.preflightScript(this.layout, this.inputs.requiredEnv), 'Preflight', this.log);
+        const program = this.inputs.reload === 'command' ? undefined : this.inputs;
+        const result = await must(host, scripts.preflightScript(this.layout, program), 'Preflight', this.log);
         const facts = scripts.parsePreflight(result.stdout);
-        if (facts.missingEnv.length > 0) {
-            throw new ActionFailure(`Preflight failed on ${host.name}: ${facts.missingEnv.join(', ')} ${facts.missingEnv.length > 1 ? 'are' : 'is'} not set in ${this.layout.shared}/.env (required-env).`);
+        host.env = await this.readEnvFile(host);
+        const missing = this.inputs.requiredEnv.filter((name) => !host.env[name]);
+        if (missing.length > 0) {
+            throw new ActionFailure(`Preflight failed on ${host.name}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set in ${this.envFilePath()} (required-env).`);
         }
         // A release needs room for its code, its virtualenv and its static files.
         if (facts.freeKb !== undefined && facts.freeKb < 100 * 1024) {
             throw new ActionFailure(`Preflight failed on ${host.name}: only ${Math.round(facts.freeKb / 1024)} MB free under ${this.inputs.deployTo}.`);
         }
         return facts;
+    }
+    envFilePath() {
+        return this.inputs.envFile ?? `${this.layout.shared}/.env`;
+    }
+    /** Reads the environment file without logging it (it holds the app's secrets), masks its secrets, parses it. */
+    async readEnvFile(host) {
+        const path = this.envFilePath();
+        const result = await must(host, scripts.envFileScript(path), 'Reading the environment file', SILENT);
+        const [presence, ...content] = result.stdout.split('\n');
+        if (presence !== 'present') {
+            if (this.inputs.envFile === undefined)
+                return {};
+            throw new ActionFailure(`Input 'env-file': ${path} does not exist on ${host.name} (a file of NAME=value lines).`);
+        }
+        const text = content.join('\n');
+        const env = parseEnvFile(text, `${path} on ${host.name}`);
+        maskEnvFile(env, (secret) => this.edges.setSecret(secret));
+        return env;
     }
     async appendLog(host, release, outcome, commit, note) {
         await must(host, scripts.appendLogScript(this.layout, [this.logEntry(release, outcome, commit, note)]), 'Writing the release log', this.log);
@@ -34039,41 +34433,39 @@ class ServerTarget {
                 const stream = this.edges.archive(inputs.repository, commit, inputs.appDirectory);
                 await must(host, scripts.unpackScript(this.layout, id, commit, inputs.sharedPaths), 'Unpacking the release', this.log, { stdin: stream });
             });
-            await this.phase('build', host, () => must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log));
+            await this.phase('build', host, () => must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log, { env: true }));
         });
         const first = this.hosts[0];
+        const backupDatabase = this.backupDatabase(first);
+        const appDatabase = await this.phase('database', first, () => this.checkDatabase(first, id, backupDatabase), describeAppDatabase);
         const planned = await this.phase('plan', first, async () => {
-            const result = await must(first, scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations), 'migrate --plan', this.log);
+            const result = await must(first, scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations), 'migrate --plan', this.log, { env: true });
             const [plan, applied = ''] = result.stdout.split('--- applied');
             return { pending: parseMigrationPlan(plan), applied: parseAppliedMigrations(applied) };
         }, (p) => (p.pending.length ? `${p.pending.length} pending: ${p.pending.join(', ')}` : 'no pending migration'));
         const pending = planned.pending.length > 0;
         if (inputs.backup === 'always' || (inputs.backup === 'auto' && pending)) {
-            const outcome = await this.phase('backup', first, () => this.backup(first, commit, id, now), (b) => b.path);
+            const outcome = await this.phase('backup', first, () => this.backup(first, backupDatabase?.target, commit, id, now), (b) => b.path);
             this.report.backupPath = outcome.path;
             this.report.restoreCommand = outcome.restoreCommand;
+            this.report.backupSha256 = outcome.sha256;
+            this.report.backupSizeBytes = outcome.sizeBytes;
         }
         else {
             this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
         }
         const maintenance = inputs.maintenance === 'true' || (inputs.maintenance === 'auto' && pending);
-        if (maintenance) {
-            for (const host of this.hosts) {
-                await this.phase('maintenance on', host, async () => {
-                    // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
-                    this.maintenanceOn.add(host);
-                    this.saveState();
-                    await must(host, scripts.maintenanceOnScript(this.layout, inputs.maintenanceFile, id), 'Turning maintenance on', this.log);
-                });
-            }
-        }
+        if (maintenance)
+            await this.maintenanceOnAll(id);
         let migrated = false;
         if (pending) {
             this.migrationsStarted = true;
-            await this.phase('migrate', first, () => must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log));
+            await this.phase('migrate', first, () => must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log, { env: true }));
             migrated = true;
+            this.report.database = `${describeAppDatabase(appDatabase)}: migrated`;
         }
         else {
+            this.report.database = `${describeAppDatabase(appDatabase)}: no migration pending`;
             this.recorder.skip('migrate', first.name, 'no pending migration');
         }
         // Under maintenance the site is down anyway: every host switches at once, then the flag comes off.
@@ -34100,16 +34492,28 @@ class ServerTarget {
             await this.phase('prune', host, () => this.prune(host, id, commit), (removed) => (removed.length ? `removed ${removed.join(', ')}` : 'nothing to remove'));
         }
     }
-    async backup(host, commit, id, now) {
-        let database = this.inputs.database;
+    /** The database the pre-migration backup protects: the database-url input, else the env file's DATABASE_URL. */
+    backupDatabase(host) {
+        if (this.inputs.database)
+            return { target: this.inputs.database, from: "input 'database-url'" };
+        const url = host.env.DATABASE_URL;
+        if (!url)
+            return undefined;
+        const from = `DATABASE_URL in ${this.envFilePath()}`;
+        return { target: parseDatabaseUrl(url, from, this.edges.setSecret), from };
+    }
+    /** Asks the release's Django which database it migrates, and refuses one the backup does not protect. */
+    async checkDatabase(host, id, backup) {
+        const result = await must(host, scripts.databaseProbeScript(this.layout, id, this.inputs), "Reading Django's database settings", SILENT, { env: true });
+        const database = parseProbe(result.stdout);
+        if (!database)
+            throw new ActionFailure(`Reading Django's database settings on ${host.name}: manage.py shell printed nothing.`);
+        checkAppDatabase(database, backup, scripts.releaseDir(this.layout, id));
+        return database;
+    }
+    async backup(host, database, commit, id, now) {
         if (!database) {
-            // Read without logging: the URL carries the database password.
-            const result = await must(host, scripts.databaseUrlScript(this.layout), 'Reading DATABASE_URL from shared/.env', SILENT);
-            const url = result.stdout.trim().replace(/^(['"])(.*)\1$/, '$2');
-            if (!url) {
-                throw new ActionFailure(`Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.layout.shared}/.env (set backup: never to deploy without one).`);
-            }
-            database = parseDatabaseUrl(url, 'DATABASE_URL (shared/.env)', this.edges.setSecret);
+            throw new ActionFailure(`Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.envFilePath()} (set backup: never to deploy without one).`);
         }
         return this.edges.backup(host.executor, { database, directory: this.inputs.backupDirectory, commit, releaseId: id, now }, (line) => this.log.info(line));
     }
@@ -34121,7 +34525,7 @@ class ServerTarget {
         const url = this.healthUrl(host);
         const expect = this.inputs.expectCommit || commit;
         await this.phase('health', host, async () => {
-            const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line));
+            const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line), this.inputs.healthGate);
             if (!result.ok)
                 throw new ActionFailure(`Health check of ${url} failed on ${host.name}: ${result.reason}`);
             return result.reason;
@@ -34130,22 +34534,20 @@ class ServerTarget {
     healthUrl(host) {
         return (this.inputs.healthUrl ?? '').replace(/\{host\}/g, host.address?.host ?? '127.0.0.1');
     }
-    /** Puts every switched host back on its previous release, newest failure first reported, and marks the release bad. */
+    /**
+     * Puts every switched host back on its previous release and marks the release bad. Migrations to reverse
+     * (rollback-migrations) are reversed behind maintenance, after the old code is back: no request reaches code
+     * that does not match the schema (the new code on the old schema, or the old code mid-reversal).
+     */
     async rollBack(id, commit, applied, why) {
         const first = this.hosts[0];
-        if (applied && applied.size > 0 && this.inputs.rollbackMigrations.length > 0) {
-            await this.phase('unmigrate', first, () => must(first, scripts.unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log))
-                .then(() => this.report.notes.push(`Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations).`))
-                .catch((error) => this.report.notes.push(`Migrating back failed: ${errorMessage(error)}`));
-        }
+        const unmigrate = applied !== undefined && applied.size > 0 && this.inputs.rollbackMigrations.length > 0;
+        if (unmigrate)
+            await this.maintenanceOnAll(id).catch((error) => this.noteFailure('Maintenance', error));
         for (const host of this.hosts) {
             if (host.switched) {
                 try {
-                    await this.phase('rollback', host, async () => {
-                        await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
-                        if (host.previous)
-                            await must(host, scripts.reloadScript(this.inputs, this.layout, host.previous), `Reload (${this.inputs.reload})`, this.log);
-                    });
+                    await this.phase('rollback', host, () => this.switchBack(host));
                     if (host.previous)
                         this.report.serving[host.name] = host.previous;
                     else
@@ -34153,11 +34555,19 @@ class ServerTarget {
                     this.report.rolledBack = true;
                 }
                 catch (error) {
-                    this.report.notes.push(`Rolling back ${host.name} failed: ${errorMessage(error)}. Check the server by hand.`);
+                    this.noteFailure(`Rolling back ${host.name}`, error);
                 }
             }
             if (host.switched)
                 await this.appendLog(host, id, 'rolled-back', commit, why).catch(() => undefined);
+        }
+        if (unmigrate) {
+            // The new release's code, since only it knows the migrations to reverse; it serves nothing any more.
+            await this.phase('unmigrate', first, () => must(first, scripts.unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log, {
+                env: true,
+            }))
+                .then(() => this.report.notes.push(`Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations), behind maintenance.`))
+                .catch((error) => this.noteFailure('Migrating back', error));
         }
         this.report.notes.push(this.report.rolledBack
             ? `The new release was rolled back: ${Object.entries(this.report.serving)
@@ -34165,12 +34575,42 @@ class ServerTarget {
                 .join(', ') || 'nothing was deployed before it'}.`
             : 'Nothing was switched.');
     }
+    noteFailure(what, error) {
+        this.report.notes.push(`${what} failed: ${errorMessage(error)}. Check the server by hand.`);
+    }
+    /**
+     * `current` back to the previous release and a reload; after a first deploy, `current` is removed and a program
+     * the deploy started is stopped again, as it was found.
+     */
+    async switchBack(host) {
+        await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
+        if (host.previous) {
+            await must(host, scripts.reloadScript(this.inputs, this.layout, host.previous), `Reload (${this.inputs.reload})`, this.log);
+        }
+        else if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
+            await must(host, scripts.stopProgramScript(this.inputs), 'Stopping the program', this.log);
+            this.report.notes.push(`${host.name}: ${this.inputs.supervisorProgram} was ${host.facts.programState} before this first deploy; it was stopped again.`);
+        }
+    }
+    async maintenanceOnAll(id) {
+        for (const host of this.hosts) {
+            if (this.maintenanceOn.has(host))
+                continue;
+            await this.phase('maintenance on', host, async () => {
+                // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
+                this.maintenanceOn.add(host);
+                this.saveState();
+                await must(host, scripts.maintenanceOnScript(this.layout, this.inputs.maintenanceFile, id), 'Turning maintenance on', this.log);
+            });
+        }
+    }
     /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
     async prune(host, keepId, commit) {
         const entry = this.logEntry(keepId, 'succeeded', commit);
         const listing = await must(host, `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.listReleasesScript(this.layout)}`, 'Writing the release log and listing releases', this.log);
         const existing = listing.stdout.split('\n').filter(isReleaseId);
-        const remove = planPrune(existing, this.inputs.keepReleases, [keepId, this.report.serving[host.name]]);
+        const entries = [...parseReleaseLog(host.facts.log), entry];
+        const remove = planPrune(existing, this.inputs.keepReleases, { current: this.report.serving[host.name], deploying: keepId }, entries);
         if (remove.length > 0)
             await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
         return remove;
@@ -34198,7 +34638,7 @@ class ServerTarget {
             if (commit && this.inputs.healthUrl) {
                 const url = this.healthUrl(host);
                 await this.phase('health', host, async () => {
-                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.log.info(line));
+                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.log.info(line), this.inputs.healthGate);
                     if (!result.ok)
                         throw new ActionFailure(`Health check of ${url} failed on ${host.name} after the rollback: ${result.reason}`);
                 });
