@@ -34524,12 +34524,14 @@ class ServerTarget {
         }
         const url = this.healthUrl(host);
         const expect = this.inputs.expectCommit || commit;
-        await this.phase('health', host, async () => {
-            const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line), this.inputs.healthGate);
-            if (!result.ok)
-                throw new ActionFailure(`Health check of ${url} failed on ${host.name}: ${result.reason}`);
-            return result.reason;
-        }, (reason) => reason);
+        await this.phase('health', host, () => this.askHealth(host, url, expect, ''), (reason) => reason);
+    }
+    /** The gate's answer in words; throws when the release is not healthy within health-timeout. */
+    async askHealth(host, url, expect, when) {
+        const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line), this.inputs.healthGate);
+        if (!result.ok)
+            throw new ActionFailure(`Health check of ${url} failed on ${host.name}${when}: ${result.reason}`);
+        return result.reason;
     }
     healthUrl(host) {
         return (this.inputs.healthUrl ?? '').replace(/\{host\}/g, host.address?.host ?? '127.0.0.1');
@@ -34637,11 +34639,7 @@ class ServerTarget {
             await this.appendLog(host, target, 'restored', commit);
             if (commit && this.inputs.healthUrl) {
                 const url = this.healthUrl(host);
-                await this.phase('health', host, async () => {
-                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.log.info(line), this.inputs.healthGate);
-                    if (!result.ok)
-                        throw new ActionFailure(`Health check of ${url} failed on ${host.name} after the rollback: ${result.reason}`);
-                });
+                await this.phase('health', host, () => this.askHealth(host, url, commit, ' after the rollback'));
             }
         }
     }

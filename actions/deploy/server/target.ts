@@ -552,19 +552,22 @@ export class ServerTarget implements DeployTarget {
     await this.phase(
       'health',
       host,
-      async () => {
-        const result = await this.edges.checkHealth(
-          url,
-          expect,
-          this.inputs.healthTimeoutMs,
-          (line) => this.log.info(line),
-          this.inputs.healthGate,
-        );
-        if (!result.ok) throw new ActionFailure(`Health check of ${url} failed on ${host.name}: ${result.reason}`);
-        return result.reason;
-      },
+      () => this.askHealth(host, url, expect, ''),
       (reason) => reason,
     );
+  }
+
+  /** The gate's answer in words; throws when the release is not healthy within health-timeout. */
+  private async askHealth(host: Host, url: string, expect: string, when: string): Promise<string> {
+    const result = await this.edges.checkHealth(
+      url,
+      expect,
+      this.inputs.healthTimeoutMs,
+      (line) => this.log.info(line),
+      this.inputs.healthGate,
+    );
+    if (!result.ok) throw new ActionFailure(`Health check of ${url} failed on ${host.name}${when}: ${result.reason}`);
+    return result.reason;
   }
 
   private healthUrl(host: Host): string {
@@ -715,19 +718,7 @@ export class ServerTarget implements DeployTarget {
       await this.appendLog(host, target, 'restored', commit);
       if (commit && this.inputs.healthUrl) {
         const url = this.healthUrl(host);
-        await this.phase('health', host, async () => {
-          const result = await this.edges.checkHealth(
-            url,
-            commit,
-            this.inputs.healthTimeoutMs,
-            (line) => this.log.info(line),
-            this.inputs.healthGate,
-          );
-          if (!result.ok)
-            throw new ActionFailure(
-              `Health check of ${url} failed on ${host.name} after the rollback: ${result.reason}`,
-            );
-        });
+        await this.phase('health', host, () => this.askHealth(host, url, commit, ' after the rollback'));
       }
     }
   }
