@@ -20,7 +20,7 @@ import { git, sshTargetInputs } from './deploy-world.js';
  * front with the maintenance flag, PostgreSQL holds the data.
  */
 
-jest.setTimeout(600_000);
+jest.setTimeout(1_200_000);
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/django-env', import.meta.url));
 
@@ -120,7 +120,7 @@ function deploy(to: Site, sha: string, extra: Record<string, string> = {}): Prom
     },
     github: { sha, workspace: repo, actor: 'octocat' },
     secrets: [new URL(pg.url('bakery')).password, sshd.privateKey.trim(), site.secretKey, fresh.secretKey],
-    timeoutMs: 280_000,
+    timeoutMs: 540_000,
   });
 }
 
