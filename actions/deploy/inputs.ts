@@ -2,6 +2,8 @@ import { posix } from 'node:path';
 import { parseDatabaseUrl, type DatabaseTarget } from '../shared/database-url.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, type InputSource } from '../shared/inputs.js';
+import { versionSource, type VersionSource } from '../smoke-check/check-spec.js';
+import { parseStatusSet, type StatusSet } from '../smoke-check/status-set.js';
 
 export const TARGETS = ['ssh', 'local', 'heroku'] as const;
 export type TargetName = (typeof TARGETS)[number];
@@ -61,6 +63,8 @@ export interface DeployInputs {
   /** With '{host}' replaced by each host; unset: no health gate. */
   healthUrl?: string;
   expectCommit?: string;
+  /** What a healthy answer is: smoke-check's expected-status and version-from ('none': the status only). */
+  healthGate: HealthGate;
   healthTimeoutMs: number;
   strategy: Strategy;
   batchSize: number;
@@ -70,7 +74,23 @@ export interface DeployInputs {
   /** From the input; when unset, DATABASE_URL is read from shared/.env on the (first) server. */
   database?: DatabaseTarget;
   backupDirectory: string;
+  /** The environment file loaded for every manage.py command; unset: shared/.env when it exists. */
+  envFile?: string;
   actor: string;
+}
+
+export interface HealthGate {
+  expectedStatus: StatusSet;
+  versionFrom: VersionSource | 'none';
+}
+
+/** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
+export function readHealthGate(read: InputReader): HealthGate {
+  const versionFrom = read.raw('version-from');
+  return {
+    expectedStatus: parseStatusSet('expected-status', read.raw('expected-status')),
+    versionFrom: versionFrom === 'none' ? 'none' : versionSource(versionFrom, 'version-from'),
+  };
 }
 
 const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:]+\]?$/;
@@ -236,6 +256,12 @@ export function readDeployInputs(
   if (badShared !== undefined)
     throw new ConfigurationError(`Input 'shared-paths' must list paths relative to shared/; got '${badShared}'.`);
   const backupDirectory = read.string('backup-directory', { required: true });
+  const envFile = read.optionalString('env-file');
+  if (envFile !== undefined && (envFile.split('/').includes('..') || /[\n\0]/.test(envFile))) {
+    throw new ConfigurationError(
+      `Input 'env-file' must be a path on the server, absolute or relative to deploy-to (e.g. shared/.env); got '${envFile}'.`,
+    );
+  }
 
   return {
     target,
@@ -266,6 +292,7 @@ export function readDeployInputs(
     supervisorConfig: read.optionalString('supervisor-config'),
     healthUrl,
     expectCommit: read.optionalString('expect-commit'),
+    healthGate: readHealthGate(read),
     healthTimeoutMs: read.duration('health-timeout'),
     strategy: read.oneOf('strategy', ['rolling', 'parallel'] as const),
     batchSize: read.integer('batch-size', { min: 1 }),
@@ -274,6 +301,7 @@ export function readDeployInputs(
     backup: read.oneOf('backup', ['auto', 'always', 'never'] as const),
     database,
     backupDirectory: posix.isAbsolute(backupDirectory) ? backupDirectory : posix.join(deployTo, backupDirectory),
+    envFile: envFile && (posix.isAbsolute(envFile) ? envFile : posix.join(deployTo, envFile)),
     actor: env.GITHUB_ACTOR || 'unknown',
   };
 }

@@ -58,7 +58,10 @@ export function renderSummary(report: DeployReport): string {
   if (report.buildId) facts.push(['Build', `\`${report.buildId}\``]);
   if (report.rejectedReleaseVersion) facts.push(['Rejected release', `\`${report.rejectedReleaseVersion}\``]);
   for (const [host, release] of Object.entries(report.serving)) facts.push([`Serving on ${host}`, `\`${release}\``]);
+  if (report.database) facts.push(['Database', report.database]);
   if (report.backupPath) facts.push(['Pre-migration backup', `\`${report.backupPath}\``]);
+  if (report.backupSizeBytes !== undefined) facts.push(['Backup size', `${report.backupSizeBytes} bytes`]);
+  if (report.backupSha256) facts.push(['Backup sha256', `\`${report.backupSha256}\``]);
   if (report.url) facts.push(['URL', report.url]);
   facts.push(['Duration', `${(report.durationMs / 1000).toFixed(1)} s`]);
   lines.push('| | |', '| --- | --- |', ...facts.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`), '');

@@ -26,6 +26,10 @@ export interface DeployReport {
   rolledBack: boolean;
   backupPath?: string;
   restoreCommand?: string;
+  backupSha256?: string;
+  backupSizeBytes?: number;
+  /** Which database the migrations ran against, as the app's settings name it (no password). */
+  database?: string;
   url?: string;
   durationMs: number;
   phases: PhaseRecord[];
@@ -116,6 +120,9 @@ export function deployOutputs(report: DeployReport): Record<string, string> {
     'previous-release-id': report.previousReleaseId ?? '',
     'rolled-back': String(report.rolledBack),
     'backup-path': report.backupPath ?? '',
+    'backup-sha256': report.backupSha256 ?? '',
+    'backup-size-bytes': report.backupSizeBytes === undefined ? '' : String(report.backupSizeBytes),
+    'restore-command': report.restoreCommand ?? '',
     url: report.url ?? '',
     'duration-ms': String(report.durationMs),
     'release-version': report.releaseVersion ?? '',

@@ -34494,12 +34494,56 @@ function formatMs(ms) {
 
 
 
-/** The health gate: the smoke-check engine, until `timeoutMs`, expecting `expectCommit` in /health's JSON `commit`. */
-async function checkReleaseHealth(url, expectCommit, timeoutMs, log) {
+
+/** The gate deploy had before it took smoke-check's words: 2xx, and the commit in the JSON body's `commit`. */
+const DEFAULT_HEALTH_GATE = {
+    expectedStatus: parseStatusSet('expected-status', '2xx'),
+    versionFrom: versionSource('json:$.commit'),
+};
+/**
+ * The health gate: the smoke-check engine, until `timeoutMs`, expecting one of `gate.expectedStatus` and
+ * `expectCommit` where `gate.versionFrom` says (or the status alone, for `none`).
+ */
+async function checkReleaseHealth(url, expectCommit, timeoutMs, log, gate = DEFAULT_HEALTH_GATE) {
     const options = { ...DEFAULT_RUN_OPTIONS, deadlineMs: timeoutMs };
-    const check = defineCheck({ url, expectVersion: expectCommit, versionFrom: versionSource('json:$.commit') });
+    const check = gate.versionFrom === 'none'
+        ? defineCheck({ url, expectedStatus: gate.expectedStatus })
+        : defineCheck({
+            url,
+            expectedStatus: gate.expectedStatus,
+            expectVersion: expectCommit,
+            versionFrom: gate.versionFrom,
+        });
     const report = await runChecks([check], options, defaultEngineDeps(options, log));
-    return { ok: report.healthy, reason: report.results[0]?.reason ?? 'no result' };
+    const result = report.results[0];
+    if (!result)
+        return { ok: false, reason: 'no result' };
+    const answered = result.status !== undefined && statusInSet(gate.expectedStatus, result.status);
+    const hint = report.healthy || !answered ? '' : versionHint(gate, result.lastBody, result.version);
+    return { ok: report.healthy, reason: `${result.reason}${hint}` };
+}
+/**
+ * When no version was found, what the answer was and what to configure: the common case is an app whose /health
+ * (or home page) is HTML, not the JSON the default version-from reads.
+ */
+function versionHint(gate, body, version) {
+    if (gate.versionFrom === 'none' || version !== undefined || body === undefined)
+        return '';
+    const text = body.trimStart();
+    const kind = /^<(!doctype html|html|head|body)\b/i.test(text)
+        ? 'an HTML page'
+        : text === ''
+            ? 'empty'
+            : /^[[{]/.test(text)
+                ? 'JSON without that field'
+                : 'text';
+    const where = gate.versionFrom.kind === 'json'
+        ? `JSON ${gate.versionFrom.path.text}`
+        : gate.versionFrom.kind === 'header'
+            ? `header ${gate.versionFrom.name}`
+            : 'body';
+    return (` (the body was ${kind}; version-from reads the ${where}). Serve the release commit there (the /health view in ` +
+        `actions/deploy/README.md), or set version-from to header:<Name>, body, or none (the status alone).`);
 }
 /**
  * The pre-migration backup, with the db-backup code: PostgreSQL in custom format, verified as an archive, named
@@ -34521,7 +34565,12 @@ async function takePremigrationBackup(database, request, place, io) {
         verify: 'archive',
         postgresClientRoot: '/usr/lib/postgresql',
     }, { dumpHost: place.host, storeHost: place.host, files: place.files, log: io.log, warn: io.warning });
-    return { path: result.path, restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')) };
+    return {
+        path: result.path,
+        restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')),
+        sha256: result.sha256,
+        sizeBytes: result.sizeBytes,
+    };
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/build.ts
@@ -34734,8 +34783,18 @@ async function checkDynos(api, app, version, poll) {
 
 
 
+
+
 const TARGETS = ['ssh', 'local', 'heroku'];
 const RELOADS = ['hup', 'restart', 'command'];
+/** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
+function readHealthGate(read) {
+    const versionFrom = read.raw('version-from');
+    return {
+        expectedStatus: parseStatusSet('expected-status', read.raw('expected-status')),
+        versionFrom: versionFrom === 'none' ? 'none' : versionSource(versionFrom, 'version-from'),
+    };
+}
 const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:]+\]?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
@@ -34859,6 +34918,10 @@ function readDeployInputs(source, setSecret, env) {
     if (badShared !== undefined)
         throw new errors_ConfigurationError(`Input 'shared-paths' must list paths relative to shared/; got '${badShared}'.`);
     const backupDirectory = read.string('backup-directory', { required: true });
+    const envFile = read.optionalString('env-file');
+    if (envFile !== undefined && (envFile.split('/').includes('..') || /[\n\0]/.test(envFile))) {
+        throw new errors_ConfigurationError(`Input 'env-file' must be a path on the server, absolute or relative to deploy-to (e.g. shared/.env); got '${envFile}'.`);
+    }
     return {
         target,
         mode,
@@ -34888,6 +34951,7 @@ function readDeployInputs(source, setSecret, env) {
         supervisorConfig: read.optionalString('supervisor-config'),
         healthUrl,
         expectCommit: read.optionalString('expect-commit'),
+        healthGate: readHealthGate(read),
         healthTimeoutMs: read.duration('health-timeout'),
         strategy: read.oneOf('strategy', ['rolling', 'parallel']),
         batchSize: read.integer('batch-size', { min: 1 }),
@@ -34896,6 +34960,7 @@ function readDeployInputs(source, setSecret, env) {
         backup: read.oneOf('backup', ['auto', 'always', 'never']),
         database,
         backupDirectory: external_node_path_namespaceObject.posix.isAbsolute(backupDirectory) ? backupDirectory : external_node_path_namespaceObject.posix.join(deployTo, backupDirectory),
+        envFile: envFile && (external_node_path_namespaceObject.posix.isAbsolute(envFile) ? envFile : external_node_path_namespaceObject.posix.join(deployTo, envFile)),
         actor: env.GITHUB_ACTOR || 'unknown',
     };
 }
@@ -35262,6 +35327,9 @@ function deployOutputs(report) {
         'previous-release-id': report.previousReleaseId ?? '',
         'rolled-back': String(report.rolledBack),
         'backup-path': report.backupPath ?? '',
+        'backup-sha256': report.backupSha256 ?? '',
+        'backup-size-bytes': report.backupSizeBytes === undefined ? '' : String(report.backupSizeBytes),
+        'restore-command': report.restoreCommand ?? '',
         url: report.url ?? '',
         'duration-ms': String(report.durationMs),
         'release-version': report.releaseVersion ?? '',
@@ -35734,6 +35802,153 @@ function realHerokuEdges(inputs, io, runner = process_runProcess) {
     };
 }
 
+;// CONCATENATED MODULE: ./actions/deploy/server/app-database.ts
+
+
+/** The line the probe prints, so whatever else the settings print on import is ignored. */
+const PROBE_MARKER = 'runbook-database ';
+/**
+ * Run through `manage.py shell -c`: the release's interpreter, settings module and environment, exactly what
+ * `migrate` will use. Reads settings only; no connection is opened.
+ */
+const PROBE_CODE = [
+    'import json',
+    'from django.db import connections',
+    "s = connections['default'].settings_dict",
+    "print('" +
+        PROBE_MARKER +
+        "' + json.dumps({k.lower(): str(s.get(k) or '') for k in ('ENGINE', 'HOST', 'PORT', 'NAME')}))",
+].join('\n');
+function parseProbe(stdout) {
+    const line = stdout.split('\n').find((l) => l.startsWith(PROBE_MARKER));
+    if (!line)
+        return undefined;
+    const value = JSON.parse(line.slice(PROBE_MARKER.length));
+    return { engine: value.engine ?? '', host: value.host ?? '', port: value.port ?? '', name: value.name ?? '' };
+}
+function familyOf(engine) {
+    if (/postg|psycopg|cockroach/i.test(engine))
+        return 'postgresql';
+    if (/mysql|mariadb/i.test(engine))
+        return 'mysql';
+    if (/sqlite/i.test(engine))
+        return 'sqlite';
+    return 'other';
+}
+const DEFAULT_PORTS = { postgresql: '5432', mysql: '3306' };
+/** '' (a Unix socket), localhost and the loopback addresses all mean the database on the host that migrates. */
+function sameHost(a, b) {
+    const local = (h) => h === '' || h.startsWith('/') || /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i.test(h);
+    return a.toLowerCase() === b.toLowerCase() || (local(a) && local(b));
+}
+function describeAppDatabase(db) {
+    const family = familyOf(db.engine);
+    if (family === 'sqlite')
+        return `SQLite file ${db.name}`;
+    const port = db.port || DEFAULT_PORTS[family] || '';
+    const where = `${db.host || 'localhost (socket)'}${port ? `:${port}` : ''}`;
+    return `${family === 'other' ? db.engine : family === 'postgresql' ? 'PostgreSQL' : 'MySQL/MariaDB'} database '${db.name}' on ${where}`;
+}
+function describeTarget(target) {
+    return `${target.engine === 'postgresql' ? 'PostgreSQL' : 'MySQL/MariaDB'} database '${target.database}' on ${target.host}:${target.port}`;
+}
+/**
+ * Refuses a migrate that would not touch the database the backup protects: another engine, host, port or name, or
+ * an SQLite file inside the release directory (settings that fell back to their default because DATABASE_URL did
+ * not reach manage.py; it would be thrown away with the release).
+ */
+function checkAppDatabase(app, backup, releaseDirectory) {
+    const family = familyOf(app.engine);
+    if (family === 'sqlite') {
+        const file = external_node_path_namespaceObject.posix.resolve(releaseDirectory, app.name);
+        if (app.name === '' || app.name === ':memory:' || file.startsWith(`${releaseDirectory}/`)) {
+            throw new ActionFailure(`Refusing to migrate: Django's default database is the SQLite file ${app.name || '(none)'} inside the release, ` +
+                `which is thrown away with it. The settings did not get DATABASE_URL: put it in the environment file (input 'env-file', default shared/.env).`);
+        }
+    }
+    if (!backup)
+        return;
+    const { target, from } = backup;
+    const port = app.port || DEFAULT_PORTS[family] || '';
+    const same = family === target.engine &&
+        sameHost(app.host, target.host) &&
+        port === String(target.port) &&
+        app.name === target.database;
+    if (!same) {
+        throw new ActionFailure(`Refusing to migrate: Django's default database is the ${describeAppDatabase(app)}, but the pre-migration ` +
+            `backup protects the ${describeTarget(target)} (${from}). Make ${from} and the app's settings name the same database.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/deploy/server/env-file.ts
+
+const env_file_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Throws an ActionFailure naming the file and the line number, never the line (it may hold a password). */
+function parseEnvFile(text, where) {
+    const env = {};
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const bad = (why) => new ActionFailure(`The environment file ${where} does not parse: line ${index + 1} ${why} (expected NAME=value lines; input 'env-file').`);
+        const match = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
+        if (!match)
+            throw bad('is not NAME=value');
+        const [, name, rest] = match;
+        if (!env_file_NAME.test(name))
+            throw bad('does not start with a variable name (letters, digits, _)');
+        env[name] = parseValue(rest, bad);
+    });
+    return env;
+}
+function parseValue(rest, bad) {
+    const quote = rest[0];
+    if (quote === "'" || quote === '"') {
+        const end = findClosingQuote(rest, quote);
+        if (end < 0)
+            throw bad(`has an unclosed ${quote} quote`);
+        const after = rest.slice(end + 1).trim();
+        if (after !== '' && !after.startsWith('#'))
+            throw bad('has text after the closing quote');
+        const inner = rest.slice(1, end);
+        if (quote === "'")
+            return inner;
+        return inner.replace(/\\([n"\\$`])/g, (_, c) => (c === 'n' ? '\n' : c));
+    }
+    // An unquoted value ends at a comment that follows a blank, as in the shell.
+    return rest.replace(/\s+#.*$/, '').trim();
+}
+function findClosingQuote(text, quote) {
+    for (let i = 1; i < text.length; i += 1) {
+        if (quote === '"' && text[i] === '\\')
+            i += 1;
+        else if (text[i] === quote)
+            return i;
+    }
+    return -1;
+}
+/** Names whose values are secrets by convention; their values (and any URL password) are masked once read. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|PRIVATE|_URL$|DSN/i;
+function maskEnvFile(env, setSecret) {
+    for (const [name, value] of Object.entries(env)) {
+        if (value === '')
+            continue;
+        if (SECRET_NAME.test(name))
+            setSecret(value);
+        const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]+)@/i.exec(value)?.[1];
+        if (password) {
+            setSecret(password);
+            try {
+                setSecret(decodeURIComponent(password));
+            }
+            catch {
+                // Not percent-encoded: the raw form is masked already.
+            }
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/deploy/server/release.ts
 /** The release model on a server: ids, the release log, which release to roll back to, which to prune. */
 const RELEASE_ID = /^\d{8}T\d{6}Z-[0-9a-f]{7,12}$/;
@@ -35795,24 +36010,21 @@ function chooseRollbackTarget(current, existing, entries) {
         .at(-1);
 }
 /**
- * Release directories to delete so that at most `keep` remain: the oldest go first; `current` and the release
- * being deployed are never deleted, whatever their age. Releases that never finished (killed midway, failed)
- * count like the others, so a crash loop cannot fill the disk.
+ * Release directories to delete so that at most `keep` remain. Releases that failed, were rolled back or never
+ * finished go first (so a crash loop cannot fill the disk), then the oldest good ones. Never deleted, whatever their
+ * age: `current`, the release being deployed, and the newest good release older than `current` (what
+ * `mode: rollback` goes back to).
  */
-function planPrune(existing, keep, protect) {
-    const guarded = new Set(protect.filter((id) => id !== undefined));
-    const releases = existing.filter(isReleaseId).sort().reverse();
-    let room = Math.max(0, keep - [...guarded].filter((id) => releases.includes(id)).length);
-    const remove = [];
-    for (const id of releases) {
-        if (guarded.has(id))
-            continue;
-        if (room > 0)
-            room -= 1;
-        else
-            remove.push(id);
-    }
-    return remove.sort();
+function planPrune(existing, keep, protect, entries) {
+    const releases = existing.filter(isReleaseId).sort();
+    const rollbackTarget = chooseRollbackTarget(protect.current, releases, entries);
+    const guarded = new Set([protect.current, protect.deploying, rollbackTarget]);
+    const outcomes = lastOutcomes(entries);
+    // A release with no entry predates the log: it is treated as good.
+    const bad = (id) => !['succeeded', 'restored', undefined].includes(outcomes.get(id));
+    const candidates = releases.filter((id) => !guarded.has(id));
+    const order = [...candidates.filter(bad), ...candidates.filter((id) => !bad(id))];
+    return order.slice(0, Math.max(0, releases.length - keep)).sort();
 }
 /** Migrations `manage.py migrate --plan` would apply, as `app.name`; empty when the database is up to date. */
 function parseMigrationPlan(output) {
@@ -35845,6 +36057,7 @@ function parseAppliedMigrations(output) {
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/server/scripts.ts
+
 
 
 
@@ -35916,24 +36129,30 @@ function parseLockStale(stdout) {
         .join('\n')
         .trim();
 }
-/** Checks the server before anything changes, and reads what it serves now. */
-function preflightScript(layout, requiredEnv) {
-    const env = external_node_path_namespaceObject.posix.join(layout.shared, '.env');
+/** Checks the server before anything changes, and reads what it serves now and whether its program runs. */
+function preflightScript(layout, program) {
     const lines = [`mkdir -p ${scripts_q(layout.releases)} ${scripts_q(layout.shared)}`, `cd ${scripts_q(layout.root)}`];
-    if (requiredEnv.length > 0) {
-        lines.push(`for name in ${requiredEnv.map(scripts_q).join(' ')}; do`, `  grep -Eq "^[[:space:]]*(export[[:space:]]+)?$name=" ${scripts_q(env)} 2>/dev/null || echo "missing $name"`, `done`);
-    }
     lines.push(`df -Pk . | awk 'NR==2 { print "free_kb " $4 }'`, `if [ -L current ]; then echo "current $(basename "$(readlink current)")"; fi`, `for d in releases/*/; do [ -d "$d" ] && echo "release $(basename "$d")"; done; true`, `if [ -f ${scripts_q(layout.log)} ]; then sed 's/^/log /' ${scripts_q(layout.log)}; fi`);
+    // supervisorctl status exits non-zero for a stopped program: its state word is what matters.
+    if (program?.supervisorProgram)
+        lines.push(`echo "program $(${supervisorctl(program)} status ${scripts_q(program.supervisorProgram)} 2>/dev/null | awk '{ print $2 }' || true)"`);
     return lines.join('\n');
 }
+/**
+ * Prints the environment file after a first line saying whether it exists. Run with a silent log: the file holds
+ * the app's secrets.
+ */
+function envFileScript(path) {
+    return `if [ -f ${scripts_q(path)} ]; then echo present; cat ${scripts_q(path)}; else echo absent; fi`;
+}
 function parsePreflight(stdout) {
-    const facts = { releases: [], log: '', missingEnv: [] };
+    const facts = { releases: [], log: '' };
     const log = [];
     for (const line of stdout.split('\n')) {
         const [word, ...rest] = line.split(' ');
         const value = rest.join(' ');
-        if (word === 'missing')
-            facts.missingEnv.push(value);
+        if (word === 'program')
+            facts.programState = value || undefined;
         else if (word === 'free_kb')
             facts.freeKb = Number(value);
         else if (word === 'current' && value)
@@ -35973,11 +36192,16 @@ function unpackScript(layout, id, commit, sharedPaths) {
 function pythonOf(settings) {
     return settings.venv ? './venv/bin/python' : scripts_q(settings.python);
 }
-function releasePrologue(layout, id, settings) {
-    const lines = [
-        `cd ${scripts_q(releaseDir(layout, id))}`,
-        `export RELEASE_DIR=${scripts_q(releaseDir(layout, id))} RELEASE_ID=${scripts_q(id)}`,
+/** RELEASE_DIR, RELEASE_ID and RELEASE_COMMIT (from the release's REVISION file) for every command the deploy runs. */
+function releaseEnv(layout, id) {
+    const dir = releaseDir(layout, id);
+    return [
+        `export RELEASE_DIR=${scripts_q(dir)} RELEASE_ID=${scripts_q(id)}`,
+        `RELEASE_COMMIT=$(sed -n 's/^commit=//p' ${scripts_q(external_node_path_namespaceObject.posix.join(dir, 'REVISION'))} 2>/dev/null || true); export RELEASE_COMMIT`,
     ];
+}
+function releasePrologue(layout, id, settings) {
+    const lines = [`cd ${scripts_q(releaseDir(layout, id))}`, ...releaseEnv(layout, id)];
     if (settings.djangoSettings)
         lines.push(`export DJANGO_SETTINGS_MODULE=${scripts_q(settings.djangoSettings)}`);
     return lines;
@@ -36007,6 +36231,10 @@ function migrationPlanScript(layout, id, settings, apps) {
         lines.push(`echo '--- applied'`, manage(settings, `showmigrations ${apps.map(scripts_q).join(' ')}`));
     return lines.join('\n');
 }
+/** Which database Django's `default` is, as the release's own settings and environment see it. */
+function databaseProbeScript(layout, id, settings) {
+    return [...releasePrologue(layout, id, settings), manage(settings, `shell -c ${scripts_q(PROBE_CODE)}`)].join('\n');
+}
 function migrateScript(layout, id, settings) {
     return [...releasePrologue(layout, id, settings), manage(settings, 'migrate --noinput')].join('\n');
 }
@@ -36016,11 +36244,6 @@ function unmigrateScript(layout, id, settings, targets) {
     for (const [app, migration] of targets)
         lines.push(manage(settings, `migrate --noinput ${scripts_q(app)} ${scripts_q(migration)}`));
     return lines.join('\n');
-}
-/** Reads DATABASE_URL from shared/.env without printing anything else of it. */
-function databaseUrlScript(layout) {
-    const env = external_node_path_namespaceObject.posix.join(layout.shared, '.env');
-    return `sed -n 's/^[[:space:]]*\\(export[[:space:]]\\{1,\\}\\)\\{0,1\\}DATABASE_URL=//p' ${scripts_q(env)} | tail -n 1`;
 }
 function maintenanceOnScript(layout, file, id) {
     const path = external_node_path_namespaceObject.posix.join(layout.root, file);
@@ -36046,9 +36269,9 @@ function switchScript(layout, id) {
 }
 function reloadScript(settings, layout, id) {
     if (settings.reload === 'command') {
-        return `export RELEASE_DIR=${scripts_q(releaseDir(layout, id))} RELEASE_ID=${scripts_q(id)}\nsh -c ${scripts_q(settings.reloadCommand ?? '')}`;
+        return [...releaseEnv(layout, id), `sh -c ${scripts_q(settings.reloadCommand ?? '')}`].join('\n');
     }
-    const ctl = `supervisorctl${settings.supervisorConfig ? ` -c ${scripts_q(settings.supervisorConfig)}` : ''}`;
+    const ctl = supervisorctl(settings);
     const program = scripts_q(settings.supervisorProgram ?? '');
     // A program that is not running yet (first deploy) cannot be signalled: it is started instead.
     const start = `if ! ${ctl} status ${program} | grep -q RUNNING; then ${ctl} start ${program}; exit 0; fi`;
@@ -36056,6 +36279,13 @@ function reloadScript(settings, layout, id) {
         return `${start}\n${ctl} restart ${program}`;
     // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused.
     return `${start}\n${ctl} signal HUP ${program}`;
+}
+function supervisorctl(settings) {
+    return `supervisorctl${settings.supervisorConfig ? ` -c ${scripts_q(settings.supervisorConfig)}` : ''}`;
+}
+/** Stops the program: after a failed first deploy, what the deploy started goes back to how it was found. */
+function stopProgramScript(settings) {
+    return `${supervisorctl(settings)} stop ${scripts_q(settings.supervisorProgram ?? '')} || true`;
 }
 function appendLogScript(layout, entries) {
     return entries.map((entry) => `printf '%s\\n' ${scripts_q(formatLogEntry(entry))} >> ${scripts_q(layout.log)}`).join('\n');
@@ -36077,11 +36307,16 @@ function pruneScript(layout, remove) {
 
 
 
+
+
 /** The saved-state key shared by the main and post steps. */
 const STATE_KEY = 'deploy';
 /** Runs a script and throws an ActionFailure naming the phase, the host and the tool's last error line. */
 async function must(host, script, what, log, options = {}) {
-    const result = await host.executor.run(script, options);
+    const result = await host.executor.run(script, {
+        stdin: options.stdin,
+        secrets: options.env && Object.keys(host.env).length > 0 ? host.env : undefined,
+    });
     if (result.stdout.trim())
         log.info(result.stdout.trimEnd());
     if (result.code !== 0) {
@@ -36187,7 +36422,7 @@ class ServerTarget {
             const name = address ? address.host : 'local';
             const placeholder = { name };
             const executor = await this.phase('connect', placeholder, () => this.edges.openHost(address), (e) => e.hostKeyPolicy);
-            this.hosts.push({ address, name, executor, facts: { releases: [], log: '', missingEnv: [] }, switched: false });
+            this.hosts.push({ address, name, executor, facts: { releases: [], log: '' }, env: {}, switched: false });
             this.saveState();
         }
         const policies = new Set(this.hosts.map((h) => h.executor.hostKeyPolicy).filter((p) => p !== undefined));
@@ -36261,16 +36496,37 @@ class ServerTarget {
         return undefined;
     }
     async preflight(host) {
-        const result = await must(host, preflightScript(this.layout, this.inputs.requiredEnv), 'Preflight', this.log);
+        const program = this.inputs.reload === 'command' ? undefined : this.inputs;
+        const result = await must(host, preflightScript(this.layout, program), 'Preflight', this.log);
         const facts = parsePreflight(result.stdout);
-        if (facts.missingEnv.length > 0) {
-            throw new ActionFailure(`Preflight failed on ${host.name}: ${facts.missingEnv.join(', ')} ${facts.missingEnv.length > 1 ? 'are' : 'is'} not set in ${this.layout.shared}/.env (required-env).`);
+        host.env = await this.readEnvFile(host);
+        const missing = this.inputs.requiredEnv.filter((name) => !host.env[name]);
+        if (missing.length > 0) {
+            throw new ActionFailure(`Preflight failed on ${host.name}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set in ${this.envFilePath()} (required-env).`);
         }
         // A release needs room for its code, its virtualenv and its static files.
         if (facts.freeKb !== undefined && facts.freeKb < 100 * 1024) {
             throw new ActionFailure(`Preflight failed on ${host.name}: only ${Math.round(facts.freeKb / 1024)} MB free under ${this.inputs.deployTo}.`);
         }
         return facts;
+    }
+    envFilePath() {
+        return this.inputs.envFile ?? `${this.layout.shared}/.env`;
+    }
+    /** Reads the environment file without logging it (it holds the app's secrets), masks its secrets, parses it. */
+    async readEnvFile(host) {
+        const path = this.envFilePath();
+        const result = await must(host, envFileScript(path), 'Reading the environment file', SILENT);
+        const [presence, ...content] = result.stdout.split('\n');
+        if (presence !== 'present') {
+            if (this.inputs.envFile === undefined)
+                return {};
+            throw new ActionFailure(`Input 'env-file': ${path} does not exist on ${host.name} (a file of NAME=value lines).`);
+        }
+        const text = content.join('\n');
+        const env = parseEnvFile(text, `${path} on ${host.name}`);
+        maskEnvFile(env, (secret) => this.edges.setSecret(secret));
+        return env;
     }
     async appendLog(host, release, outcome, commit, note) {
         await must(host, appendLogScript(this.layout, [this.logEntry(release, outcome, commit, note)]), 'Writing the release log', this.log);
@@ -36323,41 +36579,39 @@ class ServerTarget {
                 const stream = this.edges.archive(inputs.repository, commit, inputs.appDirectory);
                 await must(host, unpackScript(this.layout, id, commit, inputs.sharedPaths), 'Unpacking the release', this.log, { stdin: stream });
             });
-            await this.phase('build', host, () => must(host, buildScript(this.layout, id, build), 'Build', this.log));
+            await this.phase('build', host, () => must(host, buildScript(this.layout, id, build), 'Build', this.log, { env: true }));
         });
         const first = this.hosts[0];
+        const backupDatabase = this.backupDatabase(first);
+        const appDatabase = await this.phase('database', first, () => this.checkDatabase(first, id, backupDatabase), describeAppDatabase);
         const planned = await this.phase('plan', first, async () => {
-            const result = await must(first, migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations), 'migrate --plan', this.log);
+            const result = await must(first, migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations), 'migrate --plan', this.log, { env: true });
             const [plan, applied = ''] = result.stdout.split('--- applied');
             return { pending: parseMigrationPlan(plan), applied: parseAppliedMigrations(applied) };
         }, (p) => (p.pending.length ? `${p.pending.length} pending: ${p.pending.join(', ')}` : 'no pending migration'));
         const pending = planned.pending.length > 0;
         if (inputs.backup === 'always' || (inputs.backup === 'auto' && pending)) {
-            const outcome = await this.phase('backup', first, () => this.backup(first, commit, id, now), (b) => b.path);
+            const outcome = await this.phase('backup', first, () => this.backup(first, backupDatabase?.target, commit, id, now), (b) => b.path);
             this.report.backupPath = outcome.path;
             this.report.restoreCommand = outcome.restoreCommand;
+            this.report.backupSha256 = outcome.sha256;
+            this.report.backupSizeBytes = outcome.sizeBytes;
         }
         else {
             this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
         }
         const maintenance = inputs.maintenance === 'true' || (inputs.maintenance === 'auto' && pending);
-        if (maintenance) {
-            for (const host of this.hosts) {
-                await this.phase('maintenance on', host, async () => {
-                    // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
-                    this.maintenanceOn.add(host);
-                    this.saveState();
-                    await must(host, maintenanceOnScript(this.layout, inputs.maintenanceFile, id), 'Turning maintenance on', this.log);
-                });
-            }
-        }
+        if (maintenance)
+            await this.maintenanceOnAll(id);
         let migrated = false;
         if (pending) {
             this.migrationsStarted = true;
-            await this.phase('migrate', first, () => must(first, migrateScript(this.layout, id, build), 'migrate', this.log));
+            await this.phase('migrate', first, () => must(first, migrateScript(this.layout, id, build), 'migrate', this.log, { env: true }));
             migrated = true;
+            this.report.database = `${describeAppDatabase(appDatabase)}: migrated`;
         }
         else {
+            this.report.database = `${describeAppDatabase(appDatabase)}: no migration pending`;
             this.recorder.skip('migrate', first.name, 'no pending migration');
         }
         // Under maintenance the site is down anyway: every host switches at once, then the flag comes off.
@@ -36384,16 +36638,28 @@ class ServerTarget {
             await this.phase('prune', host, () => this.prune(host, id, commit), (removed) => (removed.length ? `removed ${removed.join(', ')}` : 'nothing to remove'));
         }
     }
-    async backup(host, commit, id, now) {
-        let database = this.inputs.database;
+    /** The database the pre-migration backup protects: the database-url input, else the env file's DATABASE_URL. */
+    backupDatabase(host) {
+        if (this.inputs.database)
+            return { target: this.inputs.database, from: "input 'database-url'" };
+        const url = host.env.DATABASE_URL;
+        if (!url)
+            return undefined;
+        const from = `DATABASE_URL in ${this.envFilePath()}`;
+        return { target: parseDatabaseUrl(url, from, this.edges.setSecret), from };
+    }
+    /** Asks the release's Django which database it migrates, and refuses one the backup does not protect. */
+    async checkDatabase(host, id, backup) {
+        const result = await must(host, databaseProbeScript(this.layout, id, this.inputs), "Reading Django's database settings", SILENT, { env: true });
+        const database = parseProbe(result.stdout);
+        if (!database)
+            throw new ActionFailure(`Reading Django's database settings on ${host.name}: manage.py shell printed nothing.`);
+        checkAppDatabase(database, backup, releaseDir(this.layout, id));
+        return database;
+    }
+    async backup(host, database, commit, id, now) {
         if (!database) {
-            // Read without logging: the URL carries the database password.
-            const result = await must(host, databaseUrlScript(this.layout), 'Reading DATABASE_URL from shared/.env', SILENT);
-            const url = result.stdout.trim().replace(/^(['"])(.*)\1$/, '$2');
-            if (!url) {
-                throw new ActionFailure(`Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.layout.shared}/.env (set backup: never to deploy without one).`);
-            }
-            database = parseDatabaseUrl(url, 'DATABASE_URL (shared/.env)', this.edges.setSecret);
+            throw new ActionFailure(`Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.envFilePath()} (set backup: never to deploy without one).`);
         }
         return this.edges.backup(host.executor, { database, directory: this.inputs.backupDirectory, commit, releaseId: id, now }, (line) => this.log.info(line));
     }
@@ -36404,32 +36670,32 @@ class ServerTarget {
         }
         const url = this.healthUrl(host);
         const expect = this.inputs.expectCommit || commit;
-        await this.phase('health', host, async () => {
-            const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line));
-            if (!result.ok)
-                throw new ActionFailure(`Health check of ${url} failed on ${host.name}: ${result.reason}`);
-            return result.reason;
-        }, (reason) => reason);
+        await this.phase('health', host, () => this.askHealth(host, url, expect, ''), (reason) => reason);
+    }
+    /** The gate's answer in words; throws when the release is not healthy within health-timeout. */
+    async askHealth(host, url, expect, when) {
+        const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line), this.inputs.healthGate);
+        if (!result.ok)
+            throw new ActionFailure(`Health check of ${url} failed on ${host.name}${when}: ${result.reason}`);
+        return result.reason;
     }
     healthUrl(host) {
         return (this.inputs.healthUrl ?? '').replace(/\{host\}/g, host.address?.host ?? '127.0.0.1');
     }
-    /** Puts every switched host back on its previous release, newest failure first reported, and marks the release bad. */
+    /**
+     * Puts every switched host back on its previous release and marks the release bad. Migrations to reverse
+     * (rollback-migrations) are reversed behind maintenance, after the old code is back: no request reaches code
+     * that does not match the schema (the new code on the old schema, or the old code mid-reversal).
+     */
     async rollBack(id, commit, applied, why) {
         const first = this.hosts[0];
-        if (applied && applied.size > 0 && this.inputs.rollbackMigrations.length > 0) {
-            await this.phase('unmigrate', first, () => must(first, unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log))
-                .then(() => this.report.notes.push(`Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations).`))
-                .catch((error) => this.report.notes.push(`Migrating back failed: ${errors_errorMessage(error)}`));
-        }
+        const unmigrate = applied !== undefined && applied.size > 0 && this.inputs.rollbackMigrations.length > 0;
+        if (unmigrate)
+            await this.maintenanceOnAll(id).catch((error) => this.noteFailure('Maintenance', error));
         for (const host of this.hosts) {
             if (host.switched) {
                 try {
-                    await this.phase('rollback', host, async () => {
-                        await must(host, switchScript(this.layout, host.previous), 'Switching current back', this.log);
-                        if (host.previous)
-                            await must(host, reloadScript(this.inputs, this.layout, host.previous), `Reload (${this.inputs.reload})`, this.log);
-                    });
+                    await this.phase('rollback', host, () => this.switchBack(host));
                     if (host.previous)
                         this.report.serving[host.name] = host.previous;
                     else
@@ -36437,11 +36703,19 @@ class ServerTarget {
                     this.report.rolledBack = true;
                 }
                 catch (error) {
-                    this.report.notes.push(`Rolling back ${host.name} failed: ${errors_errorMessage(error)}. Check the server by hand.`);
+                    this.noteFailure(`Rolling back ${host.name}`, error);
                 }
             }
             if (host.switched)
                 await this.appendLog(host, id, 'rolled-back', commit, why).catch(() => undefined);
+        }
+        if (unmigrate) {
+            // The new release's code, since only it knows the migrations to reverse; it serves nothing any more.
+            await this.phase('unmigrate', first, () => must(first, unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log, {
+                env: true,
+            }))
+                .then(() => this.report.notes.push(`Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations), behind maintenance.`))
+                .catch((error) => this.noteFailure('Migrating back', error));
         }
         this.report.notes.push(this.report.rolledBack
             ? `The new release was rolled back: ${Object.entries(this.report.serving)
@@ -36449,12 +36723,42 @@ class ServerTarget {
                 .join(', ') || 'nothing was deployed before it'}.`
             : 'Nothing was switched.');
     }
+    noteFailure(what, error) {
+        this.report.notes.push(`${what} failed: ${errors_errorMessage(error)}. Check the server by hand.`);
+    }
+    /**
+     * `current` back to the previous release and a reload; after a first deploy, `current` is removed and a program
+     * the deploy started is stopped again, as it was found.
+     */
+    async switchBack(host) {
+        await must(host, switchScript(this.layout, host.previous), 'Switching current back', this.log);
+        if (host.previous) {
+            await must(host, reloadScript(this.inputs, this.layout, host.previous), `Reload (${this.inputs.reload})`, this.log);
+        }
+        else if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
+            await must(host, stopProgramScript(this.inputs), 'Stopping the program', this.log);
+            this.report.notes.push(`${host.name}: ${this.inputs.supervisorProgram} was ${host.facts.programState} before this first deploy; it was stopped again.`);
+        }
+    }
+    async maintenanceOnAll(id) {
+        for (const host of this.hosts) {
+            if (this.maintenanceOn.has(host))
+                continue;
+            await this.phase('maintenance on', host, async () => {
+                // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
+                this.maintenanceOn.add(host);
+                this.saveState();
+                await must(host, maintenanceOnScript(this.layout, this.inputs.maintenanceFile, id), 'Turning maintenance on', this.log);
+            });
+        }
+    }
     /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
     async prune(host, keepId, commit) {
         const entry = this.logEntry(keepId, 'succeeded', commit);
         const listing = await must(host, `${appendLogScript(this.layout, [entry])}\n${listReleasesScript(this.layout)}`, 'Writing the release log and listing releases', this.log);
         const existing = listing.stdout.split('\n').filter(isReleaseId);
-        const remove = planPrune(existing, this.inputs.keepReleases, [keepId, this.report.serving[host.name]]);
+        const entries = [...parseReleaseLog(host.facts.log), entry];
+        const remove = planPrune(existing, this.inputs.keepReleases, { current: this.report.serving[host.name], deploying: keepId }, entries);
         if (remove.length > 0)
             await must(host, pruneScript(this.layout, remove), 'Pruning old releases', this.log);
         return remove;
@@ -36481,11 +36785,7 @@ class ServerTarget {
             await this.appendLog(host, target, 'restored', commit);
             if (commit && this.inputs.healthUrl) {
                 const url = this.healthUrl(host);
-                await this.phase('health', host, async () => {
-                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.log.info(line));
-                    if (!result.ok)
-                        throw new ActionFailure(`Health check of ${url} failed on ${host.name} after the rollback: ${result.reason}`);
-                });
+                await this.phase('health', host, () => this.askHealth(host, url, commit, ' after the rollback'));
             }
         }
     }
@@ -36591,8 +36891,14 @@ function renderSummary(report) {
         facts.push(['Rejected release', `\`${report.rejectedReleaseVersion}\``]);
     for (const [host, release] of Object.entries(report.serving))
         facts.push([`Serving on ${host}`, `\`${release}\``]);
+    if (report.database)
+        facts.push(['Database', report.database]);
     if (report.backupPath)
         facts.push(['Pre-migration backup', `\`${report.backupPath}\``]);
+    if (report.backupSizeBytes !== undefined)
+        facts.push(['Backup size', `${report.backupSizeBytes} bytes`]);
+    if (report.backupSha256)
+        facts.push(['Backup sha256', `\`${report.backupSha256}\``]);
     if (report.url)
         facts.push(['URL', report.url]);
     facts.push(['Duration', `${(report.durationMs / 1000).toFixed(1)} s`]);

@@ -32036,7 +32036,7 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 /** Heroku's Platform API v3 media type: without it the API answers with its legacy, undocumented shapes. */
 const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
 /** An answer Heroku gave that is not a success: `id` is Heroku's error id (not_found, forbidden, …). */
-class api_HerokuApiError extends errors_ActionFailure {
+class HerokuApiError extends errors_ActionFailure {
     status;
     errorId;
     constructor(message, status, errorId) {
@@ -32251,7 +32251,7 @@ function apiError(method, url, answer) {
         : answer.status === 403 || answer.status === 404
             ? ' Check the app name and that the API key can access it.'
             : '';
-    return new api_HerokuApiError(`Heroku API ${method} ${url.pathname} failed: HTTP ${answer.status}${id ? ` (${id})` : ''}: ${message}${hint}`, answer.status, id);
+    return new HerokuApiError(`Heroku API ${method} ${url.pathname} failed: HTTP ${answer.status}${id ? ` (${id})` : ''}: ${message}${hint}`, answer.status, id);
 }
 function transport(url) {
     if (url.protocol === 'https:')
@@ -32313,7 +32313,6 @@ function streamLines(url, onLine, timeoutMs) {
 
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/build.ts
 
-
 function build_appPath(app, ...rest) {
     return ['/apps', encodeURIComponent(app), ...rest.map(encodeURIComponent)].join('/');
 }
@@ -32361,58 +32360,12 @@ async function build_pollUntil(read, done, poll, what) {
         await poll.sleep(poll.intervalMs);
     }
 }
-/** Clocks differ between the runner and Heroku: a build this much older than our request can still be ours. */
-const CLOCK_SKEW_MS = 120_000;
-/** The build a request created, known from its source: the signed URL (one per upload), commit and checksum. Pure. */
-function isBuildOf(build, blob, sentAt) {
-    const source = build.source_blob;
-    if (source.url !== blob.url && (source.version !== blob.version || source.checksum !== blob.checksum))
-        return false;
-    const created = build.created_at ? Date.parse(build.created_at) : NaN;
-    return Number.isNaN(created) || created >= sentAt.getTime() - CLOCK_SKEW_MS;
-}
-/** The answer to a POST may be lost after Heroku acted on it: a 5xx or a broken connection, not a 4xx refusal. */
-function answerMayBeLost(error) {
-    return !(error instanceof HerokuApiError) || error.status >= 500;
-}
-/**
- * When the answer to POST /builds is lost, the build may exist and go on to release on its own: look for it (by
- * its source, created since the request) before failing. Asked twice, a poll apart, in case the list lags.
- */
-async function findLostBuild(api, app, blob, sentAt, poll) {
-    for (let attempt = 0; attempt < 2; attempt++) {
-        if (attempt > 0)
-            await poll.sleep(poll.intervalMs);
-        const { body } = await api.get(build_appPath(app, 'builds'), {
-            Range: 'started_at ..; order=desc, max=20',
-        });
-        const found = (Array.isArray(body) ? body : []).find((b) => isBuildOf(b, blob, sentAt));
-        if (found)
-            return found;
-    }
-    return undefined;
-}
 /**
  * Creates the build, streams its output live into the log while polling its status, and returns it once it
  * is no longer pending (and, when it succeeded, once Heroku has attached the release it created).
  */
-async function build_runBuild(api, app, blob, buildpacks, onLine, poll, events = {}) {
-    const { onCreated = () => undefined, onLost = () => undefined, now = () => new Date() } = events;
-    const sentAt = now();
-    let created;
-    try {
-        created = (await api.post(build_appPath(app, 'builds'), buildRequest(blob, buildpacks))).body;
-    }
-    catch (error) {
-        if (!answerMayBeLost(error))
-            throw error;
-        const found = await findLostBuild(api, app, blob, sentAt, poll);
-        onLost({ error: errorMessage(error), found: found !== undefined });
-        if (!found) {
-            throw new ActionFailure(`Creating the build of ${app} failed (${errorMessage(error)}), and Heroku lists no build of this source since: nothing was built or released.`);
-        }
-        created = found;
-    }
+async function build_runBuild(api, app, blob, buildpacks, onLine, poll, onCreated = () => undefined) {
+    const { body: created } = await api.post(build_appPath(app, 'builds'), buildRequest(blob, buildpacks));
     onCreated(created);
     const streaming = created.output_stream_url ? api.stream(created.output_stream_url, onLine) : Promise.resolve(false);
     const read = async () => (await api.get(build_appPath(app, 'builds', created.id))).body;
@@ -32866,43 +32819,191 @@ function mysqlConnection(target, tool = 'client') {
     return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
 }
 
-;// CONCATENATED MODULE: ./actions/deploy/heroku/dynos.ts
+;// CONCATENATED MODULE: ./actions/smoke-check/json-path.ts
 
-
-/** What the web dynos say about a release: up on it, crashed on it, or still on their way. Pure. */
-function judgeDynos(dynos, version) {
-    const web = dynos.filter((d) => d.type === 'web');
-    if (web.length === 0)
-        return { verdict: 'none', detail: 'no web dyno runs' };
-    const list = web.map((d) => `${d.name} ${d.state} on v${d.release?.version ?? '?'}`).join(', ');
-    // A dyno of the old release that crashes says nothing about the new one: only crashes on this version count.
-    if (web.some((d) => d.release?.version === version && d.state === 'crashed'))
-        return { verdict: 'crashed', detail: list };
-    if (web.every((d) => d.release?.version === version && d.state === 'up'))
-        return { verdict: 'up', detail: list };
-    return { verdict: 'waiting', detail: list };
+function json_path_parseJsonPath(name, text) {
+    const fail = (why) => {
+        throw new ConfigurationError(`Input '${name}' must be a JSON path such as $.commit or data.items[0].id (${why}); got '${text}'.`);
+    };
+    const source = text.trim();
+    const segments = [];
+    let i = source.startsWith('$') ? 1 : 0;
+    let needsSeparator = i === 1;
+    while (i < source.length) {
+        const char = source[i];
+        if (char === '.') {
+            const match = /^[^.[\]\s]+/.exec(source.slice(i + 1));
+            if (!match)
+                fail(`a name must follow the dot at position ${i + 1}`);
+            segments.push(match[0]);
+            i += 1 + match[0].length;
+        }
+        else if (char === '[') {
+            const rest = source.slice(i);
+            const index = /^\[\s*(-?\d+)\s*\]/.exec(rest);
+            const quoted = /^\[\s*(['"])(.*?)\1\s*\]/.exec(rest);
+            if (index) {
+                segments.push(Number(index[1]));
+                i += index[0].length;
+            }
+            else if (quoted) {
+                segments.push(quoted[2]);
+                i += quoted[0].length;
+            }
+            else
+                fail(`unclosed or unsupported [] at position ${i + 1}`);
+        }
+        else if (!needsSeparator) {
+            const match = /^[^.[\]\s]+/.exec(source.slice(i));
+            if (!match)
+                fail(`unexpected '${char}' at position ${i + 1}`);
+            segments.push(match[0]);
+            i += match[0].length;
+        }
+        else
+            fail(`unexpected '${char}' at position ${i + 1}`);
+        needsSeparator = true;
+    }
+    if (segments.length === 0)
+        fail('it names no field');
+    return { text: source, segments };
+}
+function evaluateJsonPath(path, document) {
+    let current = document;
+    for (const segment of path.segments) {
+        if (typeof segment === 'number') {
+            if (!Array.isArray(current))
+                return { found: false };
+            const index = segment < 0 ? current.length + segment : segment;
+            if (index < 0 || index >= current.length)
+                return { found: false };
+            current = current[index];
+        }
+        else {
+            if (current === null || typeof current !== 'object' || Array.isArray(current))
+                return { found: false };
+            if (!Object.prototype.hasOwnProperty.call(current, segment))
+                return { found: false };
+            current = current[segment];
+        }
+    }
+    return { found: true, value: current };
 }
 /**
- * The health gate when the router cannot be asked (the app is in maintenance, so every request gets Heroku's
- * maintenance page): the release succeeded, and every web dyno runs it and is up. GET /apps/{app}/dynos is polled
- * until then; a web dyno of this release that crashes fails it at once.
+ * Whether a JSON value equals what the user wrote. The text is read as JSON when it parses (`true`, `3`,
+ * `{"a":1}`), so `json-equals: 3` matches the number 3; a string value also matches its plain text, so
+ * `json-equals: ok` matches "ok" without quotes.
  */
-async function dynos_checkDynos(api, app, version, poll) {
-    const deadline = poll.clock() + poll.timeoutMs;
-    for (;;) {
-        const { body } = await api.get(appPath(app, 'dynos'));
-        const { verdict, detail } = judgeDynos(Array.isArray(body) ? body : [], version);
-        if (verdict === 'up')
-            return detail;
-        if (verdict === 'none')
-            return `${detail}: only the release status could be checked`;
-        if (verdict === 'crashed')
-            throw new ActionFailure(`A web dyno of ${app} v${version} crashed (${detail}).`);
-        if (poll.clock() >= deadline) {
-            throw new ActionFailure(`The web dynos of ${app} were not up on v${version} within ${Math.round(poll.timeoutMs / 1000)} s (${detail}).`);
-        }
-        await poll.sleep(poll.intervalMs);
+function jsonValueEquals(actual, expected) {
+    if (typeof actual === 'string' && actual === expected)
+        return true;
+    let parsed;
+    try {
+        parsed = JSON.parse(expected);
     }
+    catch {
+        return false;
+    }
+    return deepEqual(actual, parsed);
+}
+function deepEqual(a, b) {
+    if (a === b)
+        return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+        return false;
+    if (Array.isArray(a) !== Array.isArray(b))
+        return false;
+    const keysA = Object.keys(a);
+    const keysB = Object.keys(b);
+    if (keysA.length !== keysB.length)
+        return false;
+    return keysA.every((key) => deepEqual(a[key], b[key]));
+}
+/** A JSON value as a short text for a reason line. */
+function describeJsonValue(value) {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+;// CONCATENATED MODULE: ./actions/smoke-check/status-set.ts
+
+const ACCEPTS = 'HTTP statuses from 100 to 599 separated by commas, as codes (200), classes (2xx) or ranges (200-299)';
+/** Parses a status set for input `name`; throws a ConfigurationError naming the input when it is malformed. */
+function status_set_parseStatusSet(name, text) {
+    const tokens = text
+        .split(/[\s,]+/)
+        .map((token) => token.trim())
+        .filter((token) => token !== '');
+    if (tokens.length === 0)
+        throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${text}'.`);
+    const ranges = tokens.map((token) => {
+        let range;
+        const single = /^(\d{3})$/.exec(token);
+        const klass = /^([1-5])xx$/i.exec(token);
+        const span = /^(\d{3})\s*-\s*(\d{3})$/.exec(token);
+        if (single)
+            range = [Number(single[1]), Number(single[1])];
+        else if (klass)
+            range = [Number(klass[1]) * 100, Number(klass[1]) * 100 + 99];
+        else if (span)
+            range = [Number(span[1]), Number(span[2])];
+        if (!range || range[0] < 100 || range[1] > 599 || range[0] > range[1]) {
+            throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${token}' in '${text}'.`);
+        }
+        return range;
+    });
+    return { text: tokens.join(','), ranges };
+}
+function statusInSet(set, status) {
+    return set.ranges.some(([low, high]) => status >= low && status <= high);
+}
+
+;// CONCATENATED MODULE: ./actions/smoke-check/check-spec.ts
+
+
+
+const HTTP_METHODS = (/* unused pure expression or super */ null && (['GET', 'HEAD']));
+const DEFAULT_RUN_OPTIONS = {
+    deadlineMs: 120_000,
+    stableFor: 1,
+    failFastStatuses: status_set_parseStatusSet('fail-fast-statuses', '404,500'),
+    failFastAfter: 2,
+    initialIntervalMs: 500,
+    maxIntervalMs: 2_000,
+    tls: { insecure: false },
+    maxBodyBytes: 1024 * 1024,
+    maxRedirects: 10,
+};
+/**
+ * A check with the action's defaults for whatever is not given: what the deploy action uses for its health
+ * gate, e.g. `defineCheck({ url, expectVersion: sha, versionFrom: versionSource('json:$.commit') })`.
+ */
+function defineCheck(check) {
+    return {
+        method: 'GET',
+        expectedStatus: parseStatusSet('expected-status', '2xx'),
+        bodyContains: [],
+        headerExpectations: [],
+        versionFrom: { kind: 'body' },
+        followRedirects: true,
+        headers: {},
+        timeoutMs: 10_000,
+        ...check,
+        url: typeof check.url === 'string' ? new URL(check.url) : check.url,
+    };
+}
+/** `body`, `header:<Name>` or `json:<path>`; throws a ConfigurationError naming input `name`. */
+function check_spec_versionSource(text, name = 'version-from') {
+    const trimmed = text.trim();
+    if (trimmed === 'body')
+        return { kind: 'body' };
+    const header = /^header\s*:\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(trimmed);
+    if (header)
+        return { kind: 'header', name: header[1].toLowerCase() };
+    const json = /^json\s*:\s*(.+)$/.exec(trimmed);
+    if (json)
+        return { kind: 'json', path: parseJsonPath(name, json[1]) };
+    throw new ConfigurationError(`Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${trimmed}'.`);
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/inputs.ts
@@ -32910,8 +33011,18 @@ async function dynos_checkDynos(api, app, version, poll) {
 
 
 
+
+
 const TARGETS = (/* unused pure expression or super */ null && (['ssh', 'local', 'heroku']));
 const RELOADS = (/* unused pure expression or super */ null && (['hup', 'restart', 'command']));
+/** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
+function readHealthGate(read) {
+    const versionFrom = read.raw('version-from');
+    return {
+        expectedStatus: parseStatusSet('expected-status', read.raw('expected-status')),
+        versionFrom: versionFrom === 'none' ? 'none' : versionSource(versionFrom, 'version-from'),
+    };
+}
 const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:]+\]?$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
@@ -32932,9 +33043,8 @@ function parseHost(item, defaultPort) {
     const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
     const host = match ? match[1] : item;
     const port = match ? Number(match[2]) : defaultPort;
-    // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
-    if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
-        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`);
+    if (!HOST.test(host) || host.startsWith('-')) {
+        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item}'.`);
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
         throw new ConfigurationError(`Input 'hosts': the port of '${item}' must be from 1 to 65535.`);
@@ -32972,8 +33082,8 @@ function readDeployInputs(source, setSecret, env) {
         if (hosts.length === 0)
             throw new ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
         const user = read.string('user', { required: true });
-        if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
-            throw new ConfigurationError(`Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`);
+        if (!/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(user)) {
+            throw new ConfigurationError(`Input 'user' must be a user name (letters, digits, . _ -); got '${user}'.`);
         }
         if (!privateKey)
             throw new ConfigurationError(`Input 'private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
@@ -33035,6 +33145,10 @@ function readDeployInputs(source, setSecret, env) {
     if (badShared !== undefined)
         throw new ConfigurationError(`Input 'shared-paths' must list paths relative to shared/; got '${badShared}'.`);
     const backupDirectory = read.string('backup-directory', { required: true });
+    const envFile = read.optionalString('env-file');
+    if (envFile !== undefined && (envFile.split('/').includes('..') || /[\n\0]/.test(envFile))) {
+        throw new ConfigurationError(`Input 'env-file' must be a path on the server, absolute or relative to deploy-to (e.g. shared/.env); got '${envFile}'.`);
+    }
     return {
         target,
         mode,
@@ -33064,6 +33178,7 @@ function readDeployInputs(source, setSecret, env) {
         supervisorConfig: read.optionalString('supervisor-config'),
         healthUrl,
         expectCommit: read.optionalString('expect-commit'),
+        healthGate: readHealthGate(read),
         healthTimeoutMs: read.duration('health-timeout'),
         strategy: read.oneOf('strategy', ['rolling', 'parallel']),
         batchSize: read.integer('batch-size', { min: 1 }),
@@ -33072,6 +33187,7 @@ function readDeployInputs(source, setSecret, env) {
         backup: read.oneOf('backup', ['auto', 'always', 'never']),
         database,
         backupDirectory: posix.isAbsolute(backupDirectory) ? backupDirectory : posix.join(deployTo, backupDirectory),
+        envFile: envFile && (posix.isAbsolute(envFile) ? envFile : posix.join(deployTo, envFile)),
         actor: env.GITHUB_ACTOR || 'unknown',
     };
 }
@@ -33094,15 +33210,6 @@ const CONFIG_VAR = /^\w+$/;
 /** An http(s) URL template where `{app}` (and `{host}`, the SSH target's spelling) stand for the app name. */
 function inputs_expandAppUrl(template, app) {
     return template.replace(/\{app\}|\{host\}/g, app);
-}
-/** The URL the health gate asks for one app: health-url, else health-path on app-url or on Heroku's web_url. */
-function inputs_healthUrlOf(inputs, app, webUrl) {
-    if (inputs.healthUrl)
-        return inputs_expandAppUrl(inputs.healthUrl, app);
-    const base = inputs.appUrl ? inputs_expandAppUrl(inputs.appUrl, app) : webUrl;
-    if (!base || !inputs.healthPath)
-        return undefined;
-    return `${base.replace(/\/+$/, '')}${inputs.healthPath}`;
 }
 function urlTemplate(read, name) {
     const value = read.optionalString(name);
@@ -33139,11 +33246,7 @@ function readHerokuInputs(source, setSecret, env) {
         throw new ConfigurationError(`Input 'heroku-api-url' must be an https URL (plain http only to this machine, such as a local stand-in); got '${apiUrl.origin}'.`);
     }
     const appUrl = urlTemplate(read, 'app-url');
-    const healthUrl = urlTemplate(read, 'health-url');
-    const healthPath = read.raw('health-path').trim();
-    if (healthPath && (!healthPath.startsWith('/') || /\s|#/.test(healthPath))) {
-        throw new ConfigurationError(`Input 'health-path' must be a path starting with / (e.g. /health or /status?full=1), or empty for no health gate; got '${healthPath}'.`);
-    }
+    const healthUrl = urlTemplate(read, 'health-url') ?? (appUrl ? `${appUrl}/health` : undefined);
     const databaseConfigVar = read.string('database-config-var', { required: true });
     if (!CONFIG_VAR.test(databaseConfigVar)) {
         throw new ConfigurationError(`Input 'database-config-var' must be a config var name (letters, digits, _); got '${databaseConfigVar}'.`);
@@ -33166,7 +33269,6 @@ function readHerokuInputs(source, setSecret, env) {
         apps,
         appUrl,
         healthUrl,
-        healthPath,
         expectCommit: read.optionalString('expect-commit'),
         healthTimeoutMs: read.duration('health-timeout'),
         buildpacks: read.list('buildpacks'),
@@ -33187,8 +33289,8 @@ function isLoopback(hostname) {
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/release.ts
 
 
-/** Heroku pages lists with a Range header; newest first is what a deploy wants (enough to see past rollbacks). */
-const RECENT_RELEASES = 'version ..; order=desc, max=50';
+/** Heroku pages lists with a Range header; newest first is what a deploy wants. */
+const RECENT_RELEASES = 'version ..; order=desc, max=20';
 async function release_recentReleases(api, app) {
     const { body } = await api.get(appPath(app, 'releases'), { Range: RECENT_RELEASES });
     return Array.isArray(body) ? body : [];
@@ -33198,58 +33300,11 @@ function release_servingRelease(releases) {
     const sorted = [...releases].sort((a, b) => b.version - a.version);
     return sorted.find((r) => r.current) ?? sorted.find((r) => r.status === 'succeeded');
 }
-/** The version a rollback release went back to: Heroku writes `Rollback to v<N>` (API, CLI and dashboard alike). */
-function rolledBackTo(release) {
-    const match = /^Rollback to v(\d+)\b/.exec(release.description ?? '');
-    return match ? Number(match[1]) : undefined;
-}
-/**
- * The version whose code a release runs: itself, or for a rollback the release it went back to (followed through
- * rollbacks of rollbacks, as far as the list reaches). Pure.
- */
-function release_codeVersion(release, releases) {
-    const byVersion = new Map(releases.map((r) => [r.version, r]));
-    let version = release.version;
-    for (let current = release, hops = 0; current && hops < releases.length; hops++) {
-        const to = rolledBackTo(current);
-        if (to === undefined)
-            break;
-        version = to;
-        current = byVersion.get(to);
-    }
-    return version;
-}
-/**
- * Versions a rollback replaced: `Rollback to vN` written as vM means every release between vN and vM was taken
- * down, whether the health gate rejected it or someone rolled it back by hand. Pure.
- */
-function replacedVersions(releases) {
-    const replaced = new Set();
-    for (const release of releases) {
-        const to = rolledBackTo(release);
-        if (to === undefined)
-            continue;
-        for (const other of releases)
-            if (other.version > to && other.version < release.version)
-                replaced.add(other.version);
-    }
-    return replaced;
-}
-/**
- * The release to roll back to from `serving`: the newest succeeded one older than the code serving (for a
- * rollback release, older than the release it went back to, so rolling back twice never returns to what the first
- * rollback replaced), and never one a rollback replaced. Pure.
- */
-function release_rollbackTarget(releases, serving) {
-    const bound = release_codeVersion(serving, releases);
-    const replaced = replacedVersions(releases);
+/** The release to roll back to: the newest succeeded one older than `failed`. Pure. */
+function release_rollbackTarget(releases, failedVersion) {
     return [...releases]
         .sort((a, b) => b.version - a.version)
-        .find((r) => r.version < bound &&
-        r.status === 'succeeded' &&
-        !replaced.has(r.version) &&
-        release_codeVersion(r, releases) < bound &&
-        !replaced.has(release_codeVersion(r, releases)));
+        .find((r) => r.version < failedVersion && r.status === 'succeeded');
 }
 /** The commit a release runs: its slug's `commit` (the source_blob version we built it from). */
 async function release_releaseCommit(api, app, release) {
@@ -33328,13 +33383,25 @@ async function source_uploadSource(api, packed, commit) {
 
 
 
-
-
 /** The saved-state key of the Heroku target: which apps the post step must take out of maintenance. */
 const HEROKU_STATE_KEY = 'deploy-heroku';
 /** Names that must be set (non-empty) in the config vars but are not. Pure. */
 function missingConfigVars(required, configVars) {
     return required.filter((name) => configVars[name] === undefined || configVars[name] === null || configVars[name] === '');
+}
+/**
+ * The parts of a config var value to mask. Values shorter than 4 characters (DEBUG=0, WEB_CONCURRENCY=2) are not:
+ * a mask replaces the text everywhere in the log, and masking '0' would blank every zero. A multi-line value (a PEM
+ * key) is masked line by line too, since a tool may print one line of it. Pure.
+ */
+function maskableValues(value) {
+    if (!value || value.length < 4)
+        return [];
+    const lines = value
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length >= 4 && l !== value);
+    return [value, ...lines];
 }
 /** Outputs for several apps: one value per app, in app order, comma-separated. Pure. */
 function perApp(values) {
@@ -33381,54 +33448,8 @@ class HerokuTarget {
         finally {
             await this.cleanUp();
         }
-        this.describeOutcome();
         this.report.durationMs = this.recorder.elapsed();
         return this.report;
-    }
-    /**
-     * Outputs and headline say what serves at the end (the rollback release after a rejection, the old release after
-     * a failed build), with the refused release apart, so a later step never takes the rejected one for the live one.
-     */
-    describeOutcome() {
-        const { report, apps } = this;
-        const serving = (a) => a.servingNow?.release ?? (a.rejected ? a.serving : (a.release ?? a.serving));
-        report.releaseId = perApp(apps.map((a) => serving(a)?.id));
-        report.releaseVersion = perApp(apps.map((a) => serving(a)?.version));
-        report.previousReleaseId = perApp(apps.map((a) => a.serving?.id));
-        report.previousReleaseVersion = perApp(apps.map((a) => a.serving?.version));
-        report.rejectedReleaseId = perApp(apps.map((a) => a.rejected?.id));
-        report.rejectedReleaseVersion = perApp(apps.map((a) => a.rejected?.version));
-        report.buildId = perApp(apps.map((a) => a.buildId));
-        const many = apps.length > 1;
-        const named = (pick) => {
-            const parts = apps.flatMap((a) => {
-                const text = pick(a);
-                return text ? [many ? `${a.name} ${text}` : text] : [];
-            });
-            return parts.length > 0 ? `\`${parts.join(', ')}\`` : undefined;
-        };
-        const live = named((a) => {
-            const release = serving(a);
-            if (!release)
-                return 'no release';
-            const code = a.servingNow && a.servingNow.codeVersion !== release.version ? ` (v${a.servingNow.codeVersion}'s code)` : '';
-            return `v${release.version}${code}`;
-        });
-        const rejected = named((a) => a.rejected && `v${a.rejected.version}`);
-        if (report.mode === 'rollback') {
-            report.headline = report.ok ? `Rollback succeeded: ${live} serves` : `Rollback failed: ${live} serves`;
-        }
-        else if (report.ok) {
-            report.headline = `Deploy of ${live} succeeded`;
-        }
-        else if (rejected) {
-            report.headline = report.rolledBack
-                ? `Deploy of ${rejected} failed and was rolled back: ${live} serves`
-                : `Deploy of ${rejected} failed: ${live} still serves`;
-        }
-        else {
-            report.headline = `Deploy failed before any release: ${live} still serves`;
-        }
     }
     poll(timeoutMs = this.edges.buildTimeoutMs) {
         return { intervalMs: this.edges.pollIntervalMs, timeoutMs, clock: this.edges.clock, sleep: this.edges.sleep };
@@ -33443,12 +33464,17 @@ class HerokuTarget {
         const { inputs } = this;
         const commit = await this.recorder.run('resolve commit', 'runner', () => this.resolveCommit());
         this.report.commit = commit;
+        if (inputs.appUrl)
+            this.report.url = expandAppUrl(inputs.appUrl, inputs.apps[0]);
         for (const app of this.apps) {
             await this.recorder.run('preflight', app.name, () => this.preflight(app), () => app.serving
                 ? `serving v${app.serving.version}${app.servingCommit ? ` (${app.servingCommit.slice(0, 7)})` : ''}`
                 : 'no release yet');
         }
         const first = this.apps[0];
+        this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
+        this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
+        this.report.url ??= first.webUrl ?? undefined;
         const diff = await this.recorder.run('migration check', 'runner', () => migrationChanges(this.edges.runner, inputs.repository, first.servingCommit, commit), (d) => (d.known ? `${d.files.length} migration file(s) changed` : d.why));
         this.migrationsChanged = !diff.known || diff.files.length > 0;
         const maintenance = decideMaintenance(inputs.maintenance, diff);
@@ -33488,100 +33514,60 @@ class HerokuTarget {
             await this.rollBackAll();
             throw error;
         }
+        this.report.buildId = perApp(this.apps.map((a) => a.build?.id));
+        this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
+        this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
         for (const app of this.apps)
             this.report.serving[app.name] = `v${app.release.version} (${commit.slice(0, 7)})`;
         // The site comes back before the health gate: the gate must see what users will see.
         await this.maintenanceOff();
-        let gating;
-        try {
-            for (const app of this.apps) {
-                gating = app;
-                await this.healthGate(app, app.release, inputs.expectCommit ?? commit, '');
+        if (inputs.healthUrl) {
+            try {
+                for (const app of this.apps) {
+                    const url = expandAppUrl(inputs.healthUrl, app.name);
+                    await this.recorder.run('health', app.name, async () => {
+                        const result = await this.edges.checkHealth(url, inputs.expectCommit ?? commit, inputs.healthTimeoutMs, (line) => this.info(line));
+                        if (!result.ok)
+                            throw new ActionFailure(`Health check of ${url} failed on ${app.name}: ${result.reason}`);
+                    });
+                }
+            }
+            catch (error) {
+                await this.rollBackAll();
+                throw error;
             }
         }
-        catch (error) {
-            if (gating?.release)
-                gating.rejected = gating.release;
-            await this.rollBackAll();
-            throw error;
+        else {
+            this.recorder.skip('health', first.name, 'no app-url or health-url: no health gate');
         }
     }
-    /**
-     * The health gate of one app: through the router (the smoke-check engine on the health URL), or, while the app
-     * is in maintenance, through the API, since Heroku's router then answers every request with its maintenance page
-     * and a 503 says nothing about the release. A maintenance page never causes a rollback.
-     */
-    async healthGate(app, release, commit, after) {
-        const url = healthUrlOf(this.inputs, app.name, app.webUrl);
-        if (!url) {
-            this.recorder.skip('health', app.name, 'no health URL (health-path is empty and so is health-url): no health gate');
-            return;
-        }
-        if (app.maintenanceBefore) {
-            await this.apiGate(app, release, 'the app was in maintenance before the deploy and stays in it');
-            return;
-        }
-        let refused;
-        await this.recorder.run('health', app.name, async () => {
-            const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line));
-            if (result.ok)
-                return;
-            // The gate saw the maintenance page if someone (or a maintenance-off that failed) put the app back in it.
-            if (await this.inMaintenance(app)) {
-                refused = result.reason;
-                return;
-            }
-            throw new ActionFailure(`Health check of ${url} failed on ${app.name}${after}: ${result.reason}`);
-        }, () => (refused ? `not judged: ${app.name} is in maintenance (${refused})` : url));
-        if (refused)
-            await this.apiGate(app, release, 'the app is in maintenance mode');
-    }
-    async inMaintenance(app) {
-        try {
-            return (await this.api.get(appPath(app.name))).body.maintenance === true;
-        }
-        catch {
-            return false;
-        }
-    }
-    /** What the API can tell without the router: the release succeeded and the web dynos are up on it. */
-    async apiGate(app, release, why) {
-        this.edges.log.warning(`${app.name}: ${why}, so the health gate cannot ask the site (Heroku's router serves the maintenance page to every request). Checked instead: the release status and the web dynos. Check the site when maintenance is turned off.`);
-        await this.recorder.run('health (API)', app.name, async () => {
-            if (release.status !== 'succeeded') {
-                throw new ActionFailure(`Release v${release.version} of ${app.name} is ${release.status}.`);
-            }
-            return checkDynos(this.api, app.name, release.version, this.poll(this.inputs.healthTimeoutMs));
-        }, (detail) => `v${release.version} succeeded; ${detail}; the site itself was not checked (maintenance)`);
-        this.report.notes.push(`${app.name} is in maintenance mode: the health gate checked the release and its dynos through the API, not the site. Check the site when maintenance is turned off.`);
-    }
-    /**
-     * mode: rollback: each app back to the release before the code serving (never one a rollback replaced, never a
-     * failed one), then the health gate on the commit that release runs.
-     */
+    /** mode: rollback: each app back to the succeeded release before the one serving, then the health gate. */
     async rollBackOnDemand() {
         for (const app of this.apps) {
             await this.recorder.run('preflight', app.name, () => this.preflight(app));
-            this.report.url ??= this.publicUrl(app);
             const releases = await recentReleases(this.api, app.name);
-            const target = app.serving && rollbackTarget(releases, app.serving);
+            const target = app.serving && rollbackTarget(releases, app.serving.version);
             if (!app.serving || !target) {
-                throw new ActionFailure(`${app.name} has no earlier release to roll back to (releases that failed or that a rollback replaced are never chosen; v${app.serving?.version ?? '?'} serves).`);
+                throw new ActionFailure(`${app.name} has no earlier succeeded release to roll back to.`);
             }
-            const to = codeVersion(target, releases);
-            app.release = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${to}'s code`);
-            app.servingNow = { release: app.release, codeVersion: to };
+            app.release = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${target.version}'s code`);
             this.report.rolledBack = true;
             this.report.serving[app.name] = `v${app.release.version} (rollback to v${target.version})`;
             const commit = await releaseCommit(this.api, app.name, app.release);
             this.report.commit ??= commit;
-            if (commit)
-                await this.healthGate(app, app.release, commit, ' after the rollback');
+            if (this.inputs.healthUrl && commit) {
+                const url = expandAppUrl(this.inputs.healthUrl, app.name);
+                await this.recorder.run('health', app.name, async () => {
+                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line));
+                    if (!result.ok)
+                        throw new ActionFailure(`Health check of ${url} failed on ${app.name} after the rollback: ${result.reason}`);
+                });
+            }
         }
-    }
-    /** The site's address for the `url` output: app-url, else the web_url Heroku gives the app. */
-    publicUrl(app) {
-        return this.inputs.appUrl ? expandAppUrl(this.inputs.appUrl, app.name) : app.webUrl;
+        this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
+        this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
+        this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
+        this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
     }
     async resolveCommit() {
         const { inputs } = this;
@@ -33594,21 +33580,16 @@ class HerokuTarget {
         }
         return sha;
     }
-    /** The app exists and the key can reach it; its config vars (the secret ones masked) hold what is required. */
+    /** The app exists and the key can reach it; its config vars (every value masked) hold what is required. */
     async preflight(app) {
         const { body: info } = await this.api.get(appPath(app.name));
         app.webUrl = info.web_url ?? undefined;
         const { body: vars } = await this.api.get(appPath(app.name, 'config-vars'));
         app.configVars = vars ?? {};
-        const secret = Object.keys(app.configVars).filter((name) => {
-            const parts = secretParts(name, app.configVars[name]);
-            for (const part of parts)
-                this.edges.setSecret(part);
-            return parts.length > 0;
-        });
+        for (const value of Object.values(app.configVars))
+            for (const secret of maskableValues(value))
+                this.edges.setSecret(secret);
         this.info(`Config vars of ${app.name}: ${Object.keys(app.configVars).sort().join(', ') || '(none)'}`);
-        if (secret.length > 0)
-            this.info(`Masked as secrets: ${secret.sort().join(', ')}`);
         const missing = missingConfigVars(this.inputs.requiredConfigVars, app.configVars);
         if (missing.length > 0) {
             throw new ActionFailure(`Config vars missing on ${app.name}: ${missing.join(', ')} (set them with heroku config:set before deploying; nothing was changed).`);
@@ -33619,8 +33600,6 @@ class HerokuTarget {
         app.serving = servingRelease(await recentReleases(this.api, app.name));
         if (app.serving)
             app.servingCommit = await releaseCommit(this.api, app.name, app.serving);
-        if (this.inputs.mode === 'deploy')
-            this.report.url ??= this.publicUrl(app);
     }
     async source(commit) {
         this.tempDir = mkdtempSync(join(tmpdir(), 'runbook-heroku-'));
@@ -33638,21 +33617,10 @@ class HerokuTarget {
         return this.edges.backup(database, { directory: this.inputs.backupDirectory, commit, now: this.edges.now() }, (line) => this.info(line));
     }
     async build(app, blob) {
-        const build = await runBuild(this.api, app.name, blob, this.inputs.buildpacks, (line) => this.info(line), this.poll(), {
-            onCreated: (created) => {
-                this.info(`Build ${created.id} started on ${app.name}.`);
-                app.buildId = created.id;
-                this.pendingBuild = { app: app.name, id: created.id };
-                this.saveState();
-            },
-            onLost: (lost) => {
-                const what = lost.found
-                    ? 'the build this run created was found by its source and followed: its release phase and health gate below are the ones that count'
-                    : 'Heroku lists no build of this source: none was created';
-                this.edges.log.warning(`POST /apps/${app.name}/builds: the answer was lost (${lost.error}); ${what}.`);
-                this.report.notes.push(`The answer to the build request for ${app.name} was lost (${lost.error}); ${what}.`);
-            },
-            now: this.edges.now,
+        const build = await runBuild(this.api, app.name, blob, this.inputs.buildpacks, (line) => this.info(line), this.poll(), (created) => {
+            this.info(`Build ${created.id} started on ${app.name}.`);
+            this.pendingBuild = { app: app.name, id: created.id };
+            this.saveState();
         }).finally(() => {
             this.pendingBuild = undefined;
             this.saveState();
@@ -33663,10 +33631,8 @@ class HerokuTarget {
         return build;
     }
     async releasePhase(app) {
-        app.releasePhaseRan = true;
         const release = await waitForRelease(this.api, app.name, app.build.release.id, (line) => this.info(line), this.poll());
         if (release.status !== 'succeeded') {
-            app.rejected = release;
             this.report.serving[app.name] = app.serving ? `v${app.serving.version} (unchanged)` : 'nothing';
             throw new ActionFailure(`The release phase of ${app.name} v${release.version} ${release.status} (manage.py migrate; its output is in the log above). Heroku keeps ${app.serving ? `v${app.serving.version}` : 'the previous release'} serving.`);
         }
@@ -33677,37 +33643,26 @@ class HerokuTarget {
         for (const app of this.apps) {
             if (!app.release)
                 continue;
-            app.rejected ??= app.release;
             const releases = await recentReleases(this.api, app.name).catch(() => []);
-            const target = app.serving ?? rollbackTarget(releases, app.release);
+            const target = rollbackTarget(releases, app.release.version) ?? app.serving;
             if (!target) {
                 this.report.notes.push(`${app.name} had no earlier release to roll back to; v${app.release.version} still serves.`);
-                app.servingNow = { release: app.release, codeVersion: app.release.version };
                 continue;
             }
             try {
                 const rolled = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${target.version}'s code`);
-                app.servingNow = { release: rolled, codeVersion: codeVersion(target, releases) };
                 this.report.rolledBack = true;
                 this.report.serving[app.name] = `v${rolled.version} (rollback to v${target.version})`;
             }
             catch (error) {
-                app.servingNow = { release: app.release, codeVersion: app.release.version };
                 this.report.notes.push(`Rolling ${app.name} back failed: ${errorMessage(error)}`);
             }
         }
-        this.noteMigrations();
-    }
-    /** Only what happened: migrations ran only where a release phase ran, and nothing reverses them. */
-    noteMigrations() {
-        const ran = this.apps.filter((a) => a.releasePhaseRan);
-        if (!this.migrationsChanged || ran.length === 0)
-            return;
-        const restore = this.report.backupPath ? ' The pre-migration backup and its restore command are below.' : '';
-        const rolledBack = this.report.rolledBack
-            ? ' Heroku runs the release command on a rollback too, with the older code: its migrate applies nothing new and reverses nothing.'
-            : '';
-        this.report.notes.push(`The release phase ran on ${ran.map((a) => a.name).join(', ')}: migrations it applied stay applied.${rolledBack}${restore}`);
+        if (this.migrationsChanged) {
+            this.report.notes.push(this.report.backupPath
+                ? 'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.'
+                : 'Migrations are not reversed by a rollback: the release phase already ran them.');
+        }
     }
     async maintenanceOff() {
         for (const name of [...this.maintenanceOn]) {
@@ -33808,7 +33763,155 @@ function runnerHerokuPostIO() {
     };
 }
 
+;// CONCATENATED MODULE: ./actions/deploy/server/app-database.ts
+
+
+/** The line the probe prints, so whatever else the settings print on import is ignored. */
+const PROBE_MARKER = 'runbook-database ';
+/**
+ * Run through `manage.py shell -c`: the release's interpreter, settings module and environment, exactly what
+ * `migrate` will use. Reads settings only; no connection is opened.
+ */
+const app_database_PROBE_CODE = [
+    'import json',
+    'from django.db import connections',
+    "s = connections['default'].settings_dict",
+    "print('" +
+        PROBE_MARKER +
+        "' + json.dumps({k.lower(): str(s.get(k) or '') for k in ('ENGINE', 'HOST', 'PORT', 'NAME')}))",
+].join('\n');
+function app_database_parseProbe(stdout) {
+    const line = stdout.split('\n').find((l) => l.startsWith(PROBE_MARKER));
+    if (!line)
+        return undefined;
+    const value = JSON.parse(line.slice(PROBE_MARKER.length));
+    return { engine: value.engine ?? '', host: value.host ?? '', port: value.port ?? '', name: value.name ?? '' };
+}
+function familyOf(engine) {
+    if (/postg|psycopg|cockroach/i.test(engine))
+        return 'postgresql';
+    if (/mysql|mariadb/i.test(engine))
+        return 'mysql';
+    if (/sqlite/i.test(engine))
+        return 'sqlite';
+    return 'other';
+}
+const DEFAULT_PORTS = { postgresql: '5432', mysql: '3306' };
+/** '' (a Unix socket), localhost and the loopback addresses all mean the database on the host that migrates. */
+function sameHost(a, b) {
+    const local = (h) => h === '' || h.startsWith('/') || /^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i.test(h);
+    return a.toLowerCase() === b.toLowerCase() || (local(a) && local(b));
+}
+function app_database_describeAppDatabase(db) {
+    const family = familyOf(db.engine);
+    if (family === 'sqlite')
+        return `SQLite file ${db.name}`;
+    const port = db.port || DEFAULT_PORTS[family] || '';
+    const where = `${db.host || 'localhost (socket)'}${port ? `:${port}` : ''}`;
+    return `${family === 'other' ? db.engine : family === 'postgresql' ? 'PostgreSQL' : 'MySQL/MariaDB'} database '${db.name}' on ${where}`;
+}
+function describeTarget(target) {
+    return `${target.engine === 'postgresql' ? 'PostgreSQL' : 'MySQL/MariaDB'} database '${target.database}' on ${target.host}:${target.port}`;
+}
+/**
+ * Refuses a migrate that would not touch the database the backup protects: another engine, host, port or name, or
+ * an SQLite file inside the release directory (settings that fell back to their default because DATABASE_URL did
+ * not reach manage.py; it would be thrown away with the release).
+ */
+function app_database_checkAppDatabase(app, backup, releaseDirectory) {
+    const family = familyOf(app.engine);
+    if (family === 'sqlite') {
+        const file = posix.resolve(releaseDirectory, app.name);
+        if (app.name === '' || app.name === ':memory:' || file.startsWith(`${releaseDirectory}/`)) {
+            throw new ActionFailure(`Refusing to migrate: Django's default database is the SQLite file ${app.name || '(none)'} inside the release, ` +
+                `which is thrown away with it. The settings did not get DATABASE_URL: put it in the environment file (input 'env-file', default shared/.env).`);
+        }
+    }
+    if (!backup)
+        return;
+    const { target, from } = backup;
+    const port = app.port || DEFAULT_PORTS[family] || '';
+    const same = family === target.engine &&
+        sameHost(app.host, target.host) &&
+        port === String(target.port) &&
+        app.name === target.database;
+    if (!same) {
+        throw new ActionFailure(`Refusing to migrate: Django's default database is the ${app_database_describeAppDatabase(app)}, but the pre-migration ` +
+            `backup protects the ${describeTarget(target)} (${from}). Make ${from} and the app's settings name the same database.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./actions/deploy/server/env-file.ts
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Throws an ActionFailure naming the file and the line number, never the line (it may hold a password). */
+function env_file_parseEnvFile(text, where) {
+    const env = {};
+    const lines = text.split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const bad = (why) => new ActionFailure(`The environment file ${where} does not parse: line ${index + 1} ${why} (expected NAME=value lines; input 'env-file').`);
+        const match = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line);
+        if (!match)
+            throw bad('is not NAME=value');
+        const [, name, rest] = match;
+        if (!NAME.test(name))
+            throw bad('does not start with a variable name (letters, digits, _)');
+        env[name] = parseValue(rest, bad);
+    });
+    return env;
+}
+function parseValue(rest, bad) {
+    const quote = rest[0];
+    if (quote === "'" || quote === '"') {
+        const end = findClosingQuote(rest, quote);
+        if (end < 0)
+            throw bad(`has an unclosed ${quote} quote`);
+        const after = rest.slice(end + 1).trim();
+        if (after !== '' && !after.startsWith('#'))
+            throw bad('has text after the closing quote');
+        const inner = rest.slice(1, end);
+        if (quote === "'")
+            return inner;
+        return inner.replace(/\\([n"\\$`])/g, (_, c) => (c === 'n' ? '\n' : c));
+    }
+    // An unquoted value ends at a comment that follows a blank, as in the shell.
+    return rest.replace(/\s+#.*$/, '').trim();
+}
+function findClosingQuote(text, quote) {
+    for (let i = 1; i < text.length; i += 1) {
+        if (quote === '"' && text[i] === '\\')
+            i += 1;
+        else if (text[i] === quote)
+            return i;
+    }
+    return -1;
+}
+/** Names whose values are secrets by convention; their values (and any URL password) are masked once read. */
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|PRIVATE|_URL$|DSN/i;
+function env_file_maskEnvFile(env, setSecret) {
+    for (const [name, value] of Object.entries(env)) {
+        if (value === '')
+            continue;
+        if (SECRET_NAME.test(name))
+            setSecret(value);
+        const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]+)@/i.exec(value)?.[1];
+        if (password) {
+            setSecret(password);
+            try {
+                setSecret(decodeURIComponent(password));
+            }
+            catch {
+                // Not percent-encoded: the raw form is masked already.
+            }
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/deploy/server/scripts.ts
+
 
 
 
@@ -33880,24 +33983,30 @@ function parseLockStale(stdout) {
         .join('\n')
         .trim();
 }
-/** Checks the server before anything changes, and reads what it serves now. */
-function preflightScript(layout, requiredEnv) {
-    const env = posix.join(layout.shared, '.env');
+/** Checks the server before anything changes, and reads what it serves now and whether its program runs. */
+function preflightScript(layout, program) {
     const lines = [`mkdir -p ${q(layout.releases)} ${q(layout.shared)}`, `cd ${q(layout.root)}`];
-    if (requiredEnv.length > 0) {
-        lines.push(`for name in ${requiredEnv.map(q).join(' ')}; do`, `  grep -Eq "^[[:space:]]*(export[[:space:]]+)?$name=" ${q(env)} 2>/dev/null || echo "missing $name"`, `done`);
-    }
     lines.push(`df -Pk . | awk 'NR==2 { print "free_kb " $4 }'`, `if [ -L current ]; then echo "current $(basename "$(readlink current)")"; fi`, `for d in releases/*/; do [ -d "$d" ] && echo "release $(basename "$d")"; done; true`, `if [ -f ${q(layout.log)} ]; then sed 's/^/log /' ${q(layout.log)}; fi`);
+    // supervisorctl status exits non-zero for a stopped program: its state word is what matters.
+    if (program?.supervisorProgram)
+        lines.push(`echo "program $(${supervisorctl(program)} status ${q(program.supervisorProgram)} 2>/dev/null | awk '{ print $2 }' || true)"`);
     return lines.join('\n');
 }
+/**
+ * Prints the environment file after a first line saying whether it exists. Run with a silent log: the file holds
+ * the app's secrets.
+ */
+function envFileScript(path) {
+    return `if [ -f ${q(path)} ]; then echo present; cat ${q(path)}; else echo absent; fi`;
+}
 function parsePreflight(stdout) {
-    const facts = { releases: [], log: '', missingEnv: [] };
+    const facts = { releases: [], log: '' };
     const log = [];
     for (const line of stdout.split('\n')) {
         const [word, ...rest] = line.split(' ');
         const value = rest.join(' ');
-        if (word === 'missing')
-            facts.missingEnv.push(value);
+        if (word === 'program')
+            facts.programState = value || undefined;
         else if (word === 'free_kb')
             facts.freeKb = Number(value);
         else if (word === 'current' && value)
@@ -33937,11 +34046,16 @@ function unpackScript(layout, id, commit, sharedPaths) {
 function pythonOf(settings) {
     return settings.venv ? './venv/bin/python' : q(settings.python);
 }
-function releasePrologue(layout, id, settings) {
-    const lines = [
-        `cd ${q(releaseDir(layout, id))}`,
-        `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}`,
+/** RELEASE_DIR, RELEASE_ID and RELEASE_COMMIT (from the release's REVISION file) for every command the deploy runs. */
+function releaseEnv(layout, id) {
+    const dir = releaseDir(layout, id);
+    return [
+        `export RELEASE_DIR=${q(dir)} RELEASE_ID=${q(id)}`,
+        `RELEASE_COMMIT=$(sed -n 's/^commit=//p' ${q(posix.join(dir, 'REVISION'))} 2>/dev/null || true); export RELEASE_COMMIT`,
     ];
+}
+function releasePrologue(layout, id, settings) {
+    const lines = [`cd ${q(releaseDir(layout, id))}`, ...releaseEnv(layout, id)];
     if (settings.djangoSettings)
         lines.push(`export DJANGO_SETTINGS_MODULE=${q(settings.djangoSettings)}`);
     return lines;
@@ -33971,6 +34085,10 @@ function migrationPlanScript(layout, id, settings, apps) {
         lines.push(`echo '--- applied'`, manage(settings, `showmigrations ${apps.map(q).join(' ')}`));
     return lines.join('\n');
 }
+/** Which database Django's `default` is, as the release's own settings and environment see it. */
+function databaseProbeScript(layout, id, settings) {
+    return [...releasePrologue(layout, id, settings), manage(settings, `shell -c ${q(PROBE_CODE)}`)].join('\n');
+}
 function migrateScript(layout, id, settings) {
     return [...releasePrologue(layout, id, settings), manage(settings, 'migrate --noinput')].join('\n');
 }
@@ -33980,11 +34098,6 @@ function unmigrateScript(layout, id, settings, targets) {
     for (const [app, migration] of targets)
         lines.push(manage(settings, `migrate --noinput ${q(app)} ${q(migration)}`));
     return lines.join('\n');
-}
-/** Reads DATABASE_URL from shared/.env without printing anything else of it. */
-function databaseUrlScript(layout) {
-    const env = posix.join(layout.shared, '.env');
-    return `sed -n 's/^[[:space:]]*\\(export[[:space:]]\\{1,\\}\\)\\{0,1\\}DATABASE_URL=//p' ${q(env)} | tail -n 1`;
 }
 function maintenanceOnScript(layout, file, id) {
     const path = posix.join(layout.root, file);
@@ -34010,9 +34123,9 @@ function switchScript(layout, id) {
 }
 function reloadScript(settings, layout, id) {
     if (settings.reload === 'command') {
-        return `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}\nsh -c ${q(settings.reloadCommand ?? '')}`;
+        return [...releaseEnv(layout, id), `sh -c ${q(settings.reloadCommand ?? '')}`].join('\n');
     }
-    const ctl = `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
+    const ctl = supervisorctl(settings);
     const program = q(settings.supervisorProgram ?? '');
     // A program that is not running yet (first deploy) cannot be signalled: it is started instead.
     const start = `if ! ${ctl} status ${program} | grep -q RUNNING; then ${ctl} start ${program}; exit 0; fi`;
@@ -34020,6 +34133,13 @@ function reloadScript(settings, layout, id) {
         return `${start}\n${ctl} restart ${program}`;
     // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused.
     return `${start}\n${ctl} signal HUP ${program}`;
+}
+function supervisorctl(settings) {
+    return `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
+}
+/** Stops the program: after a failed first deploy, what the deploy started goes back to how it was found. */
+function stopProgramScript(settings) {
+    return `${supervisorctl(settings)} stop ${q(settings.supervisorProgram ?? '')} || true`;
 }
 function appendLogScript(layout, entries) {
     return entries.map((entry) => `printf '%s\\n' ${q(formatLogEntry(entry))} >> ${q(layout.log)}`).join('\n');
@@ -34041,11 +34161,16 @@ function pruneScript(layout, remove) {
 
 
 
+
+
 /** The saved-state key shared by the main and post steps. */
 const STATE_KEY = 'deploy';
 /** Runs a script and throws an ActionFailure naming the phase, the host and the tool's last error line. */
 async function must(host, script, what, log, options = {}) {
-    const result = await host.executor.run(script, options);
+    const result = await host.executor.run(script, {
+        stdin: options.stdin,
+        secrets: options.env && Object.keys(host.env).length > 0 ? host.env : undefined,
+    });
     if (result.stdout.trim())
         log.info(result.stdout.trimEnd());
     if (result.code !== 0) {
@@ -34151,7 +34276,7 @@ class ServerTarget {
             const name = address ? address.host : 'local';
             const placeholder = { name };
             const executor = await this.phase('connect', placeholder, () => this.edges.openHost(address), (e) => e.hostKeyPolicy);
-            this.hosts.push({ address, name, executor, facts: { releases: [], log: '', missingEnv: [] }, switched: false });
+            this.hosts.push({ address, name, executor, facts: { releases: [], log: '' }, env: {}, switched: false });
             this.saveState();
         }
         const policies = new Set(this.hosts.map((h) => h.executor.hostKeyPolicy).filter((p) => p !== undefined));
@@ -34225,16 +34350,37 @@ class ServerTarget {
         return undefined;
     }
     async preflight(host) {
-        const result = await must(host, scripts.preflightScript(this.layout, this.inputs.requiredEnv), 'Preflight', this.log);
+        const program = this.inputs.reload === 'command' ? undefined : this.inputs;
+        const result = await must(host, scripts.preflightScript(this.layout, program), 'Preflight', this.log);
         const facts = scripts.parsePreflight(result.stdout);
-        if (facts.missingEnv.length > 0) {
-            throw new ActionFailure(`Preflight failed on ${host.name}: ${facts.missingEnv.join(', ')} ${facts.missingEnv.length > 1 ? 'are' : 'is'} not set in ${this.layout.shared}/.env (required-env).`);
+        host.env = await this.readEnvFile(host);
+        const missing = this.inputs.requiredEnv.filter((name) => !host.env[name]);
+        if (missing.length > 0) {
+            throw new ActionFailure(`Preflight failed on ${host.name}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set in ${this.envFilePath()} (required-env).`);
         }
         // A release needs room for its code, its virtualenv and its static files.
         if (facts.freeKb !== undefined && facts.freeKb < 100 * 1024) {
             throw new ActionFailure(`Preflight failed on ${host.name}: only ${Math.round(facts.freeKb / 1024)} MB free under ${this.inputs.deployTo}.`);
         }
         return facts;
+    }
+    envFilePath() {
+        return this.inputs.envFile ?? `${this.layout.shared}/.env`;
+    }
+    /** Reads the environment file without logging it (it holds the app's secrets), masks its secrets, parses it. */
+    async readEnvFile(host) {
+        const path = this.envFilePath();
+        const result = await must(host, scripts.envFileScript(path), 'Reading the environment file', SILENT);
+        const [presence, ...content] = result.stdout.split('\n');
+        if (presence !== 'present') {
+            if (this.inputs.envFile === undefined)
+                return {};
+            throw new ActionFailure(`Input 'env-file': ${path} does not exist on ${host.name} (a file of NAME=value lines).`);
+        }
+        const text = content.join('\n');
+        const env = parseEnvFile(text, `${path} on ${host.name}`);
+        maskEnvFile(env, (secret) => this.edges.setSecret(secret));
+        return env;
     }
     async appendLog(host, release, outcome, commit, note) {
         await must(host, scripts.appendLogScript(this.layout, [this.logEntry(release, outcome, commit, note)]), 'Writing the release log', this.log);
@@ -34287,41 +34433,39 @@ class ServerTarget {
                 const stream = this.edges.archive(inputs.repository, commit, inputs.appDirectory);
                 await must(host, scripts.unpackScript(this.layout, id, commit, inputs.sharedPaths), 'Unpacking the release', this.log, { stdin: stream });
             });
-            await this.phase('build', host, () => must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log));
+            await this.phase('build', host, () => must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log, { env: true }));
         });
         const first = this.hosts[0];
+        const backupDatabase = this.backupDatabase(first);
+        const appDatabase = await this.phase('database', first, () => this.checkDatabase(first, id, backupDatabase), describeAppDatabase);
         const planned = await this.phase('plan', first, async () => {
-            const result = await must(first, scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations), 'migrate --plan', this.log);
+            const result = await must(first, scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations), 'migrate --plan', this.log, { env: true });
             const [plan, applied = ''] = result.stdout.split('--- applied');
             return { pending: parseMigrationPlan(plan), applied: parseAppliedMigrations(applied) };
         }, (p) => (p.pending.length ? `${p.pending.length} pending: ${p.pending.join(', ')}` : 'no pending migration'));
         const pending = planned.pending.length > 0;
         if (inputs.backup === 'always' || (inputs.backup === 'auto' && pending)) {
-            const outcome = await this.phase('backup', first, () => this.backup(first, commit, id, now), (b) => b.path);
+            const outcome = await this.phase('backup', first, () => this.backup(first, backupDatabase?.target, commit, id, now), (b) => b.path);
             this.report.backupPath = outcome.path;
             this.report.restoreCommand = outcome.restoreCommand;
+            this.report.backupSha256 = outcome.sha256;
+            this.report.backupSizeBytes = outcome.sizeBytes;
         }
         else {
             this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
         }
         const maintenance = inputs.maintenance === 'true' || (inputs.maintenance === 'auto' && pending);
-        if (maintenance) {
-            for (const host of this.hosts) {
-                await this.phase('maintenance on', host, async () => {
-                    // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
-                    this.maintenanceOn.add(host);
-                    this.saveState();
-                    await must(host, scripts.maintenanceOnScript(this.layout, inputs.maintenanceFile, id), 'Turning maintenance on', this.log);
-                });
-            }
-        }
+        if (maintenance)
+            await this.maintenanceOnAll(id);
         let migrated = false;
         if (pending) {
             this.migrationsStarted = true;
-            await this.phase('migrate', first, () => must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log));
+            await this.phase('migrate', first, () => must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log, { env: true }));
             migrated = true;
+            this.report.database = `${describeAppDatabase(appDatabase)}: migrated`;
         }
         else {
+            this.report.database = `${describeAppDatabase(appDatabase)}: no migration pending`;
             this.recorder.skip('migrate', first.name, 'no pending migration');
         }
         // Under maintenance the site is down anyway: every host switches at once, then the flag comes off.
@@ -34348,16 +34492,28 @@ class ServerTarget {
             await this.phase('prune', host, () => this.prune(host, id, commit), (removed) => (removed.length ? `removed ${removed.join(', ')}` : 'nothing to remove'));
         }
     }
-    async backup(host, commit, id, now) {
-        let database = this.inputs.database;
+    /** The database the pre-migration backup protects: the database-url input, else the env file's DATABASE_URL. */
+    backupDatabase(host) {
+        if (this.inputs.database)
+            return { target: this.inputs.database, from: "input 'database-url'" };
+        const url = host.env.DATABASE_URL;
+        if (!url)
+            return undefined;
+        const from = `DATABASE_URL in ${this.envFilePath()}`;
+        return { target: parseDatabaseUrl(url, from, this.edges.setSecret), from };
+    }
+    /** Asks the release's Django which database it migrates, and refuses one the backup does not protect. */
+    async checkDatabase(host, id, backup) {
+        const result = await must(host, scripts.databaseProbeScript(this.layout, id, this.inputs), "Reading Django's database settings", SILENT, { env: true });
+        const database = parseProbe(result.stdout);
+        if (!database)
+            throw new ActionFailure(`Reading Django's database settings on ${host.name}: manage.py shell printed nothing.`);
+        checkAppDatabase(database, backup, scripts.releaseDir(this.layout, id));
+        return database;
+    }
+    async backup(host, database, commit, id, now) {
         if (!database) {
-            // Read without logging: the URL carries the database password.
-            const result = await must(host, scripts.databaseUrlScript(this.layout), 'Reading DATABASE_URL from shared/.env', SILENT);
-            const url = result.stdout.trim().replace(/^(['"])(.*)\1$/, '$2');
-            if (!url) {
-                throw new ActionFailure(`Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.layout.shared}/.env (set backup: never to deploy without one).`);
-            }
-            database = parseDatabaseUrl(url, 'DATABASE_URL (shared/.env)', this.edges.setSecret);
+            throw new ActionFailure(`Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.envFilePath()} (set backup: never to deploy without one).`);
         }
         return this.edges.backup(host.executor, { database, directory: this.inputs.backupDirectory, commit, releaseId: id, now }, (line) => this.log.info(line));
     }
@@ -34368,32 +34524,32 @@ class ServerTarget {
         }
         const url = this.healthUrl(host);
         const expect = this.inputs.expectCommit || commit;
-        await this.phase('health', host, async () => {
-            const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line));
-            if (!result.ok)
-                throw new ActionFailure(`Health check of ${url} failed on ${host.name}: ${result.reason}`);
-            return result.reason;
-        }, (reason) => reason);
+        await this.phase('health', host, () => this.askHealth(host, url, expect, ''), (reason) => reason);
+    }
+    /** The gate's answer in words; throws when the release is not healthy within health-timeout. */
+    async askHealth(host, url, expect, when) {
+        const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) => this.log.info(line), this.inputs.healthGate);
+        if (!result.ok)
+            throw new ActionFailure(`Health check of ${url} failed on ${host.name}${when}: ${result.reason}`);
+        return result.reason;
     }
     healthUrl(host) {
         return (this.inputs.healthUrl ?? '').replace(/\{host\}/g, host.address?.host ?? '127.0.0.1');
     }
-    /** Puts every switched host back on its previous release, newest failure first reported, and marks the release bad. */
+    /**
+     * Puts every switched host back on its previous release and marks the release bad. Migrations to reverse
+     * (rollback-migrations) are reversed behind maintenance, after the old code is back: no request reaches code
+     * that does not match the schema (the new code on the old schema, or the old code mid-reversal).
+     */
     async rollBack(id, commit, applied, why) {
         const first = this.hosts[0];
-        if (applied && applied.size > 0 && this.inputs.rollbackMigrations.length > 0) {
-            await this.phase('unmigrate', first, () => must(first, scripts.unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log))
-                .then(() => this.report.notes.push(`Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations).`))
-                .catch((error) => this.report.notes.push(`Migrating back failed: ${errorMessage(error)}`));
-        }
+        const unmigrate = applied !== undefined && applied.size > 0 && this.inputs.rollbackMigrations.length > 0;
+        if (unmigrate)
+            await this.maintenanceOnAll(id).catch((error) => this.noteFailure('Maintenance', error));
         for (const host of this.hosts) {
             if (host.switched) {
                 try {
-                    await this.phase('rollback', host, async () => {
-                        await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
-                        if (host.previous)
-                            await must(host, scripts.reloadScript(this.inputs, this.layout, host.previous), `Reload (${this.inputs.reload})`, this.log);
-                    });
+                    await this.phase('rollback', host, () => this.switchBack(host));
                     if (host.previous)
                         this.report.serving[host.name] = host.previous;
                     else
@@ -34401,11 +34557,19 @@ class ServerTarget {
                     this.report.rolledBack = true;
                 }
                 catch (error) {
-                    this.report.notes.push(`Rolling back ${host.name} failed: ${errorMessage(error)}. Check the server by hand.`);
+                    this.noteFailure(`Rolling back ${host.name}`, error);
                 }
             }
             if (host.switched)
                 await this.appendLog(host, id, 'rolled-back', commit, why).catch(() => undefined);
+        }
+        if (unmigrate) {
+            // The new release's code, since only it knows the migrations to reverse; it serves nothing any more.
+            await this.phase('unmigrate', first, () => must(first, scripts.unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log, {
+                env: true,
+            }))
+                .then(() => this.report.notes.push(`Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations), behind maintenance.`))
+                .catch((error) => this.noteFailure('Migrating back', error));
         }
         this.report.notes.push(this.report.rolledBack
             ? `The new release was rolled back: ${Object.entries(this.report.serving)
@@ -34413,12 +34577,42 @@ class ServerTarget {
                 .join(', ') || 'nothing was deployed before it'}.`
             : 'Nothing was switched.');
     }
+    noteFailure(what, error) {
+        this.report.notes.push(`${what} failed: ${errorMessage(error)}. Check the server by hand.`);
+    }
+    /**
+     * `current` back to the previous release and a reload; after a first deploy, `current` is removed and a program
+     * the deploy started is stopped again, as it was found.
+     */
+    async switchBack(host) {
+        await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
+        if (host.previous) {
+            await must(host, scripts.reloadScript(this.inputs, this.layout, host.previous), `Reload (${this.inputs.reload})`, this.log);
+        }
+        else if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
+            await must(host, scripts.stopProgramScript(this.inputs), 'Stopping the program', this.log);
+            this.report.notes.push(`${host.name}: ${this.inputs.supervisorProgram} was ${host.facts.programState} before this first deploy; it was stopped again.`);
+        }
+    }
+    async maintenanceOnAll(id) {
+        for (const host of this.hosts) {
+            if (this.maintenanceOn.has(host))
+                continue;
+            await this.phase('maintenance on', host, async () => {
+                // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
+                this.maintenanceOn.add(host);
+                this.saveState();
+                await must(host, scripts.maintenanceOnScript(this.layout, this.inputs.maintenanceFile, id), 'Turning maintenance on', this.log);
+            });
+        }
+    }
     /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
     async prune(host, keepId, commit) {
         const entry = this.logEntry(keepId, 'succeeded', commit);
         const listing = await must(host, `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.listReleasesScript(this.layout)}`, 'Writing the release log and listing releases', this.log);
         const existing = listing.stdout.split('\n').filter(isReleaseId);
-        const remove = planPrune(existing, this.inputs.keepReleases, [keepId, this.report.serving[host.name]]);
+        const entries = [...parseReleaseLog(host.facts.log), entry];
+        const remove = planPrune(existing, this.inputs.keepReleases, { current: this.report.serving[host.name], deploying: keepId }, entries);
         if (remove.length > 0)
             await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
         return remove;
@@ -34445,11 +34639,7 @@ class ServerTarget {
             await this.appendLog(host, target, 'restored', commit);
             if (commit && this.inputs.healthUrl) {
                 const url = this.healthUrl(host);
-                await this.phase('health', host, async () => {
-                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.log.info(line));
-                    if (!result.ok)
-                        throw new ActionFailure(`Health check of ${url} failed on ${host.name} after the rollback: ${result.reason}`);
-                });
+                await this.phase('health', host, () => this.askHealth(host, url, commit, ' after the rollback'));
             }
         }
     }

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError } from '../../shared/errors.js';
 import { InputReader, parseUrl, type InputSource } from '../../shared/inputs.js';
-import { readAppDirectory, type BackupMode, type MaintenanceMode } from '../inputs.js';
+import { readAppDirectory, readHealthGate, type BackupMode, type HealthGate, type MaintenanceMode } from '../inputs.js';
 
 /** Heroku's own rule for app names (definitions.app.definitions.name in the Platform API schema). */
 export const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
@@ -23,6 +23,8 @@ export interface HerokuInputs {
   healthPath: string;
   expectCommit?: string;
   healthTimeoutMs: number;
+  /** expected-status and version-from, read as for the server targets. */
+  healthGate: HealthGate;
   buildpacks: string[];
   databaseConfigVar: string;
   requiredConfigVars: string[];
@@ -130,6 +132,7 @@ export function readHerokuInputs(
     healthPath,
     expectCommit: read.optionalString('expect-commit'),
     healthTimeoutMs: read.duration('health-timeout'),
+    healthGate: readHealthGate(read),
     buildpacks: read.list('buildpacks'),
     databaseConfigVar,
     requiredConfigVars,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseDatabaseUrl, type DatabaseTarget } from '../../shared/database-url.js';
 import { ActionFailure, errorMessage } from '../../shared/errors.js';
 import type { ProcessRunner } from '../../shared/process.js';
+import type { HealthGate } from '../inputs.js';
 import type { HerokuApi } from './api.js';
 import { appPath, runBuild, type HerokuBuild, type Poll } from './build.js';
 import { secretParts } from './config-vars.js';
@@ -45,7 +46,13 @@ export interface HerokuEdges {
   api: HerokuApi;
   /** git: rev-parse, archive, diff, fetch. */
   runner: ProcessRunner;
-  checkHealth(url: string, expectCommit: string, timeoutMs: number, log: (line: string) => void): Promise<HealthResult>;
+  checkHealth(
+    url: string,
+    expectCommit: string,
+    timeoutMs: number,
+    log: (line: string) => void,
+    gate?: HealthGate,
+  ): Promise<HealthResult>;
   /** The db-backup code on the runner, against the database in the app's config vars. */
   backup(
     database: DatabaseTarget,
@@ -335,8 +342,12 @@ export class HerokuTarget implements DeployTarget {
       'health',
       app.name,
       async () => {
-        const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) =>
-          this.info(line),
+        const result = await this.edges.checkHealth(
+          url,
+          commit,
+          this.inputs.healthTimeoutMs,
+          (line) => this.info(line),
+          this.inputs.healthGate,
         );
         if (result.ok) return;
         // The gate saw the maintenance page if someone (or a maintenance-off that failed) put the app back in it.

@@ -79,21 +79,26 @@ export function chooseRollbackTarget(
 }
 
 /**
- * Release directories to delete so that at most `keep` remain: the oldest go first; `current` and the release
- * being deployed are never deleted, whatever their age. Releases that never finished (killed midway, failed)
- * count like the others, so a crash loop cannot fill the disk.
+ * Release directories to delete so that at most `keep` remain. Releases that failed, were rolled back or never
+ * finished go first (so a crash loop cannot fill the disk), then the oldest good ones. Never deleted, whatever their
+ * age: `current`, the release being deployed, and the newest good release older than `current` (what
+ * `mode: rollback` goes back to).
  */
-export function planPrune(existing: string[], keep: number, protect: (string | undefined)[]): string[] {
-  const guarded = new Set(protect.filter((id): id is string => id !== undefined));
-  const releases = existing.filter(isReleaseId).sort().reverse();
-  let room = Math.max(0, keep - [...guarded].filter((id) => releases.includes(id)).length);
-  const remove: string[] = [];
-  for (const id of releases) {
-    if (guarded.has(id)) continue;
-    if (room > 0) room -= 1;
-    else remove.push(id);
-  }
-  return remove.sort();
+export function planPrune(
+  existing: string[],
+  keep: number,
+  protect: { current?: string; deploying?: string },
+  entries: ReleaseLogEntry[],
+): string[] {
+  const releases = existing.filter(isReleaseId).sort();
+  const rollbackTarget = chooseRollbackTarget(protect.current, releases, entries);
+  const guarded = new Set([protect.current, protect.deploying, rollbackTarget]);
+  const outcomes = lastOutcomes(entries);
+  // A release with no entry predates the log: it is treated as good.
+  const bad = (id: string) => !['succeeded', 'restored', undefined].includes(outcomes.get(id));
+  const candidates = releases.filter((id) => !guarded.has(id));
+  const order = [...candidates.filter(bad), ...candidates.filter((id) => !bad(id))];
+  return order.slice(0, Math.max(0, releases.length - keep)).sort();
 }
 
 /** Migrations `manage.py migrate --plan` would apply, as `app.name`; empty when the database is up to date. */

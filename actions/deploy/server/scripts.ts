@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { shellQuote } from '../../shared/ssh.js';
 import type { DeployInputs } from '../inputs.js';
+import { PROBE_CODE } from './app-database.js';
 import { formatLogEntry, type ReleaseLogEntry } from './release.js';
 
 /**
@@ -96,36 +97,42 @@ export interface PreflightFacts {
   releases: string[];
   log: string;
   freeKb?: number;
-  missingEnv: string[];
+  /** The supervisord program's state before the deploy (RUNNING, STOPPED…), when a program is configured. */
+  programState?: string;
 }
 
-/** Checks the server before anything changes, and reads what it serves now. */
-export function preflightScript(layout: Layout, requiredEnv: string[]): string {
-  const env = posix.join(layout.shared, '.env');
+/** Checks the server before anything changes, and reads what it serves now and whether its program runs. */
+export function preflightScript(layout: Layout, program?: SupervisorSettings): string {
   const lines = [`mkdir -p ${q(layout.releases)} ${q(layout.shared)}`, `cd ${q(layout.root)}`];
-  if (requiredEnv.length > 0) {
-    lines.push(
-      `for name in ${requiredEnv.map(q).join(' ')}; do`,
-      `  grep -Eq "^[[:space:]]*(export[[:space:]]+)?$name=" ${q(env)} 2>/dev/null || echo "missing $name"`,
-      `done`,
-    );
-  }
   lines.push(
     `df -Pk . | awk 'NR==2 { print "free_kb " $4 }'`,
     `if [ -L current ]; then echo "current $(basename "$(readlink current)")"; fi`,
     `for d in releases/*/; do [ -d "$d" ] && echo "release $(basename "$d")"; done; true`,
     `if [ -f ${q(layout.log)} ]; then sed 's/^/log /' ${q(layout.log)}; fi`,
   );
+  // supervisorctl status exits non-zero for a stopped program: its state word is what matters.
+  if (program?.supervisorProgram)
+    lines.push(
+      `echo "program $(${supervisorctl(program)} status ${q(program.supervisorProgram)} 2>/dev/null | awk '{ print $2 }' || true)"`,
+    );
   return lines.join('\n');
 }
 
+/**
+ * Prints the environment file after a first line saying whether it exists. Run with a silent log: the file holds
+ * the app's secrets.
+ */
+export function envFileScript(path: string): string {
+  return `if [ -f ${q(path)} ]; then echo present; cat ${q(path)}; else echo absent; fi`;
+}
+
 export function parsePreflight(stdout: string): PreflightFacts {
-  const facts: PreflightFacts = { releases: [], log: '', missingEnv: [] };
+  const facts: PreflightFacts = { releases: [], log: '' };
   const log: string[] = [];
   for (const line of stdout.split('\n')) {
     const [word, ...rest] = line.split(' ');
     const value = rest.join(' ');
-    if (word === 'missing') facts.missingEnv.push(value);
+    if (word === 'program') facts.programState = value || undefined;
     else if (word === 'free_kb') facts.freeKb = Number(value);
     else if (word === 'current' && value) facts.current = value;
     else if (word === 'release') facts.releases.push(value);
@@ -179,11 +186,17 @@ function pythonOf(settings: Pick<BuildSettings, 'venv' | 'python'>): string {
   return settings.venv ? './venv/bin/python' : q(settings.python);
 }
 
-function releasePrologue(layout: Layout, id: string, settings: Pick<BuildSettings, 'djangoSettings'>): string[] {
-  const lines = [
-    `cd ${q(releaseDir(layout, id))}`,
-    `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}`,
+/** RELEASE_DIR, RELEASE_ID and RELEASE_COMMIT (from the release's REVISION file) for every command the deploy runs. */
+function releaseEnv(layout: Layout, id: string): string[] {
+  const dir = releaseDir(layout, id);
+  return [
+    `export RELEASE_DIR=${q(dir)} RELEASE_ID=${q(id)}`,
+    `RELEASE_COMMIT=$(sed -n 's/^commit=//p' ${q(posix.join(dir, 'REVISION'))} 2>/dev/null || true); export RELEASE_COMMIT`,
   ];
+}
+
+function releasePrologue(layout: Layout, id: string, settings: Pick<BuildSettings, 'djangoSettings'>): string[] {
+  const lines = [`cd ${q(releaseDir(layout, id))}`, ...releaseEnv(layout, id)];
   if (settings.djangoSettings) lines.push(`export DJANGO_SETTINGS_MODULE=${q(settings.djangoSettings)}`);
   return lines;
 }
@@ -213,6 +226,11 @@ export function migrationPlanScript(layout: Layout, id: string, settings: BuildS
   return lines.join('\n');
 }
 
+/** Which database Django's `default` is, as the release's own settings and environment see it. */
+export function databaseProbeScript(layout: Layout, id: string, settings: BuildSettings): string {
+  return [...releasePrologue(layout, id, settings), manage(settings, `shell -c ${q(PROBE_CODE)}`)].join('\n');
+}
+
 export function migrateScript(layout: Layout, id: string, settings: BuildSettings): string {
   return [...releasePrologue(layout, id, settings), manage(settings, 'migrate --noinput')].join('\n');
 }
@@ -227,12 +245,6 @@ export function unmigrateScript(
   const lines = releasePrologue(layout, id, settings);
   for (const [app, migration] of targets) lines.push(manage(settings, `migrate --noinput ${q(app)} ${q(migration)}`));
   return lines.join('\n');
-}
-
-/** Reads DATABASE_URL from shared/.env without printing anything else of it. */
-export function databaseUrlScript(layout: Layout): string {
-  const env = posix.join(layout.shared, '.env');
-  return `sed -n 's/^[[:space:]]*\\(export[[:space:]]\\{1,\\}\\)\\{0,1\\}DATABASE_URL=//p' ${q(env)} | tail -n 1`;
 }
 
 export function maintenanceOnScript(layout: Layout, file: string, id: string): string {
@@ -265,15 +277,26 @@ export function reloadScript(
   id: string,
 ): string {
   if (settings.reload === 'command') {
-    return `export RELEASE_DIR=${q(releaseDir(layout, id))} RELEASE_ID=${q(id)}\nsh -c ${q(settings.reloadCommand ?? '')}`;
+    return [...releaseEnv(layout, id), `sh -c ${q(settings.reloadCommand ?? '')}`].join('\n');
   }
-  const ctl = `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
+  const ctl = supervisorctl(settings);
   const program = q(settings.supervisorProgram ?? '');
   // A program that is not running yet (first deploy) cannot be signalled: it is started instead.
   const start = `if ! ${ctl} status ${program} | grep -q RUNNING; then ${ctl} start ${program}; exit 0; fi`;
   if (settings.reload === 'restart') return `${start}\n${ctl} restart ${program}`;
   // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused.
   return `${start}\n${ctl} signal HUP ${program}`;
+}
+
+type SupervisorSettings = Pick<DeployInputs, 'supervisorProgram' | 'supervisorConfig'>;
+
+function supervisorctl(settings: SupervisorSettings): string {
+  return `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
+}
+
+/** Stops the program: after a failed first deploy, what the deploy started goes back to how it was found. */
+export function stopProgramScript(settings: SupervisorSettings): string {
+  return `${supervisorctl(settings)} stop ${q(settings.supervisorProgram ?? '')} || true`;
 }
 
 export function appendLogScript(layout: Layout, entries: ReleaseLogEntry[]): string {

@@ -2,8 +2,10 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import { parseDatabaseUrl, type DatabaseTarget } from '../../shared/database-url.js';
 import { ActionFailure, errorMessage } from '../../shared/errors.js';
 import { lastErrorLine } from '../../shared/process.js';
+import { checkAppDatabase, describeAppDatabase, parseProbe, type AppDatabase } from './app-database.js';
+import { maskEnvFile, parseEnvFile, type EnvironmentFile } from './env-file.js';
 import type { HostExecutor, ScriptResult } from './executor.js';
-import type { DeployInputs, HostAddress } from '../inputs.js';
+import type { DeployInputs, HealthGate, HostAddress } from '../inputs.js';
 import {
   chooseRollbackTarget,
   isReleaseId,
@@ -45,7 +47,13 @@ export interface ServerEdges {
   resolveCommit(repository: string, commit: string): Promise<string>;
   /** `git archive` of the commit (the app directory only), as a tar stream. */
   archive(repository: string, commit: string, appDirectory: string): Readable;
-  checkHealth(url: string, expectCommit: string, timeoutMs: number, log: (line: string) => void): Promise<HealthResult>;
+  checkHealth(
+    url: string,
+    expectCommit: string,
+    timeoutMs: number,
+    log: (line: string) => void,
+    gate?: HealthGate,
+  ): Promise<HealthResult>;
   backup(executor: HostExecutor, request: BackupRequest, log: (line: string) => void): Promise<BackupOutcome>;
   now(): Date;
   clock(): number;
@@ -62,6 +70,8 @@ interface Host {
   name: string;
   executor: HostExecutor;
   facts: scripts.PreflightFacts;
+  /** The app's environment file, given to every manage.py command (empty when there is none). */
+  env: EnvironmentFile;
   releaseLock?: () => Promise<void>;
   /** `current` before this deploy changed it. */
   previous?: string;
@@ -74,9 +84,12 @@ async function must(
   script: string,
   what: string,
   log: PhaseLog,
-  options: { stdin?: Readable } = {},
+  options: { stdin?: Readable; env?: boolean } = {},
 ): Promise<ScriptResult> {
-  const result = await host.executor.run(script, options);
+  const result = await host.executor.run(script, {
+    stdin: options.stdin,
+    secrets: options.env && Object.keys(host.env).length > 0 ? host.env : undefined,
+  });
   if (result.stdout.trim()) log.info(result.stdout.trimEnd());
   if (result.code !== 0) {
     if (result.stderr.trim()) log.info(result.stderr.trimEnd());
@@ -195,7 +208,7 @@ export class ServerTarget implements DeployTarget {
         () => this.edges.openHost(address),
         (e) => e.hostKeyPolicy,
       );
-      this.hosts.push({ address, name, executor, facts: { releases: [], log: '', missingEnv: [] }, switched: false });
+      this.hosts.push({ address, name, executor, facts: { releases: [], log: '' }, env: {}, switched: false });
       this.saveState();
     }
     const policies = new Set(this.hosts.map((h) => h.executor.hostKeyPolicy).filter((p) => p !== undefined));
@@ -279,16 +292,14 @@ export class ServerTarget implements DeployTarget {
   }
 
   private async preflight(host: Host): Promise<scripts.PreflightFacts> {
-    const result = await must(
-      host,
-      scripts.preflightScript(this.layout, this.inputs.requiredEnv),
-      'Preflight',
-      this.log,
-    );
+    const program = this.inputs.reload === 'command' ? undefined : this.inputs;
+    const result = await must(host, scripts.preflightScript(this.layout, program), 'Preflight', this.log);
     const facts = scripts.parsePreflight(result.stdout);
-    if (facts.missingEnv.length > 0) {
+    host.env = await this.readEnvFile(host);
+    const missing = this.inputs.requiredEnv.filter((name) => !host.env[name]);
+    if (missing.length > 0) {
       throw new ActionFailure(
-        `Preflight failed on ${host.name}: ${facts.missingEnv.join(', ')} ${facts.missingEnv.length > 1 ? 'are' : 'is'} not set in ${this.layout.shared}/.env (required-env).`,
+        `Preflight failed on ${host.name}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set in ${this.envFilePath()} (required-env).`,
       );
     }
     // A release needs room for its code, its virtualenv and its static files.
@@ -298,6 +309,25 @@ export class ServerTarget implements DeployTarget {
       );
     }
     return facts;
+  }
+
+  private envFilePath(): string {
+    return this.inputs.envFile ?? `${this.layout.shared}/.env`;
+  }
+
+  /** Reads the environment file without logging it (it holds the app's secrets), masks its secrets, parses it. */
+  private async readEnvFile(host: Host): Promise<EnvironmentFile> {
+    const path = this.envFilePath();
+    const result = await must(host, scripts.envFileScript(path), 'Reading the environment file', SILENT);
+    const [presence, ...content] = result.stdout.split('\n');
+    if (presence !== 'present') {
+      if (this.inputs.envFile === undefined) return {};
+      throw new ActionFailure(`Input 'env-file': ${path} does not exist on ${host.name} (a file of NAME=value lines).`);
+    }
+    const text = content.join('\n');
+    const env = parseEnvFile(text, `${path} on ${host.name}`);
+    maskEnvFile(env, (secret) => this.edges.setSecret(secret));
+    return env;
   }
 
   private async appendLog(
@@ -372,10 +402,19 @@ export class ServerTarget implements DeployTarget {
           { stdin: stream },
         );
       });
-      await this.phase('build', host, () => must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log));
+      await this.phase('build', host, () =>
+        must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log, { env: true }),
+      );
     });
 
     const first = this.hosts[0];
+    const backupDatabase = this.backupDatabase(first);
+    const appDatabase = await this.phase(
+      'database',
+      first,
+      () => this.checkDatabase(first, id, backupDatabase),
+      describeAppDatabase,
+    );
     const planned = await this.phase(
       'plan',
       first,
@@ -385,6 +424,7 @@ export class ServerTarget implements DeployTarget {
           scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations),
           'migrate --plan',
           this.log,
+          { env: true },
         );
         const [plan, applied = ''] = result.stdout.split('--- applied');
         return { pending: parseMigrationPlan(plan), applied: parseAppliedMigrations(applied) };
@@ -397,40 +437,30 @@ export class ServerTarget implements DeployTarget {
       const outcome = await this.phase(
         'backup',
         first,
-        () => this.backup(first, commit, id, now),
+        () => this.backup(first, backupDatabase?.target, commit, id, now),
         (b) => b.path,
       );
       this.report.backupPath = outcome.path;
       this.report.restoreCommand = outcome.restoreCommand;
+      this.report.backupSha256 = outcome.sha256;
+      this.report.backupSizeBytes = outcome.sizeBytes;
     } else {
       this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
     }
 
     const maintenance = inputs.maintenance === 'true' || (inputs.maintenance === 'auto' && pending);
-    if (maintenance) {
-      for (const host of this.hosts) {
-        await this.phase('maintenance on', host, async () => {
-          // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
-          this.maintenanceOn.add(host);
-          this.saveState();
-          await must(
-            host,
-            scripts.maintenanceOnScript(this.layout, inputs.maintenanceFile, id),
-            'Turning maintenance on',
-            this.log,
-          );
-        });
-      }
-    }
+    if (maintenance) await this.maintenanceOnAll(id);
 
     let migrated = false;
     if (pending) {
       this.migrationsStarted = true;
       await this.phase('migrate', first, () =>
-        must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log),
+        must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log, { env: true }),
       );
       migrated = true;
+      this.report.database = `${describeAppDatabase(appDatabase)}: migrated`;
     } else {
+      this.report.database = `${describeAppDatabase(appDatabase)}: no migration pending`;
       this.recorder.skip('migrate', first.name, 'no pending migration');
     }
 
@@ -464,28 +494,46 @@ export class ServerTarget implements DeployTarget {
     }
   }
 
+  /** The database the pre-migration backup protects: the database-url input, else the env file's DATABASE_URL. */
+  private backupDatabase(host: Host): { target: DatabaseTarget; from: string } | undefined {
+    if (this.inputs.database) return { target: this.inputs.database, from: "input 'database-url'" };
+    const url = host.env.DATABASE_URL;
+    if (!url) return undefined;
+    const from = `DATABASE_URL in ${this.envFilePath()}`;
+    return { target: parseDatabaseUrl(url, from, this.edges.setSecret), from };
+  }
+
+  /** Asks the release's Django which database it migrates, and refuses one the backup does not protect. */
+  private async checkDatabase(
+    host: Host,
+    id: string,
+    backup: { target: DatabaseTarget; from: string } | undefined,
+  ): Promise<AppDatabase> {
+    const result = await must(
+      host,
+      scripts.databaseProbeScript(this.layout, id, this.inputs),
+      "Reading Django's database settings",
+      SILENT,
+      { env: true },
+    );
+    const database = parseProbe(result.stdout);
+    if (!database)
+      throw new ActionFailure(`Reading Django's database settings on ${host.name}: manage.py shell printed nothing.`);
+    checkAppDatabase(database, backup, scripts.releaseDir(this.layout, id));
+    return database;
+  }
+
   private async backup(
     host: Host,
+    database: DatabaseTarget | undefined,
     commit: string,
     id: string,
     now: Date,
-  ): Promise<{ path: string; restoreCommand: string }> {
-    let database = this.inputs.database;
+  ): Promise<BackupOutcome> {
     if (!database) {
-      // Read without logging: the URL carries the database password.
-      const result = await must(
-        host,
-        scripts.databaseUrlScript(this.layout),
-        'Reading DATABASE_URL from shared/.env',
-        SILENT,
+      throw new ActionFailure(
+        `Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.envFilePath()} (set backup: never to deploy without one).`,
       );
-      const url = result.stdout.trim().replace(/^(['"])(.*)\1$/, '$2');
-      if (!url) {
-        throw new ActionFailure(
-          `Migrations are pending and no pre-migration backup can be taken: no 'database-url' input and no DATABASE_URL in ${this.layout.shared}/.env (set backup: never to deploy without one).`,
-        );
-      }
-      database = parseDatabaseUrl(url, 'DATABASE_URL (shared/.env)', this.edges.setSecret);
     }
     return this.edges.backup(
       host.executor,
@@ -504,22 +552,33 @@ export class ServerTarget implements DeployTarget {
     await this.phase(
       'health',
       host,
-      async () => {
-        const result = await this.edges.checkHealth(url, expect, this.inputs.healthTimeoutMs, (line) =>
-          this.log.info(line),
-        );
-        if (!result.ok) throw new ActionFailure(`Health check of ${url} failed on ${host.name}: ${result.reason}`);
-        return result.reason;
-      },
+      () => this.askHealth(host, url, expect, ''),
       (reason) => reason,
     );
+  }
+
+  /** The gate's answer in words; throws when the release is not healthy within health-timeout. */
+  private async askHealth(host: Host, url: string, expect: string, when: string): Promise<string> {
+    const result = await this.edges.checkHealth(
+      url,
+      expect,
+      this.inputs.healthTimeoutMs,
+      (line) => this.log.info(line),
+      this.inputs.healthGate,
+    );
+    if (!result.ok) throw new ActionFailure(`Health check of ${url} failed on ${host.name}${when}: ${result.reason}`);
+    return result.reason;
   }
 
   private healthUrl(host: Host): string {
     return (this.inputs.healthUrl ?? '').replace(/\{host\}/g, host.address?.host ?? '127.0.0.1');
   }
 
-  /** Puts every switched host back on its previous release, newest failure first reported, and marks the release bad. */
+  /**
+   * Puts every switched host back on its previous release and marks the release bad. Migrations to reverse
+   * (rollback-migrations) are reversed behind maintenance, after the old code is back: no request reaches code
+   * that does not match the schema (the new code on the old schema, or the old code mid-reversal).
+   */
   private async rollBack(
     id: string,
     commit: string,
@@ -527,38 +586,34 @@ export class ServerTarget implements DeployTarget {
     why: string,
   ): Promise<void> {
     const first = this.hosts[0];
-    if (applied && applied.size > 0 && this.inputs.rollbackMigrations.length > 0) {
-      await this.phase('unmigrate', first, () =>
-        must(first, scripts.unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log),
-      )
-        .then(() =>
-          this.report.notes.push(
-            `Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations).`,
-          ),
-        )
-        .catch((error: unknown) => this.report.notes.push(`Migrating back failed: ${errorMessage(error)}`));
-    }
+    const unmigrate = applied !== undefined && applied.size > 0 && this.inputs.rollbackMigrations.length > 0;
+    if (unmigrate) await this.maintenanceOnAll(id).catch((error: unknown) => this.noteFailure('Maintenance', error));
     for (const host of this.hosts) {
       if (host.switched) {
         try {
-          await this.phase('rollback', host, async () => {
-            await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
-            if (host.previous)
-              await must(
-                host,
-                scripts.reloadScript(this.inputs, this.layout, host.previous),
-                `Reload (${this.inputs.reload})`,
-                this.log,
-              );
-          });
+          await this.phase('rollback', host, () => this.switchBack(host));
           if (host.previous) this.report.serving[host.name] = host.previous;
           else delete this.report.serving[host.name];
           this.report.rolledBack = true;
         } catch (error) {
-          this.report.notes.push(`Rolling back ${host.name} failed: ${errorMessage(error)}. Check the server by hand.`);
+          this.noteFailure(`Rolling back ${host.name}`, error);
         }
       }
       if (host.switched) await this.appendLog(host, id, 'rolled-back', commit, why).catch(() => undefined);
+    }
+    if (unmigrate) {
+      // The new release's code, since only it knows the migrations to reverse; it serves nothing any more.
+      await this.phase('unmigrate', first, () =>
+        must(first, scripts.unmigrateScript(this.layout, id, this.inputs, applied), 'Migrating back', this.log, {
+          env: true,
+        }),
+      )
+        .then(() =>
+          this.report.notes.push(
+            `Migrations of ${[...applied.keys()].join(', ')} were migrated back (rollback-migrations), behind maintenance.`,
+          ),
+        )
+        .catch((error: unknown) => this.noteFailure('Migrating back', error));
     }
     this.report.notes.push(
       this.report.rolledBack
@@ -571,6 +626,48 @@ export class ServerTarget implements DeployTarget {
     );
   }
 
+  private noteFailure(what: string, error: unknown): void {
+    this.report.notes.push(`${what} failed: ${errorMessage(error)}. Check the server by hand.`);
+  }
+
+  /**
+   * `current` back to the previous release and a reload; after a first deploy, `current` is removed and a program
+   * the deploy started is stopped again, as it was found.
+   */
+  private async switchBack(host: Host): Promise<void> {
+    await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
+    if (host.previous) {
+      await must(
+        host,
+        scripts.reloadScript(this.inputs, this.layout, host.previous),
+        `Reload (${this.inputs.reload})`,
+        this.log,
+      );
+    } else if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
+      await must(host, scripts.stopProgramScript(this.inputs), 'Stopping the program', this.log);
+      this.report.notes.push(
+        `${host.name}: ${this.inputs.supervisorProgram} was ${host.facts.programState} before this first deploy; it was stopped again.`,
+      );
+    }
+  }
+
+  private async maintenanceOnAll(id: string): Promise<void> {
+    for (const host of this.hosts) {
+      if (this.maintenanceOn.has(host)) continue;
+      await this.phase('maintenance on', host, async () => {
+        // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
+        this.maintenanceOn.add(host);
+        this.saveState();
+        await must(
+          host,
+          scripts.maintenanceOnScript(this.layout, this.inputs.maintenanceFile, id),
+          'Turning maintenance on',
+          this.log,
+        );
+      });
+    }
+  }
+
   /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
   private async prune(host: Host, keepId: string, commit: string): Promise<string[]> {
     const entry = this.logEntry(keepId, 'succeeded', commit);
@@ -581,7 +678,13 @@ export class ServerTarget implements DeployTarget {
       this.log,
     );
     const existing = listing.stdout.split('\n').filter(isReleaseId);
-    const remove = planPrune(existing, this.inputs.keepReleases, [keepId, this.report.serving[host.name]]);
+    const entries = [...parseReleaseLog(host.facts.log), entry];
+    const remove = planPrune(
+      existing,
+      this.inputs.keepReleases,
+      { current: this.report.serving[host.name], deploying: keepId },
+      entries,
+    );
     if (remove.length > 0) await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
     return remove;
   }
@@ -615,15 +718,7 @@ export class ServerTarget implements DeployTarget {
       await this.appendLog(host, target, 'restored', commit);
       if (commit && this.inputs.healthUrl) {
         const url = this.healthUrl(host);
-        await this.phase('health', host, async () => {
-          const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) =>
-            this.log.info(line),
-          );
-          if (!result.ok)
-            throw new ActionFailure(
-              `Health check of ${url} failed on ${host.name} after the rollback: ${result.reason}`,
-            );
-        });
+        await this.phase('health', host, () => this.askHealth(host, url, commit, ' after the rollback'));
       }
     }
   }

@@ -125,6 +125,7 @@ describe('releases', () => {
   const r2 = '20261102T100000Z-bbbbbbb';
   const r3 = '20261103T100000Z-ccccccc';
   const r4 = '20261104T100000Z-ddddddd';
+  const r5 = '20261105T100000Z-eeeeeee';
 
   test('ids sort by time and carry the short sha', () => {
     expect(releaseId(new Date('2026-11-27T13:45:01.123Z'), 'ABCDEF0123456789')).toBe('20261127T134501Z-abcdef0');
@@ -157,10 +158,27 @@ describe('releases', () => {
   });
 
   test('pruning keeps the newest, never current nor the new release', () => {
-    expect(planPrune([r1, r2, r3, r4], 2, [r4, r4])).toEqual([r1, r2]);
-    expect(planPrune([r1, r2, r3, r4], 1, [r4, r1])).toEqual([r2, r3]);
-    expect(planPrune([r1, r2, 'lost+found'], 5, [r2])).toEqual([]);
-    expect(planPrune([r1, r2, r3], 1, [r3, undefined])).toEqual([r1, r2]);
+    expect(planPrune([r1, r2, r3, r4], 2, { current: r4, deploying: r4 }, [])).toEqual([r1, r2]);
+    expect(planPrune([r1, r2, r3, r4], 1, { current: r4, deploying: r1 }, [])).toEqual([r2, r3]);
+    expect(planPrune([r1, r2, 'lost+found'], 5, { current: r2 }, [])).toEqual([]);
+    expect(planPrune([r1, r2, r3], 1, { current: r3 }, [])).toEqual([r1, r2]);
+  });
+
+  test('pruning removes failed and rolled-back releases first and keeps the rollback target', () => {
+    // Two good deploys, two that failed (one before its switch, one rolled back), then a good one.
+    const log = [
+      entry(r1, 'succeeded'),
+      entry(r2, 'succeeded'),
+      entry(r3, 'failed'),
+      entry(r4, 'rolled-back'),
+      entry(r5, 'succeeded'),
+    ];
+    expect(planPrune([r1, r2, r3, r4, r5], 2, { current: r5, deploying: r5 }, log)).toEqual([r1, r3, r4]);
+    expect(chooseRollbackTarget(r5, [r2, r5], log)).toBe(r2);
+    // keep-releases 1 still keeps the way back.
+    expect(planPrune([r1, r2, r3, r4, r5], 1, { current: r5, deploying: r5 }, log)).toEqual([r1, r3, r4]);
+    // Only failed releases over the budget are removed, oldest first.
+    expect(planPrune([r1, r2, r3, r4, r5], 4, { current: r5, deploying: r5 }, log)).toEqual([r3]);
   });
 
   test('migration plans and applied states are read from manage.py output', () => {
@@ -188,7 +206,8 @@ describe('scripts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'deploy-q-'));
     try {
       const l = scripts.layoutOf(join(dir, evil));
-      sh(scripts.preflightScript(l, ['A']));
+      sh(scripts.preflightScript(l, { supervisorProgram: evil, supervisorConfig: evil }));
+      sh(scripts.envFileScript(join(dir, evil, 'shared/.env')));
       sh(scripts.maintenanceOnScript(l, 'shared/maintenance.on', evil));
       expect(readFileSync(join(dir, evil, 'shared/maintenance.on'), 'utf8')).toBe(`deploying ${evil}\n`);
       sh(scripts.appendLogScript(l, [{ release: 'r', commit: evil, who: evil, when: 't', outcome: 'started' }]));
@@ -232,6 +251,7 @@ describe('scripts', () => {
     expect(script.split('\n')).toEqual([
       `cd '/srv/o'\\''pizza/releases/r1'`,
       `export RELEASE_DIR='/srv/o'\\''pizza/releases/r1' RELEASE_ID='r1'`,
+      `RELEASE_COMMIT=$(sed -n 's/^commit=//p' '/srv/o'\\''pizza/releases/r1/REVISION' 2>/dev/null || true); export RELEASE_COMMIT`,
       `export DJANGO_SETTINGS_MODULE='ocpizza.settings'`,
       `'python3.11' -m venv '--system-site-packages' venv`,
       `./venv/bin/python -m pip install --disable-pip-version-check '--no-index' -r 'requirements/prod.txt'`,
@@ -243,9 +263,11 @@ describe('scripts', () => {
 
   test('preflight output is parsed into facts', () => {
     expect(
-      scripts.parsePreflight('missing A\nfree_kb 2048\ncurrent r2\nrelease r1\nrelease r2\nlog {"a":1}\nlog {"b":2}\n'),
+      scripts.parsePreflight(
+        'program STOPPED\nfree_kb 2048\ncurrent r2\nrelease r1\nrelease r2\nlog {"a":1}\nlog {"b":2}\n',
+      ),
     ).toEqual({
-      missingEnv: ['A'],
+      programState: 'STOPPED',
       freeKb: 2048,
       current: 'r2',
       releases: ['r1', 'r2'],
@@ -311,6 +333,9 @@ describe('report', () => {
       'previous-release-id': 'r1',
       'rolled-back': 'true',
       'backup-path': '/srv/b.dump',
+      'backup-sha256': '',
+      'backup-size-bytes': '',
+      'restore-command': '- uses: x',
       url: 'http://web1/',
       'duration-ms': '12345',
       // Heroku's own outputs are empty for a server target.

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { HerokuApi } from '../../../actions/deploy/heroku/api.js';
 import type { HerokuInputs } from '../../../actions/deploy/heroku/inputs.js';
 import type { HerokuEdges, HerokuPostState } from '../../../actions/deploy/heroku/target.js';
+import { DEFAULT_HEALTH_GATE } from '../../../actions/deploy/release-checks.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { startHerokuStandIn, type HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { git } from '../../support/git.js';
@@ -53,6 +54,7 @@ export function herokuInputs(standIn: HerokuStandIn, repo: TestRepo, extra: Part
     healthUrl: 'http://{app}.test/health',
     healthPath: '/health',
     healthTimeoutMs: 1000,
+    healthGate: DEFAULT_HEALTH_GATE,
     buildpacks: [],
     databaseConfigVar: 'DATABASE_URL',
     requiredConfigVars: ['SECRET_KEY'],

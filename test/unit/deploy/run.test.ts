@@ -136,16 +136,20 @@ describe('a local deploy, phase by phase', () => {
     expect(recorded.summary).toContain('failed and was rolled back');
   });
 
-  test('rollback-migrations migrates the listed apps back when the deploy is rolled back', async () => {
+  test('rollback-migrations migrates the listed apps back behind maintenance, the old code already in place', async () => {
     const first = world.commit(['0001_initial']);
-    await deployMain(worldIO(world, localInputs(world, first)).io);
+    const a = worldIO(world, localInputs(world, first));
+    await deployMain(a.io);
     const second = world.commit(['0001_initial', '0002_note']);
     const { io, recorded } = worldIO(world, localInputs(world, second, { 'rollback-migrations': 'app' }), {
       health: (_w, expect) => ({ ok: expect === first, reason: 'HTTP 500' }),
     });
     await expect(deployMain(io)).rejects.toThrow(/rolled back/);
-    expect(world.read('shared/unmigrated.txt')).toBe('back app 0001_initial\n');
+    expect(world.read('shared/unmigrated.txt')).toBe(
+      `back app 0001_initial serving releases/${a.recorded.outputs['release-id']} under maintenance\n`,
+    );
     expect(recorded.summary).toContain('migrated back');
+    expect(world.exists('shared/maintenance.on')).toBe(false);
   });
 
   test('a first deploy that fails its health check leaves no current link', async () => {

@@ -37,7 +37,8 @@ case "$1" in
       echo "Planned operations:"
       if [ -z "$p" ]; then echo "  No planned migration operations."; else echo "$p" | sed 's/^/app./'; fi
     elif [ "\${2:-}" = "--noinput" ] && [ -n "\${3:-}" ]; then
-      echo "back $3 $4" >> ../../shared/unmigrated.txt
+      [ -f ../../shared/maintenance.on ] && m=" under maintenance" || m=""
+      echo "back $3 $4 serving $(readlink ../../current)$m" >> ../../shared/unmigrated.txt
     else
       [ -f ../../shared/maintenance.on ] && echo "maintenance was on" >> ../../shared/migrate-log.txt
       for m in $(pending); do
@@ -46,6 +47,13 @@ case "$1" in
       done
     fi ;;
   showmigrations) echo app; echo " [X] 0001_initial" ;;
+  shell)
+    if [ -z "\${DATABASE_URL:-}" ]; then
+      echo "runbook-database {\\"engine\\": \\"django.db.backends.sqlite3\\", \\"host\\": \\"\\", \\"port\\": \\"\\", \\"name\\": \\"$PWD/db.sqlite3\\"}"
+    else
+      rest=\${DATABASE_URL#*@}; hp=\${rest%%/*}
+      echo "runbook-database {\\"engine\\": \\"django.db.backends.postgresql\\", \\"host\\": \\"\${hp%%:*}\\", \\"port\\": \\"\${hp##*:}\\", \\"name\\": \\"\${rest#*/}\\"}"
+    fi ;;
   *) echo "manage $*" ;;
 esac
 `;
