@@ -9,7 +9,14 @@ const common = {
 
 export default {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/runner-stdout.ts'],
+      // Some unit tests run real tools (coverage.py, git, openssl): jest's 5 s default fails them on a loaded machine.
+      testTimeout: 60_000,
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'], slowTestThreshold: 60 },
   ],
   collectCoverageFrom: ['actions/**/*.ts'],
