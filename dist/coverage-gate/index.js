@@ -44132,6 +44132,16 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
             return fail(`${key} outside a record (no SF: before it)`, line);
         return current;
     };
+    // Istanbul (jest, c8) names a function after what it is assigned to, so two default parameters `setSecret = () =>`
+    // in one file are two FN records with one name, each with its FNDA, in the same order. Counting the k-th of a name
+    // as its own function keeps both, as Istanbul's own totals do; geninfo's names are unique and read as before.
+    const declared = new Map();
+    const counted = new Map();
+    const nth = (seen, name) => {
+        const k = (seen.get(name) ?? 0) + 1;
+        seen.set(name, k);
+        return k === 1 ? name : `${name}\u0000${k}`;
+    };
     // Block/branch pairs by number, for the byte path.
     const numericIds = new Map();
     /**
@@ -44216,6 +44226,8 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
             case 'SF': {
                 if (value.trim() === '')
                     fail('SF without a path', line);
+                declared.clear();
+                counted.clear();
                 if (current)
                     files.close(current);
                 current = files.get(value.trim());
@@ -44224,7 +44236,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
             case 'FN': {
                 const target = inRecord(key, line);
                 // FN:<line>,<name> or, since lcov 2.0, FN:<line>,<end line>,<name>.
-                const name = value.slice(value.lastIndexOf(',') + 1);
+                const name = nth(declared, value.slice(value.lastIndexOf(',') + 1));
                 target.functions ??= new Map();
                 if (!target.functions.has(name))
                     target.functions.set(detach(name), 0);
@@ -44235,7 +44247,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
                 const comma = value.indexOf(',');
                 if (comma === -1)
                     fail(`FNDA needs hits,name; got '${text}'`, line);
-                const name = value.slice(comma + 1);
+                const name = nth(counted, value.slice(comma + 1));
                 target.functions ??= new Map();
                 const hits = number(value.slice(0, comma), 'FNDA hits', line);
                 const previous = target.functions.get(name);
