@@ -9,21 +9,12 @@ function npm(...args: string[]) {
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-test('`npm run test:e2e -- <file>` lists only that file, and so does test:unit', () => {
-  const e2e = npm('test:e2e', '--', 'test/e2e/testbed.test.ts', '--listTests');
-  expect(
-    e2e.output
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('/')),
-  ).toEqual([`${ROOT}test/e2e/testbed.test.ts`]);
-  const unit = npm('test:unit', '--', 'test/unit/demo/terminal.test.ts', '--listTests');
-  expect(
-    unit.output
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('/')),
-  ).toEqual([`${ROOT}test/unit/demo/terminal.test.ts`]);
+test.each([
+  ['test:e2e', 'test/e2e/testbed.test.ts'],
+  ['test:unit', 'test/unit/demo/terminal.test.ts'],
+])('`npm run %s -- <file>` lists only that file', (script, file) => {
+  const listed = npm(script, '--', file, '--listTests').output.split('\n');
+  expect(listed.filter((l) => l.startsWith('/'))).toEqual([`${ROOT}${file}`]);
 });
 
 // These two ran the production edges in-process (::debug:: and [command] lines) and let git's `fatal:` through.
