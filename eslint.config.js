@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'test/fixtures/**/static/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'demo-output/', 'test/fixtures/**/static/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,17 +9,22 @@ const common = {
 
 export default {
   projects: [
-    // Jest's 5 s default fails tests that start real services (sshd, PostgreSQL) on a loaded 2-core machine;
-    // every wait inside a test is bounded by its own deadline, so these limits only catch a hang.
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], testTimeout: 60_000 },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/runner-stdout.ts'],
+    },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       slowTestThreshold: 60,
-      testTimeout: 180_000,
     },
   ],
+  // Tests run real tools and services on a shared 2-core machine: jest's 5 s default failed tests that were only slow
+  // (coverage.py, a harness step). A test that needs longer still sets its own. (A global option: ignored per project.)
+  testTimeout: 120_000,
   collectCoverageFrom: ['actions/**/*.ts'],
   coverageProvider: 'v8',
   coverageReporters: ['text-summary', 'lcov', 'cobertura', 'json-summary'],

@@ -14,11 +14,14 @@ if (process.env.RUNBOOK_SKIP_BUILD !== '1' && run('node', ['.ci/build.mjs']) !==
 
 mkdirSync(join(root, 'coverage'), { recursive: true });
 const results = join(root, 'coverage', 'jest-results.json');
-const status = run(
-  join(root, 'node_modules', '.bin', 'jest'),
-  ['--coverage', '--json', `--outputFile=${results}`, ...process.argv.slice(2)],
-  { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() },
-);
+const status = run('node', [
+  '.ci/jest.mjs',
+  'all',
+  '--coverage',
+  '--json',
+  `--outputFile=${results}`,
+  ...process.argv.slice(2),
+]);
 if (existsSync(results)) {
   const r = JSON.parse(readFileSync(results, 'utf8'));
   const skipped = r.numPendingTests + r.numTodoTests;

@@ -80,7 +80,8 @@ export async function openPlaces(
 }
 
 export function actionRef(env: Record<string, string | undefined>, name: string): string {
-  const repo = env.GITHUB_ACTION_REPOSITORY || 'runbook/runbook';
+  // Unset when the action runs from a local path (the demo): the README's placeholder, not a made-up owner.
+  const repo = env.GITHUB_ACTION_REPOSITORY || '<owner>/runbook';
   const ref = env.GITHUB_ACTION_REF || 'v1';
   return `${repo}/actions/${name}@${ref}`;
 }

@@ -35,8 +35,12 @@ export interface DeployStage {
 
 export { git };
 
-export async function startStage(options: { deployTo?: string; dir?: string } = {}): Promise<DeployStage> {
+export async function startStage(
+  options: { deployTo?: string; dir?: string; progress?: (what: string) => void } = {},
+): Promise<DeployStage> {
+  const progress = options.progress ?? (() => undefined);
   const dir = options.dir ?? makeTempDir('deploy-e2e');
+  progress('a Git repository with the Django app');
   const repo = await copyFixture(path.join(dir, 'repo'));
   git(repo, 'init', '-q', '-b', 'main');
   git(repo, 'add', '-A');
@@ -44,6 +48,7 @@ export async function startStage(options: { deployTo?: string; dir?: string } = 
   const deployTo = options.deployTo ?? path.join(dir, 'srv', 'ocpizza');
   fs.mkdirSync(path.join(deployTo, 'shared'), { recursive: true });
 
+  progress('PostgreSQL');
   const pg = await startPostgres();
   await pg.createDatabase('ocpizza');
   const databaseUrl = pg.url('ocpizza');
@@ -58,6 +63,7 @@ export async function startStage(options: { deployTo?: string; dir?: string } = 
 
   const appPort = await freePort();
   const program = 'ocpizza';
+  progress('supervisord (gunicorn waits for the first deploy)');
   const supervisor = await startSupervisord({
     programs: {
       [program]: {
@@ -76,6 +82,7 @@ export async function startStage(options: { deployTo?: string; dir?: string } = 
       },
     },
   });
+  progress('nginx with the maintenance flag');
   const nginx = await startNginx({
     upstream: `127.0.0.1:${appPort}`,
     maintenanceFlagPath: path.join(deployTo, 'shared', 'maintenance.on'),

@@ -66,7 +66,4 @@ test('a HUP reload after the switch drops no request; the seeds’ supervisorctl
   expect((await stage.health()).body?.commit).toBe(v3);
   // The same load across a restart: the socket closes while the new master boots, and requests fail.
   expect(restart.load.failed).toBeGreaterThan(0);
-  process.stdout.write(
-    `zero-downtime: hup ${hup.load.ok} ok / ${hup.load.failed} failed; restart ${restart.load.ok} ok / ${restart.load.failed} failed\n`,
-  );
 });

@@ -8,6 +8,7 @@ import type { ActionRunOptions, StepResult } from './types.js';
 
 export { Job } from './job.js';
 export { SecretLeakError } from './secrets-guard.js';
+export type { OutputLine } from './step-process.js';
 export type {
   ActionRunOptions,
   Annotation,

@@ -59,6 +59,7 @@ export interface ProcessOptions {
   cancelAfterMs?: number;
   /** The runner's waits before SIGTERM and before the kill; only the harness's own tests shorten them. */
   grace?: { sigtermAfterMs: number; killAfterMs: number };
+  onLine?: (line: OutputLine) => void;
 }
 
 function signalExitCode(signal: NodeJS.Signals | null): number {
@@ -78,13 +79,17 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
   let log = '';
   const lines: OutputLine[] = [];
   const partial = { stdout: '', stderr: '' };
+  const push = (line: OutputLine) => {
+    lines.push(line);
+    options.onLine?.(line);
+  };
   const capture = (stream: 'stdout' | 'stderr') => {
     const decoder = new StringDecoder('utf8');
     const take = (text: string) => {
       log += text;
       const parts = (partial[stream] + text).split('\n');
       partial[stream] = parts.pop() as string;
-      for (const part of parts) lines.push({ stream, text: part.replace(/\r$/, '') });
+      for (const part of parts) push({ stream, text: part.replace(/\r$/, '') });
     };
     child[stream].on('data', (chunk: Buffer) => take(decoder.write(chunk)));
     child[stream].on('end', () => take(decoder.end()));
@@ -136,7 +141,7 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
       settled = true;
       for (const t of timers) clearTimeout(t);
       for (const stream of ['stdout', 'stderr'] as const) {
-        if (partial[stream] !== '') lines.push({ stream, text: partial[stream].replace(/\r$/, '') });
+        if (partial[stream] !== '') push({ stream, text: partial[stream].replace(/\r$/, '') });
         partial[stream] = '';
       }
       resolvePromise({

@@ -1,3 +1,4 @@
+import type { OutputLine } from './step-process.js';
 import type { Annotation } from './workflow-commands.js';
 
 export type { Annotation } from './workflow-commands.js';
@@ -48,6 +49,8 @@ export interface ActionRunOptions {
   actionDir?: string;
   /** Entry files instead of action.yml's runs.main/runs.post (absolute, or relative to the action folder). */
   entry?: { main?: string; post?: string };
+  /** Each line of output as it arrives (raw, secrets unmasked): for a live view such as the demo's. */
+  onLine?: (line: OutputLine) => void;
 }
 
 /** A Job step can also carry the step keys of a workflow. */

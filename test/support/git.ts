@@ -5,6 +5,8 @@ export function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd: repo,
     encoding: 'utf8',
+    // git's complaint goes into the thrown error (a test may expect the failure), not onto the test output.
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       GIT_AUTHOR_NAME: 'ci',

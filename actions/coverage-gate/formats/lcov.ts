@@ -55,6 +55,16 @@ export async function parseLcov(
     if (!current) return fail(`${key} outside a record (no SF: before it)`, line);
     return current;
   };
+  // Istanbul (jest, c8) names a function after what it is assigned to, so two default parameters `setSecret = () =>`
+  // in one file are two FN records with one name, each with its FNDA, in the same order. Counting the k-th of a name
+  // as its own function keeps both, as Istanbul's own totals do; geninfo's names are unique and read as before.
+  const declared = new Map<string, number>();
+  const counted = new Map<string, number>();
+  const nth = (seen: Map<string, number>, name: string): string => {
+    const k = (seen.get(name) ?? 0) + 1;
+    seen.set(name, k);
+    return k === 1 ? name : `${name}\u0000${k}`;
+  };
   // Block/branch pairs by number, for the byte path.
   const numericIds = new Map<number, string>();
   /**
@@ -138,6 +148,8 @@ export async function parseLcov(
         }
         case 'SF': {
           if (value.trim() === '') fail('SF without a path', line);
+          declared.clear();
+          counted.clear();
           if (current) files.close(current);
           current = files.get(value.trim());
           return;
@@ -145,7 +157,7 @@ export async function parseLcov(
         case 'FN': {
           const target = inRecord(key, line);
           // FN:<line>,<name> or, since lcov 2.0, FN:<line>,<end line>,<name>.
-          const name = value.slice(value.lastIndexOf(',') + 1);
+          const name = nth(declared, value.slice(value.lastIndexOf(',') + 1));
           target.functions ??= new Map();
           if (!target.functions.has(name)) target.functions.set(detach(name), 0);
           return;
@@ -154,7 +166,7 @@ export async function parseLcov(
           const target = inRecord(key, line);
           const comma = value.indexOf(',');
           if (comma === -1) fail(`FNDA needs hits,name; got '${excerpt(text)}'`, line);
-          const name = value.slice(comma + 1);
+          const name = nth(counted, value.slice(comma + 1));
           target.functions ??= new Map();
           const hits = number(value.slice(0, comma), 'FNDA hits', line);
           const previous = target.functions.get(name);
