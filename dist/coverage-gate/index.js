@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3369);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6920);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3369:
+/***/ 6920:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32248,6 +32248,66 @@ async function runPost(post, warn = core.warning) {
     }
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./actions/shared/workspace-path.ts
+
+
+
+function inside(path, root) {
+    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rel);
+}
+/**
+ * Where an input's output file goes. A relative path stays inside the workspace (a `../` that climbs out is
+ * refused before anything runs); an absolute path is taken as given, since writing elsewhere is then a choice.
+ */
+function outputPath(input, value, workspace) {
+    if (value.includes('\0'))
+        throw new ConfigurationError(`Input '${input}' must be a file path; it contains a NUL.`);
+    // Linux's limits (NAME_MAX, PATH_MAX): past them the write fails late with ENAMETOOLONG, after the work is done.
+    if (value.split(/[\\/]/).some((part) => Buffer.byteLength(part) > 255) || Buffer.byteLength(value) > 4095) {
+        throw new ConfigurationError(`Input '${input}' must be a file path with names of at most 255 bytes; got '${value.slice(0, 100)}…'.`);
+    }
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return { path: value, confined: false };
+    const path = (0,external_node_path_namespaceObject.resolve)(workspace, value);
+    if (!inside(path, workspace)) {
+        throw new ConfigurationError(`Input '${input}' must be a file path inside the workspace (or an absolute path to write elsewhere on purpose); '${value.slice(0, 100)}' is outside it.`);
+    }
+    return { path, confined: true };
+}
+/**
+ * Checked just before writing a confined path: a symbolic link in the checkout (a pull request can add one) must
+ * not carry the write out of the workspace, and an existing link is never written through.
+ */
+function checkStillInside(input, path, workspace) {
+    const root = (0,external_node_fs_namespaceObject.realpathSync)(workspace);
+    let existing = (0,external_node_path_namespaceObject.dirname)(path);
+    for (let i = 0; i < 4096 && !workspace_path_exists(existing); i++)
+        existing = (0,external_node_path_namespaceObject.dirname)(existing);
+    let real;
+    try {
+        real = (0,external_node_fs_namespaceObject.realpathSync)(existing);
+    }
+    catch {
+        // A dangling link on the way: where it would lead is unknown, so it does not count as inside.
+    }
+    const link = workspace_path_exists(path) && (0,external_node_fs_namespaceObject.lstatSync)(path).isSymbolicLink();
+    if (real === undefined || (real !== root && !inside(real, root)) || link) {
+        throw new ConfigurationError(`Input '${input}': '${(0,external_node_path_namespaceObject.relative)(workspace, path)}' leads outside the workspace through a symbolic link; refusing to write it.`);
+    }
+}
+function workspace_path_exists(path) {
+    try {
+        (0,external_node_fs_namespaceObject.lstatSync)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/coverage-gate/lines/array-pages.ts
 const PAGE_BYTES = 1 << 20;
 /**
@@ -32685,6 +32745,7 @@ function summariseReport(report) {
         file: report.file,
         format: report.format,
         files: report.files.size + (report.folded ?? 0) + (report.summaries?.size ?? 0),
+        ...(report.notes?.length ? { notes: report.notes } : {}),
     };
 }
 /**
@@ -33039,6 +33100,7 @@ function compareDecimals(a, b) {
 ;// CONCATENATED MODULE: ./actions/coverage-gate/totals.ts
 
 
+
 const METRICS = ['line', 'branch', 'combined', 'statements', 'functions'];
 /**
  * Merges reports whose paths were normalised by `normalise`. The same file in two reports is merged line by
@@ -33049,6 +33111,7 @@ function mergeReports(reports, normalise,
 folded = () => false) {
     const files = new Map();
     const summaries = new Map();
+    const overlaps = { paths: [], count: 0 };
     for (const report of reports) {
         for (const [path, coverage] of report.files) {
             const key = coverage.key ?? normalise(path, report);
@@ -33066,12 +33129,17 @@ folded = () => false) {
             if (files.has(key) || folded(key))
                 continue;
             const previous = summaries.get(key);
+            if (previous) {
+                overlaps.count++;
+                if (overlaps.paths.length < 5)
+                    overlaps.paths.push(key);
+            }
             // Two summaries of one file cannot be merged line by line; the better-covered one is the closer bound.
             if (!previous || previous.lines.covered < counts.lines.covered)
                 summaries.set(key, counts);
         }
     }
-    return { files, summaries };
+    return { files, summaries, ...(overlaps.count > 0 ? { summaryOverlaps: overlaps } : {}) };
 }
 function hitCount(values) {
     let covered = 0;
@@ -33176,6 +33244,37 @@ function metricCount(totals, metric) {
             return totals.functions ?? { covered: 0, total: 0 };
     }
 }
+const METRIC_WORDS = {
+    line: 'lines',
+    branch: 'branches',
+    combined: 'lines and branches',
+    statements: 'statements',
+    functions: 'functions',
+};
+/** The metrics the totals have something measured for: the choices `metric` can have. */
+function measuredMetrics(totals) {
+    const metrics = [];
+    if (totals.lines.total > 0)
+        metrics.push('line');
+    if (totals.branches.total > 0)
+        metrics.push('branch', 'combined');
+    if (totals.statements && totals.statements.total > 0)
+        metrics.push('statements');
+    if (totals.functions && totals.functions.total > 0)
+        metrics.push('functions');
+    return metrics;
+}
+/**
+ * A metric the user chose must have been measured: 0 of 0 would pass at 100 %, and statements taken from lines
+ * would gate something other than what was asked. Throws a configuration error naming what the reports have.
+ */
+function checkMetricMeasured(totals, metric, formats) {
+    const measured = measuredMetrics(totals);
+    if (measured.includes(metric))
+        return;
+    const have = measured.length === 0 ? 'nothing measured at all' : measured.join(', ');
+    throw new ConfigurationError(`Input 'metric' is ${metric}, but the reports (${[...new Set(formats)].join(', ')}) measure no ${METRIC_WORDS[metric]}; they have: ${have}. Set 'metric' to one of those (or auto).`);
+}
 /** The formula in words with its counts, e.g. "1812 / 2014 (lines 1700/1850 + branches 112/164)". */
 function describeCount(totals, metric) {
     const count = metricCount(totals, metric);
@@ -33225,6 +33324,9 @@ function evaluateGate(input, options) {
     const { model } = input;
     const totals = modelTotals(model);
     const metric = options.metric === 'auto' ? defaultMetric(totals, input.reports) : options.metric;
+    if (options.metric !== 'auto') {
+        checkMetricMeasured(totals, metric, input.reports.map((r) => r.format));
+    }
     const measure = (count, threshold) => ({
         count,
         ...judge(count.covered, count.total, threshold, options.rounding, options.precision),
@@ -33353,8 +33455,19 @@ function evaluateGate(input, options) {
         unmatched: input.unmatched,
         unmatchedCount: input.unmatchedCount ?? input.unmatched.length,
         failures,
+        notes: [...input.reports.flatMap((r) => r.notes ?? []), ...summaryOverlapNotes(model)],
         passed: failures.length === 0,
     };
+}
+/** Files in two coverage-summary.json files: only one copy's counts can be kept, so the total is a bound. */
+function summaryOverlapNotes(model) {
+    const overlaps = model.summaryOverlaps;
+    if (!overlaps)
+        return [];
+    const more = overlaps.count > overlaps.paths.length ? ', …' : '';
+    return [
+        `${overlaps.count} file(s) are in more than one coverage-summary.json (${overlaps.paths.join(', ')}${more}): summaries cannot be merged line by line, so each keeps the copy with more covered lines and the total may be lower than the real one. Give coverage-final.json (Istanbul's json reporter) to merge exactly.`,
+    ];
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/annotations.ts
@@ -33504,6 +33617,8 @@ function renderSummary(result, title = 'Coverage') {
     parts.push('</details>\n');
     parts.push(`Reports: ${result.reports.map((r) => `\`${r.file}\` (${r.format}, ${r.files} files)`).join(', ')}. ` +
         'Totals are sums of counts over files merged line by line; percentages are never averaged.\n');
+    if (result.notes.length > 0)
+        parts.push(result.notes.map((n) => `> ⚠️ ${escapeCell(n)}`).join('\n>\n') + '\n');
     if (result.unmatchedCount > 0) {
         const shown = result.unmatched.slice(0, MAX_FILE_ROWS);
         parts.push(`<details><summary>${result.unmatchedCount} report paths not found in the repository</summary>\n\n${shown
@@ -33652,8 +33767,6 @@ async function changedLinesSince(git, base) {
     return { changed: parseUnifiedDiff(diff.stdout), range: haveMergeBase ? range : `${base}..HEAD`, notes };
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -42707,8 +42820,134 @@ class ReportError extends ConfigurationError {
         this.name = 'ReportError';
     }
 }
+/** Characters of a report's content an error message quotes: enough to recognise it, never a whole hostile line. */
+const EXCERPT_CHARS = 100;
+/** `text` as an error message quotes it: cut to EXCERPT_CHARS, control characters escaped so it stays one line. */
+function excerpt(text) {
+    const cut = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+    // eslint-disable-next-line no-control-regex
+    return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+;// CONCATENATED MODULE: external "node:string_decoder"
+const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./actions/coverage-gate/formats/read-chunks.ts
+
+
+
+/**
+ * 64 KiB reads: each chunk and the strings cut from it stay below V8's large-object size, so they die young and
+ * are collected cheaply; 1 MiB chunks measured 20-30 % more peak memory and no gain in speed.
+ */
+const CHUNK_BYTES = 1 << 16;
+/** The file's bytes in chunks of up to 64 KiB. */
+async function* readChunks(file) {
+    const stream = (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: CHUNK_BYTES });
+    try {
+        for await (const chunk of stream)
+            yield chunk;
+    }
+    catch (error) {
+        throw new ReportError(file, describeReadError(error));
+    }
+    finally {
+        stream.destroy();
+    }
+}
+/** Byte chunks as UTF-8 text; a character split across two reads is joined by the decoder. */
+async function* decodeChunks(chunks) {
+    const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+    for await (const chunk of chunks) {
+        const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+        if (text !== '')
+            yield text;
+    }
+    const rest = decoder.end();
+    if (rest !== '')
+        yield rest;
+}
+function describeReadError(error) {
+    const code = error?.code;
+    if (code === 'ENOENT')
+        return 'no such file';
+    if (code === 'EACCES' || code === 'EPERM')
+        return 'permission denied';
+    if (code === 'EISDIR')
+        return 'is a directory, not a report file';
+    return `cannot be read (${error?.message ?? String(error)})`;
+}
+/**
+ * The longest line or token a report may hold. Real reports have short lines (a path, a DA record); a longer
+ * one is a broken or hostile file, refused before it costs memory and time.
+ */
+const MAX_TOKEN_BYTES = 1 << 20;
+/**
+ * Calls `onLine` for each line, with its 1-based number, holding no more than one chunk and one partial line.
+ * Lines are found in the bytes, so a line that `fast` understands is never decoded into a string at all.
+ * Handles \n and \r\n endings. A line longer than MAX_TOKEN_BYTES is a report error of `file`.
+ */
+async function forEachLine(file, chunks, onLine, fast, work = { bytes: 0 }) {
+    // The pieces of a line that spans reads: only the new piece is searched for its end, and the pieces are
+    // joined once, so a long line costs its length and not its length times the number of reads.
+    let pending = [];
+    let pendingBytes = 0;
+    let lineNumber = 0;
+    const emit = (bytes, start, end) => {
+        lineNumber++;
+        if (end > start && bytes[end - 1] === 13)
+            end--;
+        if (fast && fast(bytes, start, end))
+            return;
+        onLine(bytes.toString('utf8', start, end), lineNumber);
+    };
+    const tooLong = () => {
+        throw new ReportError(file, `line ${lineNumber + 1} is longer than ${MAX_TOKEN_BYTES / 1024 / 1024} MiB`);
+    };
+    const joined = (tail) => {
+        const line = Buffer.concat([...pending, tail]);
+        work.bytes += line.length;
+        pending = [];
+        pendingBytes = 0;
+        return line;
+    };
+    for await (const chunk of chunks) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+        work.bytes += bytes.length;
+        let start = 0;
+        let newline = bytes.indexOf(10);
+        if (pendingBytes > 0 && newline !== -1) {
+            if (pendingBytes + newline > MAX_TOKEN_BYTES)
+                tooLong();
+            const line = joined(bytes.subarray(0, newline));
+            emit(line, 0, line.length);
+            start = newline + 1;
+            newline = bytes.indexOf(10, start);
+        }
+        while (newline !== -1) {
+            if (newline - start > MAX_TOKEN_BYTES)
+                tooLong();
+            emit(bytes, start, newline);
+            start = newline + 1;
+            newline = bytes.indexOf(10, start);
+        }
+        if (start < bytes.length) {
+            pendingBytes += bytes.length - start;
+            if (pendingBytes > MAX_TOKEN_BYTES)
+                tooLong();
+            // A copy, so the partial line does not keep the whole chunk alive.
+            pending.push(Buffer.from(bytes.subarray(start)));
+            work.bytes += bytes.length - start;
+        }
+    }
+    if (pendingBytes > 0) {
+        const line = joined(Buffer.alloc(0));
+        emit(line, 0, line.length);
+    }
+}
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/formats/xml-scanner.ts
+
+
 class XmlSyntaxError extends Error {
     line;
     constructor(message, line) {
@@ -42724,15 +42963,32 @@ const APOS = 39;
 const SLASH = 47;
 const BANG = 33;
 const QUESTION = 63;
-async function scanXml(chunks, handler) {
+async function scanXml(chunks, handler, work = { bytes: 0 }) {
     const stack = [];
     const textElements = handler.textElements ?? new Set();
     const wantsText = () => stack.length > 0 && textElements.has(stack[stack.length - 1]);
     let sawRoot = false;
     let line = 1;
+    // An unfinished tag, comment or text at the end of what was scanned, and the reads that came after it.
     let carry = '';
-    for await (const chunk of chunks) {
-        const text = carry === '' ? chunk : carry + chunk;
+    const pieces = [];
+    let pieceChars = 0;
+    // The unfinished part is scanned again only once the text has doubled (and once more past the bound), so a
+    // long token costs a few times its length, never its length times the number of reads.
+    let retryAt = 0;
+    const attempt = () => {
+        const text = carry + pieces.join('');
+        pieces.length = 0;
+        pieceChars = 0;
+        work.bytes += text.length;
+        carry = text.slice(scan(text));
+        if (carry.length > MAX_TOKEN_BYTES) {
+            throw new XmlSyntaxError(`a tag, comment or text longer than ${MAX_TOKEN_BYTES / 1024 / 1024} MiB ('${excerpt(carry)}')`, line);
+        }
+        retryAt = Math.min(2 * carry.length, MAX_TOKEN_BYTES + 1);
+    };
+    /** Handles the complete tags of `text`; returns where the unfinished rest starts. */
+    const scan = (text) => {
         let pos = 0;
         // Lines are counted up to `counted` lazily, so whitespace between tags costs one indexOf per newline.
         let counted = 0;
@@ -42784,9 +43040,9 @@ async function scanXml(chunks, handler) {
                 const at = lineAt(lt);
                 const open = stack.pop();
                 if (open === undefined)
-                    throw new XmlSyntaxError(`unexpected closing tag </${name}>`, at);
+                    throw new XmlSyntaxError(`unexpected closing tag </${excerpt(name)}>`, at);
                 if (open !== name)
-                    throw new XmlSyntaxError(`expected </${open}> but found </${name}>`, at);
+                    throw new XmlSyntaxError(`expected </${open}> but found </${excerpt(name)}>`, at);
                 handler.close(name, at);
             }
             else {
@@ -42800,9 +43056,9 @@ async function scanXml(chunks, handler) {
                 const name = text.slice(lt + 1, nameEnd);
                 const selfClosing = text.charCodeAt(end - 1) === SLASH;
                 if (!isNameStart(name.charCodeAt(0)))
-                    throw new XmlSyntaxError(`invalid tag name '<${name}'`, at);
+                    throw new XmlSyntaxError(`invalid tag name '<${excerpt(name)}'`, at);
                 if (stack.length === 0 && sawRoot)
-                    throw new XmlSyntaxError(`a second root element <${name}>`, at);
+                    throw new XmlSyntaxError(`a second root element <${excerpt(name)}>`, at);
                 sawRoot = true;
                 handler.open({ name, rawAttributes: text.slice(nameEnd, selfClosing ? end - 1 : end), selfClosing, line: at });
                 if (selfClosing)
@@ -42814,8 +43070,16 @@ async function scanXml(chunks, handler) {
         }
         // Count the lines of what was consumed; the unconsumed tail is rescanned with the next chunk.
         lineAt(pos);
-        carry = text.slice(pos);
+        return pos;
+    };
+    for await (const chunk of chunks) {
+        pieces.push(chunk);
+        pieceChars += chunk.length;
+        if (carry.length + pieceChars >= retryAt)
+            attempt();
     }
+    if (pieces.length > 0)
+        attempt();
     if (carry.trim() !== '' && carry.includes('<'))
         throw new XmlSyntaxError('unexpected end of file inside a tag', line);
     if (!sawRoot)
@@ -42917,7 +43181,7 @@ function attributeValue(tag, name) {
             const quote = raw.charCodeAt(start);
             const end = quote === QUOT || quote === APOS ? raw.indexOf(quote === QUOT ? '"' : "'", start + 1) : -1;
             if (end === -1)
-                throw new XmlSyntaxError(`malformed attributes in <${tag.name}${raw.slice(0, 60)}>`, tag.line);
+                throw new XmlSyntaxError(`malformed attributes in <${excerpt(tag.name + raw)}>`, tag.line);
             const value = raw.slice(start + 1, end);
             return value.includes('&') ? decodeEntities(value) : value;
         }
@@ -42925,7 +43189,8 @@ function attributeValue(tag, name) {
     }
     return undefined;
 }
-const ATTRIBUTE = /([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+// Sticky: each match starts where the last ended, so a long run of garbage is tried once, not from every position.
+const ATTRIBUTE = /\s*([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/y;
 /** Parses a tag's attributes; anything that is not `name="value"` is a syntax error at the tag's line. */
 function attributesOf(tag) {
     const result = {};
@@ -42933,13 +43198,11 @@ function attributesOf(tag) {
     let last = 0;
     ATTRIBUTE.lastIndex = 0;
     for (let match = ATTRIBUTE.exec(raw); match !== null; match = ATTRIBUTE.exec(raw)) {
-        if (raw.slice(last, match.index).trim() !== '')
-            break;
         result[match[1]] = decodeEntities(match[2] ?? match[3]);
         last = ATTRIBUTE.lastIndex;
     }
     if (raw.slice(last).trim() !== '') {
-        throw new XmlSyntaxError(`malformed attributes in <${tag.name}${raw.slice(0, 60)}>`, tag.line);
+        throw new XmlSyntaxError(`malformed attributes in <${excerpt(tag.name + raw)}>`, tag.line);
     }
     return result;
 }
@@ -42965,7 +43228,7 @@ function count(file, value, what, line) {
     // Some writers emit hits as 1.0 or in exponent form for very large counts.
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-        throw new ReportError(file, `${what} must be a non-negative number; got '${value}'`, line);
+        throw new ReportError(file, `${what} must be a non-negative number; got '${excerpt(value)}'`, line);
     }
     return Math.round(n);
 }
@@ -42987,6 +43250,8 @@ class ReportFiles {
     sourceRoots = [];
     /** Files folded (a file listed twice and folded twice counts twice: the reading is then done again). */
     folded = 0;
+    /** The report's own totals, recounted from its detail; complete once `finish` has run. */
+    counted = new TotalsSum();
     open = new Set();
     /**
      * The file closed last, settled (trimmed or folded) only when another file is opened: a report that lists one
@@ -43032,7 +43297,9 @@ class ReportFiles {
             trimFile(file);
             return;
         }
-        this.folding.fold(key, fileTotals(file), () => file.lines.missing());
+        const totals = fileTotals(file);
+        this.counted.add(totals);
+        this.folding.fold(key, totals, () => file.lines.missing());
         this.folded++;
         // The arrays go back to their pages, so the next file is written where this one was.
         file.lines.release();
@@ -43044,6 +43311,8 @@ class ReportFiles {
         for (const file of [...this.open])
             this.close(file);
         this.settle();
+        for (const file of this.files.values())
+            this.counted.add(fileTotals(file));
         return this.files;
     }
 }
@@ -43294,19 +43563,34 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
     let current;
     let inSource = false;
     let sourceText = '';
-    // Istanbul repeats each method's lines under <methods>; the class-level <lines> already has them.
+    // Istanbul repeats each method's lines under <methods>; the class-level <lines> already has them, so a method's
+    // lines only decide whether the method ran (when it has no hits attribute of its own).
     let methodDepth = 0;
+    let method;
     let root = '';
+    let header = {};
+    const endMethod = () => {
+        if (method && current) {
+            current.functions ??= new Map();
+            // Two methods of one name and signature (overloads in two classes of one file) count once, as lines do.
+            current.functions.set(method.key, Math.max(current.functions.get(method.key) ?? 0, method.hits));
+        }
+        method = undefined;
+    };
     await scanReport(file, chunks, {
         open(tag) {
             if (root === '') {
                 root = tag.name;
                 if (root !== 'coverage')
-                    throw new ReportError(file, `not a Cobertura report (root element <${root}>)`, tag.line);
+                    throw new ReportError(file, `not a Cobertura report (root element <${excerpt(root)}>)`, tag.line);
+                header = attributesOf(tag);
                 return;
             }
             switch (tag.name) {
                 case 'line': {
+                    if (method && !method.own) {
+                        method.hits = Math.max(method.hits, count(file, attributeValue(tag, 'hits'), "line 'hits'", tag.line));
+                    }
                     if (!current || methodDepth > 0)
                         return;
                     // The millions of <line> elements take the fast path: only the attributes used, found by position.
@@ -43316,7 +43600,7 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                     if (conditions && attributeValue(tag, 'branch') === 'true') {
                         const match = /\((\d+)\/(\d+)\)/.exec(conditions);
                         if (!match)
-                            throw new ReportError(file, `condition-coverage '${conditions}' is not like '50% (1/2)'`, tag.line);
+                            throw new ReportError(file, `condition-coverage '${excerpt(conditions)}' is not like '50% (1/2)'`, tag.line);
                         setBranchCounts(current, number, Number(match[1]), Number(match[2]));
                     }
                     return;
@@ -43330,10 +43614,18 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                     current = files.get(a.filename);
                     return;
                 }
-                case 'method':
-                    if (!tag.selfClosing)
+                case 'method': {
+                    if (!current)
+                        return;
+                    const a = attributesOf(tag);
+                    const hits = a.hits === undefined ? 0 : count(file, a.hits, "method 'hits'", tag.line);
+                    method = { key: detach(`${a.name ?? ''}${a.signature ?? ''}`), hits, own: a.hits !== undefined };
+                    if (tag.selfClosing)
+                        endMethod();
+                    else
                         methodDepth++;
                     return;
+                }
                 case 'source':
                     inSource = !tag.selfClosing;
                     sourceText = '';
@@ -43346,8 +43638,10 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                     files.close(current);
                 current = undefined;
             }
-            else if (name === 'method' && methodDepth > 0)
+            else if (name === 'method' && methodDepth > 0) {
                 methodDepth--;
+                endMethod();
+            }
             else if (name === 'source' && inSource) {
                 inSource = false;
                 if (sourceText.trim() !== '')
@@ -43360,87 +43654,31 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                 sourceText += text;
         },
     });
-    return { file, format: 'cobertura', files: files.finish(), sourceRoots };
-}
-
-;// CONCATENATED MODULE: external "node:string_decoder"
-const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./actions/coverage-gate/formats/read-chunks.ts
-
-
-
-/**
- * 64 KiB reads: each chunk and the strings cut from it stay below V8's large-object size, so they die young and
- * are collected cheaply; 1 MiB chunks measured 20-30 % more peak memory and no gain in speed.
- */
-const CHUNK_BYTES = 1 << 16;
-/** The file's bytes in chunks of up to 64 KiB. */
-async function* readChunks(file) {
-    const stream = (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: CHUNK_BYTES });
-    try {
-        for await (const chunk of stream)
-            yield chunk;
-    }
-    catch (error) {
-        throw new ReportError(file, describeReadError(error));
-    }
-    finally {
-        stream.destroy();
-    }
-}
-/** Byte chunks as UTF-8 text; a character split across two reads is joined by the decoder. */
-async function* decodeChunks(chunks) {
-    const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-    for await (const chunk of chunks) {
-        const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
-        if (text !== '')
-            yield text;
-    }
-    const rest = decoder.end();
-    if (rest !== '')
-        yield rest;
-}
-function describeReadError(error) {
-    const code = error?.code;
-    if (code === 'ENOENT')
-        return 'no such file';
-    if (code === 'EACCES' || code === 'EPERM')
-        return 'permission denied';
-    if (code === 'EISDIR')
-        return 'is a directory, not a report file';
-    return `cannot be read (${error?.message ?? String(error)})`;
+    const parsed = files.finish();
+    const note = headerDisagreement(header, files.counted.result());
+    return { file, format: 'cobertura', files: parsed, sourceRoots, ...(note ? { notes: [note] } : {}) };
 }
 /**
- * Calls `onLine` for each line, with its 1-based number, holding no more than one chunk and one partial line.
- * Lines are found in the bytes, so a line that `fast` understands is never decoded into a string at all.
- * Handles \n and \r\n endings.
+ * The root element's lines-valid/lines-covered and branches-valid/branches-covered against the counts of the
+ * per-line detail. Writers disagree with themselves (Istanbul's header counts statements, its lines one per line),
+ * and the gate uses the detail: a reader comparing with the header must be told why the numbers differ.
  */
-async function forEachLine(chunks, onLine, fast) {
-    let carry;
-    let lineNumber = 0;
-    const emit = (bytes, start, end) => {
-        lineNumber++;
-        if (end > start && bytes[end - 1] === 13)
-            end--;
-        if (fast && fast(bytes, start, end))
+function headerDisagreement(header, detail) {
+    const differs = [];
+    const compare = (what, valid, covered, count) => {
+        const total = Number(header[valid]);
+        const hit = Number(header[covered]);
+        if (header[valid] === undefined || header[covered] === undefined || !Number.isFinite(total + hit))
             return;
-        onLine(bytes.toString('utf8', start, end), lineNumber);
-    };
-    for await (const chunk of chunks) {
-        const piece = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-        const bytes = carry && carry.length > 0 ? Buffer.concat([carry, piece]) : piece;
-        let start = 0;
-        let newline = bytes.indexOf(10);
-        while (newline !== -1) {
-            emit(bytes, start, newline);
-            start = newline + 1;
-            newline = bytes.indexOf(10, start);
+        if (total !== count.total || hit !== count.covered) {
+            differs.push(`${what} ${hit}/${total} in the header, ${count.covered}/${count.total} in the detail`);
         }
-        // A copy, so the partial line does not keep the whole chunk alive.
-        carry = Buffer.from(bytes.subarray(start));
-    }
-    if (carry && carry.length > 0)
-        emit(carry, 0, carry.length);
+    };
+    compare('lines', 'lines-valid', 'lines-covered', detail.lines);
+    compare('branches', 'branches-valid', 'branches-covered', detail.branches);
+    if (differs.length === 0)
+        return undefined;
+    return `The Cobertura header disagrees with the per-line detail (${differs.join('; ')}); the gate counts the detail.`;
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/formats/go.ts
@@ -43458,7 +43696,7 @@ async function parseGoProfile(file, chunks, files = new ReportFiles()) {
     let sawMode = false;
     // A profile lists a file's blocks together; the file closes when the next file's blocks start.
     let target;
-    await forEachLine(chunks, (text, line) => {
+    await forEachLine(file, chunks, (text, line) => {
         if (text.trim() === '')
             return;
         if (!sawMode) {
@@ -43473,7 +43711,7 @@ async function parseGoProfile(file, chunks, files = new ReportFiles()) {
             return;
         const match = BLOCK.exec(text.trim());
         if (!match)
-            throw new ReportError(file, `malformed Go cover profile block '${text.slice(0, 60)}'`, line);
+            throw new ReportError(file, `malformed Go cover profile block '${excerpt(text)}'`, line);
         const [, path, startLine, startCol, endLine, endCol, statements, hits] = match;
         if (target?.path !== path) {
             if (target)
@@ -43637,7 +43875,7 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
             const message = error.message.replace(/\s*\((line \d+ column \d+)\)|\s*in JSON at position \d+/g, '');
             const offset = syntaxErrorAt(text);
             const at = startLine + (text.slice(0, Math.max(0, offset)).match(/\n/g)?.length ?? 0);
-            fail(`${message} (in the value of '${key}')`, at);
+            fail(`${message} (in the value of '${excerpt(key)}')`, at);
         }
         onMember(key, value, parent);
         phase = 'next';
@@ -43761,7 +43999,7 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
                     break;
                 case 'colon':
                     if (b !== 58)
-                        fail(`expected ':' after the key '${key}', found '${c}'`, line);
+                        fail(`expected ':' after the key '${excerpt(key)}', found '${c}'`, line);
                     phase = 'value';
                     i++;
                     break;
@@ -43779,9 +44017,9 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
                     inString = false;
                     scalar = b !== 123 && b !== 91 && b !== 34;
                     if (scalar && b === 44)
-                        fail(`expected a value for '${key}', found ','`, line);
+                        fail(`expected a value for '${excerpt(key)}', found ','`, line);
                     if (scalar && (b === 125 || b === 93))
-                        fail(`expected a value for '${key}', found '${c}'`, line);
+                        fail(`expected a value for '${excerpt(key)}', found '${c}'`, line);
                     break;
                 case 'next':
                     if (b === 44)
@@ -43793,7 +44031,7 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
                             phase = 'done';
                     }
                     else
-                        fail(`expected ',' or '}' after the value of '${key}', found '${c}'`, line);
+                        fail(`expected ',' or '}' after the value of '${excerpt(key)}', found '${c}'`, line);
                     i++;
                     break;
                 case 'done':
@@ -43906,10 +44144,10 @@ function parseCoveragePyJson(file, data, files = new ReportFiles()) {
 /** One entry of coverage.py JSON's `files`: its lines and, with --branch, its arcs. */
 function addCoveragePyFile(file, files, path, entry) {
     if (!isObject(entry))
-        throw new ReportError(file, `files['${path}'] is not an object`);
+        throw new ReportError(file, `files['${excerpt(path)}'] is not an object`);
     const target = files.get(path);
-    let executed = numberList(file, `files['${path}'].executed_lines`, entry.executed_lines);
-    const missing = numberList(file, `files['${path}'].missing_lines`, entry.missing_lines);
+    let executed = numberList(file, `files['${excerpt(path)}'].executed_lines`, entry.executed_lines);
+    const missing = numberList(file, `files['${excerpt(path)}'].missing_lines`, entry.missing_lines);
     // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
     // coverage.py's own, so surplus executed lines are dropped, lowest first (a module docstring is line 1).
     const summary = isObject(entry.summary) ? entry.summary : undefined;
@@ -43937,10 +44175,10 @@ function addCoveragePyFile(file, files, path, entry) {
         if (list === undefined)
             return;
         if (!Array.isArray(list))
-            throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+            throw new ReportError(file, `files['${excerpt(path)}'].${key} must be a list of [from, to] arcs`);
         for (const arc of list) {
             if (!Array.isArray(arc) || arc.length !== 2 || !arc.every((n) => Number.isInteger(n))) {
-                throw new ReportError(file, `files['${path}'].${key} must be a list of [from, to] arcs`);
+                throw new ReportError(file, `files['${excerpt(path)}'].${key} must be a list of [from, to] arcs`);
             }
             const [from, to] = arc;
             let lineArcs = arcs.get(from);
@@ -44016,7 +44254,7 @@ function addIstanbulFile(file, files, key, raw) {
     // jest < 24 wrapped each file's coverage in { data: … }.
     const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
     if (!isObject(entry) || !isObject(entry.statementMap) || !isObject(entry.s)) {
-        throw new ReportError(file, `'${key}' has no statementMap/s: not Istanbul coverage-final.json`);
+        throw new ReportError(file, `'${excerpt(key)}' has no statementMap/s: not Istanbul coverage-final.json`);
     }
     const path = typeof entry.path === 'string' ? entry.path : key;
     const target = files.get(path);
@@ -44042,7 +44280,7 @@ function addIstanbulFile(file, files, key, raw) {
     for (const [id, hits] of Object.entries((isObject(entry.b) ? entry.b : {}))) {
         const branch = branchMap[id];
         if (!Array.isArray(hits))
-            throw new ReportError(file, `'${key}'.b['${id}'] must be a list of hit counts`);
+            throw new ReportError(file, `'${excerpt(key)}'.b['${id}'] must be a list of hit counts`);
         const line = branch?.line || branch?.loc?.start.line || branch?.locations?.[0]?.start.line || 0;
         const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
         addBranches(target, line, hits.map(Number), hits.map((_, i) => `${where}#${i}`));
@@ -44068,15 +44306,15 @@ function parseIstanbulSummary(file, data) {
     const entries = Object.entries(data).filter(([key]) => key !== 'total');
     for (const [key, value] of entries.length > 0 ? entries : [['(total)', data.total]]) {
         if (!isObject(value))
-            throw new ReportError(file, `'${key}' is not an object`);
-        const lines = readCount(file, `'${key}'.lines`, value.lines);
+            throw new ReportError(file, `'${excerpt(key)}' is not an object`);
+        const lines = readCount(file, `'${excerpt(key)}'.lines`, value.lines);
         if (!lines)
-            throw new ReportError(file, `'${key}' has no 'lines' counts`);
+            throw new ReportError(file, `'${excerpt(key)}' has no 'lines' counts`);
         summaries.set(key, {
             lines,
-            statements: readCount(file, `'${key}'.statements`, value.statements),
-            functions: readCount(file, `'${key}'.functions`, value.functions),
-            branches: readCount(file, `'${key}'.branches`, value.branches),
+            statements: readCount(file, `'${excerpt(key)}'.statements`, value.statements),
+            functions: readCount(file, `'${excerpt(key)}'.functions`, value.functions),
+            branches: readCount(file, `'${excerpt(key)}'.branches`, value.branches),
         });
     }
     return { file, format: 'istanbul-summary', files: new Map(), summaries };
@@ -44124,7 +44362,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
     const number = (text, what, line) => {
         const n = Number(text);
         if (text === '' || !Number.isFinite(n) || n < 0)
-            fail(`${what} must be a non-negative number; got '${text}'`, line);
+            fail(`${what} must be a non-negative number; got '${excerpt(text)}'`, line);
         return Math.round(n);
     };
     const inRecord = (key, line) => {
@@ -44196,7 +44434,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
         }
         return false;
     };
-    await forEachLine(chunks, (text, line) => {
+    await forEachLine(file, chunks, (text, line) => {
         if (text === '' || text.trim() === '')
             return;
         const colon = text.indexOf(':');
@@ -44208,7 +44446,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
                 // DA:<line>,<hits>[,<checksum>], read without split(): there is one per line of code.
                 const comma = value.indexOf(',');
                 if (comma === -1)
-                    fail(`DA needs line,hits; got '${text}'`, line);
+                    fail(`DA needs line,hits; got '${excerpt(text)}'`, line);
                 const end = value.indexOf(',', comma + 1);
                 addLine(target, number(value.slice(0, comma), 'DA line', line), number(value.slice(comma + 1, end === -1 ? undefined : end), 'DA hits', line));
                 return;
@@ -44217,7 +44455,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
                 const target = inRecord(key, line);
                 const parts = value.split(',');
                 if (parts.length < 4)
-                    fail(`BRDA needs line,block,branch,taken; got '${text}'`, line);
+                    fail(`BRDA needs line,block,branch,taken; got '${excerpt(text)}'`, line);
                 // '-' means the block was never reached: the branch exists and was not taken.
                 const taken = parts[3] === '-' ? 0 : number(parts[3], 'BRDA taken', line);
                 addBranches(target, number(parts[0], 'BRDA line', line), [taken], [branchId(parts[1], parts[2])]);
@@ -44246,7 +44484,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
                 const target = inRecord(key, line);
                 const comma = value.indexOf(',');
                 if (comma === -1)
-                    fail(`FNDA needs hits,name; got '${text}'`, line);
+                    fail(`FNDA needs hits,name; got '${excerpt(text)}'`, line);
                 const name = nth(counted, value.slice(comma + 1));
                 target.functions ??= new Map();
                 const hits = number(value.slice(0, comma), 'FNDA hits', line);
@@ -44427,6 +44665,7 @@ async function readJsonReport(file, chunks, format, files) {
 
 
 
+
 const GLOB_CHARS = /[*?[\]{}]/;
 async function resolveReports(patterns, cwd, edges, input) {
     const found = [];
@@ -44529,6 +44768,8 @@ async function gate(edges) {
     const inputs = readInputs(runner.input);
     const workspace = (0,external_node_path_namespaceObject.resolve)(runner.env.GITHUB_WORKSPACE || process.cwd());
     const cwd = (0,external_node_path_namespaceObject.resolve)(workspace, inputs.workingDirectory);
+    // Refused before the tests run: a bad output path is bad input, found before anything is done.
+    const badge = inputs.badgePath === undefined ? undefined : outputPath('badge-path', inputs.badgePath, workspace);
     if (inputs.command) {
         runner.startGroup(`Running ${inputs.command}`);
         let code;
@@ -44599,6 +44840,9 @@ async function gate(edges) {
         maxDecrease: inputs.baseline.length > 0 ? inputs.maxDecrease : undefined,
     });
     runner.info(result.verdict);
+    // A total that can only be a bound is worth a warning; a header the detail overrides is said in the summary.
+    for (const note of summaryOverlapNotes(loaded.model))
+        runner.warning(note);
     runner.setOutput('coverage', result.measured.shown);
     runner.setOutput('covered', String(result.measured.count.covered));
     runner.setOutput('total', String(result.measured.count.total));
@@ -44622,10 +44866,12 @@ async function gate(edges) {
             runner.notice(`${planned.rest} more uncovered changed line range(s) were not annotated (GitHub shows 10 per step); the job summary lists them all.`);
         }
     }
-    if (inputs.badgePath) {
+    if (badge) {
         const percent = Number(result.measured.shown);
         const svg = renderBadge('coverage', `${result.measured.shown}%`, badgeColor(percent, Number(inputs.threshold.text), result.measured.passed));
-        await edges.writeFile((0,external_node_path_namespaceObject.resolve)(workspace, inputs.badgePath), svg);
+        if (badge.confined)
+            checkStillInside('badge-path', badge.path, workspace);
+        await edges.writeFile(badge.path, svg);
     }
     if (inputs.comment) {
         const repository = runner.env.GITHUB_REPOSITORY ?? '';

@@ -32932,7 +32932,8 @@ async function openPlaces(inputs, io) {
     };
 }
 function actionRef(env, name) {
-    const repo = env.GITHUB_ACTION_REPOSITORY || 'runbook/runbook';
+    // Unset when the action runs from a local path (the demo): the README's placeholder, not a made-up owner.
+    const repo = env.GITHUB_ACTION_REPOSITORY || '<owner>/runbook';
     const ref = env.GITHUB_ACTION_REF || 'v1';
     return `${repo}/actions/${name}@${ref}`;
 }

@@ -31913,7 +31913,13 @@ const process_runProcess = (command, args, options = {}) => new Promise((resolve
         ? (0,external_node_fs_.createWriteStream)(options.stdoutFile, { mode: 0o600 })
         : options.stdoutStream;
     if (destination) {
-        sink = (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, counter(hash, (n) => (bytes += n)), destination);
+        // Handled here, where the pipeline is made: a write error (a full disk) would otherwise reject before the
+        // child closes, with nobody listening, and crash the step with a stack trace.
+        sink = (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, counter(hash, (n) => (bytes += n)), destination).catch((error) => {
+            child.kill('SIGTERM');
+            throw writeFailure(error, options.stdoutFile);
+        });
+        sink.catch(() => undefined);
     }
     else {
         const limit = options.stdoutLimitBytes ?? 1 << 20;
@@ -31942,6 +31948,17 @@ const process_runProcess = (command, args, options = {}) => new Promise((resolve
         }, (error) => reject(error));
     });
 });
+/** One line for a failed write of a tool's output: which file, and the system's reason (ENOSPC: the disk is full). */
+function writeFailure(error, file) {
+    const errno = error.code;
+    const what = file ? `Writing ${file} on the runner` : 'Writing the output';
+    if (errno === 'ENOSPC')
+        return new ActionFailure(`${what} failed: no space left on the device (ENOSPC).`);
+    if (errno === 'EDQUOT')
+        return new ActionFailure(`${what} failed: the disk quota is exceeded (EDQUOT).`);
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return new ActionFailure(`${what} failed: ${reason}`);
+}
 /**
  * The parent's environment without the step's INPUT_* variables: they hold the action's raw inputs (a database URL
  * with its password, a private key), which the tools we start have no business seeing.
@@ -32038,6 +32055,11 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 /**
+ * How long the master connection outlives its last command. Bounded, so a step killed before close() does not leave
+ * a login open for good on the runner; a later command after an idle spell simply connects again.
+ */
+const CONTROL_PERSIST_SECONDS = 120;
+/**
  * One multiplexed OpenSSH connection (ControlMaster): the handshake is paid once, every command after it reuses
  * the master socket. The key and known_hosts live in a private 0700 directory removed by close().
  */
@@ -32095,7 +32117,7 @@ class ssh_SshConnection {
                 '-o',
                 'ControlMaster=yes',
                 '-o',
-                'ControlPersist=yes',
+                `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
                 '-f',
                 '-N',
                 connection.destination(),
@@ -32112,6 +32134,22 @@ class ssh_SshConnection {
     /** The private directory (key, known_hosts, ControlPath socket ctl), for a post step that cleans up. */
     get directory() {
         return this.dir;
+    }
+    /** Saved by a main step (core.saveState) for its post step. */
+    leftover() {
+        const { host, port, user } = this.settings;
+        return { directory: this.dir, host, port, user };
+    }
+    /**
+     * In a post step: closes the master a killed main step left and removes its key directory. Returns false when
+     * there was nothing left (the main step closed it itself).
+     */
+    static async closeLeftover(leftover, run = process_runProcess) {
+        if (!(0,external_node_fs_.existsSync)(leftover.directory))
+            return false;
+        const { directory, ...where } = leftover;
+        await new ssh_SshConnection({ ...where, privateKey: '' }, directory, run, '').close();
+        return true;
     }
     /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */
     baseArgs() {
@@ -32467,6 +32505,11 @@ class places_LocalFiles {
     remove(path) {
         return (0,promises_.rm)(path, { force: true });
     }
+    async createPrivate(path) {
+        await (0,promises_.writeFile)(path, '', { mode: 0o600 });
+        // A file left by an earlier run keeps its mode through writeFile.
+        await (0,promises_.chmod)(path, 0o600);
+    }
     async exists(path) {
         return (0,promises_.stat)(path).then(() => true, () => false);
     }
@@ -32501,6 +32544,8 @@ async function makeDirectories(dir) {
         path += `/${part}`;
         try {
             await (0,promises_.mkdir)(path, { mode: 0o700 });
+            // Backups hold the whole database: a folder made for them is the owner's only, whatever the umask.
+            await (0,promises_.chmod)(path, 0o700);
         }
         catch (error) {
             if (error.code !== 'EEXIST')
@@ -32938,6 +32983,7 @@ const runnerIO = () => ({
         await core.summary.addRaw(markdown, true).write();
     },
     runner: runProcess,
+    saveState: core.saveState,
     now: () => new Date(),
     env: process.env,
     onCancel: (handler) => {
@@ -32956,6 +33002,7 @@ async function openPlaces(inputs, io) {
     if (!inputs.ssh)
         return { dumpHost: local, storeHost: local, files: new LocalFiles(), close: async () => undefined };
     const ssh = await SshConnection.open(inputs.ssh, io.runner);
+    io.cleanup?.sshOpened(ssh.leftover());
     io.info(`Connected to ${inputs.ssh.user}@${inputs.ssh.host}:${inputs.ssh.port} (host key ${ssh.hostKeyPolicy}).`);
     const remote = new SshHost(ssh);
     const server = inputs.storage === 'server';
@@ -33021,25 +33068,41 @@ const SAFETY_BACKUP_SUFFIX = '-before-restore';
  * The newest backup of `prefix`; without a prefix, the newest of any database except db-restore's own safety
  * backups (a second `latest` restore must not undo the first by picking what the first saved).
  */
-function latestBackup(files, prefix) {
+function latestBackup(files, prefix, now) {
     return files
         .map(parseBackupName)
         .filter((b) => b !== undefined &&
+        !isFuture(b, now) &&
         (prefix === undefined ? !b.prefix.endsWith(SAFETY_BACKUP_SUFFIX) : b.prefix === sanitizePrefix(prefix)))
         .sort(compareNewestFirst)[0];
+}
+/**
+ * A name dated after `now` was not made by a backup that already happened (a wrong clock, or a file named to be
+ * picked): `latest` never chooses it and retention neither counts nor deletes it.
+ */
+function isFuture(backup, now) {
+    return now !== undefined && backup.time.getTime() > now.getTime();
+}
+/** The backup names in `files` dated after `now`, for a warning. */
+function futureBackups(files, now) {
+    return files.filter((file) => {
+        const backup = parseBackupName(file);
+        return backup !== undefined && isFuture(backup, now);
+    });
 }
 function compareNewestFirst(a, b) {
     return (b.time.getTime() - a.time.getTime() || b.sequence - a.sequence || (a.file < b.file ? 1 : a.file > b.file ? -1 : 0));
 }
 /**
  * Which files to delete: backups of this prefix older than keep-days, or beyond the newest keep-count. Files that
- * do not match the naming pattern, other prefixes, and the backup just made are never candidates.
+ * do not match the naming pattern, other prefixes, names dated in the future and the backup just made are never
+ * candidates (a future name counted among the newest would push a real backup out).
  */
 function planRetention(files, rule) {
     const prefix = sanitizePrefix(rule.prefix);
     const ours = files
         .map(parseBackupName)
-        .filter((b) => b !== undefined && b.prefix === prefix)
+        .filter((b) => b !== undefined && b.prefix === prefix && !isFuture(b, rule.now))
         .sort(compareNewestFirst);
     const cutoff = rule.now.getTime() - rule.keepDays * 86_400_000;
     const remove = [];
@@ -33099,23 +33162,90 @@ const OPTIONS = {
 };
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 /**
- * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with the password (raw
- * and percent-decoded) before anything else can print it, including this function's own errors.
+ * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
+ * ?query. No raw '@' before the query, which is how the end of the user info is found.
+ */
+const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
+/**
+ * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
+ * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
+ * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
+ */
+function splitDatabaseUrl(text) {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
+    if (!m)
+        return undefined;
+    const [, scheme, rest] = m;
+    const readings = [];
+    for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
+        if (HOST_AND_AFTER.test(rest.slice(i + 1)))
+            readings.push(i);
+    // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
+    // '?' and '@'): the first is right only if its query names options the engine knows.
+    const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
+    let at = readings.find((i) => {
+        const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
+        return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
+    }) ??
+        readings.at(-1) ??
+        -1;
+    // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
+    if (at === -1)
+        at = rest.lastIndexOf('@');
+    if (at === -1)
+        return { scheme, rawUser: '', hostAndAfter: rest };
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    return {
+        scheme,
+        rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
+        rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
+        hostAndAfter: rest.slice(at + 1),
+    };
+}
+/**
+ * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
+ * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
+ */
+function passwordForms(rawPassword) {
+    const decoded = safeDecode(rawPassword);
+    const whatwg = new URL('x://h');
+    whatwg.password = decoded;
+    const forms = [
+        rawPassword,
+        decoded,
+        encodeURIComponent(decoded),
+        whatwg.password,
+        new URLSearchParams({ p: decoded }).toString().slice(2),
+    ];
+    return [...new Set(forms)].filter((f) => f !== '');
+}
+/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
+function redactDatabaseUrl(text) {
+    const parts = splitDatabaseUrl(text);
+    if (!parts || parts.rawPassword === undefined)
+        return text;
+    return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
+}
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
+ * password before anything else can print it, including this function's own errors. The user info is split off by
+ * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
  */
 function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
-    const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
-    if (rawPassword) {
-        setSecret(rawPassword);
-        if (safeDecode(rawPassword) !== rawPassword)
-            setSecret(safeDecode(rawPassword));
-    }
+    const parts = splitDatabaseUrl(text);
+    if (parts?.rawPassword)
+        for (const form of passwordForms(parts.rawPassword))
+            setSecret(form);
     const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
     let url;
     try {
-        url = new URL(text);
+        if (!parts)
+            throw new TypeError('no scheme');
+        url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
     }
     catch {
-        throw new errors_ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactUrlText(text)}'.`);
+        throw new errors_ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`);
     }
     const engine = SCHEMES[url.protocol];
     if (!engine) {
@@ -33150,14 +33280,15 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
     }
     const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
-        throw new errors_ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`);
+        throw new errors_ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`);
     }
+    checkDatabaseName(database, inputName);
     return {
         engine,
         host: host === '' ? 'localhost' : host,
         port,
-        user: safeDecode(url.username),
-        password: safeDecode(url.password),
+        user: safeDecode(parts.rawUser),
+        password: safeDecode(parts.rawPassword ?? ''),
         database,
         options,
     };
@@ -33168,6 +33299,7 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
         setSecret(settings.password);
     if (settings.name === '')
         throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+    checkDatabaseName(settings.name, 'db-name');
     return {
         engine: settings.engine,
         host: settings.host || 'localhost',
@@ -33177,6 +33309,32 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
         database: settings.name,
         options: {},
     };
+}
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name, inputName) {
+    if (name.startsWith('-')) {
+        throw new errors_ConfigurationError(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+    }
+}
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+function postgresIdentifier(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+function mysqlIdentifier(name) {
+    return `\`${name.replace(/`/g, '``')}\``;
+}
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+function libpqDatabaseArgument(name) {
+    if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name))
+        return name;
+    return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 /** How the target is shown in logs and summaries: never with its password. */
 function describeDatabase(target) {
@@ -33453,6 +33611,8 @@ async function planDump(request, edges) {
                 '--hex-blob',
                 '--no-tablespaces',
                 '--skip-lock-tables',
+                // The name is an operand, never an option, whatever it starts with.
+                '--',
                 target.database,
             ],
             env: {},
@@ -33518,6 +33678,7 @@ async function takeBackup(request, edges) {
     };
     try {
         track(plainPath);
+        await files.createPrivate?.(plainPath);
         const sameHost = edges.dumpHost.remote === edges.files.remote;
         const args = [...spec.args];
         let streamedHash;
@@ -33563,6 +33724,7 @@ async function takeBackup(request, edges) {
         let path = plainPath;
         if (request.passphrase !== undefined) {
             track(encPath);
+            await files.createPrivate?.(encPath);
             const enc = await edges.storeHost.run('openssl', [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath], {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
@@ -33800,7 +33962,7 @@ async function verifyDump(format, path, request, edges, spec) {
 /** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
 async function testRestore(format, path, request, edges, spec) {
     const target = request.database;
-    const scratch = `${target.database}_verify_${Math.random().toString(36).slice(2, 8)}`.slice(0, 63);
+    const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
     const host = edges.dumpHost;
     const fromFile = edges.dumpHost.remote === edges.files.remote
         ? { stdinOnHost: path }
@@ -33811,30 +33973,35 @@ async function testRestore(format, path, request, edges, spec) {
         const pg = (name) => (binDir ? `${binDir}/${name}` : name);
         const { PGPASSWORD, ...env } = postgresEnvironment(target);
         const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
-        const admin = (sql) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-d', target.database, '-c', sql], { env, secretEnv });
-        const created = await admin(`CREATE DATABASE "${scratch}"`);
+        // The database to connect to comes from PGDATABASE: a name in argv could be read as a connection string.
+        const admin = (sql) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env, secretEnv });
+        const created = await admin(`CREATE DATABASE ${postgresIdentifier(scratch)}`);
         if (created.code !== 0)
             throw fail('CREATE DATABASE', created);
         try {
             const scratchEnv = { ...env, PGDATABASE: scratch };
             const restored = format === 'custom'
-                ? await host.run(pg('pg_restore'), ['--no-owner', '--no-acl', '--exit-on-error', '--single-transaction', '-d', scratch], { env: scratchEnv, secretEnv, ...fromFile })
-                : await host.run(pg('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-d', scratch, '-o', '/dev/null'], { env: scratchEnv, secretEnv, ...fromFile });
+                ? await host.run(pg('pg_restore'), [
+                    '--no-owner',
+                    '--no-acl',
+                    '--exit-on-error',
+                    '--single-transaction',
+                    `--dbname=${libpqDatabaseArgument(scratch)}`,
+                ], { env: scratchEnv, secretEnv, ...fromFile })
+                : await host.run(pg('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-o', '/dev/null'], { env: scratchEnv, secretEnv, ...fromFile });
             if (restored.code !== 0)
                 throw fail(format === 'custom' ? 'pg_restore' : 'psql', restored);
             const tables = await host.run(pg('psql'), [
                 '-X',
                 '-A',
                 '-t',
-                '-d',
-                scratch,
                 '-c',
                 "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog','information_schema')",
             ], { env: scratchEnv, secretEnv });
             return `test restore into a scratch database succeeded (${tables.stdout.trim() || '?'} tables)`;
         }
         finally {
-            const dropped = await admin(`DROP DATABASE IF EXISTS "${scratch}"`);
+            const dropped = await admin(`DROP DATABASE IF EXISTS ${postgresIdentifier(scratch)}`);
             if (dropped.code !== 0)
                 edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
         }
@@ -33842,7 +34009,7 @@ async function testRestore(format, path, request, edges, spec) {
     const { args, env } = mysqlConnection(target);
     const client = spec.command.startsWith('mariadb') ? 'mariadb' : 'mysql';
     const admin = (sql) => host.run(client, [...args, '-e', sql], { secretEnv: env });
-    const created = await admin(`CREATE DATABASE \`${scratch}\``);
+    const created = await admin(`CREATE DATABASE ${mysqlIdentifier(scratch)}`);
     if (created.code !== 0)
         throw fail('CREATE DATABASE', created);
     try {
@@ -33852,7 +34019,7 @@ async function testRestore(format, path, request, edges, spec) {
         return 'test restore into a scratch database succeeded';
     }
     finally {
-        const dropped = await admin(`DROP DATABASE IF EXISTS \`${scratch}\``);
+        const dropped = await admin(`DROP DATABASE IF EXISTS ${mysqlIdentifier(scratch)}`);
         if (dropped.code !== 0)
             edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
     }
@@ -34076,6 +34243,55 @@ function versionSource(text, name = 'version-from') {
     throw new errors_ConfigurationError(`Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${trimmed}'.`);
 }
 
+;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
+        }
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
+    }
+    return out.join('\n');
+}
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(1692);
 ;// CONCATENATED MODULE: ./actions/smoke-check/http-probe.ts
@@ -34084,8 +34300,8 @@ var external_node_tls_ = __nccwpck_require__(1692);
 
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Credentials never travel to another origin on a redirect, as browsers and curl behave. */
-const ORIGIN_BOUND_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/** What the requester adds itself: the only header that follows a redirect to another origin by default. */
+const OWN_HEADERS = { 'user-agent': 'runbook-smoke-check' };
 /**
  * A requester over node:http and node:https. Global fetch (undici) cannot take a CA bundle per request
  * without undici's own Agent, and follows redirects out of sight; here every hop is seen, so a redirect to
@@ -34105,7 +34321,7 @@ function createHttpRequester(tls, clock = performanceNow) {
         const timer = setTimeout(() => controller.abort(), request.timeoutMs);
         const hops = [];
         let url = request.url;
-        let headers = { 'user-agent': 'runbook-smoke-check', ...request.headers };
+        let headers = { ...OWN_HEADERS, ...request.headers };
         try {
             for (;;) {
                 const answer = await http_probe_send(url, request, headers, url.protocol === 'https:' ? httpsAgent : httpAgent, controller);
@@ -34124,8 +34340,10 @@ function createHttpRequester(tls, clock = performanceNow) {
                         latencyMs: clock() - started,
                     };
                 }
-                if (location.origin !== url.origin)
-                    headers = withoutHeaders(headers, ORIGIN_BOUND_HEADERS);
+                // Any header the user gave may be a credential (X-Api-Key, X-Auth-Token…), not only Authorization and
+                // Cookie: none goes to another origin unless asked, as curl without --location-trusted behaves.
+                if (location.origin !== url.origin && !request.keepHeadersOnRedirect)
+                    headers = { ...OWN_HEADERS };
                 url = location;
             }
         }
@@ -34196,9 +34414,6 @@ function flattenHeaders(headers) {
 function hasHeader(headers, name) {
     return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
-function withoutHeaders(headers, names) {
-    return Object.fromEntries(Object.entries(headers).filter(([key]) => !names.includes(key.toLowerCase())));
-}
 function safeUrl(location, base) {
     try {
         return new URL(location, base);
@@ -34212,6 +34427,7 @@ function performanceNow() {
 }
 
 ;// CONCATENATED MODULE: ./actions/smoke-check/retry-policy.ts
+
 
 
 
@@ -34244,21 +34460,21 @@ function judgeAttempt(check, outcome, options) {
         }
         const known = TRANSIENT_ERRORS[outcome.code];
         const detail = outcome.code === 'TIMEOUT' ? `${known} (${check.timeoutMs} ms)` : known;
-        return { kind: 'retry', reason: detail ?? `${outcome.code}: ${outcome.message}` };
+        return { kind: 'retry', reason: detail ?? `${untrustedText(outcome.code)}: ${untrustedText(outcome.message)}` };
     }
     if (check.rejectRedirect) {
         const rejected = outcome.hops.find((hop) => hop.location && check.rejectRedirect.test(hop.location.href));
         if (rejected?.location) {
             return {
                 kind: 'definitive',
-                reason: `redirected to ${redactUrl(rejected.location)}, which matches reject-redirect`,
+                reason: `redirected to ${untrustedText(redactUrl(rejected.location))}, which matches reject-redirect`,
             };
         }
     }
     const status = outcome.status;
     if (!statusInSet(check.expectedStatus, status)) {
         const hop = outcome.hops[outcome.hops.length - 1];
-        const to = hop?.location ? ` to ${redactUrl(hop.location)}` : '';
+        const to = hop?.location ? ` to ${untrustedText(redactUrl(hop.location))}` : '';
         const reason = `HTTP ${status}${to}, expected ${check.expectedStatus.text}`;
         if (statusInSet(options.failFastStatuses, status))
             return { kind: 'definitive', reason };
@@ -34280,7 +34496,7 @@ function judgeAttempt(check, outcome, options) {
         if (!versionMatches(check, version.value)) {
             return {
                 kind: 'retry',
-                reason: `serves version ${describeJsonValue(version.value)} (${version.where}), expected ${check.expectVersion}`,
+                reason: `serves version ${untrustedText(describeJsonValue(version.value))} (${version.where}), expected ${check.expectVersion}`,
                 version: version.value,
             };
         }
@@ -34300,7 +34516,7 @@ function judgeAttempt(check, outcome, options) {
         if (!found.found)
             return failed(`${check.json.path.text} not found in the JSON body`);
         if (check.json.equals !== undefined && !jsonValueEquals(found.value, check.json.equals)) {
-            return failed(`${check.json.path.text} is ${describeJsonValue(found.value)}, expected ${check.json.equals}`);
+            return failed(`${check.json.path.text} is ${untrustedText(describeJsonValue(found.value))}, expected ${check.json.equals}`);
         }
     }
     for (const expectation of check.headerExpectations) {
@@ -34308,10 +34524,10 @@ function judgeAttempt(check, outcome, options) {
         if (value === undefined)
             return failed(`no ${expectation.name} header`);
         if (expectation.equals !== undefined && value !== expectation.equals) {
-            return failed(`header ${expectation.name} is '${value}', expected '${expectation.equals}'`);
+            return failed(`header ${expectation.name} is '${untrustedText(value)}', expected '${expectation.equals}'`);
         }
         if (expectation.contains !== undefined && !value.includes(expectation.contains)) {
-            return failed(`header ${expectation.name} is '${value}', expected it to contain '${expectation.contains}'`);
+            return failed(`header ${expectation.name} is '${untrustedText(value)}', expected it to contain '${expectation.contains}'`);
         }
     }
     if (check.maxLatencyMs !== undefined && outcome.latencyMs > check.maxLatencyMs) {
@@ -34383,6 +34599,7 @@ function backoffDelay(failuresInARow, options, random) {
 
 
 
+
 /** The real edges: node:http(s) with the run's TLS settings, the monotonic clock, timers, Math.random. */
 function defaultEngineDeps(options, log) {
     return {
@@ -34437,11 +34654,12 @@ async function runOne(check, prefix, options, deps, deadlineAt) {
             headers: check.headers,
             timeoutMs: Math.max(1, Math.min(check.timeoutMs, remaining)),
             followRedirects: check.followRedirects,
+            keepHeadersOnRedirect: check.keepHeadersOnRedirect ?? false,
             maxRedirects: options.maxRedirects,
             maxBodyBytes: options.maxBodyBytes,
         });
-        const verdict = judgeAttempt(check, last, options);
-        const seen = last.kind === 'response' ? `HTTP ${last.status}` : last.code;
+        const verdict = neutralised(judgeAttempt(check, last, options));
+        const seen = last.kind === 'response' ? `HTTP ${last.status}` : untrustedText(last.code);
         const latency = `${Math.round(last.latencyMs)} ms`;
         let delay;
         if (verdict.kind === 'pass') {
@@ -34479,6 +34697,14 @@ async function runOne(check, prefix, options, deps, deadlineAt) {
         }
         await deps.sleep(delay);
     }
+}
+/** Reasons and versions quote what the server said; they reach logs, annotations and the deploy's gate. */
+const REASON_LIMIT = 1000;
+function neutralised(verdict) {
+    const version = verdict.version === undefined ? {} : { version: untrustedText(verdict.version) };
+    if (verdict.kind === 'pass')
+        return { kind: 'pass', ...version };
+    return { kind: verdict.kind, reason: untrustedText(verdict.reason, REASON_LIMIT), ...version };
 }
 function formatMs(ms) {
     if (ms < 1000)
@@ -35059,6 +35285,7 @@ function readHerokuInputs(source, setSecret, env) {
         healthPath,
         expectCommit: read.optionalString('expect-commit'),
         healthTimeoutMs: read.duration('health-timeout'),
+        healthGate: readHealthGate(read),
         buildpacks: read.list('buildpacks'),
         databaseConfigVar,
         requiredConfigVars,
@@ -35548,7 +35775,7 @@ class HerokuTarget {
         }
         let refused;
         await this.recorder.run('health', app.name, async () => {
-            const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line));
+            const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line), this.inputs.healthGate);
             if (result.ok)
                 return;
             // The gate saw the maintenance page if someone (or a maintenance-off that failed) put the app back in it.
@@ -35930,12 +36157,12 @@ function findClosingQuote(text, quote) {
     return -1;
 }
 /** Names whose values are secrets by convention; their values (and any URL password) are masked once read. */
-const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|PRIVATE|_URL$|DSN/i;
+const env_file_SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|PRIVATE|_URL$|DSN/i;
 function maskEnvFile(env, setSecret) {
     for (const [name, value] of Object.entries(env)) {
         if (value === '')
             continue;
-        if (SECRET_NAME.test(name))
+        if (env_file_SECRET_NAME.test(name))
             setSecret(value);
         const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:([^@\s]+)@/i.exec(value)?.[1];
         if (password) {

@@ -31678,7 +31678,13 @@ const process_runProcess = (command, args, options = {}) => new Promise((resolve
         ? (0,external_node_fs_namespaceObject.createWriteStream)(options.stdoutFile, { mode: 0o600 })
         : options.stdoutStream;
     if (destination) {
-        sink = (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, counter(hash, (n) => (bytes += n)), destination);
+        // Handled here, where the pipeline is made: a write error (a full disk) would otherwise reject before the
+        // child closes, with nobody listening, and crash the step with a stack trace.
+        sink = (0,external_node_stream_promises_namespaceObject.pipeline)(child.stdout, counter(hash, (n) => (bytes += n)), destination).catch((error) => {
+            child.kill('SIGTERM');
+            throw writeFailure(error, options.stdoutFile);
+        });
+        sink.catch(() => undefined);
     }
     else {
         const limit = options.stdoutLimitBytes ?? 1 << 20;
@@ -31707,6 +31713,17 @@ const process_runProcess = (command, args, options = {}) => new Promise((resolve
         }, (error) => reject(error));
     });
 });
+/** One line for a failed write of a tool's output: which file, and the system's reason (ENOSPC: the disk is full). */
+function writeFailure(error, file) {
+    const errno = error.code;
+    const what = file ? `Writing ${file} on the runner` : 'Writing the output';
+    if (errno === 'ENOSPC')
+        return new errors_ActionFailure(`${what} failed: no space left on the device (ENOSPC).`);
+    if (errno === 'EDQUOT')
+        return new errors_ActionFailure(`${what} failed: the disk quota is exceeded (EDQUOT).`);
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return new errors_ActionFailure(`${what} failed: ${reason}`);
+}
 /**
  * The parent's environment without the step's INPUT_* variables: they hold the action's raw inputs (a database URL
  * with its password, a private key), which the tools we start have no business seeing.
@@ -31801,6 +31818,11 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 /**
+ * How long the master connection outlives its last command. Bounded, so a step killed before close() does not leave
+ * a login open for good on the runner; a later command after an idle spell simply connects again.
+ */
+const CONTROL_PERSIST_SECONDS = 120;
+/**
  * One multiplexed OpenSSH connection (ControlMaster): the handshake is paid once, every command after it reuses
  * the master socket. The key and known_hosts live in a private 0700 directory removed by close().
  */
@@ -31858,7 +31880,7 @@ class SshConnection {
                 '-o',
                 'ControlMaster=yes',
                 '-o',
-                'ControlPersist=yes',
+                `ControlPersist=${CONTROL_PERSIST_SECONDS}`,
                 '-f',
                 '-N',
                 connection.destination(),
@@ -31875,6 +31897,22 @@ class SshConnection {
     /** The private directory (key, known_hosts, ControlPath socket ctl), for a post step that cleans up. */
     get directory() {
         return this.dir;
+    }
+    /** Saved by a main step (core.saveState) for its post step. */
+    leftover() {
+        const { host, port, user } = this.settings;
+        return { directory: this.dir, host, port, user };
+    }
+    /**
+     * In a post step: closes the master a killed main step left and removes its key directory. Returns false when
+     * there was nothing left (the main step closed it itself).
+     */
+    static async closeLeftover(leftover, run = runProcess) {
+        if (!existsSync(leftover.directory))
+            return false;
+        const { directory, ...where } = leftover;
+        await new SshConnection({ ...where, privateKey: '' }, directory, run, '').close();
+        return true;
     }
     /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */
     baseArgs() {
@@ -32036,7 +32074,7 @@ var external_node_https_default = /*#__PURE__*/__nccwpck_require__.n(external_no
 /** Heroku's Platform API v3 media type: without it the API answers with its legacy, undocumented shapes. */
 const HEROKU_ACCEPT = 'application/vnd.heroku+json; version=3';
 /** An answer Heroku gave that is not a success: `id` is Heroku's error id (not_found, forbidden, …). */
-class HerokuApiError extends errors_ActionFailure {
+class api_HerokuApiError extends errors_ActionFailure {
     status;
     errorId;
     constructor(message, status, errorId) {
@@ -32251,7 +32289,7 @@ function apiError(method, url, answer) {
         : answer.status === 403 || answer.status === 404
             ? ' Check the app name and that the API key can access it.'
             : '';
-    return new HerokuApiError(`Heroku API ${method} ${url.pathname} failed: HTTP ${answer.status}${id ? ` (${id})` : ''}: ${message}${hint}`, answer.status, id);
+    return new api_HerokuApiError(`Heroku API ${method} ${url.pathname} failed: HTTP ${answer.status}${id ? ` (${id})` : ''}: ${message}${hint}`, answer.status, id);
 }
 function transport(url) {
     if (url.protocol === 'https:')
@@ -32313,6 +32351,7 @@ function streamLines(url, onLine, timeoutMs) {
 
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/build.ts
 
+
 function build_appPath(app, ...rest) {
     return ['/apps', encodeURIComponent(app), ...rest.map(encodeURIComponent)].join('/');
 }
@@ -32360,12 +32399,58 @@ async function build_pollUntil(read, done, poll, what) {
         await poll.sleep(poll.intervalMs);
     }
 }
+/** Clocks differ between the runner and Heroku: a build this much older than our request can still be ours. */
+const CLOCK_SKEW_MS = 120_000;
+/** The build a request created, known from its source: the signed URL (one per upload), commit and checksum. Pure. */
+function isBuildOf(build, blob, sentAt) {
+    const source = build.source_blob;
+    if (source.url !== blob.url && (source.version !== blob.version || source.checksum !== blob.checksum))
+        return false;
+    const created = build.created_at ? Date.parse(build.created_at) : NaN;
+    return Number.isNaN(created) || created >= sentAt.getTime() - CLOCK_SKEW_MS;
+}
+/** The answer to a POST may be lost after Heroku acted on it: a 5xx or a broken connection, not a 4xx refusal. */
+function answerMayBeLost(error) {
+    return !(error instanceof HerokuApiError) || error.status >= 500;
+}
+/**
+ * When the answer to POST /builds is lost, the build may exist and go on to release on its own: look for it (by
+ * its source, created since the request) before failing. Asked twice, a poll apart, in case the list lags.
+ */
+async function findLostBuild(api, app, blob, sentAt, poll) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+        if (attempt > 0)
+            await poll.sleep(poll.intervalMs);
+        const { body } = await api.get(build_appPath(app, 'builds'), {
+            Range: 'started_at ..; order=desc, max=20',
+        });
+        const found = (Array.isArray(body) ? body : []).find((b) => isBuildOf(b, blob, sentAt));
+        if (found)
+            return found;
+    }
+    return undefined;
+}
 /**
  * Creates the build, streams its output live into the log while polling its status, and returns it once it
  * is no longer pending (and, when it succeeded, once Heroku has attached the release it created).
  */
-async function build_runBuild(api, app, blob, buildpacks, onLine, poll, onCreated = () => undefined) {
-    const { body: created } = await api.post(build_appPath(app, 'builds'), buildRequest(blob, buildpacks));
+async function build_runBuild(api, app, blob, buildpacks, onLine, poll, events = {}) {
+    const { onCreated = () => undefined, onLost = () => undefined, now = () => new Date() } = events;
+    const sentAt = now();
+    let created;
+    try {
+        created = (await api.post(build_appPath(app, 'builds'), buildRequest(blob, buildpacks))).body;
+    }
+    catch (error) {
+        if (!answerMayBeLost(error))
+            throw error;
+        const found = await findLostBuild(api, app, blob, sentAt, poll);
+        onLost({ error: errorMessage(error), found: found !== undefined });
+        if (!found) {
+            throw new ActionFailure(`Creating the build of ${app} failed (${errorMessage(error)}), and Heroku lists no build of this source since: nothing was built or released.`);
+        }
+        created = found;
+    }
     onCreated(created);
     const streaming = created.output_stream_url ? api.stream(created.output_stream_url, onLine) : Promise.resolve(false);
     const read = async () => (await api.get(build_appPath(app, 'builds', created.id))).body;
@@ -32560,7 +32645,7 @@ function inputs_parseUrl(name, value, protocols) {
         url = new URL(value);
     }
     catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${inputs_redactUrlText(value)}'.`);
+        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
     }
     if (!protocols.includes(url.protocol)) {
         throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
@@ -32579,7 +32664,7 @@ function redactUrl(url) {
     return copy.href;
 }
 /** Redacts `user:password@` in text that does not parse as a URL. */
-function inputs_redactUrlText(text) {
+function redactUrlText(text) {
     return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
 }
 /** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
@@ -32671,23 +32756,90 @@ const OPTIONS = {
 };
 const SSL_MODES = (/* unused pure expression or super */ null && (['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']));
 /**
- * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with the password (raw
- * and percent-decoded) before anything else can print it, including this function's own errors.
+ * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
+ * ?query. No raw '@' before the query, which is how the end of the user info is found.
+ */
+const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
+/**
+ * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
+ * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
+ * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
+ */
+function splitDatabaseUrl(text) {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
+    if (!m)
+        return undefined;
+    const [, scheme, rest] = m;
+    const readings = [];
+    for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
+        if (HOST_AND_AFTER.test(rest.slice(i + 1)))
+            readings.push(i);
+    // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
+    // '?' and '@'): the first is right only if its query names options the engine knows.
+    const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
+    let at = readings.find((i) => {
+        const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
+        return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
+    }) ??
+        readings.at(-1) ??
+        -1;
+    // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
+    if (at === -1)
+        at = rest.lastIndexOf('@');
+    if (at === -1)
+        return { scheme, rawUser: '', hostAndAfter: rest };
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    return {
+        scheme,
+        rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
+        rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
+        hostAndAfter: rest.slice(at + 1),
+    };
+}
+/**
+ * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
+ * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
+ */
+function passwordForms(rawPassword) {
+    const decoded = safeDecode(rawPassword);
+    const whatwg = new URL('x://h');
+    whatwg.password = decoded;
+    const forms = [
+        rawPassword,
+        decoded,
+        encodeURIComponent(decoded),
+        whatwg.password,
+        new URLSearchParams({ p: decoded }).toString().slice(2),
+    ];
+    return [...new Set(forms)].filter((f) => f !== '');
+}
+/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
+function redactDatabaseUrl(text) {
+    const parts = splitDatabaseUrl(text);
+    if (!parts || parts.rawPassword === undefined)
+        return text;
+    return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
+}
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
+ * password before anything else can print it, including this function's own errors. The user info is split off by
+ * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
  */
 function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
-    const rawPassword = /^[a-z]+:\/\/[^/:@\s]*:([^@/\s]*)@/i.exec(text)?.[1];
-    if (rawPassword) {
-        setSecret(rawPassword);
-        if (safeDecode(rawPassword) !== rawPassword)
-            setSecret(safeDecode(rawPassword));
-    }
+    const parts = splitDatabaseUrl(text);
+    if (parts?.rawPassword)
+        for (const form of passwordForms(parts.rawPassword))
+            setSecret(form);
     const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
     let url;
     try {
-        url = new URL(text);
+        if (!parts)
+            throw new TypeError('no scheme');
+        url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
     }
     catch {
-        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactUrlText(text)}'.`);
+        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`);
     }
     const engine = SCHEMES[url.protocol];
     if (!engine) {
@@ -32722,14 +32874,15 @@ function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefi
     }
     const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
-        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactUrlText(text)}'.`);
+        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`);
     }
+    checkDatabaseName(database, inputName);
     return {
         engine,
         host: host === '' ? 'localhost' : host,
         port,
-        user: safeDecode(url.username),
-        password: safeDecode(url.password),
+        user: safeDecode(parts.rawUser),
+        password: safeDecode(parts.rawPassword ?? ''),
         database,
         options,
     };
@@ -32740,6 +32893,7 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
         setSecret(settings.password);
     if (settings.name === '')
         throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+    checkDatabaseName(settings.name, 'db-name');
     return {
         engine: settings.engine,
         host: settings.host || 'localhost',
@@ -32749,6 +32903,32 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
         database: settings.name,
         options: {},
     };
+}
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name, inputName) {
+    if (name.startsWith('-')) {
+        throw new ConfigurationError(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+    }
+}
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+function postgresIdentifier(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+function mysqlIdentifier(name) {
+    return `\`${name.replace(/`/g, '``')}\``;
+}
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+function libpqDatabaseArgument(name) {
+    if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name))
+        return name;
+    return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 /** How the target is shown in logs and summaries: never with its password. */
 function describeDatabase(target) {
@@ -32817,6 +32997,45 @@ function mysqlConnection(target, tool = 'client') {
     args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
     // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
     return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
+}
+
+;// CONCATENATED MODULE: ./actions/deploy/heroku/dynos.ts
+
+
+/** What the web dynos say about a release: up on it, crashed on it, or still on their way. Pure. */
+function judgeDynos(dynos, version) {
+    const web = dynos.filter((d) => d.type === 'web');
+    if (web.length === 0)
+        return { verdict: 'none', detail: 'no web dyno runs' };
+    const list = web.map((d) => `${d.name} ${d.state} on v${d.release?.version ?? '?'}`).join(', ');
+    // A dyno of the old release that crashes says nothing about the new one: only crashes on this version count.
+    if (web.some((d) => d.release?.version === version && d.state === 'crashed'))
+        return { verdict: 'crashed', detail: list };
+    if (web.every((d) => d.release?.version === version && d.state === 'up'))
+        return { verdict: 'up', detail: list };
+    return { verdict: 'waiting', detail: list };
+}
+/**
+ * The health gate when the router cannot be asked (the app is in maintenance, so every request gets Heroku's
+ * maintenance page): the release succeeded, and every web dyno runs it and is up. GET /apps/{app}/dynos is polled
+ * until then; a web dyno of this release that crashes fails it at once.
+ */
+async function dynos_checkDynos(api, app, version, poll) {
+    const deadline = poll.clock() + poll.timeoutMs;
+    for (;;) {
+        const { body } = await api.get(appPath(app, 'dynos'));
+        const { verdict, detail } = judgeDynos(Array.isArray(body) ? body : [], version);
+        if (verdict === 'up')
+            return detail;
+        if (verdict === 'none')
+            return `${detail}: only the release status could be checked`;
+        if (verdict === 'crashed')
+            throw new ActionFailure(`A web dyno of ${app} v${version} crashed (${detail}).`);
+        if (poll.clock() >= deadline) {
+            throw new ActionFailure(`The web dynos of ${app} were not up on v${version} within ${Math.round(poll.timeoutMs / 1000)} s (${detail}).`);
+        }
+        await poll.sleep(poll.intervalMs);
+    }
 }
 
 ;// CONCATENATED MODULE: ./actions/smoke-check/json-path.ts
@@ -33016,7 +33235,7 @@ function check_spec_versionSource(text, name = 'version-from') {
 const TARGETS = (/* unused pure expression or super */ null && (['ssh', 'local', 'heroku']));
 const RELOADS = (/* unused pure expression or super */ null && (['hup', 'restart', 'command']));
 /** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
-function readHealthGate(read) {
+function inputs_readHealthGate(read) {
     const versionFrom = read.raw('version-from');
     return {
         expectedStatus: parseStatusSet('expected-status', read.raw('expected-status')),
@@ -33043,8 +33262,9 @@ function parseHost(item, defaultPort) {
     const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
     const host = match ? match[1] : item;
     const port = match ? Number(match[2]) : defaultPort;
-    if (!HOST.test(host) || host.startsWith('-')) {
-        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item}'.`);
+    // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
+    if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
+        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`);
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
         throw new ConfigurationError(`Input 'hosts': the port of '${item}' must be from 1 to 65535.`);
@@ -33082,8 +33302,8 @@ function readDeployInputs(source, setSecret, env) {
         if (hosts.length === 0)
             throw new ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
         const user = read.string('user', { required: true });
-        if (!/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(user)) {
-            throw new ConfigurationError(`Input 'user' must be a user name (letters, digits, . _ -); got '${user}'.`);
+        if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
+            throw new ConfigurationError(`Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`);
         }
         if (!privateKey)
             throw new ConfigurationError(`Input 'private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
@@ -33178,7 +33398,7 @@ function readDeployInputs(source, setSecret, env) {
         supervisorConfig: read.optionalString('supervisor-config'),
         healthUrl,
         expectCommit: read.optionalString('expect-commit'),
-        healthGate: readHealthGate(read),
+        healthGate: inputs_readHealthGate(read),
         healthTimeoutMs: read.duration('health-timeout'),
         strategy: read.oneOf('strategy', ['rolling', 'parallel']),
         batchSize: read.integer('batch-size', { min: 1 }),
@@ -33210,6 +33430,15 @@ const CONFIG_VAR = /^\w+$/;
 /** An http(s) URL template where `{app}` (and `{host}`, the SSH target's spelling) stand for the app name. */
 function inputs_expandAppUrl(template, app) {
     return template.replace(/\{app\}|\{host\}/g, app);
+}
+/** The URL the health gate asks for one app: health-url, else health-path on app-url or on Heroku's web_url. */
+function inputs_healthUrlOf(inputs, app, webUrl) {
+    if (inputs.healthUrl)
+        return inputs_expandAppUrl(inputs.healthUrl, app);
+    const base = inputs.appUrl ? inputs_expandAppUrl(inputs.appUrl, app) : webUrl;
+    if (!base || !inputs.healthPath)
+        return undefined;
+    return `${base.replace(/\/+$/, '')}${inputs.healthPath}`;
 }
 function urlTemplate(read, name) {
     const value = read.optionalString(name);
@@ -33246,7 +33475,11 @@ function readHerokuInputs(source, setSecret, env) {
         throw new ConfigurationError(`Input 'heroku-api-url' must be an https URL (plain http only to this machine, such as a local stand-in); got '${apiUrl.origin}'.`);
     }
     const appUrl = urlTemplate(read, 'app-url');
-    const healthUrl = urlTemplate(read, 'health-url') ?? (appUrl ? `${appUrl}/health` : undefined);
+    const healthUrl = urlTemplate(read, 'health-url');
+    const healthPath = read.raw('health-path').trim();
+    if (healthPath && (!healthPath.startsWith('/') || /\s|#/.test(healthPath))) {
+        throw new ConfigurationError(`Input 'health-path' must be a path starting with / (e.g. /health or /status?full=1), or empty for no health gate; got '${healthPath}'.`);
+    }
     const databaseConfigVar = read.string('database-config-var', { required: true });
     if (!CONFIG_VAR.test(databaseConfigVar)) {
         throw new ConfigurationError(`Input 'database-config-var' must be a config var name (letters, digits, _); got '${databaseConfigVar}'.`);
@@ -33269,8 +33502,10 @@ function readHerokuInputs(source, setSecret, env) {
         apps,
         appUrl,
         healthUrl,
+        healthPath,
         expectCommit: read.optionalString('expect-commit'),
         healthTimeoutMs: read.duration('health-timeout'),
+        healthGate: readHealthGate(read),
         buildpacks: read.list('buildpacks'),
         databaseConfigVar,
         requiredConfigVars,
@@ -33289,8 +33524,8 @@ function isLoopback(hostname) {
 ;// CONCATENATED MODULE: ./actions/deploy/heroku/release.ts
 
 
-/** Heroku pages lists with a Range header; newest first is what a deploy wants. */
-const RECENT_RELEASES = 'version ..; order=desc, max=20';
+/** Heroku pages lists with a Range header; newest first is what a deploy wants (enough to see past rollbacks). */
+const RECENT_RELEASES = 'version ..; order=desc, max=50';
 async function release_recentReleases(api, app) {
     const { body } = await api.get(appPath(app, 'releases'), { Range: RECENT_RELEASES });
     return Array.isArray(body) ? body : [];
@@ -33300,11 +33535,58 @@ function release_servingRelease(releases) {
     const sorted = [...releases].sort((a, b) => b.version - a.version);
     return sorted.find((r) => r.current) ?? sorted.find((r) => r.status === 'succeeded');
 }
-/** The release to roll back to: the newest succeeded one older than `failed`. Pure. */
-function release_rollbackTarget(releases, failedVersion) {
+/** The version a rollback release went back to: Heroku writes `Rollback to v<N>` (API, CLI and dashboard alike). */
+function rolledBackTo(release) {
+    const match = /^Rollback to v(\d+)\b/.exec(release.description ?? '');
+    return match ? Number(match[1]) : undefined;
+}
+/**
+ * The version whose code a release runs: itself, or for a rollback the release it went back to (followed through
+ * rollbacks of rollbacks, as far as the list reaches). Pure.
+ */
+function release_codeVersion(release, releases) {
+    const byVersion = new Map(releases.map((r) => [r.version, r]));
+    let version = release.version;
+    for (let current = release, hops = 0; current && hops < releases.length; hops++) {
+        const to = rolledBackTo(current);
+        if (to === undefined)
+            break;
+        version = to;
+        current = byVersion.get(to);
+    }
+    return version;
+}
+/**
+ * Versions a rollback replaced: `Rollback to vN` written as vM means every release between vN and vM was taken
+ * down, whether the health gate rejected it or someone rolled it back by hand. Pure.
+ */
+function replacedVersions(releases) {
+    const replaced = new Set();
+    for (const release of releases) {
+        const to = rolledBackTo(release);
+        if (to === undefined)
+            continue;
+        for (const other of releases)
+            if (other.version > to && other.version < release.version)
+                replaced.add(other.version);
+    }
+    return replaced;
+}
+/**
+ * The release to roll back to from `serving`: the newest succeeded one older than the code serving (for a
+ * rollback release, older than the release it went back to, so rolling back twice never returns to what the first
+ * rollback replaced), and never one a rollback replaced. Pure.
+ */
+function release_rollbackTarget(releases, serving) {
+    const bound = release_codeVersion(serving, releases);
+    const replaced = replacedVersions(releases);
     return [...releases]
         .sort((a, b) => b.version - a.version)
-        .find((r) => r.version < failedVersion && r.status === 'succeeded');
+        .find((r) => r.version < bound &&
+        r.status === 'succeeded' &&
+        !replaced.has(r.version) &&
+        release_codeVersion(r, releases) < bound &&
+        !replaced.has(release_codeVersion(r, releases)));
 }
 /** The commit a release runs: its slug's `commit` (the source_blob version we built it from). */
 async function release_releaseCommit(api, app, release) {
@@ -33383,25 +33665,13 @@ async function source_uploadSource(api, packed, commit) {
 
 
 
+
+
 /** The saved-state key of the Heroku target: which apps the post step must take out of maintenance. */
 const HEROKU_STATE_KEY = 'deploy-heroku';
 /** Names that must be set (non-empty) in the config vars but are not. Pure. */
 function missingConfigVars(required, configVars) {
     return required.filter((name) => configVars[name] === undefined || configVars[name] === null || configVars[name] === '');
-}
-/**
- * The parts of a config var value to mask. Values shorter than 4 characters (DEBUG=0, WEB_CONCURRENCY=2) are not:
- * a mask replaces the text everywhere in the log, and masking '0' would blank every zero. A multi-line value (a PEM
- * key) is masked line by line too, since a tool may print one line of it. Pure.
- */
-function maskableValues(value) {
-    if (!value || value.length < 4)
-        return [];
-    const lines = value
-        .split(/\r?\n/)
-        .map((l) => l.trim())
-        .filter((l) => l.length >= 4 && l !== value);
-    return [value, ...lines];
 }
 /** Outputs for several apps: one value per app, in app order, comma-separated. Pure. */
 function perApp(values) {
@@ -33448,8 +33718,54 @@ class HerokuTarget {
         finally {
             await this.cleanUp();
         }
+        this.describeOutcome();
         this.report.durationMs = this.recorder.elapsed();
         return this.report;
+    }
+    /**
+     * Outputs and headline say what serves at the end (the rollback release after a rejection, the old release after
+     * a failed build), with the refused release apart, so a later step never takes the rejected one for the live one.
+     */
+    describeOutcome() {
+        const { report, apps } = this;
+        const serving = (a) => a.servingNow?.release ?? (a.rejected ? a.serving : (a.release ?? a.serving));
+        report.releaseId = perApp(apps.map((a) => serving(a)?.id));
+        report.releaseVersion = perApp(apps.map((a) => serving(a)?.version));
+        report.previousReleaseId = perApp(apps.map((a) => a.serving?.id));
+        report.previousReleaseVersion = perApp(apps.map((a) => a.serving?.version));
+        report.rejectedReleaseId = perApp(apps.map((a) => a.rejected?.id));
+        report.rejectedReleaseVersion = perApp(apps.map((a) => a.rejected?.version));
+        report.buildId = perApp(apps.map((a) => a.buildId));
+        const many = apps.length > 1;
+        const named = (pick) => {
+            const parts = apps.flatMap((a) => {
+                const text = pick(a);
+                return text ? [many ? `${a.name} ${text}` : text] : [];
+            });
+            return parts.length > 0 ? `\`${parts.join(', ')}\`` : undefined;
+        };
+        const live = named((a) => {
+            const release = serving(a);
+            if (!release)
+                return 'no release';
+            const code = a.servingNow && a.servingNow.codeVersion !== release.version ? ` (v${a.servingNow.codeVersion}'s code)` : '';
+            return `v${release.version}${code}`;
+        });
+        const rejected = named((a) => a.rejected && `v${a.rejected.version}`);
+        if (report.mode === 'rollback') {
+            report.headline = report.ok ? `Rollback succeeded: ${live} serves` : `Rollback failed: ${live} serves`;
+        }
+        else if (report.ok) {
+            report.headline = `Deploy of ${live} succeeded`;
+        }
+        else if (rejected) {
+            report.headline = report.rolledBack
+                ? `Deploy of ${rejected} failed and was rolled back: ${live} serves`
+                : `Deploy of ${rejected} failed: ${live} still serves`;
+        }
+        else {
+            report.headline = `Deploy failed before any release: ${live} still serves`;
+        }
     }
     poll(timeoutMs = this.edges.buildTimeoutMs) {
         return { intervalMs: this.edges.pollIntervalMs, timeoutMs, clock: this.edges.clock, sleep: this.edges.sleep };
@@ -33464,17 +33780,12 @@ class HerokuTarget {
         const { inputs } = this;
         const commit = await this.recorder.run('resolve commit', 'runner', () => this.resolveCommit());
         this.report.commit = commit;
-        if (inputs.appUrl)
-            this.report.url = expandAppUrl(inputs.appUrl, inputs.apps[0]);
         for (const app of this.apps) {
             await this.recorder.run('preflight', app.name, () => this.preflight(app), () => app.serving
                 ? `serving v${app.serving.version}${app.servingCommit ? ` (${app.servingCommit.slice(0, 7)})` : ''}`
                 : 'no release yet');
         }
         const first = this.apps[0];
-        this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
-        this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
-        this.report.url ??= first.webUrl ?? undefined;
         const diff = await this.recorder.run('migration check', 'runner', () => migrationChanges(this.edges.runner, inputs.repository, first.servingCommit, commit), (d) => (d.known ? `${d.files.length} migration file(s) changed` : d.why));
         this.migrationsChanged = !diff.known || diff.files.length > 0;
         const maintenance = decideMaintenance(inputs.maintenance, diff);
@@ -33514,60 +33825,100 @@ class HerokuTarget {
             await this.rollBackAll();
             throw error;
         }
-        this.report.buildId = perApp(this.apps.map((a) => a.build?.id));
-        this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
-        this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
         for (const app of this.apps)
             this.report.serving[app.name] = `v${app.release.version} (${commit.slice(0, 7)})`;
         // The site comes back before the health gate: the gate must see what users will see.
         await this.maintenanceOff();
-        if (inputs.healthUrl) {
-            try {
-                for (const app of this.apps) {
-                    const url = expandAppUrl(inputs.healthUrl, app.name);
-                    await this.recorder.run('health', app.name, async () => {
-                        const result = await this.edges.checkHealth(url, inputs.expectCommit ?? commit, inputs.healthTimeoutMs, (line) => this.info(line));
-                        if (!result.ok)
-                            throw new ActionFailure(`Health check of ${url} failed on ${app.name}: ${result.reason}`);
-                    });
-                }
-            }
-            catch (error) {
-                await this.rollBackAll();
-                throw error;
+        let gating;
+        try {
+            for (const app of this.apps) {
+                gating = app;
+                await this.healthGate(app, app.release, inputs.expectCommit ?? commit, '');
             }
         }
-        else {
-            this.recorder.skip('health', first.name, 'no app-url or health-url: no health gate');
+        catch (error) {
+            if (gating?.release)
+                gating.rejected = gating.release;
+            await this.rollBackAll();
+            throw error;
         }
     }
-    /** mode: rollback: each app back to the succeeded release before the one serving, then the health gate. */
+    /**
+     * The health gate of one app: through the router (the smoke-check engine on the health URL), or, while the app
+     * is in maintenance, through the API, since Heroku's router then answers every request with its maintenance page
+     * and a 503 says nothing about the release. A maintenance page never causes a rollback.
+     */
+    async healthGate(app, release, commit, after) {
+        const url = healthUrlOf(this.inputs, app.name, app.webUrl);
+        if (!url) {
+            this.recorder.skip('health', app.name, 'no health URL (health-path is empty and so is health-url): no health gate');
+            return;
+        }
+        if (app.maintenanceBefore) {
+            await this.apiGate(app, release, 'the app was in maintenance before the deploy and stays in it');
+            return;
+        }
+        let refused;
+        await this.recorder.run('health', app.name, async () => {
+            const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line), this.inputs.healthGate);
+            if (result.ok)
+                return;
+            // The gate saw the maintenance page if someone (or a maintenance-off that failed) put the app back in it.
+            if (await this.inMaintenance(app)) {
+                refused = result.reason;
+                return;
+            }
+            throw new ActionFailure(`Health check of ${url} failed on ${app.name}${after}: ${result.reason}`);
+        }, () => (refused ? `not judged: ${app.name} is in maintenance (${refused})` : url));
+        if (refused)
+            await this.apiGate(app, release, 'the app is in maintenance mode');
+    }
+    async inMaintenance(app) {
+        try {
+            return (await this.api.get(appPath(app.name))).body.maintenance === true;
+        }
+        catch {
+            return false;
+        }
+    }
+    /** What the API can tell without the router: the release succeeded and the web dynos are up on it. */
+    async apiGate(app, release, why) {
+        this.edges.log.warning(`${app.name}: ${why}, so the health gate cannot ask the site (Heroku's router serves the maintenance page to every request). Checked instead: the release status and the web dynos. Check the site when maintenance is turned off.`);
+        await this.recorder.run('health (API)', app.name, async () => {
+            if (release.status !== 'succeeded') {
+                throw new ActionFailure(`Release v${release.version} of ${app.name} is ${release.status}.`);
+            }
+            return checkDynos(this.api, app.name, release.version, this.poll(this.inputs.healthTimeoutMs));
+        }, (detail) => `v${release.version} succeeded; ${detail}; the site itself was not checked (maintenance)`);
+        this.report.notes.push(`${app.name} is in maintenance mode: the health gate checked the release and its dynos through the API, not the site. Check the site when maintenance is turned off.`);
+    }
+    /**
+     * mode: rollback: each app back to the release before the code serving (never one a rollback replaced, never a
+     * failed one), then the health gate on the commit that release runs.
+     */
     async rollBackOnDemand() {
         for (const app of this.apps) {
             await this.recorder.run('preflight', app.name, () => this.preflight(app));
+            this.report.url ??= this.publicUrl(app);
             const releases = await recentReleases(this.api, app.name);
-            const target = app.serving && rollbackTarget(releases, app.serving.version);
+            const target = app.serving && rollbackTarget(releases, app.serving);
             if (!app.serving || !target) {
-                throw new ActionFailure(`${app.name} has no earlier succeeded release to roll back to.`);
+                throw new ActionFailure(`${app.name} has no earlier release to roll back to (releases that failed or that a rollback replaced are never chosen; v${app.serving?.version ?? '?'} serves).`);
             }
-            app.release = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${target.version}'s code`);
+            const to = codeVersion(target, releases);
+            app.release = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${to}'s code`);
+            app.servingNow = { release: app.release, codeVersion: to };
             this.report.rolledBack = true;
             this.report.serving[app.name] = `v${app.release.version} (rollback to v${target.version})`;
             const commit = await releaseCommit(this.api, app.name, app.release);
             this.report.commit ??= commit;
-            if (this.inputs.healthUrl && commit) {
-                const url = expandAppUrl(this.inputs.healthUrl, app.name);
-                await this.recorder.run('health', app.name, async () => {
-                    const result = await this.edges.checkHealth(url, commit, this.inputs.healthTimeoutMs, (line) => this.info(line));
-                    if (!result.ok)
-                        throw new ActionFailure(`Health check of ${url} failed on ${app.name} after the rollback: ${result.reason}`);
-                });
-            }
+            if (commit)
+                await this.healthGate(app, app.release, commit, ' after the rollback');
         }
-        this.report.previousReleaseId = perApp(this.apps.map((a) => a.serving?.id));
-        this.report.previousReleaseVersion = perApp(this.apps.map((a) => a.serving?.version));
-        this.report.releaseId = perApp(this.apps.map((a) => a.release?.id));
-        this.report.releaseVersion = perApp(this.apps.map((a) => a.release?.version));
+    }
+    /** The site's address for the `url` output: app-url, else the web_url Heroku gives the app. */
+    publicUrl(app) {
+        return this.inputs.appUrl ? expandAppUrl(this.inputs.appUrl, app.name) : app.webUrl;
     }
     async resolveCommit() {
         const { inputs } = this;
@@ -33580,16 +33931,21 @@ class HerokuTarget {
         }
         return sha;
     }
-    /** The app exists and the key can reach it; its config vars (every value masked) hold what is required. */
+    /** The app exists and the key can reach it; its config vars (the secret ones masked) hold what is required. */
     async preflight(app) {
         const { body: info } = await this.api.get(appPath(app.name));
         app.webUrl = info.web_url ?? undefined;
         const { body: vars } = await this.api.get(appPath(app.name, 'config-vars'));
         app.configVars = vars ?? {};
-        for (const value of Object.values(app.configVars))
-            for (const secret of maskableValues(value))
-                this.edges.setSecret(secret);
+        const secret = Object.keys(app.configVars).filter((name) => {
+            const parts = secretParts(name, app.configVars[name]);
+            for (const part of parts)
+                this.edges.setSecret(part);
+            return parts.length > 0;
+        });
         this.info(`Config vars of ${app.name}: ${Object.keys(app.configVars).sort().join(', ') || '(none)'}`);
+        if (secret.length > 0)
+            this.info(`Masked as secrets: ${secret.sort().join(', ')}`);
         const missing = missingConfigVars(this.inputs.requiredConfigVars, app.configVars);
         if (missing.length > 0) {
             throw new ActionFailure(`Config vars missing on ${app.name}: ${missing.join(', ')} (set them with heroku config:set before deploying; nothing was changed).`);
@@ -33600,6 +33956,8 @@ class HerokuTarget {
         app.serving = servingRelease(await recentReleases(this.api, app.name));
         if (app.serving)
             app.servingCommit = await releaseCommit(this.api, app.name, app.serving);
+        if (this.inputs.mode === 'deploy')
+            this.report.url ??= this.publicUrl(app);
     }
     async source(commit) {
         this.tempDir = mkdtempSync(join(tmpdir(), 'runbook-heroku-'));
@@ -33617,10 +33975,21 @@ class HerokuTarget {
         return this.edges.backup(database, { directory: this.inputs.backupDirectory, commit, now: this.edges.now() }, (line) => this.info(line));
     }
     async build(app, blob) {
-        const build = await runBuild(this.api, app.name, blob, this.inputs.buildpacks, (line) => this.info(line), this.poll(), (created) => {
-            this.info(`Build ${created.id} started on ${app.name}.`);
-            this.pendingBuild = { app: app.name, id: created.id };
-            this.saveState();
+        const build = await runBuild(this.api, app.name, blob, this.inputs.buildpacks, (line) => this.info(line), this.poll(), {
+            onCreated: (created) => {
+                this.info(`Build ${created.id} started on ${app.name}.`);
+                app.buildId = created.id;
+                this.pendingBuild = { app: app.name, id: created.id };
+                this.saveState();
+            },
+            onLost: (lost) => {
+                const what = lost.found
+                    ? 'the build this run created was found by its source and followed: its release phase and health gate below are the ones that count'
+                    : 'Heroku lists no build of this source: none was created';
+                this.edges.log.warning(`POST /apps/${app.name}/builds: the answer was lost (${lost.error}); ${what}.`);
+                this.report.notes.push(`The answer to the build request for ${app.name} was lost (${lost.error}); ${what}.`);
+            },
+            now: this.edges.now,
         }).finally(() => {
             this.pendingBuild = undefined;
             this.saveState();
@@ -33631,8 +34000,10 @@ class HerokuTarget {
         return build;
     }
     async releasePhase(app) {
+        app.releasePhaseRan = true;
         const release = await waitForRelease(this.api, app.name, app.build.release.id, (line) => this.info(line), this.poll());
         if (release.status !== 'succeeded') {
+            app.rejected = release;
             this.report.serving[app.name] = app.serving ? `v${app.serving.version} (unchanged)` : 'nothing';
             throw new ActionFailure(`The release phase of ${app.name} v${release.version} ${release.status} (manage.py migrate; its output is in the log above). Heroku keeps ${app.serving ? `v${app.serving.version}` : 'the previous release'} serving.`);
         }
@@ -33643,26 +34014,37 @@ class HerokuTarget {
         for (const app of this.apps) {
             if (!app.release)
                 continue;
+            app.rejected ??= app.release;
             const releases = await recentReleases(this.api, app.name).catch(() => []);
-            const target = rollbackTarget(releases, app.release.version) ?? app.serving;
+            const target = app.serving ?? rollbackTarget(releases, app.release);
             if (!target) {
                 this.report.notes.push(`${app.name} had no earlier release to roll back to; v${app.release.version} still serves.`);
+                app.servingNow = { release: app.release, codeVersion: app.release.version };
                 continue;
             }
             try {
                 const rolled = await this.recorder.run('rollback', app.name, () => rollBack(this.api, app.name, target, (line) => this.info(line), this.poll()), (r) => `v${r.version} runs v${target.version}'s code`);
+                app.servingNow = { release: rolled, codeVersion: codeVersion(target, releases) };
                 this.report.rolledBack = true;
                 this.report.serving[app.name] = `v${rolled.version} (rollback to v${target.version})`;
             }
             catch (error) {
+                app.servingNow = { release: app.release, codeVersion: app.release.version };
                 this.report.notes.push(`Rolling ${app.name} back failed: ${errorMessage(error)}`);
             }
         }
-        if (this.migrationsChanged) {
-            this.report.notes.push(this.report.backupPath
-                ? 'Migrations are not reversed by a rollback: the release phase already ran them. The pre-migration backup and its restore command are below.'
-                : 'Migrations are not reversed by a rollback: the release phase already ran them.');
-        }
+        this.noteMigrations();
+    }
+    /** Only what happened: migrations ran only where a release phase ran, and nothing reverses them. */
+    noteMigrations() {
+        const ran = this.apps.filter((a) => a.releasePhaseRan);
+        if (!this.migrationsChanged || ran.length === 0)
+            return;
+        const restore = this.report.backupPath ? ' The pre-migration backup and its restore command are below.' : '';
+        const rolledBack = this.report.rolledBack
+            ? ' Heroku runs the release command on a rollback too, with the older code: its migrate applies nothing new and reverses nothing.'
+            : '';
+        this.report.notes.push(`The release phase ran on ${ran.map((a) => a.name).join(', ')}: migrations it applied stay applied.${rolledBack}${restore}`);
     }
     async maintenanceOff() {
         for (const name of [...this.maintenanceOn]) {
