@@ -334,11 +334,9 @@ async function runJob(
         step.run !== undefined
           ? await runScript(harness, scripts, stepId, step, stepEnv, context())
           : await runLocalAction(harness, id, index, stepId, step, stepEnv, context());
-      // A run step is the one step of its composite: its outcome and outputs are that step's. (The harness marks a
-      // composite that runs after a failed step as failed even when its own steps pass.)
-      const script = step.run !== undefined ? result.steps?.[0] : undefined;
-      const outcome = script ? script.outcome : result.outcome;
-      const outputs = script ? script.outputs : result.outputs;
+      // A run step is the one step of its composite: its outputs are that step's (the composite declares none).
+      const outcome = result.outcome;
+      const outputs = step.run !== undefined ? (result.steps?.[0]?.outputs ?? {}) : result.outputs;
       steps[stepId] = { outputs, outcome, conclusion: outcome };
       run.steps.push({ id: stepId, outcome, result });
       if (outcome === 'failure') status = 'failure';
