@@ -143,3 +143,26 @@ test('a declared secret printed by a composite step is a leak', async () => {
     SecretLeakError,
   );
 });
+
+// actions/runner ADR 1438: a composite's main steps judge success()/failure() on the action's own status, which
+// starts as success whatever the job's is; only its own steps can fail it.
+test('a composite run under always() after a failed step succeeds when its own steps pass', async () => {
+  const job = new Job({ github: { workspace, actor: 'ada' } });
+  try {
+    const failed = await job.step('first', { action: 'composite', actionDir, inputs: { fail: 'true' } });
+    expect(failed.outcome).toBe('failure');
+    const result = await job.step('cleanup', { action: 'composite', actionDir, inputs: {}, if: 'always()' });
+    expect(result.outcome).toBe('success');
+    expect(result.exitCode).toBe(0);
+    expect(Object.fromEntries((result.steps ?? []).map((s) => [s.id, s.outcome]))).toMatchObject({
+      say: 'success',
+      'after-boom': 'success',
+      'after-failure': 'skipped',
+      node: 'success',
+    });
+    expect(job.steps.cleanup.outcome).toBe('success');
+    expect(job.status).toBe('failure');
+  } finally {
+    job.dispose();
+  }
+});

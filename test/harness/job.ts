@@ -276,11 +276,14 @@ export class Job {
     result.inputs = inputs.values;
     result.warnings = [...inputs.warnings];
     result.steps = children;
-    let status: JobStatus = this.jobStatus;
+    // The action's own status (github.action_status, actions/runner ADR 1438): main steps judge success() and
+    // failure() on it, so a composite run under always() after a failed step is failed only by its own steps.
+    let status: JobStatus = this.jobStatus === 'cancelled' ? 'cancelled' : 'success';
     const noInputs: ResolvedInputs = { values: {}, env: {}, warnings: [] };
     const context = () => {
       const c = this.expressionContext(options, id);
       c.status = status;
+      c.contexts.github = { ...(c.contexts.github as Record<string, unknown>), action_status: status };
       c.contexts.steps = local;
       c.contexts.inputs = inputs.values;
       c.contexts.env = { ...(c.contexts.env as Record<string, string>), ...stepEnv };

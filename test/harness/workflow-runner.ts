@@ -7,6 +7,7 @@
 // (`repository: ${{ job.workflow_repository }}`) links this repository's working tree at `path`. Anything else a
 // workflow may say (matrices, services, containers, other checkouts and third-party actions, path filters…) is
 // refused with an UnsupportedWorkflowError naming it: never skipped silently.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,6 +38,20 @@ export interface RunWorkflowOptions {
   /** The `secrets` context; every value is guarded against leaks by the harness. */
   secrets?: Record<string, string>;
   github?: GithubOptions;
+  /** Variables the runner itself gives every step (e.g. ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN). */
+  runnerEnv?: Record<string, string>;
+  /**
+   * The git repository `uses: <owner>/<repo>/…@<ref>` of the run's own repository (github.repository) resolves in:
+   * the ref is archived from it into a temporary directory (default: this working tree's repository).
+   */
+  repositoryDir?: string;
+}
+
+/** Where a workflow's own repository is: this working tree, or a ref of it archived to a temporary directory. */
+interface Source {
+  root: string;
+  /** The commit job.workflow_sha names; undefined for the working tree (then github.sha, the commit under test). */
+  sha?: string;
 }
 
 export interface JobRun {
@@ -99,6 +114,7 @@ export function triggeredBy(doc: Mapping, event: WorkflowEvent): boolean {
   const on = typeof doc.on === 'string' ? { [doc.on]: null } : Array.isArray(doc.on) ? {} : mapping(doc.on);
   if (Array.isArray(doc.on)) for (const name of doc.on) on[String(name)] = null;
   if (!(event.name in on)) return false;
+  if (event.name === 'schedule') return scheduleMatches(on.schedule, event);
   const filter = mapping(on[event.name]);
   for (const key of Object.keys(filter)) {
     if (!['branches', 'types', 'inputs'].includes(key))
@@ -114,6 +130,52 @@ export function triggeredBy(doc: Mapping, event: WorkflowEvent): boolean {
       ? String(event.payload.ref ?? '').replace(/^refs\/heads\//, '')
       : String(mapping(mapping(event.payload.pull_request).base).ref ?? '');
   return branchMatches(list(filter.branches), branch);
+}
+
+/**
+ * GitHub starts a scheduled run for one of the listed crons and names it in github.event.schedule: the event must
+ * name one of this workflow's.
+ */
+function scheduleMatches(schedule: unknown, event: WorkflowEvent): boolean {
+  const crons = (Array.isArray(schedule) ? schedule : []).map((entry) => String(mapping(entry).cron));
+  const cron = event.payload.schedule;
+  if (typeof cron !== 'string')
+    throw new WorkflowError(
+      `a schedule event names the cron that fired in payload.schedule (one of: ${crons.join(', ')})`,
+    );
+  return crons.includes(cron);
+}
+
+/**
+ * Inputs as a workflow_dispatch form or a workflow_call gives them: declared ones only, required ones present,
+ * defaults applied, booleans and numbers typed, a choice one of its options.
+ */
+function typedInputs(declared: Mapping, given: Mapping, where: string, evaluate: (v: unknown) => unknown): Mapping {
+  const inputs: Mapping = {};
+  for (const name of Object.keys(given))
+    if (!(name in declared)) throw new WorkflowError(`${where} gives input '${name}', which is not declared`);
+  for (const [name, specValue] of Object.entries(declared)) {
+    const spec = mapping(specValue);
+    if (!(name in given) && spec.required === true && spec.default === undefined)
+      throw new WorkflowError(`${where} does not give the required input '${name}'`);
+    const raw = name in given ? evaluate(given[name]) : spec.default;
+    const value =
+      spec.type === 'boolean'
+        ? raw === true || raw === 'true'
+        : spec.type === 'number'
+          ? Number(raw ?? 0)
+          : raw === undefined || raw === null
+            ? ''
+            : String(raw);
+    if (spec.type === 'number' && Number.isNaN(value))
+      throw new WorkflowError(`${where}: input '${name}' is a number; got '${String(raw)}'`);
+    if (spec.type === 'choice' && !list(spec.options).includes(String(value)))
+      throw new WorkflowError(
+        `${where}: input '${name}' is one of ${list(spec.options).join(', ')}; got '${String(value)}'`,
+      );
+    inputs[name] = value;
+  }
+  return inputs;
 }
 
 /** Jobs in an order where each comes after its needs; a cycle or an unknown need is an error. */
@@ -136,7 +198,18 @@ function jobOrder(jobs: Mapping): string[] {
 export async function runWorkflow(options: RunWorkflowOptions): Promise<WorkflowRun> {
   const doc = await loadWorkflow(options.workflow);
   if (!triggeredBy(doc, options.event)) return { triggered: false, jobs: [], conclusion: 'success' };
-  const jobs = await runJobs(doc, { inputs: options.inputs ?? {}, secrets: options.secrets ?? {} }, options);
+  const dispatch = options.event.name === 'workflow_dispatch';
+  if (!dispatch && options.inputs !== undefined)
+    throw new WorkflowError(`inputs are given only to a workflow_dispatch run, not to ${options.event.name}`);
+  const inputs = dispatch
+    ? typedInputs(
+        mapping(mapping(mapping(doc.on).workflow_dispatch).inputs),
+        options.inputs ?? {},
+        'the dispatch',
+        (v) => v,
+      )
+    : {};
+  const jobs = await runJobs(doc, { inputs, secrets: options.secrets ?? {} }, options, { root: REPO_ROOT });
   return {
     triggered: true,
     jobs,
@@ -149,6 +222,7 @@ async function runJobs(
   doc: Mapping,
   scope: { inputs: Mapping; secrets: Record<string, string> },
   options: RunWorkflowOptions,
+  source: Source,
 ): Promise<JobRun[]> {
   const jobs = mapping(doc.jobs);
   const runs: Record<string, JobRun> = {};
@@ -180,8 +254,8 @@ async function runJobs(
     }
     runs[id] =
       job.uses === undefined
-        ? await runJob(id, job, doc, context, options, scope.secrets)
-        : await callWorkflow(id, job, context, options);
+        ? await runJob(id, job, doc, context, options, scope.secrets, source)
+        : await callWorkflow(id, job, context, options, source);
   }
   return Object.values(runs);
 }
@@ -191,36 +265,31 @@ async function runJobs(
  * undeclared or missing required one refused), the secrets it declares (or all with `inherit`), its jobs, then its
  * outputs from the `jobs` context.
  */
-async function callWorkflow(id: string, job: Mapping, context: WorkflowContext, options: RunWorkflowOptions) {
+async function callWorkflow(
+  id: string,
+  job: Mapping,
+  context: WorkflowContext,
+  options: RunWorkflowOptions,
+  source: Source,
+) {
   const uses = String(job.uses);
-  const match = /^\.\/(\.github\/workflows\/[\w.-]+\.ya?ml)$/.exec(uses);
-  if (!match)
-    throw new UnsupportedWorkflowError(`jobs.${id} uses '${uses}': only ./.github/workflows/<file> runs locally yet`);
-  const doc = await loadWorkflow(match[1]);
+  const local = /^\.\/(\.github\/workflows\/[\w.-]+\.ya?ml)$/.exec(uses);
+  const remote = /^([\w.-]+\/[\w.-]+)\/(\.github\/workflows\/[\w.-]+\.ya?ml)@(.+)$/.exec(uses);
+  if (!local && !remote)
+    throw new UnsupportedWorkflowError(
+      `jobs.${id} uses '${uses}': only ./.github/workflows/<file> and <this repository>/.github/workflows/<file>@<ref> run locally`,
+    );
+  // ./ is the caller's own repository; owner/repo@ref is that ref, archived (only this repository's refs exist here).
+  const called = local ? source : resolveRef(remote![1], remote![3], `jobs.${id}`, context, options);
+  const file = local ? local[1] : remote![2];
+  const doc = await loadWorkflow(join(called.root, file));
   const on = mapping(doc.on);
   if (!('workflow_call' in on))
-    throw new WorkflowError(`${match[1]} has no 'on: workflow_call'; jobs.${id} cannot call it`);
+    throw new WorkflowError(`${file} has no 'on: workflow_call'; jobs.${id} cannot call it`);
   const call = mapping(on.workflow_call);
-  const declared = mapping(call.inputs);
-  const given = mapping(job.with);
-  const inputs: Mapping = {};
-  for (const name of Object.keys(given))
-    if (!(name in declared))
-      throw new WorkflowError(`jobs.${id} gives input '${name}', which ${match[1]} does not declare`);
-  for (const [name, specValue] of Object.entries(declared)) {
-    const spec = mapping(specValue);
-    if (!(name in given) && spec.required === true)
-      throw new WorkflowError(`jobs.${id} does not give the required input '${name}' of ${match[1]}`);
-    const raw = name in given ? interpolateValue(given[name], context) : spec.default;
-    inputs[name] =
-      spec.type === 'boolean'
-        ? raw === true || raw === 'true'
-        : spec.type === 'number'
-          ? Number(raw ?? 0)
-          : raw === undefined || raw === null
-            ? ''
-            : String(raw);
-  }
+  const inputs = typedInputs(mapping(call.inputs), mapping(job.with), `jobs.${id} (calling ${file})`, (v) =>
+    interpolateValue(v, context),
+  );
   const declaredSecrets = mapping(call.secrets);
   const outer = mapping(context.contexts.secrets) as Record<string, string>;
   const secrets: Record<string, string> = {};
@@ -228,12 +297,12 @@ async function callWorkflow(id: string, job: Mapping, context: WorkflowContext, 
   else {
     for (const [name, value] of Object.entries(mapping(job.secrets))) {
       if (!(name in declaredSecrets))
-        throw new WorkflowError(`jobs.${id} passes secret '${name}', which ${match[1]} does not declare`);
+        throw new WorkflowError(`jobs.${id} passes secret '${name}', which ${file} does not declare`);
       secrets[name] = interpolateValue(value, context);
     }
   }
-  const called = await runJobs(doc, { inputs, secrets }, options);
-  const jobsContext = Object.fromEntries(called.map((j) => [j.id, { result: j.result, outputs: j.outputs }]));
+  const calledJobs = await runJobs(doc, { inputs, secrets }, options, called);
+  const jobsContext = Object.fromEntries(calledJobs.map((j) => [j.id, { result: j.result, outputs: j.outputs }]));
   const outputs = Object.fromEntries(
     Object.entries(mapping(call.outputs)).map(([name, spec]) => [
       name,
@@ -245,12 +314,51 @@ async function callWorkflow(id: string, job: Mapping, context: WorkflowContext, 
   );
   const run: JobRun = {
     id,
-    result: called.some((j) => j.result === 'failure') ? 'failure' : 'success',
+    result: calledJobs.some((j) => j.result === 'failure') ? 'failure' : 'success',
     outputs,
     steps: [],
-    called,
+    called: calledJobs,
   };
   return run;
+}
+
+/**
+ * `<owner>/<repo>/…@<ref>` of the run's own repository: the ref (tag, branch or commit) of repositoryDir, archived
+ * with `git archive` into a temporary directory, as GitHub fetches that ref's tree; any other repository is refused.
+ */
+const archives = new Map<string, Source>();
+function resolveRef(
+  repository: string,
+  ref: string,
+  where: string,
+  context: WorkflowContext,
+  options: RunWorkflowOptions,
+) {
+  const own = String(mapping(context.contexts.github).repository);
+  if (repository !== own)
+    throw new UnsupportedWorkflowError(
+      `${where} uses ${repository}@${ref}: only this repository (${own}) can be resolved locally`,
+    );
+  const dir = options.repositoryDir ?? REPO_ROOT;
+  let sha: string;
+  try {
+    sha = execFileSync('git', ['-C', dir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    throw new WorkflowError(`${where}: ${repository} has no ref '${ref}'`);
+  }
+  const known = archives.get(sha);
+  if (known) return known;
+  const root = mkdtempSync(join(tmpdir(), `runbook-ref-${ref.replace(/[^\w.-]/g, '_')}-`));
+  const archive = execFileSync('git', ['-C', dir, 'archive', '--format=tar', sha], { maxBuffer: 1 << 30 });
+  execFileSync('tar', ['-x', '-C', root], { input: archive });
+  const source = { root: root + '/', sha };
+  if (archives.size === 0)
+    process.on('exit', () => archives.forEach((a) => rmSync(a.root, { recursive: true, force: true })));
+  archives.set(sha, source);
+  return source;
 }
 
 function githubContext(options: RunWorkflowOptions): Mapping {
@@ -279,10 +387,12 @@ async function runJob(
   outer: WorkflowContext,
   options: RunWorkflowOptions,
   secretValues: Record<string, string>,
+  source: Source,
 ): Promise<JobRun> {
   const secrets = [...Object.values(secretValues), ...Object.values(options.secrets ?? {})].filter((s) => s !== '');
   const harness = new Job({
     github: { ...options.github, job: id, workflow: options.workflow },
+    env: { ...options.runnerEnv },
     event: { name: options.event.name, payload: options.event.payload },
     secrets,
   });
@@ -299,8 +409,8 @@ async function runJob(
         ...outer.contexts,
         steps,
         env: env(),
-        // The workflow run here is always this repository's, at the commit under test.
-        job: { status, workflow_repository: github.repository, workflow_sha: github.sha },
+        // The workflow's own repository is this one: the commit under test, or the ref a caller pinned.
+        job: { status, workflow_repository: github.repository, workflow_sha: source.sha ?? github.sha },
         runner: { os: 'Linux', temp: harness.runnerTemp },
       },
       status,
@@ -325,7 +435,7 @@ async function runJob(
       }
       const stepEnv = { ...env(), ...evaluateAll(mapping(step.env), context()) };
       if (typeof step.uses === 'string' && /^actions\/checkout@[0-9a-f]{40}$/.test(step.uses)) {
-        checkoutWorkflowRepository(harness, id, index, step, context());
+        checkoutWorkflowRepository(harness, id, index, step, context(), source);
         steps[stepId] = { outputs: {}, outcome: 'success', conclusion: 'success' };
         run.steps.push({ id: stepId, outcome: 'success' });
         continue;
@@ -333,12 +443,10 @@ async function runJob(
       const result =
         step.run !== undefined
           ? await runScript(harness, scripts, stepId, step, stepEnv, context())
-          : await runLocalAction(harness, id, index, stepId, step, stepEnv, context());
-      // A run step is the one step of its composite: its outcome and outputs are that step's. (The harness marks a
-      // composite that runs after a failed step as failed even when its own steps pass.)
-      const script = step.run !== undefined ? result.steps?.[0] : undefined;
-      const outcome = script ? script.outcome : result.outcome;
-      const outputs = script ? script.outputs : result.outputs;
+          : await runLocalAction(harness, id, index, stepId, step, stepEnv, context(), options);
+      // A run step is the one step of its composite: its outputs are that step's (the composite declares none).
+      const outcome = result.outcome;
+      const outputs = step.run !== undefined ? (result.steps?.[0]?.outputs ?? {}) : result.outputs;
       steps[stepId] = { outputs, outcome, conclusion: outcome };
       run.steps.push({ id: stepId, outcome, result });
       if (outcome === 'failure') status = 'failure';
@@ -370,6 +478,7 @@ function checkoutWorkflowRepository(
   index: number,
   step: Mapping,
   context: WorkflowContext,
+  source: Source,
 ) {
   const given = evaluateAll(mapping(step.with), context);
   const job = mapping(context.contexts.job);
@@ -379,7 +488,7 @@ function checkoutWorkflowRepository(
     );
   const target = join(harness.workspace, given.path);
   mkdirSync(dirname(target), { recursive: true });
-  symlinkSync(REPO_ROOT, target);
+  symlinkSync(source.root, target);
 }
 
 function evaluateAll(values: Mapping, context: WorkflowContext): Record<string, string> {
@@ -437,18 +546,26 @@ async function runLocalAction(
   step: Mapping,
   env: Record<string, string>,
   context: WorkflowContext,
+  options: RunWorkflowOptions,
 ): Promise<StepResult> {
   const uses = String(step.uses);
+  const where = `jobs.${jobId}.steps[${index}]`;
   const match = /^\.\/(?:([\w.-]+)\/)?actions\/([\w-]+)$/.exec(uses);
-  if (!match)
+  const remote = /^([\w.-]+\/[\w.-]+)\/actions\/([\w-]+)@(.+)$/.exec(uses);
+  if (!match && !remote)
     throw new UnsupportedWorkflowError(
-      `jobs.${jobId}.steps[${index}] uses '${uses}': only ./actions/<name> and ./<checkout>/actions/<name> run locally yet`,
+      `${where} uses '${uses}': only ./actions/<name>, ./<checkout>/actions/<name> and <this repository>/actions/<name>@<ref> run locally`,
     );
+  // ./actions/x is this repository's (the workflow's own checkout); ./<path>/actions/x is in a checkout made by an
+  // earlier step, in the job's workspace; owner/repo/actions/x@ref is that ref's tree.
+  const actionDir = remote
+    ? join(resolveRef(remote[1], remote[3], where, context, options).root, 'actions', remote[2])
+    : match![1] === undefined
+      ? undefined
+      : join(harness.workspace, match![1], 'actions', match![2]);
   return harness.step(stepId, {
-    action: match[2],
-    // ./actions/x is this repository's (the workflow's own checkout); ./<path>/actions/x is in a checkout made by
-    // an earlier step, in the job's workspace.
-    ...(match[1] === undefined ? {} : { actionDir: join(harness.workspace, match[1], 'actions', match[2]) }),
+    action: remote ? remote[2] : match![2],
+    ...(actionDir === undefined ? {} : { actionDir }),
     inputs: evaluateAll(mapping(step.with), context),
     env,
     if: 'always()',
