@@ -9,6 +9,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
+import { createLineReader } from './workflow-commands.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -77,14 +78,12 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
   });
   let log = '';
   const lines: OutputLine[] = [];
-  const partial = { stdout: '', stderr: '' };
+  const readers = { stdout: createLineReader(), stderr: createLineReader() };
   const capture = (stream: 'stdout' | 'stderr') => {
     const decoder = new StringDecoder('utf8');
     const take = (text: string) => {
       log += text;
-      const parts = (partial[stream] + text).split('\n');
-      partial[stream] = parts.pop() as string;
-      for (const part of parts) lines.push({ stream, text: part.replace(/\r$/, '') });
+      for (const line of readers[stream].push(text)) lines.push({ stream, text: line });
     };
     child[stream].on('data', (chunk: Buffer) => take(decoder.write(chunk)));
     child[stream].on('end', () => take(decoder.end()));
@@ -136,8 +135,7 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
       settled = true;
       for (const t of timers) clearTimeout(t);
       for (const stream of ['stdout', 'stderr'] as const) {
-        if (partial[stream] !== '') lines.push({ stream, text: partial[stream].replace(/\r$/, '') });
-        partial[stream] = '';
+        for (const line of readers[stream].end()) lines.push({ stream, text: line });
       }
       resolvePromise({
         exitCode: code ?? signalExitCode(sig),
