@@ -37,27 +37,15 @@ const COMMANDS = new Set([
   'remove-matcher',
 ]);
 
-export function unescapeData(value: string): string {
-  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
-}
+/** The runner's Unescape: its mappings in order, `%25` always last. */
+const unescaper =
+  (...codes: string[]) =>
+  (value: string): string =>
+    [...codes, '%25'].reduce((text, code) => text.replaceAll(code, decodeURIComponent(code)), value);
 
-export function unescapeProperty(value: string): string {
-  return value
-    .replace(/%0D/g, '\r')
-    .replace(/%0A/g, '\n')
-    .replace(/%3A/g, ':')
-    .replace(/%2C/g, ',')
-    .replace(/%25/g, '%');
-}
-
-export function unescapeLegacy(value: string): string {
-  return value
-    .replace(/%3B/g, ';')
-    .replace(/%0D/g, '\r')
-    .replace(/%0A/g, '\n')
-    .replace(/%5D/g, ']')
-    .replace(/%25/g, '%');
-}
+export const unescapeData = unescaper('%0D', '%0A');
+export const unescapeProperty = unescaper('%0D', '%0A', '%3A', '%2C');
+export const unescapeLegacy = unescaper('%3B', '%0D', '%0A', '%5D');
 
 type Registered = (name: string) => boolean;
 const isRegistered: Registered = (name) => COMMANDS.has(name);
