@@ -9,6 +9,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
+import { createLineReader } from './workflow-commands.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -78,7 +79,7 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
   });
   let log = '';
   const lines: OutputLine[] = [];
-  const partial = { stdout: '', stderr: '' };
+  const readers = { stdout: createLineReader(), stderr: createLineReader() };
   const push = (line: OutputLine) => {
     lines.push(line);
     options.onLine?.(line);
@@ -87,9 +88,7 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
     const decoder = new StringDecoder('utf8');
     const take = (text: string) => {
       log += text;
-      const parts = (partial[stream] + text).split('\n');
-      partial[stream] = parts.pop() as string;
-      for (const part of parts) push({ stream, text: part.replace(/\r$/, '') });
+      for (const line of readers[stream].push(text)) push({ stream, text: line });
     };
     child[stream].on('data', (chunk: Buffer) => take(decoder.write(chunk)));
     child[stream].on('end', () => take(decoder.end()));
@@ -141,8 +140,7 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
       settled = true;
       for (const t of timers) clearTimeout(t);
       for (const stream of ['stdout', 'stderr'] as const) {
-        if (partial[stream] !== '') push({ stream, text: partial[stream].replace(/\r$/, '') });
-        partial[stream] = '';
+        for (const line of readers[stream].end()) push({ stream, text: line });
       }
       resolvePromise({
         exitCode: code ?? signalExitCode(sig),

@@ -1,8 +1,10 @@
 /**
- * Stdout/stderr workflow commands (`::name key=value,…::data`) as actions/runner's ActionCommand.TryParseV2 reads
- * them: leading whitespace ignored, only registered command names count, properties split at `,` then at the
- * first `=`, pairs with an empty side dropped, and the runner's unescaping (data: %0D %0A %25; properties also
- * %3A %2C; `%25` last so `%250A` stays a literal `%0A`).
+ * Stdout/stderr workflow commands as actions/runner reads them. Lines end at LF, CR or CRLF (.NET ReadLine). Each
+ * line is tried first as `::name key=value,…::data` (ActionCommand.TryParseV2: leading whitespace ignored,
+ * properties split at `,` then at the first `=`, pairs with an empty side dropped; unescaping data %0D %0A %25,
+ * properties also %3A %2C) and then as the legacy `##[name key=value;…]data` found anywhere in the line
+ * (ActionCommand.TryParse: the first `##[` only, up to the first `]`, properties split at `;`; unescaping %3B %0D
+ * %0A %5D %25). Only registered names count; `%25` goes last so `%250A` stays a literal `%0A`.
  */
 
 export interface Annotation {
@@ -35,43 +37,83 @@ const COMMANDS = new Set([
   'remove-matcher',
 ]);
 
-export function unescapeData(value: string): string {
-  return value.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+/** The runner's Unescape: its mappings in order, `%25` always last. */
+const unescaper =
+  (...codes: string[]) =>
+  (value: string): string =>
+    [...codes, '%25'].reduce((text, code) => text.replaceAll(code, decodeURIComponent(code)), value);
+
+export const unescapeData = unescaper('%0D', '%0A');
+export const unescapeProperty = unescaper('%0D', '%0A', '%3A', '%2C');
+export const unescapeLegacy = unescaper('%3B', '%0D', '%0A', '%5D');
+
+type Registered = (name: string) => boolean;
+const isRegistered: Registered = (name) => COMMANDS.has(name);
+
+function parseInfo(info: string, separator: string, registered: Registered, unescape: (value: string) => string) {
+  const space = info.indexOf(' ');
+  const command = space < 0 ? info : info.slice(0, space);
+  if (!registered(command)) return undefined;
+  const parsed: Record<string, string> = {};
+  if (space > 0) {
+    // TryParseV2 trims the properties; the legacy TryParse does not.
+    const text = separator === ',' ? info.slice(space + 1).trim() : info.slice(space + 1);
+    for (const pair of text.split(separator).filter((p) => p !== '')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1) continue;
+      parsed[pair.slice(0, eq)] = unescape(pair.slice(eq + 1));
+    }
+  }
+  return { command, properties: parsed };
 }
 
-export function unescapeProperty(value: string): string {
-  return value
-    .replace(/%0D/g, '\r')
-    .replace(/%0A/g, '\n')
-    .replace(/%3A/g, ':')
-    .replace(/%2C/g, ',')
-    .replace(/%25/g, '%');
-}
-
-/** Parses one line; `registered` decides which names are commands (the stop token while commands are stopped). */
-export function parseCommandLine(line: string, registered: (name: string) => boolean = (n) => COMMANDS.has(n)) {
+function parseV2(line: string, registered: Registered): ParsedCommand | undefined {
   const message = line.replace(/^\s+/, '');
   if (!message.startsWith('::')) return undefined;
   const end = message.indexOf('::', 2);
   if (end < 0) return undefined;
-  const info = message.slice(2, end);
-  const space = info.indexOf(' ');
-  const command = space < 0 ? info : info.slice(0, space);
-  if (!registered(command)) return undefined;
-  const properties: Record<string, string> = {};
-  if (space > 0) {
-    for (const pair of info
-      .slice(space + 1)
-      .trim()
-      .split(',')
-      .filter((p) => p !== '')) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0 || eq === pair.length - 1) continue;
-      properties[pair.slice(0, eq)] = unescapeProperty(pair.slice(eq + 1));
-    }
-  }
-  const parsed: ParsedCommand = { command, properties, data: unescapeData(message.slice(end + 2)) };
-  return parsed;
+  const head = parseInfo(message.slice(2, end), ',', registered, unescapeProperty);
+  return head && { ...head, data: unescapeData(message.slice(end + 2)) };
+}
+
+function parseLegacy(line: string, registered: Registered): ParsedCommand | undefined {
+  const start = line.indexOf('##[');
+  if (start < 0) return undefined;
+  const end = line.indexOf(']', start);
+  if (end < 0) return undefined;
+  const head = parseInfo(line.slice(start + 3, end), ';', registered, unescapeLegacy);
+  return head && { ...head, data: unescapeLegacy(line.slice(end + 1)) };
+}
+
+/** Parses one line in either form; `registered` decides which names are commands. */
+export function parseCommandLine(line: string, registered: Registered = isRegistered): ParsedCommand | undefined {
+  return parseV2(line, registered) ?? parseLegacy(line, registered);
+}
+
+/** Cuts output into lines as the runner's reader does: at LF, CR or CRLF, also when a CRLF spans two chunks. */
+export function createLineReader() {
+  let partial = '';
+  return {
+    push(text: string): string[] {
+      const buffered = partial + text;
+      // A CR at the very end may be the first half of a CRLF: keep it until the next chunk says.
+      const held = buffered.endsWith('\r') ? 1 : 0;
+      const lines = buffered.slice(0, buffered.length - held).split(/\r\n|\r|\n/);
+      partial = (lines.pop() as string) + (held ? '\r' : '');
+      return lines;
+    },
+    end(): string[] {
+      const rest = partial;
+      partial = '';
+      return rest === '' ? [] : [rest.replace(/\r$/, '')];
+    },
+  };
+}
+
+/** All lines of a finished output, as the runner would read them. */
+export function runnerLines(text: string): string[] {
+  const reader = createLineReader();
+  return [...reader.push(text), ...reader.end()];
 }
 
 export interface CommandResults {
@@ -111,12 +153,12 @@ export function processCommands(lines: string[], env: Record<string, string | un
   const allowUnsecure = (env.ACTIONS_ALLOW_UNSECURE_COMMANDS ?? '').toLowerCase() === 'true';
   let stopToken: string | undefined;
   lines.forEach((line, index) => {
+    // While stopped the runner still parses with every name (plus the token) and resumes only on the token.
+    const parsed = parseCommandLine(line, (name) => isRegistered(name) || name === stopToken);
     if (stopToken !== undefined) {
-      const token = stopToken;
-      if (parseCommandLine(line, (name) => name === token)) stopToken = undefined;
+      if (parsed?.command === stopToken) stopToken = undefined;
       return;
     }
-    const parsed = parseCommandLine(line);
     if (!parsed) return;
     const { command, properties, data } = parsed;
     switch (command) {

@@ -16,12 +16,16 @@ export interface LocalServer {
   url(path?: string): string;
   /** Requests received so far. */
   readonly requests: () => number;
+  /** Connections reset so far (see ServerOptions.resetFirst). */
+  readonly resets: () => number;
   close(): Promise<void>;
 }
 
 export interface ServerOptions {
   tls?: { key: string; cert: string };
   port?: number;
+  /** Connections to reset (TCP RST right after accept) before answering: a site whose app is still coming up. */
+  resetFirst?: number;
 }
 
 export async function startServer(handler: Handler, options: ServerOptions = {}): Promise<LocalServer> {
@@ -31,22 +35,36 @@ export async function startServer(handler: Handler, options: ServerOptions = {})
     handler(req, res, count);
   };
   const server = options.tls ? https.createServer(options.tls, listener) : http.createServer(listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: options.port ?? 0 }, () => resolve());
+  let resets = 0;
+  const sockets = new Set<net.Socket>();
+  // A plain TCP front counts connections, so "reset the first N" holds however fast or slow the client is.
+  const front = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    if (resets < (options.resetFirst ?? 0)) {
+      resets += 1;
+      socket.resetAndDestroy();
+    } else {
+      server.emit('connection', socket);
+    }
   });
-  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen({ host: '127.0.0.1', port: options.port ?? 0 }, () => resolve());
+  });
+  const port = (front.address() as net.AddressInfo).port;
   const origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
     port,
     origin,
     url: (path = '/') => `${origin}${path}`,
     requests: () => count,
+    resets: () => resets,
     close: () =>
       new Promise((resolve) => {
         // Hanging requests hold their sockets open: close them, or close() would wait for ever.
-        server.closeAllConnections();
-        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+        front.close(() => resolve());
       }),
   };
 }

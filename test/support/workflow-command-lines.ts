@@ -1,19 +1,12 @@
-// How the GitHub runner would read a step's output, strictly: a line ends at LF, CR or CRLF (.NET ReadLine), a
-// `::name` at the start of a line after spaces is a command (TryParseV2), and so is `##[name` anywhere in a
-// line (the legacy TryParse). The test harness models only the first form on LF lines; tests about injection
-// use this stricter reading, so that a bare CR or a legacy command cannot slip through.
-const COMMAND_NAMES =
-  'error|warning|notice|debug|add-mask|group|endgroup|stop-commands|set-output|save-state|set-env|add-path|echo|add-matcher|remove-matcher';
+// How the GitHub runner reads a step's output, from the harness's own parser: lines end at LF, CR or CRLF, and a
+// line is a command in the `::name` form (TryParseV2) or the legacy `##[name]` form anywhere in it (TryParse).
+import { parseCommandLine, runnerLines } from '../harness/workflow-commands.js';
 
-export function runnerLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
-}
+export { runnerLines };
 
-/** Every line of `text` the runner would take as a workflow command whose name is in `names`. */
-export function injectedCommands(text: string, names = COMMAND_NAMES): string[] {
-  const modern = new RegExp(`^\\s*::(${names})[ :]`);
-  const legacy = new RegExp(`##\\[(${names})[ \\]]`);
-  return runnerLines(text).filter((line) => modern.test(line) || legacy.test(line));
+/** Every line of `text` the runner would take as a registered workflow command. */
+export function injectedCommands(text: string): string[] {
+  return runnerLines(text).filter((line) => parseCommandLine(line) !== undefined);
 }
 
 /** Hostile values a server can send: each would become a runner command if printed as is. */

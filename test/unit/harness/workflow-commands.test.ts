@@ -1,4 +1,15 @@
-import { parseCommandLine, processCommands, unescapeData, unescapeProperty } from '../../harness/workflow-commands.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runEntry } from '../../harness/step-process.js';
+import {
+  createLineReader,
+  parseCommandLine,
+  processCommands,
+  runnerLines,
+  unescapeData,
+  unescapeProperty,
+} from '../../harness/workflow-commands.js';
 
 describe('workflow command parsing', () => {
   test('an error with every annotation property, escaped as @actions/core escapes them', () => {
@@ -88,5 +99,58 @@ describe('processing a step log', () => {
   test('set-env and add-path are refused unless ACTIONS_ALLOW_UNSECURE_COMMANDS is true', () => {
     expect(processCommands(['::set-env name=A::1', '::add-path::/x']).errors).toHaveLength(2);
     expect(processCommands(['::set-env name=A::1'], { ACTIONS_ALLOW_UNSECURE_COMMANDS: 'true' }).errors).toEqual([]);
+  });
+
+  test('the legacy ##[name]data form counts anywhere in a line, with ;-separated properties and its own escapes', () => {
+    expect(parseCommandLine('v1 ##[error]legacy form in the middle')).toEqual({
+      command: 'error',
+      properties: {},
+      data: 'legacy form in the middle',
+    });
+    expect(parseCommandLine('##[warning file=a%3Bb.py;line=3;=x;y=]x%5Dy%250A')).toEqual({
+      command: 'warning',
+      properties: { file: 'a;b.py', line: '3' },
+      data: 'x]y%0A',
+    });
+    // Only the first ##[ is looked at, and it needs its ].
+    expect(parseCommandLine('see ##[frobnicate] then ##[error]x')).toBeUndefined();
+    expect(parseCommandLine('##[error no bracket')).toBeUndefined();
+    expect(processCommands(['tail ##[add-mask]hunter2']).masks).toEqual(['hunter2']);
+  });
+
+  test('while commands are stopped, only the token resumes them, in either form', () => {
+    const stopped = processCommands(['::stop-commands::tok', '::error::##[tok]', '##[error]still off', 'x ##[tok]']);
+    expect(stopped.annotations).toEqual([]);
+    expect(processCommands(['::stop-commands::tok', 'x ##[tok]', '##[error]on']).annotations).toHaveLength(1);
+  });
+
+  test('lines end at LF, CR or CRLF, also when a CRLF is split between two chunks', () => {
+    expect(runnerLines('v1\r::add-mask::Healthy\r\nnext\nlast')).toEqual(['v1', '::add-mask::Healthy', 'next', 'last']);
+    expect(runnerLines('x\n\r')).toEqual(['x', '']);
+    const reader = createLineReader();
+    expect(reader.push('a\r')).toEqual([]);
+    expect(reader.push('\nb\r')).toEqual(['a']);
+    expect(reader.push('c')).toEqual(['b']);
+    expect(reader.end()).toEqual(['c']);
+  });
+
+  test("a step's bare CR starts a new line, so a command after it takes effect", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'harness-cr-'));
+    try {
+      const script = join(dir, 'step.mjs');
+      writeFileSync(
+        script,
+        "process.stdout.write('progress 50%\\r::add-mask::hunter2\\r');\n" +
+          "setTimeout(() => process.stdout.write('\\nv1 ##[error]legacy\\n'), 50);\n",
+      );
+      const run = await runEntry({ script, env: { PATH: process.env.PATH ?? '' }, cwd: dir, timeoutMs: 30_000 });
+      const lines = run.lines.map((l) => l.text);
+      expect(lines).toEqual(['progress 50%', '::add-mask::hunter2', 'v1 ##[error]legacy']);
+      const commands = processCommands(lines);
+      expect(commands.masks).toEqual(['hunter2']);
+      expect(commands.annotations).toEqual([{ level: 'error', message: 'legacy', properties: {} }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

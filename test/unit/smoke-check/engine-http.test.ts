@@ -2,14 +2,7 @@ import type { RunOptions } from '../../../actions/smoke-check/check-spec.js';
 import { defineCheck, DEFAULT_RUN_OPTIONS, versionSource } from '../../../actions/smoke-check/check-spec.js';
 import { defaultEngineDeps, runChecks } from '../../../actions/smoke-check/engine.js';
 import type { LocalServer, SelfSignedCertificate } from '../../support/smoke-check-servers.js';
-import {
-  json,
-  reservePort,
-  selfSignedCertificate,
-  startLater,
-  startServer,
-  text,
-} from '../../support/smoke-check-servers.js';
+import { json, reservePort, selfSignedCertificate, startServer, text } from '../../support/smoke-check-servers.js';
 
 // Real node:http(s) servers on loopback; short intervals keep the suite quick.
 const fast = (overrides: Partial<RunOptions> = {}): RunOptions => ({
@@ -42,12 +35,30 @@ afterEach(async () => {
 describe('the engine against real local servers', () => {
   test('a server that refuses connections for a while, then serves', async () => {
     const port = await reservePort();
-    const late = startLater(port, 800, (_req, res) => text(res, 200, 'up'));
-    servers.push(late);
-    const report = await check(fast(), { url: late.url('/health') });
+    const options = fast();
+    // The server takes the port only once the engine has logged a refusal, so a retry is certain on any machine.
+    let late: Promise<LocalServer> | undefined;
+    const report = await runChecks(
+      [defineCheck({ timeoutMs: 2000, url: `http://127.0.0.1:${port}/health` })],
+      options,
+      defaultEngineDeps(options, (line) => {
+        logs.push(line);
+        if (late === undefined && /connection refused/.test(line))
+          late = serve((_req, res) => text(res, 200, 'up'), { port });
+      }),
+    );
+    expect(late).toBeDefined();
     expect(report.healthy).toBe(true);
     expect(report.results[0].attempts).toBeGreaterThan(1);
-    expect(logs.join('\n')).toMatch(/connection refused/);
+    expect((await late!).requests()).toBe(1);
+  });
+
+  test('a server that resets connections for a while, then serves', async () => {
+    const server = await serve((_req, res) => text(res, 200, 'up'), { resetFirst: 2 });
+    const report = await check(fast(), { url: server.url('/health') });
+    expect(report.results[0]).toMatchObject({ ok: true, status: 200, attempts: 3 });
+    expect(server.resets()).toBe(2);
+    expect(logs.filter((line) => /connection (reset|closed while sending)/.test(line))).toHaveLength(2);
   });
 
   test('503 while warming up, then 200', async () => {
