@@ -9,6 +9,15 @@ import { defaultEngineDeps, runChecks } from '../smoke-check/engine.js';
 
 /** What the runner edges of both targets (servers and Heroku) do the same way. */
 
+/** The health gate as the targets call it (checkReleaseHealth in production, a stand-in in tests). */
+export type CheckHealth = (
+  url: string,
+  expectCommit: string,
+  timeoutMs: number,
+  log: (line: string) => void,
+  gate?: HealthGate,
+) => Promise<HealthResult>;
+
 export interface HealthResult {
   ok: boolean;
   reason: string;

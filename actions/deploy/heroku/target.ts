@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { parseDatabaseUrl, type DatabaseTarget } from '../../shared/database-url.js';
 import { ActionFailure, errorMessage } from '../../shared/errors.js';
 import type { ProcessRunner } from '../../shared/process.js';
-import type { HealthGate } from '../inputs.js';
 import type { HerokuApi } from './api.js';
 import { appPath, runBuild, type HerokuBuild, type Poll } from './build.js';
 import { secretParts } from './config-vars.js';
@@ -28,7 +27,7 @@ import {
   type HerokuRelease,
 } from './release.js';
 import { packSource, uploadSource, type SourceBlob } from './source.js';
-import type { BackupOutcome, HealthResult } from '../release-checks.js';
+import type { BackupOutcome, CheckHealth } from '../release-checks.js';
 import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from '../target.js';
 
 /** The saved-state key of the Heroku target: which apps the post step must take out of maintenance. */
@@ -46,13 +45,7 @@ export interface HerokuEdges {
   api: HerokuApi;
   /** git: rev-parse, archive, diff, fetch. */
   runner: ProcessRunner;
-  checkHealth(
-    url: string,
-    expectCommit: string,
-    timeoutMs: number,
-    log: (line: string) => void,
-    gate?: HealthGate,
-  ): Promise<HealthResult>;
+  checkHealth: CheckHealth;
   /** The db-backup code on the runner, against the database in the app's config vars. */
   backup(
     database: DatabaseTarget,

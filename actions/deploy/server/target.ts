@@ -5,7 +5,7 @@ import { lastErrorLine } from '../../shared/process.js';
 import { checkAppDatabase, describeAppDatabase, parseProbe, type AppDatabase } from './app-database.js';
 import { maskEnvFile, parseEnvFile, type EnvironmentFile } from './env-file.js';
 import type { HostExecutor, ScriptResult } from './executor.js';
-import type { DeployInputs, HealthGate, HostAddress } from '../inputs.js';
+import type { DeployInputs, HostAddress } from '../inputs.js';
 import {
   chooseRollbackTarget,
   isReleaseId,
@@ -18,7 +18,7 @@ import {
   type ReleaseOutcome,
 } from './release.js';
 import * as scripts from './scripts.js';
-import type { BackupOutcome, HealthResult } from '../release-checks.js';
+import type { BackupOutcome, CheckHealth } from '../release-checks.js';
 import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from '../target.js';
 
 export interface BackupRequest {
@@ -47,13 +47,7 @@ export interface ServerEdges {
   resolveCommit(repository: string, commit: string): Promise<string>;
   /** `git archive` of the commit (the app directory only), as a tar stream. */
   archive(repository: string, commit: string, appDirectory: string): Readable;
-  checkHealth(
-    url: string,
-    expectCommit: string,
-    timeoutMs: number,
-    log: (line: string) => void,
-    gate?: HealthGate,
-  ): Promise<HealthResult>;
+  checkHealth: CheckHealth;
   backup(executor: HostExecutor, request: BackupRequest, log: (line: string) => void): Promise<BackupOutcome>;
   now(): Date;
   clock(): number;
