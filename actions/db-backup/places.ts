@@ -178,9 +178,14 @@ export class LocalFiles implements FileStore {
   }
 
   async createPrivate(path: string): Promise<void> {
-    await writeFile(path, '', { mode: 0o600 });
-    // A file left by an earlier run keeps its mode through writeFile.
-    await chmod(path, 0o600);
+    // A file left by an earlier run keeps its mode through open(); fchmod on the handle, not the path, so a cancel
+    // that removes the partial meanwhile cannot turn into an ENOENT error.
+    const handle = await open(path, 'w', 0o600);
+    try {
+      await handle.chmod(0o600);
+    } finally {
+      await handle.close();
+    }
   }
 
   async exists(path: string): Promise<boolean> {

@@ -34048,9 +34048,15 @@ class LocalFiles {
         return (0,promises_.rm)(path, { force: true });
     }
     async createPrivate(path) {
-        await (0,promises_.writeFile)(path, '', { mode: 0o600 });
-        // A file left by an earlier run keeps its mode through writeFile.
-        await (0,promises_.chmod)(path, 0o600);
+        // A file left by an earlier run keeps its mode through open(); fchmod on the handle, not the path, so a cancel
+        // that removes the partial meanwhile cannot turn into an ENOENT error.
+        const handle = await (0,promises_.open)(path, 'w', 0o600);
+        try {
+            await handle.chmod(0o600);
+        }
+        finally {
+            await handle.close();
+        }
     }
     async exists(path) {
         return (0,promises_.stat)(path).then(() => true, () => false);

@@ -32506,9 +32506,15 @@ class places_LocalFiles {
         return (0,promises_.rm)(path, { force: true });
     }
     async createPrivate(path) {
-        await (0,promises_.writeFile)(path, '', { mode: 0o600 });
-        // A file left by an earlier run keeps its mode through writeFile.
-        await (0,promises_.chmod)(path, 0o600);
+        // A file left by an earlier run keeps its mode through open(); fchmod on the handle, not the path, so a cancel
+        // that removes the partial meanwhile cannot turn into an ENOENT error.
+        const handle = await (0,promises_.open)(path, 'w', 0o600);
+        try {
+            await handle.chmod(0o600);
+        }
+        finally {
+            await handle.close();
+        }
     }
     async exists(path) {
         return (0,promises_.stat)(path).then(() => true, () => false);
@@ -36870,6 +36876,9 @@ class ServerTarget {
     backupDatabase(host) {
         if (this.inputs.database)
             return { target: this.inputs.database, from: "input 'database-url'" };
+        // With backup: never nothing is protected, so the app's own URL (sqlite:// too) is not ours to parse.
+        if (this.inputs.backup === 'never')
+            return undefined;
         const url = host.env.DATABASE_URL;
         if (!url)
             return undefined;

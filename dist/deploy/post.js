@@ -34878,6 +34878,9 @@ class ServerTarget {
     backupDatabase(host) {
         if (this.inputs.database)
             return { target: this.inputs.database, from: "input 'database-url'" };
+        // With backup: never nothing is protected, so the app's own URL (sqlite:// too) is not ours to parse.
+        if (this.inputs.backup === 'never')
+            return undefined;
         const url = host.env.DATABASE_URL;
         if (!url)
             return undefined;

@@ -491,6 +491,8 @@ export class ServerTarget implements DeployTarget {
   /** The database the pre-migration backup protects: the database-url input, else the env file's DATABASE_URL. */
   private backupDatabase(host: Host): { target: DatabaseTarget; from: string } | undefined {
     if (this.inputs.database) return { target: this.inputs.database, from: "input 'database-url'" };
+    // With backup: never nothing is protected, so the app's own URL (sqlite:// too) is not ours to parse.
+    if (this.inputs.backup === 'never') return undefined;
     const url = host.env.DATABASE_URL;
     if (!url) return undefined;
     const from = `DATABASE_URL in ${this.envFilePath()}`;

@@ -12,6 +12,8 @@ const DEFAULTS: Record<string, string> = {
   commit: 'abc1234',
   'app-directory': '.',
   'health-path': '/health',
+  'expected-status': '2xx',
+  'version-from': 'json:$.commit',
 };
 
 function read(inputs: Record<string, string>, secrets: string[] = []) {
