@@ -33795,6 +33795,8 @@ class HerokuTarget {
             const outcome = await this.recorder.run('backup', first.name, () => this.backup(first, commit), (o) => o.path);
             this.report.backupPath = outcome.path;
             this.report.restoreCommand = outcome.restoreCommand;
+            this.report.backupSha256 = outcome.sha256;
+            this.report.backupSizeBytes = outcome.sizeBytes;
         }
         else {
             this.recorder.skip('backup', first.name, backup.why);

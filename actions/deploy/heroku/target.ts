@@ -250,6 +250,8 @@ export class HerokuTarget implements DeployTarget {
       );
       this.report.backupPath = outcome.path;
       this.report.restoreCommand = outcome.restoreCommand;
+      this.report.backupSha256 = outcome.sha256;
+      this.report.backupSizeBytes = outcome.sizeBytes;
     } else {
       this.recorder.skip('backup', first.name, backup.why);
     }
