@@ -141,22 +141,20 @@ test('on: filters the branches; a false if: skips a job without running it', asy
 }, 120000);
 
 test('what it cannot run yet is refused by name, and an invalid workflow by GitHub’s parser', async () => {
-  const matrix = workflowFile(
-    'matrix.yml',
+  const container = workflowFile(
+    'container.yml',
     `on: push
 permissions: {}
 jobs:
   test:
     runs-on: ubuntu-24.04
-    strategy:
-      matrix:
-        python: ['3.11', '3.12']
+    container: python:3.12
     steps:
       - run: echo
 `,
   );
-  await expect(runWorkflow({ workflow: matrix, event: push('staging') })).rejects.toThrow(
-    new UnsupportedWorkflowError('jobs.test.strategy is not supported by the local runner yet'),
+  await expect(runWorkflow({ workflow: container, event: push('staging') })).rejects.toThrow(
+    new UnsupportedWorkflowError('jobs.test.container is not supported by the local runner yet'),
   );
   const checkout = workflowFile(
     'checkout.yml',
@@ -167,10 +165,20 @@ jobs:
     runs-on: ubuntu-24.04
     steps:
       - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0
+        with:
+          submodules: true
+      - uses: actions/cache@5a3ec84eff668545956fd18022155c47e93e2684 # v4.2.3
 `,
   );
   await expect(runWorkflow({ workflow: checkout, event: push('staging') })).rejects.toThrow(
-    /steps\[0\]: only a checkout of the workflow's own repository and commit into a path runs locally yet/,
+    "jobs.test.steps[0]: actions/checkout input 'submodules' is not supported by the local runner",
+  );
+  const cache = workflowFile(
+    'cache.yml',
+    fs.readFileSync(checkout, 'utf8').replace(/ {6}- uses: actions\/checkout[^]*?true\n/, ''),
+  );
+  await expect(runWorkflow({ workflow: cache, event: push('staging') })).rejects.toThrow(
+    /jobs\.test\.steps\[0\] uses 'actions\/cache@5a3ec84eff668545956fd18022155c47e93e2684': only \.\/, \.\/actions\/<name>/,
   );
   const invalid = workflowFile('invalid.yml', 'on: push\njobs:\n  test:\n    steps:\n      - run: echo\n');
   await expect(runWorkflow({ workflow: invalid, event: push('staging') })).rejects.toThrow(WorkflowError);

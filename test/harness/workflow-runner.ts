@@ -1,33 +1,43 @@
-// A local workflow runner, first part: a workflow file is parsed and validated by GitHub's own parser
-// (@actions/workflow-parser), its `on:` is matched against one event, and its jobs run in `needs` order with `if:`,
-// job `outputs`, `environment`, `env`, jobs that call a reusable workflow of this repository
-// (`uses: ./.github/workflows/x.yml`, typed inputs, secrets, outputs), and steps that are `run:` scripts (bash) or
-// local actions (run by the harness's Job, posts included). `${{ }}` is evaluated by @actions/expressions.
-// actions/checkout has one local equivalent so far: checking out the workflow's own repository
-// (`repository: ${{ job.workflow_repository }}`) links this repository's working tree at `path`. Anything else a
-// workflow may say (matrices, services, containers, other checkouts and third-party actions, path filters…) is
-// refused with an UnsupportedWorkflowError naming it: never skipped silently.
+// A local workflow runner: a workflow file is parsed and validated by GitHub's own parser (@actions/workflow-parser),
+// its `on:` is matched against one event (workflow-triggers.ts), and its jobs run in `needs` order with `if:`, job
+// `outputs`, `environment`, `env`, `strategy.matrix`, `services` (test bed clusters), jobs that call a reusable
+// workflow (`uses: ./.github/workflows/x.yml` or `<repository>/.github/workflows/x.yml@<ref>`: typed inputs, secrets,
+// outputs), and steps that are `run:` scripts (bash), local actions (`./`, `./actions/x`, `<repository>/actions/x@<ref>`;
+// run by the harness's Job, posts included) or the local equivalents of checkout, setup-python and upload/download-
+// artifact (workflow-adapters.ts). `${{ }}` is evaluated by @actions/expressions. Anything else a workflow may say
+// (containers, other third-party actions, continue-on-error…) is refused with an UnsupportedWorkflowError naming it.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parse } from 'yaml';
 import { Job } from './job.js';
 import type { GithubOptions, StepOutcome, StepResult } from './types.js';
+import {
+  checkout,
+  downloadArtifact,
+  setupPythonScript,
+  startServices,
+  uploadArtifact,
+  type AdapterResult,
+  type ServiceClusters,
+} from './workflow-adapters.js';
 import { evaluateIf, interpolateValue, type RunStatus, type WorkflowContext } from './workflow-expressions.js';
+import {
+  expandMatrix,
+  triggeredBy,
+  UnsupportedWorkflowError,
+  WorkflowError,
+  type MatrixCombination,
+  type WorkflowEvent,
+} from './workflow-triggers.js';
 
 type Mapping = Record<string, unknown>;
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 
-export class WorkflowError extends Error {}
-export class UnsupportedWorkflowError extends Error {}
-
-export interface WorkflowEvent {
-  name: string;
-  payload: Mapping;
-}
+export { UnsupportedWorkflowError, WorkflowError, type WorkflowEvent };
 
 export interface RunWorkflowOptions {
   /** Path of the workflow file, relative to the repository (or absolute). */
@@ -45,21 +55,34 @@ export interface RunWorkflowOptions {
    * the ref is archived from it into a temporary directory (default: this working tree's repository).
    */
   repositoryDir?: string;
+  /** Local git directories of other repositories (owner/name → directory), for checkouts and `uses: …@<ref>`. */
+  repositories?: Record<string, string>;
+  /** The test bed clusters `services:` images map to (postgres for postgres:*, mysql for mysql:* and mariadb:*). */
+  services?: ServiceClusters;
+  /** The directory upload-artifact/download-artifact keep artifacts in (default: a temporary one for the run). */
+  artifacts?: string;
 }
 
 /** Where a workflow's own repository is: this working tree, or a ref of it archived to a temporary directory. */
 interface Source {
   root: string;
+  /** owner/name of that repository. */
+  repository: string;
   /** The commit job.workflow_sha names; undefined for the working tree (then github.sha, the commit under test). */
   sha?: string;
 }
 
 export interface JobRun {
   id: string;
-  result: 'success' | 'failure' | 'skipped';
+  /** 'cancelled': a matrix combination fail-fast stopped before it ran. */
+  result: 'success' | 'failure' | 'skipped' | 'cancelled';
   outputs: Record<string, string>;
+  /** The combination of a matrix job's run; a matrix job's own JobRun lists them in `combinations`. */
+  matrix?: MatrixCombination;
+  combinations?: JobRun[];
   environment?: { name: string; url: string };
-  steps: { id: string; outcome: StepOutcome; result?: StepResult }[];
+  /** `message`: what a local equivalent of a third-party action said (its failure, or a notice). */
+  steps: { id: string; outcome: StepOutcome; result?: StepResult; message?: string }[];
   /** The jobs of the reusable workflow this job called. */
   called?: JobRun[];
 }
@@ -72,8 +95,21 @@ export interface WorkflowRun {
   conclusion: 'success' | 'failure';
 }
 
-const JOB_KEYS = new Set(['name', 'needs', 'if', 'runs-on', 'permissions', 'environment', 'outputs', 'env', 'steps']);
-const CALL_KEYS = new Set(['name', 'needs', 'if', 'permissions', 'uses', 'with', 'secrets']);
+const JOB_KEYS = new Set([
+  'name',
+  'needs',
+  'if',
+  'runs-on',
+  'permissions',
+  'environment',
+  'outputs',
+  'env',
+  'steps',
+  'strategy',
+  'services',
+]);
+const STRATEGY_KEYS = new Set(['matrix', 'fail-fast', 'max-parallel']);
+const CALL_KEYS = new Set(['name', 'needs', 'if', 'permissions', 'uses', 'with', 'secrets', 'strategy']);
 // One run at a time, each step under the harness's own timeout: these change nothing in a local run.
 const JOB_KEYS_IGNORED_HERE = new Set(['timeout-minutes', 'concurrency']);
 const STEP_KEYS = new Set(['id', 'name', 'if', 'run', 'uses', 'with', 'env', 'working-directory', 'shell']);
@@ -96,54 +132,6 @@ export async function loadWorkflow(path: string): Promise<Mapping> {
   if (errors.length > 0 || !parsed.value)
     throw new WorkflowError(`${path} is not a valid workflow:\n${errors.join('\n')}`);
   return mapping(parse(content));
-}
-
-/** GitHub's branch filter patterns: `*` within a path segment, `**` across them. */
-function branchMatches(patterns: string[], branch: string): boolean {
-  return patterns.some((pattern) => {
-    const regex = pattern
-      .split('**')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
-      .join('.*');
-    return new RegExp(`^${regex}$`).test(branch);
-  });
-}
-
-/** Whether `on:` starts this workflow for the event. */
-export function triggeredBy(doc: Mapping, event: WorkflowEvent): boolean {
-  const on = typeof doc.on === 'string' ? { [doc.on]: null } : Array.isArray(doc.on) ? {} : mapping(doc.on);
-  if (Array.isArray(doc.on)) for (const name of doc.on) on[String(name)] = null;
-  if (!(event.name in on)) return false;
-  if (event.name === 'schedule') return scheduleMatches(on.schedule, event);
-  const filter = mapping(on[event.name]);
-  for (const key of Object.keys(filter)) {
-    if (!['branches', 'types', 'inputs'].includes(key))
-      throw new UnsupportedWorkflowError(`on.${event.name}.${key} is not supported by the local runner yet`);
-  }
-  if (filter.types !== undefined) {
-    const action = String(event.payload.action ?? '');
-    if (!list(filter.types).includes(action)) return false;
-  }
-  if (filter.branches === undefined) return true;
-  const branch =
-    event.name === 'push'
-      ? String(event.payload.ref ?? '').replace(/^refs\/heads\//, '')
-      : String(mapping(mapping(event.payload.pull_request).base).ref ?? '');
-  return branchMatches(list(filter.branches), branch);
-}
-
-/**
- * GitHub starts a scheduled run for one of the listed crons and names it in github.event.schedule: the event must
- * name one of this workflow's.
- */
-function scheduleMatches(schedule: unknown, event: WorkflowEvent): boolean {
-  const crons = (Array.isArray(schedule) ? schedule : []).map((entry) => String(mapping(entry).cron));
-  const cron = event.payload.schedule;
-  if (typeof cron !== 'string')
-    throw new WorkflowError(
-      `a schedule event names the cron that fired in payload.schedule (one of: ${crons.join(', ')})`,
-    );
-  return crons.includes(cron);
 }
 
 /**
@@ -209,12 +197,39 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
         (v) => v,
       )
     : {};
-  const jobs = await runJobs(doc, { inputs, secrets: options.secrets ?? {} }, options, { root: REPO_ROOT });
-  return {
-    triggered: true,
-    jobs,
-    conclusion: jobs.some((j) => j.result === 'failure') ? 'failure' : 'success',
-  };
+  // GitHub's payload of a dispatch carries the form's values as strings (github.event.inputs).
+  const event = dispatch
+    ? {
+        ...options.event,
+        payload: {
+          ...options.event.payload,
+          inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, String(v)])),
+        },
+      }
+    : options.event;
+  const artifacts = options.artifacts ?? mkdtempSync(join(tmpdir(), 'runbook-artifacts-'));
+  mkdirSync(artifacts, { recursive: true });
+  const runOptions = { ...options, event, artifacts };
+  const repository = githubContext(runOptions).repository as string;
+  try {
+    const jobs = await runJobs(doc, { inputs, secrets: options.secrets ?? {} }, runOptions, {
+      root: REPO_ROOT,
+      repository,
+    });
+    return {
+      triggered: true,
+      jobs,
+      conclusion: jobs.some((j) => j.result === 'failure') ? 'failure' : 'success',
+    };
+  } finally {
+    if (options.artifacts === undefined) rmSync(artifacts, { recursive: true, force: true });
+  }
+}
+
+/** The local git directory of a repository: repositoryDir for the run's own, else as `repositories` names it. */
+function gitDirOf(repository: string, options: RunWorkflowOptions): string | undefined {
+  if (options.repositories?.[repository] !== undefined) return options.repositories[repository];
+  return repository === githubContext(options).repository ? (options.repositoryDir ?? REPO_ROOT) : undefined;
 }
 
 /** The jobs of one workflow in needs order; `scope` is what its expressions see as inputs and secrets. */
@@ -238,7 +253,7 @@ async function runJobs(
     const needsContext = Object.fromEntries(
       needs.map((n) => [n, { result: runs[n].result, outputs: runs[n].outputs }]),
     );
-    const results = needs.map((n) => runs[n].result);
+    const results: string[] = needs.map((n) => runs[n].result);
     const status: RunStatus = results.includes('failure')
       ? 'failure'
       : results.includes('skipped')
@@ -252,12 +267,55 @@ async function runJobs(
       runs[id] = { id, result: 'skipped', outputs: {}, steps: [] };
       continue;
     }
-    runs[id] =
-      job.uses === undefined
-        ? await runJob(id, job, doc, context, options, scope.secrets, source)
-        : await callWorkflow(id, job, context, options, source);
+    const once = (matrixContext: Mapping, strategy: Mapping) => {
+      const withMatrix = { ...context, contexts: { ...context.contexts, matrix: matrixContext, strategy } };
+      return job.uses === undefined
+        ? runJob(id, job, doc, withMatrix, options, scope.secrets, source)
+        : callWorkflow(id, job, withMatrix, options, source);
+    };
+    runs[id] = job.strategy === undefined ? await once({}, {}) : await runMatrix(id, job, context, once);
   }
   return Object.values(runs);
+}
+
+/**
+ * A matrix job: each combination runs as its own job, one after the other here (max-parallel changes nothing); with
+ * fail-fast (the default) a failure cancels the combinations not started yet. The job fails when one failed, and its
+ * outputs are those of the last combination that set them, as GitHub documents for matrix outputs.
+ */
+async function runMatrix(
+  id: string,
+  job: Mapping,
+  context: WorkflowContext,
+  once: (matrix: Mapping, strategy: Mapping) => Promise<JobRun>,
+): Promise<JobRun> {
+  const strategy = mapping(job.strategy);
+  for (const key of Object.keys(strategy))
+    if (!STRATEGY_KEYS.has(key))
+      throw new UnsupportedWorkflowError(`jobs.${id}.strategy.${key} is not supported by the local runner yet`);
+  const combinations = expandMatrix(strategy.matrix, `jobs.${id}.strategy`);
+  const failFast = strategy['fail-fast'] === undefined ? true : evaluateIf(String(strategy['fail-fast']), context);
+  const maxParallel = strategy['max-parallel'] === undefined ? combinations.length : Number(strategy['max-parallel']);
+  const runs: JobRun[] = [];
+  let failed = false;
+  for (const [index, matrix] of combinations.entries()) {
+    if (failed && failFast) {
+      runs.push({ id, result: 'cancelled', outputs: {}, steps: [], matrix });
+      continue;
+    }
+    const run = await once(matrix, {
+      'fail-fast': failFast,
+      'job-index': index,
+      'job-total': combinations.length,
+      'max-parallel': maxParallel,
+    });
+    run.matrix = matrix;
+    runs.push(run);
+    if (run.result === 'failure') failed = true;
+  }
+  const outputs: Record<string, string> = {};
+  for (const run of runs) for (const [k, v] of Object.entries(run.outputs)) if (v !== '') outputs[k] = v;
+  return { id, result: failed ? 'failure' : 'success', outputs, steps: [], combinations: runs };
 }
 
 /**
@@ -280,7 +338,7 @@ async function callWorkflow(
       `jobs.${id} uses '${uses}': only ./.github/workflows/<file> and <this repository>/.github/workflows/<file>@<ref> run locally`,
     );
   // ./ is the caller's own repository; owner/repo@ref is that ref, archived (only this repository's refs exist here).
-  const called = local ? source : resolveRef(remote![1], remote![3], `jobs.${id}`, context, options);
+  const called = local ? source : resolveRef(remote![1], remote![3], `jobs.${id}`, options);
   const file = local ? local[1] : remote![2];
   const doc = await loadWorkflow(join(called.root, file));
   const on = mapping(doc.on);
@@ -327,19 +385,12 @@ async function callWorkflow(
  * with `git archive` into a temporary directory, as GitHub fetches that ref's tree; any other repository is refused.
  */
 const archives = new Map<string, Source>();
-function resolveRef(
-  repository: string,
-  ref: string,
-  where: string,
-  context: WorkflowContext,
-  options: RunWorkflowOptions,
-) {
-  const own = String(mapping(context.contexts.github).repository);
-  if (repository !== own)
+function resolveRef(repository: string, ref: string, where: string, options: RunWorkflowOptions) {
+  const dir = gitDirOf(repository, options);
+  if (dir === undefined)
     throw new UnsupportedWorkflowError(
-      `${where} uses ${repository}@${ref}: only this repository (${own}) can be resolved locally`,
+      `${where} uses ${repository}@${ref}: no local git repository is known for it (repositoryDir, repositories)`,
     );
-  const dir = options.repositoryDir ?? REPO_ROOT;
   let sha: string;
   try {
     sha = execFileSync('git', ['-C', dir, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
@@ -349,15 +400,15 @@ function resolveRef(
   } catch {
     throw new WorkflowError(`${where}: ${repository} has no ref '${ref}'`);
   }
-  const known = archives.get(sha);
+  const known = archives.get(`${repository}@${sha}`);
   if (known) return known;
   const root = mkdtempSync(join(tmpdir(), `runbook-ref-${ref.replace(/[^\w.-]/g, '_')}-`));
   const archive = execFileSync('git', ['-C', dir, 'archive', '--format=tar', sha], { maxBuffer: 1 << 30 });
   execFileSync('tar', ['-x', '-C', root], { input: archive });
-  const source = { root: root + '/', sha };
+  const source = { root: root + '/', sha, repository };
   if (archives.size === 0)
     process.on('exit', () => archives.forEach((a) => rmSync(a.root, { recursive: true, force: true })));
-  archives.set(sha, source);
+  archives.set(`${repository}@${sha}`, source);
   return source;
 }
 
@@ -401,7 +452,15 @@ async function runJob(
   const run: JobRun = { id, result: 'success', outputs: {}, steps: [] };
   const steps: Record<string, { outputs: Record<string, string>; outcome: StepOutcome; conclusion: StepOutcome }> = {};
   let status: RunStatus = 'success';
+  let jobServices: Mapping = {};
   try {
+    if (job.services !== undefined)
+      jobServices = await startServices(
+        `jobs.${id}`,
+        mapping(job.services),
+        (value) => interpolateValue(value, outer),
+        options.services ?? {},
+      );
     const workflowEnv = mapping(doc.env);
     const jobEnvSource = mapping(job.env);
     const context = (): WorkflowContext => ({
@@ -409,8 +468,13 @@ async function runJob(
         ...outer.contexts,
         steps,
         env: env(),
-        // The workflow's own repository is this one: the commit under test, or the ref a caller pinned.
-        job: { status, workflow_repository: github.repository, workflow_sha: source.sha ?? github.sha },
+        // The workflow's own repository: the commit under test (this working tree), or the ref a caller pinned.
+        job: {
+          status,
+          services: jobServices,
+          workflow_repository: source.repository,
+          workflow_sha: source.sha ?? github.sha,
+        },
         runner: { os: 'Linux', temp: harness.runnerTemp },
       },
       status,
@@ -434,19 +498,36 @@ async function runJob(
         continue;
       }
       const stepEnv = { ...env(), ...evaluateAll(mapping(step.env), context()) };
-      if (typeof step.uses === 'string' && /^actions\/checkout@[0-9a-f]{40}$/.test(step.uses)) {
-        checkoutWorkflowRepository(harness, id, index, step, context(), source);
-        steps[stepId] = { outputs: {}, outcome: 'success', conclusion: 'success' };
-        run.steps.push({ id: stepId, outcome: 'success' });
+      const where = `jobs.${id}.steps[${index}]`;
+      const thirdParty = typeof step.uses === 'string' ? THIRD_PARTY.exec(step.uses)?.[1] : undefined;
+      if (thirdParty !== undefined && thirdParty !== 'setup-python') {
+        const given = evaluateAll(mapping(step.with), context());
+        const adapted = adapt(thirdParty, where, given, harness, context(), source, options);
+        const outcome: StepOutcome = adapted.failure === undefined ? 'success' : 'failure';
+        steps[stepId] = { outputs: adapted.outputs, outcome, conclusion: outcome };
+        const message = adapted.failure ?? adapted.notice;
+        run.steps.push({ id: stepId, outcome, ...(message === undefined ? {} : { message }) });
+        if (outcome === 'failure') status = 'failure';
         continue;
       }
+      // setup-python runs as a script so that its PATH and outputs go through the file commands.
+      const python = thirdParty === 'setup-python' ? evaluateAll(mapping(step.with), context()) : undefined;
+      const script = python === undefined ? undefined : { run: setupPythonScript(where, python) };
       const result =
-        step.run !== undefined
-          ? await runScript(harness, scripts, stepId, step, stepEnv, context())
-          : await runLocalAction(harness, id, index, stepId, step, stepEnv, context(), options);
+        step.run !== undefined || script !== undefined
+          ? await runScript(
+              harness,
+              scripts,
+              stepId,
+              script ?? step,
+              python === undefined ? stepEnv : { ...stepEnv, REQUESTED: python['python-version'] ?? '' },
+              context(),
+            )
+          : await runLocalAction(harness, id, index, stepId, step, stepEnv, context(), options, source);
       // A run step is the one step of its composite: its outputs are that step's (the composite declares none).
       const outcome = result.outcome;
-      const outputs = step.run !== undefined ? (result.steps?.[0]?.outputs ?? {}) : result.outputs;
+      const outputs =
+        step.run !== undefined || script !== undefined ? (result.steps?.[0]?.outputs ?? {}) : result.outputs;
       steps[stepId] = { outputs, outcome, conclusion: outcome };
       run.steps.push({ id: stepId, outcome, result });
       if (outcome === 'failure') status = 'failure';
@@ -468,27 +549,40 @@ async function runJob(
   }
 }
 
-/**
- * actions/checkout's local equivalent for the one checkout our reusable workflows make: the workflow's own
- * repository at its own commit (`job.workflow_repository`, `job.workflow_sha`), which here is this working tree.
- */
-function checkoutWorkflowRepository(
+const THIRD_PARTY = /^actions\/(checkout|setup-python|upload-artifact|download-artifact)@[0-9a-f]{40}$/;
+
+/** The local equivalents of checkout, upload-artifact and download-artifact (see workflow-adapters.ts). */
+function adapt(
+  action: string,
+  where: string,
+  given: Record<string, string>,
   harness: Job,
-  jobId: string,
-  index: number,
-  step: Mapping,
   context: WorkflowContext,
   source: Source,
-) {
-  const given = evaluateAll(mapping(step.with), context);
+  options: RunWorkflowOptions,
+): AdapterResult {
+  const artifacts = options.artifacts!;
+  if (action === 'upload-artifact') return uploadArtifact(where, given, harness.workspace, artifacts);
+  if (action === 'download-artifact') return downloadArtifact(where, given, harness.workspace, artifacts);
   const job = mapping(context.contexts.job);
-  if (given.repository !== job.workflow_repository || given.ref !== job.workflow_sha || !given.path)
-    throw new UnsupportedWorkflowError(
-      `jobs.${jobId}.steps[${index}]: only a checkout of the workflow's own repository and commit into a path runs locally yet`,
-    );
-  const target = join(harness.workspace, given.path);
-  mkdirSync(dirname(target), { recursive: true });
-  symlinkSync(source.root, target);
+  const github = mapping(context.contexts.github);
+  // The workflow's own repository when it is this working tree (no commit of its own): linked, not cloned, as the
+  // commit under test is the working tree itself.
+  if (source.sha === undefined && given.repository === job.workflow_repository && given.ref === job.workflow_sha) {
+    if (!given.path) throw new UnsupportedWorkflowError(`${where}: the working tree is checked out into a path only`);
+    const target = join(harness.workspace, given.path);
+    mkdirSync(dirname(target), { recursive: true });
+    symlinkSync(source.root, target);
+    return { outputs: {} };
+  }
+  return checkout({
+    where,
+    given,
+    workspace: harness.workspace,
+    repository: String(github.repository),
+    sha: String(github.sha),
+    gitDir: (repository) => gitDirOf(repository, options),
+  });
 }
 
 function evaluateAll(values: Mapping, context: WorkflowContext): Record<string, string> {
@@ -547,19 +641,31 @@ async function runLocalAction(
   env: Record<string, string>,
   context: WorkflowContext,
   options: RunWorkflowOptions,
+  source: Source,
 ): Promise<StepResult> {
   const uses = String(step.uses);
+  if (uses === './') {
+    // The root composite action of the workspace's checkout; without one, of the workflow's repository.
+    const root = existsSync(join(harness.workspace, 'action.yml')) ? harness.workspace : source.root;
+    return harness.step(stepId, {
+      action: 'root',
+      actionDir: root,
+      inputs: evaluateAll(mapping(step.with), context),
+      env,
+      if: 'always()',
+    });
+  }
   const where = `jobs.${jobId}.steps[${index}]`;
   const match = /^\.\/(?:([\w.-]+)\/)?actions\/([\w-]+)$/.exec(uses);
   const remote = /^([\w.-]+\/[\w.-]+)\/actions\/([\w-]+)@(.+)$/.exec(uses);
   if (!match && !remote)
     throw new UnsupportedWorkflowError(
-      `${where} uses '${uses}': only ./actions/<name>, ./<checkout>/actions/<name> and <this repository>/actions/<name>@<ref> run locally`,
+      `${where} uses '${uses}': only ./, ./actions/<name>, ./<checkout>/actions/<name>, <known repository>/actions/<name>@<ref> and the local equivalents of actions/checkout, setup-python, upload-artifact and download-artifact run locally`,
     );
   // ./actions/x is this repository's (the workflow's own checkout); ./<path>/actions/x is in a checkout made by an
   // earlier step, in the job's workspace; owner/repo/actions/x@ref is that ref's tree.
   const actionDir = remote
-    ? join(resolveRef(remote[1], remote[3], where, context, options).root, 'actions', remote[2])
+    ? join(resolveRef(remote[1], remote[3], where, options).root, 'actions', remote[2])
     : match![1] === undefined
       ? undefined
       : join(harness.workspace, match![1], 'actions', match![2]);
