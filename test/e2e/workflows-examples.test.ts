@@ -3,8 +3,14 @@
 // the deploy builds. Switching `current` and sending HUP must serve the new commit; the maintenance flag must give
 // the 503 page; a database that does not answer must make /health say so. The Heroku examples' view reports the
 // dyno's slug commit.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { snapshotRepository, type RepositorySnapshot } from '../harness/repository-snapshot.js';
+import { runWorkflow } from '../harness/workflow-runner.js';
+import { pullRequestEvent } from '../stand-ins/github-events.js';
+import { preloadOpenApi } from '../stand-ins/github-openapi.js';
+import { REPO, useStagingRepo, type StagingRepo } from '../support/staging-guard-world.js';
 import { copyFixture, djangoPython, GUNICORN, httpGet, productionEnv, WSGI_APP } from '../testbed/django-app.js';
 import { startNginx } from '../testbed/nginx.js';
 import { startPostgres } from '../testbed/postgres.js';
@@ -236,4 +242,143 @@ describe.each(['heroku-two-apps', 'heroku-maintenance-backups', 'heroku-mysql'])
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60000);
+});
+
+// The examples' caller workflows, run by the local workflow runner as GitHub would run them for the team: each calls
+// `<owner>/runbook/.github/workflows/<w>.yml@v1`, resolved to the v1 tag of a clone of this repository.
+const OWNER = 'ocpizza';
+let runbook: RepositorySnapshot | undefined;
+/** A clone of this repository with v1 on a commit of the working tree, made once for the file. */
+function runbookAtV1(): RepositorySnapshot {
+  if (!runbook) {
+    runbook = snapshotRepository();
+    runbook.tag('v1', runbook.commit('runbook under test'));
+  }
+  return runbook;
+}
+afterAll(() => runbook?.dispose());
+
+/** The example's caller workflow with `<owner>` filled in, as the team's copy says it. */
+function callerWorkflow(example: string, file: string, into: string): string {
+  const text = fs.readFileSync(path.join(examples, example, '.github', 'workflows', file), 'utf8');
+  const target = path.join(into, `${example}-${file}`);
+  fs.writeFileSync(target, replaceExactly(text, '<owner>/runbook/', `${OWNER}/runbook/`));
+  return target;
+}
+
+const ALL_EXAMPLES = [
+  'heroku-two-apps',
+  'droplet-staging-flow',
+  'heroku-maintenance-backups',
+  'heroku-mysql',
+  'ec2-nightly-backup',
+];
+
+describe('examples: the staging guard on pull requests into master, through @v1', () => {
+  const TOKEN = 'ghs_e2eExamplesGuardToken7c1f9a3b5d';
+  let repo: StagingRepo;
+  useStagingRepo({ token: TOKEN, prefix: '/api/v3' }, (r) => (repo = r));
+  beforeAll(() => preloadOpenApi(), 60_000);
+
+  test.each(ALL_EXAMPLES)(
+    '%s: staging → master is allowed, feature → master is refused',
+    async (example) => {
+      const dir = makeTempDir('example-guard');
+      try {
+        const workflow = callerWorkflow(example, 'staging-guard.yml', dir);
+        const pull = (number: number, headRef: string, headSha: string) => {
+          repo.api.addPull({ number, headRef, baseRef: 'master' });
+          // The example's CI check on the head (caller job `ci`, called job's name), green.
+          repo.api.addCheckRun(headSha, { name: 'ci / Tests under the coverage gate' });
+          return runWorkflow({
+            workflow,
+            event: {
+              name: 'pull_request_target',
+              payload: pullRequestEvent({
+                repo: REPO,
+                number,
+                headRef,
+                headSha,
+                baseRef: 'master',
+                baseSha: repo.masterSha,
+              }),
+            },
+            github: {
+              repository: REPO,
+              apiUrl: repo.api.url,
+              token: TOKEN,
+              sha: repo.masterSha,
+              ref: 'refs/heads/master',
+            },
+            repositories: { [`${OWNER}/runbook`]: runbookAtV1().dir },
+          });
+        };
+        const staging = await pull(7, 'staging', repo.stagingSha);
+        expect(staging.conclusion).toBe('success');
+        expect(staging.jobs[0].outputs).toEqual({ allowed: 'true', reasons: '[]' });
+
+        repo.git.branch('feature/menu', 'master');
+        const feature = await pull(8, 'feature/menu', repo.git.commit('feature/menu', 'Menu tweak'));
+        expect(feature.conclusion).toBe('failure');
+        expect(JSON.parse(feature.jobs[0].outputs.reasons)).toEqual([expect.stringMatching(/feature\/menu/)]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
+});
+
+describe('examples: CI on a push to staging, through @v1', () => {
+  let pg: Awaited<ReturnType<typeof startPostgres>>;
+  let dir: string;
+  beforeAll(async () => {
+    pg = await startPostgres();
+    dir = makeTempDir('example-ci');
+  }, 120_000);
+  afterAll(async () => {
+    await pg?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('droplet-staging-flow: the tests pass the 90 % gate; a commit of untested code fails it', async () => {
+    // The team's repository: the OC Pizza project, its example /health view, on a staging branch.
+    const app = await copyFixture(path.join(dir, 'oc-pizza'));
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@ocpizza.invalid', ...args], {
+        cwd: app,
+        encoding: 'utf8',
+      }).trim();
+    git('init', '--quiet', '--initial-branch=staging');
+    git('add', '-A');
+    git('commit', '--quiet', '-m', 'OC Pizza');
+    const workflow = callerWorkflow('droplet-staging-flow', 'ci.yml', dir);
+    const push = (sha: string) =>
+      runWorkflow({
+        workflow,
+        event: { name: 'push', payload: { ref: 'refs/heads/staging', after: sha } },
+        github: { repository: `${OWNER}/oc-pizza`, sha, ref: 'refs/heads/staging' },
+        repositoryDir: app,
+        repositories: { [`${OWNER}/runbook`]: runbookAtV1().dir },
+        services: { postgres: pg },
+      });
+    const green = await push(git('rev-parse', 'HEAD'));
+    const coverage = Number(green.jobs[0].outputs.coverage);
+    expect(coverage).toBeGreaterThanOrEqual(90);
+    expect(green).toMatchObject({ conclusion: 'success', jobs: [{ outputs: { passed: 'true' } }] });
+
+    // A report module nobody wrote tests for: enough untested lines to take the project under 90 %.
+    const lines = ['def weekly_report(orders):', '    totals = {}'];
+    for (let i = 0; i < 120; i++)
+      lines.push(`    totals['k${i}'] = sum(o.total for o in orders if o.id % ${i + 2} == 0)`);
+    lines.push('    return totals', '');
+    fs.writeFileSync(path.join(app, 'orders', 'reports.py'), lines.join('\n'));
+    fs.appendFileSync(path.join(app, 'orders', 'models.py'), '\nfrom . import reports  # noqa: E402,F401\n');
+    git('add', '-A');
+    git('commit', '--quiet', '-m', 'Weekly report');
+    const red = await push(git('rev-parse', 'HEAD'));
+    expect(red.conclusion).toBe('failure');
+    expect(red.jobs[0].outputs.passed).toBe('false');
+    expect(Number(red.jobs[0].outputs.coverage)).toBeLessThan(90);
+  }, 600_000);
 });

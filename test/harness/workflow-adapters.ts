@@ -96,7 +96,7 @@ const SYSTEM_PYTHON = '/usr/bin/python3';
 /**
  * actions/setup-python: a bash script (run as a step, so GITHUB_PATH, GITHUB_ENV and GITHUB_OUTPUT work as for any
  * step) that puts a virtualenv of Debian's python3 first on PATH. It sees Debian's packages (Django, psycopg2,
- * coverage…), so `pip install -r requirements.txt` succeeds when they satisfy it; there is no network, so pip gets no
+ * coverage…, with coverage's `coverage` command), so `pip install -r requirements.txt` succeeds when they satisfy it; there is no network, so pip gets no
  * index (PIP_NO_INDEX) and a requirement they do not satisfy fails at once, by name.
  */
 export function setupPythonScript(where: string, given: Record<string, string>): string {
@@ -105,6 +105,8 @@ export function setupPythonScript(where: string, given: Record<string, string>):
     'set -euo pipefail',
     'venv="$RUNNER_TEMP/setup-python"',
     `${SYSTEM_PYTHON} -m venv --system-site-packages "$venv"`,
+    // Debian names coverage's command python3-coverage; pip, finding the package installed, would not add `coverage`.
+    `if "$venv/bin/python" -c 'import coverage' 2>/dev/null; then printf '#!/bin/sh\\nexec "%s" -m coverage "$@"\\n' "$venv/bin/python" >"$venv/bin/coverage"; chmod +x "$venv/bin/coverage"; fi`,
     'echo "$venv/bin" >>"$GITHUB_PATH"',
     'echo "PIP_NO_INDEX=1" >>"$GITHUB_ENV"',
     `version=$(${SYSTEM_PYTHON} -c 'import platform; print(platform.python_version())')`,
