@@ -13,6 +13,7 @@ import { preloadOpenApi } from '../stand-ins/github-openapi.js';
 import { REPO, useStagingRepo, type StagingRepo } from '../support/staging-guard-world.js';
 import { copyFixture, djangoPython, GUNICORN, httpGet, productionEnv, WSGI_APP } from '../testbed/django-app.js';
 import { startNginx } from '../testbed/nginx.js';
+import { startMariaDB } from '../testbed/mariadb.js';
 import { startPostgres } from '../testbed/postgres.js';
 import { freePort } from '../testbed/ports.js';
 import { delay, makeTempDir } from '../testbed/process.js';
@@ -331,54 +332,60 @@ describe('examples: the staging guard on pull requests into master, through @v1'
 
 describe('examples: CI on a push to staging, through @v1', () => {
   let pg: Awaited<ReturnType<typeof startPostgres>>;
+  let maria: Awaited<ReturnType<typeof startMariaDB>>;
   let dir: string;
   beforeAll(async () => {
-    pg = await startPostgres();
+    [pg, maria] = await Promise.all([startPostgres(), startMariaDB()]);
     dir = makeTempDir('example-ci');
   }, 120_000);
   afterAll(async () => {
-    await pg?.stop();
+    await Promise.all([pg?.stop(), maria?.stop()]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('droplet-staging-flow: the tests pass the 90 % gate; a commit of untested code fails it', async () => {
-    // The team's repository: the OC Pizza project, its example /health view, on a staging branch.
-    const app = await copyFixture(path.join(dir, 'oc-pizza'));
-    const git = (...args: string[]) =>
-      execFileSync('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@ocpizza.invalid', ...args], {
-        cwd: app,
-        encoding: 'utf8',
-      }).trim();
-    git('init', '--quiet', '--initial-branch=staging');
-    git('add', '-A');
-    git('commit', '--quiet', '-m', 'OC Pizza');
-    const workflow = callerWorkflow('droplet-staging-flow', 'ci.yml', dir);
-    const push = (sha: string) =>
-      runWorkflow({
-        workflow,
-        event: { name: 'push', payload: { ref: 'refs/heads/staging', after: sha } },
-        github: { repository: `${OWNER}/oc-pizza`, sha, ref: 'refs/heads/staging' },
-        repositoryDir: app,
-        repositories: { [`${OWNER}/runbook`]: runbookAtV1().dir },
-        services: { postgres: pg },
-      });
-    const green = await push(git('rev-parse', 'HEAD'));
-    const coverage = Number(green.jobs[0].outputs.coverage);
-    expect(coverage).toBeGreaterThanOrEqual(90);
-    expect(green).toMatchObject({ conclusion: 'success', jobs: [{ outputs: { passed: 'true' } }] });
+  // One example per database service: the droplet's PostgreSQL, Heroku's MySQL (JawsDB).
+  test.each(['droplet-staging-flow', 'heroku-mysql'])(
+    '%s: the tests pass the 90 %% gate; a commit of untested code fails it',
+    async (example) => {
+      // The team's repository: the OC Pizza project on a staging branch.
+      const app = await copyFixture(path.join(dir, example));
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=dev', '-c', 'user.email=dev@ocpizza.invalid', ...args], {
+          cwd: app,
+          encoding: 'utf8',
+        }).trim();
+      git('init', '--quiet', '--initial-branch=staging');
+      git('add', '-A');
+      git('commit', '--quiet', '-m', 'OC Pizza');
+      const workflow = callerWorkflow(example, 'ci.yml', dir);
+      const push = (sha: string) =>
+        runWorkflow({
+          workflow,
+          event: { name: 'push', payload: { ref: 'refs/heads/staging', after: sha } },
+          github: { repository: `${OWNER}/oc-pizza`, sha, ref: 'refs/heads/staging' },
+          repositoryDir: app,
+          repositories: { [`${OWNER}/runbook`]: runbookAtV1().dir },
+          services: { postgres: pg, mysql: maria },
+        });
+      const green = await push(git('rev-parse', 'HEAD'));
+      const coverage = Number(green.jobs[0].outputs.coverage);
+      expect(coverage).toBeGreaterThanOrEqual(90);
+      expect(green).toMatchObject({ conclusion: 'success', jobs: [{ outputs: { passed: 'true' } }] });
 
-    // A report module nobody wrote tests for: enough untested lines to take the project under 90 %.
-    const lines = ['def weekly_report(orders):', '    totals = {}'];
-    for (let i = 0; i < 120; i++)
-      lines.push(`    totals['k${i}'] = sum(o.total for o in orders if o.id % ${i + 2} == 0)`);
-    lines.push('    return totals', '');
-    fs.writeFileSync(path.join(app, 'orders', 'reports.py'), lines.join('\n'));
-    fs.appendFileSync(path.join(app, 'orders', 'models.py'), '\nfrom . import reports  # noqa: E402,F401\n');
-    git('add', '-A');
-    git('commit', '--quiet', '-m', 'Weekly report');
-    const red = await push(git('rev-parse', 'HEAD'));
-    expect(red.conclusion).toBe('failure');
-    expect(red.jobs[0].outputs.passed).toBe('false');
-    expect(Number(red.jobs[0].outputs.coverage)).toBeLessThan(90);
-  }, 600_000);
+      // A report module nobody wrote tests for: enough untested lines to take the project under 90 %.
+      const lines = ['def weekly_report(orders):', '    totals = {}'];
+      for (let i = 0; i < 120; i++)
+        lines.push(`    totals['k${i}'] = sum(o.total for o in orders if o.id % ${i + 2} == 0)`);
+      lines.push('    return totals', '');
+      fs.writeFileSync(path.join(app, 'orders', 'reports.py'), lines.join('\n'));
+      fs.appendFileSync(path.join(app, 'orders', 'models.py'), '\nfrom . import reports  # noqa: E402,F401\n');
+      git('add', '-A');
+      git('commit', '--quiet', '-m', 'Weekly report');
+      const red = await push(git('rev-parse', 'HEAD'));
+      expect(red.conclusion).toBe('failure');
+      expect(red.jobs[0].outputs.passed).toBe('false');
+      expect(Number(red.jobs[0].outputs.coverage)).toBeLessThan(90);
+    },
+    600_000,
+  );
 });
