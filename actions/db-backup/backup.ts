@@ -689,20 +689,41 @@ async function applyRetention(request: BackupRequest, name: string, edges: Backu
   return plan.remove;
 }
 
-/** The db-restore step that puts this backup back, ready to paste into a workflow. */
+/** The server a backup was taken on over SSH: the connection db-restore needs to reach the database and file. */
+export interface BackupServer {
+  host: string;
+  port: number;
+  user: string;
+}
+
+/**
+ * The db-restore step that puts this backup back, ready to paste into a workflow. Every key is an input of
+ * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
+ * workflows use, never as values.
+ */
 export function restoreCommand(
-  result: Pick<BackupResult, 'path' | 'database' | 'encrypted' | 'location'>,
+  result: Pick<BackupResult, 'path' | 'database' | 'encrypted' | 'location' | 'format'>,
   actionRef: string,
+  server?: BackupServer,
 ): string {
-  const lines = [
-    `- uses: ${actionRef}`,
-    '  with:',
-    `    backup: ${result.path}`,
-    `    database-url: \${{ secrets.DATABASE_URL }}`,
-    `    confirm: ${result.database || '<database name>'}`,
-  ];
+  const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
+  if (result.format === 'json') {
+    lines.push('    engine: django', '    django-manage-command: python manage.py');
+  } else {
+    lines.push(`    database-url: \${{ secrets.DATABASE_URL }}`);
+  }
+  lines.push(`    confirm: ${result.database || '<database name>'}`);
   if (result.encrypted) lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
-  if (result.location === 'server')
-    lines.push('    # plus the same ssh-* inputs as the backup step: the file is on the server');
+  // A dump taken over SSH reached a database only that server may reach: the restore goes the same way.
+  if (result.location === 'server' || server) {
+    if (result.location === 'server') lines.push('    storage: server');
+    lines.push(`    ssh-host: ${server?.host ?? '<server>'}`);
+    if (server && server.port !== 22) lines.push(`    ssh-port: ${server.port}`);
+    lines.push(
+      `    ssh-user: ${server?.user ?? '<user>'}`,
+      `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`,
+      `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`,
+    );
+  }
   return lines.join('\n');
 }

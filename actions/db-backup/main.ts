@@ -67,7 +67,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
         signal: cancel.signal,
       },
     );
-    const command = restoreCommand(result, actionRef(io.env, 'db-restore'));
+    const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh);
     const outputs: Record<string, string> = {
       path: result.path,
       'size-bytes': String(result.sizeBytes),

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { parseDatabaseUrl, type DatabaseTarget } from '../shared/database-url.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, type InputSource } from '../shared/inputs.js';
+import type { RenamedInput } from '../shared/renamed-inputs.js';
 import { versionSource, type VersionSource } from '../smoke-check/check-spec.js';
 import { parseStatusSet, type StatusSet } from '../smoke-check/status-set.js';
 
@@ -13,6 +14,18 @@ export type MaintenanceMode = 'true' | 'false' | 'auto';
 export type Strategy = 'rolling' | 'parallel';
 export type DeployMode = 'deploy' | 'rollback';
 export type BackupMode = 'auto' | 'always' | 'never';
+
+/** The names deploy shares with db-backup, db-restore and smoke-check; the old ones still work (README "Input names"). */
+export const DEPLOY_RENAMED_INPUTS: readonly RenamedInput[] = [
+  { name: 'ssh-host', deprecated: 'hosts' },
+  { name: 'ssh-port', deprecated: 'port', default: '22' },
+  { name: 'ssh-user', deprecated: 'user' },
+  { name: 'ssh-private-key', deprecated: 'private-key' },
+  { name: 'ssh-known-hosts', deprecated: 'known-hosts' },
+  { name: 'ssh-host-fingerprint', deprecated: 'host-fingerprint' },
+  { name: 'ssh-accept-new-host-key', deprecated: 'accept-new-host-key', default: 'false' },
+  { name: 'expect-version', deprecated: 'expect-commit' },
+];
 
 export interface HostAddress {
   host: string;
@@ -98,7 +111,6 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
 const APP_LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** `host`, `host:port` or `[v6]:port`; the port input is the default. */
 /** `app-directory`: where manage.py lives, relative to the repository root ('' for the root itself). */
 export function readAppDirectory(read: InputReader): string {
   const appDirectory = read
@@ -111,6 +123,7 @@ export function readAppDirectory(read: InputReader): string {
   return appDirectory;
 }
 
+/** `host`, `host:port` or `[v6]:port`; the ssh-port input is the default. */
 export function parseHost(item: string, defaultPort: number): HostAddress {
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
   const host = match ? match[1] : item;
@@ -118,11 +131,11 @@ export function parseHost(item: string, defaultPort: number): HostAddress {
   // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
   if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
     throw new ConfigurationError(
-      `Input 'hosts' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`,
+      `Input 'ssh-host' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`,
     );
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new ConfigurationError(`Input 'hosts': the port of '${item}' must be from 1 to 65535.`);
+    throw new ConfigurationError(`Input 'ssh-host': the port of '${item}' must be from 1 to 65535.`);
   }
   return { host, port };
 }
@@ -137,7 +150,7 @@ export function readDeployInputs(
   env: Record<string, string | undefined>,
 ): DeployInputs {
   const read = new InputReader(source);
-  const privateKey = read.raw('private-key');
+  const privateKey = read.raw('ssh-private-key');
   if (privateKey) {
     setSecret(privateKey);
     // A multi-line secret is masked line by line too: a tool may print one line of it.
@@ -160,41 +173,41 @@ export function readDeployInputs(
 
   let ssh: SshInputs | undefined;
   if (target === 'ssh') {
-    const port = read.integer('port', { min: 1, max: 65535 });
-    const hosts = read.list('hosts').map((item) => parseHost(item, port));
+    const port = read.integer('ssh-port', { min: 1, max: 65535 });
+    const hosts = read.list('ssh-host').map((item) => parseHost(item, port));
     if (hosts.length === 0)
-      throw new ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
-    const user = read.string('user', { required: true });
+      throw new ConfigurationError(`Input 'ssh-host' is required with target ssh (one or more host names).`);
+    const user = read.string('ssh-user', { required: true });
     if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
       throw new ConfigurationError(
-        `Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`,
+        `Input 'ssh-user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`,
       );
     }
     if (!privateKey)
       throw new ConfigurationError(
-        `Input 'private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`,
+        `Input 'ssh-private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`,
       );
     if (!privateKey.includes('PRIVATE KEY')) {
       throw new ConfigurationError(
-        `Input 'private-key' must be an OpenSSH or PEM private key (the text of the file, from a secret).`,
+        `Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file, from a secret).`,
       );
     }
-    const knownHosts = read.optionalString('known-hosts');
-    const hostFingerprint = read.optionalString('host-fingerprint');
-    const acceptNewHostKey = read.boolean('accept-new-host-key');
+    const knownHosts = read.optionalString('ssh-known-hosts');
+    const hostFingerprint = read.optionalString('ssh-host-fingerprint');
+    const acceptNewHostKey = read.boolean('ssh-accept-new-host-key');
     if (knownHosts && !/^\S+\s+\S+\s+\S+/m.test(knownHosts)) {
       throw new ConfigurationError(
-        `Input 'known-hosts' must be known_hosts lines ('host key-type base64-key'), as ssh-keyscan prints them.`,
+        `Input 'ssh-known-hosts' must be known_hosts lines ('host key-type base64-key'), as ssh-keyscan prints them.`,
       );
     }
     if (hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostFingerprint)) {
       throw new ConfigurationError(
-        `Input 'host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${hostFingerprint}'.`,
+        `Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${hostFingerprint}'.`,
       );
     }
     if (!knownHosts && !hostFingerprint && !acceptNewHostKey) {
       throw new ConfigurationError(
-        `Host keys are verified: set 'known-hosts' (known_hosts lines) or 'host-fingerprint' (SHA256:…), or 'accept-new-host-key: true' to trust a first-seen key.`,
+        `Host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`,
       );
     }
     ssh = { hosts, user, privateKey, knownHosts, hostFingerprint, acceptNewHostKey };
@@ -291,7 +304,7 @@ export function readDeployInputs(
     supervisorProgram,
     supervisorConfig: read.optionalString('supervisor-config'),
     healthUrl,
-    expectCommit: read.optionalString('expect-commit'),
+    expectCommit: read.optionalString('expect-version'),
     healthGate: readHealthGate(read),
     healthTimeoutMs: read.duration('health-timeout'),
     strategy: read.oneOf('strategy', ['rolling', 'parallel'] as const),

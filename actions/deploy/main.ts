@@ -5,12 +5,13 @@ import { PassThrough, type Readable } from 'node:stream';
 import { ActionFailure } from '../shared/errors.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
 import { lastErrorLine, runProcess, type ProcessRunner } from '../shared/process.js';
+import { withRenamedInputs } from '../shared/renamed-inputs.js';
 import { runAction } from '../shared/run-action.js';
 import { LocalExecutor, SshExecutor } from './server/executor.js';
 import { realHerokuEdges } from './heroku/edges.js';
 import { readHerokuInputs, type HerokuInputs } from './heroku/inputs.js';
 import { HerokuTarget, type HerokuEdges } from './heroku/target.js';
-import { readDeployInputs, type DeployInputs } from './inputs.js';
+import { DEPLOY_RENAMED_INPUTS, readDeployInputs, type DeployInputs } from './inputs.js';
 import { checkReleaseHealth, takePremigrationBackup } from './release-checks.js';
 import { ServerTarget, STATE_KEY, type ServerEdges } from './server/target.js';
 import { renderSummary } from './summary.js';
@@ -107,11 +108,16 @@ export function realServerEdges(inputs: DeployInputs, io: DeployIO, runner: Proc
     archive: (repository, commit, appDirectory) => gitArchive(repository, commit, appDirectory, io.warning),
     checkHealth: checkReleaseHealth,
     backup: (executor, request, log) =>
-      takePremigrationBackup(request.database, request, executor.backupPlace(), {
-        log,
-        warning: io.warning,
-        env: io.env,
-      }),
+      takePremigrationBackup(
+        request.database,
+        request,
+        { ...executor.backupPlace(), server: executor.postState().ssh },
+        {
+          log,
+          warning: io.warning,
+          env: io.env,
+        },
+      ),
     now: () => new Date(),
     clock: () => performance.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -129,11 +135,12 @@ export function createTarget(inputs: DeployInputs, io: DeployIO): DeployTarget {
 
 /** target: heroku reads its own inputs (no server, no deploy-to); ssh and local share the server inputs. */
 export function selectTarget(io: DeployIO): DeployTarget {
-  if (io.inputs('target').trim() === 'heroku') {
-    const inputs = readHerokuInputs(io.inputs, io.setSecret, io.env);
+  const source = withRenamedInputs(io.inputs, DEPLOY_RENAMED_INPUTS, io.warning);
+  if (source('target') === 'heroku') {
+    const inputs = readHerokuInputs(source, io.setSecret, io.env);
     return new HerokuTarget(inputs, (io.herokuEdges ?? realHerokuEdges)(inputs, io));
   }
-  return createTarget(readDeployInputs(io.inputs, io.setSecret, io.env), io);
+  return createTarget(readDeployInputs(source, io.setSecret, io.env), io);
 }
 
 export async function deployMain(io: DeployIO): Promise<void> {

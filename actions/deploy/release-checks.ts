@@ -1,5 +1,5 @@
 import { actionRef } from '../db-backup/action-io.js';
-import { restoreCommand, takeBackup } from '../db-backup/backup.js';
+import { restoreCommand, takeBackup, type BackupServer } from '../db-backup/backup.js';
 import type { CommandHost, FileStore } from '../db-backup/places.js';
 import type { DatabaseTarget } from '../shared/database-url.js';
 import { defineCheck, DEFAULT_RUN_OPTIONS, versionSource } from '../smoke-check/check-spec.js';
@@ -99,7 +99,7 @@ export interface BackupOutcome {
 export async function takePremigrationBackup(
   database: DatabaseTarget,
   request: { directory: string; commit: string; now: Date },
-  place: { host: CommandHost; files: FileStore },
+  place: { host: CommandHost; files: FileStore; server?: BackupServer },
   io: { log: (line: string) => void; warning(message: string): void; env: Record<string, string | undefined> },
 ): Promise<BackupOutcome> {
   await place.files.prepareDirectory(request.directory, 'backup-directory');
@@ -121,7 +121,7 @@ export async function takePremigrationBackup(
   );
   return {
     path: result.path,
-    restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')),
+    restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore'), place.server),
     sha256: result.sha256,
     sizeBytes: result.sizeBytes,
   };

@@ -33011,7 +33011,8 @@ class ssh_SshConnection {
     async exec(command) {
         const names = Object.keys(command.secrets ?? {});
         for (const [name, value] of Object.entries(command.secrets ?? {})) {
-            if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
+            // Any name a POSIX shell can `read` and `export`, lower-case included (an app's .env may use them).
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
                 throw new Error(`invalid secret variable name ${name}`);
             if (value.includes('\n'))
                 throw new ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
@@ -33753,19 +33754,31 @@ async function applyRetention(request, name, edges) {
     }
     return plan.remove;
 }
-/** The db-restore step that puts this backup back, ready to paste into a workflow. */
-function restoreCommand(result, actionRef) {
-    const lines = [
-        `- uses: ${actionRef}`,
-        '  with:',
-        `    backup: ${result.path}`,
-        `    database-url: \${{ secrets.DATABASE_URL }}`,
-        `    confirm: ${result.database || '<database name>'}`,
-    ];
+/**
+ * The db-restore step that puts this backup back, ready to paste into a workflow. Every key is an input of
+ * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
+ * workflows use, never as values.
+ */
+function restoreCommand(result, actionRef, server) {
+    const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
+    if (result.format === 'json') {
+        lines.push('    engine: django', '    django-manage-command: python manage.py');
+    }
+    else {
+        lines.push(`    database-url: \${{ secrets.DATABASE_URL }}`);
+    }
+    lines.push(`    confirm: ${result.database || '<database name>'}`);
     if (result.encrypted)
         lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
-    if (result.location === 'server')
-        lines.push('    # plus the same ssh-* inputs as the backup step: the file is on the server');
+    // A dump taken over SSH reached a database only that server may reach: the restore goes the same way.
+    if (result.location === 'server' || server) {
+        if (result.location === 'server')
+            lines.push('    storage: server');
+        lines.push(`    ssh-host: ${server?.host ?? '<server>'}`);
+        if (server && server.port !== 22)
+            lines.push(`    ssh-port: ${server.port}`);
+        lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
+    }
     return lines.join('\n');
 }
 
@@ -34284,7 +34297,7 @@ async function backupMain(io) {
             },
             signal: cancel.signal,
         });
-        const command = restoreCommand(result, actionRef(io.env, 'db-restore'));
+        const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh);
         const outputs = {
             path: result.path,
             'size-bytes': String(result.sizeBytes),

@@ -31924,7 +31924,8 @@ class SshConnection {
     async exec(command) {
         const names = Object.keys(command.secrets ?? {});
         for (const [name, value] of Object.entries(command.secrets ?? {})) {
-            if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
+            // Any name a POSIX shell can `read` and `export`, lower-case included (an app's .env may use them).
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
                 throw new Error(`invalid secret variable name ${name}`);
             if (value.includes('\n'))
                 throw new errors_ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);

@@ -32011,6 +32011,35 @@ function describeExit(name, result) {
     return `${name} ${how}${why ? `: ${why}` : ''}`;
 }
 
+;// CONCATENATED MODULE: ./actions/shared/renamed-inputs.ts
+
+/**
+ * Wraps an input source so that reading a new name also reads its deprecated one: the old name alone works, with
+ * one warning naming the new input; both with different values is one error naming both. Values never appear in
+ * a message, since several of these inputs are secrets.
+ */
+function withRenamedInputs(source, renames, warn) {
+    const byName = new Map(renames.map((rename) => [rename.name, rename]));
+    const warned = new Set();
+    return (name) => {
+        const value = source(name).trim();
+        const rename = byName.get(name);
+        if (!rename)
+            return value;
+        const old = source(rename.deprecated).trim();
+        if (old === '')
+            return value;
+        if (value !== '' && value !== rename.default && value !== old) {
+            throw new errors_ConfigurationError(`Inputs '${rename.deprecated}' and '${rename.name}' are both set, to different values; '${rename.deprecated}' is the deprecated name of '${rename.name}': keep only '${rename.name}'.`);
+        }
+        if (!warned.has(rename.deprecated)) {
+            warned.add(rename.deprecated);
+            warn(`Input '${rename.deprecated}' is deprecated: use '${rename.name}' (same meaning; the old name will be removed in the next major version).`);
+        }
+        return old;
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/shared/run-action.ts
 
 
@@ -32190,7 +32219,8 @@ class ssh_SshConnection {
     async exec(command) {
         const names = Object.keys(command.secrets ?? {});
         for (const [name, value] of Object.entries(command.secrets ?? {})) {
-            if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
+            // Any name a POSIX shell can `read` and `export`, lower-case included (an app's .env may use them).
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
                 throw new Error(`invalid secret variable name ${name}`);
             if (value.includes('\n'))
                 throw new errors_ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
@@ -34046,19 +34076,31 @@ async function applyRetention(request, name, edges) {
     }
     return plan.remove;
 }
-/** The db-restore step that puts this backup back, ready to paste into a workflow. */
-function restoreCommand(result, actionRef) {
-    const lines = [
-        `- uses: ${actionRef}`,
-        '  with:',
-        `    backup: ${result.path}`,
-        `    database-url: \${{ secrets.DATABASE_URL }}`,
-        `    confirm: ${result.database || '<database name>'}`,
-    ];
+/**
+ * The db-restore step that puts this backup back, ready to paste into a workflow. Every key is an input of
+ * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
+ * workflows use, never as values.
+ */
+function restoreCommand(result, actionRef, server) {
+    const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
+    if (result.format === 'json') {
+        lines.push('    engine: django', '    django-manage-command: python manage.py');
+    }
+    else {
+        lines.push(`    database-url: \${{ secrets.DATABASE_URL }}`);
+    }
+    lines.push(`    confirm: ${result.database || '<database name>'}`);
     if (result.encrypted)
         lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
-    if (result.location === 'server')
-        lines.push('    # plus the same ssh-* inputs as the backup step: the file is on the server');
+    // A dump taken over SSH reached a database only that server may reach: the restore goes the same way.
+    if (result.location === 'server' || server) {
+        if (result.location === 'server')
+            lines.push('    storage: server');
+        lines.push(`    ssh-host: ${server?.host ?? '<server>'}`);
+        if (server && server.port !== 22)
+            lines.push(`    ssh-port: ${server.port}`);
+        lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
+    }
     return lines.join('\n');
 }
 
@@ -34800,7 +34842,7 @@ async function takePremigrationBackup(database, request, place, io) {
     }, { dumpHost: place.host, storeHost: place.host, files: place.files, log: io.log, warn: io.warning });
     return {
         path: result.path,
-        restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore')),
+        restoreCommand: restoreCommand(result, actionRef(io.env, 'db-restore'), place.server),
         sha256: result.sha256,
         sizeBytes: result.sizeBytes,
     };
@@ -35020,6 +35062,17 @@ async function checkDynos(api, app, version, poll) {
 
 const TARGETS = ['ssh', 'local', 'heroku'];
 const RELOADS = ['hup', 'restart', 'command'];
+/** The names deploy shares with db-backup, db-restore and smoke-check; the old ones still work (README "Input names"). */
+const DEPLOY_RENAMED_INPUTS = [
+    { name: 'ssh-host', deprecated: 'hosts' },
+    { name: 'ssh-port', deprecated: 'port', default: '22' },
+    { name: 'ssh-user', deprecated: 'user' },
+    { name: 'ssh-private-key', deprecated: 'private-key' },
+    { name: 'ssh-known-hosts', deprecated: 'known-hosts' },
+    { name: 'ssh-host-fingerprint', deprecated: 'host-fingerprint' },
+    { name: 'ssh-accept-new-host-key', deprecated: 'accept-new-host-key', default: 'false' },
+    { name: 'expect-version', deprecated: 'expect-commit' },
+];
 /** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
 function readHealthGate(read) {
     const versionFrom = read.raw('version-from');
@@ -35032,7 +35085,6 @@ const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:]+\]?$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
 const APP_LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** `host`, `host:port` or `[v6]:port`; the port input is the default. */
 /** `app-directory`: where manage.py lives, relative to the repository root ('' for the root itself). */
 function readAppDirectory(read) {
     const appDirectory = read
@@ -35044,16 +35096,17 @@ function readAppDirectory(read) {
     }
     return appDirectory;
 }
+/** `host`, `host:port` or `[v6]:port`; the ssh-port input is the default. */
 function parseHost(item, defaultPort) {
     const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
     const host = match ? match[1] : item;
     const port = match ? Number(match[2]) : defaultPort;
     // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
     if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
-        throw new errors_ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`);
+        throw new errors_ConfigurationError(`Input 'ssh-host' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`);
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new errors_ConfigurationError(`Input 'hosts': the port of '${item}' must be from 1 to 65535.`);
+        throw new errors_ConfigurationError(`Input 'ssh-host': the port of '${item}' must be from 1 to 65535.`);
     }
     return { host, port };
 }
@@ -35063,7 +35116,7 @@ function parseHost(item, defaultPort) {
  */
 function readDeployInputs(source, setSecret, env) {
     const read = new InputReader(source);
-    const privateKey = read.raw('private-key');
+    const privateKey = read.raw('ssh-private-key');
     if (privateKey) {
         setSecret(privateKey);
         // A multi-line secret is masked line by line too: a tool may print one line of it.
@@ -35083,30 +35136,30 @@ function readDeployInputs(source, setSecret, env) {
         throw new errors_ConfigurationError(`Input 'deploy-to' cannot be the root directory '/'.`);
     let ssh;
     if (target === 'ssh') {
-        const port = read.integer('port', { min: 1, max: 65535 });
-        const hosts = read.list('hosts').map((item) => parseHost(item, port));
+        const port = read.integer('ssh-port', { min: 1, max: 65535 });
+        const hosts = read.list('ssh-host').map((item) => parseHost(item, port));
         if (hosts.length === 0)
-            throw new errors_ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
-        const user = read.string('user', { required: true });
+            throw new errors_ConfigurationError(`Input 'ssh-host' is required with target ssh (one or more host names).`);
+        const user = read.string('ssh-user', { required: true });
         if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
-            throw new errors_ConfigurationError(`Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`);
+            throw new errors_ConfigurationError(`Input 'ssh-user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`);
         }
         if (!privateKey)
-            throw new errors_ConfigurationError(`Input 'private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
+            throw new errors_ConfigurationError(`Input 'ssh-private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
         if (!privateKey.includes('PRIVATE KEY')) {
-            throw new errors_ConfigurationError(`Input 'private-key' must be an OpenSSH or PEM private key (the text of the file, from a secret).`);
+            throw new errors_ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file, from a secret).`);
         }
-        const knownHosts = read.optionalString('known-hosts');
-        const hostFingerprint = read.optionalString('host-fingerprint');
-        const acceptNewHostKey = read.boolean('accept-new-host-key');
+        const knownHosts = read.optionalString('ssh-known-hosts');
+        const hostFingerprint = read.optionalString('ssh-host-fingerprint');
+        const acceptNewHostKey = read.boolean('ssh-accept-new-host-key');
         if (knownHosts && !/^\S+\s+\S+\s+\S+/m.test(knownHosts)) {
-            throw new errors_ConfigurationError(`Input 'known-hosts' must be known_hosts lines ('host key-type base64-key'), as ssh-keyscan prints them.`);
+            throw new errors_ConfigurationError(`Input 'ssh-known-hosts' must be known_hosts lines ('host key-type base64-key'), as ssh-keyscan prints them.`);
         }
         if (hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostFingerprint)) {
-            throw new errors_ConfigurationError(`Input 'host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${hostFingerprint}'.`);
+            throw new errors_ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${hostFingerprint}'.`);
         }
         if (!knownHosts && !hostFingerprint && !acceptNewHostKey) {
-            throw new errors_ConfigurationError(`Host keys are verified: set 'known-hosts' (known_hosts lines) or 'host-fingerprint' (SHA256:…), or 'accept-new-host-key: true' to trust a first-seen key.`);
+            throw new errors_ConfigurationError(`Host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
         }
         ssh = { hosts, user, privateKey, knownHosts, hostFingerprint, acceptNewHostKey };
     }
@@ -35183,7 +35236,7 @@ function readDeployInputs(source, setSecret, env) {
         supervisorProgram,
         supervisorConfig: read.optionalString('supervisor-config'),
         healthUrl,
-        expectCommit: read.optionalString('expect-commit'),
+        expectCommit: read.optionalString('expect-version'),
         healthGate: readHealthGate(read),
         healthTimeoutMs: read.duration('health-timeout'),
         strategy: read.oneOf('strategy', ['rolling', 'parallel']),
@@ -35289,7 +35342,7 @@ function readHerokuInputs(source, setSecret, env) {
         appUrl,
         healthUrl,
         healthPath,
-        expectCommit: read.optionalString('expect-commit'),
+        expectCommit: read.optionalString('expect-version'),
         healthTimeoutMs: read.duration('health-timeout'),
         healthGate: readHealthGate(read),
         buildpacks: read.list('buildpacks'),
@@ -36762,6 +36815,12 @@ class ServerTarget {
         const text = content.join('\n');
         const env = parseEnvFile(text, `${path} on ${host.name}`);
         maskEnvFile(env, (secret) => this.edges.setSecret(secret));
+        // Over SSH each variable travels as one stdin line: a multi-line value would only fail later, at the first
+        // manage.py command, after the build. Said here, before anything changes.
+        const multiLine = this.inputs.target === 'ssh' ? Object.keys(env).find((name) => env[name].includes('\n')) : undefined;
+        if (multiLine) {
+            throw new ActionFailure(`The environment file ${path} on ${host.name}: ${multiLine} holds a new line, which cannot be passed over SSH to the manage.py commands (input 'env-file': keep each value on one line).`);
+        }
         return env;
     }
     async appendLog(host, release, outcome, commit, note) {
@@ -37177,6 +37236,7 @@ function renderSummary(report) {
 
 
 
+
 function main_runnerIO() {
     return {
         inputs: inputs_environmentInputs,
@@ -37238,7 +37298,7 @@ function realServerEdges(inputs, io, runner = process_runProcess) {
         resolveCommit: (repository, commit) => resolveCommit(runner, repository, commit),
         archive: (repository, commit, appDirectory) => gitArchive(repository, commit, appDirectory, io.warning),
         checkHealth: checkReleaseHealth,
-        backup: (executor, request, log) => takePremigrationBackup(request.database, request, executor.backupPlace(), {
+        backup: (executor, request, log) => takePremigrationBackup(request.database, request, { ...executor.backupPlace(), server: executor.postState().ssh }, {
             log,
             warning: io.warning,
             env: io.env,
@@ -37258,11 +37318,12 @@ function createTarget(inputs, io) {
 }
 /** target: heroku reads its own inputs (no server, no deploy-to); ssh and local share the server inputs. */
 function selectTarget(io) {
-    if (io.inputs('target').trim() === 'heroku') {
-        const inputs = readHerokuInputs(io.inputs, io.setSecret, io.env);
+    const source = withRenamedInputs(io.inputs, DEPLOY_RENAMED_INPUTS, io.warning);
+    if (source('target') === 'heroku') {
+        const inputs = readHerokuInputs(source, io.setSecret, io.env);
         return new HerokuTarget(inputs, (io.herokuEdges ?? realHerokuEdges)(inputs, io));
     }
-    return createTarget(readDeployInputs(io.inputs, io.setSecret, io.env), io);
+    return createTarget(readDeployInputs(source, io.setSecret, io.env), io);
 }
 async function deployMain(io) {
     const report = await selectTarget(io).run();

@@ -31953,7 +31953,8 @@ class SshConnection {
     async exec(command) {
         const names = Object.keys(command.secrets ?? {});
         for (const [name, value] of Object.entries(command.secrets ?? {})) {
-            if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
+            // Any name a POSIX shell can `read` and `export`, lower-case included (an app's .env may use them).
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
                 throw new Error(`invalid secret variable name ${name}`);
             if (value.includes('\n'))
                 throw new ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
@@ -33234,6 +33235,17 @@ function check_spec_versionSource(text, name = 'version-from') {
 
 const TARGETS = (/* unused pure expression or super */ null && (['ssh', 'local', 'heroku']));
 const RELOADS = (/* unused pure expression or super */ null && (['hup', 'restart', 'command']));
+/** The names deploy shares with db-backup, db-restore and smoke-check; the old ones still work (README "Input names"). */
+const DEPLOY_RENAMED_INPUTS = [
+    { name: 'ssh-host', deprecated: 'hosts' },
+    { name: 'ssh-port', deprecated: 'port', default: '22' },
+    { name: 'ssh-user', deprecated: 'user' },
+    { name: 'ssh-private-key', deprecated: 'private-key' },
+    { name: 'ssh-known-hosts', deprecated: 'known-hosts' },
+    { name: 'ssh-host-fingerprint', deprecated: 'host-fingerprint' },
+    { name: 'ssh-accept-new-host-key', deprecated: 'accept-new-host-key', default: 'false' },
+    { name: 'expect-version', deprecated: 'expect-commit' },
+];
 /** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
 function inputs_readHealthGate(read) {
     const versionFrom = read.raw('version-from');
@@ -33246,7 +33258,6 @@ const HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:]+\]?$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROGRAM = /^[A-Za-z0-9_.:-]+$/;
 const APP_LABEL = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** `host`, `host:port` or `[v6]:port`; the port input is the default. */
 /** `app-directory`: where manage.py lives, relative to the repository root ('' for the root itself). */
 function inputs_readAppDirectory(read) {
     const appDirectory = read
@@ -33258,16 +33269,17 @@ function inputs_readAppDirectory(read) {
     }
     return appDirectory;
 }
+/** `host`, `host:port` or `[v6]:port`; the ssh-port input is the default. */
 function parseHost(item, defaultPort) {
     const match = /^\[([^\]]+)\]:(\d+)$/.exec(item) ?? /^([^:]+):(\d+)$/.exec(item);
     const host = match ? match[1] : item;
     const port = match ? Number(match[2]) : defaultPort;
     // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
     if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
-        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`);
+        throw new ConfigurationError(`Input 'ssh-host' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`);
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new ConfigurationError(`Input 'hosts': the port of '${item}' must be from 1 to 65535.`);
+        throw new ConfigurationError(`Input 'ssh-host': the port of '${item}' must be from 1 to 65535.`);
     }
     return { host, port };
 }
@@ -33277,7 +33289,7 @@ function parseHost(item, defaultPort) {
  */
 function readDeployInputs(source, setSecret, env) {
     const read = new InputReader(source);
-    const privateKey = read.raw('private-key');
+    const privateKey = read.raw('ssh-private-key');
     if (privateKey) {
         setSecret(privateKey);
         // A multi-line secret is masked line by line too: a tool may print one line of it.
@@ -33297,30 +33309,30 @@ function readDeployInputs(source, setSecret, env) {
         throw new ConfigurationError(`Input 'deploy-to' cannot be the root directory '/'.`);
     let ssh;
     if (target === 'ssh') {
-        const port = read.integer('port', { min: 1, max: 65535 });
-        const hosts = read.list('hosts').map((item) => parseHost(item, port));
+        const port = read.integer('ssh-port', { min: 1, max: 65535 });
+        const hosts = read.list('ssh-host').map((item) => parseHost(item, port));
         if (hosts.length === 0)
-            throw new ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
-        const user = read.string('user', { required: true });
+            throw new ConfigurationError(`Input 'ssh-host' is required with target ssh (one or more host names).`);
+        const user = read.string('ssh-user', { required: true });
         if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
-            throw new ConfigurationError(`Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`);
+            throw new ConfigurationError(`Input 'ssh-user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`);
         }
         if (!privateKey)
-            throw new ConfigurationError(`Input 'private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
+            throw new ConfigurationError(`Input 'ssh-private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
         if (!privateKey.includes('PRIVATE KEY')) {
-            throw new ConfigurationError(`Input 'private-key' must be an OpenSSH or PEM private key (the text of the file, from a secret).`);
+            throw new ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file, from a secret).`);
         }
-        const knownHosts = read.optionalString('known-hosts');
-        const hostFingerprint = read.optionalString('host-fingerprint');
-        const acceptNewHostKey = read.boolean('accept-new-host-key');
+        const knownHosts = read.optionalString('ssh-known-hosts');
+        const hostFingerprint = read.optionalString('ssh-host-fingerprint');
+        const acceptNewHostKey = read.boolean('ssh-accept-new-host-key');
         if (knownHosts && !/^\S+\s+\S+\s+\S+/m.test(knownHosts)) {
-            throw new ConfigurationError(`Input 'known-hosts' must be known_hosts lines ('host key-type base64-key'), as ssh-keyscan prints them.`);
+            throw new ConfigurationError(`Input 'ssh-known-hosts' must be known_hosts lines ('host key-type base64-key'), as ssh-keyscan prints them.`);
         }
         if (hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(hostFingerprint)) {
-            throw new ConfigurationError(`Input 'host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${hostFingerprint}'.`);
+            throw new ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${hostFingerprint}'.`);
         }
         if (!knownHosts && !hostFingerprint && !acceptNewHostKey) {
-            throw new ConfigurationError(`Host keys are verified: set 'known-hosts' (known_hosts lines) or 'host-fingerprint' (SHA256:…), or 'accept-new-host-key: true' to trust a first-seen key.`);
+            throw new ConfigurationError(`Host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
         }
         ssh = { hosts, user, privateKey, knownHosts, hostFingerprint, acceptNewHostKey };
     }
@@ -33397,7 +33409,7 @@ function readDeployInputs(source, setSecret, env) {
         supervisorProgram,
         supervisorConfig: read.optionalString('supervisor-config'),
         healthUrl,
-        expectCommit: read.optionalString('expect-commit'),
+        expectCommit: read.optionalString('expect-version'),
         healthGate: inputs_readHealthGate(read),
         healthTimeoutMs: read.duration('health-timeout'),
         strategy: read.oneOf('strategy', ['rolling', 'parallel']),
@@ -33503,7 +33515,7 @@ function readHerokuInputs(source, setSecret, env) {
         appUrl,
         healthUrl,
         healthPath,
-        expectCommit: read.optionalString('expect-commit'),
+        expectCommit: read.optionalString('expect-version'),
         healthTimeoutMs: read.duration('health-timeout'),
         healthGate: readHealthGate(read),
         buildpacks: read.list('buildpacks'),
@@ -34764,6 +34776,12 @@ class ServerTarget {
         const text = content.join('\n');
         const env = parseEnvFile(text, `${path} on ${host.name}`);
         maskEnvFile(env, (secret) => this.edges.setSecret(secret));
+        // Over SSH each variable travels as one stdin line: a multi-line value would only fail later, at the first
+        // manage.py command, after the build. Said here, before anything changes.
+        const multiLine = this.inputs.target === 'ssh' ? Object.keys(env).find((name) => env[name].includes('\n')) : undefined;
+        if (multiLine) {
+            throw new ActionFailure(`The environment file ${path} on ${host.name}: ${multiLine} holds a new line, which cannot be passed over SSH to the manage.py commands (input 'env-file': keep each value on one line).`);
+        }
         return env;
     }
     async appendLog(host, release, outcome, commit, note) {

@@ -98,7 +98,7 @@ describe('deploy with target local against PostgreSQL, gunicorn under supervisor
 
   test('a failing health check rolls back to the release that served, which serves again', async () => {
     const v4 = git(stage.repo, 'rev-parse', 'HEAD');
-    const result = await deploy(v4, { 'expect-commit': '0000000', 'health-timeout': '4s' });
+    const result = await deploy(v4, { 'expect-version': '0000000', 'health-timeout': '4s' });
     expect(result.exitCode).not.toBe(0);
     expect(errors(result)[0]).toMatch(/Health check of .*\/health failed on local: .*expected 0000000.*rolled back/);
     expect(result.outputs['rolled-back']).toBe('true');
@@ -130,8 +130,8 @@ describe('deploy with target local against PostgreSQL, gunicorn under supervisor
 
   test.each([
     [
-      { target: 'ssh', hosts: '127.0.0.1', user: 'deploy', 'known-hosts': 'x ssh-ed25519 AAAA' },
-      /Input 'private-key' is required with target ssh/,
+      { target: 'ssh', 'ssh-host': '127.0.0.1', 'ssh-user': 'deploy', 'ssh-known-hosts': 'x ssh-ed25519 AAAA' },
+      /Input 'ssh-private-key' is required with target ssh/,
     ],
     [{ 'deploy-to': 'srv/ocpizza' }, /Input 'deploy-to' must be an absolute path on the server/],
     [{ reload: 'graceful' }, /Input 'reload' must be one of hup, restart, command; got 'graceful'/],

@@ -55,7 +55,7 @@ describe('deploy with target ssh to a real sshd', () => {
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(stage.dir, 'other'), '-C', '']);
     const otherKey = fs.readFileSync(path.join(stage.dir, 'other.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
     const result = await deploy(git(stage.repo, 'rev-parse', 'HEAD'), {
-      'known-hosts': `[${sshd.host}]:${sshd.port} ${otherKey}`,
+      'ssh-known-hosts': `[${sshd.host}]:${sshd.port} ${otherKey}`,
     });
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([
@@ -80,6 +80,10 @@ describe('deploy with target ssh to a real sshd', () => {
       new RegExp(`^${stage.deployTo}/shared/backups/ocpizza_\\d{12}_${v1.slice(0, 7)}\\.dump$`),
     );
     expect(fs.statSync(first.outputs['backup-path']).size).toBeGreaterThan(0);
+    // The restore step in the outputs and the summary reaches that server with db-restore's own input names.
+    expect(first.outputs['restore-command']).toContain(
+      `    storage: server\n    ssh-host: ${sshd.host}\n    ssh-port: ${sshd.port}\n    ssh-user: ${sshd.user}\n`,
+    );
     expect(first.post?.exitCode).toBe(0);
     const dirs = sshDirectories(first);
     expect(dirs).toHaveLength(1);
@@ -97,8 +101,8 @@ describe('deploy with target ssh to a real sshd', () => {
     expect(fs.existsSync(path.join(stage.deployTo, 'shared', 'maintenance.on'))).toBe(false);
 
     const rerun = await deploy(v2, {
-      'host-fingerprint': sshd.hostKeyFingerprint,
-      'known-hosts': '',
+      'ssh-host-fingerprint': sshd.hostKeyFingerprint,
+      'ssh-known-hosts': '',
       'lock-timeout': '30s',
     });
     expect(rerun.exitCode).toBe(0);
@@ -120,5 +124,47 @@ describe('deploy with target ssh to a real sshd', () => {
     expect(result.outputs['rolled-back']).toBe('true');
     expect(stage.current()).toBe(first.outputs['release-id']);
     expect((await stage.health()).body?.release).toBe(first.outputs['release-id']);
+  });
+
+  test('the old input names still deploy, each with one warning naming its new name', async () => {
+    const head = git(stage.repo, 'rev-parse', 'HEAD');
+    const old = {
+      target: 'ssh',
+      hosts: `${sshd.host}:${sshd.port}`,
+      user: sshd.user,
+      'private-key': sshd.privateKey,
+      'known-hosts': sshd.knownHosts,
+      'expect-commit': head,
+    };
+    const result = await runAction({
+      action: 'deploy',
+      inputs: { ...old, ...stageInputs(stage) },
+      github: { sha: head, workspace: stage.repo, actor: 'octocat' },
+      secrets: [new URL(stage.databaseUrl).password, sshd.privateKey.trim()],
+      timeoutMs: 150_000,
+    });
+    expect(result.exitCode).toBe(0);
+    expect((await stage.health()).body).toMatchObject({ commit: head, release: result.outputs['release-id'] });
+    const warnings = result.annotations.filter((a) => a.level === 'warning').map((a) => a.message);
+    for (const [from, to] of [
+      ['hosts', 'ssh-host'],
+      ['user', 'ssh-user'],
+      ['private-key', 'ssh-private-key'],
+      ['known-hosts', 'ssh-known-hosts'],
+      ['expect-commit', 'expect-version'],
+    ]) {
+      expect(warnings.filter((w) => w.startsWith(`Input '${from}' is deprecated: use '${to}'`))).toHaveLength(1);
+      expect(result.warnings).toContainEqual(expect.stringContaining(`Input '${from}' has been deprecated`));
+    }
+  });
+
+  test('an old and a new name with different values is one error naming both, before anything changes', async () => {
+    const before = listing();
+    const result = await deploy(git(stage.repo, 'rev-parse', 'HEAD'), { hosts: 'web9.example.com' });
+    expect(result.exitCode).toBe(1);
+    expect(errors(result)).toEqual([
+      "Inputs 'hosts' and 'ssh-host' are both set, to different values; 'hosts' is the deprecated name of 'ssh-host': keep only 'ssh-host'.",
+    ]);
+    expect(listing()).toEqual(before);
   });
 });

@@ -213,9 +213,9 @@ export function releaseTree(stage: DeployStage): string[] {
 export function sshTargetInputs(sshd: SshServer): Record<string, string> {
   return {
     target: 'ssh',
-    hosts: `${sshd.host}:${sshd.port}`,
-    user: sshd.user,
-    'private-key': sshd.privateKey,
-    'known-hosts': sshd.knownHosts,
+    'ssh-host': `${sshd.host}:${sshd.port}`,
+    'ssh-user': sshd.user,
+    'ssh-private-key': sshd.privateKey,
+    'ssh-known-hosts': sshd.knownHosts,
   };
 }

@@ -130,7 +130,7 @@ export function readHerokuInputs(
     appUrl,
     healthUrl,
     healthPath,
-    expectCommit: read.optionalString('expect-commit'),
+    expectCommit: read.optionalString('expect-version'),
     healthTimeoutMs: read.duration('health-timeout'),
     healthGate: readHealthGate(read),
     buildpacks: read.list('buildpacks'),

@@ -321,6 +321,15 @@ export class ServerTarget implements DeployTarget {
     const text = content.join('\n');
     const env = parseEnvFile(text, `${path} on ${host.name}`);
     maskEnvFile(env, (secret) => this.edges.setSecret(secret));
+    // Over SSH each variable travels as one stdin line: a multi-line value would only fail later, at the first
+    // manage.py command, after the build. Said here, before anything changes.
+    const multiLine =
+      this.inputs.target === 'ssh' ? Object.keys(env).find((name) => env[name].includes('\n')) : undefined;
+    if (multiLine) {
+      throw new ActionFailure(
+        `The environment file ${path} on ${host.name}: ${multiLine} holds a new line, which cannot be passed over SSH to the manage.py commands (input 'env-file': keep each value on one line).`,
+      );
+    }
     return env;
   }
 

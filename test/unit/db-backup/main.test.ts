@@ -293,7 +293,9 @@ describe('db-backup run (fake tools, real processes)', () => {
     expect(files(server)).toEqual(['shop_202611271405_nosha.sql']);
     expect(kept.outputs.sha256).toBe(execFileSync('sha256sum', [kept.outputs.path]).toString().split(' ')[0]);
     expect(kept.summaries[0]).toContain('(on deploy@db.example.com)');
-    expect(kept.outputs['restore-command']).toContain('ssh-* inputs');
+    // The restore step names the server the file is on, in db-restore's own input names.
+    expect(kept.outputs['restore-command']).toContain('    storage: server\n    ssh-host: db.example.com\n');
+    expect(kept.outputs['restore-command']).toContain('    ssh-user: deploy\n');
   });
 
   test('run() turns a bad input into one failure and never throws', async () => {

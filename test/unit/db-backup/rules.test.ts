@@ -134,7 +134,7 @@ describe('outputs', () => {
     expect(formatOf({ engine: 'django', postgresFormat: 'custom' })).toBe('json');
     expect(
       restoreCommand(
-        { path: '/b/x.dump', database: '', encrypted: false, location: 'runner' },
+        { path: '/b/x.dump', database: '', encrypted: false, location: 'runner', format: 'custom' },
         'o/r/actions/db-restore@v1',
       ),
     ).toBe(

@@ -21,10 +21,10 @@ import { actionInputs } from './world.js';
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
 const SSH = {
   target: 'ssh',
-  hosts: 'web1.example.com, 10.0.0.2:2222',
-  user: 'deploy',
-  'private-key': KEY,
-  'known-hosts': 'web1.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA',
+  'ssh-host': 'web1.example.com, 10.0.0.2:2222',
+  'ssh-user': 'deploy',
+  'ssh-private-key': KEY,
+  'ssh-known-hosts': 'web1.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA',
   'deploy-to': '/srv/ocpizza',
   commit: '0123456789abcdef0123456789abcdef01234567',
   'supervisor-program': 'ocpizza',
@@ -60,21 +60,21 @@ describe('inputs', () => {
   });
 
   test.each([
-    [{ 'private-key': '' }, /Input 'private-key' is required with target ssh/],
-    [{ 'private-key': 'hunter2' }, /Input 'private-key' must be an OpenSSH or PEM private key/],
+    [{ 'ssh-private-key': '' }, /Input 'ssh-private-key' is required with target ssh/],
+    [{ 'ssh-private-key': 'hunter2' }, /Input 'ssh-private-key' must be an OpenSSH or PEM private key/],
     [{ 'deploy-to': 'srv/app' }, /Input 'deploy-to' must be an absolute path on the server .*got 'srv\/app'/],
     [{ 'deploy-to': '/srv/../etc' }, /Input 'deploy-to' must be an absolute path/],
     [{ 'deploy-to': '/' }, /cannot be the root directory/],
     [{ reload: 'kill' }, /Input 'reload' must be one of hup, restart, command; got 'kill'/],
     [{ 'keep-releases': '0' }, /Input 'keep-releases' must be a number from 1 to 100; got '0'/],
-    [{ hosts: '' }, /Input 'hosts' is required with target ssh/],
-    [{ hosts: 'web1;rm -rf /' }, /Input 'hosts' must list host names/],
-    [{ hosts: 'web1:99999' }, /port of 'web1:99999' must be from 1 to 65535/],
-    [{ port: 'ssh' }, /Input 'port' must be a whole number/],
-    [{ user: 'de ploy' }, /Input 'user' must be a user name/],
-    [{ 'known-hosts': 'garbage' }, /Input 'known-hosts' must be known_hosts lines/],
-    [{ 'known-hosts': '', 'host-fingerprint': 'MD5:aa' }, /Input 'host-fingerprint' must look like SHA256/],
-    [{ 'known-hosts': '' }, /Host keys are verified: set 'known-hosts'/],
+    [{ 'ssh-host': '' }, /Input 'ssh-host' is required with target ssh/],
+    [{ 'ssh-host': 'web1;rm -rf /' }, /Input 'ssh-host' must list host names/],
+    [{ 'ssh-host': 'web1:99999' }, /port of 'web1:99999' must be from 1 to 65535/],
+    [{ 'ssh-port': 'ssh' }, /Input 'ssh-port' must be a whole number/],
+    [{ 'ssh-user': 'de ploy' }, /Input 'ssh-user' must be a user name/],
+    [{ 'ssh-known-hosts': 'garbage' }, /Input 'ssh-known-hosts' must be known_hosts lines/],
+    [{ 'ssh-known-hosts': '', 'ssh-host-fingerprint': 'MD5:aa' }, /Input 'ssh-host-fingerprint' must look like SHA256/],
+    [{ 'ssh-known-hosts': '' }, /Host keys are verified: set 'ssh-known-hosts'/],
     [{ reload: 'command' }, /Input 'reload-command' is required with reload: command/],
     [{ 'supervisor-program': '' }, /Input 'supervisor-program' is required with reload: hup/],
     [{ 'supervisor-program': 'a b' }, /Input 'supervisor-program' must be a supervisord program name/],
@@ -97,8 +97,8 @@ describe('inputs', () => {
 
   test('a pinned fingerprint or an explicit accept-new replaces known-hosts; local needs no SSH input', () => {
     const fp = `SHA256:${'A'.repeat(43)}`;
-    expect(read({ ...SSH, 'known-hosts': '', 'host-fingerprint': fp }).ssh?.hostFingerprint).toBe(fp);
-    expect(read({ ...SSH, 'known-hosts': '', 'accept-new-host-key': 'true' }).ssh?.acceptNewHostKey).toBe(true);
+    expect(read({ ...SSH, 'ssh-known-hosts': '', 'ssh-host-fingerprint': fp }).ssh?.hostFingerprint).toBe(fp);
+    expect(read({ ...SSH, 'ssh-known-hosts': '', 'ssh-accept-new-host-key': 'true' }).ssh?.acceptNewHostKey).toBe(true);
     const local = read({
       target: 'local',
       'deploy-to': '/tmp/app/',

@@ -133,10 +133,10 @@ describe('the real edges', () => {
   const inputs = readDeployInputs(
     actionInputs({
       target: 'ssh',
-      hosts: 'web1',
-      user: 'deploy',
-      'private-key': KEY,
-      'accept-new-host-key': 'true',
+      'ssh-host': 'web1',
+      'ssh-user': 'deploy',
+      'ssh-private-key': KEY,
+      'ssh-accept-new-host-key': 'true',
       'deploy-to': '/srv/a',
       commit: 'HEAD',
       'supervisor-program': 'web',

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { cpSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalExecutor, type HostExecutor, type ScriptOptions } from '../../../actions/deploy/server/executor.js';
 import { deployMain, type DeployIO } from '../../../actions/deploy/main.js';
@@ -63,10 +63,10 @@ function sshInputs(sha: string, extra: Record<string, string> = {}): Record<stri
   return {
     ...localInputs(world, sha),
     target: 'ssh',
-    hosts: 'web1, web2, web3',
-    user: 'deploy',
-    'private-key': KEY,
-    'known-hosts': 'web1 ssh-ed25519 AAAA',
+    'ssh-host': 'web1, web2, web3',
+    'ssh-user': 'deploy',
+    'ssh-private-key': KEY,
+    'ssh-known-hosts': 'web1 ssh-ed25519 AAAA',
     ...extra,
   };
 }
@@ -161,9 +161,27 @@ describe('several hosts', () => {
 
   test('a host that cannot be reached stops the deploy before any host changes', async () => {
     const sha = world.commit([]);
-    const { io } = worldIO(world, sshInputs(sha, { hosts: 'web1, web9' }), { openHost });
+    const { io } = worldIO(world, sshInputs(sha, { 'ssh-host': 'web1, web9' }), { openHost });
     await expect(deployMain(io)).rejects.toThrow(/no such host web9/);
     expect(currentOf('web1')).toBeUndefined();
     expect(existsSync(join(hosts.get('web1')!.root, 'releases.jsonl'))).toBe(false);
+  });
+});
+
+describe('the environment file over SSH', () => {
+  const writeEnv = (text: string) => {
+    for (const host of hosts.values()) writeFileSync(join(host.root, 'shared', '.env'), text);
+  };
+
+  test('a value with a new line is one error naming the variable and env-file, before anything changes', async () => {
+    writeEnv('SECRET_KEY=abc\nTLS_CERT="-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----"\n');
+    const sha = world.commit(['0001_initial']);
+    const { io } = worldIO(world, sshInputs(sha, { 'ssh-host': 'web1', maintenance: 'false' }), { openHost });
+    await expect(deployMain(io)).rejects.toThrow(
+      /shared\/\.env on web1: TLS_CERT holds a new line, which cannot be passed over SSH .*\(input 'env-file'/,
+    );
+    const releases = join(hosts.get('web1')!.root, 'releases');
+    expect(existsSync(releases) ? readdirSync(releases) : []).toEqual([]);
+    expect(hosts.get('web1')!.scripts.some((s) => s.includes('pip install') || s.includes('venv'))).toBe(false);
   });
 });

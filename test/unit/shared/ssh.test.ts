@@ -48,7 +48,9 @@ describe('host keys', () => {
       await expect(ok.check('false', 'a failing step')).rejects.toThrow(
         /a failing step on db.example.com failed: the remote command exited with code 1/,
       );
-      await expect(ok.exec({ script: 'true', secrets: { lower: 'x' } })).rejects.toThrow(
+      // Names as a shell or dotenv accepts them, lower-case included; only what a shell cannot export is refused.
+      expect(await ok.check('printf "%s" "$sentry_env"', 'echo', { sentry_env: 'production' })).toBe('production');
+      await expect(ok.exec({ script: 'true', secrets: { 'not-a-name': 'x' } })).rejects.toThrow(
         /invalid secret variable name/,
       );
       await expect(ok.exec({ script: 'true', secrets: { A: 'two\nlines' } })).rejects.toThrow(

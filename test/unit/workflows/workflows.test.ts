@@ -123,7 +123,7 @@ describe('the checks fail on broken copies', () => {
   });
 
   test('an input or secret used but not declared, and an output of a job that does not exist', () => {
-    const input = broken(deploy, 'hosts: ${{ inputs.hosts ||', 'hosts: ${{ inputs.host ||');
+    const input = broken(deploy, 'ssh-host: ${{ inputs.hosts ||', 'ssh-host: ${{ inputs.host ||');
     expect(undeclaredReferences(input)).toEqual([expect.stringMatching(/inputs\.host is used but not declared/)]);
     const condition = broken(deploy, "if: inputs.smoke-urls != ''", "if: inputs.smoke-url != ''");
     expect(undeclaredReferences(condition)).toEqual([expect.stringMatching(/inputs\.smoke-url is used/)]);
