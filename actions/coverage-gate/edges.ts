@@ -1,10 +1,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
-import * as core from '@actions/core';
+import * as core from '../shared/runner-commands.js';
 import * as exec from '@actions/exec';
-import { getOctokit } from '@actions/github';
-import * as glob from '@actions/glob';
+import type * as github from '@actions/github';
 import type { IssueComments } from './comment.js';
 import type { Git } from './diff.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
@@ -16,7 +15,7 @@ export interface AnnotationProperties {
   endLine?: number;
 }
 
-/** What the action needs from the runner; @actions/core in production, a recorder in tests. */
+/** What the action needs from the runner; its workflow commands in production, a recorder in tests. */
 export interface Runner {
   input: InputSource;
   env: Record<string, string | undefined>;
@@ -43,7 +42,7 @@ export interface Edges {
   comments(token: string, owner: string, repo: string, issue: number): IssueComments;
 }
 
-/** The production edges: the runner through @actions/core, processes through @actions/exec, the REST API through Octokit. */
+/** The production edges: the runner's workflow commands, processes through @actions/exec, the REST API through Octokit. */
 export function defaultEdges(): Edges {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   return {
@@ -67,6 +66,8 @@ export function defaultEdges(): Edges {
     findFiles: async (pattern, cwd) => {
       const absolute = isAbsolute(pattern) ? pattern : join(cwd, pattern);
       if (!/[*?[\]{}]/.test(pattern)) return existsSync(absolute) ? [absolute] : [];
+      // @actions/glob (and the @actions/core it imports) is loaded only when a pattern needs it.
+      const glob = await import('@actions/glob');
       const globber = await glob.create(absolute, { matchDirectories: false, implicitDescendants: false });
       return (await globber.glob()).filter((f) => statSync(f).isFile());
     },
@@ -85,15 +86,24 @@ export function defaultEdges(): Edges {
       return JSON.parse(readFileSync(path, 'utf8')) as unknown;
     },
     comments: (token, owner, repo, issue) => {
-      const octokit = getOctokit(token);
+      // Octokit is loaded on the pull-request path only: a push run never pays for it.
+      let octokit: Promise<ReturnType<typeof github.getOctokit>> | undefined;
+      const client = () => (octokit ??= import('@actions/github').then((m) => m.getOctokit(token)));
       return {
-        list: () =>
-          octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: issue, per_page: 100 }),
+        list: async () => {
+          const octokit = await client();
+          return octokit.paginate(octokit.rest.issues.listComments, {
+            owner,
+            repo,
+            issue_number: issue,
+            per_page: 100,
+          });
+        },
         create: async (body) => {
-          await octokit.rest.issues.createComment({ owner, repo, issue_number: issue, body });
+          await (await client()).rest.issues.createComment({ owner, repo, issue_number: issue, body });
         },
         update: async (id, body) => {
-          await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body });
+          await (await client()).rest.issues.updateComment({ owner, repo, comment_id: id, body });
         },
       };
     },

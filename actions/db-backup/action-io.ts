@@ -1,6 +1,6 @@
 // The runner-facing edges of db-backup, shared with db-restore and deploy. Kept apart from main.ts so that their
 // bundles do not pull in main's lazily loaded artifact client.
-import * as core from '@actions/core';
+import * as core from '../shared/runner-commands.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { SshConnection } from '../shared/ssh.js';

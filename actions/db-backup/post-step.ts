@@ -1,5 +1,5 @@
 // The post step of db-backup and db-restore (post-if: always()): what a killed main step could not clean up itself.
-import * as core from '@actions/core';
+import * as core from '../shared/runner-commands.js';
 import { existsSync, rmSync } from 'node:fs';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../shared/runner-commands.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../shared/runner-commands.js';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runProcess, type ProcessRunner } from '../shared/process.js';

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../shared/runner-commands.js';
 import { readFileSync } from 'node:fs';
 import { ActionFailure } from '../shared/errors.js';
 import type { InputSource } from '../shared/inputs.js';

@@ -1,4 +1,4 @@
-import { getOctokit } from '@actions/github';
+import type { getOctokit } from '@actions/github';
 import { ActionFailure, errorMessage } from '../shared/errors.js';
 import { untrustedText } from '../shared/untrusted-text.js';
 import type { CheckObservation, Comparison } from './policy.js';
@@ -43,9 +43,12 @@ export interface GitHubGateway {
   updateComment(id: number, body: string): Promise<void>;
 }
 
-/** Octokit from @actions/github: it reads GITHUB_API_URL (GitHub Enterprise Server) and the runner's proxy settings. */
-export function defaultOctokit(token: string): Octokit {
-  return getOctokit(token);
+/**
+ * Octokit from @actions/github: it reads GITHUB_API_URL (GitHub Enterprise Server) and the runner's proxy settings.
+ * Loaded when an event needs the API, so a skipped event does not parse it.
+ */
+export async function defaultOctokit(token: string): Promise<Octokit> {
+  return (await import('@actions/github')).getOctokit(token);
 }
 
 export function createGateway(octokit: Octokit, repository: { owner: string; repo: string }): GitHubGateway {

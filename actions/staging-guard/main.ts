@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../shared/runner-commands.js';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ActionFailure, ConfigurationError, errorMessage } from '../shared/errors.js';
@@ -23,7 +23,7 @@ import {
 } from './policy.js';
 import { COMMENT_MARKER, renderComment, renderVerdict } from './summary.js';
 
-/** How the guard talks to the runner; the default is @actions/core, tests record instead. */
+/** How the guard talks to the runner; the default is its workflow commands, tests record instead. */
 export interface Runner {
   info(message: string): void;
   notice(message: string): void;
@@ -38,7 +38,7 @@ export interface GuardEdges {
   inputs: InputSource;
   env: NodeJS.ProcessEnv;
   event: { name: string; payload: unknown };
-  gateway: (token: string, repository: { owner: string; repo: string }) => GitHubGateway;
+  gateway: (token: string, repository: { owner: string; repo: string }) => GitHubGateway | Promise<GitHubGateway>;
   clock: () => number;
   sleep: (ms: number) => Promise<void>;
   runner: Runner;
@@ -62,7 +62,7 @@ export function defaultEdges(env: NodeJS.ProcessEnv = process.env): GuardEdges {
     inputs: environmentInputs,
     env,
     event: { name: env.GITHUB_EVENT_NAME ?? '', payload },
-    gateway: (token, repository) => createGateway(defaultOctokit(token), repository),
+    gateway: async (token, repository) => createGateway(await defaultOctokit(token), repository),
     clock: () => Date.now(),
     sleep: (ms) => delay(ms),
     runner: coreRunner,
@@ -85,7 +85,7 @@ export async function guard(edges: GuardEdges): Promise<Verdict | undefined> {
   }
   const subject = subjectOf(edges.event.name, edges.event.payload);
   if (subject.kind === 'skip') return skip(edges, `Staging guard skipped: ${subject.reason}.`);
-  const gh = edges.gateway(inputs['github-token'], repositoryOf(edges));
+  const gh = await edges.gateway(inputs['github-token'], repositoryOf(edges));
   const judge = new Judge(gh, inputs, edges);
 
   let judged: Judged | undefined;

@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as core from '../../shared/runner-commands.js';
 import { errorMessage } from '../../shared/errors.js';
 import { HerokuApi } from './api.js';
 import { appPath } from './build.js';

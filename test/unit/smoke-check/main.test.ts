@@ -219,7 +219,7 @@ describe('smoke-check run', () => {
     expect(printed.join('')).toMatch(/::error::Input 'urls' must be an absolute URL/);
   });
 
-  test('the runner edges are wired to @actions/core', () => {
+  test('the runner edges are wired to the runner', () => {
     const real = runnerEdges();
     expect(real.readFile(new URL('../../../actions/smoke-check/action.yml', import.meta.url).pathname)).toContain(
       'smoke',

@@ -575,7 +575,7 @@ describe('pushes', () => {
 });
 
 describe('default edges', () => {
-  test('read the event from GITHUB_EVENT_PATH and talk to the runner through @actions/core', async () => {
+  test('read the event from GITHUB_EVENT_PATH and talk to the runner through workflow commands', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'guard-event-'));
     try {
       const path = join(dir, 'event.json');
@@ -585,7 +585,7 @@ describe('default edges', () => {
       expect(defaultEdges({}).event).toEqual({ name: '', payload: {} });
       expect(typeof real.clock()).toBe('number');
       await real.sleep(1);
-      expect(real.gateway(TOKEN, { owner: 'o', repo: 'r' })).toHaveProperty('checks');
+      expect(await real.gateway(TOKEN, { owner: 'o', repo: 'r' })).toHaveProperty('checks');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
