@@ -19,7 +19,7 @@ import {
   waitForDaemon,
   withPortRetry,
 } from '../testbed/process.js';
-import { startSshd, type SshServer } from '../testbed/sshd.js';
+import { inOwnHome, startSshd, type SshServer } from '../testbed/sshd.js';
 import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -435,24 +435,8 @@ describe("the invoking user's rc files", () => {
           'console.log(JSON.stringify(result));',
         ].join('\n'),
       );
-      const stdout = await runChecked('unshare', [
-        ...[
-          '--mount',
-          '--propagation',
-          'private',
-          '--',
-          'sh',
-          '-c',
-          'mount --bind -- "$1" "$2" && shift 2 && exec "$@"',
-        ],
-        ...[
-          'invoker-home',
-          path.join(dir, 'home'),
-          os.userInfo().homedir,
-          path.join(repoRoot, 'node_modules/.bin/tsx'),
-        ],
-        script,
-      ]);
+      const [command, ...args] = inOwnHome(path.join(dir, 'home'));
+      const stdout = await runChecked(command, [...args, path.join(repoRoot, 'node_modules/.bin/tsx'), script]);
       expect(JSON.parse(stdout.trim().split('\n').pop() ?? '')).toEqual({ stdout: 'ok\n', stderr: '', code: 0 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -67,11 +67,11 @@ function makeServerHome(home: string): void {
 }
 
 /**
- * The argv prefix that runs sshd in a mount namespace of its own where `home` is mounted over the login user's home
- * directory (the one in /etc/passwd, which sshd uses: HOME cannot be set any other way). Nothing else changes: the
- * user, its uid and every other path are the machine's.
+ * The argv prefix that runs a command in a mount namespace of its own where `home` is mounted over the login user's
+ * home directory (the one in /etc/passwd, which sshd uses: HOME cannot be set any other way). Nothing else changes:
+ * the user, its uid and every other path are the machine's.
  */
-function inOwnHome(home: string): string[] {
+export function inOwnHome(home: string): string[] {
   const script = 'mount --bind -- "$1" "$2" && shift 2 && exec "$@"';
   return [
     'unshare',
@@ -82,7 +82,7 @@ function inOwnHome(home: string): string[] {
     'sh',
     '-c',
     script,
-    'sshd-home',
+    'own-home',
     home,
     os.userInfo().homedir,
   ];
