@@ -5,7 +5,7 @@ import path from 'node:path';
 import { errorMessages as errors, runAction, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
-import { git, releaseTree, sshTargetInputs, stageInputs, startStage, type DeployStage } from './deploy-world.js';
+import { git, releaseTree, sshTargetInputs, e2eInputs, startStage, type DeployStage } from './deploy-world.js';
 
 jest.setTimeout(180_000);
 
@@ -27,7 +27,7 @@ function deploy(
     action: 'deploy',
     inputs: {
       ...sshTargetInputs(sshd),
-      ...stageInputs(stage),
+      ...e2eInputs(stage),
       ...extra,
     },
     github: { sha, workspace: stage.repo, actor: 'octocat' },

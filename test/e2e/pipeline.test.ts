@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { runAction, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
-import { git, stageInputs, useStage, type DeployStage } from './deploy-world.js';
+import { git, e2eInputs, useStage, type DeployStage } from './deploy-world.js';
 
 jest.setTimeout(240_000);
 
@@ -31,7 +31,7 @@ let stage: DeployStage;
 useStage((started) => (stage = started));
 
 function pipelineInputs(threshold: string): Record<string, string> {
-  const server = stageInputs(stage);
+  const server = e2eInputs(stage);
   const tests = `sqlite:///${path.join(stage.dir, 'tests.sqlite3')}`;
   return {
     'test-command': `DATABASE_URL=${tests} PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m coverage run --branch manage.py test --noinput -v 0 && /usr/bin/python3 -m coverage xml -q -o coverage.xml`,

@@ -19,7 +19,7 @@ import {
   waitForDaemon,
   withPortRetry,
 } from '../testbed/process.js';
-import { startSshd, type SshServer } from '../testbed/sshd.js';
+import { inOwnHome, startSshd, type SshServer } from '../testbed/sshd.js';
 import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -185,6 +185,14 @@ describe('sshd', () => {
     expect(result.code).toBe(255);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+  });
+
+  test("commands run in the test bed's home with a fresh server's rc files, which bash sources as on a server", async () => {
+    const skeleton = ['.bash_logout', '.bashrc', '.profile'].filter((name) => fs.existsSync(`/etc/skel/${name}`));
+    const rc = path.join(ssh.home, '.bashrc');
+    fs.writeFileSync(rc, `export RUNBOOK_SERVER_RC=sourced\n${fs.readFileSync(rc, 'utf8')}`);
+    const result = await ssh.exec('ls -A ~; echo "rc: $RUNBOOK_SERVER_RC"');
+    expect(result).toEqual({ stdout: [...skeleton, 'rc: sourced', ''].join('\n'), stderr: '', code: 0 });
   });
 
   test('stop() frees the port and removes the keys', async () => {
@@ -405,6 +413,35 @@ describeNetns('netns hosts', () => {
     expect(left.filter((name) => names.includes(name))).toEqual([]);
     expect((await runCommand('ip', ['link', 'show', net.bridge])).code).not.toBe(0);
   });
+});
+
+describe("the invoking user's rc files", () => {
+  // The machine's root runs `pyenv init` from ~/.bashrc: with it a killed `pyenv rehash` hung every SSH test. Here the
+  // invoking user's home (in a mount namespace of this test's own) holds rc files that print, as a broken one would.
+  test('never run for a command over the test bed sshd', async () => {
+    const dir = makeTempDir('invoker-home');
+    const script = path.join(dir, 'probe.mts');
+    try {
+      fs.mkdirSync(path.join(dir, 'home'));
+      for (const name of ['.bashrc', '.profile', '.bash_profile'])
+        fs.writeFileSync(path.join(dir, 'home', name), `echo "the invoking user's ${name} ran"\n`);
+      fs.writeFileSync(
+        script,
+        [
+          `import { startSshd } from ${JSON.stringify(path.join(repoRoot, 'test/testbed/sshd.ts'))};`,
+          'const s = await startSshd();',
+          "const result = await s.exec('echo ok');",
+          'await s.stop();',
+          'console.log(JSON.stringify(result));',
+        ].join('\n'),
+      );
+      const [command, ...args] = inOwnHome(path.join(dir, 'home'));
+      const stdout = await runChecked(command, [...args, path.join(repoRoot, 'node_modules/.bin/tsx'), script]);
+      expect(JSON.parse(stdout.trim().split('\n').pop() ?? '')).toEqual({ stdout: 'ok\n', stderr: '', code: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60000);
 });
 
 describe('cleanup when the test process dies', () => {

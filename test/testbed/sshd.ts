@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from './ports.js';
 import {
@@ -33,6 +34,8 @@ export interface SshServer {
   /** `SHA256:…` of the host key. */
   hostKeyFingerprint: string;
   dir: string;
+  /** What the login user's home directory holds for sshd and its sessions (a fresh Debian user's rc files). */
+  home: string;
   exec(command: string, options?: SshExecOptions): Promise<CommandResult>;
   stop(): Promise<void>;
 }
@@ -50,6 +53,41 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+/**
+ * A home like a fresh server's: Debian's skeleton rc files. The login shell sshd runs every command through reads
+ * ~/.bashrc (Debian builds bash that way), so the invoking user's own (here root's, which runs `pyenv init`: a killed
+ * `pyenv rehash` once hung every SSH test) must not be the one it finds.
+ */
+function makeServerHome(home: string): void {
+  fs.mkdirSync(home, { mode: 0o700 });
+  for (const name of ['.bashrc', '.profile', '.bash_logout']) {
+    const skeleton = path.join('/etc/skel', name);
+    if (fs.existsSync(skeleton)) fs.copyFileSync(skeleton, path.join(home, name));
+  }
+}
+
+/**
+ * The argv prefix that runs a command in a mount namespace of its own where `home` is mounted over the login user's
+ * home directory (the one in /etc/passwd, which sshd uses: HOME cannot be set any other way). Nothing else changes:
+ * the user, its uid and every other path are the machine's.
+ */
+export function inOwnHome(home: string): string[] {
+  const script = 'mount --bind -- "$1" "$2" && shift 2 && exec "$@"';
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    '--',
+    'sh',
+    '-c',
+    script,
+    'own-home',
+    home,
+    os.userInfo().homedir,
+  ];
+}
+
 export async function startSshd(options: SshdOptions = {}): Promise<SshServer> {
   const host = options.listen ?? '127.0.0.1';
   const user = currentUser();
@@ -61,6 +99,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshServer> {
   const authorizedKeysPath = path.join(dir, 'authorized_keys');
   const knownHostsPath = path.join(dir, 'known_hosts');
   const configPath = path.join(dir, 'sshd_config');
+  const home = path.join(dir, 'home');
 
   try {
     // Privilege separation directory: Debian's sshd refuses to start without it.
@@ -79,6 +118,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshServer> {
     ]);
     fs.chmodSync(clientKeyPath, 0o600);
     fs.copyFileSync(`${clientKeyPath}.pub`, authorizedKeysPath);
+    makeServerHome(home);
     const hostPublicKey = fs.readFileSync(`${hostKeyPath}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
     const fingerprint = (await runChecked('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKeyPath}.pub`])).split(
       /\s+/,
@@ -110,7 +150,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshServer> {
           '',
         ].join('\n'),
       );
-      const sshd = ['/usr/sbin/sshd', '-D', '-e', '-f', configPath];
+      const sshd = [...inOwnHome(home), '/usr/sbin/sshd', '-D', '-e', '-f', configPath];
       const [command, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...sshd] : sshd;
       const daemon = spawnDaemon(command, args, { cwd: dir, logPath: path.join(dir, 'sshd.log') });
       cleanup.killProcessGroup(daemon.pid);
@@ -141,6 +181,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshServer> {
       knownHostsPath,
       hostKeyFingerprint: fingerprint,
       dir,
+      home,
       async exec(command, execOptions = {}) {
         let hostsFile = knownHostsPath;
         if (execOptions.knownHosts !== undefined) {
