@@ -1,5 +1,4 @@
 import { ConfigurationError } from './errors.js';
-import { safeDecode } from './inputs.js';
 
 export type DatabaseEngine = 'postgresql' | 'mysql';
 
@@ -109,6 +108,15 @@ export function splitDatabaseUrl(text: string): UrlParts | undefined {
     rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
     hostAndAfter: rest.slice(at + 1),
   };
+}
+
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

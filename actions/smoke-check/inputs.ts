@@ -1,7 +1,8 @@
 import { parse as parseYaml } from 'yaml';
 import { ConfigurationError, errorMessage } from '../shared/errors.js';
 import type { InputSource } from '../shared/inputs.js';
-import { InputReader, parseUrl, safeDecode, secretsInUrl } from '../shared/inputs.js';
+import { safeDecode } from '../shared/database-url.js';
+import { InputReader, parseUrl, secretsInUrl } from '../shared/inputs.js';
 import type { CheckSpec, HeaderExpectation, HttpMethod, RunOptions, VersionSource } from './check-spec.js';
 import { DEFAULT_RUN_OPTIONS, HTTP_METHODS, versionSource } from './check-spec.js';
 import { parseJsonPath } from './json-path.js';
