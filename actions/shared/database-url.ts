@@ -1,4 +1,5 @@
 import { ConfigurationError } from './errors.js';
+import { excerpt } from './untrusted-text.js';
 
 export type DatabaseEngine = 'postgresql' | 'mysql';
 
@@ -163,7 +164,7 @@ export function parseDatabaseUrl(
     url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
   } catch {
     throw new ConfigurationError(
-      `Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`,
+      `Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`,
     );
   }
   const engine = SCHEMES[url.protocol];
@@ -208,7 +209,7 @@ export function parseDatabaseUrl(
   const database = safeDecode(url.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
     throw new ConfigurationError(
-      `Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`,
+      `Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`,
     );
   }
   checkDatabaseName(database, inputName);

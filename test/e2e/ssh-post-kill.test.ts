@@ -181,20 +181,19 @@ describe('SSH post steps after the main step is SIGKILLed', () => {
 
   test('deploy: the post step closes the master and removes the key', async () => {
     const workspace = makeTempDir('ssh-post-kill-deploy');
+    writeFileSync(join(workspace, 'manage.py'), '# the app\n');
     for (const args of [
       ['init', '-q', '-b', 'main'],
       ['add', '-A'],
       ['commit', '-q', '-m', 'v1'],
-    ]) {
-      if (args[0] === 'add') writeFileSync(join(workspace, 'manage.py'), '# the app\n');
+    ])
       spawnSync('git', ['-C', workspace, '-c', 'user.name=t', '-c', 'user.email=t@e', ...args]);
-    }
     const deployTo = join(work, 'srv', 'app');
     mkdirSync(deployTo, { recursive: true });
     // Another deploy holds the lock (flock on the file the action uses) for as long as our stdin stays open.
-    const holder = spawn('flock', [join(deployTo, '.deploy.lock'), 'cat']);
-    const held = new Promise<void>((resolve) => holder.on('spawn', () => resolve()));
-    await held;
+    const lockFile = join(deployTo, '.deploy.lock');
+    const holder = spawn('flock', [lockFile, 'cat']);
+    await until('the other deploy holds the lock', () => spawnSync('flock', ['-n', lockFile, 'true']).status === 1);
     try {
       const killed = await killedMidRun(
         'deploy',
