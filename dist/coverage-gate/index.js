@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6920);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2239);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6920:
+/***/ 2239:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29242,7 +29242,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
  * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
  * the input, the value it got (never a secret's) and what the input accepts.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     constructor(message) {
         super(message);
         this.name = 'ConfigurationError';
@@ -32230,7 +32230,7 @@ async function runAction(main) {
         await main();
     }
     catch (error) {
-        if (!(error instanceof ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
+        if (!(error instanceof errors_ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
             core_debug(error.stack ?? error.message);
         }
         setFailed(errors_errorMessage(error));
@@ -32264,16 +32264,16 @@ function inside(path, root) {
  */
 function outputPath(input, value, workspace) {
     if (value.includes('\0'))
-        throw new ConfigurationError(`Input '${input}' must be a file path; it contains a NUL.`);
+        throw new errors_ConfigurationError(`Input '${input}' must be a file path; it contains a NUL.`);
     // Linux's limits (NAME_MAX, PATH_MAX): past them the write fails late with ENAMETOOLONG, after the work is done.
     if (value.split(/[\\/]/).some((part) => Buffer.byteLength(part) > 255) || Buffer.byteLength(value) > 4095) {
-        throw new ConfigurationError(`Input '${input}' must be a file path with names of at most 255 bytes; got '${value.slice(0, 100)}…'.`);
+        throw new errors_ConfigurationError(`Input '${input}' must be a file path with names of at most 255 bytes; got '${value.slice(0, 100)}…'.`);
     }
     if ((0,external_node_path_namespaceObject.isAbsolute)(value))
         return { path: value, confined: false };
     const path = (0,external_node_path_namespaceObject.resolve)(workspace, value);
     if (!inside(path, workspace)) {
-        throw new ConfigurationError(`Input '${input}' must be a file path inside the workspace (or an absolute path to write elsewhere on purpose); '${value.slice(0, 100)}' is outside it.`);
+        throw new errors_ConfigurationError(`Input '${input}' must be a file path inside the workspace (or an absolute path to write elsewhere on purpose); '${value.slice(0, 100)}' is outside it.`);
     }
     return { path, confined: true };
 }
@@ -32295,7 +32295,7 @@ function checkStillInside(input, path, workspace) {
     }
     const link = workspace_path_exists(path) && (0,external_node_fs_namespaceObject.lstatSync)(path).isSymbolicLink();
     if (real === undefined || (real !== root && !inside(real, root)) || link) {
-        throw new ConfigurationError(`Input '${input}': '${(0,external_node_path_namespaceObject.relative)(workspace, path)}' leads outside the workspace through a symbolic link; refusing to write it.`);
+        throw new errors_ConfigurationError(`Input '${input}': '${(0,external_node_path_namespaceObject.relative)(workspace, path)}' leads outside the workspace through a symbolic link; refusing to write it.`);
     }
 }
 function workspace_path_exists(path) {
@@ -33273,7 +33273,7 @@ function checkMetricMeasured(totals, metric, formats) {
     if (measured.includes(metric))
         return;
     const have = measured.length === 0 ? 'nothing measured at all' : measured.join(', ');
-    throw new ConfigurationError(`Input 'metric' is ${metric}, but the reports (${[...new Set(formats)].join(', ')}) measure no ${METRIC_WORDS[metric]}; they have: ${have}. Set 'metric' to one of those (or auto).`);
+    throw new errors_ConfigurationError(`Input 'metric' is ${metric}, but the reports (${[...new Set(formats)].join(', ')}) measure no ${METRIC_WORDS[metric]}; they have: ${have}. Set 'metric' to one of those (or auto).`);
 }
 /** The formula in words with its counts, e.g. "1812 / 2014 (lines 1700/1850 + branches 112/164)". */
 function describeCount(totals, metric) {
@@ -42476,7 +42476,360 @@ function glob_hashFiles(patterns_1) {
     });
 }
 //# sourceMappingURL=glob.js.map
+;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
+const EXCERPT_CHARS = 100;
+/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
+function untrusted_text_excerpt(value) {
+    return untrustedText(value, EXCERPT_CHARS);
+}
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
+        }
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
+    }
+    return out.join('\n');
+}
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+;// CONCATENATED MODULE: ./actions/shared/database-url.ts
+
+
+const SCHEMES = {
+    'postgres:': 'postgresql',
+    'postgresql:': 'postgresql',
+    'mysql:': 'mysql',
+    'mariadb:': 'mysql',
+};
+const DEFAULT_PORT = { postgresql: 5432, mysql: 3306 };
+/** Query options each engine understands; aliases map to one canonical name so callers see one spelling. */
+const OPTIONS = {
+    postgresql: {
+        sslmode: 'sslmode',
+        sslrootcert: 'sslrootcert',
+        sslcert: 'sslcert',
+        sslkey: 'sslkey',
+        connect_timeout: 'connect_timeout',
+        application_name: 'application_name',
+        options: 'options',
+        target_session_attrs: 'target_session_attrs',
+        host: 'host',
+        port: 'port',
+    },
+    mysql: {
+        sslmode: 'sslmode',
+        'ssl-mode': 'sslmode',
+        ssl_mode: 'sslmode',
+        ssl: 'ssl',
+        sslrootcert: 'ssl-ca',
+        'ssl-ca': 'ssl-ca',
+        ssl_ca: 'ssl-ca',
+        'ssl-cert': 'ssl-cert',
+        ssl_cert: 'ssl-cert',
+        'ssl-key': 'ssl-key',
+        ssl_key: 'ssl-key',
+        connect_timeout: 'connect_timeout',
+        'connect-timeout': 'connect_timeout',
+        charset: 'charset',
+        socket: 'socket',
+    },
+};
+const SSL_MODES = (/* unused pure expression or super */ null && (['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']));
+/**
+ * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
+ * ?query. No raw '@' before the query, which is how the end of the user info is found.
+ */
+const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
+/**
+ * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
+ * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
+ * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
+ */
+function database_url_splitDatabaseUrl(text) {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
+    if (!m)
+        return undefined;
+    const [, scheme, rest] = m;
+    const readings = [];
+    for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
+        if (HOST_AND_AFTER.test(rest.slice(i + 1)))
+            readings.push(i);
+    // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
+    // '?' and '@'): the first is right only if its query names options the engine knows.
+    const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
+    let at = readings.find((i) => {
+        const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
+        return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
+    }) ??
+        readings.at(-1) ??
+        -1;
+    // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
+    if (at === -1)
+        at = rest.lastIndexOf('@');
+    if (at === -1)
+        return { scheme, rawUser: '', hostAndAfter: rest };
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    return {
+        scheme,
+        rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
+        rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
+        hostAndAfter: rest.slice(at + 1),
+    };
+}
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
+ * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
+ */
+function database_url_passwordForms(rawPassword) {
+    const decoded = safeDecode(rawPassword);
+    const whatwg = new URL('x://h');
+    whatwg.password = decoded;
+    const forms = [
+        rawPassword,
+        decoded,
+        encodeURIComponent(decoded),
+        whatwg.password,
+        new URLSearchParams({ p: decoded }).toString().slice(2),
+    ];
+    return [...new Set(forms)].filter((f) => f !== '');
+}
+/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
+function redactDatabaseUrl(text) {
+    const parts = database_url_splitDatabaseUrl(text);
+    if (!parts || parts.rawPassword === undefined)
+        return text;
+    return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
+}
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
+ * password before anything else can print it, including this function's own errors. The user info is split off by
+ * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
+ */
+function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
+    const parts = database_url_splitDatabaseUrl(text);
+    if (parts?.rawPassword)
+        for (const form of database_url_passwordForms(parts.rawPassword))
+            setSecret(form);
+    const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
+    let url;
+    try {
+        if (!parts)
+            throw new TypeError('no scheme');
+        url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
+    }
+    catch {
+        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`);
+    }
+    const engine = SCHEMES[url.protocol];
+    if (!engine) {
+        throw new ConfigurationError(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
+    }
+    const options = {};
+    for (const [key, value] of url.searchParams) {
+        const canonical = OPTIONS[engine][key];
+        if (!canonical) {
+            throw new ConfigurationError(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
+        }
+        options[canonical] = value;
+    }
+    if (options.sslmode !== undefined) {
+        options.sslmode = options.sslmode.toLowerCase().replace(/_/g, '-');
+        // MySQL spells the modes REQUIRED / VERIFY_IDENTITY; fold them onto libpq's names.
+        options.sslmode =
+            { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
+        if (!SSL_MODES.includes(options.sslmode)) {
+            throw new ConfigurationError(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
+        }
+    }
+    const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
+    const host = socket ?? options.host ?? safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
+    delete options.host;
+    delete options.socket;
+    const portText = options.port ?? url.port;
+    delete options.port;
+    const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
+    }
+    const database = safeDecode(url.pathname.replace(/^\//, ''));
+    if (database === '' || database.includes('/')) {
+        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`);
+    }
+    checkDatabaseName(database, inputName);
+    return {
+        engine,
+        host: host === '' ? 'localhost' : host,
+        port,
+        user: safeDecode(parts.rawUser),
+        password: safeDecode(parts.rawPassword ?? ''),
+        database,
+        options,
+    };
+}
+/** The discrete settings the seeds use (DB_NAME, DB_USER, …), checked the same way as a URL. */
+function databaseFromSettings(settings, setSecret = () => undefined) {
+    if (settings.password)
+        setSecret(settings.password);
+    if (settings.name === '')
+        throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+    checkDatabaseName(settings.name, 'db-name');
+    return {
+        engine: settings.engine,
+        host: settings.host || 'localhost',
+        port: settings.port ?? DEFAULT_PORT[settings.engine],
+        user: settings.user,
+        password: settings.password,
+        database: settings.name,
+        options: {},
+    };
+}
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name, inputName) {
+    if (name.startsWith('-')) {
+        throw new ConfigurationError(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+    }
+}
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+function postgresIdentifier(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+function mysqlIdentifier(name) {
+    return `\`${name.replace(/`/g, '``')}\``;
+}
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+function libpqDatabaseArgument(name) {
+    if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name))
+        return name;
+    return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+/** How the target is shown in logs and summaries: never with its password. */
+function describeDatabase(target) {
+    const scheme = target.engine === 'postgresql' ? 'postgresql' : 'mysql';
+    const where = target.host.startsWith('/') ? `[socket ${target.host}]` : `${target.host}:${target.port}`;
+    const user = target.user ? `${target.user}${target.password ? ':***' : ''}@` : '';
+    const query = Object.entries(target.options)
+        .filter(([key]) => !/key|password/i.test(key))
+        .map(([key, value]) => `${key}=${value}`)
+        .join('&');
+    return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
+}
+/**
+ * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
+ * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
+ */
+function postgresEnvironment(target, database = target.database) {
+    const env = {
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGDATABASE: database,
+    };
+    if (target.user)
+        env.PGUSER = target.user;
+    if (target.password)
+        env.PGPASSWORD = target.password;
+    const names = {
+        sslmode: 'PGSSLMODE',
+        sslrootcert: 'PGSSLROOTCERT',
+        sslcert: 'PGSSLCERT',
+        sslkey: 'PGSSLKEY',
+        connect_timeout: 'PGCONNECT_TIMEOUT',
+        application_name: 'PGAPPNAME',
+        options: 'PGOPTIONS',
+        target_session_attrs: 'PGTARGETSESSIONATTRS',
+    };
+    for (const [key, value] of Object.entries(target.options))
+        if (names[key])
+            env[names[key]] = value;
+    env.PGCONNECT_TIMEOUT ??= '15';
+    return env;
+}
+/** MariaDB/MySQL client connection arguments (no secret among them) and the environment carrying the password. */
+function mysqlConnection(target, tool = 'client') {
+    const args = target.host.startsWith('/')
+        ? [`--socket=${target.host}`]
+        : [`--host=${target.host === 'localhost' ? '127.0.0.1' : target.host}`, `--port=${target.port}`];
+    if (target.user)
+        args.push(`--user=${target.user}`);
+    const o = target.options;
+    if (o.sslmode === 'disable')
+        args.push('--skip-ssl');
+    else if (o.sslmode === 'require' || o.ssl === 'true' || o.ssl === '1')
+        args.push('--ssl');
+    else if (o.sslmode === 'verify-ca' || o.sslmode === 'verify-full')
+        args.push('--ssl', '--ssl-verify-server-cert');
+    if (o['ssl-ca'])
+        args.push(`--ssl-ca=${o['ssl-ca']}`);
+    if (o['ssl-cert'])
+        args.push(`--ssl-cert=${o['ssl-cert']}`);
+    if (o['ssl-key'])
+        args.push(`--ssl-key=${o['ssl-key']}`);
+    // The dump tools have no --connect-timeout (only the interactive client does).
+    if (tool === 'client')
+        args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
+    args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
+    // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
+    return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
+}
+
 ;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+
 
 /** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
 const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
@@ -42493,7 +42846,7 @@ class InputReader {
     string(name, options = {}) {
         const value = this.raw(name);
         if (options.required && value === '')
-            throw new ConfigurationError(`Input '${name}' is required.`);
+            throw new errors_ConfigurationError(`Input '${name}' is required.`);
         return value;
     }
     optionalString(name) {
@@ -42509,14 +42862,14 @@ class InputReader {
             return true;
         if (['false', 'False', 'FALSE'].includes(value))
             return false;
-        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must be true or false; got '${untrusted_text_excerpt(value)}'.`);
     }
     integer(name, range = {}) {
         const value = this.raw(name);
         if (value === '' && range.fallback !== undefined)
             return range.fallback;
         if (!/^[+-]?\d+$/.test(value))
-            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${untrusted_text_excerpt(value)}'.`);
         const n = Number(value);
         checkRange(name, n, range);
         return n;
@@ -42527,7 +42880,7 @@ class InputReader {
             return range.fallback;
         const n = Number(value);
         if (value === '' || !Number.isFinite(n)) {
-            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${untrusted_text_excerpt(value)}'.`);
         }
         checkRange(name, n, range);
         return n;
@@ -42537,7 +42890,7 @@ class InputReader {
         if (value === '' && fallback !== undefined)
             return fallback;
         if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${untrusted_text_excerpt(value)}'.`);
         }
         return value;
     }
@@ -42548,7 +42901,7 @@ class InputReader {
             return fallback;
         const ms = parseDuration(value);
         if (ms === undefined || ms <= 0) {
-            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${untrusted_text_excerpt(value)}'.`);
         }
         return ms;
     }
@@ -42561,7 +42914,7 @@ class InputReader {
         const value = this.raw(name);
         if (value === '') {
             if (options.required)
-                throw new ConfigurationError(`Input '${name}' is required.`);
+                throw new errors_ConfigurationError(`Input '${name}' is required.`);
             return undefined;
         }
         return inputs_parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
@@ -42591,39 +42944,37 @@ function inputs_parseUrl(name, value, protocols) {
         url = new URL(value);
     }
     catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${untrusted_text_excerpt(redactUrlText(value))}'.`);
     }
     if (!protocols.includes(url.protocol)) {
-        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${untrusted_text_excerpt(url.protocol.replace(':', ''))}' in '${untrusted_text_excerpt(redactUrl(url))}'.`);
     }
     return url;
 }
 /** The URL as text with its password and secret-looking query values replaced by ***. */
 function redactUrl(url) {
     const copy = new URL(url.href);
-    if (copy.password)
-        copy.password = '***';
     for (const key of [...copy.searchParams.keys()]) {
         if (SECRET_QUERY_KEY.test(key))
             copy.searchParams.set(key, '***');
     }
-    return copy.href;
+    // The user info is cut where the database URLs' parser cuts it (the last '@' before a host), so a password
+    // holding a raw '@' or '/' is hidden whole, not only up to where the WHATWG parser ends it.
+    return url.password ? redactDatabaseUrl(copy.href) : copy.href;
 }
-/** Redacts `user:password@` in text that does not parse as a URL. */
+/** Hides the password of every URL in `text`: a value that does not parse as a URL, or a message quoting one. */
 function redactUrlText(text) {
-    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
+    // What precedes '//' (a scheme, or a mistyped one such as 'https//') stays as written.
+    return text.replace(/(\S*?\/\/)(\S*)/g, (_url, head, rest) => rest.includes('@') ? head + redactDatabaseUrl(`x://${rest}`).slice('x://'.length) : head + rest);
 }
 /** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
 const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
-/** The secrets a URL carries: its password and its secret-looking query values. */
+/** The secrets a URL carries: its password in every spelling and its secret-looking query values. */
 function secretsInUrl(url) {
     const secrets = [];
-    if (url.password) {
-        secrets.push(url.password);
-        const decoded = safeDecode(url.password);
-        if (decoded !== url.password)
-            secrets.push(decoded);
-    }
+    const rawPassword = url.password ? splitDatabaseUrl(url.href)?.rawPassword : undefined;
+    if (rawPassword)
+        secrets.push(...passwordForms(rawPassword));
     for (const [key, value] of url.searchParams) {
         if (SECRET_QUERY_KEY.test(key) && value !== '') {
             secrets.push(value);
@@ -42633,15 +42984,6 @@ function secretsInUrl(url) {
         }
     }
     return secrets;
-}
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
 }
 function describeRange(range) {
     if (range.min !== undefined && range.max !== undefined)
@@ -42654,7 +42996,7 @@ function describeRange(range) {
 }
 function checkRange(name, n, range) {
     if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
     }
 }
 
@@ -42732,15 +43074,16 @@ function defaultEdges() {
 
 
 
+
 /** A percentage from 0 to 100, kept exact; 0.9 is refused as a ratio someone meant as 90 %. */
 function parsePercent(name, value) {
     const decimal = parseDecimal(value.replace(/\s*%$/, ''));
     const n = Number(value.replace(/\s*%$/, ''));
     if (!decimal || n > 100) {
-        throw new ConfigurationError(`Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${value}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${untrusted_text_excerpt(value)}'.`);
     }
     if (n > 0 && n < 1) {
-        throw new ConfigurationError(`Input '${name}' is a percentage from 0 to 100; '${value}' looks like a ratio (write ${n * 100} for ${n * 100} %).`);
+        throw new errors_ConfigurationError(`Input '${name}' is a percentage from 0 to 100; '${untrusted_text_excerpt(value)}' looks like a ratio (write ${n * 100} for ${n * 100} %).`);
     }
     return decimal;
 }
@@ -42753,7 +43096,7 @@ function parsePathThresholds(name, value) {
         .map((line) => {
         const match = /^(.+?)\s*[:=]\s*([^:=]+)$/.exec(line);
         if (!match) {
-            throw new ConfigurationError(`Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${line}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${untrusted_text_excerpt(line)}'.`);
         }
         return { glob: match[1].trim(), threshold: parsePercent(name, match[2].trim()) };
     });
@@ -42762,7 +43105,7 @@ function readInputs(source) {
     const read = new InputReader(source);
     const reports = read.list('reports');
     if (reports.length === 0)
-        throw new ConfigurationError("Input 'reports' is required: one or more report paths or globs.");
+        throw new errors_ConfigurationError("Input 'reports' is required: one or more report paths or globs.");
     const diffThreshold = read.optionalString('diff-threshold');
     const maxDecrease = read.optionalString('max-decrease');
     return {
@@ -42793,14 +43136,14 @@ function readInputs(source) {
 /** A branch, remote branch or commit; never something git would take for an option. */
 function readDiffBase(value) {
     if (value !== undefined && !isRevision(value)) {
-        throw new ConfigurationError(`Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${value}'.`);
+        throw new errors_ConfigurationError(`Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${untrusted_text_excerpt(value)}'.`);
     }
     return value;
 }
 function parseMaxDecrease(value) {
     const decimal = parseDecimal(value);
     if (!decimal || Number(value) > 100) {
-        throw new ConfigurationError(`Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${value}'.`);
+        throw new errors_ConfigurationError(`Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${untrusted_text_excerpt(value)}'.`);
     }
     return decimal;
 }
@@ -42808,7 +43151,7 @@ function parseMaxDecrease(value) {
 ;// CONCATENATED MODULE: ./actions/coverage-gate/formats/report-error.ts
 
 /** A report that cannot be read or understood: names the file, and the line when the content is at fault. */
-class ReportError extends ConfigurationError {
+class ReportError extends errors_ConfigurationError {
     file;
     detail;
     line;
@@ -42819,14 +43162,6 @@ class ReportError extends ConfigurationError {
         this.line = line;
         this.name = 'ReportError';
     }
-}
-/** Characters of a report's content an error message quotes: enough to recognise it, never a whole hostile line. */
-const EXCERPT_CHARS = 100;
-/** `text` as an error message quotes it: cut to EXCERPT_CHARS, control characters escaped so it stays one line. */
-function excerpt(text) {
-    const cut = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
-    // eslint-disable-next-line no-control-regex
-    return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -42983,7 +43318,7 @@ async function scanXml(chunks, handler, work = { bytes: 0 }) {
         work.bytes += text.length;
         carry = text.slice(scan(text));
         if (carry.length > MAX_TOKEN_BYTES) {
-            throw new XmlSyntaxError(`a tag, comment or text longer than ${MAX_TOKEN_BYTES / 1024 / 1024} MiB ('${excerpt(carry)}')`, line);
+            throw new XmlSyntaxError(`a tag, comment or text longer than ${MAX_TOKEN_BYTES / 1024 / 1024} MiB ('${untrusted_text_excerpt(carry)}')`, line);
         }
         retryAt = Math.min(2 * carry.length, MAX_TOKEN_BYTES + 1);
     };
@@ -43040,9 +43375,9 @@ async function scanXml(chunks, handler, work = { bytes: 0 }) {
                 const at = lineAt(lt);
                 const open = stack.pop();
                 if (open === undefined)
-                    throw new XmlSyntaxError(`unexpected closing tag </${excerpt(name)}>`, at);
+                    throw new XmlSyntaxError(`unexpected closing tag </${untrusted_text_excerpt(name)}>`, at);
                 if (open !== name)
-                    throw new XmlSyntaxError(`expected </${open}> but found </${excerpt(name)}>`, at);
+                    throw new XmlSyntaxError(`expected </${open}> but found </${untrusted_text_excerpt(name)}>`, at);
                 handler.close(name, at);
             }
             else {
@@ -43056,9 +43391,9 @@ async function scanXml(chunks, handler, work = { bytes: 0 }) {
                 const name = text.slice(lt + 1, nameEnd);
                 const selfClosing = text.charCodeAt(end - 1) === SLASH;
                 if (!isNameStart(name.charCodeAt(0)))
-                    throw new XmlSyntaxError(`invalid tag name '<${excerpt(name)}'`, at);
+                    throw new XmlSyntaxError(`invalid tag name '<${untrusted_text_excerpt(name)}'`, at);
                 if (stack.length === 0 && sawRoot)
-                    throw new XmlSyntaxError(`a second root element <${excerpt(name)}>`, at);
+                    throw new XmlSyntaxError(`a second root element <${untrusted_text_excerpt(name)}>`, at);
                 sawRoot = true;
                 handler.open({ name, rawAttributes: text.slice(nameEnd, selfClosing ? end - 1 : end), selfClosing, line: at });
                 if (selfClosing)
@@ -43181,7 +43516,7 @@ function attributeValue(tag, name) {
             const quote = raw.charCodeAt(start);
             const end = quote === QUOT || quote === APOS ? raw.indexOf(quote === QUOT ? '"' : "'", start + 1) : -1;
             if (end === -1)
-                throw new XmlSyntaxError(`malformed attributes in <${excerpt(tag.name + raw)}>`, tag.line);
+                throw new XmlSyntaxError(`malformed attributes in <${untrusted_text_excerpt(tag.name + raw)}>`, tag.line);
             const value = raw.slice(start + 1, end);
             return value.includes('&') ? decodeEntities(value) : value;
         }
@@ -43202,12 +43537,13 @@ function attributesOf(tag) {
         last = ATTRIBUTE.lastIndex;
     }
     if (raw.slice(last).trim() !== '') {
-        throw new XmlSyntaxError(`malformed attributes in <${excerpt(tag.name + raw)}>`, tag.line);
+        throw new XmlSyntaxError(`malformed attributes in <${untrusted_text_excerpt(tag.name + raw)}>`, tag.line);
     }
     return result;
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/formats/xml-report.ts
+
 
 
 /** Runs the scanner and turns its syntax errors into a report error naming the file and the line. */
@@ -43228,7 +43564,7 @@ function count(file, value, what, line) {
     // Some writers emit hits as 1.0 or in exponent form for very large counts.
     const n = Number(value);
     if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-        throw new ReportError(file, `${what} must be a non-negative number; got '${excerpt(value)}'`, line);
+        throw new ReportError(file, `${what} must be a non-negative number; got '${untrusted_text_excerpt(value)}'`, line);
     }
     return Math.round(n);
 }
@@ -43554,6 +43890,7 @@ async function parseClover(file, chunks, files = new ReportFiles()) {
 
 
 
+
 /**
  * Cobertura XML as written by coverage.py, Istanbul, gcovr and others. Only the per-line elements are used:
  * the `line-rate` attributes carry 4 significant digits and would not give exact totals.
@@ -43582,7 +43919,7 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
             if (root === '') {
                 root = tag.name;
                 if (root !== 'coverage')
-                    throw new ReportError(file, `not a Cobertura report (root element <${excerpt(root)}>)`, tag.line);
+                    throw new ReportError(file, `not a Cobertura report (root element <${untrusted_text_excerpt(root)}>)`, tag.line);
                 header = attributesOf(tag);
                 return;
             }
@@ -43600,7 +43937,7 @@ async function parseCobertura(file, chunks, files = new ReportFiles()) {
                     if (conditions && attributeValue(tag, 'branch') === 'true') {
                         const match = /\((\d+)\/(\d+)\)/.exec(conditions);
                         if (!match)
-                            throw new ReportError(file, `condition-coverage '${excerpt(conditions)}' is not like '50% (1/2)'`, tag.line);
+                            throw new ReportError(file, `condition-coverage '${untrusted_text_excerpt(conditions)}' is not like '50% (1/2)'`, tag.line);
                         setBranchCounts(current, number, Number(match[1]), Number(match[2]));
                     }
                     return;
@@ -43686,6 +44023,7 @@ function headerDisagreement(header, detail) {
 
 
 
+
 const BLOCK = /^(.+):(\d+)\.(\d+),(\d+)\.(\d+) (\d+) (\d+)$/;
 /**
  * Go cover profiles (`go test -coverprofile`). `go tool cover -func` weighs each block by its statement count,
@@ -43711,7 +44049,7 @@ async function parseGoProfile(file, chunks, files = new ReportFiles()) {
             return;
         const match = BLOCK.exec(text.trim());
         if (!match)
-            throw new ReportError(file, `malformed Go cover profile block '${excerpt(text)}'`, line);
+            throw new ReportError(file, `malformed Go cover profile block '${untrusted_text_excerpt(text)}'`, line);
         const [, path, startLine, startCol, endLine, endCol, statements, hits] = match;
         if (target?.path !== path) {
             if (target)
@@ -43833,6 +44171,7 @@ async function parseJacoco(file, chunks, files = new ReportFiles()) {
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/formats/json-members.ts
 
+
 /**
  * Streams the members of a JSON document's top-level object one at a time: each member's value is cut out of the
  * bytes and parsed on its own, so a coverage-final.json of several hundred MB (more than V8 can hold as one string)
@@ -43875,7 +44214,7 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
             const message = error.message.replace(/\s*\((line \d+ column \d+)\)|\s*in JSON at position \d+/g, '');
             const offset = syntaxErrorAt(text);
             const at = startLine + (text.slice(0, Math.max(0, offset)).match(/\n/g)?.length ?? 0);
-            fail(`${message} (in the value of '${excerpt(key)}')`, at);
+            fail(`${message} (in the value of '${untrusted_text_excerpt(key)}')`, at);
         }
         onMember(key, value, parent);
         phase = 'next';
@@ -43999,7 +44338,7 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
                     break;
                 case 'colon':
                     if (b !== 58)
-                        fail(`expected ':' after the key '${excerpt(key)}', found '${c}'`, line);
+                        fail(`expected ':' after the key '${untrusted_text_excerpt(key)}', found '${c}'`, line);
                     phase = 'value';
                     i++;
                     break;
@@ -44017,9 +44356,9 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
                     inString = false;
                     scalar = b !== 123 && b !== 91 && b !== 34;
                     if (scalar && b === 44)
-                        fail(`expected a value for '${excerpt(key)}', found ','`, line);
+                        fail(`expected a value for '${untrusted_text_excerpt(key)}', found ','`, line);
                     if (scalar && (b === 125 || b === 93))
-                        fail(`expected a value for '${excerpt(key)}', found '${c}'`, line);
+                        fail(`expected a value for '${untrusted_text_excerpt(key)}', found '${c}'`, line);
                     break;
                 case 'next':
                     if (b === 44)
@@ -44031,7 +44370,7 @@ async function forEachJsonMember(file, chunks, nested, onMember) {
                             phase = 'done';
                     }
                     else
-                        fail(`expected ',' or '}' after the value of '${excerpt(key)}', found '${c}'`, line);
+                        fail(`expected ',' or '}' after the value of '${untrusted_text_excerpt(key)}', found '${c}'`, line);
                     i++;
                     break;
                 case 'done':
@@ -44119,6 +44458,7 @@ function syntaxErrorAt(text) {
 
 
 
+
 function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -44144,10 +44484,10 @@ function parseCoveragePyJson(file, data, files = new ReportFiles()) {
 /** One entry of coverage.py JSON's `files`: its lines and, with --branch, its arcs. */
 function addCoveragePyFile(file, files, path, entry) {
     if (!isObject(entry))
-        throw new ReportError(file, `files['${excerpt(path)}'] is not an object`);
+        throw new ReportError(file, `files['${untrusted_text_excerpt(path)}'] is not an object`);
     const target = files.get(path);
-    let executed = numberList(file, `files['${excerpt(path)}'].executed_lines`, entry.executed_lines);
-    const missing = numberList(file, `files['${excerpt(path)}'].missing_lines`, entry.missing_lines);
+    let executed = numberList(file, `files['${untrusted_text_excerpt(path)}'].executed_lines`, entry.executed_lines);
+    const missing = numberList(file, `files['${untrusted_text_excerpt(path)}'].missing_lines`, entry.missing_lines);
     // executed_lines can hold lines that ran but are not statements (docstrings); the summary's counts are
     // coverage.py's own, so surplus executed lines are dropped, lowest first (a module docstring is line 1).
     const summary = isObject(entry.summary) ? entry.summary : undefined;
@@ -44175,10 +44515,10 @@ function addCoveragePyFile(file, files, path, entry) {
         if (list === undefined)
             return;
         if (!Array.isArray(list))
-            throw new ReportError(file, `files['${excerpt(path)}'].${key} must be a list of [from, to] arcs`);
+            throw new ReportError(file, `files['${untrusted_text_excerpt(path)}'].${key} must be a list of [from, to] arcs`);
         for (const arc of list) {
             if (!Array.isArray(arc) || arc.length !== 2 || !arc.every((n) => Number.isInteger(n))) {
-                throw new ReportError(file, `files['${excerpt(path)}'].${key} must be a list of [from, to] arcs`);
+                throw new ReportError(file, `files['${untrusted_text_excerpt(path)}'].${key} must be a list of [from, to] arcs`);
             }
             const [from, to] = arc;
             let lineArcs = arcs.get(from);
@@ -44254,7 +44594,7 @@ function addIstanbulFile(file, files, key, raw) {
     // jest < 24 wrapped each file's coverage in { data: … }.
     const entry = isObject(raw) && isObject(raw.data) && !raw.statementMap ? raw.data : raw;
     if (!isObject(entry) || !isObject(entry.statementMap) || !isObject(entry.s)) {
-        throw new ReportError(file, `'${excerpt(key)}' has no statementMap/s: not Istanbul coverage-final.json`);
+        throw new ReportError(file, `'${untrusted_text_excerpt(key)}' has no statementMap/s: not Istanbul coverage-final.json`);
     }
     const path = typeof entry.path === 'string' ? entry.path : key;
     const target = files.get(path);
@@ -44280,7 +44620,7 @@ function addIstanbulFile(file, files, key, raw) {
     for (const [id, hits] of Object.entries((isObject(entry.b) ? entry.b : {}))) {
         const branch = branchMap[id];
         if (!Array.isArray(hits))
-            throw new ReportError(file, `'${excerpt(key)}'.b['${id}'] must be a list of hit counts`);
+            throw new ReportError(file, `'${untrusted_text_excerpt(key)}'.b['${id}'] must be a list of hit counts`);
         const line = branch?.line || branch?.loc?.start.line || branch?.locations?.[0]?.start.line || 0;
         const where = locationKey(branch?.loc ?? branch?.locations?.[0]);
         addBranches(target, line, hits.map(Number), hits.map((_, i) => `${where}#${i}`));
@@ -44306,21 +44646,22 @@ function parseIstanbulSummary(file, data) {
     const entries = Object.entries(data).filter(([key]) => key !== 'total');
     for (const [key, value] of entries.length > 0 ? entries : [['(total)', data.total]]) {
         if (!isObject(value))
-            throw new ReportError(file, `'${excerpt(key)}' is not an object`);
-        const lines = readCount(file, `'${excerpt(key)}'.lines`, value.lines);
+            throw new ReportError(file, `'${untrusted_text_excerpt(key)}' is not an object`);
+        const lines = readCount(file, `'${untrusted_text_excerpt(key)}'.lines`, value.lines);
         if (!lines)
-            throw new ReportError(file, `'${excerpt(key)}' has no 'lines' counts`);
+            throw new ReportError(file, `'${untrusted_text_excerpt(key)}' has no 'lines' counts`);
         summaries.set(key, {
             lines,
-            statements: readCount(file, `'${excerpt(key)}'.statements`, value.statements),
-            functions: readCount(file, `'${excerpt(key)}'.functions`, value.functions),
-            branches: readCount(file, `'${excerpt(key)}'.branches`, value.branches),
+            statements: readCount(file, `'${untrusted_text_excerpt(key)}'.statements`, value.statements),
+            functions: readCount(file, `'${untrusted_text_excerpt(key)}'.functions`, value.functions),
+            branches: readCount(file, `'${untrusted_text_excerpt(key)}'.branches`, value.branches),
         });
     }
     return { file, format: 'istanbul-summary', files: new Map(), summaries };
 }
 
 ;// CONCATENATED MODULE: ./actions/coverage-gate/formats/lcov.ts
+
 
 
 
@@ -44362,7 +44703,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
     const number = (text, what, line) => {
         const n = Number(text);
         if (text === '' || !Number.isFinite(n) || n < 0)
-            fail(`${what} must be a non-negative number; got '${excerpt(text)}'`, line);
+            fail(`${what} must be a non-negative number; got '${untrusted_text_excerpt(text)}'`, line);
         return Math.round(n);
     };
     const inRecord = (key, line) => {
@@ -44446,7 +44787,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
                 // DA:<line>,<hits>[,<checksum>], read without split(): there is one per line of code.
                 const comma = value.indexOf(',');
                 if (comma === -1)
-                    fail(`DA needs line,hits; got '${excerpt(text)}'`, line);
+                    fail(`DA needs line,hits; got '${untrusted_text_excerpt(text)}'`, line);
                 const end = value.indexOf(',', comma + 1);
                 addLine(target, number(value.slice(0, comma), 'DA line', line), number(value.slice(comma + 1, end === -1 ? undefined : end), 'DA hits', line));
                 return;
@@ -44455,7 +44796,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
                 const target = inRecord(key, line);
                 const parts = value.split(',');
                 if (parts.length < 4)
-                    fail(`BRDA needs line,block,branch,taken; got '${excerpt(text)}'`, line);
+                    fail(`BRDA needs line,block,branch,taken; got '${untrusted_text_excerpt(text)}'`, line);
                 // '-' means the block was never reached: the branch exists and was not taken.
                 const taken = parts[3] === '-' ? 0 : number(parts[3], 'BRDA taken', line);
                 addBranches(target, number(parts[0], 'BRDA line', line), [taken], [branchId(parts[1], parts[2])]);
@@ -44484,7 +44825,7 @@ async function parseLcov(file, chunks, files = new ReportFiles()) {
                 const target = inRecord(key, line);
                 const comma = value.indexOf(',');
                 if (comma === -1)
-                    fail(`FNDA needs hits,name; got '${excerpt(text)}'`, line);
+                    fail(`FNDA needs hits,name; got '${untrusted_text_excerpt(text)}'`, line);
                 const name = nth(counted, value.slice(comma + 1));
                 target.functions ??= new Map();
                 const hits = number(value.slice(0, comma), 'FNDA hits', line);
@@ -44666,15 +45007,16 @@ async function readJsonReport(file, chunks, format, files) {
 
 
 
+
 const GLOB_CHARS = /[*?[\]{}]/;
 async function resolveReports(patterns, cwd, edges, input) {
     const found = [];
     for (const pattern of patterns) {
         const matches = await edges.findFiles(pattern, cwd);
         if (matches.length === 0) {
-            throw new ConfigurationError(GLOB_CHARS.test(pattern)
+            throw new errors_ConfigurationError(GLOB_CHARS.test(pattern)
                 ? `Input '${input}': '${pattern}' matches no file in ${cwd}.`
-                : `Input '${input}': no such file '${pattern}' (looked in ${cwd}).`);
+                : `Input '${input}': no such file '${untrusted_text_excerpt(pattern)}' (looked in ${cwd}).`);
         }
         for (const file of matches.sort())
             if (!found.includes(file))
