@@ -31579,14 +31579,12 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:stream"
@@ -31642,7 +31640,7 @@ function killRunningProcesses(signal = 'SIGTERM') {
     for (const child of live)
         child.kill(signal);
 }
-const process_runProcess = (command, args, options = {}) => new Promise((resolve, reject) => {
+const runProcess = (command, args, options = {}) => new Promise((resolve, reject) => {
     const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
         cwd: options.cwd,
         env: { ...inheritedEnvironment(), ...options.env },
@@ -31770,7 +31768,7 @@ function process_lastErrorLine(stderr) {
     return lines.at(-1) ?? '';
 }
 /** A one-line failure reason for a finished process: its exit, and the end of what it printed on stderr. */
-function process_describeExit(name, result) {
+function describeExit(name, result) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     const why = process_lastErrorLine(result.stderrTail);
     return `${name} ${how}${why ? `: ${why}` : ''}`;
@@ -31809,6 +31807,8 @@ async function runPost(post, warn = warning) {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./actions/shared/ssh.ts
 
 
@@ -31842,13 +31842,13 @@ class SshConnection {
     static async open(settings, run = runProcess) {
         validateSettings(settings);
         // A short path: ControlPath must fit in a Unix socket name (about 100 bytes).
-        const dir = mkdtempSync(join(tmpdir().length < 40 ? tmpdir() : '/tmp', 'rb-ssh-'));
+        const dir = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)().length < 40 ? (0,external_node_os_namespaceObject.tmpdir)() : '/tmp', 'rb-ssh-'));
         try {
             const key = settings.privateKey.replace(/\r\n/g, '\n').trimEnd() + '\n';
-            writeFileSync(join(dir, 'key'), key, { mode: 0o600 });
+            (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'key'), key, { mode: 0o600 });
             let policy;
             if (settings.knownHosts) {
-                writeFileSync(join(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
+                (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
                 policy = 'verified against known-hosts';
             }
             else if (settings.hostFingerprint) {
@@ -31861,17 +31861,17 @@ class SshConnection {
                 ]);
                 const lines = keysMatchingFingerprint(scan.stdout, settings.hostFingerprint);
                 if (lines.length === 0) {
-                    throw new ActionFailure(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
+                    throw new errors_ActionFailure(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
                         (scan.stdout.trim()
                             ? ` (the server offers ${fingerprintsOf(scan.stdout).join(', ')})`
                             : ' (no host key could be read)') +
                         '; refusing to connect.');
                 }
-                writeFileSync(join(dir, 'known_hosts'), lines.join('\n') + '\n', { mode: 0o600 });
+                (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'known_hosts'), lines.join('\n') + '\n', { mode: 0o600 });
                 policy = `pinned fingerprint ${settings.hostFingerprint}`;
             }
             else {
-                writeFileSync(join(dir, 'known_hosts'), '', { mode: 0o600 });
+                (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'known_hosts'), '', { mode: 0o600 });
                 policy = 'accept-new (trusted on first use, as asked)';
             }
             const connection = new SshConnection(settings, dir, run, policy);
@@ -31886,11 +31886,11 @@ class SshConnection {
                 connection.destination(),
             ]);
             if (master.code !== 0)
-                throw new ActionFailure(connectionError(settings, master));
+                throw new errors_ActionFailure(connectionError(settings, master));
             return connection;
         }
         catch (error) {
-            rmSync(dir, { recursive: true, force: true });
+            (0,external_node_fs_namespaceObject.rmSync)(dir, { recursive: true, force: true });
             throw error;
         }
     }
@@ -31904,15 +31904,20 @@ class SshConnection {
         return { directory: this.dir, host, port, user };
     }
     /**
-     * In a post step: closes the master a killed main step left and removes its key directory. Returns false when
-     * there was nothing left (the main step closed it itself).
+     * In a post step: the connection a killed main step left, to run a last command through its master (or a new
+     * login with the same key) and close. undefined when there is nothing left (the main step closed it itself).
      */
-    static async closeLeftover(leftover, run = runProcess) {
-        if (!existsSync(leftover.directory))
-            return false;
+    static fromLeftover(leftover, run = runProcess) {
+        if (!(0,external_node_fs_namespaceObject.existsSync)(leftover.directory))
+            return undefined;
         const { directory, ...where } = leftover;
-        await new SshConnection({ ...where, privateKey: '' }, directory, run, '').close();
-        return true;
+        return new SshConnection({ ...where, privateKey: '' }, directory, run, '');
+    }
+    /** In a post step: closes the master a killed main step left and removes its key directory; false if none. */
+    static async closeLeftover(leftover, run = runProcess) {
+        const connection = SshConnection.fromLeftover(leftover, run);
+        await connection?.close();
+        return connection !== undefined;
     }
     /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */
     baseArgs() {
@@ -31923,13 +31928,13 @@ class SshConnection {
             '-p',
             String(s.port),
             '-i',
-            join(this.dir, 'key'),
+            (0,external_node_path_namespaceObject.join)(this.dir, 'key'),
             '-o',
             'IdentitiesOnly=yes',
             '-o',
             'BatchMode=yes',
             '-o',
-            `UserKnownHostsFile=${join(this.dir, 'known_hosts')}`,
+            `UserKnownHostsFile=${(0,external_node_path_namespaceObject.join)(this.dir, 'known_hosts')}`,
             '-o',
             'GlobalKnownHostsFile=/dev/null',
             '-o',
@@ -31943,7 +31948,7 @@ class SshConnection {
             '-o',
             'LogLevel=ERROR',
             '-o',
-            `ControlPath=${join(this.dir, 'ctl')}`,
+            `ControlPath=${(0,external_node_path_namespaceObject.join)(this.dir, 'ctl')}`,
         ];
     }
     destination() {
@@ -31956,7 +31961,7 @@ class SshConnection {
             if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
                 throw new Error(`invalid secret variable name ${name}`);
             if (value.includes('\n'))
-                throw new ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
+                throw new errors_ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
         }
         // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
         const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
@@ -31975,7 +31980,7 @@ class SshConnection {
     async check(script, what, secrets) {
         const result = await this.exec({ script, secrets });
         if (result.code !== 0)
-            throw new ActionFailure(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
+            throw new errors_ActionFailure(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
         return result.stdout;
     }
     /** Closes the master connection and removes the key. Safe to call twice. */
@@ -31984,7 +31989,7 @@ class SshConnection {
             await this.run('ssh', [...this.baseArgs(), '-O', 'exit', this.destination()]);
         }
         finally {
-            rmSync(this.dir, { recursive: true, force: true });
+            (0,external_node_fs_namespaceObject.rmSync)(this.dir, { recursive: true, force: true });
         }
     }
 }
@@ -31995,7 +32000,7 @@ function joinStdin(head, rest) {
         return rest;
     if (typeof rest === 'string' || Buffer.isBuffer(rest))
         return Buffer.concat([Buffer.from(head), Buffer.from(rest)]);
-    return Readable.from((async function* () {
+    return external_node_stream_.Readable.from((async function* () {
         yield Buffer.from(head);
         for await (const chunk of rest)
             yield chunk;
@@ -32003,26 +32008,26 @@ function joinStdin(head, rest) {
 }
 function validateSettings(s) {
     if (!s.host)
-        throw new ConfigurationError(`Input 'ssh-host' is required for an SSH connection.`);
+        throw new errors_ConfigurationError(`Input 'ssh-host' is required for an SSH connection.`);
     if (!/^[A-Za-z0-9._:-]+$/.test(s.host) || s.host.startsWith('-')) {
-        throw new ConfigurationError(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
+        throw new errors_ConfigurationError(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
     }
     if (!s.user || !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(s.user)) {
-        throw new ConfigurationError(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
+        throw new errors_ConfigurationError(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
     }
     if (!s.privateKey.includes('PRIVATE KEY')) {
-        throw new ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
+        throw new errors_ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
     }
     if (!s.knownHosts && !s.hostFingerprint && !s.acceptNew) {
-        throw new ConfigurationError(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
+        throw new errors_ConfigurationError(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
     }
     if (s.hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(s.hostFingerprint)) {
-        throw new ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
+        throw new errors_ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
     }
 }
 /** 'SHA256:…' of a key blob, as OpenSSH prints it (unpadded base64 of the SHA-256 of the decoded key). */
 function fingerprintOf(base64Key) {
-    return 'SHA256:' + createHash('sha256').update(Buffer.from(base64Key, 'base64')).digest('base64').replace(/=+$/, '');
+    return 'SHA256:' + (0,external_node_crypto_.createHash)('sha256').update(Buffer.from(base64Key, 'base64')).digest('base64').replace(/=+$/, '');
 }
 function fingerprintsOf(scan) {
     return knownHostsEntries(scan).map((e) => fingerprintOf(e.key));
@@ -32530,186 +32535,59 @@ function maintenance_decideBackup(mode, diff) {
         : { take: false, why: 'no migration file changed' };
 }
 
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
-const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
-class inputs_InputReader {
-    source;
-    constructor(source = environmentInputs) {
-        this.source = source;
-    }
-    /** The raw trimmed value, '' when unset. */
-    raw(name) {
-        return this.source(name).trim();
-    }
-    string(name, options = {}) {
-        const value = this.raw(name);
-        if (options.required && value === '')
-            throw new ConfigurationError(`Input '${name}' is required.`);
-        return value;
-    }
-    optionalString(name) {
-        const value = this.raw(name);
-        return value === '' ? undefined : value;
-    }
-    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
-    boolean(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (['true', 'True', 'TRUE'].includes(value))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(value))
-            return false;
-        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
-    }
-    integer(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        if (!/^[+-]?\d+$/.test(value))
-            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
-        const n = Number(value);
-        checkRange(name, n, range);
-        return n;
-    }
-    number(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        const n = Number(value);
-        if (value === '' || !Number.isFinite(n)) {
-            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
+const EXCERPT_CHARS = 100;
+/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
+function untrusted_text_excerpt(value) {
+    return untrustedText(value, EXCERPT_CHARS);
+}
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
         }
-        checkRange(name, n, range);
-        return n;
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
     }
-    oneOf(name, allowed, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
-        }
-        return value;
-    }
-    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
-    duration(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        const ms = parseDuration(value);
-        if (ms === undefined || ms <= 0) {
-            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
-        }
-        return ms;
-    }
-    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
-    list(name) {
-        return splitList(this.raw(name));
-    }
-    /** An absolute http(s) URL. */
-    url(name, options = {}) {
-        const value = this.raw(name);
-        if (value === '') {
-            if (options.required)
-                throw new ConfigurationError(`Input '${name}' is required.`);
-            return undefined;
-        }
-        return inputs_parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
-    }
+    return out.join('\n');
 }
-function splitList(value) {
-    return value
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
-function parseDuration(value) {
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
-        return undefined;
-    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
-}
-/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
-function inputs_parseUrl(name, value, protocols) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
-    }
-    return url;
-}
-/** The URL as text with its password and secret-looking query values replaced by ***. */
-function redactUrl(url) {
-    const copy = new URL(url.href);
-    if (copy.password)
-        copy.password = '***';
-    for (const key of [...copy.searchParams.keys()]) {
-        if (SECRET_QUERY_KEY.test(key))
-            copy.searchParams.set(key, '***');
-    }
-    return copy.href;
-}
-/** Redacts `user:password@` in text that does not parse as a URL. */
-function redactUrlText(text) {
-    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
-}
-/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
-const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
-/** The secrets a URL carries: its password and its secret-looking query values. */
-function secretsInUrl(url) {
-    const secrets = [];
-    if (url.password) {
-        secrets.push(url.password);
-        const decoded = inputs_safeDecode(url.password);
-        if (decoded !== url.password)
-            secrets.push(decoded);
-    }
-    for (const [key, value] of url.searchParams) {
-        if (SECRET_QUERY_KEY.test(key) && value !== '') {
-            secrets.push(value);
-            const encoded = encodeURIComponent(value);
-            if (encoded !== value)
-                secrets.push(encoded);
-        }
-    }
-    return secrets;
-}
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function inputs_safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-}
-function describeRange(range) {
-    if (range.min !== undefined && range.max !== undefined)
-        return ` from ${range.min} to ${range.max}`;
-    if (range.min !== undefined)
-        return ` of at least ${range.min}`;
-    if (range.max !== undefined)
-        return ` of at most ${range.max}`;
-    return '';
-}
-function checkRange(name, n, range) {
-    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
-    }
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 ;// CONCATENATED MODULE: ./actions/shared/database-url.ts
@@ -32765,7 +32643,7 @@ const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(
  * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
  * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
  */
-function splitDatabaseUrl(text) {
+function database_url_splitDatabaseUrl(text) {
     const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
     if (!m)
         return undefined;
@@ -32797,11 +32675,20 @@ function splitDatabaseUrl(text) {
         hostAndAfter: rest.slice(at + 1),
     };
 }
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
 /**
  * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
  * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
  */
-function passwordForms(rawPassword) {
+function database_url_passwordForms(rawPassword) {
     const decoded = safeDecode(rawPassword);
     const whatwg = new URL('x://h');
     whatwg.password = decoded;
@@ -32815,8 +32702,8 @@ function passwordForms(rawPassword) {
     return [...new Set(forms)].filter((f) => f !== '');
 }
 /** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
-function redactDatabaseUrl(text) {
-    const parts = splitDatabaseUrl(text);
+function database_url_redactDatabaseUrl(text) {
+    const parts = database_url_splitDatabaseUrl(text);
     if (!parts || parts.rawPassword === undefined)
         return text;
     return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
@@ -32827,9 +32714,9 @@ function redactDatabaseUrl(text) {
  * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
  */
 function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
-    const parts = splitDatabaseUrl(text);
+    const parts = database_url_splitDatabaseUrl(text);
     if (parts?.rawPassword)
-        for (const form of passwordForms(parts.rawPassword))
+        for (const form of database_url_passwordForms(parts.rawPassword))
             setSecret(form);
     const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
     let url;
@@ -32839,7 +32726,7 @@ function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefi
         url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
     }
     catch {
-        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`);
+        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(database_url_redactDatabaseUrl(text))}'.`);
     }
     const engine = SCHEMES[url.protocol];
     if (!engine) {
@@ -32874,7 +32761,7 @@ function database_url_parseDatabaseUrl(text, inputName, setSecret = () => undefi
     }
     const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
-        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`);
+        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${excerpt(database_url_redactDatabaseUrl(text))}'.`);
     }
     checkDatabaseName(database, inputName);
     return {
@@ -33038,11 +32925,185 @@ async function dynos_checkDynos(api, app, version, poll) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+
+
+/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
+const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
+class inputs_InputReader {
+    source;
+    constructor(source = environmentInputs) {
+        this.source = source;
+    }
+    /** The raw trimmed value, '' when unset. */
+    raw(name) {
+        return this.source(name).trim();
+    }
+    string(name, options = {}) {
+        const value = this.raw(name);
+        if (options.required && value === '')
+            throw new ConfigurationError(`Input '${name}' is required.`);
+        return value;
+    }
+    optionalString(name) {
+        const value = this.raw(name);
+        return value === '' ? undefined : value;
+    }
+    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
+    boolean(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(value))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(value))
+            return false;
+        throw new ConfigurationError(`Input '${name}' must be true or false; got '${excerpt(value)}'.`);
+    }
+    integer(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        if (!/^[+-]?\d+$/.test(value))
+            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${excerpt(value)}'.`);
+        const n = Number(value);
+        checkRange(name, n, range);
+        return n;
+    }
+    number(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        const n = Number(value);
+        if (value === '' || !Number.isFinite(n)) {
+            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${excerpt(value)}'.`);
+        }
+        checkRange(name, n, range);
+        return n;
+    }
+    oneOf(name, allowed, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${excerpt(value)}'.`);
+        }
+        return value;
+    }
+    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
+    duration(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) {
+            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${excerpt(value)}'.`);
+        }
+        return ms;
+    }
+    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
+    list(name) {
+        return splitList(this.raw(name));
+    }
+    /** An absolute http(s) URL. */
+    url(name, options = {}) {
+        const value = this.raw(name);
+        if (value === '') {
+            if (options.required)
+                throw new ConfigurationError(`Input '${name}' is required.`);
+            return undefined;
+        }
+        return inputs_parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
+    }
+}
+function splitList(value) {
+    return value
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
+function parseDuration(value) {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
+        return undefined;
+    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
+}
+/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
+function inputs_parseUrl(name, value, protocols) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${excerpt(redactUrlText(value))}'.`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${excerpt(url.protocol.replace(':', ''))}' in '${excerpt(redactUrl(url))}'.`);
+    }
+    return url;
+}
+/** The URL as text with its password and secret-looking query values replaced by ***. */
+function redactUrl(url) {
+    const copy = new URL(url.href);
+    for (const key of [...copy.searchParams.keys()]) {
+        if (SECRET_QUERY_KEY.test(key))
+            copy.searchParams.set(key, '***');
+    }
+    // The user info is cut where the database URLs' parser cuts it (the last '@' before a host), so a password
+    // holding a raw '@' or '/' is hidden whole, not only up to where the WHATWG parser ends it.
+    return url.password ? redactDatabaseUrl(copy.href) : copy.href;
+}
+/** Hides the password of every URL in `text`: a value that does not parse as a URL, or a message quoting one. */
+function redactUrlText(text) {
+    // What precedes '//' (a scheme, or a mistyped one such as 'https//') stays as written.
+    return text.replace(/(\S*?\/\/)(\S*)/g, (_url, head, rest) => rest.includes('@') ? head + redactDatabaseUrl(`x://${rest}`).slice('x://'.length) : head + rest);
+}
+/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
+const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
+/** The secrets a URL carries: its password in every spelling and its secret-looking query values. */
+function secretsInUrl(url) {
+    const secrets = [];
+    const rawPassword = url.password ? splitDatabaseUrl(url.href)?.rawPassword : undefined;
+    if (rawPassword)
+        secrets.push(...passwordForms(rawPassword));
+    for (const [key, value] of url.searchParams) {
+        if (SECRET_QUERY_KEY.test(key) && value !== '') {
+            secrets.push(value);
+            const encoded = encodeURIComponent(value);
+            if (encoded !== value)
+                secrets.push(encoded);
+        }
+    }
+    return secrets;
+}
+function describeRange(range) {
+    if (range.min !== undefined && range.max !== undefined)
+        return ` from ${range.min} to ${range.max}`;
+    if (range.min !== undefined)
+        return ` of at least ${range.min}`;
+    if (range.max !== undefined)
+        return ` of at most ${range.max}`;
+    return '';
+}
+function checkRange(name, n, range) {
+    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
+        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/smoke-check/json-path.ts
+
 
 function json_path_parseJsonPath(name, text) {
     const fail = (why) => {
-        throw new ConfigurationError(`Input '${name}' must be a JSON path such as $.commit or data.items[0].id (${why}); got '${text}'.`);
+        throw new ConfigurationError(`Input '${name}' must be a JSON path such as $.commit or data.items[0].id (${why}); got '${excerpt(text)}'.`);
     };
     const source = text.trim();
     const segments = [];
@@ -33146,6 +33207,7 @@ function describeJsonValue(value) {
 
 ;// CONCATENATED MODULE: ./actions/smoke-check/status-set.ts
 
+
 const ACCEPTS = 'HTTP statuses from 100 to 599 separated by commas, as codes (200), classes (2xx) or ranges (200-299)';
 /** Parses a status set for input `name`; throws a ConfigurationError naming the input when it is malformed. */
 function status_set_parseStatusSet(name, text) {
@@ -33154,7 +33216,7 @@ function status_set_parseStatusSet(name, text) {
         .map((token) => token.trim())
         .filter((token) => token !== '');
     if (tokens.length === 0)
-        throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${text}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${untrusted_text_excerpt(text)}'.`);
     const ranges = tokens.map((token) => {
         let range;
         const single = /^(\d{3})$/.exec(token);
@@ -33167,7 +33229,7 @@ function status_set_parseStatusSet(name, text) {
         else if (span)
             range = [Number(span[1]), Number(span[2])];
         if (!range || range[0] < 100 || range[1] > 599 || range[0] > range[1]) {
-            throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${token}' in '${text}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${untrusted_text_excerpt(token)}' in '${untrusted_text_excerpt(text)}'.`);
         }
         return range;
     });
@@ -33178,6 +33240,7 @@ function statusInSet(set, status) {
 }
 
 ;// CONCATENATED MODULE: ./actions/smoke-check/check-spec.ts
+
 
 
 
@@ -33222,10 +33285,11 @@ function check_spec_versionSource(text, name = 'version-from') {
     const json = /^json\s*:\s*(.+)$/.exec(trimmed);
     if (json)
         return { kind: 'json', path: parseJsonPath(name, json[1]) };
-    throw new ConfigurationError(`Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${trimmed}'.`);
+    throw new ConfigurationError(`Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${excerpt(trimmed)}'.`);
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/inputs.ts
+
 
 
 
@@ -33264,7 +33328,7 @@ function parseHost(item, defaultPort) {
     const port = match ? Number(match[2]) : defaultPort;
     // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
     if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
-        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`);
+        throw new ConfigurationError(`Input 'hosts' must list host names or IP addresses (host or host:port); got '${excerpt(item)}'.`);
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
         throw new ConfigurationError(`Input 'hosts': the port of '${item}' must be from 1 to 65535.`);
@@ -33291,7 +33355,7 @@ function readDeployInputs(source, setSecret, env) {
     const mode = read.oneOf('mode', ['deploy', 'rollback']);
     const deployTo = read.string('deploy-to', { required: true });
     if (!posix.isAbsolute(deployTo) || deployTo.split('/').includes('..') || /[\n\0]/.test(deployTo)) {
-        throw new ConfigurationError(`Input 'deploy-to' must be an absolute path on the server (e.g. /srv/app); got '${deployTo}'.`);
+        throw new ConfigurationError(`Input 'deploy-to' must be an absolute path on the server (e.g. /srv/app); got '${excerpt(deployTo)}'.`);
     }
     if (posix.normalize(deployTo) === '/')
         throw new ConfigurationError(`Input 'deploy-to' cannot be the root directory '/'.`);
@@ -33303,7 +33367,7 @@ function readDeployInputs(source, setSecret, env) {
             throw new ConfigurationError(`Input 'hosts' is required with target ssh (one or more host names).`);
         const user = read.string('user', { required: true });
         if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
-            throw new ConfigurationError(`Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`);
+            throw new ConfigurationError(`Input 'user' must be a user name (up to 64 letters, digits, . _ -); got '${excerpt(user)}'.`);
         }
         if (!privateKey)
             throw new ConfigurationError(`Input 'private-key' is required with target ssh (the text of an OpenSSH private key, from a secret).`);
@@ -33632,16 +33696,22 @@ async function release_rollBack(api, app, to, onLine, poll) {
 async function source_packSource(runner, repository, commit, appDirectory, tempDir) {
     const file = join(tempDir, 'source.tar.gz');
     const treeish = appDirectory ? `${commit}:${appDirectory}` : commit;
-    const result = await runner('git', ['archive', '--format=tar.gz', treeish], {
-        cwd: repository,
-        stdoutFile: file,
-        sha256: true,
-    });
-    if (result.code !== 0 || !result.sha256) {
-        await rm(file, { force: true });
-        throw new ActionFailure(`git archive ${treeish} failed in ${repository}: ${lastErrorLine(result.stderrTail) || `exit code ${result.code}`}`);
+    try {
+        const result = await runner('git', ['archive', '--format=tar.gz', treeish], {
+            cwd: repository,
+            stdoutFile: file,
+            sha256: true,
+        });
+        if (result.code !== 0 || !result.sha256) {
+            throw new ActionFailure(`git archive ${treeish} failed in ${repository}: ${lastErrorLine(result.stderrTail) || `exit code ${result.code}`}`);
+        }
+        return { file, sha256: result.sha256, sizeBytes: result.bytes };
     }
-    return { file, sha256: result.sha256, sizeBytes: result.bytes };
+    catch (error) {
+        // Whichever way it failed (git's exit, a full disk, git not found), no partial tarball stays behind.
+        await rm(file, { force: true });
+        throw error;
+    }
 }
 /** POST /sources for a pair of signed URLs, then the tarball PUT to put_url; the build reads get_url. */
 async function source_uploadSource(api, packed, commit) {
@@ -35080,36 +35150,6 @@ class ServerTarget {
 
 
 
-
-
-/** ssh through the master the main step left (if it still runs), with the same key and known_hosts. */
-function sshArgs(dir, ssh) {
-    return [
-        '-F',
-        '/dev/null',
-        '-p',
-        String(ssh.port),
-        '-i',
-        (0,external_node_path_namespaceObject.join)(dir, 'key'),
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${(0,external_node_path_namespaceObject.join)(dir, 'known_hosts')}`,
-        '-o',
-        'GlobalKnownHostsFile=/dev/null',
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'ConnectTimeout=15',
-        '-o',
-        'LogLevel=ERROR',
-        '-o',
-        `ControlPath=${(0,external_node_path_namespaceObject.join)(dir, 'ctl')}`,
-        `${ssh.user}@${ssh.host}`,
-    ];
-}
 /**
  * After the main step, whatever happened (post-if: always()): turns off a maintenance flag the main step left
  * on (a cancelled or killed job), closes the SSH masters and removes the key and known_hosts. Only warns.
@@ -35120,15 +35160,15 @@ async function postStep(io) {
         return;
     const state = JSON.parse(raw);
     for (const host of state.hosts) {
-        const maintenance = state.maintenanceOn.includes(host.label);
+        const leftover = host.ssh && host.sshDirectory ? { directory: host.sshDirectory, ...host.ssh } : undefined;
         try {
-            if (maintenance) {
-                const result = host.ssh && host.sshDirectory
-                    ? await io.runner('ssh', [
-                        ...sshArgs(host.sshDirectory, host.ssh),
-                        `sh -c ${ssh_shellQuote(state.maintenanceOffScript)}`,
-                    ])
-                    : await io.runner('bash', ['-c', state.maintenanceOffScript]);
+            if (state.maintenanceOn.includes(host.label)) {
+                const connection = leftover && SshConnection.fromLeftover(leftover, io.runner);
+                const result = connection
+                    ? await connection.exec({ script: state.maintenanceOffScript })
+                    : leftover === undefined
+                        ? await io.runner('bash', ['-c', state.maintenanceOffScript])
+                        : { code: 1, stderrTail: 'its SSH key was already removed' };
                 if (result.code === 0)
                     io.info(`Maintenance turned off on ${host.label} (the main step had left it on).`);
                 else
@@ -35136,19 +35176,12 @@ async function postStep(io) {
             }
         }
         finally {
-            if (host.sshDirectory && host.ssh && (0,external_node_fs_namespaceObject.existsSync)(host.sshDirectory)) {
-                await io.runner('ssh', [
-                    ...sshArgs(host.sshDirectory, host.ssh).slice(0, -1),
-                    '-O',
-                    'exit',
-                    `${host.ssh.user}@${host.ssh.host}`,
-                ]);
-                (0,external_node_fs_namespaceObject.rmSync)(host.sshDirectory, { recursive: true, force: true });
-            }
+            if (leftover)
+                await SshConnection.closeLeftover(leftover, io.runner);
         }
     }
 }
-const runPostStep = async (io = { getState: getState, info: info, warning: warning, runner: process_runProcess }, heroku = runnerHerokuPostIO()) => {
+const runPostStep = async (io = { getState: getState, info: info, warning: warning, runner: runProcess }, heroku = runnerHerokuPostIO()) => {
     await runPost(() => postStep(io), io.warning);
     await runPost(() => herokuPostStep(heroku), heroku.warning);
 };

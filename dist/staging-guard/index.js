@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9875);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2465);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9875:
+/***/ 2465:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32189,7 +32189,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
  * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
  * the input, the value it got (never a secret's) and what the input accepts.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     constructor(message) {
         super(message);
         this.name = 'ConfigurationError';
@@ -32219,7 +32219,360 @@ function errors_errorMessage(error) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
+const EXCERPT_CHARS = 100;
+/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
+function untrusted_text_excerpt(value) {
+    return untrustedText(value, EXCERPT_CHARS);
+}
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
+        }
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
+    }
+    return out.join('\n');
+}
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+;// CONCATENATED MODULE: ./actions/shared/database-url.ts
+
+
+const SCHEMES = {
+    'postgres:': 'postgresql',
+    'postgresql:': 'postgresql',
+    'mysql:': 'mysql',
+    'mariadb:': 'mysql',
+};
+const DEFAULT_PORT = { postgresql: 5432, mysql: 3306 };
+/** Query options each engine understands; aliases map to one canonical name so callers see one spelling. */
+const OPTIONS = {
+    postgresql: {
+        sslmode: 'sslmode',
+        sslrootcert: 'sslrootcert',
+        sslcert: 'sslcert',
+        sslkey: 'sslkey',
+        connect_timeout: 'connect_timeout',
+        application_name: 'application_name',
+        options: 'options',
+        target_session_attrs: 'target_session_attrs',
+        host: 'host',
+        port: 'port',
+    },
+    mysql: {
+        sslmode: 'sslmode',
+        'ssl-mode': 'sslmode',
+        ssl_mode: 'sslmode',
+        ssl: 'ssl',
+        sslrootcert: 'ssl-ca',
+        'ssl-ca': 'ssl-ca',
+        ssl_ca: 'ssl-ca',
+        'ssl-cert': 'ssl-cert',
+        ssl_cert: 'ssl-cert',
+        'ssl-key': 'ssl-key',
+        ssl_key: 'ssl-key',
+        connect_timeout: 'connect_timeout',
+        'connect-timeout': 'connect_timeout',
+        charset: 'charset',
+        socket: 'socket',
+    },
+};
+const SSL_MODES = (/* unused pure expression or super */ null && (['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']));
+/**
+ * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
+ * ?query. No raw '@' before the query, which is how the end of the user info is found.
+ */
+const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
+/**
+ * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
+ * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
+ * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
+ */
+function database_url_splitDatabaseUrl(text) {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
+    if (!m)
+        return undefined;
+    const [, scheme, rest] = m;
+    const readings = [];
+    for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
+        if (HOST_AND_AFTER.test(rest.slice(i + 1)))
+            readings.push(i);
+    // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
+    // '?' and '@'): the first is right only if its query names options the engine knows.
+    const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
+    let at = readings.find((i) => {
+        const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
+        return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
+    }) ??
+        readings.at(-1) ??
+        -1;
+    // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
+    if (at === -1)
+        at = rest.lastIndexOf('@');
+    if (at === -1)
+        return { scheme, rawUser: '', hostAndAfter: rest };
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    return {
+        scheme,
+        rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
+        rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
+        hostAndAfter: rest.slice(at + 1),
+    };
+}
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
+ * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
+ */
+function database_url_passwordForms(rawPassword) {
+    const decoded = safeDecode(rawPassword);
+    const whatwg = new URL('x://h');
+    whatwg.password = decoded;
+    const forms = [
+        rawPassword,
+        decoded,
+        encodeURIComponent(decoded),
+        whatwg.password,
+        new URLSearchParams({ p: decoded }).toString().slice(2),
+    ];
+    return [...new Set(forms)].filter((f) => f !== '');
+}
+/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
+function redactDatabaseUrl(text) {
+    const parts = database_url_splitDatabaseUrl(text);
+    if (!parts || parts.rawPassword === undefined)
+        return text;
+    return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
+}
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
+ * password before anything else can print it, including this function's own errors. The user info is split off by
+ * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
+ */
+function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
+    const parts = database_url_splitDatabaseUrl(text);
+    if (parts?.rawPassword)
+        for (const form of database_url_passwordForms(parts.rawPassword))
+            setSecret(form);
+    const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
+    let url;
+    try {
+        if (!parts)
+            throw new TypeError('no scheme');
+        url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
+    }
+    catch {
+        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`);
+    }
+    const engine = SCHEMES[url.protocol];
+    if (!engine) {
+        throw new ConfigurationError(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
+    }
+    const options = {};
+    for (const [key, value] of url.searchParams) {
+        const canonical = OPTIONS[engine][key];
+        if (!canonical) {
+            throw new ConfigurationError(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
+        }
+        options[canonical] = value;
+    }
+    if (options.sslmode !== undefined) {
+        options.sslmode = options.sslmode.toLowerCase().replace(/_/g, '-');
+        // MySQL spells the modes REQUIRED / VERIFY_IDENTITY; fold them onto libpq's names.
+        options.sslmode =
+            { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
+        if (!SSL_MODES.includes(options.sslmode)) {
+            throw new ConfigurationError(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
+        }
+    }
+    const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
+    const host = socket ?? options.host ?? safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
+    delete options.host;
+    delete options.socket;
+    const portText = options.port ?? url.port;
+    delete options.port;
+    const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
+    }
+    const database = safeDecode(url.pathname.replace(/^\//, ''));
+    if (database === '' || database.includes('/')) {
+        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`);
+    }
+    checkDatabaseName(database, inputName);
+    return {
+        engine,
+        host: host === '' ? 'localhost' : host,
+        port,
+        user: safeDecode(parts.rawUser),
+        password: safeDecode(parts.rawPassword ?? ''),
+        database,
+        options,
+    };
+}
+/** The discrete settings the seeds use (DB_NAME, DB_USER, …), checked the same way as a URL. */
+function databaseFromSettings(settings, setSecret = () => undefined) {
+    if (settings.password)
+        setSecret(settings.password);
+    if (settings.name === '')
+        throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+    checkDatabaseName(settings.name, 'db-name');
+    return {
+        engine: settings.engine,
+        host: settings.host || 'localhost',
+        port: settings.port ?? DEFAULT_PORT[settings.engine],
+        user: settings.user,
+        password: settings.password,
+        database: settings.name,
+        options: {},
+    };
+}
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name, inputName) {
+    if (name.startsWith('-')) {
+        throw new ConfigurationError(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+    }
+}
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+function postgresIdentifier(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+function mysqlIdentifier(name) {
+    return `\`${name.replace(/`/g, '``')}\``;
+}
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+function libpqDatabaseArgument(name) {
+    if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name))
+        return name;
+    return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+/** How the target is shown in logs and summaries: never with its password. */
+function describeDatabase(target) {
+    const scheme = target.engine === 'postgresql' ? 'postgresql' : 'mysql';
+    const where = target.host.startsWith('/') ? `[socket ${target.host}]` : `${target.host}:${target.port}`;
+    const user = target.user ? `${target.user}${target.password ? ':***' : ''}@` : '';
+    const query = Object.entries(target.options)
+        .filter(([key]) => !/key|password/i.test(key))
+        .map(([key, value]) => `${key}=${value}`)
+        .join('&');
+    return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
+}
+/**
+ * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
+ * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
+ */
+function postgresEnvironment(target, database = target.database) {
+    const env = {
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGDATABASE: database,
+    };
+    if (target.user)
+        env.PGUSER = target.user;
+    if (target.password)
+        env.PGPASSWORD = target.password;
+    const names = {
+        sslmode: 'PGSSLMODE',
+        sslrootcert: 'PGSSLROOTCERT',
+        sslcert: 'PGSSLCERT',
+        sslkey: 'PGSSLKEY',
+        connect_timeout: 'PGCONNECT_TIMEOUT',
+        application_name: 'PGAPPNAME',
+        options: 'PGOPTIONS',
+        target_session_attrs: 'PGTARGETSESSIONATTRS',
+    };
+    for (const [key, value] of Object.entries(target.options))
+        if (names[key])
+            env[names[key]] = value;
+    env.PGCONNECT_TIMEOUT ??= '15';
+    return env;
+}
+/** MariaDB/MySQL client connection arguments (no secret among them) and the environment carrying the password. */
+function mysqlConnection(target, tool = 'client') {
+    const args = target.host.startsWith('/')
+        ? [`--socket=${target.host}`]
+        : [`--host=${target.host === 'localhost' ? '127.0.0.1' : target.host}`, `--port=${target.port}`];
+    if (target.user)
+        args.push(`--user=${target.user}`);
+    const o = target.options;
+    if (o.sslmode === 'disable')
+        args.push('--skip-ssl');
+    else if (o.sslmode === 'require' || o.ssl === 'true' || o.ssl === '1')
+        args.push('--ssl');
+    else if (o.sslmode === 'verify-ca' || o.sslmode === 'verify-full')
+        args.push('--ssl', '--ssl-verify-server-cert');
+    if (o['ssl-ca'])
+        args.push(`--ssl-ca=${o['ssl-ca']}`);
+    if (o['ssl-cert'])
+        args.push(`--ssl-cert=${o['ssl-cert']}`);
+    if (o['ssl-key'])
+        args.push(`--ssl-key=${o['ssl-key']}`);
+    // The dump tools have no --connect-timeout (only the interactive client does).
+    if (tool === 'client')
+        args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
+    args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
+    // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
+    return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
+}
+
 ;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+
 
 /** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
 const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
@@ -32236,7 +32589,7 @@ class InputReader {
     string(name, options = {}) {
         const value = this.raw(name);
         if (options.required && value === '')
-            throw new ConfigurationError(`Input '${name}' is required.`);
+            throw new errors_ConfigurationError(`Input '${name}' is required.`);
         return value;
     }
     optionalString(name) {
@@ -32252,14 +32605,14 @@ class InputReader {
             return true;
         if (['false', 'False', 'FALSE'].includes(value))
             return false;
-        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must be true or false; got '${untrusted_text_excerpt(value)}'.`);
     }
     integer(name, range = {}) {
         const value = this.raw(name);
         if (value === '' && range.fallback !== undefined)
             return range.fallback;
         if (!/^[+-]?\d+$/.test(value))
-            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${untrusted_text_excerpt(value)}'.`);
         const n = Number(value);
         checkRange(name, n, range);
         return n;
@@ -32270,7 +32623,7 @@ class InputReader {
             return range.fallback;
         const n = Number(value);
         if (value === '' || !Number.isFinite(n)) {
-            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${untrusted_text_excerpt(value)}'.`);
         }
         checkRange(name, n, range);
         return n;
@@ -32280,7 +32633,7 @@ class InputReader {
         if (value === '' && fallback !== undefined)
             return fallback;
         if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${untrusted_text_excerpt(value)}'.`);
         }
         return value;
     }
@@ -32291,7 +32644,7 @@ class InputReader {
             return fallback;
         const ms = parseDuration(value);
         if (ms === undefined || ms <= 0) {
-            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
+            throw new errors_ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${untrusted_text_excerpt(value)}'.`);
         }
         return ms;
     }
@@ -32304,7 +32657,7 @@ class InputReader {
         const value = this.raw(name);
         if (value === '') {
             if (options.required)
-                throw new ConfigurationError(`Input '${name}' is required.`);
+                throw new errors_ConfigurationError(`Input '${name}' is required.`);
             return undefined;
         }
         return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
@@ -32334,39 +32687,37 @@ function parseUrl(name, value, protocols) {
         url = new URL(value);
     }
     catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${untrusted_text_excerpt(redactUrlText(value))}'.`);
     }
     if (!protocols.includes(url.protocol)) {
-        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${untrusted_text_excerpt(url.protocol.replace(':', ''))}' in '${untrusted_text_excerpt(redactUrl(url))}'.`);
     }
     return url;
 }
 /** The URL as text with its password and secret-looking query values replaced by ***. */
 function redactUrl(url) {
     const copy = new URL(url.href);
-    if (copy.password)
-        copy.password = '***';
     for (const key of [...copy.searchParams.keys()]) {
         if (SECRET_QUERY_KEY.test(key))
             copy.searchParams.set(key, '***');
     }
-    return copy.href;
+    // The user info is cut where the database URLs' parser cuts it (the last '@' before a host), so a password
+    // holding a raw '@' or '/' is hidden whole, not only up to where the WHATWG parser ends it.
+    return url.password ? redactDatabaseUrl(copy.href) : copy.href;
 }
-/** Redacts `user:password@` in text that does not parse as a URL. */
+/** Hides the password of every URL in `text`: a value that does not parse as a URL, or a message quoting one. */
 function redactUrlText(text) {
-    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
+    // What precedes '//' (a scheme, or a mistyped one such as 'https//') stays as written.
+    return text.replace(/(\S*?\/\/)(\S*)/g, (_url, head, rest) => rest.includes('@') ? head + redactDatabaseUrl(`x://${rest}`).slice('x://'.length) : head + rest);
 }
 /** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
 const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
-/** The secrets a URL carries: its password and its secret-looking query values. */
+/** The secrets a URL carries: its password in every spelling and its secret-looking query values. */
 function secretsInUrl(url) {
     const secrets = [];
-    if (url.password) {
-        secrets.push(url.password);
-        const decoded = safeDecode(url.password);
-        if (decoded !== url.password)
-            secrets.push(decoded);
-    }
+    const rawPassword = url.password ? splitDatabaseUrl(url.href)?.rawPassword : undefined;
+    if (rawPassword)
+        secrets.push(...passwordForms(rawPassword));
     for (const [key, value] of url.searchParams) {
         if (SECRET_QUERY_KEY.test(key) && value !== '') {
             secrets.push(value);
@@ -32376,15 +32727,6 @@ function secretsInUrl(url) {
         }
     }
     return secrets;
-}
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
 }
 function describeRange(range) {
     if (range.min !== undefined && range.max !== undefined)
@@ -32397,7 +32739,7 @@ function describeRange(range) {
 }
 function checkRange(name, n, range) {
     if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+        throw new errors_ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
     }
 }
 
@@ -32414,7 +32756,7 @@ async function runAction(main) {
         await main();
     }
     catch (error) {
-        if (!(error instanceof ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
+        if (!(error instanceof errors_ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
             core_debug(error.stack ?? error.message);
         }
         setFailed(errors_errorMessage(error));
@@ -37497,55 +37839,6 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
-/**
- * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
- * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
- * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
- * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
- * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
- * characters, and no value is longer than `maxChars` characters.
- */
-function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
-    const chars = Array.from(value);
-    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
-    let text = kept.map(escapeChar).join('');
-    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
-    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
-    if (kept.length < chars.length)
-        text += `… (${chars.length - kept.length} more characters)`;
-    return text;
-}
-/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
-const UNTRUSTED_TEXT_LIMIT = 200;
-/**
- * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
- * its own; the line breaks between them stay, as plain LF.
- */
-function untrustedLines(value, maxChars) {
-    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
-    const out = [];
-    let used = 0;
-    for (const line of lines) {
-        if (used >= maxChars) {
-            out.push(`… (${lines.length - out.length} more lines)`);
-            break;
-        }
-        out.push(untrustedText(line, maxChars - used));
-        used += Math.max(line.length, 1);
-    }
-    return out.join('\n');
-}
-// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
-const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-function escapeChar(char) {
-    if (!UNSAFE.test(char))
-        return char;
-    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
-
 ;// CONCATENATED MODULE: ./actions/staging-guard/github-gateway.ts
 
 
@@ -37691,19 +37984,20 @@ function explainRequestError(error, what, permission) {
 ;// CONCATENATED MODULE: ./actions/staging-guard/inputs.ts
 
 
+
 function readInputs(source = environmentInputs, env = process.env) {
     const reader = new InputReader(source);
     const token = reader.string('github-token');
     if (token === '') {
-        throw new ConfigurationError("Input 'github-token' is required: pass a token that can read checks and statuses, such as `github-token: ${{ github.token }}` (the default) or a fine-grained token.");
+        throw new errors_ConfigurationError("Input 'github-token' is required: pass a token that can read checks and statuses, such as `github-token: ${{ github.token }}` (the default) or a fine-grained token.");
     }
     const protectedBranches = reader.list('protected');
     if (protectedBranches.length === 0) {
-        throw new ConfigurationError("Input 'protected' must name at least one branch (comma or newline separated), such as 'master,main'.");
+        throw new errors_ConfigurationError("Input 'protected' must name at least one branch (comma or newline separated), such as 'master,main'.");
     }
     const allowedSources = reader.list('allowed-sources');
     if (allowedSources.length === 0) {
-        throw new ConfigurationError("Input 'allowed-sources' must name at least one branch that may be merged into a protected branch (comma or newline separated), such as 'staging'; got an empty value.");
+        throw new errors_ConfigurationError("Input 'allowed-sources' must name at least one branch that may be merged into a protected branch (comma or newline separated), such as 'staging'; got an empty value.");
     }
     const job = (env.GITHUB_JOB ?? '').trim();
     const ignore = parsePatterns('ignore-checks', reader.raw('ignore-checks'));
@@ -37728,7 +38022,7 @@ function waitDuration(reader) {
         return 0;
     const ms = parseDuration(value);
     if (ms === undefined) {
-        throw new ConfigurationError(`Input 'wait-for-checks' must be 0 (do not wait) or a duration such as 30s, 10m or 1h (a bare number is seconds); got '${value}'.`);
+        throw new errors_ConfigurationError(`Input 'wait-for-checks' must be 0 (do not wait) or a duration such as 30s, 10m or 1h (a bare number is seconds); got '${untrusted_text_excerpt(value)}'.`);
     }
     return ms;
 }
@@ -37750,7 +38044,7 @@ function parsePatterns(input, value) {
         const regex = /^\/(.*)\/([dgimsuy]*)$/.exec(text);
         if (!regex) {
             if (text.startsWith('/')) {
-                throw new ConfigurationError(`Input '${input}' has '${item}', which starts like a regular expression but does not end with '/' and optional flags (then @app if pinned); write a check name, or a regular expression between slashes such as /^test/.`);
+                throw new errors_ConfigurationError(`Input '${input}' has '${item}', which starts like a regular expression but does not end with '/' and optional flags (then @app if pinned); write a check name, or a regular expression between slashes such as /^test/.`);
             }
             return { kind: 'name', name: text, ...app };
         }
@@ -37760,7 +38054,7 @@ function parsePatterns(input, value) {
         }
         catch (error) {
             const why = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
-            throw new ConfigurationError(`Input '${input}' has a malformed regular expression '${item}' (${why}); write a check name, or a valid regular expression between slashes such as /^test/.`);
+            throw new errors_ConfigurationError(`Input '${input}' has a malformed regular expression '${item}' (${why}); write a check name, or a valid regular expression between slashes such as /^test/.`);
         }
     });
 }
@@ -38189,7 +38483,7 @@ function repositoryOf(edges) {
     const full = edges.env.GITHUB_REPOSITORY || (typeof payloadRepo === 'string' ? payloadRepo : '');
     const [owner, repo, extra] = full.split('/');
     if (!owner || !repo || extra !== undefined) {
-        throw new ConfigurationError(`GITHUB_REPOSITORY must be owner/name; got '${full}'. Run the guard inside a GitHub Actions job.`);
+        throw new errors_ConfigurationError(`GITHUB_REPOSITORY must be owner/name; got '${full}'. Run the guard inside a GitHub Actions job.`);
     }
     return { owner, repo };
 }
