@@ -4,6 +4,7 @@ import { InputReader, splitList, type InputSource } from '../shared/inputs.js';
 import { REPORT_FORMATS, type ReportFormat } from './model.js';
 import { parseDecimal, ROUNDINGS, type Decimal, type Rounding } from './rounding.js';
 import { METRICS, type Metric } from './totals.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 export interface PathThreshold {
   glob: string;
@@ -41,12 +42,12 @@ export function parsePercent(name: string, value: string): Decimal {
   const n = Number(value.replace(/\s*%$/, ''));
   if (!decimal || n > 100) {
     throw new ConfigurationError(
-      `Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${value}'.`,
+      `Input '${name}' must be a percentage from 0 to 100 such as 90 or 87.5; got '${excerpt(value)}'.`,
     );
   }
   if (n > 0 && n < 1) {
     throw new ConfigurationError(
-      `Input '${name}' is a percentage from 0 to 100; '${value}' looks like a ratio (write ${n * 100} for ${n * 100} %).`,
+      `Input '${name}' is a percentage from 0 to 100; '${excerpt(value)}' looks like a ratio (write ${n * 100} for ${n * 100} %).`,
     );
   }
   return decimal;
@@ -62,7 +63,7 @@ export function parsePathThresholds(name: string, value: string): PathThreshold[
       const match = /^(.+?)\s*[:=]\s*([^:=]+)$/.exec(line);
       if (!match) {
         throw new ConfigurationError(
-          `Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${line}'.`,
+          `Input '${name}' takes one 'glob: percent' per line, such as 'web/**: 85'; got '${excerpt(line)}'.`,
         );
       }
       return { glob: match[1].trim(), threshold: parsePercent(name, match[2].trim()) };
@@ -106,7 +107,7 @@ export function readInputs(source?: InputSource): Inputs {
 function readDiffBase(value: string | undefined): string | undefined {
   if (value !== undefined && !isRevision(value)) {
     throw new ConfigurationError(
-      `Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${value}'.`,
+      `Input 'diff-base' takes a branch, remote branch or commit such as origin/main or a sha; got '${excerpt(value)}'.`,
     );
   }
   return value;
@@ -116,7 +117,7 @@ function parseMaxDecrease(value: string): Decimal {
   const decimal = parseDecimal(value);
   if (!decimal || Number(value) > 100) {
     throw new ConfigurationError(
-      `Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${value}'.`,
+      `Input 'max-decrease' must be percentage points from 0 to 100 such as 0.5; got '${excerpt(value)}'.`,
     );
   }
   return decimal;

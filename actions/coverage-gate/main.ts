@@ -16,6 +16,7 @@ import { ReportError } from './formats/report-error.js';
 import { ReportCollector } from './report-files.js';
 import { MAX_FILE_ROWS, renderSummary } from './summary.js';
 import { mergeReports, modelTotals, type CoverageModel } from './totals.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
@@ -27,7 +28,7 @@ async function resolveReports(patterns: string[], cwd: string, edges: Edges, inp
       throw new ConfigurationError(
         GLOB_CHARS.test(pattern)
           ? `Input '${input}': '${pattern}' matches no file in ${cwd}.`
-          : `Input '${input}': no such file '${pattern}' (looked in ${cwd}).`,
+          : `Input '${input}': no such file '${excerpt(pattern)}' (looked in ${cwd}).`,
       );
     }
     for (const file of matches.sort()) if (!found.includes(file)) found.push(file);

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { ActionFailure, ConfigurationError } from '../shared/errors.js';
 import { runProcess, sha256File, type ProcessResult, type ProcessRunner } from '../shared/process.js';
 import { shellQuote, type SshConnection } from '../shared/ssh.js';
+import { excerpt } from '../shared/untrusted-text.js';
 import { JsonStructureCheck } from './verify.js';
 
 export interface RunOptions {
@@ -129,7 +130,9 @@ export class LocalFiles implements FileStore {
       await unlink(probe);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on the runner (${code}).`);
+      throw new ConfigurationError(
+        `Input '${input}': cannot write backups to '${excerpt(dir)}' on the runner (${code}).`,
+      );
     }
   }
 
@@ -253,7 +256,7 @@ export class RemoteFiles implements FileStore {
     );
     if (result.code !== 0) {
       throw new ConfigurationError(
-        `Input '${input}': cannot write backups to '${dir}' on ${this.where} (${result.stderrTail.trim()}).`,
+        `Input '${input}': cannot write backups to '${excerpt(dir)}' on ${this.where} (${result.stderrTail.trim()}).`,
       );
     }
   }

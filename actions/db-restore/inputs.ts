@@ -10,6 +10,8 @@ export interface RestoreInputs extends ConnectionInputs {
   confirm: string;
   skipSafetyBackup: boolean;
   safetyDirectory: string;
+  /** The input a bad safety directory is reported under: it is `directory` unless `safety-directory` is given. */
+  safetyDirectoryInput: 'safety-directory' | 'directory';
   storage: 'runner' | 'server';
   passphrase?: string;
   sha: string;
@@ -30,6 +32,7 @@ export function readRestoreInputs(
   const place = (path: string) => (storage === 'server' || isAbsolute(path) ? path : resolve(workspace, path));
   const backupInput = read.string('backup', { required: true });
   const directory = place(read.string('directory') || 'backups');
+  const safetyDirectory = read.optionalString('safety-directory');
   const passphrase = read.optionalString('encryption-passphrase');
   if (passphrase) setSecret(passphrase);
   return {
@@ -39,7 +42,8 @@ export function readRestoreInputs(
     prefix: read.optionalString('prefix'),
     confirm: read.string('confirm', { required: true }),
     skipSafetyBackup: read.boolean('skip-safety-backup', false),
-    safetyDirectory: read.optionalString('safety-directory') ? place(read.string('safety-directory')) : directory,
+    safetyDirectory: safetyDirectory ? place(safetyDirectory) : directory,
+    safetyDirectoryInput: safetyDirectory ? 'safety-directory' : 'directory',
     storage,
     passphrase,
     sha: read.string('sha'),

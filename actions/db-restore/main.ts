@@ -25,7 +25,6 @@ export async function restoreMain(io: ActionIO): Promise<void> {
   try {
     const djangoDatabase = inputs.engine === 'django' ? await readDjangoDatabase(inputs, places.dumpHost) : undefined;
     checkConfirmation({ ...inputs, djangoDatabase });
-    if (!inputs.skipSafetyBackup) await places.files.prepareDirectory(inputs.safetyDirectory, 'safety-directory');
     const result = await restoreBackup(
       {
         engine: inputs.engine,
@@ -38,6 +37,7 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         confirm: inputs.confirm,
         skipSafetyBackup: inputs.skipSafetyBackup,
         safetyDirectory: inputs.safetyDirectory,
+        safetyDirectoryInput: inputs.safetyDirectoryInput,
         passphrase: inputs.passphrase,
         sha: inputs.sha,
         now: io.now(),

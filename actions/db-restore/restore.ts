@@ -8,6 +8,7 @@ import {
   type DatabaseTarget,
 } from '../shared/database-url.js';
 import { ActionFailure, ConfigurationError } from '../shared/errors.js';
+import { excerpt } from '../shared/untrusted-text.js';
 import { describeExit } from '../shared/process.js';
 import {
   OPENSSL_ENC_ARGS,
@@ -36,6 +37,7 @@ export interface RestoreRequest {
   confirm: string;
   skipSafetyBackup: boolean;
   safetyDirectory: string;
+  safetyDirectoryInput: 'safety-directory' | 'directory';
   passphrase?: string;
   sha: string;
   now: Date;
@@ -98,7 +100,7 @@ export function checkConfirmation(
   const expected = targetName(request);
   if (request.confirm !== expected) {
     throw new ConfigurationError(
-      `Input 'confirm' must be exactly the name of the database being overwritten, '${expected}'; got '${request.confirm}'. Nothing was restored.`,
+      `Input 'confirm' must be exactly the name of the database being overwritten, '${expected}'; got '${excerpt(request.confirm)}'. Nothing was restored.`,
     );
   }
 }
@@ -134,8 +136,12 @@ export async function resolveBackup(
   edges: Pick<BackupEdges, 'files'> & { warn?: (message: string) => void },
 ): Promise<string> {
   if (request.backup === 'latest') {
-    const files = await edges.files.list(request.directory).catch(() => {
-      throw new ConfigurationError(`Input 'directory': cannot list '${request.directory}' on ${edges.files.where}.`);
+    // A folder that does not exist holds no backup (as on a server, where listing it prints nothing).
+    const files = await edges.files.list(request.directory).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw new ConfigurationError(
+        `Input 'directory': cannot list '${excerpt(request.directory)}' on ${edges.files.where}${error.code ? ` (${error.code})` : ''}.`,
+      );
     });
     const latest = latestBackup(files, request.prefix, request.now);
     const now = request.now;
@@ -146,13 +152,15 @@ export async function resolveBackup(
       );
     if (!latest) {
       throw new ConfigurationError(
-        `Input 'backup' is latest but '${request.directory}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${request.prefix}'` : ''}.`,
+        `Input 'backup' is latest but '${excerpt(request.directory)}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${excerpt(request.prefix)}'` : ''}.`,
       );
     }
     return posix.join(request.directory, latest.file);
   }
   if (!(await edges.files.exists(request.backup))) {
-    throw new ConfigurationError(`Input 'backup': '${request.backup}' does not exist on ${edges.files.where}.`);
+    throw new ConfigurationError(
+      `Input 'backup': '${excerpt(request.backup)}' does not exist on ${edges.files.where}.`,
+    );
   }
   return request.backup;
 }
@@ -176,6 +184,9 @@ export async function restoreBackup(given: RestoreRequest, edges: BackupEdges): 
   if (encrypted && !request.passphrase) {
     throw new ConfigurationError(`Input 'encryption-passphrase' is required: '${posix.basename(path)}' is encrypted.`);
   }
+  // Only now that the backup is known to be usable: a refused one leaves no safety folder behind.
+  if (!request.skipSafetyBackup)
+    await edges.files.prepareDirectory(request.safetyDirectory, request.safetyDirectoryInput);
   edges.log(
     `Restoring ${path} (${format}${encrypted ? ', encrypted' : ''}) into ${request.database ? describeDatabase(request.database) : 'the Django database'}.`,
   );

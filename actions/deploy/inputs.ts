@@ -5,6 +5,7 @@ import { InputReader, type InputSource } from '../shared/inputs.js';
 import type { RenamedInput } from '../shared/renamed-inputs.js';
 import { versionSource, type VersionSource } from '../smoke-check/check-spec.js';
 import { parseStatusSet, type StatusSet } from '../smoke-check/status-set.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 export const TARGETS = ['ssh', 'local', 'heroku'] as const;
 export type TargetName = (typeof TARGETS)[number];
@@ -131,7 +132,7 @@ export function parseHost(item: string, defaultPort: number): HostAddress {
   // 253 characters is DNS's limit for a name: a longer one would only fail later, inside ssh.
   if (!HOST.test(host) || host.startsWith('-') || host.length > 253) {
     throw new ConfigurationError(
-      `Input 'ssh-host' must list host names or IP addresses (host or host:port); got '${item.slice(0, 100)}'.`,
+      `Input 'ssh-host' must list host names or IP addresses (host or host:port); got '${excerpt(item)}'.`,
     );
   }
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -165,7 +166,7 @@ export function readDeployInputs(
   const deployTo = read.string('deploy-to', { required: true });
   if (!posix.isAbsolute(deployTo) || deployTo.split('/').includes('..') || /[\n\0]/.test(deployTo)) {
     throw new ConfigurationError(
-      `Input 'deploy-to' must be an absolute path on the server (e.g. /srv/app); got '${deployTo}'.`,
+      `Input 'deploy-to' must be an absolute path on the server (e.g. /srv/app); got '${excerpt(deployTo)}'.`,
     );
   }
   if (posix.normalize(deployTo) === '/')
@@ -180,7 +181,7 @@ export function readDeployInputs(
     const user = read.string('ssh-user', { required: true });
     if (!/^[A-Za-z0-9._][A-Za-z0-9._-]{0,63}$/.test(user)) {
       throw new ConfigurationError(
-        `Input 'ssh-user' must be a user name (up to 64 letters, digits, . _ -); got '${user.slice(0, 100)}'.`,
+        `Input 'ssh-user' must be a user name (up to 64 letters, digits, . _ -); got '${excerpt(user)}'.`,
       );
     }
     if (!privateKey)

@@ -1,9 +1,7 @@
 import * as core from '../shared/runner-commands.js';
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';
-import { shellQuote } from '../shared/ssh.js';
+import { SshConnection } from '../shared/ssh.js';
 import { herokuPostStep, runnerHerokuPostIO, type HerokuPostIO } from './heroku/post.js';
 import { STATE_KEY, type PostState } from './server/target.js';
 
@@ -12,35 +10,6 @@ export interface PostIO {
   info(message: string): void;
   warning(message: string): void;
   runner: ProcessRunner;
-}
-
-/** ssh through the master the main step left (if it still runs), with the same key and known_hosts. */
-function sshArgs(dir: string, ssh: { host: string; port: number; user: string }): string[] {
-  return [
-    '-F',
-    '/dev/null',
-    '-p',
-    String(ssh.port),
-    '-i',
-    join(dir, 'key'),
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
-    '-o',
-    'GlobalKnownHostsFile=/dev/null',
-    '-o',
-    'StrictHostKeyChecking=yes',
-    '-o',
-    'ConnectTimeout=15',
-    '-o',
-    'LogLevel=ERROR',
-    '-o',
-    `ControlPath=${join(dir, 'ctl')}`,
-    `${ssh.user}@${ssh.host}`,
-  ];
 }
 
 /**
@@ -52,16 +21,15 @@ export async function postStep(io: PostIO): Promise<void> {
   if (!raw) return;
   const state = JSON.parse(raw) as PostState;
   for (const host of state.hosts) {
-    const maintenance = state.maintenanceOn.includes(host.label);
+    const leftover = host.ssh && host.sshDirectory ? { directory: host.sshDirectory, ...host.ssh } : undefined;
     try {
-      if (maintenance) {
-        const result =
-          host.ssh && host.sshDirectory
-            ? await io.runner('ssh', [
-                ...sshArgs(host.sshDirectory, host.ssh),
-                `sh -c ${shellQuote(state.maintenanceOffScript)}`,
-              ])
-            : await io.runner('bash', ['-c', state.maintenanceOffScript]);
+      if (state.maintenanceOn.includes(host.label)) {
+        const connection = leftover && SshConnection.fromLeftover(leftover, io.runner);
+        const result = connection
+          ? await connection.exec({ script: state.maintenanceOffScript })
+          : leftover === undefined
+            ? await io.runner('bash', ['-c', state.maintenanceOffScript])
+            : { code: 1, stderrTail: 'its SSH key was already removed' };
         if (result.code === 0) io.info(`Maintenance turned off on ${host.label} (the main step had left it on).`);
         else
           io.warning(
@@ -69,15 +37,7 @@ export async function postStep(io: PostIO): Promise<void> {
           );
       }
     } finally {
-      if (host.sshDirectory && host.ssh && existsSync(host.sshDirectory)) {
-        await io.runner('ssh', [
-          ...sshArgs(host.sshDirectory, host.ssh).slice(0, -1),
-          '-O',
-          'exit',
-          `${host.ssh.user}@${host.ssh.host}`,
-        ]);
-        rmSync(host.sshDirectory, { recursive: true, force: true });
-      }
+      if (leftover) await SshConnection.closeLeftover(leftover, io.runner);
     }
   }
 }

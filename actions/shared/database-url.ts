@@ -1,5 +1,5 @@
 import { ConfigurationError } from './errors.js';
-import { safeDecode } from './inputs.js';
+import { excerpt } from './untrusted-text.js';
 
 export type DatabaseEngine = 'postgresql' | 'mysql';
 
@@ -111,6 +111,15 @@ export function splitDatabaseUrl(text: string): UrlParts | undefined {
   };
 }
 
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+export function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /**
  * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
  * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
@@ -155,7 +164,7 @@ export function parseDatabaseUrl(
     url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
   } catch {
     throw new ConfigurationError(
-      `Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`,
+      `Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`,
     );
   }
   const engine = SCHEMES[url.protocol];
@@ -200,7 +209,7 @@ export function parseDatabaseUrl(
   const database = safeDecode(url.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
     throw new ConfigurationError(
-      `Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`,
+      `Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`,
     );
   }
   checkDatabaseName(database, inputName);

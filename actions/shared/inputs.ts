@@ -1,4 +1,6 @@
+import { passwordForms, redactDatabaseUrl, splitDatabaseUrl } from './database-url.js';
 import { ConfigurationError } from './errors.js';
+import { excerpt } from './untrusted-text.js';
 
 /** Reads one raw input by its action.yml name; '' when it is not set. */
 export type InputSource = (name: string) => string;
@@ -33,14 +35,16 @@ export class InputReader {
     if (value === '' && fallback !== undefined) return fallback;
     if (['true', 'True', 'TRUE'].includes(value)) return true;
     if (['false', 'False', 'FALSE'].includes(value)) return false;
-    throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
+    throw new ConfigurationError(`Input '${name}' must be true or false; got '${excerpt(value)}'.`);
   }
 
   integer(name: string, range: { min?: number; max?: number; fallback?: number } = {}): number {
     const value = this.raw(name);
     if (value === '' && range.fallback !== undefined) return range.fallback;
     if (!/^[+-]?\d+$/.test(value))
-      throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
+      throw new ConfigurationError(
+        `Input '${name}' must be a whole number${describeRange(range)}; got '${excerpt(value)}'.`,
+      );
     const n = Number(value);
     checkRange(name, n, range);
     return n;
@@ -51,7 +55,7 @@ export class InputReader {
     if (value === '' && range.fallback !== undefined) return range.fallback;
     const n = Number(value);
     if (value === '' || !Number.isFinite(n)) {
-      throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+      throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${excerpt(value)}'.`);
     }
     checkRange(name, n, range);
     return n;
@@ -61,7 +65,7 @@ export class InputReader {
     const value = this.raw(name);
     if (value === '' && fallback !== undefined) return fallback;
     if (!(allowed as readonly string[]).includes(value)) {
-      throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
+      throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${excerpt(value)}'.`);
     }
     return value as T;
   }
@@ -73,7 +77,7 @@ export class InputReader {
     const ms = parseDuration(value);
     if (ms === undefined || ms <= 0) {
       throw new ConfigurationError(
-        `Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`,
+        `Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${excerpt(value)}'.`,
       );
     }
     return ms;
@@ -120,12 +124,12 @@ export function parseUrl(name: string, value: string, protocols: string[]): URL 
     url = new URL(value);
   } catch {
     throw new ConfigurationError(
-      `Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`,
+      `Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${excerpt(redactUrlText(value))}'.`,
     );
   }
   if (!protocols.includes(url.protocol)) {
     throw new ConfigurationError(
-      `Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`,
+      `Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${excerpt(url.protocol.replace(':', ''))}' in '${excerpt(redactUrl(url))}'.`,
     );
   }
   return url;
@@ -134,29 +138,30 @@ export function parseUrl(name: string, value: string, protocols: string[]): URL 
 /** The URL as text with its password and secret-looking query values replaced by ***. */
 export function redactUrl(url: URL): string {
   const copy = new URL(url.href);
-  if (copy.password) copy.password = '***';
   for (const key of [...copy.searchParams.keys()]) {
     if (SECRET_QUERY_KEY.test(key)) copy.searchParams.set(key, '***');
   }
-  return copy.href;
+  // The user info is cut where the database URLs' parser cuts it (the last '@' before a host), so a password
+  // holding a raw '@' or '/' is hidden whole, not only up to where the WHATWG parser ends it.
+  return url.password ? redactDatabaseUrl(copy.href) : copy.href;
 }
 
-/** Redacts `user:password@` in text that does not parse as a URL. */
+/** Hides the password of every URL in `text`: a value that does not parse as a URL, or a message quoting one. */
 export function redactUrlText(text: string): string {
-  return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
+  // What precedes '//' (a scheme, or a mistyped one such as 'https//') stays as written.
+  return text.replace(/(\S*?\/\/)(\S*)/g, (_url, head: string, rest: string) =>
+    rest.includes('@') ? head + redactDatabaseUrl(`x://${rest}`).slice('x://'.length) : head + rest,
+  );
 }
 
 /** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
 export const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
 
-/** The secrets a URL carries: its password and its secret-looking query values. */
+/** The secrets a URL carries: its password in every spelling and its secret-looking query values. */
 export function secretsInUrl(url: URL): string[] {
   const secrets: string[] = [];
-  if (url.password) {
-    secrets.push(url.password);
-    const decoded = safeDecode(url.password);
-    if (decoded !== url.password) secrets.push(decoded);
-  }
+  const rawPassword = url.password ? splitDatabaseUrl(url.href)?.rawPassword : undefined;
+  if (rawPassword) secrets.push(...passwordForms(rawPassword));
   for (const [key, value] of url.searchParams) {
     if (SECRET_QUERY_KEY.test(key) && value !== '') {
       secrets.push(value);
@@ -165,15 +170,6 @@ export function secretsInUrl(url: URL): string[] {
     }
   }
   return secrets;
-}
-
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-export function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function describeRange(range: { min?: number; max?: number }): string {

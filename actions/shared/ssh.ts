@@ -126,14 +126,20 @@ export class SshConnection {
   }
 
   /**
-   * In a post step: closes the master a killed main step left and removes its key directory. Returns false when
-   * there was nothing left (the main step closed it itself).
+   * In a post step: the connection a killed main step left, to run a last command through its master (or a new
+   * login with the same key) and close. undefined when there is nothing left (the main step closed it itself).
    */
-  static async closeLeftover(leftover: SshLeftover, run: ProcessRunner = runProcess): Promise<boolean> {
-    if (!existsSync(leftover.directory)) return false;
+  static fromLeftover(leftover: SshLeftover, run: ProcessRunner = runProcess): SshConnection | undefined {
+    if (!existsSync(leftover.directory)) return undefined;
     const { directory, ...where } = leftover;
-    await new SshConnection({ ...where, privateKey: '' }, directory, run, '').close();
-    return true;
+    return new SshConnection({ ...where, privateKey: '' }, directory, run, '');
+  }
+
+  /** In a post step: closes the master a killed main step left and removes its key directory; false if none. */
+  static async closeLeftover(leftover: SshLeftover, run: ProcessRunner = runProcess): Promise<boolean> {
+    const connection = SshConnection.fromLeftover(leftover, run);
+    await connection?.close();
+    return connection !== undefined;
   }
 
   /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */

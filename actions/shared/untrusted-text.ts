@@ -19,6 +19,14 @@ export function untrustedText(value: string, maxChars = UNTRUSTED_TEXT_LIMIT): s
 /** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
 export const UNTRUSTED_TEXT_LIMIT = 200;
 
+/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
+export const EXCERPT_CHARS = 100;
+
+/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
+export function excerpt(value: string): string {
+  return untrustedText(value, EXCERPT_CHARS);
+}
+
 /**
  * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
  * its own; the line breaks between them stay, as plain LF.

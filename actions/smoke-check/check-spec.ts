@@ -3,6 +3,7 @@ import type { JsonPath } from './json-path.js';
 import { parseJsonPath } from './json-path.js';
 import type { StatusSet } from './status-set.js';
 import { parseStatusSet } from './status-set.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 export type HttpMethod = 'GET' | 'HEAD';
 export const HTTP_METHODS: readonly HttpMethod[] = ['GET', 'HEAD'];
@@ -103,6 +104,6 @@ export function versionSource(text: string, name = 'version-from'): VersionSourc
   const json = /^json\s*:\s*(.+)$/.exec(trimmed);
   if (json) return { kind: 'json', path: parseJsonPath(name, json[1]) };
   throw new ConfigurationError(
-    `Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${trimmed}'.`,
+    `Input '${name}' must be body, header:<Header-Name> or json:<path> (e.g. json:$.commit); got '${excerpt(trimmed)}'.`,
   );
 }

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { HttpMethod } from './check-spec.js';
-import { safeDecode } from '../shared/inputs.js';
+import { safeDecode } from '../shared/database-url.js';
 
 export interface ProbeRequest {
   readonly url: URL;

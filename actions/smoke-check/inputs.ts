@@ -1,12 +1,14 @@
 import { parse as parseYaml } from 'yaml';
 import { ConfigurationError, errorMessage } from '../shared/errors.js';
 import type { InputSource } from '../shared/inputs.js';
-import { InputReader, parseUrl, safeDecode, secretsInUrl } from '../shared/inputs.js';
+import { safeDecode } from '../shared/database-url.js';
+import { InputReader, parseUrl, secretsInUrl } from '../shared/inputs.js';
 import type { CheckSpec, HeaderExpectation, HttpMethod, RunOptions, VersionSource } from './check-spec.js';
 import { DEFAULT_RUN_OPTIONS, HTTP_METHODS, versionSource } from './check-spec.js';
 import { parseJsonPath } from './json-path.js';
 import { SECRET_HEADER } from './secret-mask.js';
 import { parseStatusSet } from './status-set.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 /** Everything the action was asked, parsed and checked before any request is sent. */
 export interface SmokeCheckInputs {
@@ -221,7 +223,7 @@ function parseCheck(check: CheckObject, source: InputSource, secrets: FoundSecre
 function parseMethod(name: string, value: string): HttpMethod {
   const method = value.toUpperCase() as HttpMethod;
   if (!HTTP_METHODS.includes(method)) {
-    throw new ConfigurationError(`Input '${name}' must be one of ${HTTP_METHODS.join(', ')}; got '${value}'.`);
+    throw new ConfigurationError(`Input '${name}' must be one of ${HTTP_METHODS.join(', ')}; got '${excerpt(value)}'.`);
   }
   return method;
 }
@@ -250,7 +252,7 @@ export function optionalRegex(name: string, text: string): RegExp | undefined {
     return literal ? new RegExp(literal[1], literal[2].replace(/[gy]/g, '')) : new RegExp(text);
   } catch (error) {
     throw new ConfigurationError(
-      `Input '${name}' must be a regular expression (JavaScript syntax, optionally /pattern/flags); got '${text}': ${errorMessage(error)}.`,
+      `Input '${name}' must be a regular expression (JavaScript syntax, optionally /pattern/flags); got '${excerpt(text)}': ${errorMessage(error)}.`,
     );
   }
 }
@@ -280,7 +282,7 @@ function parseHeaderExpectations(name: string, text: string, mode: 'equals' | 'c
     const header = colon > 0 ? line.slice(0, colon).trim() : '';
     if (!HEADER_NAME.test(header)) {
       throw new ConfigurationError(
-        `Input '${name}' must hold one 'Header-Name: expected value' per line; got '${line}'.`,
+        `Input '${name}' must hold one 'Header-Name: expected value' per line; got '${excerpt(line)}'.`,
       );
     }
     return { name: header.toLowerCase(), [mode]: line.slice(colon + 1).trim() };

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../shared/errors.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 /**
  * The subset of JSONPath a health endpoint needs: `$.commit`, `data.items[0].id`, `$['release id']`,
@@ -12,7 +13,7 @@ export interface JsonPath {
 export function parseJsonPath(name: string, text: string): JsonPath {
   const fail = (why: string): never => {
     throw new ConfigurationError(
-      `Input '${name}' must be a JSON path such as $.commit or data.items[0].id (${why}); got '${text}'.`,
+      `Input '${name}' must be a JSON path such as $.commit or data.items[0].id (${why}); got '${excerpt(text)}'.`,
     );
   };
   const source = text.trim();

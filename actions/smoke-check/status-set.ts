@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../shared/errors.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 /** A set of HTTP statuses written as codes, classes and ranges: `200,204`, `2xx`, `200-299`, `2xx,304`. */
 export interface StatusSet {
@@ -14,7 +15,8 @@ export function parseStatusSet(name: string, text: string): StatusSet {
     .split(/[\s,]+/)
     .map((token) => token.trim())
     .filter((token) => token !== '');
-  if (tokens.length === 0) throw new ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${text}'.`);
+  if (tokens.length === 0)
+    throw new ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${excerpt(text)}'.`);
   const ranges = tokens.map((token): [number, number] => {
     let range: [number, number] | undefined;
     const single = /^(\d{3})$/.exec(token);
@@ -24,7 +26,9 @@ export function parseStatusSet(name: string, text: string): StatusSet {
     else if (klass) range = [Number(klass[1]) * 100, Number(klass[1]) * 100 + 99];
     else if (span) range = [Number(span[1]), Number(span[2])];
     if (!range || range[0] < 100 || range[1] > 599 || range[0] > range[1]) {
-      throw new ConfigurationError(`Input '${name}' must list ${ACCEPTS}; got '${token}' in '${text}'.`);
+      throw new ConfigurationError(
+        `Input '${name}' must list ${ACCEPTS}; got '${excerpt(token)}' in '${excerpt(text)}'.`,
+      );
     }
     return range;
   });

@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, parseDuration, type InputSource, environmentInputs } from '../shared/inputs.js';
 import type { NamePattern } from './policy.js';
+import { excerpt } from '../shared/untrusted-text.js';
 
 export interface Inputs {
   protected: string[];
@@ -61,7 +62,7 @@ function waitDuration(reader: InputReader): number {
   const ms = parseDuration(value);
   if (ms === undefined) {
     throw new ConfigurationError(
-      `Input 'wait-for-checks' must be 0 (do not wait) or a duration such as 30s, 10m or 1h (a bare number is seconds); got '${value}'.`,
+      `Input 'wait-for-checks' must be 0 (do not wait) or a duration such as 30s, 10m or 1h (a bare number is seconds); got '${excerpt(value)}'.`,
     );
   }
   return ms;

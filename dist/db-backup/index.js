@@ -590,186 +590,59 @@ function errors_errorMessage(error) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
-const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
-class InputReader {
-    source;
-    constructor(source = environmentInputs) {
-        this.source = source;
-    }
-    /** The raw trimmed value, '' when unset. */
-    raw(name) {
-        return this.source(name).trim();
-    }
-    string(name, options = {}) {
-        const value = this.raw(name);
-        if (options.required && value === '')
-            throw new ConfigurationError(`Input '${name}' is required.`);
-        return value;
-    }
-    optionalString(name) {
-        const value = this.raw(name);
-        return value === '' ? undefined : value;
-    }
-    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
-    boolean(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (['true', 'True', 'TRUE'].includes(value))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(value))
-            return false;
-        throw new ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
-    }
-    integer(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        if (!/^[+-]?\d+$/.test(value))
-            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
-        const n = Number(value);
-        checkRange(name, n, range);
-        return n;
-    }
-    number(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        const n = Number(value);
-        if (value === '' || !Number.isFinite(n)) {
-            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
+const EXCERPT_CHARS = 100;
+/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
+function excerpt(value) {
+    return untrustedText(value, EXCERPT_CHARS);
+}
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
         }
-        checkRange(name, n, range);
-        return n;
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
     }
-    oneOf(name, allowed, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
-        }
-        return value;
-    }
-    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
-    duration(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        const ms = parseDuration(value);
-        if (ms === undefined || ms <= 0) {
-            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
-        }
-        return ms;
-    }
-    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
-    list(name) {
-        return splitList(this.raw(name));
-    }
-    /** An absolute http(s) URL. */
-    url(name, options = {}) {
-        const value = this.raw(name);
-        if (value === '') {
-            if (options.required)
-                throw new ConfigurationError(`Input '${name}' is required.`);
-            return undefined;
-        }
-        return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
-    }
+    return out.join('\n');
 }
-function splitList(value) {
-    return value
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
-function parseDuration(value) {
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
-        return undefined;
-    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
-}
-/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
-function parseUrl(name, value, protocols) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
-    }
-    return url;
-}
-/** The URL as text with its password and secret-looking query values replaced by ***. */
-function redactUrl(url) {
-    const copy = new URL(url.href);
-    if (copy.password)
-        copy.password = '***';
-    for (const key of [...copy.searchParams.keys()]) {
-        if (SECRET_QUERY_KEY.test(key))
-            copy.searchParams.set(key, '***');
-    }
-    return copy.href;
-}
-/** Redacts `user:password@` in text that does not parse as a URL. */
-function redactUrlText(text) {
-    return text.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, '$1***@');
-}
-/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
-const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
-/** The secrets a URL carries: its password and its secret-looking query values. */
-function secretsInUrl(url) {
-    const secrets = [];
-    if (url.password) {
-        secrets.push(url.password);
-        const decoded = safeDecode(url.password);
-        if (decoded !== url.password)
-            secrets.push(decoded);
-    }
-    for (const [key, value] of url.searchParams) {
-        if (SECRET_QUERY_KEY.test(key) && value !== '') {
-            secrets.push(value);
-            const encoded = encodeURIComponent(value);
-            if (encoded !== value)
-                secrets.push(encoded);
-        }
-    }
-    return secrets;
-}
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-}
-function describeRange(range) {
-    if (range.min !== undefined && range.max !== undefined)
-        return ` from ${range.min} to ${range.max}`;
-    if (range.min !== undefined)
-        return ` of at least ${range.min}`;
-    if (range.max !== undefined)
-        return ` of at most ${range.max}`;
-    return '';
-}
-function checkRange(name, n, range) {
-    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
-    }
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 ;// CONCATENATED MODULE: ./actions/shared/database-url.ts
@@ -825,7 +698,7 @@ const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(
  * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
  * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
  */
-function splitDatabaseUrl(text) {
+function database_url_splitDatabaseUrl(text) {
     const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
     if (!m)
         return undefined;
@@ -857,11 +730,20 @@ function splitDatabaseUrl(text) {
         hostAndAfter: rest.slice(at + 1),
     };
 }
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
 /**
  * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
  * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
  */
-function passwordForms(rawPassword) {
+function database_url_passwordForms(rawPassword) {
     const decoded = safeDecode(rawPassword);
     const whatwg = new URL('x://h');
     whatwg.password = decoded;
@@ -876,7 +758,7 @@ function passwordForms(rawPassword) {
 }
 /** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
 function redactDatabaseUrl(text) {
-    const parts = splitDatabaseUrl(text);
+    const parts = database_url_splitDatabaseUrl(text);
     if (!parts || parts.rawPassword === undefined)
         return text;
     return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
@@ -887,9 +769,9 @@ function redactDatabaseUrl(text) {
  * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
  */
 function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
-    const parts = splitDatabaseUrl(text);
+    const parts = database_url_splitDatabaseUrl(text);
     if (parts?.rawPassword)
-        for (const form of passwordForms(parts.rawPassword))
+        for (const form of database_url_passwordForms(parts.rawPassword))
             setSecret(form);
     const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
     let url;
@@ -899,7 +781,7 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
         url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
     }
     catch {
-        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`);
+        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`);
     }
     const engine = SCHEMES[url.protocol];
     if (!engine) {
@@ -934,7 +816,7 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
     }
     const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
-        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`);
+        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`);
     }
     checkDatabaseName(database, inputName);
     return {
@@ -1729,15 +1611,20 @@ class ssh_SshConnection {
         return { directory: this.dir, host, port, user };
     }
     /**
-     * In a post step: closes the master a killed main step left and removes its key directory. Returns false when
-     * there was nothing left (the main step closed it itself).
+     * In a post step: the connection a killed main step left, to run a last command through its master (or a new
+     * login with the same key) and close. undefined when there is nothing left (the main step closed it itself).
      */
-    static async closeLeftover(leftover, run = process_runProcess) {
+    static fromLeftover(leftover, run = process_runProcess) {
         if (!(0,external_node_fs_.existsSync)(leftover.directory))
-            return false;
+            return undefined;
         const { directory, ...where } = leftover;
-        await new ssh_SshConnection({ ...where, privateKey: '' }, directory, run, '').close();
-        return true;
+        return new ssh_SshConnection({ ...where, privateKey: '' }, directory, run, '');
+    }
+    /** In a post step: closes the master a killed main step left and removes its key directory; false if none. */
+    static async closeLeftover(leftover, run = process_runProcess) {
+        const connection = ssh_SshConnection.fromLeftover(leftover, run);
+        await connection?.close();
+        return connection !== undefined;
     }
     /** Common options: the key, known_hosts, no prompts, and the multiplexing socket. */
     baseArgs() {
@@ -2549,6 +2436,179 @@ function restoreCommand(result, actionRef, server) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./actions/shared/inputs.ts
+
+
+
+/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
+const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
+class InputReader {
+    source;
+    constructor(source = environmentInputs) {
+        this.source = source;
+    }
+    /** The raw trimmed value, '' when unset. */
+    raw(name) {
+        return this.source(name).trim();
+    }
+    string(name, options = {}) {
+        const value = this.raw(name);
+        if (options.required && value === '')
+            throw new ConfigurationError(`Input '${name}' is required.`);
+        return value;
+    }
+    optionalString(name) {
+        const value = this.raw(name);
+        return value === '' ? undefined : value;
+    }
+    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
+    boolean(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(value))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(value))
+            return false;
+        throw new ConfigurationError(`Input '${name}' must be true or false; got '${excerpt(value)}'.`);
+    }
+    integer(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        if (!/^[+-]?\d+$/.test(value))
+            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${excerpt(value)}'.`);
+        const n = Number(value);
+        checkRange(name, n, range);
+        return n;
+    }
+    number(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        const n = Number(value);
+        if (value === '' || !Number.isFinite(n)) {
+            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${excerpt(value)}'.`);
+        }
+        checkRange(name, n, range);
+        return n;
+    }
+    oneOf(name, allowed, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${excerpt(value)}'.`);
+        }
+        return value;
+    }
+    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
+    duration(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) {
+            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${excerpt(value)}'.`);
+        }
+        return ms;
+    }
+    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
+    list(name) {
+        return splitList(this.raw(name));
+    }
+    /** An absolute http(s) URL. */
+    url(name, options = {}) {
+        const value = this.raw(name);
+        if (value === '') {
+            if (options.required)
+                throw new ConfigurationError(`Input '${name}' is required.`);
+            return undefined;
+        }
+        return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
+    }
+}
+function splitList(value) {
+    return value
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
+function parseDuration(value) {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
+        return undefined;
+    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
+}
+/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
+function parseUrl(name, value, protocols) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${excerpt(redactUrlText(value))}'.`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${excerpt(url.protocol.replace(':', ''))}' in '${excerpt(redactUrl(url))}'.`);
+    }
+    return url;
+}
+/** The URL as text with its password and secret-looking query values replaced by ***. */
+function redactUrl(url) {
+    const copy = new URL(url.href);
+    for (const key of [...copy.searchParams.keys()]) {
+        if (SECRET_QUERY_KEY.test(key))
+            copy.searchParams.set(key, '***');
+    }
+    // The user info is cut where the database URLs' parser cuts it (the last '@' before a host), so a password
+    // holding a raw '@' or '/' is hidden whole, not only up to where the WHATWG parser ends it.
+    return url.password ? redactDatabaseUrl(copy.href) : copy.href;
+}
+/** Hides the password of every URL in `text`: a value that does not parse as a URL, or a message quoting one. */
+function redactUrlText(text) {
+    // What precedes '//' (a scheme, or a mistyped one such as 'https//') stays as written.
+    return text.replace(/(\S*?\/\/)(\S*)/g, (_url, head, rest) => rest.includes('@') ? head + redactDatabaseUrl(`x://${rest}`).slice('x://'.length) : head + rest);
+}
+/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
+const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
+/** The secrets a URL carries: its password in every spelling and its secret-looking query values. */
+function secretsInUrl(url) {
+    const secrets = [];
+    const rawPassword = url.password ? splitDatabaseUrl(url.href)?.rawPassword : undefined;
+    if (rawPassword)
+        secrets.push(...passwordForms(rawPassword));
+    for (const [key, value] of url.searchParams) {
+        if (SECRET_QUERY_KEY.test(key) && value !== '') {
+            secrets.push(value);
+            const encoded = encodeURIComponent(value);
+            if (encoded !== value)
+                secrets.push(encoded);
+        }
+    }
+    return secrets;
+}
+function describeRange(range) {
+    if (range.min !== undefined && range.max !== undefined)
+        return ` from ${range.min} to ${range.max}`;
+    if (range.min !== undefined)
+        return ` of at least ${range.min}`;
+    if (range.max !== undefined)
+        return ` of at most ${range.max}`;
+    return '';
+}
+function checkRange(name, n, range) {
+    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
+        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./actions/db-backup/inputs.ts
 
 
@@ -2715,6 +2775,7 @@ const runCleanupPost = (io = { getState: core.getState, info: core.info, warning
 
 
 
+
 class LocalHost {
     runner;
     where = 'the runner';
@@ -2785,7 +2846,7 @@ class LocalFiles {
         }
         catch (error) {
             const code = error.code ?? 'error';
-            throw new ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on the runner (${code}).`);
+            throw new ConfigurationError(`Input '${input}': cannot write backups to '${excerpt(dir)}' on the runner (${code}).`);
         }
     }
     async list(dir) {
@@ -2900,7 +2961,7 @@ class RemoteFiles {
         const q = shellQuote(dir);
         const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
         if (result.code !== 0) {
-            throw new ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on ${this.where} (${result.stderrTail.trim()}).`);
+            throw new ConfigurationError(`Input '${input}': cannot write backups to '${excerpt(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
         }
     }
     async list(dir) {

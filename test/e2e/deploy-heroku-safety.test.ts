@@ -196,6 +196,10 @@ describe('deploy with target heroku: rollbacks, maintenance, lost answers, outpu
     }
   });
 
+  // Regression guards, not the test of a fix: these three passed on the bundle before this file's fixes too. What each
+  // keeps true: an unknown app is a 404 that names the app input (nothing created, no maintenance switched); a
+  // revoked key is a 401 that names the secret without printing it (the harness refuses any form of it in the log);
+  // a plain-http API URL to another machine is refused before the first request, so the key never travels in clear.
   test.each([
     [
       'an unknown app',

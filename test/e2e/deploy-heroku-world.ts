@@ -45,8 +45,8 @@ export interface HerokuStage {
   addApp(name: string): Promise<void>;
   /**
    * Serves ocpizza at a web_url as Heroku gives it (`http://<app>-<hash>.herokuapp.com/`, the shape the Platform API
-   * schema requires): the router also listens on port 80 of a private loopback address, and `env` (for the step)
-   * preloads a resolver that answers that host name with it, as an /etc/hosts line would. Sets the app's web_url.
+   * schema requires): `env` (for the step) preloads a resolver that answers that host name with loopback, as an
+   * /etc/hosts line would, and sends its port 80 to the router's free port, as a DNAT rule would. Sets the web_url.
    */
   herokuappRouter(): Promise<{ webUrl: string; env: Record<string, string> }>;
   stop(): Promise<void>;
@@ -188,30 +188,35 @@ export async function startHerokuStage(): Promise<HerokuStage> {
   };
   stage.herokuappRouter = async () => {
     const router = http.createServer(route);
-    let address = '';
-    for (let attempt = 0; !address && attempt < 20; attempt++) {
-      const candidate = `127.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-      address = await new Promise<string>((resolve) => {
-        router.once('error', () => resolve(''));
-        router.listen(80, candidate, () => resolve(candidate));
-      });
-    }
-    if (!address) throw new Error('no free loopback address with port 80 for the herokuapp.com router');
+    await new Promise<void>((resolve) => router.listen(0, '127.0.0.1', resolve));
     routers.push(router);
+    const port = (router.address() as AddressInfo).port;
     const host = `${FIRST_APP}-0123abcd.herokuapp.com`;
     const preload = path.join(dir, 'herokuapp-hosts.mjs');
+    // In the step only: the host name resolves to loopback (an /etc/hosts line), and a connection to its port 80
+    // goes to the router's free port (a DNAT rule), so the web_url keeps the shape the schema requires without
+    // binding port 80, which needs root.
     fs.writeFileSync(
       preload,
       [
         "import dns from 'node:dns';",
-        `const hosts = { ${JSON.stringify(host)}: ${JSON.stringify(address)} };`,
+        "import net from 'node:net';",
+        `const host = ${JSON.stringify(host)};`,
         'const lookup = dns.lookup;',
         'dns.lookup = function (hostname, options, callback) {',
         "  const done = typeof options === 'function' ? options : callback;",
-        '  const address = hosts[String(hostname).toLowerCase()];',
-        '  if (!address) return lookup.apply(this, arguments);',
+        '  if (String(hostname).toLowerCase() !== host) return lookup.apply(this, arguments);',
         "  const all = typeof options === 'object' && options !== null && options.all;",
-        '  process.nextTick(() => (all ? done(null, [{ address, family: 4 }]) : done(null, address, 4)));',
+        "  process.nextTick(() => (all ? done(null, [{ address: '127.0.0.1', family: 4 }]) : done(null, '127.0.0.1', 4)));",
+        '};',
+        'const connect = net.Socket.prototype.connect;',
+        'net.Socket.prototype.connect = function (...args) {',
+        '  const options = Array.isArray(args[0]) ? args[0][0] : args[0];',
+        "  if (options && typeof options === 'object' && String(options.host).toLowerCase() === host && Number(options.port) === 80) {",
+        "    options.host = '127.0.0.1';",
+        `    options.port = ${port};`,
+        '  }',
+        '  return connect.apply(this, args);',
         '};',
         '',
       ].join('\n'),

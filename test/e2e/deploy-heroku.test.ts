@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { errorMessages as errors, runAction, type StepResult } from '../harness/index.js';
 import { addMigration } from '../testbed/django-app.js';
@@ -76,6 +77,9 @@ describe('deploy with target heroku against the Platform API stand-in, PostgreSQ
     // The backup is a real pg_dump archive, taken before the release phase migrated.
     const backup = result.outputs['backup-path'];
     expect(fs.readFileSync(backup).subarray(0, 5).toString()).toBe('PGDMP');
+    // Its checksum and size, as the outputs documented for both targets give them (they once stayed empty here).
+    expect(result.outputs['backup-sha256']).toBe(createHash('sha256').update(fs.readFileSync(backup)).digest('hex'));
+    expect(result.outputs['backup-size-bytes']).toBe(String(fs.statSync(backup).size));
     expect(app().maintenanceHistory).toEqual([true, false]);
     // Build and release-phase output streamed into the log; the 429 and the 503 were waited out.
     expect(result.log).toContain('-----> Building on the Heroku-24 stack');

@@ -2,7 +2,8 @@ import { addLine, detach, setBranchCounts, type FileCoverage, type ParsedReport 
 import { count, scanReport } from './xml-report.js';
 import { ReportFiles } from '../report-files.js';
 import type { CoverageTotals } from '../totals.js';
-import { excerpt, ReportError } from './report-error.js';
+import { excerpt } from '../../shared/untrusted-text.js';
+import { ReportError } from './report-error.js';
 import { attributesOf, attributeValue } from './xml-scanner.js';
 
 /**

@@ -1,4 +1,5 @@
-import { excerpt, ReportError } from './report-error.js';
+import { excerpt } from '../../shared/untrusted-text.js';
+import { ReportError } from './report-error.js';
 
 /**
  * Streams the members of a JSON document's top-level object one at a time: each member's value is cut out of the

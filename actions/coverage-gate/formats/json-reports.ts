@@ -1,5 +1,6 @@
 import { addBranches, type CountedTotals, type Count, type ParsedReport } from '../model.js';
-import { excerpt, ReportError } from './report-error.js';
+import { excerpt } from '../../shared/untrusted-text.js';
+import { ReportError } from './report-error.js';
 import { ReportFiles } from '../report-files.js';
 
 export function isObject(value: unknown): value is Record<string, unknown> {

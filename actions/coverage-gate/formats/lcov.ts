@@ -1,7 +1,8 @@
 import { addBranches, addBranchHit, addLine, detach, type FileCoverage, type ParsedReport } from '../model.js';
 import { forEachLine } from './read-chunks.js';
 import { ReportFiles } from '../report-files.js';
-import { excerpt, ReportError } from './report-error.js';
+import { excerpt } from '../../shared/untrusted-text.js';
+import { ReportError } from './report-error.js';
 
 /** Reads unsigned decimal digits from bytes; the result and where they stopped. */
 interface Digits {

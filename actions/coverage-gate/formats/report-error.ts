@@ -11,13 +11,3 @@ export class ReportError extends ConfigurationError {
     this.name = 'ReportError';
   }
 }
-
-/** Characters of a report's content an error message quotes: enough to recognise it, never a whole hostile line. */
-const EXCERPT_CHARS = 100;
-
-/** `text` as an error message quotes it: cut to EXCERPT_CHARS, control characters escaped so it stays one line. */
-export function excerpt(text: string): string {
-  const cut = text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
-  // eslint-disable-next-line no-control-regex
-  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

@@ -1,4 +1,5 @@
-import { excerpt, ReportError } from './report-error.js';
+import { excerpt } from '../../shared/untrusted-text.js';
+import { ReportError } from './report-error.js';
 import { scanXml, XmlSyntaxError, type XmlHandler } from './xml-scanner.js';
 
 /** Runs the scanner and turns its syntax errors into a report error naming the file and the line. */

@@ -1,4 +1,4 @@
-import { excerpt } from './report-error.js';
+import { excerpt } from '../../shared/untrusted-text.js';
 import { MAX_TOKEN_BYTES, type ReadWork } from './read-chunks.js';
 /**
  * A small streaming XML scanner for coverage reports: it walks start and end tags chunk by chunk, checks that

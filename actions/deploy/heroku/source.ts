@@ -30,18 +30,23 @@ export async function packSource(
 ): Promise<{ file: string; sha256: string; sizeBytes: number }> {
   const file = join(tempDir, 'source.tar.gz');
   const treeish = appDirectory ? `${commit}:${appDirectory}` : commit;
-  const result = await runner('git', ['archive', '--format=tar.gz', treeish], {
-    cwd: repository,
-    stdoutFile: file,
-    sha256: true,
-  });
-  if (result.code !== 0 || !result.sha256) {
+  try {
+    const result = await runner('git', ['archive', '--format=tar.gz', treeish], {
+      cwd: repository,
+      stdoutFile: file,
+      sha256: true,
+    });
+    if (result.code !== 0 || !result.sha256) {
+      throw new ActionFailure(
+        `git archive ${treeish} failed in ${repository}: ${lastErrorLine(result.stderrTail) || `exit code ${result.code}`}`,
+      );
+    }
+    return { file, sha256: result.sha256, sizeBytes: result.bytes };
+  } catch (error) {
+    // Whichever way it failed (git's exit, a full disk, git not found), no partial tarball stays behind.
     await rm(file, { force: true });
-    throw new ActionFailure(
-      `git archive ${treeish} failed in ${repository}: ${lastErrorLine(result.stderrTail) || `exit code ${result.code}`}`,
-    );
+    throw error;
   }
-  return { file, sha256: result.sha256, sizeBytes: result.bytes };
 }
 
 /** POST /sources for a pair of signed URLs, then the tarball PUT to put_url; the build reads get_url. */

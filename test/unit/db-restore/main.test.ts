@@ -226,7 +226,11 @@ describe('db-restore run (fake tools, real processes)', () => {
           confirm: 'shop',
           'skip-safety-backup': 'true',
         },
-        /Input 'directory': cannot list/,
+        /Input 'backup' is latest but '.*nope' on the runner holds no backup/,
+      ],
+      [
+        { backup: 'latest', directory: join(dir, 'zzz.dump'), 'database-url': url, confirm: 'shop' },
+        /^Input 'directory': cannot list '.*zzz\.dump' on the runner \(ENOTDIR\)\.$/,
       ],
       [
         {
@@ -259,6 +263,49 @@ describe('db-restore run (fake tools, real processes)', () => {
       ),
     ).rejects.toThrow(/is not a pg_dump custom archive/);
     expect(readdirSync(dir).filter((f) => f.includes('before-restore'))).toEqual([]);
+  });
+
+  test('a refused backup leaves no safety folder; an unusable default safety folder is blamed on directory', async () => {
+    const safety = join(tools.dir, 'safety');
+    for (const backup of [join(safety, 'missing.dump'), join(dir, 'zzz.txt'), 'latest']) {
+      await expect(
+        restoreMain(
+          recordedIO(
+            {
+              backup,
+              directory: backup === 'latest' ? safety : dir,
+              'safety-directory': backup === 'latest' ? '' : safety,
+              'database-url': url,
+              confirm: 'shop',
+              'postgres-client-root': tools.clientRoot,
+            },
+            tools.runner,
+          ),
+        ),
+      ).rejects.toThrow(/^Input 'backup'/);
+      expect(readdirSync(tools.dir)).not.toContain('safety');
+    }
+    // A file where the folder should be: the backup is found, the safety backup cannot be written.
+    const blocked = join(tools.dir, 'blocked');
+    writeFileSync(blocked, '');
+    const io = (inputs: Record<string, string>) =>
+      recordedIO(
+        {
+          backup: join(dir, 'shop_202611260300_bbbbbbb.dump'),
+          'database-url': url,
+          confirm: 'shop',
+          'postgres-client-root': tools.clientRoot,
+          ...inputs,
+        },
+        tools.runner,
+      );
+    await expect(restoreMain(io({ directory: blocked }))).rejects.toThrow(
+      /^Input 'directory': cannot write backups to '.*blocked' on the runner/,
+    );
+    await expect(restoreMain(io({ 'safety-directory': blocked }))).rejects.toThrow(
+      /^Input 'safety-directory': cannot write backups to '.*blocked' on the runner/,
+    );
+    expect(calls()).not.toContain('pg_restore --clean');
   });
 
   test('run() reports one error', async () => {

@@ -105,11 +105,41 @@ describe('the post step', () => {
       warning: (m) => warnings.push(m),
       runner,
     });
-    expect(calls[0].args.at(-1)).toBe(`sh -c 'rm -f /srv/app/shared/maintenance.on'`);
+    expect(calls[0].args.at(-1)).toMatch(/^exec sh -c 'set -eu\n[^']*rm -f \/srv\/app\/shared\/maintenance.on'$/);
     expect(calls[0].args).toContain(`ControlPath=${join(sshDir, 'ctl')}`);
     expect(warnings).toEqual(['Could not turn maintenance off on deploy@web1:22: Connection refused']);
     expect(calls[1].args).toEqual(expect.arrayContaining(['-O', 'exit', 'deploy@web1']));
     expect(existsSync(sshDir)).toBe(false);
+  });
+
+  test('closes the master exactly as the connection itself closes it (one way to build the ssh command)', async () => {
+    const opened = fakeRunner();
+    const executor = await SshExecutor.open(
+      { host: 'web1', port: 2222, user: 'deploy', privateKey: KEY, knownHosts: 'web1 ssh-ed25519 AAAA' },
+      opened.runner,
+    );
+    const state = executor.postState();
+    const post = fakeRunner();
+    await postStep({
+      getState: () =>
+        JSON.stringify({ hosts: [state], maintenanceOn: [state.label], maintenanceOffScript: 'rm -f /srv/a/m.on' }),
+      info: () => undefined,
+      warning: () => undefined,
+      runner: post.runner,
+    });
+    expect(existsSync(state.sshDirectory!)).toBe(false);
+    const byConnection = fakeRunner();
+    const { SshConnection } = await import('../../../actions/shared/ssh.js');
+    const again = mkdtempSync(join(tmpdir(), 'deploy-post-again-'));
+    await SshConnection.closeLeftover(
+      { directory: again, host: 'web1', port: 2222, user: 'deploy' },
+      byConnection.runner,
+    );
+    const sameDirectory = (args: string[]) => args.map((a) => a.replaceAll(again, state.sshDirectory!));
+    const close = sameDirectory(byConnection.calls[0].args);
+    expect(close.slice(-3)).toEqual(['-O', 'exit', 'deploy@web1']);
+    expect(post.calls.map((c) => c.args.slice(0, close.length - 3))).toEqual([close.slice(0, -3), close.slice(0, -3)]);
+    expect(post.calls[1].args).toEqual(close);
   });
 
   test('does nothing without state (the main step failed on its inputs)', async () => {
