@@ -242,7 +242,8 @@ async function measure(
       },
       github: { sha, workspace: stage.repo, actor: 'bench' },
       secrets,
-      timeoutMs: 150_000,
+      // Generous: the machine the bench shares may be loaded far beyond its 2 cores (the load average is reported).
+      timeoutMs: 900_000,
     });
     if (result.exitCode !== 0) {
       const errors = result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
