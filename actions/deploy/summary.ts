@@ -76,6 +76,21 @@ export function renderSummary(report: DeployReport): string {
     );
   }
   lines.push('', mermaidTimeline(report.phases), '');
+  if (report.migrations?.length) {
+    lines.push(
+      '### Pending migrations',
+      '',
+      `Maintenance: ${report.maintenance?.on ? 'on' : 'off'} (${report.maintenance?.why ?? ''}).`,
+      '',
+      '| Migration | Operation | Verdict | Why |',
+      '| --- | --- | --- | --- |',
+      ...report.migrations.map(
+        (m) =>
+          `| ${cell(m.migration)} | ${cell(`${m.operation}: ${m.description}`)} | ${m.verdict === 'safe' ? '✅ safe' : '⚠️ breaking'} | ${cell(m.reason)} |`,
+      ),
+      '',
+    );
+  }
   if (report.restoreCommand) {
     lines.push(
       '<details><summary>Restore the pre-migration backup</summary>',

@@ -1,3 +1,5 @@
+import type { PlannedOperation } from './server/migration-safety.js';
+
 /**
  * What every deploy target (ssh, local, and later heroku) shares: named timed phases, one report, the same
  * outputs and summary. A target runs its phases through a PhaseRecorder and returns a DeployReport.
@@ -46,6 +48,10 @@ export interface DeployReport {
   /** Heroku only: the release this deploy created and then refused (failed release phase or health gate). */
   rejectedReleaseId?: string;
   rejectedReleaseVersion?: string;
+  /** Server targets: each pending migration operation with its verdict for the code serving while it runs. */
+  migrations?: PlannedOperation[];
+  /** Whether maintenance was on for the migrations, and why. */
+  maintenance?: { on: boolean; why: string };
   /** The summary's first line, when the target words it itself (what was released, what serves). */
   headline?: string;
 }

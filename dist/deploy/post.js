@@ -34364,7 +34364,201 @@ function env_file_maskEnvFile(env, setSecret) {
     }
 }
 
+;// CONCATENATED MODULE: ./actions/deploy/server/migration-safety.ts
+
+/** The line the probe prints, so whatever else the settings print on import is ignored. */
+const PLAN_MARKER = 'runbook-plan ';
+const PLAN_ERROR_MARKER = 'runbook-plan-error ';
+/**
+ * Python run by `manage.py shell -c` after the database probe: the plan of `migrate` (leaf nodes, as `migrate
+ * --plan` builds it), and a verdict per operation. The rules are those of django-migration-linter, strong_migrations
+ * and GitLab's migration style guide, narrowed to one question: does the code serving now keep working while, and
+ * after, this operation runs? Anything not known to be safe is breaking. Only reads: the migration table is queried,
+ * nothing is written.
+ */
+const migration_safety_PLAN_PROBE_CODE = String.raw `
+def runbook_plan():
+    import django
+    from django.db import connections
+    from django.db.migrations import operations as ops
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.models.fields import NOT_PROVIDED
+    connection = connections['default']
+    vendor = connection.vendor
+    executor = MigrationExecutor(connection)
+    conflicts = executor.loader.detect_conflicts()
+    if conflicts:
+        raise RuntimeError('Conflicting migrations detected: ' + '; '.join('%s: %s' % (app, ', '.join(names)) for app, names in sorted(conflicts.items())))
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    state = executor._create_project_state(with_applied_migrations=True)
+    try:
+        from django.contrib.postgres import operations as pg_ops
+        concurrent = (pg_ops.AddIndexConcurrently, pg_ops.RemoveIndexConcurrently)
+        extension = pg_ops.CreateExtension
+    except Exception:
+        concurrent, extension = (), ()
+    no_db = {'help_text', 'verbose_name', 'choices', 'validators', 'blank', 'editable', 'error_messages', 'default',
+             'related_name', 'related_query_name', 'limit_choices_to', 'on_delete', 'auto_now', 'auto_now_add',
+             'upload_to', 'storage', 'serialize'}
+    safe = lambda why: ('safe', why)
+    breaking = lambda why: ('breaking', why)
+
+    def index(what, unique=False):
+        also = '; a unique index also refuses the serving code a duplicate' if unique else ''
+        if vendor == 'postgresql':
+            return breaking(what + ': PostgreSQL builds it without CONCURRENTLY, so writes to the table wait until it is built' + also + '; use AddIndexConcurrently (atomic = False), or mark the migration zero_downtime for a small table')
+        if vendor == 'mysql':
+            return safe(what + ': InnoDB builds it online, reads and writes go on' + also)
+        return safe(what + ' on ' + vendor)
+
+    def field_of(app_label, model_name, name):
+        model = state.models.get((app_label, model_name))
+        if model is None:
+            return None
+        fields = model.fields if isinstance(model.fields, dict) else dict(model.fields)
+        return fields.get(name)
+
+    def alter_field(old, new):
+        if old is None:
+            return breaking('the field is unknown before this migration')
+        _, old_path, _, old_kw = old.deconstruct()
+        _, new_path, _, new_kw = new.deconstruct()
+        if old_path != new_path:
+            return breaking('the column type changes (%s to %s): the serving code reads and writes the old type, and the table is rewritten under a lock' % (old_path.rsplit('.', 1)[-1], new_path.rsplit('.', 1)[-1]))
+        changed = sorted(k for k in set(old_kw) | set(new_kw) if k not in no_db and old_kw.get(k, NOT_PROVIDED) != new_kw.get(k, NOT_PROVIDED))
+        verdicts = []
+        for key in changed:
+            if key == 'null':
+                verdicts.append(safe('NULL allowed from now on') if new.null else breaking('NOT NULL from now on: the serving code may still write NULL, and the table is scanned under a lock'))
+            elif key == 'max_length' and old.max_length is not None and (new.max_length is None or new.max_length > old.max_length):
+                verdicts.append(safe('max_length grows (%s to %s): what the serving code writes still fits' % (old.max_length, new.max_length)))
+            elif key in ('db_index', 'unique'):
+                verdicts.append(index('an index on the column', key == 'unique') if new_kw.get(key) else safe('an index is dropped'))
+            else:
+                verdicts.append(breaking('%s changes (%r to %r)' % (key, old_kw.get(key, 'default'), new_kw.get(key, 'default'))))
+        if not verdicts:
+            return safe('no database change (%s)' % (', '.join(sorted(k for k in set(old_kw) | set(new_kw) if old_kw.get(k, NOT_PROVIDED) != new_kw.get(k, NOT_PROVIDED))) or 'nothing changes'))
+        bad = [why for verdict, why in verdicts if verdict == 'breaking']
+        return breaking('; '.join(bad)) if bad else safe('; '.join(why for _, why in verdicts))
+
+    def judge(app_label, op, migration):
+        if isinstance(op, ops.CreateModel):
+            return safe('a new table the serving code does not use')
+        if isinstance(op, ops.DeleteModel):
+            return breaking('the serving code still uses the table: delete the model in a release after the one that stops using it')
+        if isinstance(op, ops.AddField):
+            field = op.field
+            if field.many_to_many:
+                return safe('a new join table the serving code does not use')
+            if field.null:
+                return safe("a nullable column: the serving code's INSERTs leave it NULL")
+            if getattr(field, 'db_default', NOT_PROVIDED) is not NOT_PROVIDED:
+                return safe('NOT NULL with a database default (db_default): the serving code\'s INSERTs get it')
+            if field.has_default() or not op.preserve_default or (field.blank and field.empty_strings_allowed):
+                return breaking('NOT NULL, and Django %s applies the default only while adding the column (it keeps no database default): the serving code\'s INSERTs, which do not name the column, fail; add it with null=True first (or db_default on Django 5.0+)' % django.get_version())
+            return breaking("NOT NULL without a database default: the serving code's INSERTs, which do not name the column, fail")
+        if isinstance(op, ops.RemoveField):
+            return breaking('the serving code still selects the column: stop using it in one release, remove it in the next')
+        if isinstance(op, (ops.RenameField, ops.RenameModel, ops.AlterModelTable)):
+            return breaking('the serving code still uses the old name: add the new one, copy, switch the code, then remove the old one')
+        if isinstance(op, ops.AlterField):
+            return alter_field(field_of(app_label, op.model_name_lower, op.name), op.field)
+        if isinstance(op, (ops.AlterModelOptions, ops.AlterModelManagers)):
+            return safe('no database change')
+        if concurrent and isinstance(op, concurrent):
+            return safe('built or dropped CONCURRENTLY: reads and writes go on')
+        if extension and isinstance(op, extension):
+            return safe('a database extension the serving code does not use')
+        if isinstance(op, (ops.RemoveIndex, ops.RemoveConstraint)):
+            return safe("dropping it does not break the serving code's queries")
+        if isinstance(op, ops.AddIndex):
+            return index('a new index')
+        if isinstance(op, getattr(ops, 'AlterIndexTogether', ())):
+            return index('index_together')
+        if isinstance(op, ops.AlterUniqueTogether):
+            return index('unique_together', True)
+        if isinstance(op, ops.AddConstraint):
+            if type(op.constraint).__name__ == 'UniqueConstraint' and not getattr(op.constraint, 'condition', None):
+                return index('a unique constraint', True)
+            return breaking('a new constraint is validated against the whole table under a lock, and the serving code may write rows it refuses')
+        if isinstance(op, (ops.RunPython, ops.RunSQL)):
+            noop = op.code is ops.RunPython.noop if isinstance(op, ops.RunPython) else op.sql in ('', [], ())
+            if noop:
+                return safe('does nothing going forward')
+            if (op.hints or {}).get('zero_downtime') is True:
+                return safe("marked safe by its author (hints={'zero_downtime': True})")
+            return breaking("a data migration: what it does to the serving code cannot be read from it; mark it hints={'zero_downtime': True} when the serving code works before, during and after it")
+        if isinstance(op, ops.SeparateDatabaseAndState):
+            verdicts = [judge(app_label, inner, migration) for inner in op.database_operations]
+            bad = [why for verdict, why in verdicts if verdict == 'breaking']
+            if bad:
+                return breaking('; '.join(bad))
+            return safe('; '.join(why for _, why in verdicts) or 'changes the state only, not the database')
+        return breaking('%s is not known to keep the serving code working' % type(op).__name__)
+
+    pending, operations = [], []
+    for migration, backwards in plan:
+        name = '%s.%s' % (migration.app_label, migration.name)
+        pending.append(name)
+        marked = getattr(migration, 'zero_downtime', False) is True
+        for op in migration.operations:
+            try:
+                verdict, reason = breaking('unapplies a migration') if backwards else judge(migration.app_label, op, migration)
+            except Exception as error:
+                verdict, reason = breaking('could not be judged (%s: %s)' % (type(error).__name__, error))
+            if marked and verdict == 'breaking':
+                verdict, reason = 'safe', 'marked safe by its migration (zero_downtime = True); otherwise: ' + reason
+            try:
+                description = op.describe()
+            except Exception:
+                description = type(op).__name__
+            operations.append({'migration': name, 'operation': type(op).__name__, 'description': description, 'verdict': verdict, 'reason': reason})
+            op.state_forwards(migration.app_label, state)
+    return {'pending': pending, 'operations': operations, 'django': django.get_version(), 'vendor': vendor}
+
+try:
+    print('${PLAN_MARKER}' + json.dumps(runbook_plan()))
+except Exception as error:
+    print('${PLAN_ERROR_MARKER}' + json.dumps('%s: %s' % (type(error).__name__, error)))
+`;
+/** The plan the probe printed; throws with Django's own message when it could not read it. */
+function migration_safety_parsePlan(stdout) {
+    const lines = stdout.split('\n');
+    const error = lines.find((l) => l.startsWith(PLAN_ERROR_MARKER));
+    if (error)
+        throw new ActionFailure(`Reading the migration plan failed: ${JSON.parse(error.slice(PLAN_ERROR_MARKER.length))}`);
+    const line = lines.find((l) => l.startsWith(PLAN_MARKER));
+    if (!line)
+        throw new ActionFailure('Reading the migration plan failed: manage.py shell printed no plan.');
+    const value = JSON.parse(line.slice(PLAN_MARKER.length));
+    return {
+        pending: value.pending ?? [],
+        operations: value.operations ?? [],
+        django: value.django ?? '',
+        vendor: value.vendor ?? '',
+    };
+}
+/**
+ * `true` and `false` mean what they say; `auto` turns maintenance on only when a pending operation would break the
+ * code that keeps serving while (and after) the migrations run.
+ */
+function migration_safety_decideMaintenance(mode, plan) {
+    if (mode === 'true')
+        return { on: true, why: 'maintenance: true' };
+    if (mode === 'false')
+        return { on: false, why: 'maintenance: false' };
+    if (plan.pending.length === 0)
+        return { on: false, why: 'no pending migration' };
+    const breaking = plan.operations.filter((o) => o.verdict === 'breaking');
+    if (breaking.length > 0) {
+        const names = [...new Set(breaking.map((o) => `${o.migration} (${o.operation})`))];
+        return { on: true, why: `breaking for the serving code: ${names.join(', ')}` };
+    }
+    return { on: false, why: `every pending operation is safe while the serving code runs (${plan.operations.length})` };
+}
+
 ;// CONCATENATED MODULE: ./actions/deploy/server/scripts.ts
+
 
 
 
@@ -34403,7 +34597,7 @@ function quoteArgs(text) {
  * dies (a killed job, a dropped connection), so a `.deploy.lock.json` found on entry was left by a holder that
  * never cleaned up: it is moved aside as `.deploy.lock.stale` for the report, and the lock is taken over.
  */
-function lockHolderScript(layout, timeoutSeconds, info) {
+function lockHolderScript(layout, timeoutSeconds, info, underLock = '') {
     return [
         `mkdir -p ${q(layout.root)}`,
         `cd ${q(layout.root)}`,
@@ -34420,6 +34614,8 @@ function lockHolderScript(layout, timeoutSeconds, info) {
         `mv -f ${q(layout.lockInfo + '.tmp')} ${q(layout.lockInfo)}`,
         // Says so itself (no polling): what a dead holder left behind, then the line the action waits for.
         `if [ -s ${q(layout.lockStale)} ]; then sed 's/^/stale /' ${q(layout.lockStale)}; fi`,
+        // The reads the deploy needs next (preflight), in this round trip rather than one more of their own.
+        ...(underLock ? [underLock] : []),
         `echo ${LOCK_ACQUIRED}`,
         // Blocks until the action closes our stdin; then the lock file is cleaned up and flock released on exit.
         `cat > /dev/null`,
@@ -34453,6 +34649,25 @@ function preflightScript(layout, program) {
 function envFileScript(path) {
     return `if [ -f ${q(path)} ]; then echo present; cat ${q(path)}; else echo absent; fi`;
 }
+/**
+ * Preflight and the environment file, run by the lock holder once it holds the lock: each line prefixed
+ * (`pre `, `env `) so neither can pass for the holder's own lines, and a failure reported as a line with the
+ * script's last error, since the holder itself must keep running.
+ */
+function underLockScript(layout, program, envFile) {
+    const run = (prefix, script) => `if out=$(sh -c ${q(`set -eu\n${script}`)} 2>&1); then printf '%s\n' "$out" | sed 's/^/${prefix} /'; else echo "${prefix}-failed $(printf '%s\n' "$out" | tail -n 1)"; fi`;
+    return [run('pre', preflightScript(layout, program)), run('env', envFileScript(envFile))].join('\n');
+}
+/** The preflight and environment file output the lock holder printed, or the error of the one that failed. */
+function parseUnderLock(stdout) {
+    const section = (prefix) => stdout
+        .split('\n')
+        .filter((line) => line.startsWith(`${prefix} `))
+        .map((line) => line.slice(prefix.length + 1))
+        .join('\n');
+    const failed = stdout.split('\n').find((line) => /^(pre|env)-failed /.test(line));
+    return { preflight: section('pre'), env: section('env'), failed: failed?.replace(/^(pre|env)-failed /, '') };
+}
 function parsePreflight(stdout) {
     const facts = { releases: [], log: '' };
     const log = [];
@@ -34474,9 +34689,10 @@ function parsePreflight(stdout) {
     return facts;
 }
 /** Unpacks the `git archive` stream arriving on stdin into the new release, and links the shared paths. */
-function unpackScript(layout, id, commit, sharedPaths) {
+function unpackScript(layout, id, commit, sharedPaths, logEntry) {
     const dir = releaseDir(layout, id);
     const lines = [
+        ...(logEntry ? [appendLogScript(layout, [logEntry])] : []),
         `rm -rf ${q(dir)}`,
         `mkdir -p ${q(dir)}`,
         `tar -x -f - -C ${q(dir)}`,
@@ -34532,16 +34748,18 @@ function buildScript(layout, id, settings) {
         lines.push(manage(settings, 'check --deploy'));
     return lines.join('\n');
 }
-/** `migrate --plan` (what would run) and, for rollback-migrations, the state of those apps before migrating. */
-function migrationPlanScript(layout, id, settings, apps) {
-    const lines = [...releasePrologue(layout, id, settings), manage(settings, 'migrate --plan')];
+/**
+ * One Django process on the release: which database `default` is, the plan `migrate` would run with a verdict per
+ * operation (migration-safety.ts), and, for rollback-migrations, the state of those apps before migrating.
+ */
+function releaseProbeScript(layout, id, settings, apps) {
+    const lines = [
+        ...releasePrologue(layout, id, settings),
+        manage(settings, `shell -c ${q(`${PROBE_CODE}\n${PLAN_PROBE_CODE}`)}`),
+    ];
     if (apps.length > 0)
         lines.push(`echo '--- applied'`, manage(settings, `showmigrations ${apps.map(q).join(' ')}`));
     return lines.join('\n');
-}
-/** Which database Django's `default` is, as the release's own settings and environment see it. */
-function databaseProbeScript(layout, id, settings) {
-    return [...releasePrologue(layout, id, settings), manage(settings, `shell -c ${q(PROBE_CODE)}`)].join('\n');
 }
 function migrateScript(layout, id, settings) {
     return [...releasePrologue(layout, id, settings), manage(settings, 'migrate --noinput')].join('\n');
@@ -34598,9 +34816,6 @@ function stopProgramScript(settings) {
 function appendLogScript(layout, entries) {
     return entries.map((entry) => `printf '%s\\n' ${q(formatLogEntry(entry))} >> ${q(layout.log)}`).join('\n');
 }
-function listReleasesScript(layout) {
-    return `cd ${q(layout.releases)}\nfor d in */; do [ -d "$d" ] && echo "\${d%/}"; done; true`;
-}
 function pruneScript(layout, remove) {
     if (remove.length === 0)
         return 'true';
@@ -34608,6 +34823,7 @@ function pruneScript(layout, remove) {
 }
 
 ;// CONCATENATED MODULE: ./actions/deploy/server/target.ts
+
 
 
 
@@ -34738,15 +34954,21 @@ class ServerTarget {
             if (policy.startsWith('accept-new'))
                 this.report.notes.push(`SSH host keys: ${policy}.`);
         }
+        const underLock = new Map();
         for (const host of this.hosts)
-            await this.phase('lock', host, () => this.lock(host), (stale) => stale);
+            await this.phase('lock', host, async () => {
+                const { stale, output } = await this.lock(host);
+                underLock.set(host, output);
+                return stale;
+            }, (stale) => stale ?? 'preflight read under the lock');
         for (const host of this.hosts) {
-            host.facts = await this.phase('preflight', host, () => this.preflight(host), (f) => (f.current ? `serving ${f.current}` : 'nothing deployed yet'));
+            host.facts = await this.phase('preflight', host, () => this.preflight(host, underLock.get(host) ?? ''), (f) => (f.current ? `serving ${f.current}` : 'nothing deployed yet'));
             host.previous = host.facts.current;
             if (host.previous)
                 this.report.serving[host.name] = host.previous;
         }
     }
+    /** Takes the lock; the holder also runs preflight and reads the environment file (its output, not logged). */
     async lock(host) {
         const token = this.edges.token();
         const info = { token, who: this.inputs.actor, since: this.startedAt.toISOString(), commit: this.inputs.commit };
@@ -34763,7 +34985,9 @@ class ServerTarget {
                 done();
             },
         });
-        const holder = host.executor.run(scripts.lockHolderScript(this.layout, this.inputs.lockTimeoutMs / 1000, info), {
+        const program = this.inputs.reload === 'command' ? undefined : this.inputs;
+        const underLock = scripts.underLockScript(this.layout, program, this.envFilePath());
+        const holder = host.executor.run(scripts.lockHolderScript(this.layout, this.inputs.lockTimeoutMs / 1000, info, underLock), {
             stdin,
             stdoutStream: stdout,
         });
@@ -34799,15 +35023,18 @@ class ServerTarget {
             const note = `A deploy lock left by a deploy that died was found on ${host.name} (${stale}): reported, taken over.`;
             this.report.notes.push(note);
             this.log.warning(note);
-            return 'stale lock taken over';
+            return { stale: 'stale lock taken over', output };
         }
-        return undefined;
+        return { output };
     }
-    async preflight(host) {
-        const program = this.inputs.reload === 'command' ? undefined : this.inputs;
-        const result = await must(host, scripts.preflightScript(this.layout, program), 'Preflight', this.log);
-        const facts = scripts.parsePreflight(result.stdout);
-        host.env = await this.readEnvFile(host);
+    async preflight(host, underLock) {
+        const read = scripts.parseUnderLock(underLock);
+        if (read.failed)
+            throw new ActionFailure(`Preflight failed on ${host.name}: ${read.failed}`);
+        if (read.preflight.trim())
+            this.log.info(read.preflight.trimEnd());
+        const facts = scripts.parsePreflight(read.preflight);
+        host.env = this.readEnvFile(host, read.env);
         const missing = this.inputs.requiredEnv.filter((name) => !host.env[name]);
         if (missing.length > 0) {
             throw new ActionFailure(`Preflight failed on ${host.name}: ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set in ${this.envFilePath()} (required-env).`);
@@ -34821,11 +35048,10 @@ class ServerTarget {
     envFilePath() {
         return this.inputs.envFile ?? `${this.layout.shared}/.env`;
     }
-    /** Reads the environment file without logging it (it holds the app's secrets), masks its secrets, parses it. */
-    async readEnvFile(host) {
+    /** Parses the environment file the lock holder printed (never logged: it holds the app's secrets), masking them. */
+    readEnvFile(host, output) {
         const path = this.envFilePath();
-        const result = await must(host, scripts.envFileScript(path), 'Reading the environment file', SILENT);
-        const [presence, ...content] = result.stdout.split('\n');
+        const [presence, ...content] = output.split('\n');
         if (presence !== 'present') {
             if (this.inputs.envFile === undefined)
                 return {};
@@ -34883,21 +35109,20 @@ class ServerTarget {
         const build = { ...inputs };
         await this.each(this.hosts, parallel, async (host) => {
             await this.phase('upload', host, async () => {
-                await this.appendLog(host, id, 'started', commit);
                 const stream = this.edges.archive(inputs.repository, commit, inputs.appDirectory);
-                await must(host, scripts.unpackScript(this.layout, id, commit, inputs.sharedPaths), 'Unpacking the release', this.log, { stdin: stream });
+                await must(host, scripts.unpackScript(this.layout, id, commit, inputs.sharedPaths, this.logEntry(id, 'started', commit)), 'Unpacking the release', this.log, { stdin: stream });
             });
             await this.phase('build', host, () => must(host, scripts.buildScript(this.layout, id, build), 'Build', this.log, { env: true }));
         });
         const first = this.hosts[0];
         const backupDatabase = this.backupDatabase(first);
-        const appDatabase = await this.phase('database', first, () => this.checkDatabase(first, id, backupDatabase), describeAppDatabase);
-        const planned = await this.phase('plan', first, async () => {
-            const result = await must(first, scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations), 'migrate --plan', this.log, { env: true });
-            const [plan, applied = ''] = result.stdout.split('--- applied');
-            return { pending: parseMigrationPlan(plan), applied: parseAppliedMigrations(applied) };
-        }, (p) => (p.pending.length ? `${p.pending.length} pending: ${p.pending.join(', ')}` : 'no pending migration'));
+        const probe = await this.phase('plan', first, () => this.probeRelease(first, id, backupDatabase), (p) => `${describeAppDatabase(p.database)}; ${p.plan.pending.length
+            ? `${p.plan.pending.length} pending: ${p.plan.pending.join(', ')}`
+            : 'no pending migration'}`);
+        const appDatabase = probe.database;
+        const planned = { pending: probe.plan.pending, applied: probe.applied };
         const pending = planned.pending.length > 0;
+        this.report.migrations = probe.plan.operations;
         if (inputs.backup === 'always' || (inputs.backup === 'auto' && pending)) {
             const outcome = await this.phase('backup', first, () => this.backup(first, backupDatabase?.target, commit, id, now), (b) => b.path);
             this.report.backupPath = outcome.path;
@@ -34908,7 +35133,9 @@ class ServerTarget {
         else {
             this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
         }
-        const maintenance = inputs.maintenance === 'true' || (inputs.maintenance === 'auto' && pending);
+        const decision = decideMaintenance(inputs.maintenance, probe.plan);
+        this.report.maintenance = decision;
+        const maintenance = decision.on;
         if (maintenance)
             await this.maintenanceOnAll(id);
         let migrated = false;
@@ -34929,8 +35156,7 @@ class ServerTarget {
                 await this.each(batch, true, async (host) => {
                     await this.phase('switch', host, async () => {
                         host.switched = true;
-                        await must(host, scripts.switchScript(this.layout, id), 'Switching current', this.log);
-                        await must(host, scripts.reloadScript(inputs, this.layout, id), `Reload (${inputs.reload})`, this.log);
+                        await must(host, `${scripts.switchScript(this.layout, id)}\n${scripts.reloadScript(inputs, this.layout, id)}`, `Switching current and reloading (${inputs.reload})`, this.log);
                         this.report.serving[host.name] = id;
                     });
                 });
@@ -34959,14 +35185,21 @@ class ServerTarget {
         const from = `DATABASE_URL in ${this.envFilePath()}`;
         return { target: parseDatabaseUrl(url, from, this.edges.setSecret), from };
     }
-    /** Asks the release's Django which database it migrates, and refuses one the backup does not protect. */
-    async checkDatabase(host, id, backup) {
-        const result = await must(host, scripts.databaseProbeScript(this.layout, id, this.inputs), "Reading Django's database settings", SILENT, { env: true });
-        const database = parseProbe(result.stdout);
+    /**
+     * One Django process on the release: which database it migrates (refused when the backup does not protect it),
+     * then the pending migrations with a verdict per operation, and the apps' state for rollback-migrations.
+     */
+    async probeRelease(host, id, backup) {
+        const result = await must(host, scripts.releaseProbeScript(this.layout, id, this.inputs, this.inputs.rollbackMigrations), "Reading Django's database settings and migration plan", SILENT, { env: true });
+        const [probe, applied = ''] = result.stdout.split('--- applied');
+        const database = parseProbe(probe);
         if (!database)
             throw new ActionFailure(`Reading Django's database settings on ${host.name}: manage.py shell printed nothing.`);
         checkAppDatabase(database, backup, scripts.releaseDir(this.layout, id));
-        return database;
+        const plan = parsePlan(probe);
+        for (const op of plan.operations)
+            this.log.info(`${op.migration} ${op.operation} (${op.description}): ${op.verdict}, ${op.reason}`);
+        return { database, plan, applied: parseAppliedMigrations(applied) };
     }
     async backup(host, database, commit, id, now) {
         if (!database) {
@@ -35042,11 +35275,12 @@ class ServerTarget {
      * the deploy started is stopped again, as it was found.
      */
     async switchBack(host) {
-        await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
         if (host.previous) {
-            await must(host, scripts.reloadScript(this.inputs, this.layout, host.previous), `Reload (${this.inputs.reload})`, this.log);
+            await must(host, `${scripts.switchScript(this.layout, host.previous)}\n${scripts.reloadScript(this.inputs, this.layout, host.previous)}`, `Switching current back and reloading (${this.inputs.reload})`, this.log);
+            return;
         }
-        else if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
+        await must(host, scripts.switchScript(this.layout, undefined), 'Removing current', this.log);
+        if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
             await must(host, scripts.stopProgramScript(this.inputs), 'Stopping the program', this.log);
             this.report.notes.push(`${host.name}: ${this.inputs.supervisorProgram} was ${host.facts.programState} before this first deploy; it was stopped again.`);
         }
@@ -35063,15 +35297,16 @@ class ServerTarget {
             });
         }
     }
-    /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
+    /**
+     * Records the release as succeeded and removes the old ones in one script: under the lock, the releases are the
+     * ones preflight listed plus the new one.
+     */
     async prune(host, keepId, commit) {
         const entry = this.logEntry(keepId, 'succeeded', commit);
-        const listing = await must(host, `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.listReleasesScript(this.layout)}`, 'Writing the release log and listing releases', this.log);
-        const existing = listing.stdout.split('\n').filter(isReleaseId);
+        const existing = [...new Set([...host.facts.releases, keepId])].filter(isReleaseId);
         const entries = [...parseReleaseLog(host.facts.log), entry];
         const remove = planPrune(existing, this.inputs.keepReleases, { current: this.report.serving[host.name], deploying: keepId }, entries);
-        if (remove.length > 0)
-            await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
+        await must(host, `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.pruneScript(this.layout, remove)}`, 'Writing the release log and pruning old releases', this.log);
         return remove;
     }
     async rollbackOnDemand() {
@@ -35085,10 +35320,7 @@ class ServerTarget {
             this.report.releaseId = target;
             this.report.previousReleaseId = host.facts.current;
             this.report.commit = commit;
-            await this.phase('switch', host, async () => {
-                await must(host, scripts.switchScript(this.layout, target), 'Switching current', this.log);
-                await must(host, scripts.reloadScript(this.inputs, this.layout, target), `Reload (${this.inputs.reload})`, this.log);
-            });
+            await this.phase('switch', host, () => must(host, `${scripts.switchScript(this.layout, target)}\n${scripts.reloadScript(this.inputs, this.layout, target)}`, `Switching current and reloading (${this.inputs.reload})`, this.log));
             this.report.serving[host.name] = target;
             this.report.rolledBack = true;
             if (host.facts.current)

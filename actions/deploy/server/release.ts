@@ -101,17 +101,6 @@ export function planPrune(
   return order.slice(0, Math.max(0, releases.length - keep)).sort();
 }
 
-/** Migrations `manage.py migrate --plan` would apply, as `app.name`; empty when the database is up to date. */
-export function parseMigrationPlan(output: string): string[] {
-  if (/No planned migration operations/.test(output)) return [];
-  const names: string[] = [];
-  for (const line of output.split('\n')) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\.(\d{4}[A-Za-z0-9_]*)\s*$/.exec(line);
-    if (match) names.push(`${match[1]}.${match[2]}`);
-  }
-  return names;
-}
-
 /** The latest applied migration of each app from `manage.py showmigrations <apps>` ('zero' when none applied). */
 export function parseAppliedMigrations(output: string): Map<string, string> {
   const applied = new Map<string, string>();

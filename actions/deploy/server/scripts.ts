@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { shellQuote } from '../../shared/ssh.js';
 import type { DeployInputs } from '../inputs.js';
 import { PROBE_CODE } from './app-database.js';
+import { PLAN_PROBE_CODE } from './migration-safety.js';
 import { formatLogEntry, type ReleaseLogEntry } from './release.js';
 
 /**
@@ -55,7 +56,12 @@ export function quoteArgs(text: string): string {
  * dies (a killed job, a dropped connection), so a `.deploy.lock.json` found on entry was left by a holder that
  * never cleaned up: it is moved aside as `.deploy.lock.stale` for the report, and the lock is taken over.
  */
-export function lockHolderScript(layout: Layout, timeoutSeconds: number, info: Record<string, string>): string {
+export function lockHolderScript(
+  layout: Layout,
+  timeoutSeconds: number,
+  info: Record<string, string>,
+  underLock = '',
+): string {
   return [
     `mkdir -p ${q(layout.root)}`,
     `cd ${q(layout.root)}`,
@@ -72,6 +78,8 @@ export function lockHolderScript(layout: Layout, timeoutSeconds: number, info: R
     `mv -f ${q(layout.lockInfo + '.tmp')} ${q(layout.lockInfo)}`,
     // Says so itself (no polling): what a dead holder left behind, then the line the action waits for.
     `if [ -s ${q(layout.lockStale)} ]; then sed 's/^/stale /' ${q(layout.lockStale)}; fi`,
+    // The reads the deploy needs next (preflight), in this round trip rather than one more of their own.
+    ...(underLock ? [underLock] : []),
     `echo ${LOCK_ACQUIRED}`,
     // Blocks until the action closes our stdin; then the lock file is cleaned up and flock released on exit.
     `cat > /dev/null`,
@@ -126,6 +134,29 @@ export function envFileScript(path: string): string {
   return `if [ -f ${q(path)} ]; then echo present; cat ${q(path)}; else echo absent; fi`;
 }
 
+/**
+ * Preflight and the environment file, run by the lock holder once it holds the lock: each line prefixed
+ * (`pre `, `env `) so neither can pass for the holder's own lines, and a failure reported as a line with the
+ * script's last error, since the holder itself must keep running.
+ */
+export function underLockScript(layout: Layout, program: SupervisorSettings | undefined, envFile: string): string {
+  const run = (prefix: string, script: string) =>
+    `if out=$(sh -c ${q(`set -eu\n${script}`)} 2>&1); then printf '%s\n' "$out" | sed 's/^/${prefix} /'; else echo "${prefix}-failed $(printf '%s\n' "$out" | tail -n 1)"; fi`;
+  return [run('pre', preflightScript(layout, program)), run('env', envFileScript(envFile))].join('\n');
+}
+
+/** The preflight and environment file output the lock holder printed, or the error of the one that failed. */
+export function parseUnderLock(stdout: string): { preflight: string; env: string; failed?: string } {
+  const section = (prefix: string) =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith(`${prefix} `))
+      .map((line) => line.slice(prefix.length + 1))
+      .join('\n');
+  const failed = stdout.split('\n').find((line) => /^(pre|env)-failed /.test(line));
+  return { preflight: section('pre'), env: section('env'), failed: failed?.replace(/^(pre|env)-failed /, '') };
+}
+
 export function parsePreflight(stdout: string): PreflightFacts {
   const facts: PreflightFacts = { releases: [], log: '' };
   const log: string[] = [];
@@ -143,9 +174,16 @@ export function parsePreflight(stdout: string): PreflightFacts {
 }
 
 /** Unpacks the `git archive` stream arriving on stdin into the new release, and links the shared paths. */
-export function unpackScript(layout: Layout, id: string, commit: string, sharedPaths: string[]): string {
+export function unpackScript(
+  layout: Layout,
+  id: string,
+  commit: string,
+  sharedPaths: string[],
+  logEntry?: ReleaseLogEntry,
+): string {
   const dir = releaseDir(layout, id);
   const lines = [
+    ...(logEntry ? [appendLogScript(layout, [logEntry])] : []),
     `rm -rf ${q(dir)}`,
     `mkdir -p ${q(dir)}`,
     `tar -x -f - -C ${q(dir)}`,
@@ -219,16 +257,17 @@ export function buildScript(layout: Layout, id: string, settings: BuildSettings)
   return lines.join('\n');
 }
 
-/** `migrate --plan` (what would run) and, for rollback-migrations, the state of those apps before migrating. */
-export function migrationPlanScript(layout: Layout, id: string, settings: BuildSettings, apps: string[]): string {
-  const lines = [...releasePrologue(layout, id, settings), manage(settings, 'migrate --plan')];
+/**
+ * One Django process on the release: which database `default` is, the plan `migrate` would run with a verdict per
+ * operation (migration-safety.ts), and, for rollback-migrations, the state of those apps before migrating.
+ */
+export function releaseProbeScript(layout: Layout, id: string, settings: BuildSettings, apps: string[]): string {
+  const lines = [
+    ...releasePrologue(layout, id, settings),
+    manage(settings, `shell -c ${q(`${PROBE_CODE}\n${PLAN_PROBE_CODE}`)}`),
+  ];
   if (apps.length > 0) lines.push(`echo '--- applied'`, manage(settings, `showmigrations ${apps.map(q).join(' ')}`));
   return lines.join('\n');
-}
-
-/** Which database Django's `default` is, as the release's own settings and environment see it. */
-export function databaseProbeScript(layout: Layout, id: string, settings: BuildSettings): string {
-  return [...releasePrologue(layout, id, settings), manage(settings, `shell -c ${q(PROBE_CODE)}`)].join('\n');
 }
 
 export function migrateScript(layout: Layout, id: string, settings: BuildSettings): string {
@@ -301,10 +340,6 @@ export function stopProgramScript(settings: SupervisorSettings): string {
 
 export function appendLogScript(layout: Layout, entries: ReleaseLogEntry[]): string {
   return entries.map((entry) => `printf '%s\\n' ${q(formatLogEntry(entry))} >> ${q(layout.log)}`).join('\n');
-}
-
-export function listReleasesScript(layout: Layout): string {
-  return `cd ${q(layout.releases)}\nfor d in */; do [ -d "$d" ] && echo "\${d%/}"; done; true`;
 }
 
 export function pruneScript(layout: Layout, remove: string[]): string {

@@ -10,13 +10,13 @@ import {
   chooseRollbackTarget,
   isReleaseId,
   parseAppliedMigrations,
-  parseMigrationPlan,
   parseReleaseLog,
   planPrune,
   releaseId,
   type ReleaseLogEntry,
   type ReleaseOutcome,
 } from './release.js';
+import { decideMaintenance, parsePlan, type MigrationPlan } from './migration-safety.js';
 import * as scripts from './scripts.js';
 import type { BackupOutcome, CheckHealth } from '../release-checks.js';
 import { PhaseRecorder, type DeployReport, type DeployTarget, type PhaseLog } from '../target.js';
@@ -209,18 +209,23 @@ export class ServerTarget implements DeployTarget {
     for (const policy of policies) {
       if (policy.startsWith('accept-new')) this.report.notes.push(`SSH host keys: ${policy}.`);
     }
+    const underLock = new Map<Host, string>();
     for (const host of this.hosts)
       await this.phase(
         'lock',
         host,
-        () => this.lock(host),
-        (stale) => stale,
+        async () => {
+          const { stale, output } = await this.lock(host);
+          underLock.set(host, output);
+          return stale;
+        },
+        (stale) => stale ?? 'preflight read under the lock',
       );
     for (const host of this.hosts) {
       host.facts = await this.phase(
         'preflight',
         host,
-        () => this.preflight(host),
+        () => this.preflight(host, underLock.get(host) ?? ''),
         (f) => (f.current ? `serving ${f.current}` : 'nothing deployed yet'),
       );
       host.previous = host.facts.current;
@@ -228,7 +233,8 @@ export class ServerTarget implements DeployTarget {
     }
   }
 
-  private async lock(host: Host): Promise<string | undefined> {
+  /** Takes the lock; the holder also runs preflight and reads the environment file (its output, not logged). */
+  private async lock(host: Host): Promise<{ stale?: string; output: string }> {
     const token = this.edges.token();
     const info = { token, who: this.inputs.actor, since: this.startedAt.toISOString(), commit: this.inputs.commit };
     const stdin = new PassThrough();
@@ -243,10 +249,15 @@ export class ServerTarget implements DeployTarget {
         done();
       },
     });
-    const holder = host.executor.run(scripts.lockHolderScript(this.layout, this.inputs.lockTimeoutMs / 1000, info), {
-      stdin,
-      stdoutStream: stdout,
-    });
+    const program = this.inputs.reload === 'command' ? undefined : this.inputs;
+    const underLock = scripts.underLockScript(this.layout, program, this.envFilePath());
+    const holder = host.executor.run(
+      scripts.lockHolderScript(this.layout, this.inputs.lockTimeoutMs / 1000, info, underLock),
+      {
+        stdin,
+        stdoutStream: stdout,
+      },
+    );
     // Bounded: the holder itself gives up after lock-timeout; this allows for a slow connection on top.
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -280,16 +291,17 @@ export class ServerTarget implements DeployTarget {
       const note = `A deploy lock left by a deploy that died was found on ${host.name} (${stale}): reported, taken over.`;
       this.report.notes.push(note);
       this.log.warning(note);
-      return 'stale lock taken over';
+      return { stale: 'stale lock taken over', output };
     }
-    return undefined;
+    return { output };
   }
 
-  private async preflight(host: Host): Promise<scripts.PreflightFacts> {
-    const program = this.inputs.reload === 'command' ? undefined : this.inputs;
-    const result = await must(host, scripts.preflightScript(this.layout, program), 'Preflight', this.log);
-    const facts = scripts.parsePreflight(result.stdout);
-    host.env = await this.readEnvFile(host);
+  private async preflight(host: Host, underLock: string): Promise<scripts.PreflightFacts> {
+    const read = scripts.parseUnderLock(underLock);
+    if (read.failed) throw new ActionFailure(`Preflight failed on ${host.name}: ${read.failed}`);
+    if (read.preflight.trim()) this.log.info(read.preflight.trimEnd());
+    const facts = scripts.parsePreflight(read.preflight);
+    host.env = this.readEnvFile(host, read.env);
     const missing = this.inputs.requiredEnv.filter((name) => !host.env[name]);
     if (missing.length > 0) {
       throw new ActionFailure(
@@ -309,11 +321,10 @@ export class ServerTarget implements DeployTarget {
     return this.inputs.envFile ?? `${this.layout.shared}/.env`;
   }
 
-  /** Reads the environment file without logging it (it holds the app's secrets), masks its secrets, parses it. */
-  private async readEnvFile(host: Host): Promise<EnvironmentFile> {
+  /** Parses the environment file the lock holder printed (never logged: it holds the app's secrets), masking them. */
+  private readEnvFile(host: Host, output: string): EnvironmentFile {
     const path = this.envFilePath();
-    const result = await must(host, scripts.envFileScript(path), 'Reading the environment file', SILENT);
-    const [presence, ...content] = result.stdout.split('\n');
+    const [presence, ...content] = output.split('\n');
     if (presence !== 'present') {
       if (this.inputs.envFile === undefined) return {};
       throw new ActionFailure(`Input 'env-file': ${path} does not exist on ${host.name} (a file of NAME=value lines).`);
@@ -395,11 +406,10 @@ export class ServerTarget implements DeployTarget {
 
     await this.each(this.hosts, parallel, async (host) => {
       await this.phase('upload', host, async () => {
-        await this.appendLog(host, id, 'started', commit);
         const stream = this.edges.archive(inputs.repository, commit, inputs.appDirectory);
         await must(
           host,
-          scripts.unpackScript(this.layout, id, commit, inputs.sharedPaths),
+          scripts.unpackScript(this.layout, id, commit, inputs.sharedPaths, this.logEntry(id, 'started', commit)),
           'Unpacking the release',
           this.log,
           { stdin: stream },
@@ -412,29 +422,21 @@ export class ServerTarget implements DeployTarget {
 
     const first = this.hosts[0];
     const backupDatabase = this.backupDatabase(first);
-    const appDatabase = await this.phase(
-      'database',
-      first,
-      () => this.checkDatabase(first, id, backupDatabase),
-      describeAppDatabase,
-    );
-    const planned = await this.phase(
+    const probe = await this.phase(
       'plan',
       first,
-      async () => {
-        const result = await must(
-          first,
-          scripts.migrationPlanScript(this.layout, id, build, inputs.rollbackMigrations),
-          'migrate --plan',
-          this.log,
-          { env: true },
-        );
-        const [plan, applied = ''] = result.stdout.split('--- applied');
-        return { pending: parseMigrationPlan(plan), applied: parseAppliedMigrations(applied) };
-      },
-      (p) => (p.pending.length ? `${p.pending.length} pending: ${p.pending.join(', ')}` : 'no pending migration'),
+      () => this.probeRelease(first, id, backupDatabase),
+      (p) =>
+        `${describeAppDatabase(p.database)}; ${
+          p.plan.pending.length
+            ? `${p.plan.pending.length} pending: ${p.plan.pending.join(', ')}`
+            : 'no pending migration'
+        }`,
     );
+    const appDatabase = probe.database;
+    const planned = { pending: probe.plan.pending, applied: probe.applied };
     const pending = planned.pending.length > 0;
+    this.report.migrations = probe.plan.operations;
 
     if (inputs.backup === 'always' || (inputs.backup === 'auto' && pending)) {
       const outcome = await this.phase(
@@ -451,7 +453,9 @@ export class ServerTarget implements DeployTarget {
       this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
     }
 
-    const maintenance = inputs.maintenance === 'true' || (inputs.maintenance === 'auto' && pending);
+    const decision = decideMaintenance(inputs.maintenance, probe.plan);
+    this.report.maintenance = decision;
+    const maintenance = decision.on;
     if (maintenance) await this.maintenanceOnAll(id);
 
     let migrated = false;
@@ -474,8 +478,12 @@ export class ServerTarget implements DeployTarget {
         await this.each(batch, true, async (host) => {
           await this.phase('switch', host, async () => {
             host.switched = true;
-            await must(host, scripts.switchScript(this.layout, id), 'Switching current', this.log);
-            await must(host, scripts.reloadScript(inputs, this.layout, id), `Reload (${inputs.reload})`, this.log);
+            await must(
+              host,
+              `${scripts.switchScript(this.layout, id)}\n${scripts.reloadScript(inputs, this.layout, id)}`,
+              `Switching current and reloading (${inputs.reload})`,
+              this.log,
+            );
             this.report.serving[host.name] = id;
           });
         });
@@ -508,24 +516,31 @@ export class ServerTarget implements DeployTarget {
     return { target: parseDatabaseUrl(url, from, this.edges.setSecret), from };
   }
 
-  /** Asks the release's Django which database it migrates, and refuses one the backup does not protect. */
-  private async checkDatabase(
+  /**
+   * One Django process on the release: which database it migrates (refused when the backup does not protect it),
+   * then the pending migrations with a verdict per operation, and the apps' state for rollback-migrations.
+   */
+  private async probeRelease(
     host: Host,
     id: string,
     backup: { target: DatabaseTarget; from: string } | undefined,
-  ): Promise<AppDatabase> {
+  ): Promise<{ database: AppDatabase; plan: MigrationPlan; applied: Map<string, string> }> {
     const result = await must(
       host,
-      scripts.databaseProbeScript(this.layout, id, this.inputs),
-      "Reading Django's database settings",
+      scripts.releaseProbeScript(this.layout, id, this.inputs, this.inputs.rollbackMigrations),
+      "Reading Django's database settings and migration plan",
       SILENT,
       { env: true },
     );
-    const database = parseProbe(result.stdout);
+    const [probe, applied = ''] = result.stdout.split('--- applied');
+    const database = parseProbe(probe);
     if (!database)
       throw new ActionFailure(`Reading Django's database settings on ${host.name}: manage.py shell printed nothing.`);
     checkAppDatabase(database, backup, scripts.releaseDir(this.layout, id));
-    return database;
+    const plan = parsePlan(probe);
+    for (const op of plan.operations)
+      this.log.info(`${op.migration} ${op.operation} (${op.description}): ${op.verdict}, ${op.reason}`);
+    return { database, plan, applied: parseAppliedMigrations(applied) };
   }
 
   private async backup(
@@ -640,15 +655,17 @@ export class ServerTarget implements DeployTarget {
    * the deploy started is stopped again, as it was found.
    */
   private async switchBack(host: Host): Promise<void> {
-    await must(host, scripts.switchScript(this.layout, host.previous), 'Switching current back', this.log);
     if (host.previous) {
       await must(
         host,
-        scripts.reloadScript(this.inputs, this.layout, host.previous),
-        `Reload (${this.inputs.reload})`,
+        `${scripts.switchScript(this.layout, host.previous)}\n${scripts.reloadScript(this.inputs, this.layout, host.previous)}`,
+        `Switching current back and reloading (${this.inputs.reload})`,
         this.log,
       );
-    } else if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
+      return;
+    }
+    await must(host, scripts.switchScript(this.layout, undefined), 'Removing current', this.log);
+    if (this.inputs.reload !== 'command' && host.facts.programState && host.facts.programState !== 'RUNNING') {
       await must(host, scripts.stopProgramScript(this.inputs), 'Stopping the program', this.log);
       this.report.notes.push(
         `${host.name}: ${this.inputs.supervisorProgram} was ${host.facts.programState} before this first deploy; it was stopped again.`,
@@ -673,16 +690,13 @@ export class ServerTarget implements DeployTarget {
     }
   }
 
-  /** Records the release as succeeded and lists the releases in one command, then removes the old ones. */
+  /**
+   * Records the release as succeeded and removes the old ones in one script: under the lock, the releases are the
+   * ones preflight listed plus the new one.
+   */
   private async prune(host: Host, keepId: string, commit: string): Promise<string[]> {
     const entry = this.logEntry(keepId, 'succeeded', commit);
-    const listing = await must(
-      host,
-      `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.listReleasesScript(this.layout)}`,
-      'Writing the release log and listing releases',
-      this.log,
-    );
-    const existing = listing.stdout.split('\n').filter(isReleaseId);
+    const existing = [...new Set([...host.facts.releases, keepId])].filter(isReleaseId);
     const entries = [...parseReleaseLog(host.facts.log), entry];
     const remove = planPrune(
       existing,
@@ -690,7 +704,12 @@ export class ServerTarget implements DeployTarget {
       { current: this.report.serving[host.name], deploying: keepId },
       entries,
     );
-    if (remove.length > 0) await must(host, scripts.pruneScript(this.layout, remove), 'Pruning old releases', this.log);
+    await must(
+      host,
+      `${scripts.appendLogScript(this.layout, [entry])}\n${scripts.pruneScript(this.layout, remove)}`,
+      'Writing the release log and pruning old releases',
+      this.log,
+    );
     return remove;
   }
 
@@ -707,15 +726,14 @@ export class ServerTarget implements DeployTarget {
       this.report.releaseId = target;
       this.report.previousReleaseId = host.facts.current;
       this.report.commit = commit;
-      await this.phase('switch', host, async () => {
-        await must(host, scripts.switchScript(this.layout, target), 'Switching current', this.log);
-        await must(
+      await this.phase('switch', host, () =>
+        must(
           host,
-          scripts.reloadScript(this.inputs, this.layout, target),
-          `Reload (${this.inputs.reload})`,
+          `${scripts.switchScript(this.layout, target)}\n${scripts.reloadScript(this.inputs, this.layout, target)}`,
+          `Switching current and reloading (${this.inputs.reload})`,
           this.log,
-        );
-      });
+        ),
+      );
       this.report.serving[host.name] = target;
       this.report.rolledBack = true;
       if (host.facts.current)

@@ -6,12 +6,12 @@ import { readDeployInputs } from '../../../actions/deploy/inputs.js';
 import {
   chooseRollbackTarget,
   parseAppliedMigrations,
-  parseMigrationPlan,
   parseReleaseLog,
   planPrune,
   releaseId,
   type ReleaseLogEntry,
 } from '../../../actions/deploy/server/release.js';
+import { decideMaintenance, parsePlan } from '../../../actions/deploy/server/migration-safety.js';
 import * as scripts from '../../../actions/deploy/server/scripts.js';
 import { mermaidTimeline, renderSummary } from '../../../actions/deploy/summary.js';
 import { deployOutputs, PhaseRecorder, type DeployReport } from '../../../actions/deploy/target.js';
@@ -181,11 +181,52 @@ describe('releases', () => {
     expect(planPrune([r1, r2, r3, r4, r5], 4, { current: r5, deploying: r5 }, log)).toEqual([r3]);
   });
 
-  test('migration plans and applied states are read from manage.py output', () => {
-    expect(parseMigrationPlan('Planned operations:\n  No planned migration operations.\n')).toEqual([]);
-    expect(
-      parseMigrationPlan('Planned operations:\norders.0004_order_note\n    Add field note to order\nstores.0002_x\n'),
-    ).toEqual(['orders.0004_order_note', 'stores.0002_x']);
+  test("the migration plan is read from the probe line, and its error line fails with Django's message", () => {
+    const op = {
+      migration: 'orders.0004_order_note',
+      operation: 'AddField',
+      description: 'Add field note to order',
+      verdict: 'safe',
+      reason: 'a nullable column',
+    };
+    const line = `runbook-plan ${JSON.stringify({ pending: ['orders.0004_order_note'], operations: [op], django: '3.2.25', vendor: 'postgresql' })}`;
+    expect(parsePlan(`settings printed this\n${line}\n`)).toEqual({
+      pending: ['orders.0004_order_note'],
+      operations: [op],
+      django: '3.2.25',
+      vendor: 'postgresql',
+    });
+    expect(() => parsePlan('runbook-plan-error "OperationalError: could not connect to server"\n')).toThrow(
+      'Reading the migration plan failed: OperationalError: could not connect to server',
+    );
+    expect(() => parsePlan('nothing\n')).toThrow('printed no plan');
+  });
+
+  test('maintenance auto is on only when a pending operation breaks the serving code; true and false keep their meaning', () => {
+    const op = (verdict: 'safe' | 'breaking', operation: string) => ({
+      migration: `orders.000${operation.length}_x`,
+      operation,
+      description: operation,
+      verdict,
+      reason: '',
+    });
+    const none = { pending: [], operations: [] };
+    const additive = { pending: ['orders.0008_x'], operations: [op('safe', 'AddField'), op('safe', 'CreateModel')] };
+    const mixed = {
+      pending: ['orders.0008_x', 'orders.0011_x'],
+      operations: [op('safe', 'AddField'), op('breaking', 'RemoveField')],
+    };
+    expect(decideMaintenance('auto', none)).toEqual({ on: false, why: 'no pending migration' });
+    expect(decideMaintenance('auto', additive).on).toBe(false);
+    expect(decideMaintenance('auto', mixed)).toEqual({
+      on: true,
+      why: 'breaking for the serving code: orders.00011_x (RemoveField)',
+    });
+    expect(decideMaintenance('true', none).on).toBe(true);
+    expect(decideMaintenance('false', mixed).on).toBe(false);
+  });
+
+  test('applied states are read from showmigrations', () => {
     expect(
       parseAppliedMigrations('orders\n [X] 0001_initial\n [X] 0002_more\n [ ] 0003_new\nstores\n (no migrations)\n'),
     ).toEqual(

@@ -1,8 +1,9 @@
 import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployMain } from '../../../actions/deploy/main.js';
+import type { HostExecutor, ScriptOptions } from '../../../actions/deploy/server/executor.js';
 import { localInputs, makeWorld, outputNames, worldIO, type World } from './world.js';
 
 jest.setTimeout(30_000);
@@ -66,6 +67,40 @@ describe('a local deploy, phase by phase', () => {
     expect(recorded.states.some((s) => s.maintenanceOn.length === 1)).toBe(true);
     expect(recorded.states.at(-1)?.maintenanceOn).toEqual([]);
   });
+
+  test('maintenance auto: additive migrations run with the old release serving, after the backup, before the switch', async () => {
+    const first = world.commit(['0001_initial']);
+    await deployMain(worldIO(world, localInputs(world, first)).io);
+    const second = world.commit(['0001_initial', '0002_safe_note']);
+    const { io, recorded } = worldIO(world, localInputs(world, second));
+    await deployMain(io);
+
+    expect(world.read('shared/applied.txt')).toBe('0001_initial\n0002_safe_note\n');
+    // Only the first deploy (its 0001_initial is breaking for the stand-in) migrated under maintenance.
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\n');
+    const names = recorded.groups.map((g) => g.split(' (')[0]);
+    expect(names.filter((n) => n.startsWith('maintenance'))).toEqual([]);
+    expect(names.indexOf('backup')).toBeLessThan(names.indexOf('migrate'));
+    expect(names.indexOf('migrate')).toBeLessThan(names.indexOf('switch'));
+    expect(recorded.states.every((s) => s.maintenanceOn.length === 0)).toBe(true);
+    expect(recorded.summary).toContain(
+      'Maintenance: off (every pending operation is safe while the serving code runs (1))',
+    );
+    expect(recorded.summary).toContain('| app.0002_safe_note | AddField: AddField | ✅ safe | a nullable column |');
+
+    // One breaking operation among safe ones is enough; maintenance: false still means no maintenance.
+    const third = world.commit(['0001_initial', '0002_safe_note', '0003_safe_more', '0004_backfill']);
+    const breaking = worldIO(world, localInputs(world, third));
+    await deployMain(breaking.io);
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\nmaintenance was on\n');
+    expect(breaking.recorded.summary).toContain(
+      'Maintenance: on (breaking for the serving code: app.0004_backfill (RunSQL))',
+    );
+    const fourth = world.commit(['0001_initial', '0002_safe_note', '0003_safe_more', '0004_backfill', '0005_drop']);
+    await deployMain(worldIO(world, localInputs(world, fourth, { maintenance: 'false' })).io);
+    expect(world.read('shared/applied.txt')).toContain('0005_drop');
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\nmaintenance was on\n');
+  }, 120_000);
 
   test('an unchanged schema needs no backup and no maintenance', async () => {
     const sha = world.commit(['0001_initial']);
@@ -249,6 +284,77 @@ describe('the deploy lock', () => {
     expect(recorded.summary).toContain('taken over');
     expect(world.current()).toBe(recorded.outputs['release-id']);
   });
+});
+
+describe('round trips to the server', () => {
+  /** Counts the scripts each phase runs on the host: every one is a round trip over SSH. */
+  function counting(): {
+    counts: Map<string, number>;
+    wrap: (base: HostExecutor) => HostExecutor;
+    phase: { name: string };
+  } {
+    const counts = new Map<string, number>();
+    const phase = { name: '' };
+    const wrap = (base: HostExecutor): HostExecutor =>
+      Object.assign(Object.create(base) as HostExecutor, {
+        run: (script: string, options?: ScriptOptions) => {
+          counts.set(phase.name, (counts.get(phase.name) ?? 0) + 1);
+          return base.run(script, options);
+        },
+      });
+    return { counts, wrap, phase };
+  }
+
+  async function deployCounting(sha: string, extra: Record<string, string> = {}): Promise<Record<string, number>> {
+    const { counts, wrap, phase } = counting();
+    const { io } = worldIO(world, localInputs(world, sha, extra), { executor: wrap });
+    const startGroup = io.startGroup;
+    io.startGroup = (name) => {
+      phase.name = name.split(' (')[0];
+      startGroup(name);
+    };
+    await deployMain(io);
+    return Object.fromEntries(counts);
+  }
+
+  test('a code-only release takes one round trip per phase that touches the server, six in all', async () => {
+    await deployMain(worldIO(world, localInputs(world, world.commit(['0001_initial']))).io);
+    const counts = await deployCounting(world.commit(['0001_initial'], { 'page.txt': 'new text' }));
+    // preflight and the environment file come with the lock; the release log line with the upload; the probe
+    // reads the database settings and the plan at once; switch and reload are one script; the log line and
+    // pruning another.
+    expect(counts).toEqual({ lock: 1, upload: 1, build: 1, plan: 1, switch: 1, prune: 1 });
+  }, 120_000);
+
+  test('a release with a breaking migration adds the backup, maintenance on and off, and migrate: one each', async () => {
+    await deployMain(worldIO(world, localInputs(world, world.commit(['0001_initial']))).io);
+    await deployMain(worldIO(world, localInputs(world, world.commit(['0001_initial'], { 'page.txt': 'v2' }))).io);
+    const [oldest, previous] = readdirSync(join(world.deployTo, 'releases')).sort();
+    const counts = await deployCounting(world.commit(['0001_initial', '0002_note']), { 'keep-releases': '1' });
+    expect(counts).toEqual({
+      lock: 1,
+      upload: 1,
+      build: 1,
+      plan: 1,
+      backup: 1,
+      'maintenance on': 1,
+      migrate: 1,
+      switch: 1,
+      'maintenance off': 1,
+      prune: 1,
+    });
+    // keep-releases 1 pruned the oldest release in that same round trip (the one before current stays: the way back).
+    expect(world.log().map((e) => e.outcome)).toEqual([
+      'started',
+      'succeeded',
+      'started',
+      'succeeded',
+      'started',
+      'succeeded',
+    ]);
+    expect(readdirSync(join(world.deployTo, 'releases')).sort()).toEqual([previous, world.current()]);
+    expect(oldest).not.toBe(previous);
+  }, 120_000);
 });
 
 function readReloads(): string[] {

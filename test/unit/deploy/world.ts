@@ -24,7 +24,7 @@ export function actionInputs(values: Record<string, string>): InputSource {
 
 /**
  * A stand-in manage.py (run with `sh`): the release's migrations.txt lists its migrations, shared/applied.txt the
- * ones the "database" has; a migration named *fail* fails. It records whether maintenance was on when it migrated.
+ * ones the "database" has; a migration named *fail* fails, one named *safe* is additive (the others are breaking). It records whether maintenance was on when it migrated.
  */
 const MANAGE_SH = `
 applied=../../shared/applied.txt
@@ -48,6 +48,14 @@ case "$1" in
     fi ;;
   showmigrations) echo app; echo " [X] 0001_initial" ;;
   shell)
+    # The plan probe's line: a migration named *safe* adds a nullable column, any other runs SQL.
+    ops=""; names=""
+    for m in $(pending); do
+      case "$m" in *safe*) v="safe"; o="AddField"; r="a nullable column";; *) v="breaking"; o="RunSQL"; r="a data migration";; esac
+      ops="$ops\${ops:+,}{\\"migration\\": \\"app.$m\\", \\"operation\\": \\"$o\\", \\"description\\": \\"$o\\", \\"verdict\\": \\"$v\\", \\"reason\\": \\"$r\\"}"
+      names="$names\${names:+,}\\"app.$m\\""
+    done
+    echo "runbook-plan {\\"pending\\": [$names], \\"operations\\": [$ops], \\"django\\": \\"stand-in\\", \\"vendor\\": \\"postgresql\\"}"
     if [ -z "\${DATABASE_URL:-}" ]; then
       echo "runbook-database {\\"engine\\": \\"django.db.backends.sqlite3\\", \\"host\\": \\"\\", \\"port\\": \\"\\", \\"name\\": \\"$PWD/db.sqlite3\\"}"
     else
