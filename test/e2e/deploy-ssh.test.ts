@@ -138,7 +138,7 @@ describe('deploy with target ssh to a real sshd', () => {
     };
     const result = await runAction({
       action: 'deploy',
-      inputs: { ...old, ...stageInputs(stage) },
+      inputs: { ...old, ...e2eInputs(stage) },
       github: { sha: head, workspace: stage.repo, actor: 'octocat' },
       secrets: [new URL(stage.databaseUrl).password, sshd.privateKey.trim()],
       timeoutMs: 150_000,
