@@ -28370,10 +28370,177 @@ module.exports = {
 
 /***/ }),
 
+/***/ 9223:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   dR: () => (/* binding */ ActionFailure),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError)
+/* harmony export */ });
+/**
+ * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
+ * the input, the value it got (never a secret's) and what the input accepts.
+ */
+class ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+/**
+ * A failure the action detected and explained itself (a check failed, a dump was truncated). Like a
+ * ConfigurationError it is reported as its message alone.
+ */
+class ActionFailure extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ActionFailure';
+    }
+}
+/** A readable message for anything thrown, including values that are not Error objects. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message || error.name;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
+
+/***/ }),
+
+/***/ 7055:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $O: () => (/* binding */ openObjectStore),
+/* harmony export */   T5: () => (/* binding */ objectKey),
+/* harmony export */   TL: () => (/* binding */ parseS3Location),
+/* harmony export */   bC: () => (/* binding */ objectUrl),
+/* harmony export */   bS: () => (/* binding */ S3_SCHEME),
+/* harmony export */   qP: () => (/* binding */ CHECKSUM_SUFFIX),
+/* harmony export */   qT: () => (/* binding */ readBucketSettings)
+/* harmony export */ });
+/* unused harmony export DEFAULT_PART_MB */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9223);
+
+const S3_SCHEME = 's3://';
+/** The sidecar written beside each verified backup: `sha256sum` format, so `sha256sum -c` checks a download. */
+const CHECKSUM_SUFFIX = '.sha256';
+const DEFAULT_PART_MB = 16;
+/** `s3://bucket/some/prefix/` → bucket and prefix (no trailing slash). Bucket names follow S3's rules. */
+function parseS3Location(text, input) {
+    if (!text.startsWith(S3_SCHEME)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}' must be an s3://bucket/prefix location; got '${text}'.`);
+    }
+    const rest = text.slice(S3_SCHEME.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    const path = (slash === -1 ? '' : rest.slice(slash + 1)).replace(/\/+$/, '');
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': '${bucket}' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens).`);
+    }
+    if (path.split('/').some((part) => part === '.' || part === '..') || path.startsWith('/')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': the key prefix '${path}' has an empty, '.' or '..' part.`);
+    }
+    return { bucket, path };
+}
+/** The bucket inputs shared by db-backup and db-restore (`s3-*`); secrets are masked as soon as they are read. */
+function readBucketSettings(read, location, setSecret, env) {
+    const accessKeyId = read.optionalString('s3-access-key-id');
+    const secretAccessKey = read.optionalString('s3-secret-access-key');
+    const sessionToken = read.optionalString('s3-session-token');
+    for (const secret of [secretAccessKey, sessionToken])
+        if (secret)
+            setSecret(secret);
+    // Credentials from configure-aws-credentials (OIDC) arrive as variables; mask them in case a tool echoes them.
+    for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
+        if (env[name])
+            setSecret(env[name]);
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Inputs 's3-access-key-id' and 's3-secret-access-key' go together; set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment.`);
+    }
+    if (sessionToken && !accessKeyId) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-session-token' needs 's3-access-key-id' and 's3-secret-access-key'.`);
+    }
+    const endpoint = read.optionalString('s3-endpoint');
+    if (endpoint) {
+        let url;
+        try {
+            url = new URL(endpoint);
+        }
+        catch {
+            url = undefined;
+        }
+        if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-endpoint' must be an http(s) URL without credentials, such as https://fra1.digitaloceanspaces.com; got '${endpoint}'.`);
+        }
+    }
+    const region = read.optionalString('s3-region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    if (!/^[a-z0-9-]+$/.test(region)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-region' must be a region name such as eu-west-3 or auto; got '${region}'.`);
+    }
+    const sse = read.optionalString('s3-server-side-encryption');
+    if (sse !== undefined && !['AES256', 'aws:kms', 'aws:kms:dsse'].includes(sse)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-server-side-encryption' must be one of AES256, aws:kms, aws:kms:dsse; got '${sse}'.`);
+    }
+    const kmsKeyId = read.optionalString('s3-kms-key-id');
+    if (kmsKeyId && !sse?.startsWith('aws:kms')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-kms-key-id' needs 's3-server-side-encryption' aws:kms or aws:kms:dsse.`);
+    }
+    const storageClass = read.optionalString('s3-storage-class');
+    if (storageClass !== undefined && !/^[A-Z_]+$/.test(storageClass)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-storage-class' must be a storage class such as STANDARD, STANDARD_IA or GLACIER_IR; got '${storageClass}'.`);
+    }
+    return {
+        input: location.input,
+        bucket: location.bucket,
+        prefix: location.path,
+        region,
+        endpoint,
+        forcePathStyle: read.boolean('s3-force-path-style', false),
+        credentials: accessKeyId ? { accessKeyId, secretAccessKey: secretAccessKey, sessionToken } : undefined,
+        serverSideEncryption: sse,
+        kmsKeyId,
+        storageClass,
+        // S3 allows 10,000 parts of at least 5 MiB: 16 MiB parts carry a stream of up to about 160 GB.
+        partSize: read.integer('s3-part-size-mb', { min: 5, max: 5120, fallback: DEFAULT_PART_MB }) * 1024 * 1024,
+    };
+}
+/** The key of a file under the settings' prefix. */
+function objectKey(settings, name) {
+    return settings.prefix ? `${settings.prefix}/${name}` : name;
+}
+function objectUrl(settings, name) {
+    const path = name === undefined ? settings.prefix : objectKey(settings, name);
+    return `${S3_SCHEME}${settings.bucket}${path ? `/${path}` : ''}`;
+}
+/** Opens the bucket with the AWS SDK, loaded here on first use (ncc puts it in a chunk of its own). */
+async function openObjectStore(settings) {
+    const { S3ObjectStore } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(372)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6372));
+    return new S3ObjectStore(settings);
+}
+
+
+/***/ }),
+
 /***/ 2613:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
@@ -28423,6 +28590,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_h
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 1421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 
@@ -28489,6 +28663,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 
 /***/ }),
 
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
 /***/ 7030:
 /***/ ((module) => {
 
@@ -28496,10 +28677,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
 
 /***/ }),
 
@@ -28559,6 +28761,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -28602,7 +28811,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
@@ -28612,9 +28821,24 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	return module.exports;
 /******/ }
 /******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
+/******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
 /******/ 
 /******/ /* webpack/runtime/create fake namespace object */
 /******/ (() => {
@@ -28658,6 +28882,28 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
@@ -28674,44 +28920,78 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
 
-;// CONCATENATED MODULE: ./actions/shared/errors.ts
-/**
- * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
- * the input, the value it got (never a secret's) and what the input accepts.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-/**
- * A failure the action detected and explained itself (a check failed, a dump was truncated). Like a
- * ConfigurationError it is reported as its message alone.
- */
-class ActionFailure extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ActionFailure';
-    }
-}
-/** A readable message for anything thrown, including values that are not Error objects. */
-function errors_errorMessage(error) {
-    if (error instanceof Error)
-        return error.message || error.name;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: ./actions/shared/errors.ts
+var errors = __nccwpck_require__(9223);
 ;// CONCATENATED MODULE: ./actions/shared/inputs.ts
 
 /** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
@@ -28729,7 +29009,7 @@ class inputs_InputReader {
     string(name, options = {}) {
         const value = this.raw(name);
         if (options.required && value === '')
-            throw new errors_ConfigurationError(`Input '${name}' is required.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' is required.`);
         return value;
     }
     optionalString(name) {
@@ -28745,14 +29025,14 @@ class inputs_InputReader {
             return true;
         if (['false', 'False', 'FALSE'].includes(value))
             return false;
-        throw new errors_ConfigurationError(`Input '${name}' must be true or false; got '${value}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false; got '${value}'.`);
     }
     integer(name, range = {}) {
         const value = this.raw(name);
         if (value === '' && range.fallback !== undefined)
             return range.fallback;
         if (!/^[+-]?\d+$/.test(value))
-            throw new errors_ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a whole number${describeRange(range)}; got '${value}'.`);
         const n = Number(value);
         checkRange(name, n, range);
         return n;
@@ -28763,7 +29043,7 @@ class inputs_InputReader {
             return range.fallback;
         const n = Number(value);
         if (value === '' || !Number.isFinite(n)) {
-            throw new errors_ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a number${describeRange(range)}; got '${value}'.`);
         }
         checkRange(name, n, range);
         return n;
@@ -28773,7 +29053,7 @@ class inputs_InputReader {
         if (value === '' && fallback !== undefined)
             return fallback;
         if (!allowed.includes(value)) {
-            throw new errors_ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be one of ${allowed.join(', ')}; got '${value}'.`);
         }
         return value;
     }
@@ -28784,7 +29064,7 @@ class inputs_InputReader {
             return fallback;
         const ms = parseDuration(value);
         if (ms === undefined || ms <= 0) {
-            throw new errors_ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${value}'.`);
         }
         return ms;
     }
@@ -28797,7 +29077,7 @@ class inputs_InputReader {
         const value = this.raw(name);
         if (value === '') {
             if (options.required)
-                throw new errors_ConfigurationError(`Input '${name}' is required.`);
+                throw new errors/* ConfigurationError */.j1(`Input '${name}' is required.`);
             return undefined;
         }
         return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
@@ -28827,10 +29107,10 @@ function parseUrl(name, value, protocols) {
         url = new URL(value);
     }
     catch {
-        throw new errors_ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${redactUrlText(value)}'.`);
     }
     if (!protocols.includes(url.protocol)) {
-        throw new errors_ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${url.protocol.replace(':', '')}' in '${redactUrl(url)}'.`);
     }
     return url;
 }
@@ -28890,7 +29170,7 @@ function describeRange(range) {
 }
 function checkRange(name, n, range) {
     if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new errors_ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
     }
 }
 
@@ -29021,17 +29301,17 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
         url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
     }
     catch {
-        throw new errors_ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${redactDatabaseUrl(text)}'.`);
     }
     const engine = SCHEMES[url.protocol];
     if (!engine) {
-        throw new errors_ConfigurationError(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
     }
     const options = {};
     for (const [key, value] of url.searchParams) {
         const canonical = OPTIONS[engine][key];
         if (!canonical) {
-            throw new errors_ConfigurationError(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
         }
         options[canonical] = value;
     }
@@ -29041,7 +29321,7 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
         options.sslmode =
             { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
         if (!SSL_MODES.includes(options.sslmode)) {
-            throw new errors_ConfigurationError(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
         }
     }
     const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
@@ -29052,11 +29332,11 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
     delete options.port;
     const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new errors_ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
     }
     const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
-        throw new errors_ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' must name the database in its path (…/name); got '${redactDatabaseUrl(text)}'.`);
     }
     checkDatabaseName(database, inputName);
     return {
@@ -29074,7 +29354,7 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
     if (settings.password)
         setSecret(settings.password);
     if (settings.name === '')
-        throw new errors_ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'db-name' is required when 'database-url' is not set.`);
     checkDatabaseName(settings.name, 'db-name');
     return {
         engine: settings.engine,
@@ -29092,7 +29372,7 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
  */
 function checkDatabaseName(name, inputName) {
     if (name.startsWith('-')) {
-        throw new errors_ConfigurationError(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
     }
 }
 /** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
@@ -29124,6 +29404,14 @@ function describeDatabase(target) {
     return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
 }
 /**
+ * Hosts that refuse unencrypted connections: Heroku Postgres (its DATABASE_URL names an AWS host, and carries no
+ * sslmode) and Amazon RDS with rds.force_ssl. libpq's default, prefer, would work but fall back silently; require
+ * says it. An sslmode in the URL always wins.
+ */
+function requiresTls(host) {
+    return /\.amazonaws\.com$/i.test(host) || /(^|\.)heroku(app)?\.com$/i.test(host);
+}
+/**
  * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
  * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
  */
@@ -29150,6 +29438,8 @@ function postgresEnvironment(target, database = target.database) {
     for (const [key, value] of Object.entries(target.options))
         if (names[key])
             env[names[key]] = value;
+    if (!target.options.sslmode && requiresTls(target.host))
+        env.PGSSLMODE = 'require';
     env.PGCONNECT_TIMEOUT ??= '15';
     return env;
 }
@@ -29181,12 +29471,10 @@ function mysqlConnection(target, tool = 'client') {
     return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:stream"
@@ -29208,7 +29496,7 @@ function killRunningProcesses(signal = 'SIGTERM') {
         child.kill(signal);
 }
 const process_runProcess = (command, args, options = {}) => new Promise((resolve, reject) => {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+    const child = (0,external_node_child_process_.spawn)(command, args, {
         cwd: options.cwd,
         env: { ...inheritedEnvironment(), ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -29265,7 +29553,7 @@ const process_runProcess = (command, args, options = {}) => new Promise((resolve
             // A cancellation (AbortError) still resolves: the caller reports the signal the child died of.
             if (spawnError && spawnError.name !== 'AbortError') {
                 const errno = spawnError.code;
-                return reject(new ActionFailure(`Cannot run ${command}: ${errno === 'ENOENT' ? 'not installed or not on PATH' : spawnError.message}`));
+                return reject(new errors/* ActionFailure */.dR(`Cannot run ${command}: ${errno === 'ENOENT' ? 'not installed or not on PATH' : spawnError.message}`));
             }
             resolve({
                 code,
@@ -29283,11 +29571,11 @@ function writeFailure(error, file) {
     const errno = error.code;
     const what = file ? `Writing ${file} on the runner` : 'Writing the output';
     if (errno === 'ENOSPC')
-        return new ActionFailure(`${what} failed: no space left on the device (ENOSPC).`);
+        return new errors/* ActionFailure */.dR(`${what} failed: no space left on the device (ENOSPC).`);
     if (errno === 'EDQUOT')
-        return new ActionFailure(`${what} failed: the disk quota is exceeded (EDQUOT).`);
+        return new errors/* ActionFailure */.dR(`${what} failed: the disk quota is exceeded (EDQUOT).`);
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return new ActionFailure(`${what} failed: ${reason}`);
+    return new errors/* ActionFailure */.dR(`${what} failed: ${reason}`);
 }
 /**
  * The parent's environment without the step's INPUT_* variables: they hold the action's raw inputs (a database URL
@@ -32299,10 +32587,10 @@ async function runAction(main) {
         await main();
     }
     catch (error) {
-        if (!(error instanceof errors_ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
+        if (!(error instanceof errors/* ConfigurationError */.j1 || error instanceof errors/* ActionFailure */.dR) && error instanceof Error) {
             core_debug(error.stack ?? error.message);
         }
-        setFailed(errors_errorMessage(error));
+        setFailed((0,errors/* errorMessage */.gJ)(error));
     }
 }
 /**
@@ -32317,10 +32605,8 @@ async function run_action_runPost(post, warn = core.warning) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./actions/shared/ssh.ts
 
 
@@ -32354,13 +32640,13 @@ class ssh_SshConnection {
     static async open(settings, run = process_runProcess) {
         validateSettings(settings);
         // A short path: ControlPath must fit in a Unix socket name (about 100 bytes).
-        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)().length < 40 ? (0,external_node_os_namespaceObject.tmpdir)() : '/tmp', 'rb-ssh-'));
+        const dir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)().length < 40 ? (0,external_node_os_.tmpdir)() : '/tmp', 'rb-ssh-'));
         try {
             const key = settings.privateKey.replace(/\r\n/g, '\n').trimEnd() + '\n';
-            (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'key'), key, { mode: 0o600 });
+            (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'key'), key, { mode: 0o600 });
             let policy;
             if (settings.knownHosts) {
-                (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
+                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
                 policy = 'verified against known-hosts';
             }
             else if (settings.hostFingerprint) {
@@ -32373,17 +32659,17 @@ class ssh_SshConnection {
                 ]);
                 const lines = keysMatchingFingerprint(scan.stdout, settings.hostFingerprint);
                 if (lines.length === 0) {
-                    throw new ActionFailure(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
+                    throw new errors/* ActionFailure */.dR(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
                         (scan.stdout.trim()
                             ? ` (the server offers ${fingerprintsOf(scan.stdout).join(', ')})`
                             : ' (no host key could be read)') +
                         '; refusing to connect.');
                 }
-                (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'known_hosts'), lines.join('\n') + '\n', { mode: 0o600 });
+                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), lines.join('\n') + '\n', { mode: 0o600 });
                 policy = `pinned fingerprint ${settings.hostFingerprint}`;
             }
             else {
-                (0,external_node_fs_.writeFileSync)((0,external_node_path_namespaceObject.join)(dir, 'known_hosts'), '', { mode: 0o600 });
+                (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), '', { mode: 0o600 });
                 policy = 'accept-new (trusted on first use, as asked)';
             }
             const connection = new ssh_SshConnection(settings, dir, run, policy);
@@ -32398,7 +32684,7 @@ class ssh_SshConnection {
                 connection.destination(),
             ]);
             if (master.code !== 0)
-                throw new ActionFailure(connectionError(settings, master));
+                throw new errors/* ActionFailure */.dR(connectionError(settings, master));
             return connection;
         }
         catch (error) {
@@ -32435,13 +32721,13 @@ class ssh_SshConnection {
             '-p',
             String(s.port),
             '-i',
-            (0,external_node_path_namespaceObject.join)(this.dir, 'key'),
+            (0,external_node_path_.join)(this.dir, 'key'),
             '-o',
             'IdentitiesOnly=yes',
             '-o',
             'BatchMode=yes',
             '-o',
-            `UserKnownHostsFile=${(0,external_node_path_namespaceObject.join)(this.dir, 'known_hosts')}`,
+            `UserKnownHostsFile=${(0,external_node_path_.join)(this.dir, 'known_hosts')}`,
             '-o',
             'GlobalKnownHostsFile=/dev/null',
             '-o',
@@ -32455,7 +32741,7 @@ class ssh_SshConnection {
             '-o',
             'LogLevel=ERROR',
             '-o',
-            `ControlPath=${(0,external_node_path_namespaceObject.join)(this.dir, 'ctl')}`,
+            `ControlPath=${(0,external_node_path_.join)(this.dir, 'ctl')}`,
         ];
     }
     destination() {
@@ -32468,7 +32754,7 @@ class ssh_SshConnection {
             if (!/^[A-Z_][A-Z0-9_]*$/.test(name))
                 throw new Error(`invalid secret variable name ${name}`);
             if (value.includes('\n'))
-                throw new errors_ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
+                throw new errors/* ConfigurationError */.j1(`A secret sent over SSH (${name}) cannot contain a new line.`);
         }
         // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
         const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
@@ -32487,7 +32773,7 @@ class ssh_SshConnection {
     async check(script, what, secrets) {
         const result = await this.exec({ script, secrets });
         if (result.code !== 0)
-            throw new ActionFailure(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
+            throw new errors/* ActionFailure */.dR(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
         return result.stdout;
     }
     /** Closes the master connection and removes the key. Safe to call twice. */
@@ -32515,21 +32801,21 @@ function joinStdin(head, rest) {
 }
 function validateSettings(s) {
     if (!s.host)
-        throw new errors_ConfigurationError(`Input 'ssh-host' is required for an SSH connection.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-host' is required for an SSH connection.`);
     if (!/^[A-Za-z0-9._:-]+$/.test(s.host) || s.host.startsWith('-')) {
-        throw new errors_ConfigurationError(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
     }
     if (!s.user || !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(s.user)) {
-        throw new errors_ConfigurationError(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
     }
     if (!s.privateKey.includes('PRIVATE KEY')) {
-        throw new errors_ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
     }
     if (!s.knownHosts && !s.hostFingerprint && !s.acceptNew) {
-        throw new errors_ConfigurationError(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
+        throw new errors/* ConfigurationError */.j1(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
     }
     if (s.hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(s.hostFingerprint)) {
-        throw new errors_ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
     }
 }
 /** 'SHA256:…' of a key blob, as OpenSSH prints it (unpadded base64 of the SHA-256 of the decoded key). */
@@ -32680,6 +32966,7 @@ class LocalHost {
             env: { ...options.env, ...options.secretEnv },
             cwd: options.cwd,
             stdoutFile: options.stdoutFile ?? options.stdoutOnHost,
+            stdoutStream: options.stdoutStream,
             stdin: options.stdin ?? (options.stdinOnHost ? (0,external_node_fs_.createReadStream)(options.stdinOnHost) : undefined),
             sha256: options.sha256,
             signal: options.signal,
@@ -32719,6 +33006,7 @@ class SshHost {
             secrets: options.secretEnv,
             stdin: options.stdin,
             stdoutFile: options.stdoutFile,
+            stdoutStream: options.stdoutStream,
             sha256: options.sha256,
             signal: options.signal,
         });
@@ -32732,13 +33020,13 @@ class LocalFiles {
             await makeDirectories(dir);
             await (0,promises_.access)(dir, external_node_fs_.constants.W_OK);
             // access() says yes to root everywhere; a real probe file also catches read-only mounts.
-            const probe = (0,external_node_path_namespaceObject.join)(dir, `.runbook-write-test-${process.pid}`);
+            const probe = (0,external_node_path_.join)(dir, `.runbook-write-test-${process.pid}`);
             await (0,promises_.writeFile)(probe, '', { mode: 0o600 });
             await (0,promises_.unlink)(probe);
         }
         catch (error) {
             const code = error.code ?? 'error';
-            throw new errors_ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on the runner (${code}).`);
+            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${dir}' on the runner (${code}).`);
         }
     }
     async list(dir) {
@@ -32819,7 +33107,7 @@ class LocalFiles {
  * where it gets ENOENT for a directory it cannot create.
  */
 async function makeDirectories(dir) {
-    const parts = (0,external_node_path_namespaceObject.resolve)(dir).split('/').filter(Boolean);
+    const parts = (0,external_node_path_.resolve)(dir).split('/').filter(Boolean);
     let path = '';
     for (const part of parts) {
         path += `/${part}`;
@@ -32846,14 +33134,14 @@ class RemoteFiles {
     async out(script, what) {
         const result = await this.host.sh(script);
         if (result.code !== 0)
-            throw new ActionFailure(`${what} on ${this.where} failed: ${result.stderrTail.trim()}`);
+            throw new errors/* ActionFailure */.dR(`${what} on ${this.where} failed: ${result.stderrTail.trim()}`);
         return result.stdout;
     }
     async prepareDirectory(dir, input) {
         const q = shellQuote(dir);
         const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
         if (result.code !== 0) {
-            throw new errors_ConfigurationError(`Input '${input}': cannot write backups to '${dir}' on ${this.where} (${result.stderrTail.trim()}).`);
+            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${dir}' on ${this.where} (${result.stderrTail.trim()}).`);
         }
     }
     async list(dir) {
@@ -32993,226 +33281,6 @@ async function cleanupPost(io) {
 }
 const runCleanupPost = (io = { getState: core.getState, info: core.info, warning: core.warning, runner: runProcess }) => runPost(() => cleanupPost(io), io.warning);
 
-;// CONCATENATED MODULE: ./actions/db-backup/artifact.ts
-
-
-
-// GitHub refuses these in artifact names (the upload client checks the same list before any request).
-const FORBIDDEN_NAME_CHARACTERS = (/* unused pure expression or super */ null && (['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/']));
-function artifact_readArtifactRequest(read) {
-    const upload = read.boolean('upload-artifact', false);
-    const name = read.optionalString('artifact-name');
-    const retention = read.optionalString('retention-days');
-    if (!upload)
-        return undefined;
-    const bad = name ? FORBIDDEN_NAME_CHARACTERS.filter((c) => name.includes(c)) : [];
-    if (bad.length) {
-        throw new ConfigurationError(`Input 'artifact-name' is ${JSON.stringify(name)}, which contains ${bad.map((c) => JSON.stringify(c)).join(', ')}; an artifact name cannot contain any of ${FORBIDDEN_NAME_CHARACTERS.map((c) => JSON.stringify(c)).join(' ')}.`);
-    }
-    return {
-        name,
-        retentionDays: retention === undefined ? undefined : read.integer('retention-days', { min: 1, max: 90 }),
-    };
-}
-/** Reads the repository's visibility from the event payload the runner wrote; anything unreadable is 'unknown'. */
-function repositoryVisibility(eventPath, readFile = (p) => readFileSync(p, 'utf8')) {
-    if (!eventPath)
-        return 'unknown';
-    let repository;
-    try {
-        repository = JSON.parse(readFile(eventPath)).repository;
-    }
-    catch {
-        return 'unknown';
-    }
-    const visibility = repository?.visibility;
-    if (visibility === 'public' || visibility === 'private' || visibility === 'internal')
-        return visibility;
-    if (repository?.private === true)
-        return 'private';
-    if (repository?.private === false)
-        return 'public';
-    return 'unknown';
-}
-/**
- * Anyone who can read a public repository can download its artifacts, so a database dump goes there only
- * encrypted. Checked before any dump so nothing is half-done.
- */
-function checkArtifactAllowed(request, context) {
-    if (!request)
-        return;
-    if (context.storage === 'server') {
-        throw new ConfigurationError(`Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
-    }
-    if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
-        const why = context.visibility === 'public'
-            ? 'this repository is public, so anyone could download the artifact'
-            : 'the event payload does not say this repository is private, so it is treated as public';
-        throw new ConfigurationError(`Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
-    }
-    const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
-    if (missing.length) {
-        throw new ConfigurationError(`Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
-    }
-}
-/** Uploads the verified backup (already complete on disk: takeBackup renames only after verification). */
-async function uploadBackup(request, backup, uploader) {
-    const name = request.name ?? basename(backup.path);
-    // Custom archives are compressed by pg_dump and ciphertext does not compress: zipping them again only costs CPU.
-    const compressionLevel = backup.encrypted || backup.format === 'custom' ? 0 : 6;
-    const id = await uploader.upload(name, backup.path, { retentionDays: request.retentionDays, compressionLevel });
-    return { name, id, retentionDays: request.retentionDays };
-}
-function artifactSummaryRow(artifact, env) {
-    const retention = artifact.retentionDays ? `kept ${artifact.retentionDays} days` : "the repository's retention";
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env;
-    const name = `\`${artifact.name}\``;
-    const link = server && repo && runId ? `[${name}](${server}/${repo}/actions/runs/${runId}/artifacts/${artifact.id})` : name;
-    return ['Artifact', `${link} (id ${artifact.id}, ${retention})`];
-}
-
-;// CONCATENATED MODULE: ./actions/db-backup/inputs.ts
-
-
-
-
-
-
-function readConnectionInputs(read, setSecret, workspace) {
-    const engineInput = read.oneOf('engine', ['auto', 'postgresql', 'mysql', 'django'], 'auto');
-    const url = read.optionalString('database-url');
-    let database;
-    if (url) {
-        database = parseDatabaseUrl(url, 'database-url', setSecret);
-    }
-    else if (read.optionalString('db-name')) {
-        const engine = engineInput === 'postgresql' || engineInput === 'mysql' ? engineInput : undefined;
-        if (!engine) {
-            throw new errors_ConfigurationError(`Input 'engine' must be postgresql or mysql when the database is given by 'db-name' (no URL to infer it from).`);
-        }
-        database = databaseFromSettings({
-            engine,
-            name: read.string('db-name'),
-            user: read.string('db-user'),
-            password: read.string('db-password'),
-            host: read.string('db-host'),
-            port: read.optionalString('db-port') === undefined ? undefined : read.integer('db-port', { min: 1, max: 65535 }),
-        }, setSecret);
-    }
-    const engine = engineInput === 'auto' ? (database?.engine ?? 'django') : engineInput;
-    if (engine !== 'django' && !database) {
-        throw new errors_ConfigurationError(`Input 'database-url' (or 'db-name' with 'db-user', 'db-password', 'db-host') is required for engine ${engine}.`);
-    }
-    if (engine !== 'django' && database && database.engine !== engine) {
-        throw new errors_ConfigurationError(`Input 'engine' is ${engine} but 'database-url' is a ${database.engine} URL.`);
-    }
-    let django;
-    if (engine === 'django') {
-        const manageCommand = read.optionalString('django-manage-command');
-        if (!manageCommand) {
-            throw new errors_ConfigurationError(`Input 'django-manage-command' is required for engine django (e.g. 'python manage.py'); without a database-url or db-name there is nothing else to back up.`);
-        }
-        django = { manageCommand, workingDirectory: read.string('working-directory') || workspace };
-    }
-    return {
-        engine,
-        database,
-        databaseUrl: url,
-        django,
-        ssh: readSsh(read, setSecret),
-        postgresClientRoot: read.string('postgres-client-root') || '/usr/lib/postgresql',
-    };
-}
-function readSsh(read, setSecret) {
-    const host = read.optionalString('ssh-host');
-    if (!host)
-        return undefined;
-    const privateKey = read.string('ssh-private-key');
-    if (privateKey) {
-        setSecret(privateKey);
-        for (const line of privateKey.split(/\r?\n/))
-            if (line.trim().length > 20 && !line.includes('PRIVATE KEY'))
-                setSecret(line.trim());
-    }
-    return {
-        host,
-        port: read.integer('ssh-port', { min: 1, max: 65535, fallback: 22 }),
-        user: read.string('ssh-user', { required: true }),
-        privateKey,
-        knownHosts: read.optionalString('ssh-known-hosts'),
-        hostFingerprint: read.optionalString('ssh-host-fingerprint'),
-        acceptNew: read.boolean('ssh-accept-new-host-key', false),
-    };
-}
-function readBackupInputs(source, setSecret, workspace) {
-    const read = new InputReader(source);
-    const connection = readConnectionInputs(read, setSecret, workspace);
-    const storage = read.oneOf('storage', ['runner', 'server'], 'runner');
-    if (storage === 'server' && !connection.ssh) {
-        throw new ConfigurationError(`Input 'storage' is server, which needs 'ssh-host' (the backup is kept on that server).`);
-    }
-    const dirInput = read.string('directory') || 'backups';
-    // On the server a relative directory is relative to the SSH user's home, where remote commands start.
-    const directory = storage === 'server' || isAbsolute(dirInput) ? dirInput : resolve(workspace, dirInput);
-    const passphrase = read.optionalString('encryption-passphrase');
-    if (passphrase) {
-        setSecret(passphrase);
-        if (passphrase.length < 12)
-            throw new ConfigurationError(`Input 'encryption-passphrase' must be at least 12 characters long.`);
-    }
-    const verify = read.oneOf('verify', ['archive', 'restore'], 'archive');
-    if (verify === 'restore' && connection.engine === 'django') {
-        throw new ConfigurationError(`Input 'verify' cannot be restore for engine django (loaddata into a scratch database needs a second Django settings); use archive.`);
-    }
-    const format = read.oneOf('format', ['custom', 'plain'], 'custom');
-    return {
-        ...connection,
-        format,
-        directory,
-        storage,
-        prefix: sanitizePrefix(read.string('prefix') || connection.database?.database || 'django'),
-        sha: read.string('sha'),
-        keepDays: read.integer('keep-days', { min: 0, fallback: 14 }),
-        keepCount: read.integer('keep-count', { min: 0, fallback: 0 }),
-        verify,
-        passphrase,
-        artifact: readArtifactRequest(read),
-    };
-}
-
-;// CONCATENATED MODULE: ./actions/db-restore/inputs.ts
-
-
-
-
-function readRestoreInputs(source, setSecret, workspace) {
-    const read = new inputs_InputReader(source);
-    const connection = readConnectionInputs(read, setSecret, workspace);
-    const storage = read.oneOf('storage', ['runner', 'server'], 'runner');
-    if (storage === 'server' && !connection.ssh) {
-        throw new errors_ConfigurationError(`Input 'storage' is server, which needs 'ssh-host' (the backup is on that server).`);
-    }
-    // On the runner relative paths are relative to the workspace; on the server, to the SSH user's home.
-    const place = (path) => (storage === 'server' || (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.resolve)(workspace, path));
-    const backupInput = read.string('backup', { required: true });
-    const directory = place(read.string('directory') || 'backups');
-    const passphrase = read.optionalString('encryption-passphrase');
-    if (passphrase)
-        setSecret(passphrase);
-    return {
-        ...connection,
-        backup: backupInput === 'latest' ? 'latest' : place(backupInput),
-        directory,
-        prefix: read.optionalString('prefix'),
-        confirm: read.string('confirm', { required: true }),
-        skipSafetyBackup: read.boolean('skip-safety-backup', false),
-        safetyDirectory: read.optionalString('safety-directory') ? place(read.string('safety-directory')) : directory,
-        storage,
-        passphrase,
-        sha: read.string('sha'),
-    };
-}
-
 ;// CONCATENATED MODULE: ./actions/shared/backup-files.ts
 const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})_([0-9A-Za-z]+)(?:-(\d+))?\.(dump|sql|json)(\.enc)?$/;
 /** `202611271405` for 2026-11-27 14:05 UTC. */
@@ -33310,6 +33378,353 @@ function planRetention(files, rule) {
     return { remove, keep };
 }
 
+// EXTERNAL MODULE: ./actions/shared/object-store.ts
+var object_store = __nccwpck_require__(7055);
+;// CONCATENATED MODULE: ./actions/db-restore/bucket-source.ts
+// db-restore from a bucket: the backup (a name, or `latest` under a prefix) is downloaded to a private folder on
+// the runner and its SHA-256 checked against the one recorded when it was verified, before anything is touched.
+
+
+
+
+
+
+
+
+
+const isBucketLocation = (backup) => backup.startsWith(object_store/* S3_SCHEME */.bS);
+/** `s3://bucket/prefix/<name or latest>` and the s3-* inputs. */
+function readBucketBackup(read, backup, setSecret, env) {
+    const location = (0,object_store/* parseS3Location */.TL)(backup, 'backup');
+    const slash = location.path.lastIndexOf('/');
+    const name = location.path.slice(slash + 1);
+    if (name !== 'latest' && !parseBackupName(name)) {
+        throw new errors/* ConfigurationError */.j1(`Input 'backup': '${backup}' must end with a backup's name (<prefix>_<YYYYMMDDHHMM>_<sha>.<ext>) or with /latest.`);
+    }
+    const settings = (0,object_store/* readBucketSettings */.qT)(read, { bucket: location.bucket, path: slash === -1 ? '' : location.path.slice(0, slash), input: 'backup' }, setSecret, env);
+    return { settings, name };
+}
+/**
+ * Picks the backup (for `latest`: the newest of `prefix`, or of any database but safety backups, among those with
+ * their checksum file, i.e. verified), downloads it and checks its SHA-256. A mismatch deletes the download.
+ */
+async function fetchFromBucket(ref, options) {
+    const store = await (0,object_store/* openObjectStore */.$O)(ref.settings);
+    const names = (await store.list()).map((o) => o.key.slice(o.key.lastIndexOf('/') + 1));
+    let name = ref.name;
+    if (name === 'latest') {
+        const verified = names.filter((n) => names.includes(`${n}${object_store/* CHECKSUM_SUFFIX */.qP}`));
+        const latest = latestBackup(verified, options.prefix, options.now);
+        if (!latest)
+            throw new errors/* ConfigurationError */.j1(`Input 'backup': no verified backup${options.prefix ? ` of '${options.prefix}'` : ''} (with its ${object_store/* CHECKSUM_SUFFIX */.qP} file) under ${store.where}. Nothing was restored.`);
+        name = latest.file;
+    }
+    else if (!names.includes(name)) {
+        throw new errors/* ConfigurationError */.j1(`Input 'backup': ${(0,object_store/* objectUrl */.bC)(ref.settings, name)} does not exist. Nothing was restored.`);
+    }
+    const url = (0,object_store/* objectUrl */.bC)(ref.settings, name);
+    const key = (0,object_store/* objectKey */.T5)(ref.settings, name);
+    const recorded = /^([0-9a-f]{64})\s/.exec((await store.getText(`${key}${object_store/* CHECKSUM_SUFFIX */.qP}`)) ?? '')?.[1] ??
+        (await store.head(key))?.metadata.sha256;
+    if (!recorded)
+        throw new errors/* ActionFailure */.dR(`${url} has no recorded SHA-256 (no ${object_store/* CHECKSUM_SUFFIX */.qP} file): it was never verified. Nothing was restored.`);
+    const folder = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(options.tempRoot, 'rb-restore-'));
+    const path = (0,external_node_path_.join)(folder, name);
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let sizeBytes = 0;
+    options.log(`Downloading ${url} to the runner.`);
+    try {
+        const body = await store.download(key, options.signal);
+        const counter = new external_node_stream_.Transform({
+            transform(chunk, _encoding, callback) {
+                hash.update(chunk);
+                sizeBytes += chunk.length;
+                callback(null, chunk);
+            },
+        });
+        await (0,external_node_stream_promises_namespaceObject.pipeline)(body, counter, (0,external_node_fs_.createWriteStream)(path, { mode: 0o600 })).catch((error) => {
+            throw error instanceof errors/* ActionFailure */.dR || error.$metadata
+                ? error
+                : writeFailure(error, path);
+        });
+    }
+    catch (error) {
+        (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
+        throw error;
+    }
+    const sha256 = hash.digest('hex');
+    if (sha256 !== recorded) {
+        (0,external_node_fs_.rmSync)(folder, { recursive: true, force: true });
+        throw new errors/* ActionFailure */.dR(`${url} downloads with SHA-256 ${sha256}, but ${recorded} was recorded when it was verified: it is damaged. Nothing was restored.`);
+    }
+    options.log(`Downloaded ${sizeBytes} bytes; SHA-256 ${sha256} matches the recorded one.`);
+    return { url, path, folder, sha256, sizeBytes };
+}
+
+;// CONCATENATED MODULE: ./actions/db-backup/artifact.ts
+
+
+
+// GitHub refuses these in artifact names (the upload client checks the same list before any request).
+const FORBIDDEN_NAME_CHARACTERS = (/* unused pure expression or super */ null && (['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/']));
+function artifact_readArtifactRequest(read) {
+    const upload = read.boolean('upload-artifact', false);
+    const name = read.optionalString('artifact-name');
+    const retention = read.optionalString('retention-days');
+    if (!upload)
+        return undefined;
+    const bad = name ? FORBIDDEN_NAME_CHARACTERS.filter((c) => name.includes(c)) : [];
+    if (bad.length) {
+        throw new ConfigurationError(`Input 'artifact-name' is ${JSON.stringify(name)}, which contains ${bad.map((c) => JSON.stringify(c)).join(', ')}; an artifact name cannot contain any of ${FORBIDDEN_NAME_CHARACTERS.map((c) => JSON.stringify(c)).join(' ')}.`);
+    }
+    return {
+        name,
+        retentionDays: retention === undefined ? undefined : read.integer('retention-days', { min: 1, max: 90 }),
+    };
+}
+/** Reads the repository's visibility from the event payload the runner wrote; anything unreadable is 'unknown'. */
+function repositoryVisibility(eventPath, readFile = (p) => readFileSync(p, 'utf8')) {
+    if (!eventPath)
+        return 'unknown';
+    let repository;
+    try {
+        repository = JSON.parse(readFile(eventPath)).repository;
+    }
+    catch {
+        return 'unknown';
+    }
+    const visibility = repository?.visibility;
+    if (visibility === 'public' || visibility === 'private' || visibility === 'internal')
+        return visibility;
+    if (repository?.private === true)
+        return 'private';
+    if (repository?.private === false)
+        return 'public';
+    return 'unknown';
+}
+/**
+ * Anyone who can read a public repository can download its artifacts, so a database dump goes there only
+ * encrypted. Checked before any dump so nothing is half-done.
+ */
+function checkArtifactAllowed(request, context) {
+    if (!request)
+        return;
+    if (context.storage === 'server') {
+        throw new ConfigurationError(`Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
+    }
+    if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
+        const why = context.visibility === 'public'
+            ? 'this repository is public, so anyone could download the artifact'
+            : 'the event payload does not say this repository is private, so it is treated as public';
+        throw new ConfigurationError(`Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
+    }
+    const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
+    if (missing.length) {
+        throw new ConfigurationError(`Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
+    }
+}
+/** Uploads the verified backup (already complete on disk: takeBackup renames only after verification). */
+async function uploadBackup(request, backup, uploader) {
+    const name = request.name ?? basename(backup.path);
+    // Custom archives are compressed by pg_dump and ciphertext does not compress: zipping them again only costs CPU.
+    const compressionLevel = backup.encrypted || backup.format === 'custom' ? 0 : 6;
+    const id = await uploader.upload(name, backup.path, { retentionDays: request.retentionDays, compressionLevel });
+    return { name, id, retentionDays: request.retentionDays };
+}
+function artifactSummaryRow(artifact, env) {
+    const retention = artifact.retentionDays ? `kept ${artifact.retentionDays} days` : "the repository's retention";
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env;
+    const name = `\`${artifact.name}\``;
+    const link = server && repo && runId ? `[${name}](${server}/${repo}/actions/runs/${runId}/artifacts/${artifact.id})` : name;
+    return ['Artifact', `${link} (id ${artifact.id}, ${retention})`];
+}
+
+;// CONCATENATED MODULE: ./actions/db-backup/inputs.ts
+
+
+
+
+
+
+
+function readConnectionInputs(read, setSecret, workspace) {
+    const engineInput = read.oneOf('engine', ['auto', 'postgresql', 'mysql', 'django'], 'auto');
+    const url = read.optionalString('database-url');
+    let database;
+    if (url) {
+        database = parseDatabaseUrl(url, 'database-url', setSecret);
+    }
+    else if (read.optionalString('db-name')) {
+        const engine = engineInput === 'postgresql' || engineInput === 'mysql' ? engineInput : undefined;
+        if (!engine) {
+            throw new errors/* ConfigurationError */.j1(`Input 'engine' must be postgresql or mysql when the database is given by 'db-name' (no URL to infer it from).`);
+        }
+        database = databaseFromSettings({
+            engine,
+            name: read.string('db-name'),
+            user: read.string('db-user'),
+            password: read.string('db-password'),
+            host: read.string('db-host'),
+            port: read.optionalString('db-port') === undefined ? undefined : read.integer('db-port', { min: 1, max: 65535 }),
+        }, setSecret);
+    }
+    const engine = engineInput === 'auto' ? (database?.engine ?? 'django') : engineInput;
+    if (engine !== 'django' && !database) {
+        throw new errors/* ConfigurationError */.j1(`Input 'database-url' (or 'db-name' with 'db-user', 'db-password', 'db-host') is required for engine ${engine}.`);
+    }
+    if (engine !== 'django' && database && database.engine !== engine) {
+        throw new errors/* ConfigurationError */.j1(`Input 'engine' is ${engine} but 'database-url' is a ${database.engine} URL.`);
+    }
+    let django;
+    if (engine === 'django') {
+        const manageCommand = read.optionalString('django-manage-command');
+        if (!manageCommand) {
+            throw new errors/* ConfigurationError */.j1(`Input 'django-manage-command' is required for engine django (e.g. 'python manage.py'); without a database-url or db-name there is nothing else to back up.`);
+        }
+        django = { manageCommand, workingDirectory: read.string('working-directory') || workspace };
+    }
+    return {
+        engine,
+        database,
+        databaseUrl: url,
+        django,
+        ssh: readSsh(read, setSecret),
+        postgresClientRoot: read.string('postgres-client-root') || '/usr/lib/postgresql',
+    };
+}
+function readSsh(read, setSecret) {
+    const host = read.optionalString('ssh-host');
+    if (!host)
+        return undefined;
+    const privateKey = read.string('ssh-private-key');
+    if (privateKey) {
+        setSecret(privateKey);
+        for (const line of privateKey.split(/\r?\n/))
+            if (line.trim().length > 20 && !line.includes('PRIVATE KEY'))
+                setSecret(line.trim());
+    }
+    return {
+        host,
+        port: read.integer('ssh-port', { min: 1, max: 65535, fallback: 22 }),
+        user: read.string('ssh-user', { required: true }),
+        privateKey,
+        knownHosts: read.optionalString('ssh-known-hosts'),
+        hostFingerprint: read.optionalString('ssh-host-fingerprint'),
+        acceptNew: read.boolean('ssh-accept-new-host-key', false),
+    };
+}
+/** `storage`: one place or two, comma-separated (runner or server, and/or bucket). */
+function readStoragePlaces(read) {
+    const words = read
+        .string('storage')
+        .split(/[\s,]+/)
+        .filter((w) => w !== '');
+    if (words.length === 0)
+        return { file: 'runner', bucket: false };
+    const bad = words.find((w) => !['runner', 'server', 'bucket'].includes(w));
+    if (bad !== undefined ||
+        new Set(words).size !== words.length ||
+        (words.includes('runner') && words.includes('server')))
+        throw new ConfigurationError(`Input 'storage' must be runner, server or bucket, or bucket with one of the other two (e.g. 'server, bucket'); got '${read.string('storage')}'.`);
+    return {
+        file: words.find((w) => w === 'runner' || w === 'server'),
+        bucket: words.includes('bucket'),
+    };
+}
+function readBackupInputs(source, setSecret, workspace, env = {}) {
+    const read = new InputReader(source);
+    const connection = readConnectionInputs(read, setSecret, workspace);
+    const places = readStoragePlaces(read);
+    const storage = places.file ?? 'runner';
+    const bucketInput = read.optionalString('bucket');
+    if (places.bucket !== Boolean(bucketInput)) {
+        throw new ConfigurationError(places.bucket
+            ? `Input 'storage' includes bucket, which needs 'bucket' (an s3://bucket/prefix location).`
+            : `Input 'bucket' is set but 'storage' does not include bucket; use e.g. 'storage: bucket' or 'storage: runner, bucket'.`);
+    }
+    const bucket = bucketInput
+        ? readBucketSettings(read, { ...parseS3Location(bucketInput, 'bucket'), input: 'bucket' }, setSecret, env)
+        : undefined;
+    if (storage === 'server' && !connection.ssh) {
+        throw new ConfigurationError(`Input 'storage' is server, which needs 'ssh-host' (the backup is kept on that server).`);
+    }
+    const dirInput = read.string('directory') || 'backups';
+    // On the server a relative directory is relative to the SSH user's home, where remote commands start.
+    const directory = storage === 'server' || isAbsolute(dirInput) ? dirInput : resolve(workspace, dirInput);
+    const passphrase = read.optionalString('encryption-passphrase');
+    if (passphrase) {
+        setSecret(passphrase);
+        if (passphrase.length < 12)
+            throw new ConfigurationError(`Input 'encryption-passphrase' must be at least 12 characters long.`);
+    }
+    if (!places.file && passphrase) {
+        throw new ConfigurationError(`Input 'encryption-passphrase' needs a file to encrypt, but 'storage' is bucket only; use 'storage: runner, bucket' (the encrypted file is uploaded) or the bucket's own 's3-server-side-encryption'.`);
+    }
+    const verify = read.oneOf('verify', ['archive', 'restore'], 'archive');
+    if (verify === 'restore' && connection.engine === 'django') {
+        throw new ConfigurationError(`Input 'verify' cannot be restore for engine django (loaddata into a scratch database needs a second Django settings); use archive.`);
+    }
+    const format = read.oneOf('format', ['custom', 'plain'], 'custom');
+    const inputs = {
+        ...connection,
+        format,
+        directory,
+        storage,
+        keepFile: places.file !== undefined,
+        bucket,
+        prefix: sanitizePrefix(read.string('prefix') || connection.database?.database || 'django'),
+        sha: read.string('sha'),
+        keepDays: read.integer('keep-days', { min: 0, fallback: 14 }),
+        keepCount: read.integer('keep-count', { min: 0, fallback: 0 }),
+        verify,
+        passphrase,
+        artifact: readArtifactRequest(read),
+    };
+    if (!places.file && inputs.artifact) {
+        throw new ConfigurationError(`Input 'upload-artifact' needs the backup file on the runner, but 'storage' is bucket only; use 'storage: runner, bucket'.`);
+    }
+    return inputs;
+}
+
+;// CONCATENATED MODULE: ./actions/db-restore/inputs.ts
+
+
+
+
+
+function readRestoreInputs(source, setSecret, workspace, env = {}) {
+    const read = new inputs_InputReader(source);
+    const connection = readConnectionInputs(read, setSecret, workspace);
+    const storage = read.oneOf('storage', ['runner', 'server'], 'runner');
+    if (storage === 'server' && !connection.ssh) {
+        throw new errors/* ConfigurationError */.j1(`Input 'storage' is server, which needs 'ssh-host' (the backup is on that server).`);
+    }
+    // On the runner relative paths are relative to the workspace; on the server, to the SSH user's home.
+    const place = (path) => (storage === 'server' || (0,external_node_path_.isAbsolute)(path) ? path : (0,external_node_path_.resolve)(workspace, path));
+    const backupInput = read.string('backup', { required: true });
+    const bucket = isBucketLocation(backupInput) ? readBucketBackup(read, backupInput, setSecret, env) : undefined;
+    if (bucket && storage === 'server') {
+        throw new errors/* ConfigurationError */.j1(`Input 'storage' must be runner for a backup in a bucket (it is downloaded to the runner and streamed to the database, over SSH when ssh-host is set).`);
+    }
+    const directory = place(read.string('directory') || 'backups');
+    const passphrase = read.optionalString('encryption-passphrase');
+    if (passphrase)
+        setSecret(passphrase);
+    return {
+        ...connection,
+        backup: backupInput === 'latest' || bucket ? backupInput : place(backupInput),
+        directory,
+        prefix: read.optionalString('prefix'),
+        confirm: read.string('confirm', { required: true }),
+        skipSafetyBackup: read.boolean('skip-safety-backup', false),
+        safetyDirectory: read.optionalString('safety-directory') ? place(read.string('safety-directory')) : directory,
+        storage,
+        passphrase,
+        sha: read.string('sha'),
+        bucket,
+    };
+}
+
 ;// CONCATENATED MODULE: ./actions/db-backup/client-plan.ts
 
 /** '150004' (server_version_num) or '15.4 (Debian 15.4-1)' → 15; 9.6 → 9 (a major was two numbers before 10). */
@@ -33330,7 +33745,7 @@ function postgresMajor(version) {
 function choosePostgresClient(serverVersion, installed, where = 'the runner') {
     const server = postgresMajor(serverVersion);
     if (server === undefined)
-        throw new ActionFailure(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
+        throw new errors/* ActionFailure */.dR(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
     const sorted = [...installed].sort((a, b) => b.major - a.major);
     const best = sorted[0];
     if (best && best.major >= server)
@@ -33338,7 +33753,7 @@ function choosePostgresClient(serverVersion, installed, where = 'the runner') {
     const found = sorted.length
         ? `the newest client on ${where} is ${best.major} (${best.binDir ? `${best.binDir}/pg_dump` : 'pg_dump on PATH'})`
         : `no pg_dump was found on ${where}`;
-    throw new ActionFailure(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
+    throw new errors/* ActionFailure */.dR(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
         `Install postgresql-client-${server} on ${where}: add the PostgreSQL (PGDG) apt repository ` +
         `(https://wiki.postgresql.org/wiki/Apt, e.g. 'sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y') ` +
         `then 'sudo apt-get install -y postgresql-client-${server}'.`);
@@ -33362,7 +33777,7 @@ function postgresClientFromVersionText(text) {
 function parseMysqlVersion(version) {
     const m = /^(\d+)\.(\d+)/.exec(version.trim());
     if (!m)
-        throw new ActionFailure(`Could not read the MySQL/MariaDB server version from '${version}'.`);
+        throw new errors/* ActionFailure */.dR(`Could not read the MySQL/MariaDB server version from '${version}'.`);
     return {
         flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql',
         version: version.trim(),
@@ -33394,7 +33809,7 @@ function chooseMysqlDump(server, available, where = 'the runner') {
             };
         }
     }
-    throw new ActionFailure(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
+    throw new errors/* ActionFailure */.dR(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
         `Install it: 'sudo apt-get install -y ${server.flavour === 'mariadb' ? 'mariadb-client' : 'default-mysql-client'}'.`);
 }
 
@@ -33407,7 +33822,12 @@ function chooseMysqlDump(server, available, where = 'the runner') {
 
 
 
-const EXTENSIONS = { custom: 'dump', plain: 'sql', mysql: 'sql', json: 'json' };
+const EXTENSIONS = {
+    custom: 'dump',
+    plain: 'sql',
+    mysql: 'sql',
+    json: 'json',
+};
 const OPENSSL_ENC_ARGS = ['enc', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256'];
 const PASSPHRASE_ENV = 'RUNBOOK_BACKUP_PASSPHRASE';
 function formatOf(request) {
@@ -33432,7 +33852,7 @@ function freeName(taken, nameFor) {
         if (!taken.has(name))
             return name;
     }
-    throw new ActionFailure(`99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`);
+    throw new errors/* ActionFailure */.dR(`99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`);
 }
 function tool(client, name) {
     return client.binDir ? `${client.binDir}/${name}` : name;
@@ -33446,7 +33866,7 @@ function connectionFailure(target, result, what) {
         .filter((l) => l !== '');
     const start = Math.max(0, lines.findIndex((l) => /error|FATAL|failed|denied|refused/i.test(l)));
     const reason = lines.slice(start, start + 2).join(' ') || describeExit(what, result);
-    return new ActionFailure(`Cannot connect to ${describeDatabase(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
+    return new errors/* ActionFailure */.dR(`Cannot connect to ${describeDatabase(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
 }
 /** The server's version, read before anything is dumped (the client is chosen from it). */
 async function readServerVersion(host, target, psql = 'psql', mysqlClient = 'mariadb') {
@@ -33568,13 +33988,13 @@ async function takeBackup(request, edges) {
     const spec = await planDump(request, edges);
     if (spec.serverVersion)
         edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
-    const existing = new Set(await files.list(request.directory));
+    const existing = new Set([...(await files.list(request.directory)), ...(request.takenNames ?? [])]);
     const name = freeName(existing, (sequence) => backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
         encrypted: request.passphrase !== undefined,
         sequence,
     }));
-    const finalPath = external_node_path_namespaceObject.posix.join(request.directory, name);
-    const plainPath = external_node_path_namespaceObject.posix.join(request.directory, `${name.replace(/\.enc$/, '')}.partial`);
+    const finalPath = external_node_path_.posix.join(request.directory, name);
+    const plainPath = external_node_path_.posix.join(request.directory, `${name.replace(/\.enc$/, '')}.partial`);
     const encPath = `${finalPath}.partial`;
     const partials = new Set();
     const track = (path) => {
@@ -33610,14 +34030,14 @@ async function takeBackup(request, edges) {
             streamedHash = result.sha256;
         }
         if (edges.signal?.aborted)
-            throw new ActionFailure('The backup was cancelled; its partial file was removed.');
+            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
         const dumped = clock();
         if (result.code !== 0) {
             if (request.database &&
                 /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail)) {
                 throw connectionFailure(request.database, result, spec.command);
             }
-            throw new ActionFailure(`The dump failed: ${describeExit(external_node_path_namespaceObject.posix.basename(spec.command), result)}`);
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit(external_node_path_.posix.basename(spec.command), result)}`);
         }
         // The checksum of an unencrypted dump is read while the verification runs: on a large archive the two reads
         // overlap instead of adding up.
@@ -33634,7 +34054,7 @@ async function takeBackup(request, edges) {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
             if (enc.code !== 0)
-                throw new ActionFailure(`Encrypting the backup failed: ${describeExit('openssl', enc)}`);
+                throw new errors/* ActionFailure */.dR(`Encrypting the backup failed: ${describeExit('openssl', enc)}`);
             await files.remove(plainPath);
             path = encPath;
             streamedHash = undefined;
@@ -33742,7 +34162,7 @@ async function takeServerArchive(request, edges, started) {
     const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
     const probe = await host.sh(probeScript(request.postgresClientRoot, request.directory), { env, secretEnv });
     if (probe.code !== 0)
-        throw new ActionFailure(`Preparing the backup on ${host.where} failed: ${describeExit('the remote script', probe)}`);
+        throw new errors/* ActionFailure */.dR(`Preparing the backup on ${host.where} failed: ${describeExit('the remote script', probe)}`);
     const lines = probe.stdout.split('\n');
     const value = (word) => lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
     let clients = postgresClientsFromPaths(value('client'));
@@ -33759,8 +34179,8 @@ async function takeServerArchive(request, edges, started) {
     const client = choosePostgresClient(serverVersion, clients, host.where);
     const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
     edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
-    const name = freeName(new Set(value('file')), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
-    const finalPath = external_node_path_namespaceObject.posix.join(request.directory, name);
+    const name = freeName(new Set([...value('file'), ...(request.takenNames ?? [])]), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
+    const finalPath = external_node_path_.posix.join(request.directory, name);
     const partial = `${finalPath}.partial`;
     edges.trackPartial?.(partial);
     try {
@@ -33772,19 +34192,19 @@ async function takeServerArchive(request, edges, started) {
             signal: edges.signal,
         });
         if (edges.signal?.aborted)
-            throw new ActionFailure('The backup was cancelled; its partial file was removed.');
+            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
         const last = result.stdout
             .split('\n')
             .reverse()
             .find((l) => l.startsWith(`${MARK} `));
         if (result.code !== 0 || !last)
-            throw new ActionFailure(`The backup on ${host.where} failed: ${describeExit('the backup script', result)}`);
+            throw new errors/* ActionFailure */.dR(`The backup on ${host.where} failed: ${describeExit('the backup script', result)}`);
         const [state, ...fields] = last.slice(MARK.length + 1).split(' ');
         if (state === 'dump') {
             const failed = { ...result, code: Number(fields[0]) };
             if (/password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
                 throw connectionFailure(target, failed, tool(client, 'pg_dump'));
-            throw new ActionFailure(`The dump failed: ${describeExit('pg_dump', failed)}`);
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit('pg_dump', failed)}`);
         }
         const [size, magic, listCode, header, entries, sha256, t0, t1, t2] = fields;
         const timings = [t0, t1, t2].map(Number);
@@ -33792,7 +34212,7 @@ async function takeServerArchive(request, edges, started) {
             edges.log(`Dumped in ${timings[1] - timings[0]} ms (checks before the dump: ${scriptStarted - started} ms); verifying.`);
             edges.log(`Verified in ${timings[2] - timings[1]} ms.`);
         }
-        const fail = (reason) => new ActionFailure(`The backup failed verification: ${reason}; no backup was kept.`);
+        const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
         const reason = checkSize(Number(size)) ??
             (isCustomArchive(Buffer.from(magic, 'hex')) ? undefined : 'the file is not a pg_dump custom archive') ??
             checkArchiveListing(Number(listCode), header === '1' ? '; Archive created at' : '', result.stderrTail);
@@ -33802,7 +34222,7 @@ async function takeServerArchive(request, edges, started) {
             throw fail(reason);
         }
         if (state !== 'kept')
-            throw new ActionFailure(`The backup could not be renamed: ${finalPath} appeared on ${host.where} meanwhile.`);
+            throw new errors/* ActionFailure */.dR(`The backup could not be renamed: ${finalPath} appeared on ${host.where} meanwhile.`);
         edges.trackPartial?.(undefined);
         const deleted = await applyRetention(request, name, edges);
         return {
@@ -33829,7 +34249,7 @@ async function takeServerArchive(request, edges, started) {
     }
 }
 async function verifyDump(format, path, request, edges, spec) {
-    const fail = (reason) => new ActionFailure(`The backup failed verification: ${reason}; no backup was kept.`);
+    const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
     const size = await edges.files.size(path);
     const empty = checkSize(size);
     if (empty)
@@ -33865,16 +34285,20 @@ async function verifyDump(format, path, request, edges, spec) {
     return checks.join('; ');
 }
 /** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
-async function testRestore(format, path, request, edges, spec) {
+async function testRestore(format, path, request, edges, spec, 
+/** The backup as a stream on the runner (read back from a bucket) instead of the file at `path`. */
+openStream) {
     const target = request.database;
     const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
     const host = edges.dumpHost;
-    const fromFile = edges.dumpHost.remote === edges.files.remote
-        ? { stdinOnHost: path }
-        : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
-    const fail = (what, result) => new ActionFailure(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
+    const fromFile = openStream
+        ? { stdin: await openStream() }
+        : edges.dumpHost.remote === edges.files.remote
+            ? { stdinOnHost: path }
+            : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
+    const fail = (what, result) => new errors/* ActionFailure */.dR(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
     if (format === 'custom' || format === 'plain') {
-        const binDir = spec.command.includes('/') ? external_node_path_namespaceObject.posix.dirname(spec.command) : '';
+        const binDir = spec.command.includes('/') ? external_node_path_.posix.dirname(spec.command) : '';
         const pg = (name) => (binDir ? `${binDir}/${name}` : name);
         const { PGPASSWORD, ...env } = postgresEnvironment(target);
         const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
@@ -33929,8 +34353,10 @@ async function testRestore(format, path, request, edges, spec) {
             edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
     }
 }
-async function applyRetention(request, name, edges) {
+async function applyRetention(request, name, edges, now = false) {
     if (request.keepDays === 0 && request.keepCount === 0)
+        return [];
+    if (request.deferRetention && !now)
         return [];
     const plan = planRetention(await edges.files.list(request.directory), {
         prefix: request.prefix,
@@ -33940,7 +34366,7 @@ async function applyRetention(request, name, edges) {
         protect: name,
     });
     for (const file of plan.remove) {
-        await edges.files.remove(external_node_path_namespaceObject.posix.join(request.directory, file));
+        await edges.files.remove(external_node_path_.posix.join(request.directory, file));
         edges.log(`Retention: deleted ${file}`);
     }
     return plan.remove;
@@ -33958,6 +34384,8 @@ function restoreCommand(result, actionRef) {
         lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
     if (result.location === 'server')
         lines.push('    # plus the same ssh-* inputs as the backup step: the file is on the server');
+    if (result.location === 'bucket')
+        lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
     return lines.join('\n');
 }
 
@@ -33976,7 +34404,7 @@ function targetName(request) {
         // What Django itself will flush, whatever the URL says; a SQLite database is named by its file.
         if (request.djangoDatabase === undefined)
             throw new Error('the Django database name must be read first');
-        return external_node_path_namespaceObject.posix.basename(request.djangoDatabase);
+        return external_node_path_.posix.basename(request.djangoDatabase);
     }
     return request.database?.database ?? '';
 }
@@ -33994,17 +34422,17 @@ async function readDjangoDatabase(request, host) {
     });
     const line = result.stdout.split('\n').find((l) => l.startsWith(DJANGO_NAME_MARK));
     if (result.code !== 0 || line === undefined)
-        throw new ActionFailure(`Cannot read the database name from Django (manage.py shell): ${describeExit('manage.py shell', result)}. Nothing was restored.`);
+        throw new errors/* ActionFailure */.dR(`Cannot read the database name from Django (manage.py shell): ${describeExit('manage.py shell', result)}. Nothing was restored.`);
     const name = line.slice(DJANGO_NAME_MARK.length).trim();
     if (name === '')
-        throw new errors_ConfigurationError(`Django's default database has no NAME in its settings; nothing was restored.`);
+        throw new errors/* ConfigurationError */.j1(`Django's default database has no NAME in its settings; nothing was restored.`);
     return name;
 }
 /** Nothing happens unless `confirm` names the database that will be overwritten, exactly. */
 function checkConfirmation(request) {
     const expected = targetName(request);
     if (request.confirm !== expected) {
-        throw new errors_ConfigurationError(`Input 'confirm' must be exactly the name of the database being overwritten, '${expected}'; got '${request.confirm}'. Nothing was restored.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'confirm' must be exactly the name of the database being overwritten, '${expected}'; got '${request.confirm}'. Nothing was restored.`);
     }
 }
 /** The format of a backup file from its name, checked against its first bytes for custom archives. */
@@ -34016,7 +34444,7 @@ function formatFromName(file, engine) {
         return 'json';
     if (base.endsWith('.sql'))
         return engine === 'mysql' ? 'mysql' : 'plain';
-    throw new errors_ConfigurationError(`Input 'backup': cannot tell the format of '${external_node_path_namespaceObject.posix.basename(file)}'; expected a .dump, .sql or .json file (optionally .enc).`);
+    throw new errors/* ConfigurationError */.j1(`Input 'backup': cannot tell the format of '${external_node_path_.posix.basename(file)}'; expected a .dump, .sql or .json file (optionally .enc).`);
 }
 function checkFormatFitsEngine(format, engine) {
     const fits = {
@@ -34026,14 +34454,14 @@ function checkFormatFitsEngine(format, engine) {
         json: 'django',
     };
     if (fits[format] !== engine) {
-        throw new errors_ConfigurationError(`Input 'backup' is a ${format === 'json' ? 'Django dumpdata (.json)' : format === 'custom' ? 'PostgreSQL custom archive' : 'SQL'} backup, which cannot be restored with engine ${engine}.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'backup' is a ${format === 'json' ? 'Django dumpdata (.json)' : format === 'custom' ? 'PostgreSQL custom archive' : 'SQL'} backup, which cannot be restored with engine ${engine}.`);
     }
 }
 /** Resolves `backup` to one existing file. */
 async function resolveBackup(request, edges) {
     if (request.backup === 'latest') {
         const files = await edges.files.list(request.directory).catch(() => {
-            throw new errors_ConfigurationError(`Input 'directory': cannot list '${request.directory}' on ${edges.files.where}.`);
+            throw new errors/* ConfigurationError */.j1(`Input 'directory': cannot list '${request.directory}' on ${edges.files.where}.`);
         });
         const latest = latestBackup(files, request.prefix, request.now);
         const now = request.now;
@@ -34041,12 +34469,12 @@ async function resolveBackup(request, edges) {
         if (now && future.length > 0)
             edges.warn?.(`Ignored ${future.length} file(s) whose name is dated after now (${now.toISOString()}): ${future.slice(0, 5).join(', ')}${future.length > 5 ? ', …' : ''}.`);
         if (!latest) {
-            throw new errors_ConfigurationError(`Input 'backup' is latest but '${request.directory}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${request.prefix}'` : ''}.`);
+            throw new errors/* ConfigurationError */.j1(`Input 'backup' is latest but '${request.directory}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${request.prefix}'` : ''}.`);
         }
-        return external_node_path_namespaceObject.posix.join(request.directory, latest.file);
+        return external_node_path_.posix.join(request.directory, latest.file);
     }
     if (!(await edges.files.exists(request.backup))) {
-        throw new errors_ConfigurationError(`Input 'backup': '${request.backup}' does not exist on ${edges.files.where}.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'backup': '${request.backup}' does not exist on ${edges.files.where}.`);
     }
     return request.backup;
 }
@@ -34066,7 +34494,7 @@ async function restoreBackup(given, edges) {
     checkFormatFitsEngine(format, request.engine);
     const encrypted = path.endsWith('.enc');
     if (encrypted && !request.passphrase) {
-        throw new errors_ConfigurationError(`Input 'encryption-passphrase' is required: '${external_node_path_namespaceObject.posix.basename(path)}' is encrypted.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'encryption-passphrase' is required: '${external_node_path_.posix.basename(path)}' is encrypted.`);
     }
     edges.log(`Restoring ${path} (${format}${encrypted ? ', encrypted' : ''}) into ${request.database ? describeDatabase(request.database) : 'the Django database'}.`);
     let serverVersion = '';
@@ -34087,10 +34515,10 @@ async function restoreBackup(given, edges) {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
             if (dec.code !== 0)
-                throw new ActionFailure(`Decrypting '${external_node_path_namespaceObject.posix.basename(path)}' failed (wrong passphrase?): ${describeExit('openssl', dec)}. Nothing was restored.`);
+                throw new errors/* ActionFailure */.dR(`Decrypting '${external_node_path_.posix.basename(path)}' failed (wrong passphrase?): ${describeExit('openssl', dec)}. Nothing was restored.`);
         }
         if (format === 'custom' && !isCustomArchive(await edges.files.head(plain, 5))) {
-            throw new errors_ConfigurationError(`Input 'backup': '${external_node_path_namespaceObject.posix.basename(path)}' is not a pg_dump custom archive. Nothing was restored.`);
+            throw new errors/* ConfigurationError */.j1(`Input 'backup': '${external_node_path_.posix.basename(path)}' is not a pg_dump custom archive. Nothing was restored.`);
         }
         let safetyBackup;
         if (!request.skipSafetyBackup) {
@@ -34146,7 +34574,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
     const input = host.remote === edges.files.remote
         ? { stdinOnHost: path }
         : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
-    const fail = (what, result) => new ActionFailure(`The restore failed and was stopped: ${describeExit(what, result)}.` +
+    const fail = (what, result) => new errors/* ActionFailure */.dR(`The restore failed and was stopped: ${describeExit(what, result)}.` +
         (format === 'custom' || format === 'plain'
             ? ' It ran in one transaction, so the database is unchanged.'
             : ' The safety backup holds the data as it was before.'));
@@ -34208,7 +34636,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
     // loaddata adds and overwrites by primary key; flushing first makes the result equal the backup.
     const flushed = await manage(['flush', '--no-input']);
     if (flushed.code !== 0)
-        throw new ActionFailure(`The restore failed: ${describeExit('manage.py flush', flushed)}. Nothing was restored.`);
+        throw new errors/* ActionFailure */.dR(`The restore failed: ${describeExit('manage.py flush', flushed)}. Nothing was restored.`);
     // The fixture goes in on stdin: loaddata reads a file's format from its name, which a decrypted copy
     // (….decrypted.partial) does not carry, and a file kept on the runner is not on the server manage.py runs on.
     const loaded = await manage(['loaddata', '--format=json', '-'], input);
@@ -34249,9 +34677,12 @@ function restoreSummary(result, where) {
 
 
 
+
+
+
 async function restoreMain(io) {
     const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
-    const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace);
+    const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace, io.env);
     // Checked before any connection is opened: a wrong confirmation touches nothing. Django's database name is read
     // from Django first (no input holds it for sure), still before anything is written.
     if (inputs.engine !== 'django')
@@ -34267,9 +34698,21 @@ async function restoreMain(io) {
         cancel.abort();
         killRunningProcesses('SIGTERM');
     });
+    let fetched;
     try {
         const djangoDatabase = inputs.engine === 'django' ? await readDjangoDatabase(inputs, places.dumpHost) : undefined;
         checkConfirmation({ ...inputs, djangoDatabase });
+        // Downloaded and checked against its recorded SHA-256 before the safety backup or anything else happens.
+        if (inputs.bucket) {
+            fetched = await fetchFromBucket(inputs.bucket, {
+                prefix: inputs.prefix,
+                now: io.now(),
+                tempRoot: io.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(),
+                log: io.info,
+                signal: cancel.signal,
+            });
+            cleanup.partial(fetched.path);
+        }
         if (!inputs.skipSafetyBackup)
             await places.files.prepareDirectory(inputs.safetyDirectory, 'safety-directory');
         const result = await restoreBackup({
@@ -34277,7 +34720,7 @@ async function restoreMain(io) {
             database: inputs.database,
             databaseUrl: inputs.databaseUrl,
             django: inputs.django,
-            backup: inputs.backup,
+            backup: fetched?.path ?? inputs.backup,
             directory: inputs.directory,
             prefix: inputs.prefix,
             confirm: inputs.confirm,
@@ -34297,14 +34740,18 @@ async function restoreMain(io) {
             trackPartial: (path) => (places.files.remote ? undefined : cleanup.partial(path)),
             signal: cancel.signal,
         });
-        io.setOutput('restored-from', result.path);
+        io.setOutput('restored-from', fetched?.url ?? result.path);
         io.setOutput('safety-backup-path', result.safetyBackup?.path ?? '');
         io.setOutput('format', result.format);
         io.setOutput('duration-ms', String(result.durationMs));
-        io.info(`Restored ${result.path} into '${result.database}'.`);
-        await io.writeSummary(restoreSummary(result, places.files.where));
+        io.info(`Restored ${fetched?.url ?? result.path} into '${result.database}'.`);
+        await io.writeSummary(fetched
+            ? restoreSummary({ ...result, path: `${fetched.url} (SHA-256 ${fetched.sha256} checked)` }, 'the bucket')
+            : restoreSummary(result, places.files.where));
     }
     finally {
+        if (fetched)
+            (0,external_node_fs_.rmSync)(fetched.folder, { recursive: true, force: true });
         unregister();
         await places.close();
     }

@@ -32405,6 +32405,7 @@ class places_LocalHost {
             env: { ...options.env, ...options.secretEnv },
             cwd: options.cwd,
             stdoutFile: options.stdoutFile ?? options.stdoutOnHost,
+            stdoutStream: options.stdoutStream,
             stdin: options.stdin ?? (options.stdinOnHost ? (0,external_node_fs_.createReadStream)(options.stdinOnHost) : undefined),
             sha256: options.sha256,
             signal: options.signal,
@@ -32444,6 +32445,7 @@ class places_SshHost {
             secrets: options.secretEnv,
             stdin: options.stdin,
             stdoutFile: options.stdoutFile,
+            stdoutStream: options.stdoutStream,
             sha256: options.sha256,
             signal: options.signal,
         });
@@ -33354,6 +33356,14 @@ function describeDatabase(target) {
     return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
 }
 /**
+ * Hosts that refuse unencrypted connections: Heroku Postgres (its DATABASE_URL names an AWS host, and carries no
+ * sslmode) and Amazon RDS with rds.force_ssl. libpq's default, prefer, would work but fall back silently; require
+ * says it. An sslmode in the URL always wins.
+ */
+function requiresTls(host) {
+    return /\.amazonaws\.com$/i.test(host) || /(^|\.)heroku(app)?\.com$/i.test(host);
+}
+/**
  * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
  * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
  */
@@ -33380,6 +33390,8 @@ function postgresEnvironment(target, database = target.database) {
     for (const [key, value] of Object.entries(target.options))
         if (names[key])
             env[names[key]] = value;
+    if (!target.options.sslmode && requiresTls(target.host))
+        env.PGSSLMODE = 'require';
     env.PGCONNECT_TIMEOUT ??= '15';
     return env;
 }
@@ -33508,7 +33520,12 @@ function chooseMysqlDump(server, available, where = 'the runner') {
 
 
 
-const EXTENSIONS = { custom: 'dump', plain: 'sql', mysql: 'sql', json: 'json' };
+const EXTENSIONS = {
+    custom: 'dump',
+    plain: 'sql',
+    mysql: 'sql',
+    json: 'json',
+};
 const OPENSSL_ENC_ARGS = ['enc', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256'];
 const PASSPHRASE_ENV = 'RUNBOOK_BACKUP_PASSPHRASE';
 function formatOf(request) {
@@ -33669,7 +33686,7 @@ async function takeBackup(request, edges) {
     const spec = await planDump(request, edges);
     if (spec.serverVersion)
         edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
-    const existing = new Set(await files.list(request.directory));
+    const existing = new Set([...(await files.list(request.directory)), ...(request.takenNames ?? [])]);
     const name = freeName(existing, (sequence) => backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
         encrypted: request.passphrase !== undefined,
         sequence,
@@ -33860,7 +33877,7 @@ async function takeServerArchive(request, edges, started) {
     const client = choosePostgresClient(serverVersion, clients, host.where);
     const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
     edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
-    const name = freeName(new Set(value('file')), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
+    const name = freeName(new Set([...value('file'), ...(request.takenNames ?? [])]), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
     const finalPath = external_node_path_namespaceObject.posix.join(request.directory, name);
     const partial = `${finalPath}.partial`;
     edges.trackPartial?.(partial);
@@ -33966,13 +33983,17 @@ async function verifyDump(format, path, request, edges, spec) {
     return checks.join('; ');
 }
 /** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
-async function testRestore(format, path, request, edges, spec) {
+async function testRestore(format, path, request, edges, spec, 
+/** The backup as a stream on the runner (read back from a bucket) instead of the file at `path`. */
+openStream) {
     const target = request.database;
     const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
     const host = edges.dumpHost;
-    const fromFile = edges.dumpHost.remote === edges.files.remote
-        ? { stdinOnHost: path }
-        : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
+    const fromFile = openStream
+        ? { stdin: await openStream() }
+        : edges.dumpHost.remote === edges.files.remote
+            ? { stdinOnHost: path }
+            : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
     const fail = (what, result) => new ActionFailure(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
     if (format === 'custom' || format === 'plain') {
         const binDir = spec.command.includes('/') ? external_node_path_namespaceObject.posix.dirname(spec.command) : '';
@@ -34030,8 +34051,10 @@ async function testRestore(format, path, request, edges, spec) {
             edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
     }
 }
-async function applyRetention(request, name, edges) {
+async function applyRetention(request, name, edges, now = false) {
     if (request.keepDays === 0 && request.keepCount === 0)
+        return [];
+    if (request.deferRetention && !now)
         return [];
     const plan = planRetention(await edges.files.list(request.directory), {
         prefix: request.prefix,
@@ -34059,6 +34082,8 @@ function restoreCommand(result, actionRef) {
         lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
     if (result.location === 'server')
         lines.push('    # plus the same ssh-* inputs as the backup step: the file is on the server');
+    if (result.location === 'bucket')
+        lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
     return lines.join('\n');
 }
 

@@ -32942,6 +32942,14 @@ function describeDatabase(target) {
     return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
 }
 /**
+ * Hosts that refuse unencrypted connections: Heroku Postgres (its DATABASE_URL names an AWS host, and carries no
+ * sslmode) and Amazon RDS with rds.force_ssl. libpq's default, prefer, would work but fall back silently; require
+ * says it. An sslmode in the URL always wins.
+ */
+function requiresTls(host) {
+    return /\.amazonaws\.com$/i.test(host) || /(^|\.)heroku(app)?\.com$/i.test(host);
+}
+/**
  * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
  * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
  */
@@ -32968,6 +32976,8 @@ function postgresEnvironment(target, database = target.database) {
     for (const [key, value] of Object.entries(target.options))
         if (names[key])
             env[names[key]] = value;
+    if (!target.options.sslmode && requiresTls(target.host))
+        env.PGSSLMODE = 'require';
     env.PGCONNECT_TIMEOUT ??= '15';
     return env;
 }
