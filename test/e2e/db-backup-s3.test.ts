@@ -64,6 +64,16 @@ function s3Inputs(bucket: string | undefined, overrides: Record<string, string> 
   };
 }
 
+/** Runs with the stand-in answering the chosen UploadParts with a 500 on every attempt. */
+async function withFailingParts<T>(fail: (part: number) => boolean, run: () => Promise<T>): Promise<T> {
+  s3.failPart = fail;
+  try {
+    return await run();
+  } finally {
+    s3.failPart = undefined;
+  }
+}
+
 const keysIn = (bucket: string) => [...s3.objects(bucket).keys()].sort();
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -227,23 +237,21 @@ describe('db-backup to an S3-compatible bucket', () => {
     mkdirSync(dir);
     const oldName = dated('shop', 20);
     writeFileSync(join(dir, oldName), 'old backup');
-    s3.failPart = () => true;
-    let result;
-    try {
-      result = await runAction({
-        action: 'db-backup',
-        inputs: {
-          'database-url': pg.url('shop'),
-          directory: dir,
-          storage: 'runner, bucket',
-          ...s3Inputs('s3://failing/x', { 's3-part-size-mb': '5' }),
-        },
-        secrets: [pg.password, s3.secretAccessKey],
-        github: { sha: SHA },
-      });
-    } finally {
-      s3.failPart = undefined;
-    }
+    const result = await withFailingParts(
+      () => true,
+      () =>
+        runAction({
+          action: 'db-backup',
+          inputs: {
+            'database-url': pg.url('shop'),
+            directory: dir,
+            storage: 'runner, bucket',
+            ...s3Inputs('s3://failing/x', { 's3-part-size-mb': '5' }),
+          },
+          secrets: [pg.password, s3.secretAccessKey],
+          github: { sha: SHA },
+        }),
+    );
     expect(result.exitCode).not.toBe(0);
     const errors = errorMessages(result);
     expect(errors).toHaveLength(1);
@@ -262,22 +270,20 @@ describe('db-backup to an S3-compatible bucket', () => {
   test('an interrupted upload is aborted: no object, no pending multipart upload, no checksum file', async () => {
     s3.createBucket('interrupted');
     const before = s3.calls.length;
-    s3.failPart = (n) => n === 2;
-    let result;
-    try {
-      result = await runAction({
-        action: 'db-backup',
-        inputs: {
-          'database-url': pg.url('shop'),
-          storage: 'bucket',
-          ...s3Inputs('s3://interrupted/nightly', { 's3-part-size-mb': '5' }),
-        },
-        secrets: [pg.password, s3.secretAccessKey],
-        github: { sha: SHA },
-      });
-    } finally {
-      s3.failPart = undefined;
-    }
+    const result = await withFailingParts(
+      (n) => n === 2,
+      () =>
+        runAction({
+          action: 'db-backup',
+          inputs: {
+            'database-url': pg.url('shop'),
+            storage: 'bucket',
+            ...s3Inputs('s3://interrupted/nightly', { 's3-part-size-mb': '5' }),
+          },
+          secrets: [pg.password, s3.secretAccessKey],
+          github: { sha: SHA },
+        }),
+    );
     expect(result.exitCode).not.toBe(0);
     expect(errorMessages(result)).toHaveLength(1);
     expect(errorMessages(result)[0]).toMatch(/S3 upload s3:\/\/interrupted\/nightly failed: InternalError/);
