@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import { backupFileName, planRetention, type BackupExtension } from '../shared/backup-files.js';
 import {
   describeDatabase,
@@ -46,6 +47,10 @@ export interface BackupRequest {
   django?: { manageCommand: string; workingDirectory: string; databaseUrl?: string };
   /** Where versioned PostgreSQL clients are installed (Debian: /usr/lib/postgresql). */
   postgresClientRoot: string;
+  /** Names already used in another place (a bucket): the new backup takes none of them. */
+  takenNames?: string[];
+  /** Leave retention to the caller, who applies it once every place holds a verified copy. */
+  deferRetention?: boolean;
 }
 
 export interface BackupEdges {
@@ -65,7 +70,7 @@ export interface BackupEdges {
 export interface BackupResult {
   path: string;
   file: string;
-  location: 'runner' | 'server';
+  location: 'runner' | 'server' | 'bucket';
   where: string;
   sizeBytes: number;
   sha256: string;
@@ -79,7 +84,12 @@ export interface BackupResult {
   database: string;
 }
 
-const EXTENSIONS: Record<BackupFormat, BackupExtension> = { custom: 'dump', plain: 'sql', mysql: 'sql', json: 'json' };
+export const EXTENSIONS: Record<BackupFormat, BackupExtension> = {
+  custom: 'dump',
+  plain: 'sql',
+  mysql: 'sql',
+  json: 'json',
+};
 export const OPENSSL_ENC_ARGS = ['enc', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256'];
 export const PASSPHRASE_ENV = 'RUNBOOK_BACKUP_PASSPHRASE';
 
@@ -101,7 +111,7 @@ export async function postgresClientsOn(host: CommandHost, root: string): Promis
 }
 
 /** The first backup name (by sequence) not among `taken`; never one that exists, so no backup is overwritten. */
-function freeName(taken: ReadonlySet<string>, nameFor: (sequence: number) => string): string {
+export function freeName(taken: ReadonlySet<string>, nameFor: (sequence: number) => string): string {
   for (let sequence = 1; sequence < 100; sequence++) {
     const name = nameFor(sequence);
     if (!taken.has(name)) return name;
@@ -156,7 +166,7 @@ export async function readServerVersion(
   return result.stdout.trim();
 }
 
-interface DumpSpec {
+export interface DumpSpec {
   command: string;
   args: string[];
   env: Record<string, string>;
@@ -168,7 +178,7 @@ interface DumpSpec {
   serverVersion: string;
 }
 
-async function planDump(request: BackupRequest, edges: BackupEdges): Promise<DumpSpec> {
+export async function planDump(request: BackupRequest, edges: BackupEdges): Promise<DumpSpec> {
   const host = edges.dumpHost;
   if (request.engine === 'postgresql') {
     const target = request.database!;
@@ -268,7 +278,7 @@ export async function takeBackup(request: BackupRequest, edges: BackupEdges): Pr
   if (spec.serverVersion)
     edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
 
-  const existing = new Set(await files.list(request.directory));
+  const existing = new Set([...(await files.list(request.directory)), ...(request.takenNames ?? [])]);
   const name = freeName(existing, (sequence) =>
     backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
       encrypted: request.passphrase !== undefined,
@@ -477,7 +487,7 @@ async function takeServerArchive(request: BackupRequest, edges: BackupEdges, sta
   const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
   edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
 
-  const name = freeName(new Set(value('file')), (sequence) =>
+  const name = freeName(new Set([...value('file'), ...(request.takenNames ?? [])]), (sequence) =>
     backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }),
   );
   const finalPath = posix.join(request.directory, name);
@@ -591,18 +601,21 @@ async function verifyDump(
 }
 
 /** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
-async function testRestore(
+export async function testRestore(
   format: BackupFormat,
   path: string,
   request: BackupRequest,
   edges: BackupEdges,
   spec: DumpSpec,
+  /** The backup as a stream on the runner (read back from a bucket) instead of the file at `path`. */
+  openStream?: () => Promise<Readable>,
 ): Promise<string> {
   const target = request.database!;
   const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
   const host = edges.dumpHost;
-  const fromFile =
-    edges.dumpHost.remote === edges.files.remote
+  const fromFile = openStream
+    ? { stdin: await openStream() }
+    : edges.dumpHost.remote === edges.files.remote
       ? { stdinOnHost: path }
       : { stdin: (await import('node:fs')).createReadStream(path) };
   const fail = (what: string, result: ProcessResult) =>
@@ -673,8 +686,14 @@ async function testRestore(
   }
 }
 
-async function applyRetention(request: BackupRequest, name: string, edges: BackupEdges): Promise<string[]> {
+export async function applyRetention(
+  request: Pick<BackupRequest, 'keepDays' | 'keepCount' | 'prefix' | 'now' | 'directory' | 'deferRetention'>,
+  name: string,
+  edges: Pick<BackupEdges, 'files' | 'log'>,
+  now = false,
+): Promise<string[]> {
   if (request.keepDays === 0 && request.keepCount === 0) return [];
+  if (request.deferRetention && !now) return [];
   const plan = planRetention(await edges.files.list(request.directory), {
     prefix: request.prefix,
     keepDays: request.keepDays,
@@ -725,5 +744,7 @@ export function restoreCommand(
       `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`,
     );
   }
+  if (result.location === 'bucket')
+    lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import {
 } from '../shared/database-url.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, type InputSource } from '../shared/inputs.js';
+import { parseS3Location, readBucketSettings, type BucketSettings } from '../shared/object-store.js';
 import type { SshSettings } from '../shared/ssh.js';
 import { readArtifactRequest, type ArtifactRequest } from './artifact.js';
 import type { BackupEngine } from './backup.js';
@@ -26,7 +27,12 @@ export interface ConnectionInputs {
 export interface BackupInputs extends ConnectionInputs {
   format: 'custom' | 'plain';
   directory: string;
+  /** Where the file is kept, or (bucket only) where the dump's output is streamed from: the runner. */
   storage: 'runner' | 'server';
+  /** False when the bucket is the only place: the dump is streamed into it and no file is kept. */
+  keepFile: boolean;
+  /** Set when the bucket is one of the places. */
+  bucket?: BucketSettings;
   prefix: string;
   sha: string;
   keepDays: number;
@@ -117,10 +123,49 @@ function readSsh(read: InputReader, setSecret: (s: string) => void): SshSettings
   };
 }
 
-export function readBackupInputs(source: InputSource, setSecret: (s: string) => void, workspace: string): BackupInputs {
+/** `storage`: one place or two, comma-separated (runner or server, and/or bucket). */
+export function readStoragePlaces(read: InputReader): { file?: 'runner' | 'server'; bucket: boolean } {
+  const words = read
+    .string('storage')
+    .split(/[\s,]+/)
+    .filter((w) => w !== '');
+  if (words.length === 0) return { file: 'runner', bucket: false };
+  const bad = words.find((w) => !['runner', 'server', 'bucket'].includes(w));
+  if (
+    bad !== undefined ||
+    new Set(words).size !== words.length ||
+    (words.includes('runner') && words.includes('server'))
+  )
+    throw new ConfigurationError(
+      `Input 'storage' must be runner, server or bucket, or bucket with one of the other two (e.g. 'server, bucket'); got '${read.string('storage')}'.`,
+    );
+  return {
+    file: words.find((w) => w === 'runner' || w === 'server') as 'runner' | 'server' | undefined,
+    bucket: words.includes('bucket'),
+  };
+}
+
+export function readBackupInputs(
+  source: InputSource,
+  setSecret: (s: string) => void,
+  workspace: string,
+  env: Record<string, string | undefined> = {},
+): BackupInputs {
   const read = new InputReader(source);
   const connection = readConnectionInputs(read, setSecret, workspace);
-  const storage = read.oneOf('storage', ['runner', 'server'] as const, 'runner');
+  const places = readStoragePlaces(read);
+  const storage = places.file ?? 'runner';
+  const bucketInput = read.optionalString('bucket');
+  if (places.bucket !== Boolean(bucketInput)) {
+    throw new ConfigurationError(
+      places.bucket
+        ? `Input 'storage' includes bucket, which needs 'bucket' (an s3://bucket/prefix location).`
+        : `Input 'bucket' is set but 'storage' does not include bucket; use e.g. 'storage: bucket' or 'storage: runner, bucket'.`,
+    );
+  }
+  const bucket = bucketInput
+    ? readBucketSettings(read, { ...parseS3Location(bucketInput, 'bucket'), input: 'bucket' }, setSecret, env)
+    : undefined;
   if (storage === 'server' && !connection.ssh) {
     throw new ConfigurationError(
       `Input 'storage' is server, which needs 'ssh-host' (the backup is kept on that server).`,
@@ -135,6 +180,11 @@ export function readBackupInputs(source: InputSource, setSecret: (s: string) => 
     if (passphrase.length < 12)
       throw new ConfigurationError(`Input 'encryption-passphrase' must be at least 12 characters long.`);
   }
+  if (!places.file && passphrase) {
+    throw new ConfigurationError(
+      `Input 'encryption-passphrase' needs a file to encrypt, but 'storage' is bucket only; use 'storage: runner, bucket' (the encrypted file is uploaded) or the bucket's own 's3-server-side-encryption'.`,
+    );
+  }
   const verify = read.oneOf('verify', ['archive', 'restore'] as const, 'archive');
   if (verify === 'restore' && connection.engine === 'django') {
     throw new ConfigurationError(
@@ -142,11 +192,13 @@ export function readBackupInputs(source: InputSource, setSecret: (s: string) => 
     );
   }
   const format = read.oneOf('format', ['custom', 'plain'] as const, 'custom');
-  return {
+  const inputs: BackupInputs = {
     ...connection,
     format,
     directory,
     storage,
+    keepFile: places.file !== undefined,
+    bucket,
     prefix: sanitizePrefix(read.string('prefix') || connection.database?.database || 'django'),
     sha: read.string('sha'),
     keepDays: read.integer('keep-days', { min: 0, fallback: 14 }),
@@ -155,4 +207,10 @@ export function readBackupInputs(source: InputSource, setSecret: (s: string) => 
     passphrase,
     artifact: readArtifactRequest(read),
   };
+  if (!places.file && inputs.artifact) {
+    throw new ConfigurationError(
+      `Input 'upload-artifact' needs the backup file on the runner, but 'storage' is bucket only; use 'storage: runner, bucket'.`,
+    );
+  }
+  return inputs;
 }

@@ -3,14 +3,23 @@ import { describeDatabase } from '../shared/database-url.js';
 import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { artifactSummaryRow, checkArtifactAllowed, repositoryVisibility, uploadBackup } from './artifact.js';
-import { restoreCommand, takeBackup, type BackupResult } from './backup.js';
+import { ActionFailure } from '../shared/errors.js';
+import { openObjectStore, type ObjectStore, type StoredObject } from '../shared/object-store.js';
+import { applyRetention, restoreCommand, takeBackup, type BackupRequest, type BackupResult } from './backup.js';
+import {
+  applyBucketRetention,
+  copyBackupToBucket,
+  namesIn,
+  streamBackupToBucket,
+  type BucketCopy,
+} from './bucket-backup.js';
 import { readBackupInputs } from './inputs.js';
 import { PostCleanup } from './post-step.js';
 import { actionRef, openPlaces, runnerIO, type ActionIO } from './action-io.js';
 
 export async function backupMain(io: ActionIO): Promise<void> {
   const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
-  const inputs = readBackupInputs(io.inputs, io.setSecret, workspace);
+  const inputs = readBackupInputs(io.inputs, io.setSecret, workspace, io.env);
   checkArtifactAllowed(inputs.artifact, {
     visibility: repositoryVisibility(io.env.GITHUB_EVENT_PATH),
     encrypted: Boolean(inputs.passphrase),
@@ -19,6 +28,14 @@ export async function backupMain(io: ActionIO): Promise<void> {
   });
   if (inputs.artifact && io.env.ACTIONS_RUNTIME_TOKEN) io.setSecret(io.env.ACTIONS_RUNTIME_TOKEN);
   if (inputs.database) io.info(`Backing up ${describeDatabase(inputs.database)}`);
+  // The bucket is checked (reachable, credentials, bucket exists, listable) before anything is dumped or deleted.
+  let store: ObjectStore | undefined;
+  let inBucket: StoredObject[] = [];
+  if (inputs.bucket) {
+    store = await openObjectStore(inputs.bucket);
+    inBucket = await store.list();
+    io.info(`Bucket ${store.where} is reachable (${inBucket.length} objects under the prefix).`);
+  }
   // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
   const cleanup = new PostCleanup(io.saveState);
   const places = await openPlaces(inputs, { ...io, cleanup });
@@ -36,37 +53,63 @@ export async function backupMain(io: ActionIO): Promise<void> {
     deadline.unref();
   });
   try {
-    await places.files.prepareDirectory(inputs.directory, 'directory');
-    const result = await takeBackup(
-      {
-        engine: inputs.engine,
-        database: inputs.database,
-        postgresFormat: inputs.format,
-        directory: inputs.directory,
-        prefix: inputs.prefix,
-        sha: inputs.sha,
-        now: io.now(),
-        keepDays: inputs.keepDays,
-        keepCount: inputs.keepCount,
-        verify: inputs.verify,
-        passphrase: inputs.passphrase,
-        django: inputs.django && { ...inputs.django, databaseUrl: inputs.databaseUrl },
-        postgresClientRoot: inputs.postgresClientRoot,
+    if (inputs.keepFile) await places.files.prepareDirectory(inputs.directory, 'directory');
+    const request: BackupRequest = {
+      engine: inputs.engine,
+      database: inputs.database,
+      postgresFormat: inputs.format,
+      directory: inputs.directory,
+      prefix: inputs.prefix,
+      sha: inputs.sha,
+      now: io.now(),
+      keepDays: inputs.keepDays,
+      keepCount: inputs.keepCount,
+      verify: inputs.verify,
+      passphrase: inputs.passphrase,
+      django: inputs.django && { ...inputs.django, databaseUrl: inputs.databaseUrl },
+      postgresClientRoot: inputs.postgresClientRoot,
+      takenNames: namesIn(inBucket),
+      // With a second place, nothing is deleted anywhere until both hold a verified copy.
+      deferRetention: store !== undefined,
+    };
+    const edges = {
+      dumpHost: places.dumpHost,
+      storeHost: places.storeHost,
+      files: places.files,
+      log: io.info,
+      warn: io.warning,
+      trackPartial: (path: string | undefined) => {
+        if (path === undefined) partials.clear();
+        else partials.add(path);
+        if (!places.files.remote) cleanup.partial(path);
       },
-      {
-        dumpHost: places.dumpHost,
-        storeHost: places.storeHost,
-        files: places.files,
-        log: io.info,
-        warn: io.warning,
-        trackPartial: (path) => {
-          if (path === undefined) partials.clear();
-          else partials.add(path);
-          if (!places.files.remote) cleanup.partial(path);
-        },
-        signal: cancel.signal,
-      },
-    );
+      signal: cancel.signal,
+    };
+    let result: BackupResult;
+    let copy: BucketCopy | undefined;
+    if (!store) {
+      result = await takeBackup(request, edges);
+    } else if (!inputs.keepFile) {
+      result = await streamBackupToBucket(request, edges, store, inBucket);
+    } else {
+      result = await takeBackup(request, edges);
+      try {
+        copy = await copyBackupToBucket(result, request, edges, store);
+      } catch (error) {
+        throw new ActionFailure(
+          `The backup ${result.path} on ${result.where} is verified and kept, but the copy to ${store.where} failed: ${(error as Error).message} Nothing was deleted by retention.`,
+        );
+      }
+      io.info(`Copied to ${copy.url}: ${copy.verification}.`);
+      io.setOutput('bucket-url', copy.url);
+      result.deleted = await applyRetention(request, result.file, edges, true);
+    }
+    if (store) {
+      const deleted = await applyBucketRetention(request, result.file, store, io.info);
+      if (copy) copy.deleted = deleted;
+      else result.deleted = deleted;
+      if (!copy) io.setOutput('bucket-url', result.path);
+    }
     const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh);
     const outputs: Record<string, string> = {
       path: result.path,
@@ -82,6 +125,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
       `Backup ${result.path} (${result.sizeBytes} bytes, sha256 ${result.sha256}) verified: ${result.verification}.`,
     );
     const extraRows: [string, string][] = [];
+    if (copy) extraRows.push(...bucketRows(copy));
     if (inputs.artifact) {
       // Loaded only when asked: the client is most of the bundle, and db-restore and deploy import this module.
       const uploader = io.artifacts ?? (await import('./artifact-client.js')).sdkUploader();
@@ -96,6 +140,16 @@ export async function backupMain(io: ActionIO): Promise<void> {
     unregister();
     await places.close();
   }
+}
+
+function bucketRows(copy: BucketCopy): [string, string][] {
+  return [
+    ['Bucket copy', `\`${copy.url}\` (${copy.sizeBytes} bytes, same SHA-256), ${copy.verification}`],
+    [
+      'Retention (bucket)',
+      copy.deleted.length ? `deleted ${copy.deleted.map((f) => `\`${f}\``).join(', ')}` : 'nothing to delete',
+    ],
+  ];
 }
 
 export function backupSummary(

@@ -1,7 +1,7 @@
 import { constants, createReadStream } from 'node:fs';
 import { access, chmod, mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { ActionFailure, ConfigurationError } from '../shared/errors.js';
 import { runProcess, sha256File, type ProcessResult, type ProcessRunner } from '../shared/process.js';
 import { shellQuote, type SshConnection } from '../shared/ssh.js';
@@ -15,6 +15,8 @@ export interface RunOptions {
   cwd?: string;
   /** stdout into a file on the runner, streamed (over SSH too). */
   stdoutFile?: string;
+  /** stdout into a stream on the runner (e.g. an upload), streamed over SSH too. */
+  stdoutStream?: Writable;
   /** stdout into a file on this host (a shell redirection on a server). */
   stdoutOnHost?: string;
   /** stdin from a file on this host. */
@@ -69,6 +71,7 @@ export class LocalHost implements CommandHost {
       env: { ...options.env, ...options.secretEnv },
       cwd: options.cwd,
       stdoutFile: options.stdoutFile ?? options.stdoutOnHost,
+      stdoutStream: options.stdoutStream,
       stdin: options.stdin ?? (options.stdinOnHost ? createReadStream(options.stdinOnHost) : undefined),
       sha256: options.sha256,
       signal: options.signal,
@@ -110,6 +113,7 @@ export class SshHost implements CommandHost {
       secrets: options.secretEnv,
       stdin: options.stdin,
       stdoutFile: options.stdoutFile,
+      stdoutStream: options.stdoutStream,
       sha256: options.sha256,
       signal: options.signal,
     });

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError } from '../shared/errors.js';
 import { InputReader, type InputSource } from '../shared/inputs.js';
 import { readConnectionInputs, type ConnectionInputs } from '../db-backup/inputs.js';
+import { isBucketLocation, readBucketBackup, type BucketBackupRef } from './bucket-source.js';
 
 export interface RestoreInputs extends ConnectionInputs {
   backup: string;
@@ -15,12 +16,15 @@ export interface RestoreInputs extends ConnectionInputs {
   storage: 'runner' | 'server';
   passphrase?: string;
   sha: string;
+  /** Set when `backup` is an s3:// location: it is downloaded and checked first. */
+  bucket?: BucketBackupRef;
 }
 
 export function readRestoreInputs(
   source: InputSource,
   setSecret: (s: string) => void,
   workspace: string,
+  env: Record<string, string | undefined> = {},
 ): RestoreInputs {
   const read = new InputReader(source);
   const connection = readConnectionInputs(read, setSecret, workspace);
@@ -31,13 +35,19 @@ export function readRestoreInputs(
   // On the runner relative paths are relative to the workspace; on the server, to the SSH user's home.
   const place = (path: string) => (storage === 'server' || isAbsolute(path) ? path : resolve(workspace, path));
   const backupInput = read.string('backup', { required: true });
+  const bucket = isBucketLocation(backupInput) ? readBucketBackup(read, backupInput, setSecret, env) : undefined;
+  if (bucket && storage === 'server') {
+    throw new ConfigurationError(
+      `Input 'storage' must be runner for a backup in a bucket (it is downloaded to the runner and streamed to the database, over SSH when ssh-host is set).`,
+    );
+  }
   const directory = place(read.string('directory') || 'backups');
   const safetyDirectory = read.optionalString('safety-directory');
   const passphrase = read.optionalString('encryption-passphrase');
   if (passphrase) setSecret(passphrase);
   return {
     ...connection,
-    backup: backupInput === 'latest' ? 'latest' : place(backupInput),
+    backup: backupInput === 'latest' || bucket ? backupInput : place(backupInput),
     directory,
     prefix: read.optionalString('prefix'),
     confirm: read.string('confirm', { required: true }),
@@ -47,5 +57,6 @@ export function readRestoreInputs(
     storage,
     passphrase,
     sha: read.string('sha'),
+    bucket,
   };
 }

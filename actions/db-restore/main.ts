@@ -1,14 +1,17 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describeDatabase } from '../shared/database-url.js';
 import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { openPlaces, runnerIO, type ActionIO } from '../db-backup/action-io.js';
 import { PostCleanup } from '../db-backup/post-step.js';
+import { fetchFromBucket, type FetchedBackup } from './bucket-source.js';
 import { readRestoreInputs } from './inputs.js';
 import { checkConfirmation, readDjangoDatabase, restoreBackup, restoreSummary } from './restore.js';
 
 export async function restoreMain(io: ActionIO): Promise<void> {
   const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
-  const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace);
+  const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace, io.env);
   // Checked before any connection is opened: a wrong confirmation touches nothing. Django's database name is read
   // from Django first (no input holds it for sure), still before anything is written.
   if (inputs.engine !== 'django') checkConfirmation(inputs);
@@ -22,16 +25,28 @@ export async function restoreMain(io: ActionIO): Promise<void> {
     cancel.abort();
     killRunningProcesses('SIGTERM');
   });
+  let fetched: FetchedBackup | undefined;
   try {
     const djangoDatabase = inputs.engine === 'django' ? await readDjangoDatabase(inputs, places.dumpHost) : undefined;
     checkConfirmation({ ...inputs, djangoDatabase });
+    // Downloaded and checked against its recorded SHA-256 before the safety backup or anything else happens.
+    if (inputs.bucket) {
+      fetched = await fetchFromBucket(inputs.bucket, {
+        prefix: inputs.prefix,
+        now: io.now(),
+        tempRoot: io.env.RUNNER_TEMP || tmpdir(),
+        log: io.info,
+        signal: cancel.signal,
+      });
+      cleanup.partial(fetched.path);
+    }
     const result = await restoreBackup(
       {
         engine: inputs.engine,
         database: inputs.database,
         databaseUrl: inputs.databaseUrl,
         django: inputs.django,
-        backup: inputs.backup,
+        backup: fetched?.path ?? inputs.backup,
         directory: inputs.directory,
         prefix: inputs.prefix,
         confirm: inputs.confirm,
@@ -54,13 +69,18 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         signal: cancel.signal,
       },
     );
-    io.setOutput('restored-from', result.path);
+    io.setOutput('restored-from', fetched?.url ?? result.path);
     io.setOutput('safety-backup-path', result.safetyBackup?.path ?? '');
     io.setOutput('format', result.format);
     io.setOutput('duration-ms', String(result.durationMs));
-    io.info(`Restored ${result.path} into '${result.database}'.`);
-    await io.writeSummary(restoreSummary(result, places.files.where));
+    io.info(`Restored ${fetched?.url ?? result.path} into '${result.database}'.`);
+    await io.writeSummary(
+      fetched
+        ? restoreSummary({ ...result, path: `${fetched.url} (SHA-256 ${fetched.sha256} checked)` }, 'the bucket')
+        : restoreSummary(result, places.files.where),
+    );
   } finally {
+    if (fetched) rmSync(fetched.folder, { recursive: true, force: true });
     unregister();
     await places.close();
   }

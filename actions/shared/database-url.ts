@@ -287,6 +287,15 @@ export function describeDatabase(target: DatabaseTarget): string {
 }
 
 /**
+ * Hosts that refuse unencrypted connections: Heroku Postgres (its DATABASE_URL names an AWS host, and carries no
+ * sslmode) and Amazon RDS with rds.force_ssl. libpq's default, prefer, would work but fall back silently; require
+ * says it. An sslmode in the URL always wins.
+ */
+export function requiresTls(host: string): boolean {
+  return /\.amazonaws\.com$/i.test(host) || /(^|\.)heroku(app)?\.com$/i.test(host);
+}
+
+/**
  * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
  * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
  */
@@ -309,6 +318,7 @@ export function postgresEnvironment(target: DatabaseTarget, database = target.da
     target_session_attrs: 'PGTARGETSESSIONATTRS',
   };
   for (const [key, value] of Object.entries(target.options)) if (names[key]) env[names[key]] = value;
+  if (!target.options.sslmode && requiresTls(target.host)) env.PGSSLMODE = 'require';
   env.PGCONNECT_TIMEOUT ??= '15';
   return env;
 }

@@ -1,6 +1,165 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 79223:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   dR: () => (/* binding */ ActionFailure),
+/* harmony export */   gJ: () => (/* binding */ errorMessage),
+/* harmony export */   j1: () => (/* binding */ ConfigurationError)
+/* harmony export */ });
+/**
+ * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
+ * the input, the value it got (never a secret's) and what the input accepts.
+ */
+class ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+/**
+ * A failure the action detected and explained itself (a check failed, a dump was truncated). Like a
+ * ConfigurationError it is reported as its message alone.
+ */
+class ActionFailure extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ActionFailure';
+    }
+}
+/** A readable message for anything thrown, including values that are not Error objects. */
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message || error.name;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error) ?? String(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+
+
+/***/ }),
+
+/***/ 27055:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $O: () => (/* binding */ openObjectStore),
+/* harmony export */   T5: () => (/* binding */ objectKey),
+/* harmony export */   TL: () => (/* binding */ parseS3Location),
+/* harmony export */   bC: () => (/* binding */ objectUrl),
+/* harmony export */   qP: () => (/* binding */ CHECKSUM_SUFFIX),
+/* harmony export */   qT: () => (/* binding */ readBucketSettings)
+/* harmony export */ });
+/* unused harmony exports S3_SCHEME, DEFAULT_PART_MB */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79223);
+
+const S3_SCHEME = 's3://';
+/** The sidecar written beside each verified backup: `sha256sum` format, so `sha256sum -c` checks a download. */
+const CHECKSUM_SUFFIX = '.sha256';
+const DEFAULT_PART_MB = 16;
+/** `s3://bucket/some/prefix/` → bucket and prefix (no trailing slash). Bucket names follow S3's rules. */
+function parseS3Location(text, input) {
+    if (!text.startsWith(S3_SCHEME)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}' must be an s3://bucket/prefix location; got '${text}'.`);
+    }
+    const rest = text.slice(S3_SCHEME.length);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    const path = (slash === -1 ? '' : rest.slice(slash + 1)).replace(/\/+$/, '');
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': '${bucket}' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens).`);
+    }
+    if (path.split('/').some((part) => part === '.' || part === '..') || path.startsWith('/')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': the key prefix '${path}' has an empty, '.' or '..' part.`);
+    }
+    return { bucket, path };
+}
+/** The bucket inputs shared by db-backup and db-restore (`s3-*`); secrets are masked as soon as they are read. */
+function readBucketSettings(read, location, setSecret, env) {
+    const accessKeyId = read.optionalString('s3-access-key-id');
+    const secretAccessKey = read.optionalString('s3-secret-access-key');
+    const sessionToken = read.optionalString('s3-session-token');
+    for (const secret of [secretAccessKey, sessionToken])
+        if (secret)
+            setSecret(secret);
+    // Credentials from configure-aws-credentials (OIDC) arrive as variables; mask them in case a tool echoes them.
+    for (const name of ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'])
+        if (env[name])
+            setSecret(env[name]);
+    if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Inputs 's3-access-key-id' and 's3-secret-access-key' go together; set both, or neither to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment.`);
+    }
+    if (sessionToken && !accessKeyId) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-session-token' needs 's3-access-key-id' and 's3-secret-access-key'.`);
+    }
+    const endpoint = read.optionalString('s3-endpoint');
+    if (endpoint) {
+        let url;
+        try {
+            url = new URL(endpoint);
+        }
+        catch {
+            url = undefined;
+        }
+        if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-endpoint' must be an http(s) URL without credentials, such as https://fra1.digitaloceanspaces.com; got '${endpoint}'.`);
+        }
+    }
+    const region = read.optionalString('s3-region') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+    if (!/^[a-z0-9-]+$/.test(region)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-region' must be a region name such as eu-west-3 or auto; got '${region}'.`);
+    }
+    const sse = read.optionalString('s3-server-side-encryption');
+    if (sse !== undefined && !['AES256', 'aws:kms', 'aws:kms:dsse'].includes(sse)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-server-side-encryption' must be one of AES256, aws:kms, aws:kms:dsse; got '${sse}'.`);
+    }
+    const kmsKeyId = read.optionalString('s3-kms-key-id');
+    if (kmsKeyId && !sse?.startsWith('aws:kms')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-kms-key-id' needs 's3-server-side-encryption' aws:kms or aws:kms:dsse.`);
+    }
+    const storageClass = read.optionalString('s3-storage-class');
+    if (storageClass !== undefined && !/^[A-Z_]+$/.test(storageClass)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 's3-storage-class' must be a storage class such as STANDARD, STANDARD_IA or GLACIER_IR; got '${storageClass}'.`);
+    }
+    return {
+        input: location.input,
+        bucket: location.bucket,
+        prefix: location.path,
+        region,
+        endpoint,
+        forcePathStyle: read.boolean('s3-force-path-style', false),
+        credentials: accessKeyId ? { accessKeyId, secretAccessKey: secretAccessKey, sessionToken } : undefined,
+        serverSideEncryption: sse,
+        kmsKeyId,
+        storageClass,
+        // S3 allows 10,000 parts of at least 5 MiB: 16 MiB parts carry a stream of up to about 160 GB.
+        partSize: read.integer('s3-part-size-mb', { min: 5, max: 5120, fallback: DEFAULT_PART_MB }) * 1024 * 1024,
+    };
+}
+/** The key of a file under the settings' prefix. */
+function objectKey(settings, name) {
+    return settings.prefix ? `${settings.prefix}/${name}` : name;
+}
+function objectUrl(settings, name) {
+    const path = name === undefined ? settings.prefix : objectKey(settings, name);
+    return `${S3_SCHEME}${settings.bucket}${path ? `/${path}` : ''}`;
+}
+/** Opens the bucket with the AWS SDK, loaded here on first use (ncc puts it in a chunk of its own). */
+async function openObjectStore(settings) {
+    const { S3ObjectStore } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(372)]).then(__nccwpck_require__.bind(__nccwpck_require__, 56372));
+    return new S3ObjectStore(settings);
+}
+
+
+/***/ }),
+
 /***/ 42613:
 /***/ ((module) => {
 
@@ -96,6 +255,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_h
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 31421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 
@@ -555,41 +721,8 @@ var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
-;// CONCATENATED MODULE: ./actions/shared/errors.ts
-/**
- * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
- * the input, the value it got (never a secret's) and what the input accepts.
- */
-class ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-/**
- * A failure the action detected and explained itself (a check failed, a dump was truncated). Like a
- * ConfigurationError it is reported as its message alone.
- */
-class ActionFailure extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ActionFailure';
-    }
-}
-/** A readable message for anything thrown, including values that are not Error objects. */
-function errors_errorMessage(error) {
-    if (error instanceof Error)
-        return error.message || error.name;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error) ?? String(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-
+// EXTERNAL MODULE: ./actions/shared/errors.ts
+var errors = __nccwpck_require__(79223);
 ;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
 /**
  * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
@@ -781,17 +914,17 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
         url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
     }
     catch {
-        throw new ConfigurationError(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`);
     }
     const engine = SCHEMES[url.protocol];
     if (!engine) {
-        throw new ConfigurationError(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
     }
     const options = {};
     for (const [key, value] of url.searchParams) {
         const canonical = OPTIONS[engine][key];
         if (!canonical) {
-            throw new ConfigurationError(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
         }
         options[canonical] = value;
     }
@@ -801,7 +934,7 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
         options.sslmode =
             { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
         if (!SSL_MODES.includes(options.sslmode)) {
-            throw new ConfigurationError(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
         }
     }
     const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
@@ -812,11 +945,11 @@ function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
     delete options.port;
     const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new ConfigurationError(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
     }
     const database = safeDecode(url.pathname.replace(/^\//, ''));
     if (database === '' || database.includes('/')) {
-        throw new ConfigurationError(`Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`);
     }
     checkDatabaseName(database, inputName);
     return {
@@ -834,7 +967,7 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
     if (settings.password)
         setSecret(settings.password);
     if (settings.name === '')
-        throw new ConfigurationError(`Input 'db-name' is required when 'database-url' is not set.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'db-name' is required when 'database-url' is not set.`);
     checkDatabaseName(settings.name, 'db-name');
     return {
         engine: settings.engine,
@@ -852,7 +985,7 @@ function databaseFromSettings(settings, setSecret = () => undefined) {
  */
 function checkDatabaseName(name, inputName) {
     if (name.startsWith('-')) {
-        throw new ConfigurationError(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
     }
 }
 /** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
@@ -884,6 +1017,14 @@ function describeDatabase(target) {
     return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
 }
 /**
+ * Hosts that refuse unencrypted connections: Heroku Postgres (its DATABASE_URL names an AWS host, and carries no
+ * sslmode) and Amazon RDS with rds.force_ssl. libpq's default, prefer, would work but fall back silently; require
+ * says it. An sslmode in the URL always wins.
+ */
+function requiresTls(host) {
+    return /\.amazonaws\.com$/i.test(host) || /(^|\.)heroku(app)?\.com$/i.test(host);
+}
+/**
  * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
  * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
  */
@@ -910,6 +1051,8 @@ function postgresEnvironment(target, database = target.database) {
     for (const [key, value] of Object.entries(target.options))
         if (names[key])
             env[names[key]] = value;
+    if (!target.options.sslmode && requiresTls(target.host))
+        env.PGSSLMODE = 'require';
     env.PGCONNECT_TIMEOUT ??= '15';
     return env;
 }
@@ -941,8 +1084,8 @@ function mysqlConnection(target, tool = 'client') {
     return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:fs/promises"
@@ -966,7 +1109,7 @@ function killRunningProcesses(signal = 'SIGTERM') {
         child.kill(signal);
 }
 const process_runProcess = (command, args, options = {}) => new Promise((resolve, reject) => {
-    const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+    const child = (0,external_node_child_process_.spawn)(command, args, {
         cwd: options.cwd,
         env: { ...inheritedEnvironment(), ...options.env },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -1023,7 +1166,7 @@ const process_runProcess = (command, args, options = {}) => new Promise((resolve
             // A cancellation (AbortError) still resolves: the caller reports the signal the child died of.
             if (spawnError && spawnError.name !== 'AbortError') {
                 const errno = spawnError.code;
-                return reject(new ActionFailure(`Cannot run ${command}: ${errno === 'ENOENT' ? 'not installed or not on PATH' : spawnError.message}`));
+                return reject(new errors/* ActionFailure */.dR(`Cannot run ${command}: ${errno === 'ENOENT' ? 'not installed or not on PATH' : spawnError.message}`));
             }
             resolve({
                 code,
@@ -1041,11 +1184,11 @@ function writeFailure(error, file) {
     const errno = error.code;
     const what = file ? `Writing ${file} on the runner` : 'Writing the output';
     if (errno === 'ENOSPC')
-        return new ActionFailure(`${what} failed: no space left on the device (ENOSPC).`);
+        return new errors/* ActionFailure */.dR(`${what} failed: no space left on the device (ENOSPC).`);
     if (errno === 'EDQUOT')
-        return new ActionFailure(`${what} failed: the disk quota is exceeded (EDQUOT).`);
+        return new errors/* ActionFailure */.dR(`${what} failed: the disk quota is exceeded (EDQUOT).`);
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return new ActionFailure(`${what} failed: ${reason}`);
+    return new errors/* ActionFailure */.dR(`${what} failed: ${reason}`);
 }
 /**
  * The parent's environment without the step's INPUT_* variables: they hold the action's raw inputs (a database URL
@@ -1233,10 +1376,10 @@ async function runAction(main) {
         await main();
     }
     catch (error) {
-        if (!(error instanceof ConfigurationError || error instanceof ActionFailure) && error instanceof Error) {
+        if (!(error instanceof errors/* ConfigurationError */.j1 || error instanceof errors/* ActionFailure */.dR) && error instanceof Error) {
             debug(error.stack ?? error.message);
         }
-        setFailed(errors_errorMessage(error));
+        setFailed((0,errors/* errorMessage */.gJ)(error));
     }
 }
 /**
@@ -1267,7 +1410,7 @@ function readArtifactRequest(read) {
         return undefined;
     const bad = name ? FORBIDDEN_NAME_CHARACTERS.filter((c) => name.includes(c)) : [];
     if (bad.length) {
-        throw new ConfigurationError(`Input 'artifact-name' is ${JSON.stringify(name)}, which contains ${bad.map((c) => JSON.stringify(c)).join(', ')}; an artifact name cannot contain any of ${FORBIDDEN_NAME_CHARACTERS.map((c) => JSON.stringify(c)).join(' ')}.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'artifact-name' is ${JSON.stringify(name)}, which contains ${bad.map((c) => JSON.stringify(c)).join(', ')}; an artifact name cannot contain any of ${FORBIDDEN_NAME_CHARACTERS.map((c) => JSON.stringify(c)).join(' ')}.`);
     }
     return {
         name,
@@ -1302,17 +1445,17 @@ function checkArtifactAllowed(request, context) {
     if (!request)
         return;
     if (context.storage === 'server') {
-        throw new ConfigurationError(`Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
+        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
     }
     if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
         const why = context.visibility === 'public'
             ? 'this repository is public, so anyone could download the artifact'
             : 'the event payload does not say this repository is private, so it is treated as public';
-        throw new ConfigurationError(`Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
     }
     const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
     if (missing.length) {
-        throw new ConfigurationError(`Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
     }
 }
 /** Uploads the verified backup (already complete on disk: takeBackup renames only after verification). */
@@ -1331,6 +1474,8 @@ function artifactSummaryRow(artifact, env) {
     return ['Artifact', `${link} (id ${artifact.id}, ${retention})`];
 }
 
+// EXTERNAL MODULE: ./actions/shared/object-store.ts
+var object_store = __nccwpck_require__(27055);
 ;// CONCATENATED MODULE: ./actions/shared/backup-files.ts
 const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})_([0-9A-Za-z]+)(?:-(\d+))?\.(dump|sql|json)(\.enc)?$/;
 /** `202611271405` for 2026-11-27 14:05 UTC. */
@@ -1448,7 +1593,7 @@ function postgresMajor(version) {
 function choosePostgresClient(serverVersion, installed, where = 'the runner') {
     const server = postgresMajor(serverVersion);
     if (server === undefined)
-        throw new ActionFailure(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
+        throw new errors/* ActionFailure */.dR(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
     const sorted = [...installed].sort((a, b) => b.major - a.major);
     const best = sorted[0];
     if (best && best.major >= server)
@@ -1456,7 +1601,7 @@ function choosePostgresClient(serverVersion, installed, where = 'the runner') {
     const found = sorted.length
         ? `the newest client on ${where} is ${best.major} (${best.binDir ? `${best.binDir}/pg_dump` : 'pg_dump on PATH'})`
         : `no pg_dump was found on ${where}`;
-    throw new ActionFailure(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
+    throw new errors/* ActionFailure */.dR(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
         `Install postgresql-client-${server} on ${where}: add the PostgreSQL (PGDG) apt repository ` +
         `(https://wiki.postgresql.org/wiki/Apt, e.g. 'sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y') ` +
         `then 'sudo apt-get install -y postgresql-client-${server}'.`);
@@ -1480,7 +1625,7 @@ function postgresClientFromVersionText(text) {
 function parseMysqlVersion(version) {
     const m = /^(\d+)\.(\d+)/.exec(version.trim());
     if (!m)
-        throw new ActionFailure(`Could not read the MySQL/MariaDB server version from '${version}'.`);
+        throw new errors/* ActionFailure */.dR(`Could not read the MySQL/MariaDB server version from '${version}'.`);
     return {
         flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql',
         version: version.trim(),
@@ -1512,7 +1657,7 @@ function chooseMysqlDump(server, available, where = 'the runner') {
             };
         }
     }
-    throw new ActionFailure(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
+    throw new errors/* ActionFailure */.dR(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
         `Install it: 'sudo apt-get install -y ${server.flavour === 'mariadb' ? 'mariadb-client' : 'default-mysql-client'}'.`);
 }
 
@@ -1568,7 +1713,7 @@ class ssh_SshConnection {
                 ]);
                 const lines = keysMatchingFingerprint(scan.stdout, settings.hostFingerprint);
                 if (lines.length === 0) {
-                    throw new ActionFailure(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
+                    throw new errors/* ActionFailure */.dR(`The host key of ${settings.host}:${settings.port} does not match the pinned fingerprint ${settings.hostFingerprint}` +
                         (scan.stdout.trim()
                             ? ` (the server offers ${fingerprintsOf(scan.stdout).join(', ')})`
                             : ' (no host key could be read)') +
@@ -1593,7 +1738,7 @@ class ssh_SshConnection {
                 connection.destination(),
             ]);
             if (master.code !== 0)
-                throw new ActionFailure(connectionError(settings, master));
+                throw new errors/* ActionFailure */.dR(connectionError(settings, master));
             return connection;
         }
         catch (error) {
@@ -1669,7 +1814,7 @@ class ssh_SshConnection {
             if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
                 throw new Error(`invalid secret variable name ${name}`);
             if (value.includes('\n'))
-                throw new ConfigurationError(`A secret sent over SSH (${name}) cannot contain a new line.`);
+                throw new errors/* ConfigurationError */.j1(`A secret sent over SSH (${name}) cannot contain a new line.`);
         }
         // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
         const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
@@ -1688,7 +1833,7 @@ class ssh_SshConnection {
     async check(script, what, secrets) {
         const result = await this.exec({ script, secrets });
         if (result.code !== 0)
-            throw new ActionFailure(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
+            throw new errors/* ActionFailure */.dR(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
         return result.stdout;
     }
     /** Closes the master connection and removes the key. Safe to call twice. */
@@ -1716,21 +1861,21 @@ function joinStdin(head, rest) {
 }
 function validateSettings(s) {
     if (!s.host)
-        throw new ConfigurationError(`Input 'ssh-host' is required for an SSH connection.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-host' is required for an SSH connection.`);
     if (!/^[A-Za-z0-9._:-]+$/.test(s.host) || s.host.startsWith('-')) {
-        throw new ConfigurationError(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-host' must be a host name or IP address; got '${s.host}'.`);
     }
     if (!s.user || !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(s.user)) {
-        throw new ConfigurationError(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-user' must be a user name (letters, digits, . _ -); got '${s.user}'.`);
     }
     if (!s.privateKey.includes('PRIVATE KEY')) {
-        throw new ConfigurationError(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-private-key' must be an OpenSSH or PEM private key (the text of the file).`);
     }
     if (!s.knownHosts && !s.hostFingerprint && !s.acceptNew) {
-        throw new ConfigurationError(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
+        throw new errors/* ConfigurationError */.j1(`SSH host keys are verified: set 'ssh-known-hosts' (known_hosts lines) or 'ssh-host-fingerprint' (SHA256:…), or 'ssh-accept-new-host-key: true' to trust a first-seen key.`);
     }
     if (s.hostFingerprint && !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(s.hostFingerprint)) {
-        throw new ConfigurationError(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'ssh-host-fingerprint' must look like SHA256:<43 base64 characters> (as 'ssh-keygen -lf' prints); got '${s.hostFingerprint}'.`);
     }
 }
 /** 'SHA256:…' of a key blob, as OpenSSH prints it (unpadded base64 of the SHA-256 of the decoded key). */
@@ -1870,7 +2015,12 @@ class JsonStructureCheck {
 
 
 
-const EXTENSIONS = { custom: 'dump', plain: 'sql', mysql: 'sql', json: 'json' };
+const EXTENSIONS = {
+    custom: 'dump',
+    plain: 'sql',
+    mysql: 'sql',
+    json: 'json',
+};
 const OPENSSL_ENC_ARGS = ['enc', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256'];
 const PASSPHRASE_ENV = 'RUNBOOK_BACKUP_PASSPHRASE';
 function formatOf(request) {
@@ -1895,7 +2045,7 @@ function freeName(taken, nameFor) {
         if (!taken.has(name))
             return name;
     }
-    throw new ActionFailure(`99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`);
+    throw new errors/* ActionFailure */.dR(`99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`);
 }
 function tool(client, name) {
     return client.binDir ? `${client.binDir}/${name}` : name;
@@ -1909,7 +2059,7 @@ function connectionFailure(target, result, what) {
         .filter((l) => l !== '');
     const start = Math.max(0, lines.findIndex((l) => /error|FATAL|failed|denied|refused/i.test(l)));
     const reason = lines.slice(start, start + 2).join(' ') || describeExit(what, result);
-    return new ActionFailure(`Cannot connect to ${describeDatabase(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
+    return new errors/* ActionFailure */.dR(`Cannot connect to ${describeDatabase(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
 }
 /** The server's version, read before anything is dumped (the client is chosen from it). */
 async function readServerVersion(host, target, psql = 'psql', mysqlClient = 'mariadb') {
@@ -2031,7 +2181,7 @@ async function takeBackup(request, edges) {
     const spec = await planDump(request, edges);
     if (spec.serverVersion)
         edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
-    const existing = new Set(await files.list(request.directory));
+    const existing = new Set([...(await files.list(request.directory)), ...(request.takenNames ?? [])]);
     const name = freeName(existing, (sequence) => backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
         encrypted: request.passphrase !== undefined,
         sequence,
@@ -2073,14 +2223,14 @@ async function takeBackup(request, edges) {
             streamedHash = result.sha256;
         }
         if (edges.signal?.aborted)
-            throw new ActionFailure('The backup was cancelled; its partial file was removed.');
+            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
         const dumped = clock();
         if (result.code !== 0) {
             if (request.database &&
                 /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail)) {
                 throw connectionFailure(request.database, result, spec.command);
             }
-            throw new ActionFailure(`The dump failed: ${describeExit(external_node_path_.posix.basename(spec.command), result)}`);
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit(external_node_path_.posix.basename(spec.command), result)}`);
         }
         // The checksum of an unencrypted dump is read while the verification runs: on a large archive the two reads
         // overlap instead of adding up.
@@ -2097,7 +2247,7 @@ async function takeBackup(request, edges) {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
             if (enc.code !== 0)
-                throw new ActionFailure(`Encrypting the backup failed: ${describeExit('openssl', enc)}`);
+                throw new errors/* ActionFailure */.dR(`Encrypting the backup failed: ${describeExit('openssl', enc)}`);
             await files.remove(plainPath);
             path = encPath;
             streamedHash = undefined;
@@ -2205,7 +2355,7 @@ async function takeServerArchive(request, edges, started) {
     const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
     const probe = await host.sh(probeScript(request.postgresClientRoot, request.directory), { env, secretEnv });
     if (probe.code !== 0)
-        throw new ActionFailure(`Preparing the backup on ${host.where} failed: ${describeExit('the remote script', probe)}`);
+        throw new errors/* ActionFailure */.dR(`Preparing the backup on ${host.where} failed: ${describeExit('the remote script', probe)}`);
     const lines = probe.stdout.split('\n');
     const value = (word) => lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
     let clients = postgresClientsFromPaths(value('client'));
@@ -2222,7 +2372,7 @@ async function takeServerArchive(request, edges, started) {
     const client = choosePostgresClient(serverVersion, clients, host.where);
     const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
     edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
-    const name = freeName(new Set(value('file')), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
+    const name = freeName(new Set([...value('file'), ...(request.takenNames ?? [])]), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
     const finalPath = external_node_path_.posix.join(request.directory, name);
     const partial = `${finalPath}.partial`;
     edges.trackPartial?.(partial);
@@ -2235,19 +2385,19 @@ async function takeServerArchive(request, edges, started) {
             signal: edges.signal,
         });
         if (edges.signal?.aborted)
-            throw new ActionFailure('The backup was cancelled; its partial file was removed.');
+            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
         const last = result.stdout
             .split('\n')
             .reverse()
             .find((l) => l.startsWith(`${MARK} `));
         if (result.code !== 0 || !last)
-            throw new ActionFailure(`The backup on ${host.where} failed: ${describeExit('the backup script', result)}`);
+            throw new errors/* ActionFailure */.dR(`The backup on ${host.where} failed: ${describeExit('the backup script', result)}`);
         const [state, ...fields] = last.slice(MARK.length + 1).split(' ');
         if (state === 'dump') {
             const failed = { ...result, code: Number(fields[0]) };
             if (/password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
                 throw connectionFailure(target, failed, tool(client, 'pg_dump'));
-            throw new ActionFailure(`The dump failed: ${describeExit('pg_dump', failed)}`);
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit('pg_dump', failed)}`);
         }
         const [size, magic, listCode, header, entries, sha256, t0, t1, t2] = fields;
         const timings = [t0, t1, t2].map(Number);
@@ -2255,7 +2405,7 @@ async function takeServerArchive(request, edges, started) {
             edges.log(`Dumped in ${timings[1] - timings[0]} ms (checks before the dump: ${scriptStarted - started} ms); verifying.`);
             edges.log(`Verified in ${timings[2] - timings[1]} ms.`);
         }
-        const fail = (reason) => new ActionFailure(`The backup failed verification: ${reason}; no backup was kept.`);
+        const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
         const reason = checkSize(Number(size)) ??
             (isCustomArchive(Buffer.from(magic, 'hex')) ? undefined : 'the file is not a pg_dump custom archive') ??
             checkArchiveListing(Number(listCode), header === '1' ? '; Archive created at' : '', result.stderrTail);
@@ -2265,7 +2415,7 @@ async function takeServerArchive(request, edges, started) {
             throw fail(reason);
         }
         if (state !== 'kept')
-            throw new ActionFailure(`The backup could not be renamed: ${finalPath} appeared on ${host.where} meanwhile.`);
+            throw new errors/* ActionFailure */.dR(`The backup could not be renamed: ${finalPath} appeared on ${host.where} meanwhile.`);
         edges.trackPartial?.(undefined);
         const deleted = await applyRetention(request, name, edges);
         return {
@@ -2292,7 +2442,7 @@ async function takeServerArchive(request, edges, started) {
     }
 }
 async function verifyDump(format, path, request, edges, spec) {
-    const fail = (reason) => new ActionFailure(`The backup failed verification: ${reason}; no backup was kept.`);
+    const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
     const size = await edges.files.size(path);
     const empty = checkSize(size);
     if (empty)
@@ -2328,14 +2478,18 @@ async function verifyDump(format, path, request, edges, spec) {
     return checks.join('; ');
 }
 /** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
-async function testRestore(format, path, request, edges, spec) {
+async function testRestore(format, path, request, edges, spec, 
+/** The backup as a stream on the runner (read back from a bucket) instead of the file at `path`. */
+openStream) {
     const target = request.database;
     const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
     const host = edges.dumpHost;
-    const fromFile = edges.dumpHost.remote === edges.files.remote
-        ? { stdinOnHost: path }
-        : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 73024, 23))).createReadStream(path) };
-    const fail = (what, result) => new ActionFailure(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
+    const fromFile = openStream
+        ? { stdin: await openStream() }
+        : edges.dumpHost.remote === edges.files.remote
+            ? { stdinOnHost: path }
+            : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 73024, 23))).createReadStream(path) };
+    const fail = (what, result) => new errors/* ActionFailure */.dR(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
     if (format === 'custom' || format === 'plain') {
         const binDir = spec.command.includes('/') ? external_node_path_.posix.dirname(spec.command) : '';
         const pg = (name) => (binDir ? `${binDir}/${name}` : name);
@@ -2392,8 +2546,10 @@ async function testRestore(format, path, request, edges, spec) {
             edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
     }
 }
-async function applyRetention(request, name, edges) {
+async function applyRetention(request, name, edges, now = false) {
     if (request.keepDays === 0 && request.keepCount === 0)
+        return [];
+    if (request.deferRetention && !now)
         return [];
     const plan = planRetention(await edges.files.list(request.directory), {
         prefix: request.prefix,
@@ -2433,7 +2589,264 @@ function restoreCommand(result, actionRef, server) {
             lines.push(`    ssh-port: ${server.port}`);
         lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
     }
+    if (result.location === 'bucket')
+        lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
     return lines.join('\n');
+}
+
+// EXTERNAL MODULE: external "node:string_decoder"
+var external_node_string_decoder_ = __nccwpck_require__(46193);
+;// CONCATENATED MODULE: ./actions/db-backup/bucket-backup.ts
+// db-backup's bucket place: a dump streamed straight into an S3-compatible bucket (no file of the whole dump on
+// the runner), or a verified backup file copied there; then the bucket's own retention.
+
+
+
+
+
+
+
+
+
+
+
+/** The backup names already in the bucket (the new one must take none of them). */
+function namesIn(objects) {
+    return objects.map((o) => external_node_path_.posix.basename(o.key));
+}
+/** What the object carries about itself: enough to know, from the bucket alone, what it is and where it came from. */
+function backupMetadata(request, fields) {
+    const ascii = (text) => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+    const metadata = {
+        engine: request.engine,
+        format: fields.format,
+        'server-version': ascii(fields.serverVersion || 'unknown'),
+        commit: ascii(request.sha || 'none'),
+        database: ascii(request.database?.database ?? ''),
+        'part-size': String(fields.partSize),
+    };
+    if (fields.sha256)
+        metadata.sha256 = fields.sha256;
+    return metadata;
+}
+/**
+ * Passes the dump's output on to the upload and reads it on the way (start, end, JSON structure), without ever
+ * ending the upload's stream: only the caller ends it, once the dump has exited cleanly and passed its checks, so a
+ * dump that dies half-way can never complete the upload.
+ */
+class DumpTap extends external_node_stream_.Writable {
+    body = new external_node_stream_.PassThrough();
+    head = Buffer.alloc(0);
+    tail = Buffer.alloc(0);
+    bytes = 0;
+    json;
+    decoder = new external_node_string_decoder_.StringDecoder('utf8');
+    constructor(format) {
+        super();
+        if (format === 'json')
+            this.json = new JsonStructureCheck();
+    }
+    _write(chunk, _encoding, callback) {
+        this.bytes += chunk.length;
+        if (this.head.length < 5)
+            this.head = Buffer.concat([this.head, chunk.subarray(0, 5 - this.head.length)]);
+        this.tail = Buffer.concat([this.tail, chunk.subarray(Math.max(0, chunk.length - 4096))]);
+        if (this.tail.length > 4096)
+            this.tail = this.tail.subarray(this.tail.length - 4096);
+        this.json?.feed(this.decoder.write(chunk));
+        if (this.body.write(chunk))
+            callback();
+        else
+            this.body.once('drain', () => callback());
+    }
+    _final(callback) {
+        callback();
+    }
+    /** Why the dump is not complete, or undefined. */
+    problem(format) {
+        const empty = checkSize(this.bytes);
+        if (empty)
+            return empty;
+        if (format === 'custom')
+            return isCustomArchive(this.head) ? undefined : 'the output is not a pg_dump custom archive';
+        if (format === 'plain' || format === 'mysql')
+            return checkSqlMarker(format, this.tail.toString('utf8'));
+        this.json.feed(this.decoder.end());
+        return this.json.end();
+    }
+}
+/**
+ * The bucket is the only place: the dump runs (on the runner or over SSH) and its output is streamed into a
+ * multipart upload. The upload completes only after the dump exited 0 with a complete output; the stored object's
+ * checksum is then checked, a custom archive's table of contents is read back with pg_restore --list (and with
+ * verify: restore the object is restored into a scratch database), and only then is the checksum file written
+ * beside it: a backup without its `.sha256` is never taken as good.
+ */
+async function streamBackupToBucket(request, edges, store, existing) {
+    const clock = edges.clock ?? Date.now;
+    const started = clock();
+    const format = formatOf(request);
+    const spec = await planDump(request, edges);
+    if (spec.serverVersion)
+        edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
+    const name = freeName(new Set(namesIn(existing)), (sequence) => backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], { sequence }));
+    const key = (0,object_store/* objectKey */.T5)(store.settings, name);
+    const url = (0,object_store/* objectUrl */.bC)(store.settings, name);
+    const tap = new DumpTap(format);
+    edges.log(`Streaming the dump into ${url}.`);
+    const uploading = store.upload(key, tap.body, backupMetadata(request, { format, serverVersion: spec.serverVersion, partSize: store.settings.partSize }), edges.signal);
+    let uploadError;
+    // A failed upload stops reading: stop the dump too (its pipe would otherwise fill and block it for good).
+    uploading.catch((error) => {
+        uploadError = error;
+        tap.destroy(error);
+    });
+    let dumpError;
+    try {
+        const result = await edges.dumpHost.run(spec.command, spec.args, {
+            env: spec.env,
+            secretEnv: spec.secretEnv,
+            cwd: spec.cwd,
+            signal: edges.signal,
+            stdoutStream: tap,
+        });
+        if (edges.signal?.aborted)
+            dumpError = new errors/* ActionFailure */.dR('The backup was cancelled; the upload was aborted.');
+        else if (result.code !== 0)
+            dumpError = dumpFailure(request, spec, result);
+        else {
+            const problem = tap.problem(format);
+            if (problem)
+                dumpError = new errors/* ActionFailure */.dR(`The backup failed verification: ${problem}; nothing was kept.`);
+        }
+    }
+    catch (error) {
+        dumpError = error;
+    }
+    if (dumpError || uploadError) {
+        // Whichever failed first is the story; the dump's "write failed" after a failed upload is only its echo.
+        const first = uploadError ?? dumpError;
+        // The upload sees the error, aborts the multipart upload and settles; wait for that before reporting.
+        tap.body.destroy(first);
+        await uploading.catch(() => undefined);
+        throw first;
+    }
+    tap.body.end();
+    const dumped = clock();
+    const sent = await uploading;
+    edges.log(`Dumped and uploaded ${sent.bytes} bytes in ${dumped - started} ms; ${sent.verification}.`);
+    const checks = [`${sent.bytes} bytes`, sent.verification];
+    try {
+        checks.push(...(await verifyObject(format, key, url, request, edges, spec, store)));
+        await store.putText(`${key}${object_store/* CHECKSUM_SUFFIX */.qP}`, `${sent.sha256}  ${name}\n`);
+    }
+    catch (error) {
+        await store.remove(key).catch(() => undefined);
+        throw error;
+    }
+    return {
+        path: url,
+        file: name,
+        location: 'bucket',
+        where: store.where,
+        sizeBytes: sent.bytes,
+        sha256: sent.sha256,
+        format,
+        encrypted: false,
+        serverVersion: spec.serverVersion,
+        client: spec.client,
+        durationMs: clock() - started,
+        verification: checks.join('; '),
+        deleted: [],
+        database: request.database?.database ?? '',
+    };
+}
+function dumpFailure(request, spec, result) {
+    if (request.database &&
+        /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
+        return connectionFailure(request.database, result, spec.command);
+    return new errors/* ActionFailure */.dR(`The dump failed: ${describeExit(external_node_path_.posix.basename(spec.command), result)}; the upload was aborted.`);
+}
+/** Checks made on what the bucket holds: a custom archive's table of contents, and the test restore when asked. */
+async function verifyObject(format, key, url, request, edges, spec, store) {
+    const checks = [];
+    const fail = (reason) => new errors/* ActionFailure */.dR(`The backup in ${url} failed verification: ${reason}; it was deleted.`);
+    if (format === 'custom') {
+        const clients = await postgresClientsOn(edges.storeHost, request.postgresClientRoot);
+        const client = choosePostgresClient(spec.serverVersion, clients, edges.storeHost.where);
+        // pg_restore reads the table of contents at the start of the archive and stops: the rest is not downloaded.
+        const abort = new AbortController();
+        const stream = await store.download(key, abort.signal);
+        stream.on('error', () => undefined);
+        const list = await edges.storeHost.run(tool(client, 'pg_restore'), ['--list'], { stdin: stream });
+        abort.abort();
+        stream.destroy();
+        const reason = checkArchiveListing(list.code, list.stdout, list.stderrTail);
+        if (reason)
+            throw fail(reason);
+        checks.push(`pg_restore --list read ${list.stdout.split('\n').filter((l) => /^\d+;/.test(l)).length} entries`);
+    }
+    else {
+        checks.push(format === 'json' ? 'JSON structure complete' : 'completion marker present');
+    }
+    if (request.verify === 'restore') {
+        checks.push(await testRestore(format, url, request, edges, spec, () => store.download(key)));
+    }
+    return checks;
+}
+/**
+ * Copies a verified backup file (on the runner, or read over SSH from the server) into the bucket, with its
+ * SHA-256 in the object's metadata; the hash of what was sent must equal the file's, and the stored object's
+ * checksum must equal what was sent.
+ */
+async function copyBackupToBucket(backup, request, edges, store) {
+    const key = (0,object_store/* objectKey */.T5)(store.settings, backup.file);
+    const url = (0,object_store/* objectUrl */.bC)(store.settings, backup.file);
+    const metadata = backupMetadata(request, {
+        format: backup.format,
+        serverVersion: backup.serverVersion,
+        sha256: backup.sha256,
+        partSize: store.settings.partSize,
+    });
+    let body;
+    let reading = Promise.resolve();
+    if (backup.location === 'server') {
+        const pipe = new external_node_stream_.PassThrough();
+        reading = edges.storeHost.run('cat', ['--', backup.path], { stdoutStream: pipe, signal: edges.signal }).then((result) => {
+            if (result.code !== 0)
+                pipe.destroy(new errors/* ActionFailure */.dR(`Reading ${backup.path}: ${describeExit('cat', result)}`));
+        }, (error) => pipe.destroy(error));
+        body = pipe;
+    }
+    else {
+        body = (0,external_node_fs_.createReadStream)(backup.path);
+    }
+    edges.log(`Copying ${backup.path} to ${url}.`);
+    const sent = await store.upload(key, body, metadata, edges.signal);
+    await reading;
+    if (sent.sha256 !== backup.sha256 || sent.bytes !== backup.sizeBytes) {
+        await store.remove(key).catch(() => undefined);
+        throw new errors/* ActionFailure */.dR(`The copy sent to ${url} (${sent.bytes} bytes, sha256 ${sent.sha256}) is not the verified backup (${backup.sizeBytes} bytes, sha256 ${backup.sha256}); it was deleted.`);
+    }
+    await store.putText(`${key}${object_store/* CHECKSUM_SUFFIX */.qP}`, `${sent.sha256}  ${backup.file}\n`);
+    return { url, key, sizeBytes: sent.bytes, sha256: sent.sha256, verification: sent.verification, deleted: [] };
+}
+/**
+ * Retention in the bucket, by the time in the names (as on disk), once the new backup is verified there: the
+ * backup just made is never a candidate. Each deleted backup takes its checksum file with it.
+ */
+async function applyBucketRetention(request, name, store, log) {
+    if (request.keepDays === 0 && request.keepCount === 0)
+        return [];
+    const names = namesIn(await store.list());
+    const plan = planRetention(names, { ...request, protect: name });
+    for (const file of plan.remove) {
+        await store.remove((0,object_store/* objectKey */.T5)(store.settings, file));
+        if (names.includes(`${file}${object_store/* CHECKSUM_SUFFIX */.qP}`))
+            await store.remove((0,object_store/* objectKey */.T5)(store.settings, `${file}${object_store/* CHECKSUM_SUFFIX */.qP}`));
+        log(`Retention: deleted ${(0,object_store/* objectUrl */.bC)(store.settings, file)}`);
+    }
+    return plan.remove;
 }
 
 ;// CONCATENATED MODULE: ./actions/shared/inputs.ts
@@ -2455,7 +2868,7 @@ class InputReader {
     string(name, options = {}) {
         const value = this.raw(name);
         if (options.required && value === '')
-            throw new ConfigurationError(`Input '${name}' is required.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' is required.`);
         return value;
     }
     optionalString(name) {
@@ -2471,14 +2884,14 @@ class InputReader {
             return true;
         if (['false', 'False', 'FALSE'].includes(value))
             return false;
-        throw new ConfigurationError(`Input '${name}' must be true or false; got '${excerpt(value)}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false; got '${excerpt(value)}'.`);
     }
     integer(name, range = {}) {
         const value = this.raw(name);
         if (value === '' && range.fallback !== undefined)
             return range.fallback;
         if (!/^[+-]?\d+$/.test(value))
-            throw new ConfigurationError(`Input '${name}' must be a whole number${describeRange(range)}; got '${excerpt(value)}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a whole number${describeRange(range)}; got '${excerpt(value)}'.`);
         const n = Number(value);
         checkRange(name, n, range);
         return n;
@@ -2489,7 +2902,7 @@ class InputReader {
             return range.fallback;
         const n = Number(value);
         if (value === '' || !Number.isFinite(n)) {
-            throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${excerpt(value)}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a number${describeRange(range)}; got '${excerpt(value)}'.`);
         }
         checkRange(name, n, range);
         return n;
@@ -2499,7 +2912,7 @@ class InputReader {
         if (value === '' && fallback !== undefined)
             return fallback;
         if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input '${name}' must be one of ${allowed.join(', ')}; got '${excerpt(value)}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be one of ${allowed.join(', ')}; got '${excerpt(value)}'.`);
         }
         return value;
     }
@@ -2510,7 +2923,7 @@ class InputReader {
             return fallback;
         const ms = parseDuration(value);
         if (ms === undefined || ms <= 0) {
-            throw new ConfigurationError(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${excerpt(value)}'.`);
+            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${excerpt(value)}'.`);
         }
         return ms;
     }
@@ -2523,7 +2936,7 @@ class InputReader {
         const value = this.raw(name);
         if (value === '') {
             if (options.required)
-                throw new ConfigurationError(`Input '${name}' is required.`);
+                throw new errors/* ConfigurationError */.j1(`Input '${name}' is required.`);
             return undefined;
         }
         return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
@@ -2553,10 +2966,10 @@ function parseUrl(name, value, protocols) {
         url = new URL(value);
     }
     catch {
-        throw new ConfigurationError(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${excerpt(redactUrlText(value))}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${excerpt(redactUrlText(value))}'.`);
     }
     if (!protocols.includes(url.protocol)) {
-        throw new ConfigurationError(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${excerpt(url.protocol.replace(':', ''))}' in '${excerpt(redactUrl(url))}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${excerpt(url.protocol.replace(':', ''))}' in '${excerpt(redactUrl(url))}'.`);
     }
     return url;
 }
@@ -2605,11 +3018,12 @@ function describeRange(range) {
 }
 function checkRange(name, n, range) {
     if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new ConfigurationError(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
     }
 }
 
 ;// CONCATENATED MODULE: ./actions/db-backup/inputs.ts
+
 
 
 
@@ -2626,7 +3040,7 @@ function readConnectionInputs(read, setSecret, workspace) {
     else if (read.optionalString('db-name')) {
         const engine = engineInput === 'postgresql' || engineInput === 'mysql' ? engineInput : undefined;
         if (!engine) {
-            throw new ConfigurationError(`Input 'engine' must be postgresql or mysql when the database is given by 'db-name' (no URL to infer it from).`);
+            throw new errors/* ConfigurationError */.j1(`Input 'engine' must be postgresql or mysql when the database is given by 'db-name' (no URL to infer it from).`);
         }
         database = databaseFromSettings({
             engine,
@@ -2639,16 +3053,16 @@ function readConnectionInputs(read, setSecret, workspace) {
     }
     const engine = engineInput === 'auto' ? (database?.engine ?? 'django') : engineInput;
     if (engine !== 'django' && !database) {
-        throw new ConfigurationError(`Input 'database-url' (or 'db-name' with 'db-user', 'db-password', 'db-host') is required for engine ${engine}.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'database-url' (or 'db-name' with 'db-user', 'db-password', 'db-host') is required for engine ${engine}.`);
     }
     if (engine !== 'django' && database && database.engine !== engine) {
-        throw new ConfigurationError(`Input 'engine' is ${engine} but 'database-url' is a ${database.engine} URL.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'engine' is ${engine} but 'database-url' is a ${database.engine} URL.`);
     }
     let django;
     if (engine === 'django') {
         const manageCommand = read.optionalString('django-manage-command');
         if (!manageCommand) {
-            throw new ConfigurationError(`Input 'django-manage-command' is required for engine django (e.g. 'python manage.py'); without a database-url or db-name there is nothing else to back up.`);
+            throw new errors/* ConfigurationError */.j1(`Input 'django-manage-command' is required for engine django (e.g. 'python manage.py'); without a database-url or db-name there is nothing else to back up.`);
         }
         django = { manageCommand, workingDirectory: read.string('working-directory') || workspace };
     }
@@ -2682,12 +3096,40 @@ function readSsh(read, setSecret) {
         acceptNew: read.boolean('ssh-accept-new-host-key', false),
     };
 }
-function readBackupInputs(source, setSecret, workspace) {
+/** `storage`: one place or two, comma-separated (runner or server, and/or bucket). */
+function readStoragePlaces(read) {
+    const words = read
+        .string('storage')
+        .split(/[\s,]+/)
+        .filter((w) => w !== '');
+    if (words.length === 0)
+        return { file: 'runner', bucket: false };
+    const bad = words.find((w) => !['runner', 'server', 'bucket'].includes(w));
+    if (bad !== undefined ||
+        new Set(words).size !== words.length ||
+        (words.includes('runner') && words.includes('server')))
+        throw new errors/* ConfigurationError */.j1(`Input 'storage' must be runner, server or bucket, or bucket with one of the other two (e.g. 'server, bucket'); got '${read.string('storage')}'.`);
+    return {
+        file: words.find((w) => w === 'runner' || w === 'server'),
+        bucket: words.includes('bucket'),
+    };
+}
+function readBackupInputs(source, setSecret, workspace, env = {}) {
     const read = new InputReader(source);
     const connection = readConnectionInputs(read, setSecret, workspace);
-    const storage = read.oneOf('storage', ['runner', 'server'], 'runner');
+    const places = readStoragePlaces(read);
+    const storage = places.file ?? 'runner';
+    const bucketInput = read.optionalString('bucket');
+    if (places.bucket !== Boolean(bucketInput)) {
+        throw new errors/* ConfigurationError */.j1(places.bucket
+            ? `Input 'storage' includes bucket, which needs 'bucket' (an s3://bucket/prefix location).`
+            : `Input 'bucket' is set but 'storage' does not include bucket; use e.g. 'storage: bucket' or 'storage: runner, bucket'.`);
+    }
+    const bucket = bucketInput
+        ? (0,object_store/* readBucketSettings */.qT)(read, { ...(0,object_store/* parseS3Location */.TL)(bucketInput, 'bucket'), input: 'bucket' }, setSecret, env)
+        : undefined;
     if (storage === 'server' && !connection.ssh) {
-        throw new ConfigurationError(`Input 'storage' is server, which needs 'ssh-host' (the backup is kept on that server).`);
+        throw new errors/* ConfigurationError */.j1(`Input 'storage' is server, which needs 'ssh-host' (the backup is kept on that server).`);
     }
     const dirInput = read.string('directory') || 'backups';
     // On the server a relative directory is relative to the SSH user's home, where remote commands start.
@@ -2696,18 +3138,23 @@ function readBackupInputs(source, setSecret, workspace) {
     if (passphrase) {
         setSecret(passphrase);
         if (passphrase.length < 12)
-            throw new ConfigurationError(`Input 'encryption-passphrase' must be at least 12 characters long.`);
+            throw new errors/* ConfigurationError */.j1(`Input 'encryption-passphrase' must be at least 12 characters long.`);
+    }
+    if (!places.file && passphrase) {
+        throw new errors/* ConfigurationError */.j1(`Input 'encryption-passphrase' needs a file to encrypt, but 'storage' is bucket only; use 'storage: runner, bucket' (the encrypted file is uploaded) or the bucket's own 's3-server-side-encryption'.`);
     }
     const verify = read.oneOf('verify', ['archive', 'restore'], 'archive');
     if (verify === 'restore' && connection.engine === 'django') {
-        throw new ConfigurationError(`Input 'verify' cannot be restore for engine django (loaddata into a scratch database needs a second Django settings); use archive.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'verify' cannot be restore for engine django (loaddata into a scratch database needs a second Django settings); use archive.`);
     }
     const format = read.oneOf('format', ['custom', 'plain'], 'custom');
-    return {
+    const inputs = {
         ...connection,
         format,
         directory,
         storage,
+        keepFile: places.file !== undefined,
+        bucket,
         prefix: sanitizePrefix(read.string('prefix') || connection.database?.database || 'django'),
         sha: read.string('sha'),
         keepDays: read.integer('keep-days', { min: 0, fallback: 14 }),
@@ -2716,6 +3163,10 @@ function readBackupInputs(source, setSecret, workspace) {
         passphrase,
         artifact: readArtifactRequest(read),
     };
+    if (!places.file && inputs.artifact) {
+        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' needs the backup file on the runner, but 'storage' is bucket only; use 'storage: runner, bucket'.`);
+    }
+    return inputs;
 }
 
 ;// CONCATENATED MODULE: ./actions/db-backup/post-step.ts
@@ -2788,6 +3239,7 @@ class LocalHost {
             env: { ...options.env, ...options.secretEnv },
             cwd: options.cwd,
             stdoutFile: options.stdoutFile ?? options.stdoutOnHost,
+            stdoutStream: options.stdoutStream,
             stdin: options.stdin ?? (options.stdinOnHost ? (0,external_node_fs_.createReadStream)(options.stdinOnHost) : undefined),
             sha256: options.sha256,
             signal: options.signal,
@@ -2827,6 +3279,7 @@ class SshHost {
             secrets: options.secretEnv,
             stdin: options.stdin,
             stdoutFile: options.stdoutFile,
+            stdoutStream: options.stdoutStream,
             sha256: options.sha256,
             signal: options.signal,
         });
@@ -2846,7 +3299,7 @@ class LocalFiles {
         }
         catch (error) {
             const code = error.code ?? 'error';
-            throw new ConfigurationError(`Input '${input}': cannot write backups to '${excerpt(dir)}' on the runner (${code}).`);
+            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${excerpt(dir)}' on the runner (${code}).`);
         }
     }
     async list(dir) {
@@ -2954,14 +3407,14 @@ class RemoteFiles {
     async out(script, what) {
         const result = await this.host.sh(script);
         if (result.code !== 0)
-            throw new ActionFailure(`${what} on ${this.where} failed: ${result.stderrTail.trim()}`);
+            throw new errors/* ActionFailure */.dR(`${what} on ${this.where} failed: ${result.stderrTail.trim()}`);
         return result.stdout;
     }
     async prepareDirectory(dir, input) {
         const q = shellQuote(dir);
         const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
         if (result.code !== 0) {
-            throw new ConfigurationError(`Input '${input}': cannot write backups to '${excerpt(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
+            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${excerpt(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
         }
     }
     async list(dir) {
@@ -3062,9 +3515,12 @@ function actionRef(env, name) {
 
 
 
+
+
+
 async function backupMain(io) {
     const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
-    const inputs = readBackupInputs(io.inputs, io.setSecret, workspace);
+    const inputs = readBackupInputs(io.inputs, io.setSecret, workspace, io.env);
     checkArtifactAllowed(inputs.artifact, {
         visibility: repositoryVisibility(io.env.GITHUB_EVENT_PATH),
         encrypted: Boolean(inputs.passphrase),
@@ -3075,6 +3531,14 @@ async function backupMain(io) {
         io.setSecret(io.env.ACTIONS_RUNTIME_TOKEN);
     if (inputs.database)
         io.info(`Backing up ${describeDatabase(inputs.database)}`);
+    // The bucket is checked (reachable, credentials, bucket exists, listable) before anything is dumped or deleted.
+    let store;
+    let inBucket = [];
+    if (inputs.bucket) {
+        store = await (0,object_store/* openObjectStore */.$O)(inputs.bucket);
+        inBucket = await store.list();
+        io.info(`Bucket ${store.where} is reachable (${inBucket.length} objects under the prefix).`);
+    }
     // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
     const cleanup = new PostCleanup(io.saveState);
     const places = await openPlaces(inputs, { ...io, cleanup });
@@ -3094,8 +3558,9 @@ async function backupMain(io) {
         deadline.unref();
     });
     try {
-        await places.files.prepareDirectory(inputs.directory, 'directory');
-        const result = await takeBackup({
+        if (inputs.keepFile)
+            await places.files.prepareDirectory(inputs.directory, 'directory');
+        const request = {
             engine: inputs.engine,
             database: inputs.database,
             postgresFormat: inputs.format,
@@ -3109,7 +3574,11 @@ async function backupMain(io) {
             passphrase: inputs.passphrase,
             django: inputs.django && { ...inputs.django, databaseUrl: inputs.databaseUrl },
             postgresClientRoot: inputs.postgresClientRoot,
-        }, {
+            takenNames: namesIn(inBucket),
+            // With a second place, nothing is deleted anywhere until both hold a verified copy.
+            deferRetention: store !== undefined,
+        };
+        const edges = {
             dumpHost: places.dumpHost,
             storeHost: places.storeHost,
             files: places.files,
@@ -3124,7 +3593,36 @@ async function backupMain(io) {
                     cleanup.partial(path);
             },
             signal: cancel.signal,
-        });
+        };
+        let result;
+        let copy;
+        if (!store) {
+            result = await takeBackup(request, edges);
+        }
+        else if (!inputs.keepFile) {
+            result = await streamBackupToBucket(request, edges, store, inBucket);
+        }
+        else {
+            result = await takeBackup(request, edges);
+            try {
+                copy = await copyBackupToBucket(result, request, edges, store);
+            }
+            catch (error) {
+                throw new errors/* ActionFailure */.dR(`The backup ${result.path} on ${result.where} is verified and kept, but the copy to ${store.where} failed: ${error.message} Nothing was deleted by retention.`);
+            }
+            io.info(`Copied to ${copy.url}: ${copy.verification}.`);
+            io.setOutput('bucket-url', copy.url);
+            result.deleted = await applyRetention(request, result.file, edges, true);
+        }
+        if (store) {
+            const deleted = await applyBucketRetention(request, result.file, store, io.info);
+            if (copy)
+                copy.deleted = deleted;
+            else
+                result.deleted = deleted;
+            if (!copy)
+                io.setOutput('bucket-url', result.path);
+        }
         const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh);
         const outputs = {
             path: result.path,
@@ -3139,6 +3637,8 @@ async function backupMain(io) {
             io.setOutput(name, value);
         io.info(`Backup ${result.path} (${result.sizeBytes} bytes, sha256 ${result.sha256}) verified: ${result.verification}.`);
         const extraRows = [];
+        if (copy)
+            extraRows.push(...bucketRows(copy));
         if (inputs.artifact) {
             // Loaded only when asked: the client is most of the bundle, and db-restore and deploy import this module.
             const uploader = io.artifacts ?? (await Promise.all(/* import() */[__nccwpck_require__.e(291), __nccwpck_require__.e(600)]).then(__nccwpck_require__.bind(__nccwpck_require__, 99600))).sdkUploader();
@@ -3154,6 +3654,15 @@ async function backupMain(io) {
         unregister();
         await places.close();
     }
+}
+function bucketRows(copy) {
+    return [
+        ['Bucket copy', `\`${copy.url}\` (${copy.sizeBytes} bytes, same SHA-256), ${copy.verification}`],
+        [
+            'Retention (bucket)',
+            copy.deleted.length ? `deleted ${copy.deleted.map((f) => `\`${f}\``).join(', ')}` : 'nothing to delete',
+        ],
+    ];
 }
 function backupSummary(result, sha, command, hostKeyPolicy, extraRows = []) {
     const rows = [

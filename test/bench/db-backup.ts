@@ -5,74 +5,17 @@
 // so neither always gets the warmer cache. Wall time from spawn to exit; peak memory as the largest summed RSS of
 // the process and all its descendants, sampled from /proc every 25 ms.
 // Writes test/bench/db-backup.md. Run: npx tsx test/bench/db-backup.ts   (BENCH_DB_MB sets the size, default 1024)
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
+import { measure, type Sample } from './process-sampler.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TARGET_MB = Number(process.env.BENCH_DB_MB ?? 1024);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const node24 = join(root, 'node_modules', 'node', 'bin', 'node');
-
-interface Sample {
-  ms: number;
-  peakKiB: number;
-  code: number | null;
-  stdout: string;
-}
-
-function rssKiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** The process and all its descendants, from the ppid field of /proc/<pid>/stat. */
-function tree(rootPid: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    out.push(pid);
-    for (const child of parents.get(pid) ?? []) walk(child);
-  };
-  walk(rootPid);
-  return out;
-}
-
-function measure(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    let peak = 0;
-    const timer = setInterval(() => {
-      const total = tree(child.pid!).reduce((sum, pid) => sum + rssKiB(pid), 0);
-      peak = Math.max(peak, total);
-    }, 25);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, peakKiB: peak, code, stdout });
-    });
-  });
-}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 

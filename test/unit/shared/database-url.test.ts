@@ -109,6 +109,26 @@ describe('tool environments', () => {
     expect(postgresEnvironment(t, 'other').PGDATABASE).toBe('other');
   });
 
+  test('Heroku Postgres and RDS hosts get sslmode=require unless the URL says otherwise', () => {
+    // The DATABASE_URL `heroku config:get DATABASE_URL -a <app>` prints: an AWS host and no sslmode.
+    const heroku = parseDatabaseUrl(
+      'postgres://u1abc:p2secret@ec2-3-210-12-34.compute-1.amazonaws.com:5432/d8f2k3l4',
+      'database-url',
+    );
+    expect(postgresEnvironment(heroku).PGSSLMODE).toBe('require');
+    const rds = parseDatabaseUrl('postgres://app:pw@shop.cluster-c1x2.eu-west-3.rds.amazonaws.com/shop', 'u');
+    expect(postgresEnvironment(rds).PGSSLMODE).toBe('require');
+    const pinned = parseDatabaseUrl(
+      'postgres://u:p@ec2-3-210-12-34.compute-1.amazonaws.com/d?sslmode=verify-full&sslrootcert=/ca.pem',
+      'u',
+    );
+    expect(postgresEnvironment(pinned).PGSSLMODE).toBe('verify-full');
+    expect(postgresEnvironment(parseDatabaseUrl('postgres://u:p@127.0.0.1/d', 'u')).PGSSLMODE).toBeUndefined();
+    expect(
+      postgresEnvironment(parseDatabaseUrl('postgres://u:p@notamazonaws.com.example/d', 'u')).PGSSLMODE,
+    ).toBeUndefined();
+  });
+
   test('MariaDB arguments name no secret; the password goes in MYSQL_PWD', () => {
     const t = parseDatabaseUrl(
       'mysql://app:pw@localhost/shop?sslmode=verify-ca&ssl-ca=/ca&ssl-cert=/c&ssl-key=/k',
