@@ -23,7 +23,7 @@ afterEach(() => {
 function deploy(
   sha: string,
   extra: Record<string, string> = {},
-  options: { cancelAfterMs?: number } = {},
+  options: { cancelOnLine?: RegExp } = {},
 ): Promise<StepResult> {
   return runAction({
     action: 'deploy',
@@ -182,7 +182,7 @@ describe('deploy with target heroku against the Platform API stand-in, PostgreSQ
     stage.standIn.lineDelayMs = 250;
     try {
       const started = app().builds.length;
-      const result = await deploy(sha, { maintenance: 'true' }, { cancelAfterMs: 8000 });
+      const result = await deploy(sha, { maintenance: 'true' }, { cancelOnLine: /step 3 of a slow build/ });
       expect(app().builds.length).toBe(started + 1);
       expect(result.post?.ran).toBe(true);
       expect(result.post?.log).toMatch(/Build [0-9a-f-]+ of ocpizza cancelled/);

@@ -100,7 +100,7 @@ describe('deploy with target local against PostgreSQL, gunicorn under supervisor
 
   test('a failing health check rolls back to the release that served, which serves again', async () => {
     const v4 = git(stage.repo, 'rev-parse', 'HEAD');
-    const result = await deploy(v4, { 'expect-version': '0000000', 'health-timeout': '4s' });
+    const result = await deploy(v4, { 'expect-version': '0000000', 'health-timeout': '15s' });
     expect(result.exitCode).not.toBe(0);
     expect(errors(result)[0]).toMatch(/Health check of .*\/health failed on local: .*expected 0000000.*rolled back/);
     expect(result.outputs['rolled-back']).toBe('true');

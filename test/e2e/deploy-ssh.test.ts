@@ -21,7 +21,7 @@ afterAll(async () => {
 function deploy(
   sha: string,
   extra: Record<string, string> = {},
-  options: { cancelAfterMs?: number } = {},
+  options: { cancelOnLine?: RegExp } = {},
 ): Promise<StepResult> {
   return runAction({
     action: 'deploy',
@@ -94,7 +94,7 @@ describe('deploy with target ssh to a real sshd', () => {
     addMigration(stage.repo, 'add-field');
     const v2 = stage.commit('orders: a note');
     // Cancelled during the build on the server: the job is cancelled, the post step cleans up.
-    const killed = await deploy(v2, {}, { cancelAfterMs: 2500 });
+    const killed = await deploy(v2, {}, { cancelOnLine: /^::group::build \(/ });
     expect(killed.exitCode).not.toBe(0);
     expect(killed.post?.ran).toBe(true);
     expect(stage.current()).toBe(first.outputs['release-id']);

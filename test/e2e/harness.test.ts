@@ -266,6 +266,26 @@ describe('cancellation and timeouts', () => {
     expect(result.post?.ran).toBe(true);
   });
 
+  test('cancelOnLine sends SIGINT once a matching line is printed, whatever the time', async () => {
+    const result = await runAction(
+      probe(
+        { stdout: ['::group::build (web1)'], sleepMs: 60_000, onSigint: 'caught SIGINT, cleaning up' },
+        { cancelOnLine: /^::group::build \(/ },
+        'post-cancelled',
+      ),
+    );
+    expect(result.cancelled).toBe(true);
+    expect(result.outcome).toBe('cancelled');
+    expect(result.log).toContain('caught SIGINT, cleaning up');
+    expect(result.post?.ran).toBe(true);
+    // A line that never comes never cancels: the step ends on its own.
+    const untouched = await runAction(
+      probe({ stdout: ['::group::upload (web1)'] }, { cancelOnLine: /^::group::build/ }),
+    );
+    expect(untouched.cancelled).toBe(false);
+    expect(untouched.exitCode).toBe(0);
+  });
+
   test('after a cancellation a success() post does not run', async () => {
     const result = await runAction(probe({ sleepMs: 60_000 }, { cancelAfterMs: 500 }, 'post-success'));
     expect(result.outcome).toBe('cancelled');

@@ -632,6 +632,7 @@ export class Job {
       cwd: launch?.cwd ?? resolve(this.workspace, options.cwd ?? '.'),
       timeoutMs: launch?.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       cancelAfterMs: launch ? launch.cancelAfterMs : phase === 'main' ? options.cancelAfterMs : undefined,
+      cancelOnLine: !launch && phase === 'main' ? options.cancelOnLine : undefined,
       onLine: options.onLine,
     });
     if (run.pgid !== undefined) this.processGroups.push(run.pgid);

@@ -58,6 +58,8 @@ export interface ProcessOptions {
   cwd: string;
   timeoutMs: number;
   cancelAfterMs?: number;
+  /** SIGINT, as cancelAfterMs, as soon as a line of output matches: a cancel tied to a point of the run, not a time. */
+  cancelOnLine?: RegExp;
   /** The runner's waits before SIGTERM and before the kill; only the harness's own tests shorten them. */
   grace?: { sigtermAfterMs: number; killAfterMs: number };
   onLine?: (line: OutputLine) => void;
@@ -83,6 +85,10 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
   const push = (line: OutputLine) => {
     lines.push(line);
     options.onLine?.(line);
+    if (options.cancelOnLine?.test(line.text) && !cancelled && !timedOut) {
+      cancelled = true;
+      cancel();
+    }
   };
   const capture = (stream: 'stdout' | 'stderr') => {
     const decoder = new StringDecoder('utf8');

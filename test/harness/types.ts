@@ -41,6 +41,8 @@ export interface ActionRunOptions {
   timeoutMs?: number;
   /** SIGINT to the main step after this long; the job becomes cancelled, then post runs if post-if allows. */
   cancelAfterMs?: number;
+  /** SIGINT to the main step as soon as a line of its output matches (e.g. a phase's ::group:: line). */
+  cancelOnLine?: RegExp;
   /** Default true when action.yml has a post step (post-if still decides). */
   runPost?: boolean;
   /** RUNNER_DEBUG=1, as when a run is re-run with debug logging. */

@@ -2,14 +2,12 @@
 // the usual umask 022: partials while the tools run (seen by the tools themselves), and what is left at the end.
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { jest } from '@jest/globals';
 import { backupMain } from '../../../actions/db-backup/main.js';
 import { restoreMain } from '../../../actions/db-restore/main.js';
 import { makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
 import { encryptAsDocumented } from '../../support/openssl.js';
 
 // openssl's 600000 PBKDF2 rounds take a second or more each on a busy machine.
-jest.setTimeout(60_000);
 
 let tools: FakeTools;
 let umask: number;

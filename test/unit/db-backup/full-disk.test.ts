@@ -1,7 +1,6 @@
 // A full disk on the runner while a dump is streamed into a file (mariadb-dump, dumpdata, pg_dump over SSH kept on
 // the runner): one clear line, no stack trace, no unhandled rejection, and no partial file left. The disk is a real
 // tmpfs of 64 KiB; the fake tools write 1 MiB.
-import { jest } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
 import { join } from 'node:path';
@@ -12,7 +11,6 @@ import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from '../../support
 import { makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
 import { capturingStdout } from './main.test.js';
 
-jest.setTimeout(60_000);
 
 let tools: FakeTools;
 let disk: SmallDisk;

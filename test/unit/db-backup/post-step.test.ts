@@ -8,9 +8,7 @@ import { cleanupPost, POST_STATE_KEY, type PostState } from '../../../actions/db
 import { restoreMain } from '../../../actions/db-restore/main.js';
 import { makeFakeTools, recordedIO, type FakeTools, type RecordedIO } from './fake-tools.js';
 import { encryptAsDocumented } from '../../support/openssl.js';
-import { jest } from '@jest/globals';
 
-jest.setTimeout(60_000);
 
 let tools: FakeTools;
 beforeEach(() => (tools = makeFakeTools([15])));

@@ -3,7 +3,6 @@
 // confirmed with the name of the database Django will flush.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { jest } from '@jest/globals';
 import { backupMain } from '../../../actions/db-backup/main.js';
 import { restoreMain } from '../../../actions/db-restore/main.js';
 import {
@@ -16,7 +15,6 @@ import {
 import { ConfigurationError } from '../../../actions/shared/errors.js';
 import { makeFakeTools, recordedIO, type FakeTools } from '../db-backup/fake-tools.js';
 
-jest.setTimeout(60_000);
 
 let tools: FakeTools;
 beforeEach(() => (tools = makeFakeTools([15])));

@@ -184,7 +184,7 @@ describe('the real edges', () => {
       reason: 'healthy',
     });
     body = JSON.stringify({ commit: 'old' });
-    const stale = await edges.checkHealth(`http://127.0.0.1:${port}/health`, 'abc1234def', 1200, () => undefined);
+    const stale = await edges.checkHealth(`http://127.0.0.1:${port}/health`, 'abc1234def', 4000, () => undefined);
     expect(stale.ok).toBe(false);
     expect(stale.reason).toMatch(/serves version "?old"?.*expected abc1234def/);
   });

@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import { deployMain, runnerIO, selectTarget, type DeployIO } from '../../../actions/deploy/main.js';
 import { HerokuTarget } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
@@ -6,7 +5,6 @@ import { herokuEdges, makeRepo, standInWithApp, type TestRepo } from './heroku-w
 import { actionInputs } from './world.js';
 
 // A whole deploy against a local stand-in with git: seconds on a loaded machine, so not jest's 5 s default.
-jest.setTimeout(60_000);
 
 let repo: TestRepo;
 let standIn: HerokuStandIn;

@@ -1,10 +1,8 @@
-import { jest } from '@jest/globals';
 import { HerokuTarget } from '../../../actions/deploy/heroku/target.js';
 import type { HerokuStandIn } from '../../stand-ins/heroku-api.js';
 import { herokuEdges, herokuInputs, makeRepo, standInWithApp, type TestRepo } from './heroku-world.js';
 
 // Each test runs git and a local HTTP stand-in: seconds on a loaded machine, so not jest's 5 s default.
-jest.setTimeout(60_000);
 
 let repo: TestRepo;
 let standIn: HerokuStandIn;

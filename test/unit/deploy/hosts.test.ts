@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalExecutor, type HostExecutor, type ScriptOptions } from '../../../actions/deploy/server/executor.js';
@@ -7,7 +6,6 @@ import { ActionFailure } from '../../../actions/shared/errors.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { localInputs, makeWorld, worldIO, type Recorded, type World } from './world.js';
 
-jest.setTimeout(60_000);
 
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----';
 

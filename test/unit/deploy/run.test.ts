@@ -1,4 +1,3 @@
-import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +5,6 @@ import { deployMain } from '../../../actions/deploy/main.js';
 import type { HostExecutor, ScriptOptions } from '../../../actions/deploy/server/executor.js';
 import { localInputs, makeWorld, outputNames, worldIO, type World } from './world.js';
 
-jest.setTimeout(30_000);
 
 let world: World;
 beforeEach(() => {

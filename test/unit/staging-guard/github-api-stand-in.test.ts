@@ -1,11 +1,9 @@
 // The stand-in's checks must be able to fail: a wrong body, an unknown parameter or a call outside the API root
 // are reported, so that the guard's tests cannot pass on traffic GitHub would not produce or accept.
-import { jest } from '@jest/globals';
 import { GitHistory } from '../../stand-ins/git-history.js';
 import { GitHubApiStandIn } from '../../stand-ins/github-api.js';
 import { preloadOpenApi, validateRequest, validateResponse } from '../../stand-ins/github-openapi.js';
 
-jest.setTimeout(30_000);
 beforeAll(() => preloadOpenApi(), 60_000);
 
 const CHECK_RUNS = '/repos/{owner}/{repo}/commits/{ref}/check-runs';

@@ -68,7 +68,6 @@ function recorder(): Recorded {
   return r;
 }
 
-jest.setTimeout(30_000);
 beforeAll(() => preloadOpenApi(), 60_000);
 
 let repo: StagingRepo;
