@@ -1,13 +1,23 @@
 // db-backup into an S3-compatible bucket (and db-restore from it) end to end: real PostgreSQL and MariaDB from the
 // test bed, the S3 stand-in (test/stand-ins/s3-service.ts: SigV4, checksums, multipart) on a loopback port.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { errorMessages, runAction } from '../harness/index.js';
 import { startMariaDB, type MariaDBServer } from '../testbed/mariadb.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
+import { startSshd } from '../testbed/sshd.js';
 import { startS3Service, type S3Service } from '../stand-ins/s3-service.js';
 import { MARIADB_DATASET, mariadbFingerprint, POSTGRES_DATASET, postgresFingerprint } from './db-backup-dataset.js';
 
@@ -229,6 +239,67 @@ describe('db-backup to an S3-compatible bucket', () => {
     expect(result.summary).toContain('Bucket copy');
     expect(result.summary).toContain(`deleted \`${oldName}\``);
     expect(result.summary.match(new RegExp(oldName, 'g'))).toHaveLength(2);
+  });
+
+  test('two places: the SSH server and the bucket each hold the verified backup; the summary names both', async () => {
+    // Only this case needs a server: its sshd shares this machine's disk, so the server's copy is read directly.
+    const sshd = await startSshd();
+    try {
+      s3.createBucket('server-and-bucket');
+      const serverDir = join(work, 'server-and-bucket');
+      mkdirSync(serverDir);
+      const oldName = dated('shop', 20);
+      writeFileSync(join(serverDir, oldName), 'old backup');
+      s3.put('server-and-bucket', `nightly/${oldName}`, Buffer.from('old backup'));
+      const result = await runAction({
+        action: 'db-backup',
+        inputs: {
+          'database-url': pg.url('shop'),
+          directory: serverDir,
+          storage: 'server, bucket',
+          'keep-days': '14',
+          'ssh-host': sshd.host,
+          'ssh-port': String(sshd.port),
+          'ssh-user': sshd.user,
+          'ssh-private-key': sshd.privateKey,
+          'ssh-known-hosts': sshd.knownHosts,
+          ...s3Inputs('s3://server-and-bucket/nightly/', { 's3-part-size-mb': '5' }),
+        },
+        secrets: [pg.password, s3.secretAccessKey, sshd.privateKey],
+        github: { sha: SHA },
+      });
+      expect(errorMessages(result)).toEqual([]);
+      expect(result.exitCode).toBe(0);
+      const file = result.outputs.path.split('/').pop()!;
+      expect(result.outputs.path).toBe(join(serverDir, file));
+
+      // The server's copy: the dump, private to the SSH user, with the SHA-256 the step reported.
+      const onServer = readFileSync(result.outputs.path);
+      expect(onServer.subarray(0, 5).toString()).toBe('PGDMP');
+      expect(sha256(onServer)).toBe(result.outputs.sha256);
+      expect(statSync(result.outputs.path).mode & 0o077).toBe(0);
+      expect(readdirSync(serverDir)).toEqual([file]);
+
+      // The bucket's copy: the same bytes, described by metadata, with a sha256sum-format sidecar.
+      expect(result.outputs['bucket-url']).toBe(`s3://server-and-bucket/nightly/${file}`);
+      expect(keysIn('server-and-bucket')).toEqual([`nightly/${file}`, `nightly/${file}.sha256`]);
+      const object = s3.objects('server-and-bucket').get(`nightly/${file}`)!;
+      expect(s3.read('server-and-bucket', `nightly/${file}`).equals(onServer)).toBe(true);
+      expect(object.metadata.sha256).toBe(result.outputs.sha256);
+      // Read back from the server and sent in several parts: S3's composite of the parts' checksums.
+      expect(object.checksum).toMatchObject({ algorithm: 'sha256', type: 'COMPOSITE' });
+      expect(Number(object.checksum!.value.split('-')[1])).toBeGreaterThan(1);
+      expect(s3.read('server-and-bucket', `nightly/${file}.sha256`).toString()).toBe(
+        `${result.outputs.sha256}  ${file}\n`,
+      );
+
+      expect(result.summary).toContain(`| File | \`${result.outputs.path}\` (on ${sshd.user}@${sshd.host}`);
+      expect(result.summary).toContain(`| Bucket copy | \`s3://server-and-bucket/nightly/${file}\``);
+      expect(result.summary).toContain(`| Retention | deleted \`${oldName}\` |`);
+      expect(result.summary).toContain(`| Retention (bucket) | deleted \`${oldName}\` |`);
+    } finally {
+      await sshd.stop();
+    }
   });
 
   test('two places, the bucket failing: the step fails, says the runner copy exists, nothing is deleted', async () => {

@@ -5,14 +5,17 @@ import { parseS3Location } from '../../../actions/shared/object-store.js';
 
 const places = (storage: string) => readStoragePlaces(new InputReader((n) => (n === 'storage' ? storage : '')));
 
-/** The error a call throws, so a test can check both its kind and its one message. */
-function thrown(call: () => unknown): Error {
+/** Checks that a call is refused with a ConfigurationError of exactly this one-line message. */
+function expectRefused(call: () => unknown, message: string): void {
+  let error: unknown;
   try {
     call();
-  } catch (error) {
-    return error as Error;
+  } catch (thrown) {
+    error = thrown;
   }
-  throw new Error('expected an error, none was thrown');
+  expect(error).toBeInstanceOf(ConfigurationError);
+  expect((error as Error).message).toBe(message);
+  expect(message.split('\n')).toHaveLength(1);
 }
 
 describe('storage input (readStoragePlaces)', () => {
@@ -41,12 +44,10 @@ describe('storage input (readStoragePlaces)', () => {
     'runner; bucket',
     'server, bucket, artifact',
   ])('%j is refused with one error naming storage and what it accepts', (storage) => {
-    const error = thrown(() => places(storage));
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toBe(
+    expectRefused(
+      () => places(storage),
       `Input 'storage' must be runner, server or bucket, or bucket with one of the other two (e.g. 'server, bucket'); got '${storage.trim()}'.`,
     );
-    expect(error.message.split('\n')).toHaveLength(1);
   });
 });
 
@@ -67,9 +68,10 @@ describe('s3:// locations (parseS3Location)', () => {
   test.each(['backups/db', 'S3://backups', 'https://backups.s3.amazonaws.com/db', 's3:/backups', 'gs://backups', ''])(
     'scheme of %j is refused, naming the input',
     (text) => {
-      const error = thrown(() => parseS3Location(text, 'bucket'));
-      expect(error).toBeInstanceOf(ConfigurationError);
-      expect(error.message).toBe(`Input 'bucket' must be an s3://bucket/prefix location; got '${text}'.`);
+      expectRefused(
+        () => parseS3Location(text, 'bucket'),
+        `Input 'bucket' must be an s3://bucket/prefix location; got '${text}'.`,
+      );
     },
   );
 
@@ -85,9 +87,8 @@ describe('s3:// locations (parseS3Location)', () => {
     ['s3://.backups', '.backups'],
     ['s3://my..backups', 'my..backups'],
   ])('%s: bucket name %j is refused with the rules', (text, bucket) => {
-    const error = thrown(() => parseS3Location(text, 'backup'));
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toBe(
+    expectRefused(
+      () => parseS3Location(text, 'backup'),
       `Input 'backup': '${bucket}' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens).`,
     );
   });
@@ -98,8 +99,9 @@ describe('s3:// locations (parseS3Location)', () => {
     ['s3://backups/db/..', 'db/..'],
     ['s3://backups//db', '/db'],
   ])('%s: a key prefix with a dot part or a leading slash is refused', (text, path) => {
-    const error = thrown(() => parseS3Location(text, 'bucket'));
-    expect(error).toBeInstanceOf(ConfigurationError);
-    expect(error.message).toBe(`Input 'bucket': the key prefix '${path}' has an empty, '.' or '..' part.`);
+    expectRefused(
+      () => parseS3Location(text, 'bucket'),
+      `Input 'bucket': the key prefix '${path}' has an empty, '.' or '..' part.`,
+    );
   });
 });
