@@ -34,7 +34,9 @@ export async function backupMain(io: ActionIO): Promise<void> {
   if (inputs.bucket) {
     store = await openObjectStore(inputs.bucket);
     inBucket = await store.list();
-    io.info(`Bucket ${store.where} is reachable (${inBucket.length} objects under the prefix).`);
+    io.info(
+      `Bucket ${store.where} is reachable (${inBucket.length} ${inBucket.length === 1 ? 'object' : 'objects'} under the prefix).`,
+    );
   }
   // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
   const cleanup = new PostCleanup(io.saveState);

@@ -3,7 +3,8 @@
 // the other paths keep their cold start.
 import type { Readable } from 'node:stream';
 import { ConfigurationError } from './errors.js';
-import type { InputReader } from './inputs.js';
+import { redactUrlText, type InputReader } from './inputs.js';
+import { excerpt } from './untrusted-text.js';
 
 export interface BucketSettings {
   /** The input that named the location (bucket on db-backup, backup on db-restore), for messages. */
@@ -70,19 +71,27 @@ export const DEFAULT_PART_MB = 16;
 /** `s3://bucket/some/prefix/` → bucket and prefix (no trailing slash). Bucket names follow S3's rules. */
 export function parseS3Location(text: string, input: string): { bucket: string; path: string } {
   if (!text.startsWith(S3_SCHEME)) {
-    throw new ConfigurationError(`Input '${input}' must be an s3://bucket/prefix location; got '${text}'.`);
+    throw new ConfigurationError(
+      `Input '${input}' must be an s3://bucket/prefix location; got '${excerpt(redactUrlText(text))}'.`,
+    );
   }
   const rest = text.slice(S3_SCHEME.length);
   const slash = rest.indexOf('/');
   const bucket = slash === -1 ? rest : rest.slice(0, slash);
   const path = (slash === -1 ? '' : rest.slice(slash + 1)).replace(/\/+$/, '');
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+  // s3://key:secret@bucket would be a secret in the location, which is logged and summarised: never quote it.
+  if (bucket.includes('@')) {
     throw new ConfigurationError(
-      `Input '${input}': '${bucket}' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens).`,
+      `Input '${input}' must not hold credentials (s3://<key>@<bucket>); give them as s3-access-key-id and s3-secret-access-key.`,
     );
   }
-  if (path.split('/').some((part) => part === '.' || part === '..') || path.startsWith('/')) {
-    throw new ConfigurationError(`Input '${input}': the key prefix '${path}' has an empty, '.' or '..' part.`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+    throw new ConfigurationError(
+      `Input '${input}': '${excerpt(bucket)}' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens).`,
+    );
+  }
+  if (path !== '' && path.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new ConfigurationError(`Input '${input}': the key prefix '${excerpt(path)}' has an empty, '.' or '..' part.`);
   }
   return { bucket, path };
 }

@@ -1,6 +1,331 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 2289:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Aq: () => (/* binding */ redactDatabaseUrl),
+/* harmony export */   DZ: () => (/* binding */ describeDatabase),
+/* harmony export */   N0: () => (/* binding */ databaseFromSettings),
+/* harmony export */   V: () => (/* binding */ libpqDatabaseArgument),
+/* harmony export */   bR: () => (/* binding */ mysqlConnection),
+/* harmony export */   c4: () => (/* binding */ mysqlIdentifier),
+/* harmony export */   f7: () => (/* binding */ postgresIdentifier),
+/* harmony export */   mx: () => (/* binding */ parseDatabaseUrl),
+/* harmony export */   ng: () => (/* binding */ postgresEnvironment)
+/* harmony export */ });
+/* unused harmony exports splitDatabaseUrl, safeDecode, passwordForms, requiresTls */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9223);
+/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1450);
+
+
+const SCHEMES = {
+    'postgres:': 'postgresql',
+    'postgresql:': 'postgresql',
+    'mysql:': 'mysql',
+    'mariadb:': 'mysql',
+};
+const DEFAULT_PORT = { postgresql: 5432, mysql: 3306 };
+/** Query options each engine understands; aliases map to one canonical name so callers see one spelling. */
+const OPTIONS = {
+    postgresql: {
+        sslmode: 'sslmode',
+        sslrootcert: 'sslrootcert',
+        sslcert: 'sslcert',
+        sslkey: 'sslkey',
+        connect_timeout: 'connect_timeout',
+        application_name: 'application_name',
+        options: 'options',
+        target_session_attrs: 'target_session_attrs',
+        host: 'host',
+        port: 'port',
+    },
+    mysql: {
+        sslmode: 'sslmode',
+        'ssl-mode': 'sslmode',
+        ssl_mode: 'sslmode',
+        ssl: 'ssl',
+        sslrootcert: 'ssl-ca',
+        'ssl-ca': 'ssl-ca',
+        ssl_ca: 'ssl-ca',
+        'ssl-cert': 'ssl-cert',
+        ssl_cert: 'ssl-cert',
+        'ssl-key': 'ssl-key',
+        ssl_key: 'ssl-key',
+        connect_timeout: 'connect_timeout',
+        'connect-timeout': 'connect_timeout',
+        charset: 'charset',
+        socket: 'socket',
+    },
+};
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+/**
+ * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
+ * ?query. No raw '@' before the query, which is how the end of the user info is found.
+ */
+const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
+/**
+ * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
+ * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
+ * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
+ */
+function splitDatabaseUrl(text) {
+    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
+    if (!m)
+        return undefined;
+    const [, scheme, rest] = m;
+    const readings = [];
+    for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
+        if (HOST_AND_AFTER.test(rest.slice(i + 1)))
+            readings.push(i);
+    // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
+    // '?' and '@'): the first is right only if its query names options the engine knows.
+    const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
+    let at = readings.find((i) => {
+        const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
+        return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
+    }) ??
+        readings.at(-1) ??
+        -1;
+    // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
+    if (at === -1)
+        at = rest.lastIndexOf('@');
+    if (at === -1)
+        return { scheme, rawUser: '', hostAndAfter: rest };
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    return {
+        scheme,
+        rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
+        rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
+        hostAndAfter: rest.slice(at + 1),
+    };
+}
+/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
+ * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
+ */
+function passwordForms(rawPassword) {
+    const decoded = safeDecode(rawPassword);
+    const whatwg = new URL('x://h');
+    whatwg.password = decoded;
+    const forms = [
+        rawPassword,
+        decoded,
+        encodeURIComponent(decoded),
+        whatwg.password,
+        new URLSearchParams({ p: decoded }).toString().slice(2),
+    ];
+    return [...new Set(forms)].filter((f) => f !== '');
+}
+/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
+function redactDatabaseUrl(text) {
+    const parts = splitDatabaseUrl(text);
+    if (!parts || parts.rawPassword === undefined)
+        return text;
+    return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
+}
+/**
+ * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
+ * password before anything else can print it, including this function's own errors. The user info is split off by
+ * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
+ */
+function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
+    const parts = splitDatabaseUrl(text);
+    if (parts?.rawPassword)
+        for (const form of passwordForms(parts.rawPassword))
+            setSecret(form);
+    const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
+    let url;
+    try {
+        if (!parts)
+            throw new TypeError('no scheme');
+        url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_1__/* .excerpt */ .Kb)(redactDatabaseUrl(text))}'.`);
+    }
+    const engine = SCHEMES[url.protocol];
+    if (!engine) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
+    }
+    const options = {};
+    for (const [key, value] of url.searchParams) {
+        const canonical = OPTIONS[engine][key];
+        if (!canonical) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
+        }
+        options[canonical] = value;
+    }
+    if (options.sslmode !== undefined) {
+        options.sslmode = options.sslmode.toLowerCase().replace(/_/g, '-');
+        // MySQL spells the modes REQUIRED / VERIFY_IDENTITY; fold them onto libpq's names.
+        options.sslmode =
+            { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
+        if (!SSL_MODES.includes(options.sslmode)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
+        }
+    }
+    const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
+    const host = socket ?? options.host ?? safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
+    delete options.host;
+    delete options.socket;
+    const portText = options.port ?? url.port;
+    delete options.port;
+    const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
+    }
+    const database = safeDecode(url.pathname.replace(/^\//, ''));
+    if (database === '' || database.includes('/')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${inputName}' must name the database in its path (…/name); got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_1__/* .excerpt */ .Kb)(redactDatabaseUrl(text))}'.`);
+    }
+    checkDatabaseName(database, inputName);
+    return {
+        engine,
+        host: host === '' ? 'localhost' : host,
+        port,
+        user: safeDecode(parts.rawUser),
+        password: safeDecode(parts.rawPassword ?? ''),
+        database,
+        options,
+    };
+}
+/** The discrete settings the seeds use (DB_NAME, DB_USER, …), checked the same way as a URL. */
+function databaseFromSettings(settings, setSecret = () => undefined) {
+    if (settings.password)
+        setSecret(settings.password);
+    if (settings.name === '')
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input 'db-name' is required when 'database-url' is not set.`);
+    checkDatabaseName(settings.name, 'db-name');
+    return {
+        engine: settings.engine,
+        host: settings.host || 'localhost',
+        port: settings.port ?? DEFAULT_PORT[settings.engine],
+        user: settings.user,
+        password: settings.password,
+        database: settings.name,
+        options: {},
+    };
+}
+/**
+ * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
+ * read as an option (`--all-databases`), and no real database is named so.
+ */
+function checkDatabaseName(name, inputName) {
+    if (name.startsWith('-')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
+    }
+}
+/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
+function postgresIdentifier(name) {
+    return `"${name.replace(/"/g, '""')}"`;
+}
+/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
+function mysqlIdentifier(name) {
+    return `\`${name.replace(/`/g, '``')}\``;
+}
+/**
+ * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
+ * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
+ */
+function libpqDatabaseArgument(name) {
+    if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name))
+        return name;
+    return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+/** How the target is shown in logs and summaries: never with its password. */
+function describeDatabase(target) {
+    const scheme = target.engine === 'postgresql' ? 'postgresql' : 'mysql';
+    const where = target.host.startsWith('/') ? `[socket ${target.host}]` : `${target.host}:${target.port}`;
+    const user = target.user ? `${target.user}${target.password ? ':***' : ''}@` : '';
+    const query = Object.entries(target.options)
+        .filter(([key]) => !/key|password/i.test(key))
+        .map(([key, value]) => `${key}=${value}`)
+        .join('&');
+    return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
+}
+/**
+ * Hosts that refuse unencrypted connections: Heroku Postgres (its DATABASE_URL names an AWS host, and carries no
+ * sslmode) and Amazon RDS with rds.force_ssl. libpq's default, prefer, would work but fall back silently; require
+ * says it. An sslmode in the URL always wins.
+ */
+function requiresTls(host) {
+    return /\.amazonaws\.com$/i.test(host) || /(^|\.)heroku(app)?\.com$/i.test(host);
+}
+/**
+ * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
+ * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
+ */
+function postgresEnvironment(target, database = target.database) {
+    const env = {
+        PGHOST: target.host,
+        PGPORT: String(target.port),
+        PGDATABASE: database,
+    };
+    if (target.user)
+        env.PGUSER = target.user;
+    if (target.password)
+        env.PGPASSWORD = target.password;
+    const names = {
+        sslmode: 'PGSSLMODE',
+        sslrootcert: 'PGSSLROOTCERT',
+        sslcert: 'PGSSLCERT',
+        sslkey: 'PGSSLKEY',
+        connect_timeout: 'PGCONNECT_TIMEOUT',
+        application_name: 'PGAPPNAME',
+        options: 'PGOPTIONS',
+        target_session_attrs: 'PGTARGETSESSIONATTRS',
+    };
+    for (const [key, value] of Object.entries(target.options))
+        if (names[key])
+            env[names[key]] = value;
+    if (!target.options.sslmode && requiresTls(target.host))
+        env.PGSSLMODE = 'require';
+    env.PGCONNECT_TIMEOUT ??= '15';
+    return env;
+}
+/** MariaDB/MySQL client connection arguments (no secret among them) and the environment carrying the password. */
+function mysqlConnection(target, tool = 'client') {
+    const args = target.host.startsWith('/')
+        ? [`--socket=${target.host}`]
+        : [`--host=${target.host === 'localhost' ? '127.0.0.1' : target.host}`, `--port=${target.port}`];
+    if (target.user)
+        args.push(`--user=${target.user}`);
+    const o = target.options;
+    if (o.sslmode === 'disable')
+        args.push('--skip-ssl');
+    else if (o.sslmode === 'require' || o.ssl === 'true' || o.ssl === '1')
+        args.push('--ssl');
+    else if (o.sslmode === 'verify-ca' || o.sslmode === 'verify-full')
+        args.push('--ssl', '--ssl-verify-server-cert');
+    if (o['ssl-ca'])
+        args.push(`--ssl-ca=${o['ssl-ca']}`);
+    if (o['ssl-cert'])
+        args.push(`--ssl-cert=${o['ssl-cert']}`);
+    if (o['ssl-key'])
+        args.push(`--ssl-key=${o['ssl-key']}`);
+    // The dump tools have no --connect-timeout (only the interactive client does).
+    if (tool === 'client')
+        args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
+    args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
+    // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
+    return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
+}
+
+
+/***/ }),
+
 /***/ 9223:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -46,6 +371,193 @@ function errorMessage(error) {
 
 /***/ }),
 
+/***/ 7073:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Sl: () => (/* binding */ redactUrlText),
+/* harmony export */   i_: () => (/* binding */ InputReader),
+/* harmony export */   rg: () => (/* binding */ environmentInputs)
+/* harmony export */ });
+/* unused harmony exports splitList, parseDuration, parseUrl, redactUrl, SECRET_QUERY_KEY, secretsInUrl */
+/* harmony import */ var _database_url_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2289);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9223);
+/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1450);
+
+
+
+/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
+const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
+class InputReader {
+    source;
+    constructor(source = environmentInputs) {
+        this.source = source;
+    }
+    /** The raw trimmed value, '' when unset. */
+    raw(name) {
+        return this.source(name).trim();
+    }
+    string(name, options = {}) {
+        const value = this.raw(name);
+        if (options.required && value === '')
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' is required.`);
+        return value;
+    }
+    optionalString(name) {
+        const value = this.raw(name);
+        return value === '' ? undefined : value;
+    }
+    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
+    boolean(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (['true', 'True', 'TRUE'].includes(value))
+            return true;
+        if (['false', 'False', 'FALSE'].includes(value))
+            return false;
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must be true or false; got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(value)}'.`);
+    }
+    integer(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        if (!/^[+-]?\d+$/.test(value))
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must be a whole number${describeRange(range)}; got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(value)}'.`);
+        const n = Number(value);
+        checkRange(name, n, range);
+        return n;
+    }
+    number(name, range = {}) {
+        const value = this.raw(name);
+        if (value === '' && range.fallback !== undefined)
+            return range.fallback;
+        const n = Number(value);
+        if (value === '' || !Number.isFinite(n)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must be a number${describeRange(range)}; got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(value)}'.`);
+        }
+        checkRange(name, n, range);
+        return n;
+    }
+    oneOf(name, allowed, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        if (!allowed.includes(value)) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must be one of ${allowed.join(', ')}; got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(value)}'.`);
+        }
+        return value;
+    }
+    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
+    duration(name, fallback) {
+        const value = this.raw(name);
+        if (value === '' && fallback !== undefined)
+            return fallback;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) {
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(value)}'.`);
+        }
+        return ms;
+    }
+    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
+    list(name) {
+        return splitList(this.raw(name));
+    }
+    /** An absolute http(s) URL. */
+    url(name, options = {}) {
+        const value = this.raw(name);
+        if (value === '') {
+            if (options.required)
+                throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' is required.`);
+            return undefined;
+        }
+        return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
+    }
+}
+function splitList(value) {
+    return value
+        .split(/[\n,]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
+function parseDuration(value) {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
+        return undefined;
+    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
+}
+/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
+function parseUrl(name, value, protocols) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(redactUrlText(value))}'.`);
+    }
+    if (!protocols.includes(url.protocol)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(url.protocol.replace(':', ''))}' in '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(redactUrl(url))}'.`);
+    }
+    return url;
+}
+/** The URL as text with its password and secret-looking query values replaced by ***. */
+function redactUrl(url) {
+    const copy = new URL(url.href);
+    for (const key of [...copy.searchParams.keys()]) {
+        if (SECRET_QUERY_KEY.test(key))
+            copy.searchParams.set(key, '***');
+    }
+    // The user info is cut where the database URLs' parser cuts it (the last '@' before a host), so a password
+    // holding a raw '@' or '/' is hidden whole, not only up to where the WHATWG parser ends it.
+    return url.password ? (0,_database_url_js__WEBPACK_IMPORTED_MODULE_0__/* .redactDatabaseUrl */ .Aq)(copy.href) : copy.href;
+}
+/** Hides the password of every URL in `text`: a value that does not parse as a URL, or a message quoting one. */
+function redactUrlText(text) {
+    // What precedes '//' (a scheme, or a mistyped one such as 'https//') stays as written.
+    return text.replace(/(\S*?\/\/)(\S*)/g, (_url, head, rest) => rest.includes('@') ? head + (0,_database_url_js__WEBPACK_IMPORTED_MODULE_0__/* .redactDatabaseUrl */ .Aq)(`x://${rest}`).slice('x://'.length) : head + rest);
+}
+/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
+const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
+/** The secrets a URL carries: its password in every spelling and its secret-looking query values. */
+function secretsInUrl(url) {
+    const secrets = [];
+    const rawPassword = url.password ? splitDatabaseUrl(url.href)?.rawPassword : undefined;
+    if (rawPassword)
+        secrets.push(...passwordForms(rawPassword));
+    for (const [key, value] of url.searchParams) {
+        if (SECRET_QUERY_KEY.test(key) && value !== '') {
+            secrets.push(value);
+            const encoded = encodeURIComponent(value);
+            if (encoded !== value)
+                secrets.push(encoded);
+        }
+    }
+    return secrets;
+}
+function describeRange(range) {
+    if (range.min !== undefined && range.max !== undefined)
+        return ` from ${range.min} to ${range.max}`;
+    if (range.min !== undefined)
+        return ` of at least ${range.min}`;
+    if (range.max !== undefined)
+        return ` of at most ${range.max}`;
+    return '';
+}
+function checkRange(name, n, range) {
+    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
+    }
+}
+
+
+/***/ }),
+
 /***/ 7055:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -60,6 +572,10 @@ function errorMessage(error) {
 /* harmony export */ });
 /* unused harmony export DEFAULT_PART_MB */
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9223);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7073);
+/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1450);
+
+
 
 const S3_SCHEME = 's3://';
 /** The sidecar written beside each verified backup: `sha256sum` format, so `sha256sum -c` checks a download. */
@@ -68,17 +584,21 @@ const DEFAULT_PART_MB = 16;
 /** `s3://bucket/some/prefix/` → bucket and prefix (no trailing slash). Bucket names follow S3's rules. */
 function parseS3Location(text, input) {
     if (!text.startsWith(S3_SCHEME)) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}' must be an s3://bucket/prefix location; got '${text}'.`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}' must be an s3://bucket/prefix location; got '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)((0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .redactUrlText */ .Sl)(text))}'.`);
     }
     const rest = text.slice(S3_SCHEME.length);
     const slash = rest.indexOf('/');
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     const path = (slash === -1 ? '' : rest.slice(slash + 1)).replace(/\/+$/, '');
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': '${bucket}' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens).`);
+    // s3://key:secret@bucket would be a secret in the location, which is logged and summarised: never quote it.
+    if (bucket.includes('@')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}' must not hold credentials (s3://<key>@<bucket>); give them as s3-access-key-id and s3-secret-access-key.`);
     }
-    if (path.split('/').some((part) => part === '.' || part === '..') || path.startsWith('/')) {
-        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': the key prefix '${path}' has an empty, '.' or '..' part.`);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(bucket)}' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens).`);
+    }
+    if (path !== '' && path.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ConfigurationError */ .j1(`Input '${input}': the key prefix '${(0,_untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__/* .excerpt */ .Kb)(path)}' has an empty, '.' or '..' part.`);
     }
     return { bucket, path };
 }
@@ -156,6 +676,70 @@ function objectUrl(settings, name) {
 async function openObjectStore(settings) {
     const { S3ObjectStore } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(372)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6372));
     return new S3ObjectStore(settings);
+}
+
+
+/***/ }),
+
+/***/ 1450:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Kb: () => (/* binding */ excerpt)
+/* harmony export */ });
+/* unused harmony exports untrustedText, UNTRUSTED_TEXT_LIMIT, EXCERPT_CHARS, untrustedLines */
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
+const EXCERPT_CHARS = 100;
+/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
+function excerpt(value) {
+    return untrustedText(value, EXCERPT_CHARS);
+}
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
+        }
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
+    }
+    return out.join('\n');
+}
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 
@@ -481,369 +1065,8 @@ var __webpack_exports__ = {};
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
-// EXTERNAL MODULE: ./actions/shared/errors.ts
-var errors = __nccwpck_require__(9223);
-;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
-/**
- * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
- * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
- * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
- * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
- * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
- * characters, and no value is longer than `maxChars` characters.
- */
-function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
-    const chars = Array.from(value);
-    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
-    let text = kept.map(escapeChar).join('');
-    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
-    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
-    if (kept.length < chars.length)
-        text += `… (${chars.length - kept.length} more characters)`;
-    return text;
-}
-/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
-const UNTRUSTED_TEXT_LIMIT = 200;
-/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
-const EXCERPT_CHARS = 100;
-/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
-function excerpt(value) {
-    return untrustedText(value, EXCERPT_CHARS);
-}
-/**
- * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
- * its own; the line breaks between them stay, as plain LF.
- */
-function untrustedLines(value, maxChars) {
-    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
-    const out = [];
-    let used = 0;
-    for (const line of lines) {
-        if (used >= maxChars) {
-            out.push(`… (${lines.length - out.length} more lines)`);
-            break;
-        }
-        out.push(untrustedText(line, maxChars - used));
-        used += Math.max(line.length, 1);
-    }
-    return out.join('\n');
-}
-// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
-const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-function escapeChar(char) {
-    if (!UNSAFE.test(char))
-        return char;
-    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
-
-;// CONCATENATED MODULE: ./actions/shared/database-url.ts
-
-
-const SCHEMES = {
-    'postgres:': 'postgresql',
-    'postgresql:': 'postgresql',
-    'mysql:': 'mysql',
-    'mariadb:': 'mysql',
-};
-const DEFAULT_PORT = { postgresql: 5432, mysql: 3306 };
-/** Query options each engine understands; aliases map to one canonical name so callers see one spelling. */
-const OPTIONS = {
-    postgresql: {
-        sslmode: 'sslmode',
-        sslrootcert: 'sslrootcert',
-        sslcert: 'sslcert',
-        sslkey: 'sslkey',
-        connect_timeout: 'connect_timeout',
-        application_name: 'application_name',
-        options: 'options',
-        target_session_attrs: 'target_session_attrs',
-        host: 'host',
-        port: 'port',
-    },
-    mysql: {
-        sslmode: 'sslmode',
-        'ssl-mode': 'sslmode',
-        ssl_mode: 'sslmode',
-        ssl: 'ssl',
-        sslrootcert: 'ssl-ca',
-        'ssl-ca': 'ssl-ca',
-        ssl_ca: 'ssl-ca',
-        'ssl-cert': 'ssl-cert',
-        ssl_cert: 'ssl-cert',
-        'ssl-key': 'ssl-key',
-        ssl_key: 'ssl-key',
-        connect_timeout: 'connect_timeout',
-        'connect-timeout': 'connect_timeout',
-        charset: 'charset',
-        socket: 'socket',
-    },
-};
-const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
-/**
- * What follows the user info: host (a name or address, [IPv6], or empty for a socket), then optional :port, /name and
- * ?query. No raw '@' before the query, which is how the end of the user info is found.
- */
-const HOST_AND_AFTER = /^(?:\[[0-9A-Fa-f:.]*(?:%[\w.~-]+)?\]|[A-Za-z0-9._~%-]*)(?::\d*)?(?:\/[^?@]*)?(?:\?[\s\S]*)?$/;
-/**
- * Splits `scheme://user:password@host…`. The user info ends at the '@' after which the rest reads as a host, port,
- * name and query (the last '@' before the host), so a password keeps raw '@', '/', ':' and '?' (what generated
- * passwords hold); the user ends at the first ':'. An '@' in the query is fine; one before it must be encoded.
- */
-function database_url_splitDatabaseUrl(text) {
-    const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([\s\S]*)$/.exec(text);
-    if (!m)
-        return undefined;
-    const [, scheme, rest] = m;
-    const readings = [];
-    for (let i = rest.indexOf('@'); i !== -1; i = rest.indexOf('@', i + 1))
-        if (HOST_AND_AFTER.test(rest.slice(i + 1)))
-            readings.push(i);
-    // Two readings differ by an '@' in the first one's query (`?application_name=ci@runner`, or a password with
-    // '?' and '@'): the first is right only if its query names options the engine knows.
-    const known = OPTIONS[SCHEMES[`${scheme.toLowerCase()}:`]];
-    let at = readings.find((i) => {
-        const query = /\?([^#]*)/.exec(rest.slice(i + 1))?.[1] ?? '';
-        return !known || [...new URLSearchParams(query).keys()].every((key) => key in known);
-    }) ??
-        readings.at(-1) ??
-        -1;
-    // No reading fits: whatever comes before the last '@' is still treated as (and hidden as) user info.
-    if (at === -1)
-        at = rest.lastIndexOf('@');
-    if (at === -1)
-        return { scheme, rawUser: '', hostAndAfter: rest };
-    const userinfo = rest.slice(0, at);
-    const colon = userinfo.indexOf(':');
-    return {
-        scheme,
-        rawUser: colon === -1 ? userinfo : userinfo.slice(0, colon),
-        rawPassword: colon === -1 ? undefined : userinfo.slice(colon + 1),
-        hostAndAfter: rest.slice(at + 1),
-    };
-}
-/** decodeURIComponent, or the text as it is when it is not valid percent-encoding. */
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text);
-    }
-    catch {
-        return text;
-    }
-}
-/**
- * Every spelling of a password that a log line could carry: as written, decoded, and encoded the ways URL code
- * encodes it (encodeURIComponent, the WHATWG user info set, form encoding).
- */
-function database_url_passwordForms(rawPassword) {
-    const decoded = safeDecode(rawPassword);
-    const whatwg = new URL('x://h');
-    whatwg.password = decoded;
-    const forms = [
-        rawPassword,
-        decoded,
-        encodeURIComponent(decoded),
-        whatwg.password,
-        new URLSearchParams({ p: decoded }).toString().slice(2),
-    ];
-    return [...new Set(forms)].filter((f) => f !== '');
-}
-/** The URL with its password replaced by ***, for error messages, whatever characters the password holds. */
-function redactDatabaseUrl(text) {
-    const parts = database_url_splitDatabaseUrl(text);
-    if (!parts || parts.rawPassword === undefined)
-        return text;
-    return `${parts.scheme}://${parts.rawUser}:***@${parts.hostAndAfter}`;
-}
-/**
- * Parses postgres://, postgresql://, mysql:// and mariadb:// URLs. `setSecret` is called with every form of the
- * password before anything else can print it, including this function's own errors. The user info is split off by
- * splitDatabaseUrl; the rest goes through the WHATWG URL parser without it.
- */
-function parseDatabaseUrl(text, inputName, setSecret = () => undefined) {
-    const parts = database_url_splitDatabaseUrl(text);
-    if (parts?.rawPassword)
-        for (const form of database_url_passwordForms(parts.rawPassword))
-            setSecret(form);
-    const accepted = 'postgres://, postgresql://, mysql:// or mariadb://';
-    let url;
-    try {
-        if (!parts)
-            throw new TypeError('no scheme');
-        url = new URL(`${parts.scheme}://${parts.hostAndAfter}`);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' must be a database URL such as postgres://user:password@host:5432/name (${accepted}); got '${excerpt(redactDatabaseUrl(text))}'.`);
-    }
-    const engine = SCHEMES[url.protocol];
-    if (!engine) {
-        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has an unknown scheme '${url.protocol.replace(/:$/, '')}'; it accepts ${accepted}.`);
-    }
-    const options = {};
-    for (const [key, value] of url.searchParams) {
-        const canonical = OPTIONS[engine][key];
-        if (!canonical) {
-            throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has an unknown query option '${key}'; for ${engine} it accepts ${Object.keys(OPTIONS[engine]).join(', ')}.`);
-        }
-        options[canonical] = value;
-    }
-    if (options.sslmode !== undefined) {
-        options.sslmode = options.sslmode.toLowerCase().replace(/_/g, '-');
-        // MySQL spells the modes REQUIRED / VERIFY_IDENTITY; fold them onto libpq's names.
-        options.sslmode =
-            { required: 'require', preferred: 'prefer', disabled: 'disable', 'verify-identity': 'verify-full' }[options.sslmode] ?? options.sslmode;
-        if (!SSL_MODES.includes(options.sslmode)) {
-            throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has sslmode '${options.sslmode}'; it accepts ${SSL_MODES.join(', ')}.`);
-        }
-    }
-    const socket = options.socket ?? (options.host?.startsWith('/') ? options.host : undefined);
-    const host = socket ?? options.host ?? safeDecode(url.hostname.replace(/^\[|\]$/g, ''));
-    delete options.host;
-    delete options.socket;
-    const portText = options.port ?? url.port;
-    delete options.port;
-    const port = portText === '' ? DEFAULT_PORT[engine] : Number(portText);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' has port '${portText}'; it accepts 1 to 65535.`);
-    }
-    const database = safeDecode(url.pathname.replace(/^\//, ''));
-    if (database === '' || database.includes('/')) {
-        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' must name the database in its path (…/name); got '${excerpt(redactDatabaseUrl(text))}'.`);
-    }
-    checkDatabaseName(database, inputName);
-    return {
-        engine,
-        host: host === '' ? 'localhost' : host,
-        port,
-        user: safeDecode(parts.rawUser),
-        password: safeDecode(parts.rawPassword ?? ''),
-        database,
-        options,
-    };
-}
-/** The discrete settings the seeds use (DB_NAME, DB_USER, …), checked the same way as a URL. */
-function databaseFromSettings(settings, setSecret = () => undefined) {
-    if (settings.password)
-        setSecret(settings.password);
-    if (settings.name === '')
-        throw new errors/* ConfigurationError */.j1(`Input 'db-name' is required when 'database-url' is not set.`);
-    checkDatabaseName(settings.name, 'db-name');
-    return {
-        engine: settings.engine,
-        host: settings.host || 'localhost',
-        port: settings.port ?? DEFAULT_PORT[settings.engine],
-        user: settings.user,
-        password: settings.password,
-        database: settings.name,
-        options: {},
-    };
-}
-/**
- * A database name is handed to tools as an argument (mysqldump takes it as an operand): one starting with '-' would be
- * read as an option (`--all-databases`), and no real database is named so.
- */
-function checkDatabaseName(name, inputName) {
-    if (name.startsWith('-')) {
-        throw new errors/* ConfigurationError */.j1(`Input '${inputName}' names the database '${name}', which starts with '-'; the dump tools would read it as an option. Rename the database or use another.`);
-    }
-}
-/** An SQL identifier for PostgreSQL: in double quotes, a quote inside doubled. */
-function postgresIdentifier(name) {
-    return `"${name.replace(/"/g, '""')}"`;
-}
-/** An SQL identifier for MySQL/MariaDB: in backticks, a backtick inside doubled. */
-function mysqlIdentifier(name) {
-    return `\`${name.replace(/`/g, '``')}\``;
-}
-/**
- * The value of pg_restore/psql --dbname for a database name: libpq reads a value holding '=' (or a URI) as a whole
- * connection string, so such a name goes as `dbname='…'` with the quoting libpq documents.
- */
-function libpqDatabaseArgument(name) {
-    if (!name.includes('=') && !/^postgres(ql)?:\/\//.test(name))
-        return name;
-    return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-/** How the target is shown in logs and summaries: never with its password. */
-function describeDatabase(target) {
-    const scheme = target.engine === 'postgresql' ? 'postgresql' : 'mysql';
-    const where = target.host.startsWith('/') ? `[socket ${target.host}]` : `${target.host}:${target.port}`;
-    const user = target.user ? `${target.user}${target.password ? ':***' : ''}@` : '';
-    const query = Object.entries(target.options)
-        .filter(([key]) => !/key|password/i.test(key))
-        .map(([key, value]) => `${key}=${value}`)
-        .join('&');
-    return `${scheme}://${user}${where}/${target.database}${query ? `?${query}` : ''}`;
-}
-/**
- * Hosts that refuse unencrypted connections: Heroku Postgres (its DATABASE_URL names an AWS host, and carries no
- * sslmode) and Amazon RDS with rds.force_ssl. libpq's default, prefer, would work but fall back silently; require
- * says it. An sslmode in the URL always wins.
- */
-function requiresTls(host) {
-    return /\.amazonaws\.com$/i.test(host) || /(^|\.)heroku(app)?\.com$/i.test(host);
-}
-/**
- * libpq environment for the PostgreSQL tools: the password reaches them as PGPASSWORD, never on the command line,
- * and every other setting through the PG* variable libpq documents, so argv carries nothing about the login.
- */
-function postgresEnvironment(target, database = target.database) {
-    const env = {
-        PGHOST: target.host,
-        PGPORT: String(target.port),
-        PGDATABASE: database,
-    };
-    if (target.user)
-        env.PGUSER = target.user;
-    if (target.password)
-        env.PGPASSWORD = target.password;
-    const names = {
-        sslmode: 'PGSSLMODE',
-        sslrootcert: 'PGSSLROOTCERT',
-        sslcert: 'PGSSLCERT',
-        sslkey: 'PGSSLKEY',
-        connect_timeout: 'PGCONNECT_TIMEOUT',
-        application_name: 'PGAPPNAME',
-        options: 'PGOPTIONS',
-        target_session_attrs: 'PGTARGETSESSIONATTRS',
-    };
-    for (const [key, value] of Object.entries(target.options))
-        if (names[key])
-            env[names[key]] = value;
-    if (!target.options.sslmode && requiresTls(target.host))
-        env.PGSSLMODE = 'require';
-    env.PGCONNECT_TIMEOUT ??= '15';
-    return env;
-}
-/** MariaDB/MySQL client connection arguments (no secret among them) and the environment carrying the password. */
-function mysqlConnection(target, tool = 'client') {
-    const args = target.host.startsWith('/')
-        ? [`--socket=${target.host}`]
-        : [`--host=${target.host === 'localhost' ? '127.0.0.1' : target.host}`, `--port=${target.port}`];
-    if (target.user)
-        args.push(`--user=${target.user}`);
-    const o = target.options;
-    if (o.sslmode === 'disable')
-        args.push('--skip-ssl');
-    else if (o.sslmode === 'require' || o.ssl === 'true' || o.ssl === '1')
-        args.push('--ssl');
-    else if (o.sslmode === 'verify-ca' || o.sslmode === 'verify-full')
-        args.push('--ssl', '--ssl-verify-server-cert');
-    if (o['ssl-ca'])
-        args.push(`--ssl-ca=${o['ssl-ca']}`);
-    if (o['ssl-cert'])
-        args.push(`--ssl-cert=${o['ssl-cert']}`);
-    if (o['ssl-key'])
-        args.push(`--ssl-key=${o['ssl-key']}`);
-    // The dump tools have no --connect-timeout (only the interactive client does).
-    if (tool === 'client')
-        args.push(`--connect-timeout=${o.connect_timeout ?? '15'}`);
-    args.push(`--default-character-set=${o.charset ?? 'utf8mb4'}`);
-    // MYSQL_PWD keeps the password out of argv; the clients read it when no --password is given.
-    return { args, env: target.password ? { MYSQL_PWD: target.password } : {} };
-}
-
+// EXTERNAL MODULE: ./actions/shared/database-url.ts
+var database_url = __nccwpck_require__(2289);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:crypto"
@@ -854,6 +1077,8 @@ var promises_ = __nccwpck_require__(1455);
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: ./actions/shared/errors.ts
+var errors = __nccwpck_require__(9223);
 ;// CONCATENATED MODULE: ./actions/shared/process.ts
 
 
@@ -1152,179 +1377,8 @@ async function run_action_runPost(post, warn = core.warning) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/shared/inputs.ts
-
-
-
-/** Reads inputs the way @actions/core does (INPUT_<NAME>, spaces to underscores, upper-case, trimmed). */
-const environmentInputs = (name) => (process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
-/** One validated read of an action's inputs. Every parse error names the input and what it accepts. */
-class inputs_InputReader {
-    source;
-    constructor(source = environmentInputs) {
-        this.source = source;
-    }
-    /** The raw trimmed value, '' when unset. */
-    raw(name) {
-        return this.source(name).trim();
-    }
-    string(name, options = {}) {
-        const value = this.raw(name);
-        if (options.required && value === '')
-            throw new errors/* ConfigurationError */.j1(`Input '${name}' is required.`);
-        return value;
-    }
-    optionalString(name) {
-        const value = this.raw(name);
-        return value === '' ? undefined : value;
-    }
-    /** YAML 1.2 core schema booleans, as the runner's getBooleanInput accepts. */
-    boolean(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (['true', 'True', 'TRUE'].includes(value))
-            return true;
-        if (['false', 'False', 'FALSE'].includes(value))
-            return false;
-        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be true or false; got '${excerpt(value)}'.`);
-    }
-    integer(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        if (!/^[+-]?\d+$/.test(value))
-            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a whole number${describeRange(range)}; got '${excerpt(value)}'.`);
-        const n = Number(value);
-        checkRange(name, n, range);
-        return n;
-    }
-    number(name, range = {}) {
-        const value = this.raw(name);
-        if (value === '' && range.fallback !== undefined)
-            return range.fallback;
-        const n = Number(value);
-        if (value === '' || !Number.isFinite(n)) {
-            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a number${describeRange(range)}; got '${excerpt(value)}'.`);
-        }
-        checkRange(name, n, range);
-        return n;
-    }
-    oneOf(name, allowed, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        if (!allowed.includes(value)) {
-            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be one of ${allowed.join(', ')}; got '${excerpt(value)}'.`);
-        }
-        return value;
-    }
-    /** A duration with a unit (ms, s, m, h), or a bare number of seconds; returned in milliseconds, above zero. */
-    duration(name, fallback) {
-        const value = this.raw(name);
-        if (value === '' && fallback !== undefined)
-            return fallback;
-        const ms = parseDuration(value);
-        if (ms === undefined || ms <= 0) {
-            throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a duration above zero such as 500ms, 30s, 5m or 1h (a bare number is seconds); got '${excerpt(value)}'.`);
-        }
-        return ms;
-    }
-    /** Items separated by commas or new lines, trimmed, empty ones dropped. */
-    list(name) {
-        return splitList(this.raw(name));
-    }
-    /** An absolute http(s) URL. */
-    url(name, options = {}) {
-        const value = this.raw(name);
-        if (value === '') {
-            if (options.required)
-                throw new errors/* ConfigurationError */.j1(`Input '${name}' is required.`);
-            return undefined;
-        }
-        return parseUrl(name, value, options.protocols ?? ['http:', 'https:']);
-    }
-}
-function splitList(value) {
-    return value
-        .split(/[\n,]/)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-const UNIT_MS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** '30s' → 30000; '1m30s' → 90000; '2.5' → 2500 (bare numbers are seconds); undefined when unparsable. */
-function parseDuration(value) {
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)\s*(ms|sec|min|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text.replace(/\s+/g, ''))
-        return undefined;
-    return Math.round(parts.reduce((sum, [, n, unit]) => sum + Number(n) * UNIT_MS[unit], 0));
-}
-/** Parses a URL for input `name`, naming the input (and never echoing a password) when it does not parse. */
-function parseUrl(name, value, protocols) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be an absolute URL with a scheme (${protocols.map((p) => p.replace(':', '://')).join(' or ')}); got '${excerpt(redactUrlText(value))}'.`);
-    }
-    if (!protocols.includes(url.protocol)) {
-        throw new errors/* ConfigurationError */.j1(`Input '${name}' must use ${protocols.map((p) => p.replace(':', '')).join(' or ')}; got '${excerpt(url.protocol.replace(':', ''))}' in '${excerpt(redactUrl(url))}'.`);
-    }
-    return url;
-}
-/** The URL as text with its password and secret-looking query values replaced by ***. */
-function redactUrl(url) {
-    const copy = new URL(url.href);
-    for (const key of [...copy.searchParams.keys()]) {
-        if (SECRET_QUERY_KEY.test(key))
-            copy.searchParams.set(key, '***');
-    }
-    // The user info is cut where the database URLs' parser cuts it (the last '@' before a host), so a password
-    // holding a raw '@' or '/' is hidden whole, not only up to where the WHATWG parser ends it.
-    return url.password ? redactDatabaseUrl(copy.href) : copy.href;
-}
-/** Hides the password of every URL in `text`: a value that does not parse as a URL, or a message quoting one. */
-function redactUrlText(text) {
-    // What precedes '//' (a scheme, or a mistyped one such as 'https//') stays as written.
-    return text.replace(/(\S*?\/\/)(\S*)/g, (_url, head, rest) => rest.includes('@') ? head + redactDatabaseUrl(`x://${rest}`).slice('x://'.length) : head + rest);
-}
-/** Query keys whose values are credentials in practice (tokens, signatures, API keys, passwords). */
-const SECRET_QUERY_KEY = /token|secret|password|passwd|pwd|key|signature|sig|auth|credential|session/i;
-/** The secrets a URL carries: its password in every spelling and its secret-looking query values. */
-function secretsInUrl(url) {
-    const secrets = [];
-    const rawPassword = url.password ? splitDatabaseUrl(url.href)?.rawPassword : undefined;
-    if (rawPassword)
-        secrets.push(...passwordForms(rawPassword));
-    for (const [key, value] of url.searchParams) {
-        if (SECRET_QUERY_KEY.test(key) && value !== '') {
-            secrets.push(value);
-            const encoded = encodeURIComponent(value);
-            if (encoded !== value)
-                secrets.push(encoded);
-        }
-    }
-    return secrets;
-}
-function describeRange(range) {
-    if (range.min !== undefined && range.max !== undefined)
-        return ` from ${range.min} to ${range.max}`;
-    if (range.min !== undefined)
-        return ` of at least ${range.min}`;
-    if (range.max !== undefined)
-        return ` of at most ${range.max}`;
-    return '';
-}
-function checkRange(name, n, range) {
-    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-        throw new errors/* ConfigurationError */.j1(`Input '${name}' must be a number${describeRange(range)}; got '${n}'.`);
-    }
-}
-
+// EXTERNAL MODULE: ./actions/shared/inputs.ts
+var inputs = __nccwpck_require__(7073);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./actions/shared/ssh.ts
@@ -1584,6 +1638,8 @@ function connectionError(s, result) {
     return `SSH to ${where} failed: ${describeExit('ssh', result)}`;
 }
 
+// EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
+var untrusted_text = __nccwpck_require__(1450);
 ;// CONCATENATED MODULE: ./actions/db-backup/verify.ts
 /** Written by pg_dump as the last comment of a plain dump; absent when the dump was cut short. */
 const POSTGRES_DUMP_COMPLETE = '-- PostgreSQL database dump complete';
@@ -1753,7 +1809,7 @@ class LocalFiles {
         }
         catch (error) {
             const code = error.code ?? 'error';
-            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${excerpt(dir)}' on the runner (${code}).`);
+            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${(0,untrusted_text/* excerpt */.Kb)(dir)}' on the runner (${code}).`);
         }
     }
     async list(dir) {
@@ -1868,7 +1924,7 @@ class RemoteFiles {
         const q = shellQuote(dir);
         const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
         if (result.code !== 0) {
-            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${excerpt(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
+            throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${(0,untrusted_text/* excerpt */.Kb)(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
         }
     }
     async list(dir) {
@@ -1912,7 +1968,7 @@ class RemoteFiles {
 
 
 const runnerIO = () => ({
-    inputs: environmentInputs,
+    inputs: inputs/* environmentInputs */.rg,
     setSecret: setSecret,
     setOutput: setOutput,
     info: info,
@@ -2279,14 +2335,14 @@ function readConnectionInputs(read, setSecret, workspace) {
     const url = read.optionalString('database-url');
     let database;
     if (url) {
-        database = parseDatabaseUrl(url, 'database-url', setSecret);
+        database = (0,database_url/* parseDatabaseUrl */.mx)(url, 'database-url', setSecret);
     }
     else if (read.optionalString('db-name')) {
         const engine = engineInput === 'postgresql' || engineInput === 'mysql' ? engineInput : undefined;
         if (!engine) {
             throw new errors/* ConfigurationError */.j1(`Input 'engine' must be postgresql or mysql when the database is given by 'db-name' (no URL to infer it from).`);
         }
-        database = databaseFromSettings({
+        database = (0,database_url/* databaseFromSettings */.N0)({
             engine,
             name: read.string('db-name'),
             user: read.string('db-user'),
@@ -2420,7 +2476,7 @@ function readBackupInputs(source, setSecret, workspace, env = {}) {
 
 
 function readRestoreInputs(source, setSecret, workspace, env = {}) {
-    const read = new inputs_InputReader(source);
+    const read = new inputs/* InputReader */.i_(source);
     const connection = readConnectionInputs(read, setSecret, workspace);
     const storage = read.oneOf('storage', ['runner', 'server'], 'runner');
     if (storage === 'server' && !connection.ssh) {
@@ -2595,12 +2651,12 @@ function connectionFailure(target, result, what) {
         .filter((l) => l !== '');
     const start = Math.max(0, lines.findIndex((l) => /error|FATAL|failed|denied|refused/i.test(l)));
     const reason = lines.slice(start, start + 2).join(' ') || describeExit(what, result);
-    return new errors/* ActionFailure */.dR(`Cannot connect to ${describeDatabase(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
+    return new errors/* ActionFailure */.dR(`Cannot connect to ${(0,database_url/* describeDatabase */.DZ)(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
 }
 /** The server's version, read before anything is dumped (the client is chosen from it). */
 async function readServerVersion(host, target, psql = 'psql', mysqlClient = 'mariadb') {
     if (target.engine === 'postgresql') {
-        const { PGPASSWORD, ...env } = postgresEnvironment(target);
+        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
         const result = await host.run(psql, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', 'SHOW server_version'], {
             env,
             secretEnv: PGPASSWORD ? { PGPASSWORD } : undefined,
@@ -2609,7 +2665,7 @@ async function readServerVersion(host, target, psql = 'psql', mysqlClient = 'mar
             throw connectionFailure(target, result, 'psql');
         return result.stdout.trim();
     }
-    const { args, env } = mysqlConnection(target);
+    const { args, env } = (0,database_url/* mysqlConnection */.bR)(target);
     const result = await host.run(mysqlClient, [...args, '--batch', '--skip-column-names', '-e', 'SELECT VERSION()'], {
         secretEnv: env,
     });
@@ -2625,7 +2681,7 @@ async function planDump(request, edges) {
         const newest = [...clients].sort((a, b) => b.major - a.major)[0];
         const serverVersion = await readServerVersion(host, target, newest ? tool(newest, 'psql') : 'psql');
         const client = choosePostgresClient(serverVersion, clients, host.where);
-        const { PGPASSWORD, ...env } = postgresEnvironment(target);
+        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
         const args = ['--no-password', request.postgresFormat === 'custom' ? '--format=custom' : '--format=plain'];
         // A plain dump that drops what it recreates restores over existing data the same way pg_restore --clean does.
         if (request.postgresFormat === 'plain')
@@ -2653,7 +2709,7 @@ async function planDump(request, edges) {
         const choice = chooseMysqlDump(parseMysqlVersion(serverVersion), available, host.where);
         if (choice.warning)
             edges.warn(choice.warning);
-        const { args, env } = mysqlConnection(target, 'dump');
+        const { args, env } = (0,database_url/* mysqlConnection */.bR)(target, 'dump');
         return {
             command: choice.dump,
             args: [
@@ -2887,7 +2943,7 @@ async function takeServerArchive(request, edges, started) {
     const clock = edges.clock ?? Date.now;
     const host = edges.dumpHost;
     const target = request.database;
-    const { PGPASSWORD, ...env } = postgresEnvironment(target);
+    const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
     const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
     const probe = await host.sh(probeScript(request.postgresClientRoot, request.directory), { env, secretEnv });
     if (probe.code !== 0)
@@ -3029,11 +3085,11 @@ openStream) {
     if (format === 'custom' || format === 'plain') {
         const binDir = spec.command.includes('/') ? external_node_path_.posix.dirname(spec.command) : '';
         const pg = (name) => (binDir ? `${binDir}/${name}` : name);
-        const { PGPASSWORD, ...env } = postgresEnvironment(target);
+        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
         const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
         // The database to connect to comes from PGDATABASE: a name in argv could be read as a connection string.
         const admin = (sql) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env, secretEnv });
-        const created = await admin(`CREATE DATABASE ${postgresIdentifier(scratch)}`);
+        const created = await admin(`CREATE DATABASE ${(0,database_url/* postgresIdentifier */.f7)(scratch)}`);
         if (created.code !== 0)
             throw fail('CREATE DATABASE', created);
         try {
@@ -3044,7 +3100,7 @@ openStream) {
                     '--no-acl',
                     '--exit-on-error',
                     '--single-transaction',
-                    `--dbname=${libpqDatabaseArgument(scratch)}`,
+                    `--dbname=${(0,database_url/* libpqDatabaseArgument */.V)(scratch)}`,
                 ], { env: scratchEnv, secretEnv, ...fromFile })
                 : await host.run(pg('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-o', '/dev/null'], { env: scratchEnv, secretEnv, ...fromFile });
             if (restored.code !== 0)
@@ -3059,15 +3115,15 @@ openStream) {
             return `test restore into a scratch database succeeded (${tables.stdout.trim() || '?'} tables)`;
         }
         finally {
-            const dropped = await admin(`DROP DATABASE IF EXISTS ${postgresIdentifier(scratch)}`);
+            const dropped = await admin(`DROP DATABASE IF EXISTS ${(0,database_url/* postgresIdentifier */.f7)(scratch)}`);
             if (dropped.code !== 0)
                 edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
         }
     }
-    const { args, env } = mysqlConnection(target);
+    const { args, env } = (0,database_url/* mysqlConnection */.bR)(target);
     const client = spec.command.startsWith('mariadb') ? 'mariadb' : 'mysql';
     const admin = (sql) => host.run(client, [...args, '-e', sql], { secretEnv: env });
-    const created = await admin(`CREATE DATABASE ${mysqlIdentifier(scratch)}`);
+    const created = await admin(`CREATE DATABASE ${(0,database_url/* mysqlIdentifier */.c4)(scratch)}`);
     if (created.code !== 0)
         throw fail('CREATE DATABASE', created);
     try {
@@ -3077,7 +3133,7 @@ openStream) {
         return 'test restore into a scratch database succeeded';
     }
     finally {
-        const dropped = await admin(`DROP DATABASE IF EXISTS ${mysqlIdentifier(scratch)}`);
+        const dropped = await admin(`DROP DATABASE IF EXISTS ${(0,database_url/* mysqlIdentifier */.c4)(scratch)}`);
         if (dropped.code !== 0)
             edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
     }
@@ -3174,7 +3230,7 @@ async function readDjangoDatabase(request, host) {
 function checkConfirmation(request) {
     const expected = targetName(request);
     if (request.confirm !== expected) {
-        throw new errors/* ConfigurationError */.j1(`Input 'confirm' must be exactly the name of the database being overwritten, '${expected}'; got '${excerpt(request.confirm)}'. Nothing was restored.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'confirm' must be exactly the name of the database being overwritten, '${expected}'; got '${(0,untrusted_text/* excerpt */.Kb)(request.confirm)}'. Nothing was restored.`);
     }
 }
 /** The format of a backup file from its name, checked against its first bytes for custom archives. */
@@ -3206,7 +3262,7 @@ async function resolveBackup(request, edges) {
         const files = await edges.files.list(request.directory).catch((error) => {
             if (error.code === 'ENOENT')
                 return [];
-            throw new errors/* ConfigurationError */.j1(`Input 'directory': cannot list '${excerpt(request.directory)}' on ${edges.files.where}${error.code ? ` (${error.code})` : ''}.`);
+            throw new errors/* ConfigurationError */.j1(`Input 'directory': cannot list '${(0,untrusted_text/* excerpt */.Kb)(request.directory)}' on ${edges.files.where}${error.code ? ` (${error.code})` : ''}.`);
         });
         const latest = latestBackup(files, request.prefix, request.now);
         const now = request.now;
@@ -3214,12 +3270,12 @@ async function resolveBackup(request, edges) {
         if (now && future.length > 0)
             edges.warn?.(`Ignored ${future.length} file(s) whose name is dated after now (${now.toISOString()}): ${future.slice(0, 5).join(', ')}${future.length > 5 ? ', …' : ''}.`);
         if (!latest) {
-            throw new errors/* ConfigurationError */.j1(`Input 'backup' is latest but '${excerpt(request.directory)}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${excerpt(request.prefix)}'` : ''}.`);
+            throw new errors/* ConfigurationError */.j1(`Input 'backup' is latest but '${(0,untrusted_text/* excerpt */.Kb)(request.directory)}' on ${edges.files.where} holds no backup named <prefix>_<YYYYMMDDHHMM>_<sha>.<ext>${request.prefix ? ` with prefix '${(0,untrusted_text/* excerpt */.Kb)(request.prefix)}'` : ''}.`);
         }
         return external_node_path_.posix.join(request.directory, latest.file);
     }
     if (!(await edges.files.exists(request.backup))) {
-        throw new errors/* ConfigurationError */.j1(`Input 'backup': '${excerpt(request.backup)}' does not exist on ${edges.files.where}.`);
+        throw new errors/* ConfigurationError */.j1(`Input 'backup': '${(0,untrusted_text/* excerpt */.Kb)(request.backup)}' does not exist on ${edges.files.where}.`);
     }
     return request.backup;
 }
@@ -3244,7 +3300,7 @@ async function restoreBackup(given, edges) {
     // Only now that the backup is known to be usable: a refused one leaves no safety folder behind.
     if (!request.skipSafetyBackup)
         await edges.files.prepareDirectory(request.safetyDirectory, request.safetyDirectoryInput);
-    edges.log(`Restoring ${path} (${format}${encrypted ? ', encrypted' : ''}) into ${request.database ? describeDatabase(request.database) : 'the Django database'}.`);
+    edges.log(`Restoring ${path} (${format}${encrypted ? ', encrypted' : ''}) into ${request.database ? (0,database_url/* describeDatabase */.DZ)(request.database) : 'the Django database'}.`);
     let serverVersion = '';
     if (request.database) {
         const clients = request.engine === 'postgresql' ? await postgresClientsOn(edges.dumpHost, request.postgresClientRoot) : [];
@@ -3329,7 +3385,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
     if (format === 'custom' || format === 'plain') {
         const target = request.database;
         const client = choosePostgresClient(serverVersion, await postgresClientsOn(host, request.postgresClientRoot), host.where);
-        const { PGPASSWORD, ...env } = postgresEnvironment(target);
+        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
         const options = { env, secretEnv: PGPASSWORD ? { PGPASSWORD } : undefined, ...input, signal: edges.signal };
         if (format === 'custom') {
             const args = [
@@ -3339,7 +3395,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
                 '--exit-on-error',
                 '--no-owner',
                 '--no-acl',
-                `--dbname=${libpqDatabaseArgument(target.database)}`,
+                `--dbname=${(0,database_url/* libpqDatabaseArgument */.V)(target.database)}`,
             ];
             const result = await host.run(tool(client, 'pg_restore'), args, options);
             if (result.code !== 0)
@@ -3352,7 +3408,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
             '-v',
             'ON_ERROR_STOP=1',
             '--single-transaction',
-            `--dbname=${libpqDatabaseArgument(target.database)}`,
+            `--dbname=${(0,database_url/* libpqDatabaseArgument */.V)(target.database)}`,
             '-o',
             '/dev/null',
         ];
@@ -3363,7 +3419,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
     }
     if (format === 'mysql') {
         const target = request.database;
-        const { args, env } = mysqlConnection(target);
+        const { args, env } = (0,database_url/* mysqlConnection */.bR)(target);
         const probe = await host.sh('command -v mariadb >/dev/null 2>&1 && echo mariadb || echo mysql');
         const client = probe.stdout.trim() || 'mysql';
         // Without --force the client stops at the first failing statement.
@@ -3436,7 +3492,7 @@ async function restoreMain(io) {
     if (inputs.engine !== 'django')
         checkConfirmation(inputs);
     if (inputs.database)
-        io.info(`Target: ${describeDatabase(inputs.database)}`);
+        io.info(`Target: ${(0,database_url/* describeDatabase */.DZ)(inputs.database)}`);
     // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
     const cleanup = new PostCleanup(io.saveState);
     const places = await openPlaces(inputs, { ...io, cleanup });

@@ -98,10 +98,37 @@ describe('s3:// locations (parseS3Location)', () => {
     ['s3://backups/db/./x', 'db/./x'],
     ['s3://backups/db/..', 'db/..'],
     ['s3://backups//db', '/db'],
-  ])('%s: a key prefix with a dot part or a leading slash is refused', (text, path) => {
+    ['s3://backups/db//x', 'db//x'],
+  ])('%s: a key prefix with a dot part or an empty part is refused', (text, path) => {
     expectRefused(
       () => parseS3Location(text, 'bucket'),
       `Input 'bucket': the key prefix '${path}' has an empty, '.' or '..' part.`,
     );
+  });
+
+  test.each(['s3://AKIAEXAMPLE:wJalrXUtnFEMI@backups/db', 's3://token@backups'])(
+    'credentials inside the location are refused and never quoted (%s)',
+    (text) => {
+      let message = '';
+      try {
+        parseS3Location(text, 'bucket');
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^Input 'bucket' must not hold credentials/);
+      expect(message).not.toMatch(/wJalrXUtnFEMI|token@|AKIAEXAMPLE/);
+    },
+  );
+
+  test('a refused scheme quotes the location without its password, bounded', () => {
+    let message = '';
+    try {
+      parseS3Location(`https://key:sup3r-s3cret@backups.example.com/${'x'.repeat(500)}`, 'bucket');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Input 'bucket' must be an s3:\/\/bucket\/prefix location; got '/);
+    expect(message).not.toContain('sup3r-s3cret');
+    expect(message.length).toBeLessThan(300);
   });
 });
