@@ -70,7 +70,7 @@ export class SshConnection {
       let policy: string;
       if (settings.knownHosts) {
         writeFileSync(join(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
-        policy = 'verified against known-hosts';
+        policy = 'verified against ssh-known-hosts';
       } else if (settings.hostFingerprint) {
         const scan = await run('ssh-keyscan', [
           '-T',
@@ -292,7 +292,7 @@ function connectionError(s: SshSettings, result: ProcessResult): string {
   const tail = result.stderrTail;
   const where = `${s.user}@${s.host}:${s.port}`;
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(tail)) {
-    return `SSH to ${where} refused: the server's host key is not the one in known-hosts (host key verification failed).`;
+    return `SSH to ${where} refused: the server's host key is not the one in ssh-known-hosts (host key verification failed).`;
   }
   if (/Permission denied/i.test(tail))
     return `SSH to ${where} refused the key from 'ssh-private-key' (permission denied).`;

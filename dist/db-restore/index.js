@@ -1421,7 +1421,7 @@ class ssh_SshConnection {
             let policy;
             if (settings.knownHosts) {
                 (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'known_hosts'), settings.knownHosts.trimEnd() + '\n', { mode: 0o600 });
-                policy = 'verified against known-hosts';
+                policy = 'verified against ssh-known-hosts';
             }
             else if (settings.hostFingerprint) {
                 const scan = await run('ssh-keyscan', [
@@ -1628,7 +1628,7 @@ function connectionError(s, result) {
     const tail = result.stderrTail;
     const where = `${s.user}@${s.host}:${s.port}`;
     if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(tail)) {
-        return `SSH to ${where} refused: the server's host key is not the one in known-hosts (host key verification failed).`;
+        return `SSH to ${where} refused: the server's host key is not the one in ssh-known-hosts (host key verification failed).`;
     }
     if (/Permission denied/i.test(tail))
         return `SSH to ${where} refused the key from 'ssh-private-key' (permission denied).`;

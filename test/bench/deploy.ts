@@ -440,7 +440,7 @@ interface Measured {
 
 /** What the action does in each phase and what the hand procedure does for it (nothing, for the safety phases). */
 const PHASES: Record<string, { ours: string; raw?: string }> = {
-  connect: { ours: 'one SSH master connection (ControlMaster), host key verified against known-hosts' },
+  connect: { ours: 'one SSH master connection (ControlMaster), host key verified against ssh-known-hosts' },
   lock: {
     ours: 'flock on the server, held by a remote shell for the whole deploy, which also runs preflight and reads the env file',
   },
@@ -741,7 +741,7 @@ remote shell (${ms(muxed)} for \`true\` in this run).
 
 /** What the phases the hand procedure does not have are for (from the code, not measured). */
 const WHY_EXTRA: Record<string, string> = {
-  connect: 'the one handshake of the deploy, with the host key checked against known-hosts before anything runs.',
+  connect: 'the one handshake of the deploy, with the host key checked against ssh-known-hosts before anything runs.',
   lock: "a shell on the server takes `flock` and holds it for the whole deploy; the holder prints a line once it holds the lock, and the action waits for that line on the holder's own output: one command over the connection, no polling; once it holds the lock it runs the preflight checks and prints the environment file in the same round trip. It stops two deploys from interleaving, and reports a lock left by a killed deploy.",
   preflight:
     'checks, on what the lock holder printed, that the required variables are in shared/.env and that the disk has room, and reads what `current` serves, before anything changes.',

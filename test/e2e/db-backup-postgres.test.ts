@@ -173,7 +173,7 @@ describe('db-backup + db-restore on PostgreSQL', () => {
     expect(result.exitCode).toBe(0);
     expect(result.log).toContain(`on ${sshd.user}@${sshd.host}`);
     expect(result.outputs.sha256).toBe(sha256(result.outputs.path));
-    expect(result.summary).toContain('verified against known-hosts');
+    expect(result.summary).toContain('verified against ssh-known-hosts');
 
     const serverDir = join(work, 'on-server');
     const kept = await runAction({

@@ -59,7 +59,7 @@ describe('deploy with target ssh to a real sshd', () => {
     });
     expect(result.exitCode).toBe(1);
     expect(errors(result)).toEqual([
-      expect.stringMatching(/SSH to .* refused: the server's host key is not the one in known-hosts/),
+      expect.stringMatching(/SSH to .* refused: the server's host key is not the one in ssh-known-hosts/),
     ]);
     expect(listing()).toEqual(before);
     expect(result.summary).toMatch(/\| connect \| 127\.0\.0\.1 \| ❌ failed \|/);
@@ -74,7 +74,7 @@ describe('deploy with target ssh to a real sshd', () => {
       release: first.outputs['release-id'],
       database: 'ok',
     });
-    expect(first.summary).toMatch(/\| connect \| 127\.0\.0\.1 \| ✅ ok \| \d+ ms \| verified against known-hosts \|/);
+    expect(first.summary).toMatch(/\| connect \| 127\.0\.0\.1 \| ✅ ok \| \d+ ms \| verified against ssh-known-hosts \|/);
     // The pre-migration backup ran on the server, over SSH, and stays there.
     expect(first.outputs['backup-path']).toMatch(
       new RegExp(`^${stage.deployTo}/shared/backups/ocpizza_\\d{12}_${v1.slice(0, 7)}\\.dump$`),

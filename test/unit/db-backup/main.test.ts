@@ -265,7 +265,7 @@ describe('db-backup run (fake tools, real processes)', () => {
     await backupMain(io);
     expect(files(back)).toEqual(['shop_202611271405_nosha.dump']);
     expect(io.messages.join('\n')).toContain('on deploy@db.example.com');
-    expect(io.summaries[0]).toContain('verified against known-hosts');
+    expect(io.summaries[0]).toContain('verified against ssh-known-hosts');
     const log = calls();
     expect(log).toMatch(/ssh .*-o ControlMaster=yes -o ControlPersist=120 -f -N deploy@db\.example\.com/);
     expect(log).toMatch(/-o BatchMode=yes/);

@@ -41,7 +41,7 @@ describe('the ssh executor', () => {
       runner,
     );
     expect(executor.label).toBe('deploy@web1:2222');
-    expect(executor.hostKeyPolicy).toBe('verified against known-hosts');
+    expect(executor.hostKeyPolicy).toBe('verified against ssh-known-hosts');
     const dir = executor.postState().sshDirectory!;
     expect(existsSync(join(dir, 'key'))).toBe(true);
     const result = await executor.run('echo hi');

@@ -15,7 +15,7 @@ const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE
  */
 class FakeHost implements HostExecutor {
   readonly label: string;
-  readonly hostKeyPolicy = 'verified against known-hosts';
+  readonly hostKeyPolicy = 'verified against ssh-known-hosts';
   readonly scripts: string[] = [];
   private readonly local = new LocalExecutor(runProcess);
 

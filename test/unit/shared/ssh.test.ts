@@ -94,7 +94,7 @@ describe('host keys', () => {
 
   test('connection failures are explained', async () => {
     const cases: [string, RegExp][] = [
-      ['Host key verification failed.', /host key is not the one in known-hosts/],
+      ['Host key verification failed.', /host key is not the one in ssh-known-hosts/],
       ['deploy@db.example.com: Permission denied (publickey).', /refused the key from 'ssh-private-key'/],
       [
         'ssh: connect to host db.example.com port 2222: Connection refused',
