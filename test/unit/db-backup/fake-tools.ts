@@ -45,7 +45,8 @@ esac
 `,
   pg_restore: `${LOGIN_CHECK}
 case "$1" in
-  --list) if [ "$(head -c 5 "$2")" = PGDMP ]; then printf ';\\n; Archive created at 2026-01-01\\n1; 2615 2200 SCHEMA - public\\n2; 1259 16385 TABLE public t\\n'; else echo "pg_restore: error: input file does not appear to be a valid archive" >&2; exit 1; fi;;
+  --list) if [ -n "$2" ]; then h=$(head -c 5 "$2"); else h=$(head -c 5); cat > /dev/null; fi
+    if [ "$h" = PGDMP ]; then printf ';\\n; Archive created at 2026-01-01\\n1; 2615 2200 SCHEMA - public\\n2; 1259 16385 TABLE public t\\n'; else echo "pg_restore: error: input file does not appear to be a valid archive" >&2; exit 1; fi;;
   *) cat > /dev/null; [ -n "\${FAKE_RESTORE_FAIL:-}" ] && { echo 'pg_restore: error: could not execute query' >&2; exit 1; }; true;;
 esac
 `,

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupMain, run } from '../../../actions/db-backup/main.js';
 import { makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
 import { decryptAsDocumented } from '../../support/openssl.js';
+import { startS3Service, type S3Service } from '../../stand-ins/s3-service.js';
 
 let tools: FakeTools;
 beforeEach(() => {
@@ -328,3 +330,55 @@ export async function capturingStdout(action: () => Promise<void>): Promise<stri
   }
   return lines;
 }
+
+describe('db-backup run into a bucket (fake tools, the S3 stand-in, in process)', () => {
+  let s3: S3Service;
+  beforeAll(async () => {
+    s3 = await startS3Service();
+    s3.createBucket('backups');
+  });
+  afterAll(() => s3.stop());
+
+  const bucketInputs = (storage: string, dir: string) => ({
+    'database-url': url,
+    directory: dir,
+    sha: 'abcdef1234567890',
+    'postgres-client-root': tools.clientRoot,
+    storage,
+    bucket: 's3://backups/nightly',
+    's3-endpoint': s3.endpoint,
+    's3-region': s3.region,
+    's3-force-path-style': 'true',
+    's3-access-key-id': s3.accessKeyId,
+    's3-secret-access-key': s3.secretAccessKey,
+  });
+
+  test('storage bucket streams the dump, verifies it and marks it good with a .sha256 object', async () => {
+    const io = recordedIO(bucketInputs('bucket', join(tools.dir, 'unused')), tools.runner);
+    await backupMain(io);
+    expect(io.secrets).toContain(s3.secretAccessKey);
+    expect(io.outputs['bucket-url']).toMatch(/^s3:\/\/backups\/nightly\/shop_\d{12}_abcdef1\.dump$/);
+    const key = io.outputs['bucket-url'].replace('s3://backups/', '');
+    expect(createHash('sha256').update(s3.read('backups', key)).digest('hex')).toBe(io.outputs.sha256);
+    expect(s3.read('backups', `${key}.sha256`).toString()).toContain(io.outputs.sha256);
+    expect(files(join(tools.dir, 'unused'))).toEqual([]);
+  });
+
+  test('runner, bucket keeps the file and a verified copy; a refused secret never reaches the log', async () => {
+    const dir = join(tools.dir, 'both');
+    const io = recordedIO(bucketInputs('runner, bucket', dir), tools.runner);
+    await backupMain(io);
+    expect(files(dir)).toHaveLength(1);
+    const key = io.outputs['bucket-url'].replace('s3://backups/', '');
+    expect(s3.read('backups', key).equals(readFileSync(join(dir, files(dir)[0])))).toBe(true);
+
+    const denied = recordedIO(
+      { ...bucketInputs('bucket', join(tools.dir, 'x')), 's3-secret-access-key': 'not-the-secret' },
+      tools.runner,
+    );
+    const failed = await capturingStdout(() => run(denied));
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatch(/s3-secret-access-key|credentials|signature/i);
+    expect([...failed, ...denied.messages, ...denied.summaries].join('\n')).not.toContain('not-the-secret');
+  });
+});
