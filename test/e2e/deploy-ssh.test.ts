@@ -74,7 +74,9 @@ describe('deploy with target ssh to a real sshd', () => {
       release: first.outputs['release-id'],
       database: 'ok',
     });
-    expect(first.summary).toMatch(/\| connect \| 127\.0\.0\.1 \| ✅ ok \| \d+ ms \| verified against ssh-known-hosts \|/);
+    expect(first.summary).toMatch(
+      /\| connect \| 127\.0\.0\.1 \| ✅ ok \| \d+ ms \| verified against ssh-known-hosts \|/,
+    );
     // The pre-migration backup ran on the server, over SSH, and stays there.
     expect(first.outputs['backup-path']).toMatch(
       new RegExp(`^${stage.deployTo}/shared/backups/ocpizza_\\d{12}_${v1.slice(0, 7)}\\.dump$`),

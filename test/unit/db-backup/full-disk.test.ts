@@ -11,7 +11,6 @@ import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from '../../support
 import { makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
 import { capturingStdout } from './main.test.js';
 
-
 let tools: FakeTools;
 let disk: SmallDisk;
 const unhandled: unknown[] = [];

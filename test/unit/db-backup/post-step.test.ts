@@ -9,7 +9,6 @@ import { restoreMain } from '../../../actions/db-restore/main.js';
 import { makeFakeTools, recordedIO, type FakeTools, type RecordedIO } from './fake-tools.js';
 import { encryptAsDocumented } from '../../support/openssl.js';
 
-
 let tools: FakeTools;
 beforeEach(() => (tools = makeFakeTools([15])));
 afterEach(() => tools.cleanup());

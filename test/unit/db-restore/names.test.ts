@@ -15,7 +15,6 @@ import {
 import { ConfigurationError } from '../../../actions/shared/errors.js';
 import { makeFakeTools, recordedIO, type FakeTools } from '../db-backup/fake-tools.js';
 
-
 let tools: FakeTools;
 beforeEach(() => (tools = makeFakeTools([15])));
 afterEach(() => tools.cleanup());

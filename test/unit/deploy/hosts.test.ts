@@ -6,7 +6,6 @@ import { ActionFailure } from '../../../actions/shared/errors.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { localInputs, makeWorld, worldIO, type Recorded, type World } from './world.js';
 
-
 const KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----';
 
 /**

@@ -5,7 +5,6 @@ import { deployMain } from '../../../actions/deploy/main.js';
 import type { HostExecutor, ScriptOptions } from '../../../actions/deploy/server/executor.js';
 import { localInputs, makeWorld, outputNames, worldIO, type World } from './world.js';
 
-
 let world: World;
 beforeEach(() => {
   world = makeWorld();
