@@ -323,8 +323,17 @@ export function reloadScript(
   // A program that is not running yet (first deploy) cannot be signalled: it is started instead.
   const start = `if ! ${ctl} status ${program} | grep -q RUNNING; then ${ctl} start ${program}; exit 0; fi`;
   if (settings.reload === 'restart') return `${start}\n${ctl} restart ${program}`;
-  // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused.
-  return `${start}\n${ctl} signal HUP ${program}`;
+  // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused. The old workers finish
+  // their requests and exit a moment later: the phase ends only once they are gone (at most 60 s), so nothing of the
+  // old code answers after it (maintenance off follows a breaking migration). A child with children of its own is a
+  // master behind a wrapper, not a worker, and is not waited for.
+  return [
+    start,
+    `master=$(${ctl} pid ${program} 2>/dev/null || true)`,
+    `old=''; for w in $(ps -o pid= --ppid "$master" 2>/dev/null || true); do if [ -z "$(ps -o pid= --ppid "$w" 2>/dev/null || true)" ]; then old="$old $w"; fi; done`,
+    `${ctl} signal HUP ${program}`,
+    `n=0; while [ "$n" -lt 600 ]; do left=''; for w in $old; do if kill -0 "$w" 2>/dev/null; then left=1; fi; done; if [ -z "$left" ]; then break; fi; sleep 0.1; n=$((n + 1)); done`,
+  ].join('\n');
 }
 
 type SupervisorSettings = Pick<DeployInputs, 'supervisorProgram' | 'supervisorConfig'>;
