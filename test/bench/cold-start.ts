@@ -377,7 +377,7 @@ async function main(): Promise<void> {
       '',
       '## Results',
       '',
-      `Machine: ${os.cpus().length} cores shared with other work (other helpers were building and testing in parallel).`,
+      `Machine: ${os.cpus().length} cores, shared with other work: the load averages below say how busy it was.`,
       `Load before: \`${uptimeBefore}\``,
       `Load after: \`${uptimeAfter}\``,
       '',
