@@ -25,6 +25,11 @@ import { mb, median, runBenchChild, sameTotals, zeroTotals, type Totals } from '
 const self = fileURLToPath(import.meta.url);
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RUNS = Number(process.env.RUNS ?? 3);
+/** Peak RSS against the idle child, KiB in, whole MB out with its sign (a reading at or under idle is ±0). */
+const above = (kib: number) => {
+  const m = Math.round(kib / 1024);
+  return m > 0 ? `+${m}` : m < 0 ? `${m}` : '±0';
+};
 
 type Format = 'cobertura' | 'jacoco' | 'clover' | 'istanbul';
 
@@ -374,17 +379,17 @@ async function main(): Promise<void> {
         rows.push(
           'error' in m
             ? `| ${c.name} | ${mb(size)} | ${reader} | refused or failed: ${m.error.replace(/\|/g, '/').slice(0, 160)} | | | |`
-            : `| ${c.name} | ${mb(size)} | ${reader} | ${(m.ms / 1000).toFixed(2)} | ${(size / 1024 / 1024 / (m.ms / 1000)).toFixed(1)} | ${(m.rss / 1024).toFixed(0)} (+${((m.rss - idle[reader]) / 1024).toFixed(0)}) | ${m.ok ? '✓' : '✗'} |`,
+            : `| ${c.name} | ${mb(size)} | ${reader} | ${(m.ms / 1000).toFixed(2)} | ${(size / 1024 / 1024 / (m.ms / 1000)).toFixed(1)} | ${(m.rss / 1024).toFixed(0)} (${above(m.rss - idle[reader])}) | ${m.ok ? '✓' : '✗'} |`,
         );
       }
       const [a, b] = c.readers.map((r) => measured[r]);
       if (!('error' in a) && !('error' in b)) {
         verdicts.push(
-          `- ${c.name}: ours ${(b.ms / a.ms).toFixed(1)}× the speed of ${c.readers[1]}, peak RSS ${((a.rss - idle.ours) / 1024).toFixed(0)} vs ${((b.rss - idle[c.readers[1]]) / 1024).toFixed(0)} MB above idle.`,
+          `- ${c.name}: ours ${(b.ms / a.ms).toFixed(1)}× the speed of ${c.readers[1]}, peak RSS ${above(a.rss - idle.ours)} vs ${above(b.rss - idle[c.readers[1]])} MB against idle.`,
         );
       } else {
         verdicts.push(
-          `- ${c.name}: ${'error' in a ? `ours refused it (${a.error.split(': ').slice(-1)[0].slice(0, 120)})` : `ours read it in ${(a.ms / 1000).toFixed(2)} s`}; ${c.readers[1]} ${'error' in b ? `failed (${b.error.slice(0, 120)})` : `read it in ${(b.ms / 1000).toFixed(2)} s at ${((b.rss - idle[c.readers[1]]) / 1024).toFixed(0)} MB above idle`}.`,
+          `- ${c.name}: ${'error' in a ? `ours refused it (${a.error.split(': ').slice(-1)[0].slice(0, 120)})` : `ours read it in ${(a.ms / 1000).toFixed(2)} s`}; ${c.readers[1]} ${'error' in b ? `failed (${b.error.slice(0, 120)})` : `read it in ${(b.ms / 1000).toFixed(2)} s at ${above(b.rss - idle[c.readers[1]])} MB against idle`}.`,
         );
       }
     }
@@ -409,7 +414,7 @@ async function main(): Promise<void> {
       '  a line), JaCoCo (the whole report on one line, as JaCoCo writes it), Clover (istanbul/jest style), Istanbul',
       '  coverage-final.json (statementMap/s, branchMap/b per file). Hostile cases: a Cobertura attribute of 32 MB,',
       '  and one coverage-final.json entry of 300,000 statements.',
-      `- Machine: ${os.cpus().length} cores shared with other helpers building and testing in parallel; load average`,
+      `- Machine: ${os.cpus().length} cores, shared with other work; load average`,
       `  ${loadBefore} at the start, ${load()} at the end. Times are inflated by that load for every reader alike.`,
       '',
       '## Results',
