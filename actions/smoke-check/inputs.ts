@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import { ConfigurationError, errorMessage } from '../shared/errors.js';
 import type { InputSource } from '../shared/inputs.js';
 import { safeDecode } from '../shared/database-url.js';
@@ -64,14 +63,32 @@ interface CheckObject {
   readonly index: number;
 }
 
+/** Parses YAML text (the `yaml` package's parse); only `checks` needs it. */
+export type YamlParser = (text: string) => unknown;
+
+/**
+ * readInputs with the YAML parser loaded only when `checks` is given: `yaml` is most of what the bundle would parse
+ * at start, and a step with `urls` alone never needs it.
+ */
+export async function loadInputs(
+  source: InputSource,
+  readFile: (path: string) => string,
+  onSecret: (secret: string) => void = () => undefined,
+): Promise<SmokeCheckInputs> {
+  const parseYaml = source('checks').trim() === '' ? undefined : (await import('yaml')).parse;
+  return readInputs(source, readFile, onSecret, parseYaml);
+}
+
 /**
  * Reads and checks every input. `onSecret` is called the moment a credential is found, before any later input
- * can fail, so the runner masks it even when the step stops on a mistake further down.
+ * can fail, so the runner masks it even when the step stops on a mistake further down. `parseYaml` is needed when
+ * `checks` is given (loadInputs loads it then).
  */
 export function readInputs(
   source: InputSource,
   readFile: (path: string) => string,
   onSecret: (secret: string) => void = () => undefined,
+  parseYaml?: YamlParser,
 ): SmokeCheckInputs {
   const step = new InputReader(source);
   const secrets = new FoundSecrets(onSecret);
@@ -83,7 +100,11 @@ export function readInputs(
 
   const objects: CheckObject[] = [
     ...step.list('urls').map((url, index) => ({ fields: { url }, label: 'urls' as const, index })),
-    ...parseCheckList(step.raw('checks')).map((fields, index) => ({ fields, label: 'checks' as const, index })),
+    ...parseCheckList(step.raw('checks'), parseYaml).map((fields, index) => ({
+      fields,
+      label: 'checks' as const,
+      index,
+    })),
   ];
   if (objects.length === 0) {
     throw new ConfigurationError("Input 'urls' or 'checks' is required: give at least one URL to check.");
@@ -113,8 +134,9 @@ export function readInputs(
   return { checks, options, failOnUnhealthy: step.boolean('fail-on-unhealthy'), secrets: secrets.values };
 }
 
-function parseCheckList(text: string): Record<string, unknown>[] {
+function parseCheckList(text: string, parseYaml: YamlParser | undefined): Record<string, unknown>[] {
   if (text === '') return [];
+  if (!parseYaml) throw new Error("readInputs was given 'checks' without a YAML parser: call loadInputs.");
   const accepts =
     "Input 'checks' must be a YAML list whose items are URLs or objects with a url and any of " +
     PER_CHECK_INPUTS.filter((key) => key !== 'url').join(', ');

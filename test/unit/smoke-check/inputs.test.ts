@@ -1,3 +1,4 @@
+import { parse } from 'yaml';
 import { ConfigurationError } from '../../../actions/shared/errors.js';
 import { readInputs } from '../../../actions/smoke-check/inputs.js';
 import { actionInputs } from './action-inputs.js';
@@ -5,7 +6,8 @@ import { actionInputs } from './action-inputs.js';
 const noFiles = (path: string): string => {
   throw new Error(`ENOENT: no such file or directory, open '${path}'`);
 };
-const read = (values: Record<string, string>, readFile = noFiles) => readInputs(actionInputs(values), readFile);
+const read = (values: Record<string, string>, readFile = noFiles) =>
+  readInputs(actionInputs(values), readFile, undefined, parse);
 
 function errorOf(values: Record<string, string>): string {
   try {
