@@ -7,6 +7,7 @@ import type * as github from '@actions/github';
 import type { IssueComments } from './comment.js';
 import type { Git } from './diff.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
+import { globFiles } from './find-files.js';
 
 export interface AnnotationProperties {
   title?: string;
@@ -66,10 +67,8 @@ export function defaultEdges(): Edges {
     findFiles: async (pattern, cwd) => {
       const absolute = isAbsolute(pattern) ? pattern : join(cwd, pattern);
       if (!/[*?[\]{}]/.test(pattern)) return existsSync(absolute) ? [absolute] : [];
-      // @actions/glob (and the @actions/core it imports) is loaded only when a pattern needs it.
-      const glob = await import('@actions/glob');
-      const globber = await glob.create(absolute, { matchDirectories: false, implicitDescendants: false });
-      return (await globber.glob()).filter((f) => statSync(f).isFile());
+      // Not @actions/glob: it imports @actions/core, and with it undici (find-files.ts says how it matches alike).
+      return globFiles(absolute, cwd);
     },
     fileExists: (path) => existsSync(path) && statSync(path).isFile(),
     git: async (args) => {

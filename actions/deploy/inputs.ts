@@ -19,12 +19,12 @@ export type BackupMode = 'auto' | 'always' | 'never';
 /** The names deploy shares with db-backup, db-restore and smoke-check; the old ones still work (README "Input names"). */
 export const DEPLOY_RENAMED_INPUTS: readonly RenamedInput[] = [
   { name: 'ssh-host', deprecated: 'hosts' },
-  { name: 'ssh-port', deprecated: 'port', default: '22' },
+  { name: 'ssh-port', deprecated: 'port' },
   { name: 'ssh-user', deprecated: 'user' },
   { name: 'ssh-private-key', deprecated: 'private-key' },
   { name: 'ssh-known-hosts', deprecated: 'known-hosts' },
   { name: 'ssh-host-fingerprint', deprecated: 'host-fingerprint' },
-  { name: 'ssh-accept-new-host-key', deprecated: 'accept-new-host-key', default: 'false' },
+  { name: 'ssh-accept-new-host-key', deprecated: 'accept-new-host-key' },
   { name: 'expect-version', deprecated: 'expect-commit' },
 ];
 

@@ -134,8 +134,8 @@ export function createTarget(inputs: DeployInputs, io: DeployIO): DeployTarget {
 }
 
 /** target: heroku reads its own inputs (no server, no deploy-to); ssh and local share the server inputs. */
-export function selectTarget(io: DeployIO): DeployTarget {
-  const source = withRenamedInputs(io.inputs, DEPLOY_RENAMED_INPUTS, io.warning);
+export async function selectTarget(io: DeployIO): Promise<DeployTarget> {
+  const source = await withRenamedInputs(io.inputs, DEPLOY_RENAMED_INPUTS, io.warning, 'deploy');
   if (source('target') === 'heroku') {
     const inputs = readHerokuInputs(source, io.setSecret, io.env);
     return new HerokuTarget(inputs, (io.herokuEdges ?? realHerokuEdges)(inputs, io));
@@ -144,7 +144,7 @@ export function selectTarget(io: DeployIO): DeployTarget {
 }
 
 export async function deployMain(io: DeployIO): Promise<void> {
-  const report = await selectTarget(io).run();
+  const report = await (await selectTarget(io)).run();
   for (const [name, value] of Object.entries(deployOutputs(report))) io.setOutput(name, value);
   await io.writeSummary(renderSummary(report));
   for (const note of report.notes) io.info(note);

@@ -1,7 +1,6 @@
-import { parse as parseYaml } from 'yaml';
 import { ConfigurationError, errorMessage } from '../shared/errors.js';
 import type { InputSource } from '../shared/inputs.js';
-import { safeDecode } from '../shared/database-url.js';
+import { passwordForms, safeDecode, splitDatabaseUrl } from '../shared/database-url.js';
 import { InputReader, parseUrl, secretsInUrl } from '../shared/inputs.js';
 import type { CheckSpec, HeaderExpectation, HttpMethod, RunOptions, VersionSource } from './check-spec.js';
 import { DEFAULT_RUN_OPTIONS, HTTP_METHODS, versionSource } from './check-spec.js';
@@ -64,14 +63,32 @@ interface CheckObject {
   readonly index: number;
 }
 
+/** Parses YAML text (the `yaml` package's parse); only `checks` needs it. */
+export type YamlParser = (text: string) => unknown;
+
+/**
+ * readInputs with the YAML parser loaded only when `checks` is given: `yaml` is most of what the bundle would parse
+ * at start, and a step with `urls` alone never needs it.
+ */
+export async function loadInputs(
+  source: InputSource,
+  readFile: (path: string) => string,
+  onSecret: (secret: string) => void = () => undefined,
+): Promise<SmokeCheckInputs> {
+  const parseYaml = source('checks').trim() === '' ? undefined : (await import('yaml')).parse;
+  return readInputs(source, readFile, onSecret, parseYaml);
+}
+
 /**
  * Reads and checks every input. `onSecret` is called the moment a credential is found, before any later input
- * can fail, so the runner masks it even when the step stops on a mistake further down.
+ * can fail, so the runner masks it even when the step stops on a mistake further down. `parseYaml` is needed when
+ * `checks` is given (loadInputs loads it then).
  */
 export function readInputs(
   source: InputSource,
   readFile: (path: string) => string,
   onSecret: (secret: string) => void = () => undefined,
+  parseYaml?: YamlParser,
 ): SmokeCheckInputs {
   const step = new InputReader(source);
   const secrets = new FoundSecrets(onSecret);
@@ -83,7 +100,11 @@ export function readInputs(
 
   const objects: CheckObject[] = [
     ...step.list('urls').map((url, index) => ({ fields: { url }, label: 'urls' as const, index })),
-    ...parseCheckList(step.raw('checks')).map((fields, index) => ({ fields, label: 'checks' as const, index })),
+    ...parseCheckList(step.raw('checks'), parseYaml).map((fields, index) => ({
+      fields,
+      label: 'checks' as const,
+      index,
+    })),
   ];
   if (objects.length === 0) {
     throw new ConfigurationError("Input 'urls' or 'checks' is required: give at least one URL to check.");
@@ -113,8 +134,9 @@ export function readInputs(
   return { checks, options, failOnUnhealthy: step.boolean('fail-on-unhealthy'), secrets: secrets.values };
 }
 
-function parseCheckList(text: string): Record<string, unknown>[] {
+function parseCheckList(text: string, parseYaml: YamlParser | undefined): Record<string, unknown>[] {
   if (text === '') return [];
+  if (!parseYaml) throw new Error("readInputs was given 'checks' without a YAML parser: call loadInputs.");
   const accepts =
     "Input 'checks' must be a YAML list whose items are URLs or objects with a url and any of " +
     PER_CHECK_INPUTS.filter((key) => key !== 'url').join(', ');
@@ -164,7 +186,9 @@ function parseCheck(check: CheckObject, source: InputSource, secrets: FoundSecre
   }
   const rawUrl = yamlText(check.fields.url);
   secrets.push(...secretsInRawUrl(rawUrl));
-  const url = parseUrl(check.label === 'urls' ? 'urls' : label('url'), rawUrl, ['http:', 'https:']);
+  const urlInput = check.label === 'urls' ? 'urls' : label('url');
+  rejectRawDelimitersInCredentials(urlInput, rawUrl);
+  const url = parseUrl(urlInput, rawUrl, ['http:', 'https:']);
   secrets.push(...secretsInUrl(url));
   if (url.password) {
     // Credentials in a URL travel as a Basic header; a debug page echoing it must not show them either.
@@ -315,10 +339,37 @@ function credentialParts(value: string): string[] {
   return parts.filter((part) => part.length >= 3);
 }
 
-/** `user:pass@` in text that may not even parse as a URL: masked before the parse error can echo it. */
+/**
+ * `user:pass@` in text that may not even parse as a URL: masked before the parse error can echo it. Both readings
+ * are kept: the password ending at the first '@' (as a URL parser reads it) and at the last '@' before a host (what
+ * was meant when the password holds a raw '@' or '/').
+ */
 function secretsInRawUrl(text: string): string[] {
   const match = /\/\/[^/@\s:]*:([^@/\s]+)@/.exec(text);
-  return match ? [match[1]] : [];
+  const lastAt = splitDatabaseUrl(text)?.rawPassword;
+  return [...(match ? [match[1]] : []), ...(lastAt ? passwordForms(lastAt) : [])];
+}
+
+/**
+ * A user name or password must have its '/', '?', '#' and '@' percent-encoded (RFC 3986 3.2.1). Unencoded, the
+ * first '/' ends the host for curl and for browsers (WHATWG): `https://u:p@ss/w:rd@host` is a request to host `ss`
+ * with the path `/w:rd@host`. Guessing the other reading (the last '@' before the path, as database URLs are read)
+ * would check a different server than curl would for the same text, so such a URL is refused: an '@' in the path
+ * after credentials, or an '@' after a user:password that does not parse. The message never quotes the URL.
+ */
+function rejectRawDelimitersInCredentials(name: string, text: string): void {
+  const parts = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)([\s\S]*)$/.exec(text);
+  if (!parts) return;
+  const [, authority, after] = parts;
+  const path = after.replace(/[?#][\s\S]*$/, '');
+  const cutAfterCredentials = authority.includes('@') && path.includes('@');
+  const cutInsideCredentials =
+    !authority.includes('@') && authority.includes(':') && after.includes('@') && !URL.canParse(text);
+  if (cutAfterCredentials || cutInsideCredentials) {
+    throw new ConfigurationError(
+      `Input '${name}' has a user name or password with a raw '/', '?', '#' or '@' in it, which ends the host early (curl and browsers would send this request to another host): percent-encode them in the credentials ('/' as %2F, '?' as %3F, '#' as %23, '@' as %40); an '@' in the path is written %40 too.`,
+    );
+  }
 }
 
 function readCaBundle(value: string, readFile: (path: string) => string): string {

@@ -7,7 +7,7 @@ import { runAction } from '../shared/run-action.js';
 import type { RunOptions } from './check-spec.js';
 import type { EngineDeps, RunReport } from './engine.js';
 import { defaultEngineDeps, runChecks } from './engine.js';
-import { readInputs } from './inputs.js';
+import { loadInputs } from './inputs.js';
 import { maskSecrets } from './secret-mask.js';
 import { renderSummary } from './summary.js';
 
@@ -51,7 +51,7 @@ export async function run(edges: SmokeCheckEdges = runnerEdges()): Promise<void>
 const MAX_CHECK_ANNOTATIONS = 9;
 
 export async function smokeCheck(edges: SmokeCheckEdges): Promise<RunReport> {
-  const inputs = readInputs(edges.inputs, edges.readFile, edges.setSecret);
+  const inputs = await loadInputs(edges.inputs, edges.readFile, edges.setSecret);
   const mask = (text: string) => maskSecrets(text, inputs.secrets);
   if (inputs.options.tls.insecure) {
     edges.warning('TLS certificates are not verified for this check (insecure: true).', 'Smoke check');

@@ -1,17 +1,31 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 24:
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 3024:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
-/***/ 455:
+/***/ 1455:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
+/***/ 932:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ })
 
@@ -46,6 +60,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/prom
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
 /******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
 /******/ /* webpack/runtime/asset-relocator-loader */
@@ -105,6 +122,28 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/prom
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
@@ -121,15 +160,78 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/prom
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
 
 ;// CONCATENATED MODULE: external "node:crypto"
 const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 // EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(24);
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(455);
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./actions/shared/runner-commands.ts
@@ -137,6 +239,15 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 // @actions/core itself imports its OIDC client statically, and with it @actions/http-client and undici: 0.9 MB
 // parsed and +15 MiB on every start, for a token none of these actions asks for. Same names and signatures as
 // @actions/core, so an import line is all that changes.
+//
+// Why a copy and not @actions/core's own command modules: @actions/core 3.0.1 has no side-effect-free entry point.
+// Its package.json `exports` holds "." only (lib/core.js, which imports lib/oidc-utils.js and so undici), and no
+// "sideEffects": false that would let a bundler drop that import. lib/command.js and lib/file-command.js would do,
+// but they are not exported: Node refuses `@actions/core/lib/command.js` (ERR_PACKAGE_PATH_NOT_EXPORTED), and so
+// do TypeScript and ncc (TS2307 "Cannot find module"); reaching them by a node_modules file path would tie the
+// bundles to files @actions/core marks "for internal use, subject to change". So this copy stays, and
+// test/unit/shared/runner-commands.test.ts keeps it byte for byte equal to @actions/core (checked again on each
+// @actions/core upgrade, when its `exports` should be looked at again).
 
 
 
@@ -976,13 +1087,47 @@ function describeExit(name, result) {
 
 ;// CONCATENATED MODULE: ./actions/shared/renamed-inputs.ts
 
+
+/**
+ * The defaults of `actions/<action>/action.yml`, the one place they are written. The file is found from the running
+ * module: dist/<action>/index.js in a bundle (a `uses:` checkout holds the whole repository) and
+ * actions/shared/renamed-inputs.ts in the tests are both two levels below the repository root. `yaml` is loaded
+ * here, on the deprecated-name path only, so that no action's cold start parses it for this.
+ */
+async function actionInputDefaults(action) {
+    const file = new URL(`actions/${action}/action.yml`, twoLevelsUp(import.meta.url));
+    const [{ parse }, text] = await Promise.all([__nccwpck_require__.e(/* import() */ 815).then(__nccwpck_require__.t.bind(__nccwpck_require__, 8815, 19)), (0,promises_.readFile)(file, 'utf8')]);
+    const inputs = parse(text).inputs ?? {};
+    return new Map(Object.entries(inputs).flatMap(([name, spec]) => spec?.default === undefined || spec.default === null ? [] : [[name, String(spec.default)]]));
+}
+/**
+ * The directory two levels above a module. A function of its own, not `new URL('../../…', import.meta.url)`: ncc
+ * takes that form for an asset to copy, and copied every action.yml into dist/<action>/actions/ (reading the copy).
+ */
+function twoLevelsUp(moduleUrl) {
+    return new URL('../..', moduleUrl);
+}
 /**
  * Wraps an input source so that reading a new name also reads its deprecated one: the old name alone works, with
  * one warning naming the new input; both with different values is one error naming both. Values never appear in
  * a message, since several of these inputs are secrets.
+ *
+ * The runner fills in a new name's action.yml default whenever it is not given, so a value equal to that default
+ * does not count as given next to the old name. The defaults are read from `action`'s action.yml, and only when a
+ * deprecated name is given (`loadDefaults` is replaced in tests).
  */
-function withRenamedInputs(source, renames, warn) {
+async function withRenamedInputs(source, renames, warn, action, loadDefaults = actionInputDefaults) {
     const byName = new Map(renames.map((rename) => [rename.name, rename]));
+    const given = renames.filter((rename) => source(rename.deprecated).trim() !== '');
+    let defaults = new Map();
+    if (given.length > 0) {
+        try {
+            defaults = await loadDefaults(action);
+        }
+        catch (error) {
+            throw new errors_ConfigurationError(`Input '${given[0].deprecated}' is deprecated, and actions/${action}/action.yml, which tells whether '${given[0].name}' was given too, cannot be read (${errors_errorMessage(error).split('\n')[0]}): use '${given[0].name}' instead.`);
+        }
+    }
     const warned = new Set();
     return (name) => {
         const value = source(name).trim();
@@ -992,7 +1137,7 @@ function withRenamedInputs(source, renames, warn) {
         const old = source(rename.deprecated).trim();
         if (old === '')
             return value;
-        if (value !== '' && value !== rename.default && value !== old) {
+        if (value !== '' && value !== defaults.get(rename.name) && value !== old) {
             throw new errors_ConfigurationError(`Inputs '${rename.deprecated}' and '${rename.name}' are both set, to different values; '${rename.deprecated}' is the deprecated name of '${rename.name}': keep only '${rename.name}'.`);
         }
         if (!warned.has(rename.deprecated)) {
@@ -1527,7 +1672,7 @@ class places_LocalFiles {
             return structural;
         // Small enough to parse outright: catches what a bracket count cannot (a bad literal, a stray comma).
         if ((await this.size(path)) <= 64 * 1024 * 1024) {
-            const { readFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 455, 23));
+            const { readFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
             try {
                 JSON.parse(await readFile(path, 'utf8'));
             }
@@ -2693,7 +2838,7 @@ openStream) {
         ? { stdin: await openStream() }
         : edges.dumpHost.remote === edges.files.remote
             ? { stdinOnHost: path }
-            : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 24, 23))).createReadStream(path) };
+            : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
     const fail = (what, result) => new ActionFailure(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
     if (format === 'custom' || format === 'plain') {
         const binDir = spec.command.includes('/') ? external_node_path_namespaceObject.posix.dirname(spec.command) : '';
@@ -3715,12 +3860,12 @@ const RELOADS = ['hup', 'restart', 'command'];
 /** The names deploy shares with db-backup, db-restore and smoke-check; the old ones still work (README "Input names"). */
 const DEPLOY_RENAMED_INPUTS = [
     { name: 'ssh-host', deprecated: 'hosts' },
-    { name: 'ssh-port', deprecated: 'port', default: '22' },
+    { name: 'ssh-port', deprecated: 'port' },
     { name: 'ssh-user', deprecated: 'user' },
     { name: 'ssh-private-key', deprecated: 'private-key' },
     { name: 'ssh-known-hosts', deprecated: 'known-hosts' },
     { name: 'ssh-host-fingerprint', deprecated: 'host-fingerprint' },
-    { name: 'ssh-accept-new-host-key', deprecated: 'accept-new-host-key', default: 'false' },
+    { name: 'ssh-accept-new-host-key', deprecated: 'accept-new-host-key' },
     { name: 'expect-version', deprecated: 'expect-commit' },
 ];
 /** `expected-status` and `version-from` with smoke-check's parsers and words, plus `none` (status only). */
@@ -6201,8 +6346,8 @@ function createTarget(inputs, io) {
     return new ServerTarget(inputs, io.serverEdges(inputs, io));
 }
 /** target: heroku reads its own inputs (no server, no deploy-to); ssh and local share the server inputs. */
-function selectTarget(io) {
-    const source = withRenamedInputs(io.inputs, DEPLOY_RENAMED_INPUTS, io.warning);
+async function selectTarget(io) {
+    const source = await withRenamedInputs(io.inputs, DEPLOY_RENAMED_INPUTS, io.warning, 'deploy');
     if (source('target') === 'heroku') {
         const inputs = readHerokuInputs(source, io.setSecret, io.env);
         return new HerokuTarget(inputs, (io.herokuEdges ?? realHerokuEdges)(inputs, io));
@@ -6210,7 +6355,7 @@ function selectTarget(io) {
     return createTarget(readDeployInputs(source, io.setSecret, io.env), io);
 }
 async function deployMain(io) {
-    const report = await selectTarget(io).run();
+    const report = await (await selectTarget(io)).run();
     for (const [name, value] of Object.entries(deployOutputs(report)))
         io.setOutput(name, value);
     await io.writeSummary(renderSummary(report));

@@ -51,8 +51,8 @@ function io(values: Record<string, string>, healthy = true) {
 }
 
 describe('the deploy action with target heroku', () => {
-  test('routes to the Heroku target without needing deploy-to or a supervisor program', () => {
-    expect(selectTarget(io({}).io)).toBeInstanceOf(HerokuTarget);
+  test('routes to the Heroku target without needing deploy-to or a supervisor program', async () => {
+    await expect(selectTarget(io({}).io)).resolves.toBeInstanceOf(HerokuTarget);
   });
 
   test('sets every output, the Heroku ones included, and writes the summary', async () => {

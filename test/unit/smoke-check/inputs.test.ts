@@ -1,3 +1,4 @@
+import { parse } from 'yaml';
 import { ConfigurationError } from '../../../actions/shared/errors.js';
 import { readInputs } from '../../../actions/smoke-check/inputs.js';
 import { actionInputs } from './action-inputs.js';
@@ -5,7 +6,8 @@ import { actionInputs } from './action-inputs.js';
 const noFiles = (path: string): string => {
   throw new Error(`ENOENT: no such file or directory, open '${path}'`);
 };
-const read = (values: Record<string, string>, readFile = noFiles) => readInputs(actionInputs(values), readFile);
+const read = (values: Record<string, string>, readFile = noFiles) =>
+  readInputs(actionInputs(values), readFile, undefined, parse);
 
 function errorOf(values: Record<string, string>): string {
   try {
@@ -224,6 +226,51 @@ describe('smoke-check inputs', () => {
       const message = errorOf({ urls: 'https//user:pa55word@site.test/' });
       expect(message).toMatch(/^Input 'urls' must be an absolute URL/);
       expect(message).not.toContain('pa55word');
+    });
+
+    describe("credentials with a raw '/' or '@' (curl and browsers end the host at the first '/')", () => {
+      /** The error and every secret handed to the runner before it. */
+      function refused(values: Record<string, string>): { message: string; secrets: string[] } {
+        const secrets: string[] = [];
+        try {
+          readInputs(actionInputs(values), noFiles, (secret) => secrets.push(secret), parse);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConfigurationError);
+          return { message: (error as Error).message, secrets };
+        }
+        throw new Error('no error');
+      }
+
+      test.each([
+        ['urls', { urls: 'https://deploy:Kq7s3c@Zx9pa/Ww0:rd@site.test/health' }, 'Kq7s3c@Zx9pa/Ww0:rd'],
+        [
+          'checks[2].url',
+          { checks: '- https://a.test/\n- url: https://deploy:Kq7s3c@Zx9pa/Ww0:rd@site.test/' },
+          'Kq7s3c@Zx9pa/Ww0:rd',
+        ],
+        // Without an '@' before the '/', the URL does not parse at all (port 'pa'): the same advice, not "no scheme".
+        ['urls', { urls: 'https://deploy:Zx9pa/Ww0rd8@site.test/' }, 'Zx9pa/Ww0rd8'],
+      ])('%s: one error saying to percent-encode, the password masked first and never printed', (name, values, pw) => {
+        const { message, secrets } = refused(values);
+        expect(message).toBe(
+          `Input '${name}' has a user name or password with a raw '/', '?', '#' or '@' in it, which ends the host early (curl and browsers would send this request to another host): percent-encode them in the credentials ('/' as %2F, '?' as %3F, '#' as %23, '@' as %40); an '@' in the path is written %40 too.`,
+        );
+        expect(secrets).toContain(pw);
+        for (const part of pw.split(/[@/]/)) expect(message).not.toContain(part);
+      });
+
+      test("percent-encoded credentials, and an '@' in the path or query of a URL without them, are read as written", () => {
+        const inputs = read({
+          urls: [
+            'https://deploy:p%40ss%2Fw%3Ard@site.test/health',
+            'https://site.test/@team/health',
+            'https://deploy:pw-1234@site.test/health?contact=ops@site.test',
+            'https://site.test:8080/@team',
+          ].join('\n'),
+        });
+        expect(inputs.checks.map((c) => c.url.host)).toEqual(['site.test', 'site.test', 'site.test', 'site.test:8080']);
+        expect(inputs.secrets).toEqual(expect.arrayContaining(['p%40ss%2Fw%3Ard', 'p@ss/w:rd', 'pw-1234']));
+      });
     });
 
     test('a password in a URL that does not parse is still collected as a secret first', () => {
