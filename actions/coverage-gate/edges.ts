@@ -7,7 +7,6 @@ import type * as github from '@actions/github';
 import type { IssueComments } from './comment.js';
 import type { Git } from './diff.js';
 import { environmentInputs, type InputSource } from '../shared/inputs.js';
-import { globFiles } from './find-files.js';
 
 export interface AnnotationProperties {
   title?: string;
@@ -67,7 +66,9 @@ export function defaultEdges(): Edges {
     findFiles: async (pattern, cwd) => {
       const absolute = isAbsolute(pattern) ? pattern : join(cwd, pattern);
       if (!/[*?[\]{}]/.test(pattern)) return existsSync(absolute) ? [absolute] : [];
-      // Not @actions/glob: it imports @actions/core, and with it undici (find-files.ts says how it matches alike).
+      // Not @actions/glob: it imports @actions/core, and with it undici (find-files.ts says how it matches alike);
+      // minimatch is loaded only on this path.
+      const { globFiles } = await import('./find-files.js');
       return globFiles(absolute, cwd);
     },
     fileExists: (path) => existsSync(path) && statSync(path).isFile(),
