@@ -5463,7 +5463,10 @@ function parseReloadLeft(stdout) {
     const line = stdout.split('\n').find((l) => l.startsWith(`${RELOAD_LEFT} `));
     if (!line)
         return undefined;
-    const [tenths, ...pids] = line.slice(RELOAD_LEFT.length + 1).trim().split(/\s+/);
+    const [tenths, ...pids] = line
+        .slice(RELOAD_LEFT.length + 1)
+        .trim()
+        .split(/\s+/);
     return { seconds: Number(tenths) / 10, pids };
 }
 function supervisorctl(settings) {

@@ -353,7 +353,10 @@ export function reloadScript(
 export function parseReloadLeft(stdout: string): { seconds: number; pids: string[] } | undefined {
   const line = stdout.split('\n').find((l) => l.startsWith(`${RELOAD_LEFT} `));
   if (!line) return undefined;
-  const [tenths, ...pids] = line.slice(RELOAD_LEFT.length + 1).trim().split(/\s+/);
+  const [tenths, ...pids] = line
+    .slice(RELOAD_LEFT.length + 1)
+    .trim()
+    .split(/\s+/);
   return { seconds: Number(tenths) / 10, pids };
 }
 
