@@ -515,10 +515,12 @@ const PHASES: Record<string, { ours: string; raw?: string }> = {
     ours: 'db-backup on the server in two scripts: clients and server version; `pg_dump -Fc` to .partial, `pg_restore --list`, sha256, rename',
     raw: '`pg_dump -Fc -f`',
   },
-  'maintenance on': { ours: 'flag file in shared/ (a breaking migration with `maintenance: auto`)' },
+  'maintenance on': {
+    ours: 'flag file in shared/, only for a host that does not migrate (with a migration it rides in that script)',
+  },
   migrate: { ours: '`migrate --noinput`', raw: '`migrate --noinput`' },
   switch: {
-    ours: 'atomic symlink switch (rename) + `supervisorctl signal HUP` (one script)',
+    ours: 'atomic symlink switch (rename) + `supervisorctl signal HUP` + wait until the old workers have exited (one script; maintenance off in it when on)',
     raw: '`ln -sfn` + `supervisorctl restart` (2 connections)',
   },
   'maintenance off': { ours: 'flag file removed' },
@@ -620,6 +622,23 @@ function render(m: Measured): string {
   describeRuns('runbook code-only', m.oursRedeploys);
   describeRuns('by hand deploy', m.rawDeploys);
   describeRuns('by hand code-only', m.rawRedeploys);
+  const oursRuns = [...m.oursDeploys, ...m.oursRedeploys];
+  const rawRuns = [...m.rawDeploys, ...m.rawRedeploys];
+  /** The failed answers by what they were: `status 502 ×40, timed out ×1`. */
+  const kinds = (list: LoadDetail[]) => {
+    const counts = new Map<string, number>();
+    for (const f of list.flatMap((r) => r.failures)) {
+      const kind = /timed out/.test(f.what) ? 'timed out after 5 s' : f.what;
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    }
+    return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
+  };
+  const slowCounts = new Map<string, number>();
+  for (const run of oursRuns) {
+    const phase = phaseAt(run, run.slowest.atMs).replace(/^≈ /, '');
+    slowCounts.set(phase, (slowCounts.get(phase) ?? 0) + 1);
+  }
+  const oursSlowPhases = [...slowCounts].map(([p, n]) => `${p} (${n} of ${oursRuns.length})`).join(', ');
   const sumFailed = (list: { failed: number; answered: number }[]) =>
     `${list.reduce((n, r) => n + r.failed, 0)} of ${list.reduce((n, r) => n + r.answered, 0)} answers`;
   // Where ours is slower, phase by phase, with the reason the code gives.
@@ -803,6 +822,13 @@ free either: every one still starts an \`ssh\` client process and a remote shell
   build opens 3 connections, its switch 2, and each costs about ${ms(perCommandSaving)} more than a command over the
   action's master connection. The action's extra cost is fixed (a few small scripts, one verified backup), not
   proportional to the work: the longer pip and migrate take, the smaller it is in percent.
+- Failed answers: ours ${sumFailed(oursRuns)}, by hand ${sumFailed(rawRuns)} (${kinds(rawRuns) || 'none'}${kinds(oursRuns) ? `; ours: ${kinds(oursRuns)}` : ''}).
+  The slowest answer of each run of ours came during ${oursSlowPhases} (at most ${ms(Math.max(...oursRuns.map((r) => r.slowest.tookMs)))}).
+  On a HUP, gunicorn (20.1, sync workers) forks the new workers and at once tells the old ones to stop
+  (\`Arbiter.reload\`, then \`manage_workers\` stops the oldest): no request is refused, but those that arrive
+  while the new workers still import Django wait in the socket's backlog, and nginx holds them. That wait grows with
+  the machine's load; past the load client's 5 s it counts as a failed answer (a timeout, no status). The hand
+  restart stops the master and its socket: nginx answers 502 until the new master listens.
 
 Where ours is slower, phase by phase:
 
@@ -820,8 +846,9 @@ differences of a few hundred milliseconds between single runs of them are noise 
 Round trips (issue 17): every phase that touches the server does it in one script over the one master connection:
 the lock holder also runs preflight and reads the environment file; the release-log line travels with the upload;
 one \`manage.py shell\` reads the database settings, the migration plan and each operation's verdict; the switch and
-the reload are one script; the "succeeded" line and the pruning another. A code-only release makes 6 round trips
-(test/unit/deploy/run.test.ts counts them, so a regression fails there), each still an \`ssh\` client start and a
+the reload are one script; the "succeeded" line and the pruning another; behind a breaking migration, maintenance
+goes on in the migrate script and off in the switch script. A code-only release makes 6 round trips, one with a
+breaking migration 8 (test/unit/deploy/run.test.ts counts them, so a regression fails there), each still an \`ssh\` client start and a
 remote shell (${ms(muxed)} for \`true\` in this run).
 `;
 }
