@@ -3482,8 +3482,17 @@ class RemoteFiles {
             throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${(0,untrusted_text/* excerpt */.Kb)(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
         }
     }
+    /**
+     * A folder that does not exist holds no backup yet; one that exists but cannot be opened (permission denied, not a
+     * folder), or lies under a folder that cannot be searched, is an error naming it.
+     */
     async list(dir) {
-        const text = await this.out(`cd ${shellQuote(dir)} && for f in *; do [ -f "$f" ] && printf '%s\\n' "$f"; done; true`, 'listing backups');
+        const d = shellQuote(dir);
+        const text = await this.out([
+            `if cd ${d} 2>/dev/null; then for f in *; do if [ -f "$f" ]; then printf '%s\\n' "$f"; fi; done; exit 0; fi`,
+            `p=${d}; while [ ! -e "$p" ] && [ ! -L "$p" ]; do p=$(dirname "$p"); done`,
+            `if [ "$p" = ${d} ] || [ ! -d "$p" ] || [ ! -x "$p" ]; then cd ${d} || exit 1; exit 1; fi`,
+        ].join('\n'), 'listing backups');
         return text.split('\n').filter((l) => l !== '');
     }
     async size(path) {

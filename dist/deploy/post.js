@@ -3148,13 +3148,16 @@ function migration_safety_parsePlan(stdout) {
  * `true` and `false` mean what they say; `auto` turns maintenance on only when a pending operation would break the
  * code that keeps serving while (and after) the migrations run.
  */
-function migration_safety_decideMaintenance(mode, plan) {
+function migration_safety_decideMaintenance(mode, plan, serving = true) {
     if (mode === 'true')
         return { on: true, why: 'maintenance: true' };
     if (mode === 'false')
         return { on: false, why: 'maintenance: false' };
     if (plan.pending.length === 0)
         return { on: false, why: 'no pending migration' };
+    // Nothing of ours serves before a first deploy: no old code can meet the new schema.
+    if (!serving)
+        return { on: false, why: 'first deploy: no release serves yet, so no serving code can break' };
     const breaking = plan.operations.filter((o) => o.verdict === 'breaking');
     if (breaking.length > 0) {
         const names = [...new Set(breaking.map((o) => `${o.migration} (${o.operation})`))];
@@ -3399,7 +3402,11 @@ function switchScript(layout, id) {
         `mv -T ${q(temp)} ${q(layout.current)}`,
     ].join('\n');
 }
-function reloadScript(settings, layout, id) {
+/** The line a HUP reload prints when gunicorn's old workers outlived the wait: tenths of seconds waited, their PIDs. */
+const RELOAD_LEFT = 'runbook-reload-left';
+/** How long a HUP reload waits, at least, for gunicorn's old workers to exit. */
+const RELOAD_WAIT_SECONDS = 60;
+function reloadScript(settings, layout, id, waitSeconds = RELOAD_WAIT_SECONDS) {
     if (settings.reload === 'command') {
         return [...releaseEnv(layout, id), `sh -c ${q(settings.reloadCommand ?? '')}`].join('\n');
     }
@@ -3410,16 +3417,33 @@ function reloadScript(settings, layout, id) {
     if (settings.reload === 'restart')
         return `${start}\n${ctl} restart ${program}`;
     // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused. The old workers finish
-    // their requests and exit a moment later: the phase ends only once they are gone (at most 60 s), so nothing of the
-    // old code answers after it (maintenance off follows a breaking migration). A child with children of its own is a
-    // master behind a wrapper, not a worker, and is not waited for.
+    // their requests and exit a moment later: the phase ends only once they are gone, so nothing of the old code
+    // answers after it (maintenance off follows a breaking migration). A child with children of its own is a master
+    // behind a wrapper, not a worker, and is not waited for. The wait is bounded: waitSeconds, or longer when the
+    // master's command line gives a --graceful-timeout above it (gunicorn kills a worker that outlives that); a worker
+    // still alive at the bound is named on a RELOAD_LEFT line, since it may still answer with the old code.
+    const ticks = Math.max(1, Math.round(waitSeconds * 10));
     return [
         start,
         `master=$(${ctl} pid ${program} 2>/dev/null || true)`,
         `old=''; for w in $(ps -o pid= --ppid "$master" 2>/dev/null || true); do if [ -z "$(ps -o pid= --ppid "$w" 2>/dev/null || true)" ]; then old="$old $w"; fi; done`,
+        `bound=${ticks}; graceful=$(ps -o args= -p "$master" 2>/dev/null | sed -En 's/.*--graceful-timeout[= ]+([0-9]+).*/\\1/p' || true)`,
+        `if [ -n "$graceful" ] && [ $((graceful * 10 + 50)) -gt "$bound" ]; then bound=$((graceful * 10 + 50)); fi`,
         `${ctl} signal HUP ${program}`,
-        `n=0; while [ "$n" -lt 600 ]; do left=''; for w in $old; do if kill -0 "$w" 2>/dev/null; then left=1; fi; done; if [ -z "$left" ]; then break; fi; sleep 0.1; n=$((n + 1)); done`,
+        `n=0; while :; do left=''; for w in $old; do if kill -0 "$w" 2>/dev/null; then left="$left $w"; fi; done; if [ -z "$left" ] || [ "$n" -ge "$bound" ]; then break; fi; sleep 0.1; n=$((n + 1)); done`,
+        `if [ -n "$left" ]; then echo "${RELOAD_LEFT} $bound$left"; fi`,
     ].join('\n');
+}
+/** The old workers a HUP reload left running (RELOAD_LEFT), if any: the seconds it waited and their PIDs. */
+function parseReloadLeft(stdout) {
+    const line = stdout.split('\n').find((l) => l.startsWith(`${RELOAD_LEFT} `));
+    if (!line)
+        return undefined;
+    const [tenths, ...pids] = line
+        .slice(RELOAD_LEFT.length + 1)
+        .trim()
+        .split(/\s+/);
+    return { seconds: Number(tenths) / 10, pids };
 }
 function supervisorctl(settings) {
     return `supervisorctl${settings.supervisorConfig ? ` -c ${q(settings.supervisorConfig)}` : ''}`;
@@ -3754,15 +3778,20 @@ class ServerTarget {
         else {
             this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
         }
-        const decision = decideMaintenance(inputs.maintenance, probe.plan);
+        const serving = this.hosts.some((h) => h.previous !== undefined);
+        const decision = decideMaintenance(inputs.maintenance, probe.plan, serving);
         this.report.maintenance = decision;
         const maintenance = decision.on;
+        // The flag goes up on the other hosts first (a round trip each); on the first host it goes up in the migrate
+        // script itself, right before the migration, or in a round trip of its own when nothing is to migrate.
         if (maintenance)
-            await this.maintenanceOnAll(id);
+            await this.maintenanceOnAll(id, pending ? first : undefined);
         let migrated = false;
         if (pending) {
             this.migrationsStarted = true;
-            await this.phase('migrate', first, () => must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log, { env: true }));
+            const behind = maintenance && this.recordMaintenanceOn(first);
+            const script = scripts.migrateScript(this.layout, id, build);
+            await this.phase('migrate', first, () => must(first, behind ? `${scripts.maintenanceOnScript(this.layout, inputs.maintenanceFile, id)}\n${script}` : script, 'migrate', this.log, { env: true }), () => (behind ? 'maintenance turned on first, in the same script' : undefined));
             migrated = true;
             this.report.database = `${describeAppDatabase(appDatabase)}: migrated`;
         }
@@ -3775,11 +3804,17 @@ class ServerTarget {
         try {
             for (const batch of batches) {
                 await this.each(batch, true, async (host) => {
+                    const off = this.maintenanceOn.has(host);
                     await this.phase('switch', host, async () => {
                         host.switched = true;
-                        await must(host, `${scripts.switchScript(this.layout, id)}\n${scripts.reloadScript(inputs, this.layout, id)}`, `Switching current and reloading (${inputs.reload})`, this.log);
+                        // The flag comes off in the same script, once the reload is done and the new code serves.
+                        await this.switchAndReload(host, id, `Switching current and reloading (${inputs.reload})${off ? ' and turning maintenance off' : ''}`, off ? scripts.maintenanceOffScript(this.layout, inputs.maintenanceFile) : undefined);
                         this.report.serving[host.name] = id;
-                    });
+                        if (off) {
+                            this.maintenanceOn.delete(host);
+                            this.saveState();
+                        }
+                    }, () => (off ? 'maintenance turned off after the reload, in the same script' : undefined));
                 });
                 await this.maintenanceOff();
                 await this.each(batch, true, (host) => this.healthGate(host, commit));
@@ -3897,7 +3932,7 @@ class ServerTarget {
      */
     async switchBack(host) {
         if (host.previous) {
-            await must(host, `${scripts.switchScript(this.layout, host.previous)}\n${scripts.reloadScript(this.inputs, this.layout, host.previous)}`, `Switching current back and reloading (${this.inputs.reload})`, this.log);
+            await this.switchAndReload(host, host.previous, `Switching current back and reloading (${this.inputs.reload})`);
             return;
         }
         await must(host, scripts.switchScript(this.layout, undefined), 'Removing current', this.log);
@@ -3906,14 +3941,36 @@ class ServerTarget {
             this.report.notes.push(`${host.name}: ${this.inputs.supervisorProgram} was ${host.facts.programState} before this first deploy; it was stopped again.`);
         }
     }
-    async maintenanceOnAll(id) {
+    /**
+     * `current` to a release and the reload, with `after` (maintenance off) in the same script. A HUP reload that
+     * gave up waiting for gunicorn's old workers is said as a warning and a note: they may still answer.
+     */
+    async switchAndReload(host, release, what, after) {
+        const result = await must(host, [
+            scripts.switchScript(this.layout, release),
+            scripts.reloadScript(this.inputs, this.layout, release, this.edges.reloadWaitSeconds),
+            ...(after ? [after] : []),
+        ].join('\n'), what, this.log);
+        const left = scripts.parseReloadLeft(result.stdout);
+        if (left) {
+            const note = `${host.name}: gunicorn's old workers (PID ${left.pids.join(', ')}) were still running ${left.seconds} s after the HUP reload; they may still answer with the code of the release before ${release} (a request that long, or a --graceful-timeout above ${left.seconds} s not on the master's command line).`;
+            this.report.notes.push(note);
+            this.log.warning(note);
+        }
+    }
+    /** Records a host's maintenance flag as on before it exists: a post step after a kill removes it even then. */
+    recordMaintenanceOn(host) {
+        this.maintenanceOn.add(host);
+        this.saveState();
+        return true;
+    }
+    /** Maintenance on, a round trip per host; `except` turns it on itself later (in its migrate script). */
+    async maintenanceOnAll(id, except) {
         for (const host of this.hosts) {
-            if (this.maintenanceOn.has(host))
+            if (this.maintenanceOn.has(host) || host === except)
                 continue;
             await this.phase('maintenance on', host, async () => {
-                // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
-                this.maintenanceOn.add(host);
-                this.saveState();
+                this.recordMaintenanceOn(host);
                 await must(host, scripts.maintenanceOnScript(this.layout, this.inputs.maintenanceFile, id), 'Turning maintenance on', this.log);
             });
         }
@@ -3941,7 +3998,7 @@ class ServerTarget {
             this.report.releaseId = target;
             this.report.previousReleaseId = host.facts.current;
             this.report.commit = commit;
-            await this.phase('switch', host, () => must(host, `${scripts.switchScript(this.layout, target)}\n${scripts.reloadScript(this.inputs, this.layout, target)}`, `Switching current and reloading (${this.inputs.reload})`, this.log));
+            await this.phase('switch', host, () => this.switchAndReload(host, target, `Switching current and reloading (${this.inputs.reload})`));
             this.report.serving[host.name] = target;
             this.report.rolledBack = true;
             if (host.facts.current)

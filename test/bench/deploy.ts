@@ -31,7 +31,28 @@ interface Phase {
   ms: number;
 }
 
-interface OursRun {
+/** One answer of the load client other than a 200: when (since the run started), how long it took, what it was. */
+interface Failure {
+  atMs: number;
+  tookMs: number;
+  what: string;
+}
+
+/** What the load client saw besides the count: each failed answer, and the slowest answer. */
+interface LoadDetail {
+  failures: Failure[];
+  slowest: { atMs: number; tookMs: number };
+}
+
+/** A phase on the action's own timeline (the summary's Mermaid chart): start since its first phase, duration. */
+interface TimedPhase {
+  name: string;
+  startMs: number;
+  durationMs: number;
+}
+
+interface OursRun extends LoadDetail {
+  timeline: TimedPhase[];
   sha: string;
   /** Wall time of the main step (Node 24 spawned by the harness until it exits). */
   stepMs: number;
@@ -57,7 +78,7 @@ interface RawCommand {
   ms: number;
 }
 
-interface RawRun {
+interface RawRun extends LoadDetail {
   sha: string;
   totalMs: number;
   commands: RawCommand[];
@@ -101,6 +122,24 @@ async function privateBundle(build: boolean, into: string): Promise<void> {
       await sleep(5000);
     }
   }
+}
+
+/** The summary's Mermaid timeline: `  name : [crit, ]startMs, durationMs` per phase. */
+function parseTimeline(summary: string): TimedPhase[] {
+  return [...summary.matchAll(/^ {2}([a-z][a-z +]*?) : (?:crit, )?(\d+), (\d+)ms$/gm)].map((m) => ({
+    name: m[1],
+    startMs: Number(m[2]),
+    durationMs: Number(m[3]),
+  }));
+}
+
+/** The phase of ours a failed answer fell in, placing the action's timeline at the end of the main step. */
+function phaseAt(run: OursRun, atMs: number): string {
+  // The action's timeline ends about when the step does (only the summary is written after); the step started when
+  // the load client did.
+  const at = atMs - (run.stepMs - run.actionMs);
+  const phase = run.timeline.find((p) => at >= p.startMs && at <= p.startMs + p.durationMs);
+  return phase ? `≈ ${phase.name}` : at < 0 ? 'before the first phase (Node start)' : 'between phases';
 }
 
 /** The phase table of the deploy summary: `| Phase | Host | Status | Duration | Detail |`. */
@@ -203,24 +242,33 @@ async function measure(
   /** One client asking /health every 50 ms while `body` runs: what a visitor meets during the deploy. */
   async function underLoad<T>(
     body: () => Promise<T>,
-  ): Promise<{ value: T; failed: number; answered: number; load: number }> {
+  ): Promise<{ value: T; failed: number; answered: number; load: number } & LoadDetail> {
     const load = os.loadavg()[0];
+    const start = performance.now();
     let running = true;
     let failed = 0;
     let answered = 0;
+    const failures: Failure[] = [];
+    const slowest = { atMs: 0, tookMs: 0 };
     const client = (async () => {
       while (running) {
-        const status = await httpGet(healthUrl, 5000).then(
-          (a) => a.status,
-          () => 0,
+        const sent = performance.now();
+        const what = await httpGet(healthUrl, 5000).then(
+          (a) => (a.status === 200 ? '' : `status ${a.status}`),
+          (error: unknown) => (error instanceof Error ? error.message : String(error)).replace(healthUrl, '/health'),
         );
+        const tookMs = performance.now() - sent;
         answered += 1;
-        if (status !== 200) failed += 1;
+        if (tookMs > slowest.tookMs) Object.assign(slowest, { atMs: sent - start, tookMs });
+        if (what) {
+          failed += 1;
+          failures.push({ atMs: sent - start, tookMs, what });
+        }
         await sleep(50);
       }
     })();
     try {
-      return { value: await body(), failed, answered, load };
+      return { value: await body(), failed, answered, load, failures, slowest };
     } finally {
       running = false;
       await client;
@@ -228,11 +276,11 @@ async function measure(
   }
 
   async function ours(sha: string): Promise<OursRun> {
-    const loaded = await underLoad(() => oursRun(sha));
-    return { ...loaded.value, failed: loaded.failed, answered: loaded.answered, load: loaded.load };
+    const { value, ...loaded } = await underLoad(() => oursRun(sha));
+    return { ...value, ...loaded };
   }
 
-  async function oursRun(sha: string): Promise<Omit<OursRun, 'failed' | 'answered' | 'load'>> {
+  async function oursRun(sha: string): Promise<Omit<OursRun, 'failed' | 'answered' | 'load' | keyof LoadDetail>> {
     const result: StepResult = await runAction({
       action: 'deploy',
       entry: { main: path.join(bundle, 'index.js'), post: path.join(bundle, 'post.js') },
@@ -259,6 +307,7 @@ async function measure(
       actionMs: Number(result.outputs['duration-ms']),
       postMs: result.post?.durationMs ?? 0,
       phases: parsePhases(result.summary),
+      timeline: parseTimeline(result.summary),
       backup:
         dumped && verified
           ? { checksMs: Number(dumped[2]), dumpMs: Number(dumped[1]), verifyMs: Number(verified[1]) }
@@ -267,12 +316,15 @@ async function measure(
   }
 
   async function byHand(sha: string, release: string): Promise<RawRun> {
-    const loaded = await underLoad(() => byHandRun(sha, release));
-    return { ...loaded.value, failed: loaded.failed, answered: loaded.answered, load: loaded.load };
+    const { value, ...loaded } = await underLoad(() => byHandRun(sha, release));
+    return { ...value, ...loaded };
   }
 
   /** The seeds' procedure, one plain ssh connection per command, each timed; the same settings as ours. */
-  async function byHandRun(sha: string, release: string): Promise<Omit<RawRun, 'failed' | 'answered' | 'load'>> {
+  async function byHandRun(
+    sha: string,
+    release: string,
+  ): Promise<Omit<RawRun, 'failed' | 'answered' | 'load' | keyof LoadDetail>> {
     const dir = `${deployTo}/releases/${release}`;
     const commands: RawCommand[] = [];
     const timed = async <T>(phase: string, label: string, connections: number, body: () => Promise<T>) => {
@@ -463,10 +515,12 @@ const PHASES: Record<string, { ours: string; raw?: string }> = {
     ours: 'db-backup on the server in two scripts: clients and server version; `pg_dump -Fc` to .partial, `pg_restore --list`, sha256, rename',
     raw: '`pg_dump -Fc -f`',
   },
-  'maintenance on': { ours: 'flag file in shared/ (a breaking migration with `maintenance: auto`)' },
+  'maintenance on': {
+    ours: 'flag file in shared/, only for a host that does not migrate (with a migration it rides in that script)',
+  },
   migrate: { ours: '`migrate --noinput`', raw: '`migrate --noinput`' },
   switch: {
-    ours: 'atomic symlink switch (rename) + `supervisorctl signal HUP` (one script)',
+    ours: 'atomic symlink switch (rename) + `supervisorctl signal HUP` + wait until the old workers have exited (one script; maintenance off in it when on)',
     raw: '`ln -sfn` + `supervisorctl restart` (2 connections)',
   },
   'maintenance off': { ours: 'flag file removed' },
@@ -550,6 +604,41 @@ function render(m: Measured): string {
 
   const runs = <R extends { failed: number; answered: number; load: number }>(list: R[], f: (r: R) => number) =>
     list.map((r) => `${Math.round(f(r))} (${r.failed}/${r.answered}, load ${r.load.toFixed(1)})`).join(', ');
+  const sec = (value: number) => `${(value / 1000).toFixed(1)} s`;
+  const failureRows: string[] = [];
+  const slowRows: string[] = [];
+  const describeRuns = (label: string, list: (OursRun | RawRun)[]) =>
+    list.forEach((run, i) => {
+      const where = (atMs: number) => ('timeline' in run ? `, ${phaseAt(run, atMs)}` : '');
+      for (const f of run.failures)
+        failureRows.push(
+          `| ${label} #${i + 1} | ${sec(f.atMs)}${where(f.atMs)} | ${Math.round(f.tookMs)} ms | ${cell(f.what)} |`,
+        );
+      slowRows.push(
+        `| ${label} #${i + 1} | ${Math.round(run.slowest.tookMs)} ms | ${sec(run.slowest.atMs)}${where(run.slowest.atMs)} | load ${run.load.toFixed(1)} |`,
+      );
+    });
+  describeRuns('runbook deploy', m.oursDeploys);
+  describeRuns('runbook code-only', m.oursRedeploys);
+  describeRuns('by hand deploy', m.rawDeploys);
+  describeRuns('by hand code-only', m.rawRedeploys);
+  const oursRuns = [...m.oursDeploys, ...m.oursRedeploys];
+  const rawRuns = [...m.rawDeploys, ...m.rawRedeploys];
+  /** The failed answers by what they were: `status 502 ×40, timed out ×1`. */
+  const kinds = (list: LoadDetail[]) => {
+    const counts = new Map<string, number>();
+    for (const f of list.flatMap((r) => r.failures)) {
+      const kind = /timed out/.test(f.what) ? 'timed out after 5 s' : f.what;
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    }
+    return [...counts].map(([k, n]) => `${k} ×${n}`).join(', ');
+  };
+  const slowCounts = new Map<string, number>();
+  for (const run of oursRuns) {
+    const phase = phaseAt(run, run.slowest.atMs).replace(/^≈ /, '');
+    slowCounts.set(phase, (slowCounts.get(phase) ?? 0) + 1);
+  }
+  const oursSlowPhases = [...slowCounts].map(([p, n]) => `${p} (${n} of ${oursRuns.length})`).join(', ');
   const sumFailed = (list: { failed: number; answered: number }[]) =>
     `${list.reduce((n, r) => n + r.failed, 0)} of ${list.reduce((n, r) => n + r.answered, 0)} answers`;
   // Where ours is slower, phase by phase, with the reason the code gives.
@@ -641,7 +730,8 @@ this run (${m.totalSeconds.toFixed(0)} s in all, ${m.oursDeploys.length} rounds)
 - **(c) code-only release**: a new commit that changes a view and no model; \`migrate --plan\` lists nothing, so
   neither side backs up or migrates.
 - **Load during every run**: one client asks \`/health\` through nginx every 50 ms while each deploy runs (ours and
-  by hand alike); every answer other than a 200 counts as failed. The 1-minute load average is read as each run
+  by hand alike), a new connection each, 5 s without an answer being a timeout; every answer other than a 200
+  counts as failed, and each is listed with the time it was sent and what it was. The 1-minute load average is read as each run
   starts and shown beside its total.
 - **Handshake**: \`ssh … true\` ${HANDSHAKES} times over new connections, and ${HANDSHAKES} times over one ControlMaster connection
   (what the action does for each phase script).
@@ -670,6 +760,22 @@ Ratio of the medians, ours / by hand: **${(oursTotal / rawTotal).toFixed(2)}×**
 
 The action's own \`duration-ms\` output (its first phase to the end of its work, without Node's start):
 median ${ms(median(m.oursDeploys.map((r) => r.actionMs)))} (deploy), ${ms(median(m.oursRedeploys.map((r) => r.actionMs)))} (code-only).
+
+## Failed and slow answers
+
+Each answer of the load client other than a 200 (a status, or the client's 5 s timeout with no answer): when it was
+sent (since the run started), how long it took, and for ours the phase running then (≈: the action's own timeline,
+placed so that it ends as the main step ends; Node's start is before it).
+
+| Run | Sent at | Took | What |
+| --- | --- | ---: | --- |
+${failureRows.join('\n') || '| (none) | | | |'}
+
+The slowest answer of each run (a 200 or not):
+
+| Run | Slowest answer | Sent at | Load at the start |
+| --- | ---: | --- | --- |
+${slowRows.join('\n')}
 
 ## The hand commands, each
 
@@ -716,6 +822,13 @@ free either: every one still starts an \`ssh\` client process and a remote shell
   build opens 3 connections, its switch 2, and each costs about ${ms(perCommandSaving)} more than a command over the
   action's master connection. The action's extra cost is fixed (a few small scripts, one verified backup), not
   proportional to the work: the longer pip and migrate take, the smaller it is in percent.
+- Failed answers: ours ${sumFailed(oursRuns)}, by hand ${sumFailed(rawRuns)} (${kinds(rawRuns) || 'none'}${kinds(oursRuns) ? `; ours: ${kinds(oursRuns)}` : ''}).
+  The slowest answer of each run of ours came during ${oursSlowPhases} (at most ${ms(Math.max(...oursRuns.map((r) => r.slowest.tookMs)))}).
+  On a HUP, gunicorn (20.1, sync workers) forks the new workers and at once tells the old ones to stop
+  (\`Arbiter.reload\`, then \`manage_workers\` stops the oldest): no request is refused, but those that arrive
+  while the new workers still import Django wait in the socket's backlog, and nginx holds them. That wait grows with
+  the machine's load; past the load client's 5 s it counts as a failed answer (a timeout, no status). The hand
+  restart stops the master and its socket: nginx answers 502 until the new master listens.
 
 Where ours is slower, phase by phase:
 
@@ -733,8 +846,9 @@ differences of a few hundred milliseconds between single runs of them are noise 
 Round trips (issue 17): every phase that touches the server does it in one script over the one master connection:
 the lock holder also runs preflight and reads the environment file; the release-log line travels with the upload;
 one \`manage.py shell\` reads the database settings, the migration plan and each operation's verdict; the switch and
-the reload are one script; the "succeeded" line and the pruning another. A code-only release makes 6 round trips
-(test/unit/deploy/run.test.ts counts them, so a regression fails there), each still an \`ssh\` client start and a
+the reload are one script; the "succeeded" line and the pruning another; behind a breaking migration, maintenance
+goes on in the migrate script and off in the switch script. A code-only release makes 6 round trips, one with a
+breaking migration 8 (test/unit/deploy/run.test.ts counts them, so a regression fails there), each still an \`ssh\` client start and a
 remote shell (${ms(muxed)} for \`true\` in this run).
 `;
 }

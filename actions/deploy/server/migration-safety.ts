@@ -215,10 +215,13 @@ export interface MaintenanceDecision {
 export function decideMaintenance(
   mode: MaintenanceMode,
   plan: Pick<MigrationPlan, 'operations' | 'pending'>,
+  serving = true,
 ): MaintenanceDecision {
   if (mode === 'true') return { on: true, why: 'maintenance: true' };
   if (mode === 'false') return { on: false, why: 'maintenance: false' };
   if (plan.pending.length === 0) return { on: false, why: 'no pending migration' };
+  // Nothing of ours serves before a first deploy: no old code can meet the new schema.
+  if (!serving) return { on: false, why: 'first deploy: no release serves yet, so no serving code can break' };
   const breaking = plan.operations.filter((o) => o.verdict === 'breaking');
   if (breaking.length > 0) {
     const names = [...new Set(breaking.map((o) => `${o.migration} (${o.operation})`))];

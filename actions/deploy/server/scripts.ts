@@ -310,10 +310,17 @@ export function switchScript(layout: Layout, id: string | undefined): string {
   ].join('\n');
 }
 
+/** The line a HUP reload prints when gunicorn's old workers outlived the wait: tenths of seconds waited, their PIDs. */
+export const RELOAD_LEFT = 'runbook-reload-left';
+
+/** How long a HUP reload waits, at least, for gunicorn's old workers to exit. */
+export const RELOAD_WAIT_SECONDS = 60;
+
 export function reloadScript(
   settings: Pick<DeployInputs, 'reload' | 'reloadCommand' | 'supervisorProgram' | 'supervisorConfig'>,
   layout: Layout,
   id: string,
+  waitSeconds = RELOAD_WAIT_SECONDS,
 ): string {
   if (settings.reload === 'command') {
     return [...releaseEnv(layout, id), `sh -c ${q(settings.reloadCommand ?? '')}`].join('\n');
@@ -324,16 +331,33 @@ export function reloadScript(
   const start = `if ! ${ctl} status ${program} | grep -q RUNNING; then ${ctl} start ${program}; exit 0; fi`;
   if (settings.reload === 'restart') return `${start}\n${ctl} restart ${program}`;
   // HUP: gunicorn's master keeps the socket and replaces its workers; no request is refused. The old workers finish
-  // their requests and exit a moment later: the phase ends only once they are gone (at most 60 s), so nothing of the
-  // old code answers after it (maintenance off follows a breaking migration). A child with children of its own is a
-  // master behind a wrapper, not a worker, and is not waited for.
+  // their requests and exit a moment later: the phase ends only once they are gone, so nothing of the old code
+  // answers after it (maintenance off follows a breaking migration). A child with children of its own is a master
+  // behind a wrapper, not a worker, and is not waited for. The wait is bounded: waitSeconds, or longer when the
+  // master's command line gives a --graceful-timeout above it (gunicorn kills a worker that outlives that); a worker
+  // still alive at the bound is named on a RELOAD_LEFT line, since it may still answer with the old code.
+  const ticks = Math.max(1, Math.round(waitSeconds * 10));
   return [
     start,
     `master=$(${ctl} pid ${program} 2>/dev/null || true)`,
     `old=''; for w in $(ps -o pid= --ppid "$master" 2>/dev/null || true); do if [ -z "$(ps -o pid= --ppid "$w" 2>/dev/null || true)" ]; then old="$old $w"; fi; done`,
+    `bound=${ticks}; graceful=$(ps -o args= -p "$master" 2>/dev/null | sed -En 's/.*--graceful-timeout[= ]+([0-9]+).*/\\1/p' || true)`,
+    `if [ -n "$graceful" ] && [ $((graceful * 10 + 50)) -gt "$bound" ]; then bound=$((graceful * 10 + 50)); fi`,
     `${ctl} signal HUP ${program}`,
-    `n=0; while [ "$n" -lt 600 ]; do left=''; for w in $old; do if kill -0 "$w" 2>/dev/null; then left=1; fi; done; if [ -z "$left" ]; then break; fi; sleep 0.1; n=$((n + 1)); done`,
+    `n=0; while :; do left=''; for w in $old; do if kill -0 "$w" 2>/dev/null; then left="$left $w"; fi; done; if [ -z "$left" ] || [ "$n" -ge "$bound" ]; then break; fi; sleep 0.1; n=$((n + 1)); done`,
+    `if [ -n "$left" ]; then echo "${RELOAD_LEFT} $bound$left"; fi`,
   ].join('\n');
+}
+
+/** The old workers a HUP reload left running (RELOAD_LEFT), if any: the seconds it waited and their PIDs. */
+export function parseReloadLeft(stdout: string): { seconds: number; pids: string[] } | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${RELOAD_LEFT} `));
+  if (!line) return undefined;
+  const [tenths, ...pids] = line
+    .slice(RELOAD_LEFT.length + 1)
+    .trim()
+    .split(/\s+/);
+  return { seconds: Number(tenths) / 10, pids };
 }
 
 type SupervisorSettings = Pick<DeployInputs, 'supervisorProgram' | 'supervisorConfig'>;

@@ -56,6 +56,8 @@ export interface ServerEdges {
   setSecret(secret: string): void;
   saveState(state: PostState): void;
   token(): string;
+  /** How long a HUP reload waits at least for gunicorn's old workers (scripts.RELOAD_WAIT_SECONDS by default). */
+  reloadWaitSeconds?: number;
 }
 
 interface Host {
@@ -453,16 +455,31 @@ export class ServerTarget implements DeployTarget {
       this.recorder.skip('backup', first.name, inputs.backup === 'never' ? 'backup: never' : 'no pending migration');
     }
 
-    const decision = decideMaintenance(inputs.maintenance, probe.plan);
+    const serving = this.hosts.some((h) => h.previous !== undefined);
+    const decision = decideMaintenance(inputs.maintenance, probe.plan, serving);
     this.report.maintenance = decision;
     const maintenance = decision.on;
-    if (maintenance) await this.maintenanceOnAll(id);
+    // The flag goes up on the other hosts first (a round trip each); on the first host it goes up in the migrate
+    // script itself, right before the migration, or in a round trip of its own when nothing is to migrate.
+    if (maintenance) await this.maintenanceOnAll(id, pending ? first : undefined);
 
     let migrated = false;
     if (pending) {
       this.migrationsStarted = true;
-      await this.phase('migrate', first, () =>
-        must(first, scripts.migrateScript(this.layout, id, build), 'migrate', this.log, { env: true }),
+      const behind = maintenance && this.recordMaintenanceOn(first);
+      const script = scripts.migrateScript(this.layout, id, build);
+      await this.phase(
+        'migrate',
+        first,
+        () =>
+          must(
+            first,
+            behind ? `${scripts.maintenanceOnScript(this.layout, inputs.maintenanceFile, id)}\n${script}` : script,
+            'migrate',
+            this.log,
+            { env: true },
+          ),
+        () => (behind ? 'maintenance turned on first, in the same script' : undefined),
       );
       migrated = true;
       this.report.database = `${describeAppDatabase(appDatabase)}: migrated`;
@@ -476,16 +493,27 @@ export class ServerTarget implements DeployTarget {
     try {
       for (const batch of batches) {
         await this.each(batch, true, async (host) => {
-          await this.phase('switch', host, async () => {
-            host.switched = true;
-            await must(
-              host,
-              `${scripts.switchScript(this.layout, id)}\n${scripts.reloadScript(inputs, this.layout, id)}`,
-              `Switching current and reloading (${inputs.reload})`,
-              this.log,
-            );
-            this.report.serving[host.name] = id;
-          });
+          const off = this.maintenanceOn.has(host);
+          await this.phase(
+            'switch',
+            host,
+            async () => {
+              host.switched = true;
+              // The flag comes off in the same script, once the reload is done and the new code serves.
+              await this.switchAndReload(
+                host,
+                id,
+                `Switching current and reloading (${inputs.reload})${off ? ' and turning maintenance off' : ''}`,
+                off ? scripts.maintenanceOffScript(this.layout, inputs.maintenanceFile) : undefined,
+              );
+              this.report.serving[host.name] = id;
+              if (off) {
+                this.maintenanceOn.delete(host);
+                this.saveState();
+              }
+            },
+            () => (off ? 'maintenance turned off after the reload, in the same script' : undefined),
+          );
         });
         await this.maintenanceOff();
         await this.each(batch, true, (host) => this.healthGate(host, commit));
@@ -656,12 +684,7 @@ export class ServerTarget implements DeployTarget {
    */
   private async switchBack(host: Host): Promise<void> {
     if (host.previous) {
-      await must(
-        host,
-        `${scripts.switchScript(this.layout, host.previous)}\n${scripts.reloadScript(this.inputs, this.layout, host.previous)}`,
-        `Switching current back and reloading (${this.inputs.reload})`,
-        this.log,
-      );
+      await this.switchAndReload(host, host.previous, `Switching current back and reloading (${this.inputs.reload})`);
       return;
     }
     await must(host, scripts.switchScript(this.layout, undefined), 'Removing current', this.log);
@@ -673,13 +696,42 @@ export class ServerTarget implements DeployTarget {
     }
   }
 
-  private async maintenanceOnAll(id: string): Promise<void> {
+  /**
+   * `current` to a release and the reload, with `after` (maintenance off) in the same script. A HUP reload that
+   * gave up waiting for gunicorn's old workers is said as a warning and a note: they may still answer.
+   */
+  private async switchAndReload(host: Host, release: string, what: string, after?: string): Promise<void> {
+    const result = await must(
+      host,
+      [
+        scripts.switchScript(this.layout, release),
+        scripts.reloadScript(this.inputs, this.layout, release, this.edges.reloadWaitSeconds),
+        ...(after ? [after] : []),
+      ].join('\n'),
+      what,
+      this.log,
+    );
+    const left = scripts.parseReloadLeft(result.stdout);
+    if (left) {
+      const note = `${host.name}: gunicorn's old workers (PID ${left.pids.join(', ')}) were still running ${left.seconds} s after the HUP reload; they may still answer with the code of the release before ${release} (a request that long, or a --graceful-timeout above ${left.seconds} s not on the master's command line).`;
+      this.report.notes.push(note);
+      this.log.warning(note);
+    }
+  }
+
+  /** Records a host's maintenance flag as on before it exists: a post step after a kill removes it even then. */
+  private recordMaintenanceOn(host: Host): true {
+    this.maintenanceOn.add(host);
+    this.saveState();
+    return true;
+  }
+
+  /** Maintenance on, a round trip per host; `except` turns it on itself later (in its migrate script). */
+  private async maintenanceOnAll(id: string, except?: Host): Promise<void> {
     for (const host of this.hosts) {
-      if (this.maintenanceOn.has(host)) continue;
+      if (this.maintenanceOn.has(host) || host === except) continue;
       await this.phase('maintenance on', host, async () => {
-        // Recorded before the flag exists: a post step after a kill removes it even if we die in between.
-        this.maintenanceOn.add(host);
-        this.saveState();
+        this.recordMaintenanceOn(host);
         await must(
           host,
           scripts.maintenanceOnScript(this.layout, this.inputs.maintenanceFile, id),
@@ -727,12 +779,7 @@ export class ServerTarget implements DeployTarget {
       this.report.previousReleaseId = host.facts.current;
       this.report.commit = commit;
       await this.phase('switch', host, () =>
-        must(
-          host,
-          `${scripts.switchScript(this.layout, target)}\n${scripts.reloadScript(this.inputs, this.layout, target)}`,
-          `Switching current and reloading (${this.inputs.reload})`,
-          this.log,
-        ),
+        this.switchAndReload(host, target, `Switching current and reloading (${this.inputs.reload})`),
       );
       this.report.serving[host.name] = target;
       this.report.rolledBack = true;

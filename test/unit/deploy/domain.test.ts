@@ -222,6 +222,12 @@ describe('releases', () => {
       on: true,
       why: 'breaking for the serving code: orders.00011_x (RemoveField)',
     });
+    // A first deploy: no code serves yet, so nothing can break; maintenance: true still means maintenance.
+    expect(decideMaintenance('auto', mixed, false)).toEqual({
+      on: false,
+      why: 'first deploy: no release serves yet, so no serving code can break',
+    });
+    expect(decideMaintenance('true', mixed, false).on).toBe(true);
     expect(decideMaintenance('true', none).on).toBe(true);
     expect(decideMaintenance('false', mixed).on).toBe(false);
   });

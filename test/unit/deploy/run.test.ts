@@ -57,8 +57,15 @@ describe('a local deploy, phase by phase', () => {
     expect(recorded.outputs['backup-path']).toContain(join(world.deployTo, 'shared/backups'));
     const names = recorded.groups.map((g) => g.split(' (')[0]);
     expect(names.indexOf('backup')).toBeLessThan(names.indexOf('migrate'));
-    expect(names.indexOf('maintenance on')).toBeLessThan(names.indexOf('migrate'));
-    expect(world.read('shared/migrate-log.txt')).toContain('maintenance was on');
+    // Maintenance goes on in the migrate script and off in the switch script: no round trip of its own.
+    expect(names.filter((n) => n.startsWith('maintenance'))).toEqual([]);
+    expect(recorded.summary).toMatch(
+      /\| migrate \| local \| ✅ ok \| \d+ ms \| maintenance turned on first, in the same script \|/,
+    );
+    expect(recorded.summary).toMatch(
+      /\| switch \| local \| ✅ ok \| \d+ ms \| maintenance turned off after the reload, in the same script \|/,
+    );
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\n');
     expect(world.exists('shared/maintenance.on')).toBe(false);
     // The post step is told maintenance was on, then that it is off again.
     expect(recorded.states.some((s) => s.maintenanceOn.length === 1)).toBe(true);
@@ -73,8 +80,8 @@ describe('a local deploy, phase by phase', () => {
     await deployMain(io);
 
     expect(world.read('shared/applied.txt')).toBe('0001_initial\n0002_safe_note\n');
-    // Only the first deploy (its 0001_initial is breaking for the stand-in) migrated under maintenance.
-    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\n');
+    // Nothing migrated under maintenance: the first deploy had no old code serving, the second only a safe migration.
+    expect(world.exists('shared/migrate-log.txt')).toBe(false);
     const names = recorded.groups.map((g) => g.split(' (')[0]);
     expect(names.filter((n) => n.startsWith('maintenance'))).toEqual([]);
     expect(names.indexOf('backup')).toBeLessThan(names.indexOf('migrate'));
@@ -89,15 +96,53 @@ describe('a local deploy, phase by phase', () => {
     const third = world.commit(['0001_initial', '0002_safe_note', '0003_safe_more', '0004_backfill']);
     const breaking = worldIO(world, localInputs(world, third));
     await deployMain(breaking.io);
-    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\nmaintenance was on\n');
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\n');
     expect(breaking.recorded.summary).toContain(
       'Maintenance: on (breaking for the serving code: app.0004_backfill (RunSQL))',
     );
     const fourth = world.commit(['0001_initial', '0002_safe_note', '0003_safe_more', '0004_backfill', '0005_drop']);
     await deployMain(worldIO(world, localInputs(world, fourth, { maintenance: 'false' })).io);
     expect(world.read('shared/applied.txt')).toContain('0005_drop');
-    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\nmaintenance was on\n');
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\n');
   }, 120_000);
+
+  test('maintenance auto: a first deploy, with nothing serving yet, migrates without maintenance and says why', async () => {
+    // 0001_initial is breaking for the stand-in, as a first migration's CreateModel is not, but no code serves yet.
+    const { io, recorded } = worldIO(world, localInputs(world, world.commit(['0001_initial', '0002_backfill'])));
+    await deployMain(io);
+    expect(world.read('shared/applied.txt')).toBe('0001_initial\n0002_backfill\n');
+    expect(world.exists('shared/migrate-log.txt')).toBe(false);
+    expect(recorded.states.every((s) => s.maintenanceOn.length === 0)).toBe(true);
+    expect(recorded.summary).toContain(
+      'Maintenance: off (first deploy: no release serves yet, so no serving code can break).',
+    );
+    // maintenance: true still means maintenance, first deploy or not.
+    world.cleanup();
+    world = makeWorld();
+    const forced = worldIO(world, localInputs(world, world.commit(['0001_initial']), { maintenance: 'true' }));
+    await deployMain(forced.io);
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\n');
+    expect(world.exists('shared/maintenance.on')).toBe(false);
+  });
+
+  test('a reload that fails after a migration under maintenance: rolled back, and maintenance is not left on', async () => {
+    await deployMain(worldIO(world, localInputs(world, world.commit(['0001_initial']))).io);
+    const first = world.current();
+    // The new release's reload fails; the old one's (the rollback) works.
+    const reload = `grep -q 0002 "$RELEASE_DIR/migrations.txt" && exit 3; echo "$RELEASE_ID reloaded" >> '${world.reloads}'`;
+    const { io, recorded } = worldIO(
+      world,
+      localInputs(world, world.commit(['0001_initial', '0002_note']), { 'reload-command': reload }),
+    );
+    await expect(deployMain(io)).rejects.toThrow(
+      /Switching current and reloading \(command\) and turning maintenance off failed/,
+    );
+    expect(world.read('shared/migrate-log.txt')).toBe('maintenance was on\n');
+    expect(world.current()).toBe(first);
+    expect(world.exists('shared/maintenance.on')).toBe(false);
+    expect(recorded.states.at(-1)?.maintenanceOn).toEqual([]);
+    expect(recorded.outputs['rolled-back']).toBe('true');
+  });
 
   test('an unchanged schema needs no backup and no maintenance', async () => {
     const sha = world.commit(['0001_initial']);
@@ -323,7 +368,7 @@ describe('round trips to the server', () => {
     expect(counts).toEqual({ lock: 1, upload: 1, build: 1, plan: 1, switch: 1, prune: 1 });
   }, 120_000);
 
-  test('a release with a breaking migration adds the backup, maintenance on and off, and migrate: one each', async () => {
+  test('a release with a breaking migration adds the backup and migrate (maintenance on and off ride along): one each', async () => {
     await deployMain(worldIO(world, localInputs(world, world.commit(['0001_initial']))).io);
     await deployMain(worldIO(world, localInputs(world, world.commit(['0001_initial'], { 'page.txt': 'v2' }))).io);
     const [oldest, previous] = readdirSync(join(world.deployTo, 'releases')).sort();
@@ -334,10 +379,8 @@ describe('round trips to the server', () => {
       build: 1,
       plan: 1,
       backup: 1,
-      'maintenance on': 1,
       migrate: 1,
       switch: 1,
-      'maintenance off': 1,
       prune: 1,
     });
     // keep-releases 1 pruned the oldest release in that same round trip (the one before current stays: the way back).

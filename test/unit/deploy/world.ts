@@ -176,6 +176,8 @@ export interface WorldOptions {
   backupFails?: boolean;
   openHost?: ServerEdges['openHost'];
   executor?: (base: HostExecutor) => HostExecutor;
+  /** How long a HUP reload waits for gunicorn's old workers (the action's default otherwise). */
+  reloadWaitSeconds?: number;
 }
 
 let minute = 0;
@@ -253,6 +255,7 @@ export function worldIO(
       setSecret: io.setSecret,
       saveState: (state) => io.saveState('deploy', JSON.stringify(state)),
       token: () => `token-${Math.random().toString(16).slice(2)}`,
+      reloadWaitSeconds: options.reloadWaitSeconds,
     }),
   };
   return { io, recorded };
