@@ -5,7 +5,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9598);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1523);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .eF)();
 
@@ -14,7 +14,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9598:
+/***/ 1523:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -25,8 +25,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: gate, loadReports
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./actions/shared/errors.ts
 /**
  * A mistake in what the user gave the action. Its message is shown as is, without a stack trace, and names
@@ -66,8 +66,8 @@ function errors_errorMessage(error) {
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./actions/shared/runner-commands.ts
@@ -186,12 +186,12 @@ class Summary {
         if (!path)
             throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY.');
         try {
-            await (0,promises_namespaceObject.access)(path, promises_namespaceObject.constants.R_OK | promises_namespaceObject.constants.W_OK);
+            await (0,promises_.access)(path, promises_.constants.R_OK | promises_.constants.W_OK);
         }
         catch {
             throw new Error(`Unable to access summary file: '${path}'. Check if the file has correct read/write permissions.`);
         }
-        await (0,promises_namespaceObject.appendFile)(path, this.buffer, { encoding: 'utf8' });
+        await (0,promises_.appendFile)(path, this.buffer, { encoding: 'utf8' });
         this.buffer = '';
         return this;
     }
@@ -234,8 +234,8 @@ async function runPost(post, warn = core.warning) {
 
 
 function inside(path, root) {
-    const rel = (0,external_node_path_namespaceObject.relative)(root, path);
-    return rel !== '' && rel !== '..' && !rel.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rel);
+    const rel = (0,external_node_path_.relative)(root, path);
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${external_node_path_.sep}`) && !(0,external_node_path_.isAbsolute)(rel);
 }
 /**
  * Where an input's output file goes. A relative path stays inside the workspace (a `../` that climbs out is
@@ -248,9 +248,9 @@ function outputPath(input, value, workspace) {
     if (value.split(/[\\/]/).some((part) => Buffer.byteLength(part) > 255) || Buffer.byteLength(value) > 4095) {
         throw new errors_ConfigurationError(`Input '${input}' must be a file path with names of at most 255 bytes; got '${value.slice(0, 100)}…'.`);
     }
-    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+    if ((0,external_node_path_.isAbsolute)(value))
         return { path: value, confined: false };
-    const path = (0,external_node_path_namespaceObject.resolve)(workspace, value);
+    const path = (0,external_node_path_.resolve)(workspace, value);
     if (!inside(path, workspace)) {
         throw new errors_ConfigurationError(`Input '${input}' must be a file path inside the workspace (or an absolute path to write elsewhere on purpose); '${value.slice(0, 100)}' is outside it.`);
     }
@@ -262,9 +262,9 @@ function outputPath(input, value, workspace) {
  */
 function checkStillInside(input, path, workspace) {
     const root = (0,external_node_fs_namespaceObject.realpathSync)(workspace);
-    let existing = (0,external_node_path_namespaceObject.dirname)(path);
+    let existing = (0,external_node_path_.dirname)(path);
     for (let i = 0; i < 4096 && !exists(existing); i++)
-        existing = (0,external_node_path_namespaceObject.dirname)(existing);
+        existing = (0,external_node_path_.dirname)(existing);
     let real;
     try {
         real = (0,external_node_fs_namespaceObject.realpathSync)(existing);
@@ -274,7 +274,7 @@ function checkStillInside(input, path, workspace) {
     }
     const link = exists(path) && (0,external_node_fs_namespaceObject.lstatSync)(path).isSymbolicLink();
     if (real === undefined || (real !== root && !inside(real, root)) || link) {
-        throw new errors_ConfigurationError(`Input '${input}': '${(0,external_node_path_namespaceObject.relative)(workspace, path)}' leads outside the workspace through a symbolic link; refusing to write it.`);
+        throw new errors_ConfigurationError(`Input '${input}': '${(0,external_node_path_.relative)(workspace, path)}' leads outside the workspace through a symbolic link; refusing to write it.`);
     }
 }
 function exists(path) {
@@ -854,7 +854,7 @@ function toPosix(path) {
         p = p.slice(1);
     p = p.replace(/\/{2,}/g, '/');
     const drive = /^[A-Za-z]:\//.exec(p)?.[0] ?? '';
-    const rest = external_node_path_namespaceObject.posix.normalize(p.slice(drive.length));
+    const rest = external_node_path_.posix.normalize(p.slice(drive.length));
     return (drive + rest).replace(/^\.\//, '').replace(/\/$/, '');
 }
 function isAbsolute(p) {
@@ -888,7 +888,7 @@ function normalisePath(reportPath, reportRoots, context) {
         if (stripped !== undefined) {
             push(stripped);
             if (context.workingDirectory)
-                push(external_node_path_namespaceObject.posix.join(context.workingDirectory, stripped));
+                push(external_node_path_.posix.join(context.workingDirectory, stripped));
         }
     }
     if (isAbsolute(p)) {
@@ -902,11 +902,11 @@ function normalisePath(reportPath, reportRoots, context) {
     else {
         for (const root of [...reportRoots, ...context.sourceRoots]) {
             const r = toPosix(root);
-            const joined = isAbsolute(r) ? relativeTo(context.workspace, external_node_path_namespaceObject.posix.join(r, p)) : external_node_path_namespaceObject.posix.join(r, p);
+            const joined = isAbsolute(r) ? relativeTo(context.workspace, external_node_path_.posix.join(r, p)) : external_node_path_.posix.join(r, p);
             push(joined);
         }
         if (context.workingDirectory)
-            push(external_node_path_namespaceObject.posix.join(context.workingDirectory, p));
+            push(external_node_path_.posix.join(context.workingDirectory, p));
         push(p);
     }
     for (const candidate of candidates)
@@ -921,8 +921,8 @@ function normalisePath(reportPath, reportRoots, context) {
         const suffix = parts.slice(i).join('/');
         if (context.exists(suffix))
             return { path: suffix, matched: true };
-        if (context.workingDirectory && context.exists(external_node_path_namespaceObject.posix.join(context.workingDirectory, suffix))) {
-            return { path: external_node_path_namespaceObject.posix.join(context.workingDirectory, suffix), matched: true };
+        if (context.workingDirectory && context.exists(external_node_path_.posix.join(context.workingDirectory, suffix))) {
+            return { path: external_node_path_.posix.join(context.workingDirectory, suffix), matched: true };
         }
     }
     return { path: candidates[0] ?? p, matched: false };
@@ -1202,7 +1202,7 @@ function hasMisses(totals) {
 }
 /** The package a file's row is grouped under in the summary: its directory. */
 function packageOf(path) {
-    const dir = external_node_path_namespaceObject.posix.dirname(path);
+    const dir = external_node_path_.posix.dirname(path);
     return dir === '.' ? '(root)' : dir;
 }
 /** The count a metric compares. `combined` is coverage.py's total: (lines + branches) / (statements + branches). */
@@ -3416,175 +3416,7 @@ function checkRange(name, n, range) {
     }
 }
 
-;// CONCATENATED MODULE: ./actions/coverage-gate/find-files.ts
-// The files a report pattern names, matched the way @actions/glob matched them here before (one pattern,
-// matchDirectories: false, implicitDescendants: false, then files only), on node:fs alone: @actions/glob imports
-// @actions/core, whose OIDC client brings undici into every run with a glob in `reports`. node:fs's own glob is
-// not used: it came in Node 22 and reads braces and dot files differently.
-//
-// What is kept from @actions/glob (minimatch with dot, nobrace, noext, nonegate, nocomment; nocase on Windows):
-// '*' and '?' within a name, dot files included; '**' as a whole segment for any depth (none too); '[abc]',
-// '[a-z]', '[!x]' or '[^x]' and POSIX classes such as '[[:digit:]]'; '{' and '}' literal; '\' escapes the next
-// character except on Windows; symbolic links followed, a link back into its own chain or a broken one skipped.
-
-
-const WINDOWS = process.platform === 'win32';
-/** Absolute paths of the files matching `pattern` (relative to `cwd` unless absolute), in no particular order. */
-async function globFiles(pattern, cwd) {
-    const absolute = (0,external_node_path_namespaceObject.isAbsolute)(pattern) ? pattern : (0,external_node_path_namespaceObject.join)(cwd, pattern);
-    const { root } = (0,external_node_path_namespaceObject.parse)(absolute);
-    const segments = absolute
-        .slice(root.length)
-        .split(WINDOWS ? /[\\/]/ : '/')
-        .filter((s) => s !== '');
-    let start = root;
-    let first = 0;
-    while (first < segments.length && literal(segments[first]) !== undefined) {
-        start = (0,external_node_path_namespaceObject.join)(start, literal(segments[first]));
-        first++;
-    }
-    const matchers = segments.slice(first).map((s) => (s === '**' ? 'globstar' : segmentRegExp(s)));
-    const found = new Set();
-    await visit(start, 0, matchers, found, []);
-    return [...found];
-}
-/** Walks `path` against matchers[index…]; `chain` holds the real paths of the directories walked into. */
-async function visit(path, index, matchers, found, chain) {
-    const stats = await statOrUndefined(path);
-    if (!stats)
-        return;
-    if (index === matchers.length) {
-        if (stats.isFile())
-            found.add(path);
-        return;
-    }
-    const matcher = matchers[index];
-    if (matcher === 'globstar')
-        await visit(path, index + 1, matchers, found, chain);
-    if (!stats.isDirectory())
-        return;
-    const real = await (0,promises_namespaceObject.realpath)(path);
-    if (chain.includes(real))
-        return;
-    const inner = [...chain, real];
-    for (const name of await (0,promises_namespaceObject.readdir)(path)) {
-        if (matcher === 'globstar')
-            await visit((0,external_node_path_namespaceObject.join)(path, name), index, matchers, found, inner);
-        else if (matcher.test(name))
-            await visit((0,external_node_path_namespaceObject.join)(path, name), index + 1, matchers, found, inner);
-    }
-}
-/** stat through symbolic links; undefined for a broken link or a path gone meanwhile. */
-async function statOrUndefined(path) {
-    try {
-        return await (0,promises_namespaceObject.stat)(path);
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return undefined;
-        throw error;
-    }
-}
-/** The segment as a plain name when it has no wildcard and no closed character set; undefined otherwise. */
-function literal(segment) {
-    let name = '';
-    for (let i = 0; i < segment.length; i++) {
-        const c = segment[i];
-        if (c === '\\' && !WINDOWS && i + 1 < segment.length)
-            name += segment[++i];
-        else if (c === '*' || c === '?')
-            return undefined;
-        else if (c === '[' && setEnd(segment, i) !== -1)
-            return undefined;
-        else
-            name += c;
-    }
-    return name;
-}
-/** Index of the ']' closing the set opened at `open` (a ']' first in the set is a member), or -1. */
-function setEnd(segment, open) {
-    let i = open + 1;
-    if (segment[i] === '!' || segment[i] === '^')
-        i++;
-    if (segment[i] === ']')
-        i++;
-    for (; i < segment.length; i++) {
-        if (segment[i] === '\\' && !WINDOWS)
-            i++;
-        else if (segment.startsWith('[:', i)) {
-            const close = segment.indexOf(':]', i + 2);
-            if (close !== -1)
-                i = close + 1;
-        }
-        else if (segment[i] === ']')
-            return i;
-    }
-    return -1;
-}
-/** minimatch's POSIX classes (the ones it does not negate). */
-const POSIX_CLASSES = {
-    alnum: '\\p{L}\\p{Nl}\\p{Nd}',
-    alpha: '\\p{L}\\p{Nl}',
-    ascii: '\\x00-\\x7f',
-    blank: '\\p{Zs}\\t',
-    cntrl: '\\p{Cc}',
-    digit: '\\p{Nd}',
-    lower: '\\p{Ll}',
-    punct: '\\p{P}',
-    space: '\\p{Z}\\t\\r\\n\\v\\f',
-    upper: '\\p{Lu}',
-    word: '\\p{L}\\p{Nl}\\p{Nd}\\p{Pc}',
-    xdigit: 'A-Fa-f0-9',
-};
-/** Escapes what a 'u' regular expression reads as syntax (and nothing else: '\\,' is an error there). */
-const escapeRegExp = (s) => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-/** One name's pattern as an anchored regular expression. */
-function segmentRegExp(segment) {
-    let source = '';
-    for (let i = 0; i < segment.length; i++) {
-        const c = segment[i];
-        if (c === '\\' && !WINDOWS && i + 1 < segment.length)
-            source += escapeRegExp(segment[++i]);
-        else if (c === '*')
-            source += '.*';
-        else if (c === '?')
-            source += '.';
-        else if (c === '[' && setEnd(segment, i) !== -1) {
-            const end = setEnd(segment, i);
-            source += setRegExp(segment.slice(i + 1, end));
-            i = end;
-        }
-        else
-            source += escapeRegExp(c);
-    }
-    return new RegExp(`^${source}$`, WINDOWS ? 'iu' : 'u');
-}
-/** One character inside a class, escaped when the class would read it as syntax. */
-const classMember = (c) => (/[\\\]^[-]/.test(c) ? `\\${c}` : c);
-/** The inside of '[…]' as a regular expression class. */
-function setRegExp(body) {
-    let i = 0;
-    const negated = body[0] === '!' || body[0] === '^';
-    if (negated)
-        i++;
-    let members = '';
-    for (; i < body.length; i++) {
-        const c = body[i];
-        const posix = /^\[:(\w+):\]/.exec(body.slice(i));
-        if (posix && POSIX_CLASSES[posix[1]] !== undefined) {
-            members += POSIX_CLASSES[posix[1]];
-            i += posix[0].length - 1;
-        }
-        else if (c === '-' && members !== '' && i + 1 < body.length)
-            members += '-';
-        else
-            members += classMember(c === '\\' && !WINDOWS && i + 1 < body.length ? body[++i] : c);
-    }
-    return `[${negated ? '^' : ''}${members}]`;
-}
-
 ;// CONCATENATED MODULE: ./actions/coverage-gate/edges.ts
-
 
 
 
@@ -3613,10 +3445,12 @@ function defaultEdges() {
             ? exec('pwsh', ['-NoLogo', '-NoProfile', '-Command', command], { cwd, ignoreReturnCode: true })
             : exec('bash', ['-e', '-o', 'pipefail', '-c', command], { cwd, ignoreReturnCode: true }),
         findFiles: async (pattern, cwd) => {
-            const absolute = (0,external_node_path_namespaceObject.isAbsolute)(pattern) ? pattern : (0,external_node_path_namespaceObject.join)(cwd, pattern);
+            const absolute = (0,external_node_path_.isAbsolute)(pattern) ? pattern : (0,external_node_path_.join)(cwd, pattern);
             if (!/[*?[\]{}]/.test(pattern))
                 return (0,external_node_fs_namespaceObject.existsSync)(absolute) ? [absolute] : [];
-            // Not @actions/glob: it imports @actions/core, and with it undici (find-files.ts says how it matches alike).
+            // Not @actions/glob: it imports @actions/core, and with it undici (find-files.ts says how it matches alike);
+            // minimatch is loaded only on this path.
+            const { globFiles } = await Promise.all(/* import() */[__nccwpck_require__.e(581), __nccwpck_require__.e(454)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5454));
             return globFiles(absolute, cwd);
         },
         fileExists: (path) => (0,external_node_fs_namespaceObject.existsSync)(path) && (0,external_node_fs_namespaceObject.statSync)(path).isFile(),
@@ -3625,8 +3459,8 @@ function defaultEdges() {
             return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
         },
         writeFile: async (path, content) => {
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
-            await (0,promises_namespaceObject.writeFile)(path, content);
+            await (0,promises_.mkdir)((0,external_node_path_.dirname)(path), { recursive: true });
+            await (0,promises_.writeFile)(path, content);
         },
         readEvent: () => {
             const path = process.env.GITHUB_EVENT_PATH;
@@ -5652,7 +5486,7 @@ async function loadReports(files, format, context, workspace, keep, globs, note)
 async function readReports(files, format, workspace, collector) {
     const reports = [];
     for (const file of files) {
-        const shown = toPosix((0,external_node_path_namespaceObject.relative)(workspace, file)) || file;
+        const shown = toPosix((0,external_node_path_.relative)(workspace, file)) || file;
         let report;
         try {
             report = await readReport(file, format, collector);
@@ -5700,8 +5534,8 @@ function reportJson(result) {
 async function gate(edges) {
     const { runner } = edges;
     const inputs = readInputs(runner.input);
-    const workspace = (0,external_node_path_namespaceObject.resolve)(runner.env.GITHUB_WORKSPACE || process.cwd());
-    const cwd = (0,external_node_path_namespaceObject.resolve)(workspace, inputs.workingDirectory);
+    const workspace = (0,external_node_path_.resolve)(runner.env.GITHUB_WORKSPACE || process.cwd());
+    const cwd = (0,external_node_path_.resolve)(workspace, inputs.workingDirectory);
     // Refused before the tests run: a bad output path is bad input, found before anything is done.
     const badge = inputs.badgePath === undefined ? undefined : outputPath('badge-path', inputs.badgePath, workspace);
     if (inputs.command) {
@@ -5718,10 +5552,10 @@ async function gate(edges) {
     }
     const context = {
         workspace: toPosix(workspace),
-        workingDirectory: toPosix((0,external_node_path_namespaceObject.relative)(workspace, cwd)).replace(/^\.$/, ''),
-        sourceRoots: inputs.sourceRoots.map((r) => (0,external_node_path_namespaceObject.isAbsolute)(r) ? toPosix(r) : toPosix((0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.resolve)(cwd, r)))),
+        workingDirectory: toPosix((0,external_node_path_.relative)(workspace, cwd)).replace(/^\.$/, ''),
+        sourceRoots: inputs.sourceRoots.map((r) => (0,external_node_path_.isAbsolute)(r) ? toPosix(r) : toPosix((0,external_node_path_.relative)(workspace, (0,external_node_path_.resolve)(cwd, r)))),
         stripPrefixes: inputs.stripPrefix,
-        exists: (path) => edges.fileExists((0,external_node_path_namespaceObject.join)(workspace, path)),
+        exists: (path) => edges.fileExists((0,external_node_path_.join)(workspace, path)),
     };
     const files = await resolveReports(inputs.reports, cwd, edges, 'reports');
     // The changed lines come first: the changed files are the ones whose lines the reading keeps.
@@ -5938,6 +5772,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -5956,6 +5797,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -6155,6 +6003,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 
