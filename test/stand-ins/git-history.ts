@@ -1,7 +1,7 @@
 // Real git histories for tests: a repository in a private temp dir where tests make commits on master and staging,
 // merges and forks' branches, so that "ahead", "behind" and "diverged" come from git itself.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,6 +39,18 @@ export class GitHistory {
     const history = new GitHistory(dir);
     history.git('init', '--quiet', '--initial-branch=master');
     history.commit('master', 'Initial commit: OC Pizza Django project');
+    return history;
+  }
+
+  /**
+   * An independent copy of this repository (commits, branches, working tree) in a new temp dir: what create() and
+   * the same commits would give, without a git process per step (a test file copies one history per test).
+   */
+  copy(): GitHistory {
+    const dir = mkdtempSync(join(tmpdir(), 'runbook-git-'));
+    cpSync(this.dir, dir, { recursive: true });
+    const history = new GitHistory(dir);
+    history.counter = this.counter;
     return history;
   }
 
