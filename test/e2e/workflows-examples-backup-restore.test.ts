@@ -116,3 +116,48 @@ describe('restore.yml (workflow_dispatch) from that night', () => {
     expect(artifacts.violations).toEqual([]);
   }, 180_000);
 });
+
+test('upload-artifact in one job and download-artifact in the next use the same service', async () => {
+  const workflow = path.join(dir, 'two-jobs.yml');
+  fs.writeFileSync(
+    workflow,
+    `name: two jobs
+on: push
+permissions:
+  contents: read
+jobs:
+  report:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: mkdir -p out && echo 'coverage 93 %' > out/coverage.txt
+      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
+        with:
+          name: coverage-report
+          path: out/coverage.txt
+          retention-days: 3
+  read:
+    needs: report
+    runs-on: ubuntu-24.04
+    outputs:
+      text: \${{ steps.read.outputs.text }}
+    steps:
+      - uses: actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093 # v4.3.0
+        with:
+          name: coverage-report
+          path: got
+      - id: read
+        run: echo "text=$(cat got/coverage.txt)" >> "$GITHUB_OUTPUT"
+`,
+  );
+  const result = await runWorkflow({
+    workflow,
+    event: { name: 'push', payload: { ref: 'refs/heads/staging' } },
+    runnerEnv: { ACTIONS_RESULTS_URL: artifacts.resultsUrl, ACTIONS_RUNTIME_TOKEN: artifacts.runtimeToken },
+  });
+  expect(result.conclusion).toBe('success');
+  expect(result.jobs.find((j) => j.id === 'read')!.outputs).toEqual({ text: 'coverage 93 %' });
+  const stored = artifacts.artifacts.find((a) => a.name === 'coverage-report');
+  expect(stored).toMatchObject({ finalized: true, mimeType: 'application/zip' });
+  expect(Date.parse(stored!.expiresAt!)).toBeGreaterThan(Date.now() + 2 * 86_400_000);
+  expect(artifacts.violations).toEqual([]);
+}, 120_000);
