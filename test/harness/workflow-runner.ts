@@ -13,6 +13,11 @@ import { dirname, join } from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parse } from 'yaml';
 import { Job } from './job.js';
+import {
+  artifactServiceOf,
+  downloadArtifactFromService,
+  uploadArtifactToService,
+} from './artifact-service-adapters.js';
 import type { GithubOptions, StepOutcome, StepResult } from './types.js';
 import {
   checkout,
@@ -59,7 +64,10 @@ export interface RunWorkflowOptions {
   repositories?: Record<string, string>;
   /** The test bed clusters `services:` images map to (postgres for postgres:*, mysql for mysql:* and mariadb:*). */
   services?: ServiceClusters;
-  /** The directory upload-artifact/download-artifact keep artifacts in (default: a temporary one for the run). */
+  /**
+   * The directory upload-artifact/download-artifact keep artifacts in (default: a temporary one for the run); unused
+   * when runnerEnv names an artifact service (ACTIONS_RESULTS_URL): the adapters then use that service.
+   */
   artifacts?: string;
 }
 
@@ -428,6 +436,8 @@ function githubContext(options: RunWorkflowOptions): Mapping {
     run_id: g.runId ?? '1',
     run_number: g.runNumber ?? '1',
     server_url: g.serverUrl ?? 'https://github.com',
+    // The run's GITHUB_TOKEN, as `${{ github.token }}` gives it in `with:` (e.g. download-artifact's github-token).
+    token: g.token ?? '',
   };
 }
 
@@ -502,7 +512,7 @@ async function runJob(
       const thirdParty = typeof step.uses === 'string' ? THIRD_PARTY.exec(step.uses)?.[1] : undefined;
       if (thirdParty !== undefined && thirdParty !== 'setup-python') {
         const given = evaluateAll(mapping(step.with), context());
-        const adapted = adapt(thirdParty, where, given, harness, context(), source, options);
+        const adapted = await adapt(thirdParty, where, given, harness, context(), source, options);
         const outcome: StepOutcome = adapted.failure === undefined ? 'success' : 'failure';
         steps[stepId] = { outputs: adapted.outputs, outcome, conclusion: outcome };
         const message = adapted.failure ?? adapted.notice;
@@ -560,7 +570,13 @@ function adapt(
   context: WorkflowContext,
   source: Source,
   options: RunWorkflowOptions,
-): AdapterResult {
+): AdapterResult | Promise<AdapterResult> {
+  // A run whose steps see an artifact service (db-backup uploads there) keeps the adapters' artifacts there too.
+  const service = artifactServiceOf(options.runnerEnv);
+  if (service !== undefined && action === 'upload-artifact')
+    return uploadArtifactToService(where, given, harness.workspace, service);
+  if (service !== undefined && action === 'download-artifact')
+    return downloadArtifactFromService(where, given, harness.workspace, service);
   const artifacts = options.artifacts!;
   if (action === 'upload-artifact') return uploadArtifact(where, given, harness.workspace, artifacts);
   if (action === 'download-artifact') return downloadArtifact(where, given, harness.workspace, artifacts);

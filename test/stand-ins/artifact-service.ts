@@ -2,6 +2,8 @@
 // the Twirp JSON endpoints under ACTIONS_RESULTS_URL (CreateArtifact → a signed upload URL, FinalizeArtifact with
 // size and sha256 → the artifact id), authenticated by the ACTIONS_RUNTIME_TOKEN JWT whose `scp` claim names the
 // run and job, and the Azure Blob requests the signed URL receives (Put Block + Put Block List, or one Put Blob).
+// Downloads as @actions/artifact makes them: ListArtifacts (name or id filter) → GetSignedArtifactURL → GET of the blob
+// (the zip as uploaded). One service is one repository's store: a later run finds what an earlier one uploaded.
 // Every deviation from what the real service would accept is recorded in `violations`, which tests assert empty.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -16,6 +18,7 @@ export interface StoredArtifact {
   /** The uploaded blob (a zip unless the client skipped archiving). */
   content: Buffer;
   finalized: boolean;
+  createdAt: string;
 }
 
 export interface ArtifactService {
@@ -84,8 +87,35 @@ export async function startArtifactService(): Promise<ArtifactService> {
     const request = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     if (request.workflow_run_backend_id !== runBackendId || request.workflow_job_run_backend_id !== jobBackendId)
       throw new Error(`backend ids ${request.workflow_run_backend_id}/${request.workflow_job_run_backend_id}`);
+    if (method === 'ListArtifacts') {
+      // A later job (or run) finding what was uploaded: by name (name_filter) or id (id_filter), finalized only.
+      const byName = request.name_filter;
+      const byId = request.id_filter;
+      const found = artifacts.filter(
+        (a) =>
+          a.finalized &&
+          (byName === undefined || a.name === byName) &&
+          (byId === undefined || String(a.id) === String(byId)),
+      );
+      const listed = found.map((a) => ({
+        workflow_run_backend_id: runBackendId,
+        workflow_job_run_backend_id: jobBackendId,
+        database_id: String(a.id),
+        name: a.name,
+        size: String(a.content.length),
+        created_at: a.createdAt,
+      }));
+      return reply(res, 200, 'application/json', JSON.stringify({ artifacts: listed }));
+    }
     const name = request.name;
     if (typeof name !== 'string' || !name) throw new Error('no name');
+    if (method === 'GetSignedArtifactURL') {
+      const artifact = artifacts.find((a) => a.name === name && a.finalized);
+      if (!artifact) return reply(res, 404, 'application/json', JSON.stringify({ code: 'not_found', msg: name }));
+      const { port } = server.address() as AddressInfo;
+      const signed = `http://127.0.0.1:${port}/blob/actions-results/${artifact.id}?sv=2023-11-03&sr=b&sp=r&sig=${signature}`;
+      return reply(res, 200, 'application/json', JSON.stringify({ signed_url: signed }));
+    }
     if (method === 'CreateArtifact') {
       if (request.version !== 7) throw new Error(`version ${request.version}`);
       if (artifacts.some((a) => a.name === name && a.finalized)) {
@@ -102,6 +132,7 @@ export async function startArtifactService(): Promise<ArtifactService> {
         expiresAt: expiresAt as string | undefined,
         content: Buffer.alloc(0),
         finalized: false,
+        createdAt: new Date().toISOString(),
       });
       const { port } = server.address() as AddressInfo;
       const signed = `http://127.0.0.1:${port}/blob/actions-results/${id}?sv=2023-11-03&sr=b&sp=cw&sig=${signature}`;
@@ -126,6 +157,16 @@ export async function startArtifactService(): Promise<ArtifactService> {
       return reply(res, 403, 'application/xml', '<Error><Code>AuthenticationFailed</Code></Error>');
     }
     const id = Number(url.pathname.split('/').pop());
+    if (req.method === 'GET') {
+      calls.push('GetBlob');
+      const stored = artifacts.find((a) => a.id === id && a.finalized);
+      if (!stored) return reply(res, 404, 'application/xml', '<Error><Code>BlobNotFound</Code></Error>');
+      res.writeHead(200, {
+        'content-type': stored.mimeType ?? 'application/zip',
+        'content-length': stored.content.length,
+      });
+      return res.end(stored.content);
+    }
     const artifact = artifacts.find((a) => a.id === id && !a.finalized);
     if (!artifact) throw new Error(`upload to unknown or finalized artifact ${id}`);
     if (req.method !== 'PUT') throw new Error(`blob ${req.method}`);
