@@ -371,13 +371,24 @@ describe('db-backup + db-restore on PostgreSQL', () => {
     expect(result.log).toMatch(/The dump failed: pg_dump was killed by SIGKILL/);
     expect(backupsIn(dir)).toEqual([]);
 
+    // The job is cancelled once the dump is being written (its .partial file exists), not after a time: on a fast
+    // machine a timed cancel could come after the dump, on a slow one before it began.
     const cancelledDir = join(work, 'cancelled');
+    let dumping = false;
+    const dumpStarted = (async () => {
+      for (let i = 0; i < 6000 && !dumping; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        dumping = backupsIn(cancelledDir).some((f) => f.endsWith('.partial'));
+      }
+    })();
     const cancelled = await runAction({
       action: 'db-backup',
       inputs: { 'database-url': pg.url('big'), directory: cancelledDir },
       secrets: [pg.password],
-      cancelAfterMs: 1500,
+      cancelWhen: dumpStarted,
     });
+    expect(dumping).toBe(true);
+    expect(cancelled.cancelled).toBe(true);
     expect(cancelled.exitCode).not.toBe(0);
     expect(backupsIn(cancelledDir)).toEqual([]);
   });

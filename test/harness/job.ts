@@ -633,6 +633,7 @@ export class Job {
       timeoutMs: launch?.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       cancelAfterMs: launch ? launch.cancelAfterMs : phase === 'main' ? options.cancelAfterMs : undefined,
       cancelOnLine: !launch && phase === 'main' ? options.cancelOnLine : undefined,
+      cancelWhen: !launch && phase === 'main' ? options.cancelWhen : undefined,
       onLine: options.onLine,
     });
     if (run.pgid !== undefined) this.processGroups.push(run.pgid);

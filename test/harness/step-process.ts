@@ -60,6 +60,8 @@ export interface ProcessOptions {
   cancelAfterMs?: number;
   /** SIGINT, as cancelAfterMs, as soon as a line of output matches: a cancel tied to a point of the run, not a time. */
   cancelOnLine?: RegExp;
+  /** SIGINT, as cancelAfterMs, once this promise settles. */
+  cancelWhen?: Promise<unknown>;
   /** The runner's waits before SIGTERM and before the kill; only the harness's own tests shorten them. */
   grace?: { sigtermAfterMs: number; killAfterMs: number };
   onLine?: (line: OutputLine) => void;
@@ -128,6 +130,13 @@ export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
       }
     }, options.timeoutMs),
   );
+  const cancelNow = () => {
+    if (!cancelled && !timedOut && !exited) {
+      cancelled = true;
+      cancel();
+    }
+  };
+  options.cancelWhen?.then(cancelNow, cancelNow);
   if (options.cancelAfterMs !== undefined) {
     timers.push(
       setTimeout(() => {

@@ -43,6 +43,8 @@ export interface ActionRunOptions {
   cancelAfterMs?: number;
   /** SIGINT to the main step as soon as a line of its output matches (e.g. a phase's ::group:: line). */
   cancelOnLine?: RegExp;
+  /** SIGINT to the main step once this settles (e.g. when the test sees the step's work begin): a cancel tied to an event. */
+  cancelWhen?: Promise<unknown>;
   /** Default true when action.yml has a post step (post-if still decides). */
   runPost?: boolean;
   /** RUNNER_DEBUG=1, as when a run is re-run with debug logging. */
