@@ -63,6 +63,8 @@ export interface BackupEdges {
   warn: (message: string) => void;
   /** Called with each partial path as soon as it exists, and with undefined once none is left (for signal cleanup). */
   trackPartial?: (path: string | undefined) => void;
+  /** Called with a multipart upload's id once the bucket created it, and with undefined once it completed or was aborted. */
+  trackUpload?: (upload: { key: string; uploadId: string } | undefined) => void;
   clock?: () => number;
   signal?: AbortSignal;
 }

@@ -4,7 +4,7 @@ import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { artifactSummaryRow, checkArtifactAllowed, repositoryVisibility, uploadBackup } from './artifact.js';
 import { ActionFailure } from '../shared/errors.js';
-import { openObjectStore, type ObjectStore, type StoredObject } from '../shared/object-store.js';
+import { objectUrl, openObjectStore, type ObjectStore, type StoredObject } from '../shared/object-store.js';
 import { applyRetention, restoreCommand, takeBackup, type BackupRequest, type BackupResult } from './backup.js';
 import {
   applyBucketRetention,
@@ -84,6 +84,22 @@ export async function backupMain(io: ActionIO): Promise<void> {
         if (path === undefined) partials.clear();
         else partials.add(path);
         if (!places.files.remote) cleanup.partial(path);
+      },
+      trackUpload: (upload: { key: string; uploadId: string } | undefined) => {
+        if (upload && store)
+          io.info(
+            `Multipart upload ${upload.uploadId} created for ${objectUrl({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`,
+          );
+        cleanup.uploading(
+          upload &&
+            store && {
+              ...upload,
+              bucket: store.settings.bucket,
+              region: store.settings.region,
+              endpoint: store.settings.endpoint,
+              forcePathStyle: store.settings.forcePathStyle,
+            },
+        );
       },
       signal: cancel.signal,
     };
