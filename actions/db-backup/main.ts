@@ -128,7 +128,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
       else result.deleted = deleted;
       if (!copy) io.setOutput('bucket-url', result.path);
     }
-    const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh);
+    const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh, store?.settings);
     const outputs: Record<string, string> = {
       path: result.path,
       'size-bytes': String(result.sizeBytes),
