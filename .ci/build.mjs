@@ -41,8 +41,16 @@ for (const name of actions) {
     }
     const tmp = join(root, 'dist', `.${name}-post`);
     bundle(join(dir, 'post.ts'), tmp);
-    renameSync(join(tmp, 'index.js'), join(out, 'post.js'));
-    rmSync(tmp, { recursive: true, force: true });
+    // A post step with chunks of its own (a dynamic import) keeps them in dist/<name>/post/, beside its entry.
+    if (readdirSync(tmp).some((f) => /^\d+\.index\.js$/.test(f))) {
+      rmSync(join(out, 'post'), { recursive: true, force: true });
+      renameSync(tmp, join(out, 'post'));
+      writeFileSync(join(out, 'post', 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');
+      writeFileSync(join(out, 'post.js'), "import './post/index.js';\n");
+    } else {
+      renameSync(join(tmp, 'index.js'), join(out, 'post.js'));
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module' }, null, 2) + '\n');

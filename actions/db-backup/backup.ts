@@ -12,6 +12,7 @@ import {
 } from '../shared/database-url.js';
 import { ActionFailure } from '../shared/errors.js';
 import { describeExit, lastErrorLine, type ProcessResult } from '../shared/process.js';
+import type { BucketSettings } from '../shared/object-store.js';
 import {
   chooseMysqlDump,
   choosePostgresClient,
@@ -63,6 +64,8 @@ export interface BackupEdges {
   warn: (message: string) => void;
   /** Called with each partial path as soon as it exists, and with undefined once none is left (for signal cleanup). */
   trackPartial?: (path: string | undefined) => void;
+  /** Called with a multipart upload's id once the bucket created it, and with undefined once it completed or was aborted. */
+  trackUpload?: (upload: { key: string; uploadId: string } | undefined) => void;
   clock?: () => number;
   signal?: AbortSignal;
 }
@@ -724,6 +727,7 @@ export function restoreCommand(
   result: Pick<BackupResult, 'path' | 'database' | 'encrypted' | 'location' | 'format'>,
   actionRef: string,
   server?: BackupServer,
+  bucket?: Pick<BucketSettings, 'region' | 'endpoint' | 'forcePathStyle' | 'credentials'>,
 ): string {
   const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
   if (result.format === 'json') {
@@ -744,7 +748,19 @@ export function restoreCommand(
       `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`,
     );
   }
-  if (result.location === 'bucket')
-    lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
+  // The bucket is reached as the backup reached it; credentials from the inputs become secret references (never
+  // values), credentials from the environment need no input.
+  if (result.location === 'bucket' && bucket) {
+    lines.push(`    s3-region: ${bucket.region}`);
+    if (bucket.endpoint) lines.push(`    s3-endpoint: ${bucket.endpoint}`);
+    if (bucket.forcePathStyle) lines.push('    s3-force-path-style: true');
+    if (bucket.credentials) {
+      lines.push(
+        `    s3-access-key-id: \${{ secrets.S3_ACCESS_KEY_ID }}`,
+        `    s3-secret-access-key: \${{ secrets.S3_SECRET_ACCESS_KEY }}`,
+      );
+      if (bucket.credentials.sessionToken) lines.push(`    s3-session-token: \${{ secrets.S3_SESSION_TOKEN }}`);
+    }
+  }
   return lines.join('\n');
 }

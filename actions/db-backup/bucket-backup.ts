@@ -6,7 +6,14 @@ import { PassThrough, Writable, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { backupFileName, planRetention } from '../shared/backup-files.js';
 import { ActionFailure } from '../shared/errors.js';
-import { CHECKSUM_SUFFIX, objectKey, objectUrl, type ObjectStore, type StoredObject } from '../shared/object-store.js';
+import {
+  CHECKSUM_SUFFIX,
+  objectKey,
+  objectUrl,
+  type ObjectStore,
+  type StoredObject,
+  type UploadReport,
+} from '../shared/object-store.js';
 import { choosePostgresClient } from './client-plan.js';
 import { describeExit } from '../shared/process.js';
 import {
@@ -128,11 +135,14 @@ export async function streamBackupToBucket(
   const url = objectUrl(store.settings, name);
   const tap = new DumpTap(format);
   edges.log(`Streaming the dump into ${url}.`);
-  const uploading = store.upload(
-    key,
-    tap.body,
-    backupMetadata(request, { format, serverVersion: spec.serverVersion, partSize: store.settings.partSize }),
-    edges.signal,
+  const uploading = trackedUpload(edges, key, (started) =>
+    store.upload(
+      key,
+      tap.body,
+      backupMetadata(request, { format, serverVersion: spec.serverVersion, partSize: store.settings.partSize }),
+      edges.signal,
+      started,
+    ),
   );
   let uploadError: Error | undefined;
   // A failed upload stops reading: stop the dump too (its pipe would otherwise fill and block it for good).
@@ -194,6 +204,23 @@ export async function streamBackupToBucket(
     deleted: [],
     database: request.database?.database ?? '',
   };
+}
+
+/** Tells the edges about the multipart upload while it is in progress (a killed run's post step aborts it). */
+async function trackedUpload(
+  edges: BackupEdges,
+  key: string,
+  upload: (started: (uploadId: string) => void) => Promise<UploadReport>,
+): Promise<UploadReport> {
+  let started = false;
+  try {
+    return await upload((uploadId) => {
+      started = true;
+      edges.trackUpload?.({ key, uploadId });
+    });
+  } finally {
+    if (started) edges.trackUpload?.(undefined);
+  }
 }
 
 function dumpFailure(
@@ -285,7 +312,7 @@ export async function copyBackupToBucket(
     body = createReadStream(backup.path);
   }
   edges.log(`Copying ${backup.path} to ${url}.`);
-  const sent = await store.upload(key, body, metadata, edges.signal);
+  const sent = await trackedUpload(edges, key, (started) => store.upload(key, body, metadata, edges.signal, started));
   await reading;
   if (sent.sha256 !== backup.sha256 || sent.bytes !== backup.sizeBytes) {
     await store.remove(key).catch(() => undefined);

@@ -4,7 +4,7 @@ import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { artifactSummaryRow, checkArtifactAllowed, repositoryVisibility, uploadBackup } from './artifact.js';
 import { ActionFailure } from '../shared/errors.js';
-import { openObjectStore, type ObjectStore, type StoredObject } from '../shared/object-store.js';
+import { objectUrl, openObjectStore, type ObjectStore, type StoredObject } from '../shared/object-store.js';
 import { applyRetention, restoreCommand, takeBackup, type BackupRequest, type BackupResult } from './backup.js';
 import {
   applyBucketRetention,
@@ -85,6 +85,22 @@ export async function backupMain(io: ActionIO): Promise<void> {
         else partials.add(path);
         if (!places.files.remote) cleanup.partial(path);
       },
+      trackUpload: (upload: { key: string; uploadId: string } | undefined) => {
+        if (upload && store)
+          io.info(
+            `Multipart upload ${upload.uploadId} created for ${objectUrl({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`,
+          );
+        cleanup.uploading(
+          upload &&
+            store && {
+              ...upload,
+              bucket: store.settings.bucket,
+              region: store.settings.region,
+              endpoint: store.settings.endpoint,
+              forcePathStyle: store.settings.forcePathStyle,
+            },
+        );
+      },
       signal: cancel.signal,
     };
     let result: BackupResult;
@@ -112,7 +128,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
       else result.deleted = deleted;
       if (!copy) io.setOutput('bucket-url', result.path);
     }
-    const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh);
+    const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh, store?.settings);
     const outputs: Record<string, string> = {
       path: result.path,
       'size-bytes': String(result.sizeBytes),

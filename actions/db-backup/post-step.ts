@@ -1,21 +1,34 @@
 // The post step of db-backup and db-restore (post-if: always()): what a killed main step could not clean up itself.
 import * as core from '../shared/runner-commands.js';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { DEFAULT_PART_MB, objectUrl, openObjectStore, type BucketSettings } from '../shared/object-store.js';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';
 import { SshConnection, type SshLeftover } from '../shared/ssh.js';
 
 export const POST_STATE_KEY = 'db-cleanup';
 
-/** What the main step leaves for its post step: the SSH master and key, and partial files on the runner. */
+/** A multipart upload in progress: where, and how to reach the service (the credentials are read again from the inputs). */
+export interface UploadLeftover {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+}
+
+/** What the main step leaves for its post step: the SSH master and key, partial files or folders on the runner, and a multipart upload not yet completed. */
 export interface PostState {
   ssh?: SshLeftover;
   partials: string[];
+  upload?: UploadLeftover;
 }
 
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 export class PostCleanup {
   private ssh?: SshLeftover;
+  private upload?: UploadLeftover;
   private readonly partials = new Set<string>();
   constructor(private readonly save: ((name: string, value: string) => void) | undefined) {}
 
@@ -24,15 +37,21 @@ export class PostCleanup {
     this.write();
   }
 
-  /** A partial file on the runner exists (path), or none is left (undefined). */
+  /** A partial file or folder on the runner exists (path), or none is left (undefined). */
   partial(path: string | undefined): void {
     if (path === undefined) this.partials.clear();
     else this.partials.add(path);
     this.write();
   }
 
+  /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
+  uploading(upload: UploadLeftover | undefined): void {
+    this.upload = upload;
+    this.write();
+  }
+
   private write(): void {
-    const state: PostState = { ssh: this.ssh, partials: [...this.partials] };
+    const state: PostState = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
     this.save?.(POST_STATE_KEY, JSON.stringify(state));
   }
 }
@@ -42,6 +61,9 @@ export interface PostIO {
   info(message: string): void;
   warning(message: string): void;
   runner: ProcessRunner;
+  /** The step's inputs (the post step sees the main step's): the s3-* credentials to abort an upload with. */
+  getInput?(name: string): string;
+  setSecret?(secret: string): void;
 }
 
 export async function cleanupPost(io: PostIO): Promise<void> {
@@ -50,13 +72,54 @@ export async function cleanupPost(io: PostIO): Promise<void> {
   const state = JSON.parse(raw) as PostState;
   for (const path of state.partials) {
     if (!existsSync(path)) continue;
-    rmSync(path, { force: true });
-    io.info(`Removed ${path}, a partial file the main step left.`);
+    const kind = statSync(path).isDirectory() ? 'folder' : 'file';
+    rmSync(path, { recursive: true, force: true });
+    io.info(`Removed ${path}, a partial ${kind} the main step left.`);
   }
+  if (state.upload) await abortLeftoverUpload(state.upload, io);
   if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
     io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
 }
 
+/** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
+async function abortLeftoverUpload(upload: UploadLeftover, io: PostIO): Promise<void> {
+  const input = (name: string) => io.getInput?.(name) || undefined;
+  const accessKeyId = input('s3-access-key-id');
+  const secretAccessKey = input('s3-secret-access-key');
+  const sessionToken = input('s3-session-token');
+  for (const secret of [secretAccessKey, sessionToken]) if (secret) io.setSecret?.(secret);
+  const settings: BucketSettings = {
+    input: 'bucket',
+    bucket: upload.bucket,
+    prefix: '',
+    region: upload.region,
+    endpoint: upload.endpoint,
+    forcePathStyle: upload.forcePathStyle,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
+    partSize: DEFAULT_PART_MB * 1024 * 1024,
+  };
+  const url = objectUrl(settings, upload.key);
+  const store = await openObjectStore(settings);
+  try {
+    if (await store.abortUpload(upload.key, upload.uploadId))
+      io.info(
+        `Aborted the multipart upload to ${url} (id ${upload.uploadId}) that the main step left unfinished: its parts are deleted and no object was made.`,
+      );
+    else io.info(`The multipart upload to ${url} (id ${upload.uploadId}) was already completed or aborted.`);
+  } catch (error) {
+    io.warning(
+      `Could not abort the multipart upload to ${url} (id ${upload.uploadId}), left unfinished by the main step: ${(error as Error).message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`,
+    );
+  }
+}
+
 export const runCleanupPost = (
-  io: PostIO = { getState: core.getState, info: core.info, warning: core.warning, runner: runProcess },
+  io: PostIO = {
+    getState: core.getState,
+    info: core.info,
+    warning: core.warning,
+    runner: runProcess,
+    getInput: (name) => core.getInput(name),
+    setSecret: core.setSecret,
+  },
 ): Promise<void> => runPost(() => cleanupPost(io), io.warning);

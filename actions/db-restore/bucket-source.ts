@@ -67,7 +67,15 @@ export interface FetchedBackup {
  */
 export async function fetchFromBucket(
   ref: BucketBackupRef,
-  options: { prefix?: string; now: Date; tempRoot: string; log: (m: string) => void; signal?: AbortSignal },
+  options: {
+    prefix?: string;
+    now: Date;
+    tempRoot: string;
+    log: (m: string) => void;
+    signal?: AbortSignal;
+    /** Told the private folder as soon as it exists, before anything is downloaded into it (for a killed run's post step). */
+    folderMade?: (folder: string) => void;
+  },
 ): Promise<FetchedBackup> {
   const store = await openObjectStore(ref.settings);
   const names = (await store.list()).map((o) => o.key.slice(o.key.lastIndexOf('/') + 1));
@@ -95,6 +103,7 @@ export async function fetchFromBucket(
       `${url} has no recorded SHA-256 (no ${CHECKSUM_SUFFIX} file): it was never verified. Nothing was restored.`,
     );
   const folder = mkdtempSync(join(options.tempRoot, 'rb-restore-'));
+  options.folderMade?.(folder);
   const path = join(folder, name);
   const hash = createHash('sha256');
   let sizeBytes = 0;

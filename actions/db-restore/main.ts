@@ -37,8 +37,9 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         tempRoot: io.env.RUNNER_TEMP || tmpdir(),
         log: io.info,
         signal: cancel.signal,
+        // The download (and the folder holding it) is the post step's to remove if this step is killed.
+        folderMade: (folder) => cleanup.partial(folder),
       });
-      cleanup.partial(fetched.path);
     }
     const result = await restoreBackup(
       {

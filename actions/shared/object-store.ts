@@ -53,9 +53,18 @@ export interface ObjectStore {
   /**
    * Streams `body` into `key` (multipart), verifies the stored object against what went through, and returns its
    * size and SHA-256. `body` must end only when what it carries is known to be good: an error (or abort) on it
-   * aborts the multipart upload, so no complete-looking object is left.
+   * aborts the multipart upload, so no complete-looking object is left. `started` is told the multipart upload's id
+   * as soon as the service has created it (a killed run's post step aborts it with that id).
    */
-  upload(key: string, body: Readable, metadata: Record<string, string>, signal?: AbortSignal): Promise<UploadReport>;
+  upload(
+    key: string,
+    body: Readable,
+    metadata: Record<string, string>,
+    signal?: AbortSignal,
+    started?: (uploadId: string) => void,
+  ): Promise<UploadReport>;
+  /** AbortMultipartUpload: the parts go; false when the service no longer knows the upload (completed or aborted). */
+  abortUpload(key: string, uploadId: string): Promise<boolean>;
   putText(key: string, text: string): Promise<void>;
   getText(key: string): Promise<string | undefined>;
   head(key: string): Promise<ObjectHead | undefined>;

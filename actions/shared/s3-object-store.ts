@@ -3,6 +3,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -25,6 +26,8 @@ import {
 export class S3ObjectStore implements ObjectStore {
   readonly where: string;
   private readonly client: S3Client;
+  /** Told the id of each multipart upload the SDK's uploader creates, by key. */
+  private readonly uploadStarted = new Map<string, (uploadId: string) => void>();
 
   constructor(readonly settings: BucketSettings) {
     this.where = objectUrl(settings);
@@ -37,6 +40,19 @@ export class S3ObjectStore implements ObjectStore {
       // A wrong endpoint fails in seconds, not after the operating system's TCP timeout.
       requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
     });
+    // lib-storage's Upload keeps the multipart upload's id to itself; its CreateMultipartUpload answer is read here.
+    this.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'CreateMultipartUploadCommand') {
+          const key = (args.input as { Key?: string }).Key ?? '';
+          const uploadId = (out.output as { UploadId?: string }).UploadId;
+          if (uploadId) this.uploadStarted.get(key)?.(uploadId);
+        }
+        return out;
+      },
+      { step: 'initialize', name: 'runbookUploadStarted' },
+    );
   }
 
   private fail(error: unknown, operation: string): Error {
@@ -76,7 +92,9 @@ export class S3ObjectStore implements ObjectStore {
     body: Readable,
     metadata: Record<string, string>,
     signal?: AbortSignal,
+    started?: (uploadId: string) => void,
   ): Promise<UploadReport> {
+    if (started) this.uploadStarted.set(key, started);
     const hasher = new PartHasher(this.settings.partSize);
     body.on('error', (error) => hasher.destroy(error));
     body.pipe(hasher);
@@ -109,6 +127,7 @@ export class S3ObjectStore implements ObjectStore {
       throw this.fail(error, 'upload');
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.uploadStarted.delete(key);
     }
     const sent = hasher.summary();
     const verification = await this.verifyStored(key, sent);
@@ -203,6 +222,18 @@ export class S3ObjectStore implements ObjectStore {
       return out.Body as Readable;
     } catch (error) {
       throw this.fail(error, 'downloading');
+    }
+  }
+
+  async abortUpload(key: string, uploadId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: key, UploadId: uploadId }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchUpload') return false;
+      throw this.fail(error, 'aborting the multipart upload of');
     }
   }
 

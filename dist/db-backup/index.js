@@ -2803,7 +2803,7 @@ async function applyRetention(request, name, edges, now = false) {
  * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
  * workflows use, never as values.
  */
-function restoreCommand(result, actionRef, server) {
+function restoreCommand(result, actionRef, server, bucket) {
     const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
     if (result.format === 'json') {
         lines.push('    engine: django', '    django-manage-command: python manage.py');
@@ -2823,8 +2823,20 @@ function restoreCommand(result, actionRef, server) {
             lines.push(`    ssh-port: ${server.port}`);
         lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
     }
-    if (result.location === 'bucket')
-        lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
+    // The bucket is reached as the backup reached it; credentials from the inputs become secret references (never
+    // values), credentials from the environment need no input.
+    if (result.location === 'bucket' && bucket) {
+        lines.push(`    s3-region: ${bucket.region}`);
+        if (bucket.endpoint)
+            lines.push(`    s3-endpoint: ${bucket.endpoint}`);
+        if (bucket.forcePathStyle)
+            lines.push('    s3-force-path-style: true');
+        if (bucket.credentials) {
+            lines.push(`    s3-access-key-id: \${{ secrets.S3_ACCESS_KEY_ID }}`, `    s3-secret-access-key: \${{ secrets.S3_SECRET_ACCESS_KEY }}`);
+            if (bucket.credentials.sessionToken)
+                lines.push(`    s3-session-token: \${{ secrets.S3_SESSION_TOKEN }}`);
+        }
+    }
     return lines.join('\n');
 }
 
@@ -2928,7 +2940,7 @@ async function streamBackupToBucket(request, edges, store, existing) {
     const url = (0,object_store/* objectUrl */.bC)(store.settings, name);
     const tap = new DumpTap(format);
     edges.log(`Streaming the dump into ${url}.`);
-    const uploading = store.upload(key, tap.body, backupMetadata(request, { format, serverVersion: spec.serverVersion, partSize: store.settings.partSize }), edges.signal);
+    const uploading = trackedUpload(edges, key, (started) => store.upload(key, tap.body, backupMetadata(request, { format, serverVersion: spec.serverVersion, partSize: store.settings.partSize }), edges.signal, started));
     let uploadError;
     // A failed upload stops reading: stop the dump too (its pipe would otherwise fill and block it for good).
     uploading.catch((error) => {
@@ -2995,6 +3007,20 @@ async function streamBackupToBucket(request, edges, store, existing) {
         database: request.database?.database ?? '',
     };
 }
+/** Tells the edges about the multipart upload while it is in progress (a killed run's post step aborts it). */
+async function trackedUpload(edges, key, upload) {
+    let started = false;
+    try {
+        return await upload((uploadId) => {
+            started = true;
+            edges.trackUpload?.({ key, uploadId });
+        });
+    }
+    finally {
+        if (started)
+            edges.trackUpload?.(undefined);
+    }
+}
 function dumpFailure(request, spec, result) {
     if (request.database &&
         /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
@@ -3056,7 +3082,7 @@ async function copyBackupToBucket(backup, request, edges, store) {
         body = (0,external_node_fs_.createReadStream)(backup.path);
     }
     edges.log(`Copying ${backup.path} to ${url}.`);
-    const sent = await store.upload(key, body, metadata, edges.signal);
+    const sent = await trackedUpload(edges, key, (started) => store.upload(key, body, metadata, edges.signal, started));
     await reading;
     if (sent.sha256 !== backup.sha256 || sent.bytes !== backup.sizeBytes) {
         await store.remove(key).catch(() => undefined);
@@ -3239,11 +3265,13 @@ function readBackupInputs(source, setSecret, workspace, env = {}) {
 
 
 
+
 const POST_STATE_KEY = 'db-cleanup';
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 class PostCleanup {
     save;
     ssh;
+    upload;
     partials = new Set();
     constructor(save) {
         this.save = save;
@@ -3252,7 +3280,7 @@ class PostCleanup {
         this.ssh = leftover;
         this.write();
     }
-    /** A partial file on the runner exists (path), or none is left (undefined). */
+    /** A partial file or folder on the runner exists (path), or none is left (undefined). */
     partial(path) {
         if (path === undefined)
             this.partials.clear();
@@ -3260,8 +3288,13 @@ class PostCleanup {
             this.partials.add(path);
         this.write();
     }
+    /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
+    uploading(upload) {
+        this.upload = upload;
+        this.write();
+    }
     write() {
-        const state = { ssh: this.ssh, partials: [...this.partials] };
+        const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
         this.save?.(POST_STATE_KEY, JSON.stringify(state));
     }
 }
@@ -3273,13 +3306,54 @@ async function cleanupPost(io) {
     for (const path of state.partials) {
         if (!existsSync(path))
             continue;
-        rmSync(path, { force: true });
-        io.info(`Removed ${path}, a partial file the main step left.`);
+        const kind = statSync(path).isDirectory() ? 'folder' : 'file';
+        rmSync(path, { recursive: true, force: true });
+        io.info(`Removed ${path}, a partial ${kind} the main step left.`);
     }
+    if (state.upload)
+        await abortLeftoverUpload(state.upload, io);
     if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
         io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
 }
-const runCleanupPost = (io = { getState: core.getState, info: core.info, warning: core.warning, runner: runProcess }) => runPost(() => cleanupPost(io), io.warning);
+/** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
+async function abortLeftoverUpload(upload, io) {
+    const input = (name) => io.getInput?.(name) || undefined;
+    const accessKeyId = input('s3-access-key-id');
+    const secretAccessKey = input('s3-secret-access-key');
+    const sessionToken = input('s3-session-token');
+    for (const secret of [secretAccessKey, sessionToken])
+        if (secret)
+            io.setSecret?.(secret);
+    const settings = {
+        input: 'bucket',
+        bucket: upload.bucket,
+        prefix: '',
+        region: upload.region,
+        endpoint: upload.endpoint,
+        forcePathStyle: upload.forcePathStyle,
+        credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
+        partSize: DEFAULT_PART_MB * 1024 * 1024,
+    };
+    const url = objectUrl(settings, upload.key);
+    const store = await openObjectStore(settings);
+    try {
+        if (await store.abortUpload(upload.key, upload.uploadId))
+            io.info(`Aborted the multipart upload to ${url} (id ${upload.uploadId}) that the main step left unfinished: its parts are deleted and no object was made.`);
+        else
+            io.info(`The multipart upload to ${url} (id ${upload.uploadId}) was already completed or aborted.`);
+    }
+    catch (error) {
+        io.warning(`Could not abort the multipart upload to ${url} (id ${upload.uploadId}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
+    }
+}
+const runCleanupPost = (io = {
+    getState: core.getState,
+    info: core.info,
+    warning: core.warning,
+    runner: runProcess,
+    getInput: (name) => core.getInput(name),
+    setSecret: core.setSecret,
+}) => runPost(() => cleanupPost(io), io.warning);
 
 // EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
 var untrusted_text = __nccwpck_require__(81450);
@@ -3666,6 +3740,18 @@ async function backupMain(io) {
                 if (!places.files.remote)
                     cleanup.partial(path);
             },
+            trackUpload: (upload) => {
+                if (upload && store)
+                    io.info(`Multipart upload ${upload.uploadId} created for ${(0,object_store/* objectUrl */.bC)({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`);
+                cleanup.uploading(upload &&
+                    store && {
+                    ...upload,
+                    bucket: store.settings.bucket,
+                    region: store.settings.region,
+                    endpoint: store.settings.endpoint,
+                    forcePathStyle: store.settings.forcePathStyle,
+                });
+            },
             signal: cancel.signal,
         };
         let result;
@@ -3697,7 +3783,7 @@ async function backupMain(io) {
             if (!copy)
                 io.setOutput('bucket-url', result.path);
         }
-        const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh);
+        const command = restoreCommand(result, actionRef(io.env, 'db-restore'), inputs.ssh, store?.settings);
         const outputs = {
             path: result.path,
             'size-bytes': String(result.sizeBytes),

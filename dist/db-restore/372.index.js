@@ -29,6 +29,8 @@ class S3ObjectStore {
     settings;
     where;
     client;
+    /** Told the id of each multipart upload the SDK's uploader creates, by key. */
+    uploadStarted = new Map();
     constructor(settings) {
         this.settings = settings;
         this.where = (0,_object_store_js__WEBPACK_IMPORTED_MODULE_4__/* .objectUrl */ .bC)(settings);
@@ -41,6 +43,17 @@ class S3ObjectStore {
             // A wrong endpoint fails in seconds, not after the operating system's TCP timeout.
             requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
         });
+        // lib-storage's Upload keeps the multipart upload's id to itself; its CreateMultipartUpload answer is read here.
+        this.client.middlewareStack.add((next, context) => async (args) => {
+            const out = await next(args);
+            if (context.commandName === 'CreateMultipartUploadCommand') {
+                const key = args.input.Key ?? '';
+                const uploadId = out.output.UploadId;
+                if (uploadId)
+                    this.uploadStarted.get(key)?.(uploadId);
+            }
+            return out;
+        }, { step: 'initialize', name: 'runbookUploadStarted' });
     }
     fail(error, operation) {
         return explainS3Error(error, operation, this.settings, this.where);
@@ -73,7 +86,9 @@ class S3ObjectStore {
         }
         return found;
     }
-    async upload(key, body, metadata, signal) {
+    async upload(key, body, metadata, signal, started) {
+        if (started)
+            this.uploadStarted.set(key, started);
         const hasher = new PartHasher(this.settings.partSize);
         body.on('error', (error) => hasher.destroy(error));
         body.pipe(hasher);
@@ -109,6 +124,7 @@ class S3ObjectStore {
         }
         finally {
             signal?.removeEventListener('abort', onAbort);
+            this.uploadStarted.delete(key);
         }
         const sent = hasher.summary();
         const verification = await this.verifyStored(key, sent);
@@ -201,6 +217,17 @@ class S3ObjectStore {
         }
         catch (error) {
             throw this.fail(error, 'downloading');
+        }
+    }
+    async abortUpload(key, uploadId) {
+        try {
+            await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_5__.AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: key, UploadId: uploadId }));
+            return true;
+        }
+        catch (error) {
+            if (error.name === 'NoSuchUpload')
+                return false;
+            throw this.fail(error, 'aborting the multipart upload of');
         }
     }
     async remove(key) {

@@ -2033,8 +2033,11 @@ function actionRef(env, name) {
     return `${repo}/actions/${name}@${ref}`;
 }
 
+// EXTERNAL MODULE: ./actions/shared/object-store.ts
+var object_store = __nccwpck_require__(7055);
 ;// CONCATENATED MODULE: ./actions/db-backup/post-step.ts
 // The post step of db-backup and db-restore (post-if: always()): what a killed main step could not clean up itself.
+
 
 
 
@@ -2045,6 +2048,7 @@ const POST_STATE_KEY = 'db-cleanup';
 class PostCleanup {
     save;
     ssh;
+    upload;
     partials = new Set();
     constructor(save) {
         this.save = save;
@@ -2053,7 +2057,7 @@ class PostCleanup {
         this.ssh = leftover;
         this.write();
     }
-    /** A partial file on the runner exists (path), or none is left (undefined). */
+    /** A partial file or folder on the runner exists (path), or none is left (undefined). */
     partial(path) {
         if (path === undefined)
             this.partials.clear();
@@ -2061,8 +2065,13 @@ class PostCleanup {
             this.partials.add(path);
         this.write();
     }
+    /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
+    uploading(upload) {
+        this.upload = upload;
+        this.write();
+    }
     write() {
-        const state = { ssh: this.ssh, partials: [...this.partials] };
+        const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
         this.save?.(POST_STATE_KEY, JSON.stringify(state));
     }
 }
@@ -2074,13 +2083,54 @@ async function cleanupPost(io) {
     for (const path of state.partials) {
         if (!existsSync(path))
             continue;
-        rmSync(path, { force: true });
-        io.info(`Removed ${path}, a partial file the main step left.`);
+        const kind = statSync(path).isDirectory() ? 'folder' : 'file';
+        rmSync(path, { recursive: true, force: true });
+        io.info(`Removed ${path}, a partial ${kind} the main step left.`);
     }
+    if (state.upload)
+        await abortLeftoverUpload(state.upload, io);
     if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
         io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
 }
-const runCleanupPost = (io = { getState: core.getState, info: core.info, warning: core.warning, runner: runProcess }) => runPost(() => cleanupPost(io), io.warning);
+/** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
+async function abortLeftoverUpload(upload, io) {
+    const input = (name) => io.getInput?.(name) || undefined;
+    const accessKeyId = input('s3-access-key-id');
+    const secretAccessKey = input('s3-secret-access-key');
+    const sessionToken = input('s3-session-token');
+    for (const secret of [secretAccessKey, sessionToken])
+        if (secret)
+            io.setSecret?.(secret);
+    const settings = {
+        input: 'bucket',
+        bucket: upload.bucket,
+        prefix: '',
+        region: upload.region,
+        endpoint: upload.endpoint,
+        forcePathStyle: upload.forcePathStyle,
+        credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
+        partSize: DEFAULT_PART_MB * 1024 * 1024,
+    };
+    const url = objectUrl(settings, upload.key);
+    const store = await openObjectStore(settings);
+    try {
+        if (await store.abortUpload(upload.key, upload.uploadId))
+            io.info(`Aborted the multipart upload to ${url} (id ${upload.uploadId}) that the main step left unfinished: its parts are deleted and no object was made.`);
+        else
+            io.info(`The multipart upload to ${url} (id ${upload.uploadId}) was already completed or aborted.`);
+    }
+    catch (error) {
+        io.warning(`Could not abort the multipart upload to ${url} (id ${upload.uploadId}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
+    }
+}
+const runCleanupPost = (io = {
+    getState: core.getState,
+    info: core.info,
+    warning: core.warning,
+    runner: runProcess,
+    getInput: (name) => core.getInput(name),
+    setSecret: core.setSecret,
+}) => runPost(() => cleanupPost(io), io.warning);
 
 ;// CONCATENATED MODULE: ./actions/shared/backup-files.ts
 const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})_([0-9A-Za-z]+)(?:-(\d+))?\.(dump|sql|json)(\.enc)?$/;
@@ -2179,8 +2229,6 @@ function planRetention(files, rule) {
     return { remove, keep };
 }
 
-// EXTERNAL MODULE: ./actions/shared/object-store.ts
-var object_store = __nccwpck_require__(7055);
 ;// CONCATENATED MODULE: ./actions/db-restore/bucket-source.ts
 // db-restore from a bucket: the backup (a name, or `latest` under a prefix) is downloaded to a private folder on
 // the runner and its SHA-256 checked against the one recorded when it was verified, before anything is touched.
@@ -2230,6 +2278,7 @@ async function fetchFromBucket(ref, options) {
     if (!recorded)
         throw new errors/* ActionFailure */.dR(`${url} has no recorded SHA-256 (no ${object_store/* CHECKSUM_SUFFIX */.qP} file): it was never verified. Nothing was restored.`);
     const folder = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(options.tempRoot, 'rb-restore-'));
+    options.folderMade?.(folder);
     const path = (0,external_node_path_.join)(folder, name);
     const hash = (0,external_node_crypto_.createHash)('sha256');
     let sizeBytes = 0;
@@ -3179,7 +3228,7 @@ async function applyRetention(request, name, edges, now = false) {
  * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
  * workflows use, never as values.
  */
-function restoreCommand(result, actionRef, server) {
+function restoreCommand(result, actionRef, server, bucket) {
     const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
     if (result.format === 'json') {
         lines.push('    engine: django', '    django-manage-command: python manage.py');
@@ -3199,8 +3248,20 @@ function restoreCommand(result, actionRef, server) {
             lines.push(`    ssh-port: ${server.port}`);
         lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
     }
-    if (result.location === 'bucket')
-        lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
+    // The bucket is reached as the backup reached it; credentials from the inputs become secret references (never
+    // values), credentials from the environment need no input.
+    if (result.location === 'bucket' && bucket) {
+        lines.push(`    s3-region: ${bucket.region}`);
+        if (bucket.endpoint)
+            lines.push(`    s3-endpoint: ${bucket.endpoint}`);
+        if (bucket.forcePathStyle)
+            lines.push('    s3-force-path-style: true');
+        if (bucket.credentials) {
+            lines.push(`    s3-access-key-id: \${{ secrets.S3_ACCESS_KEY_ID }}`, `    s3-secret-access-key: \${{ secrets.S3_SECRET_ACCESS_KEY }}`);
+            if (bucket.credentials.sessionToken)
+                lines.push(`    s3-session-token: \${{ secrets.S3_SESSION_TOKEN }}`);
+        }
+    }
     return lines.join('\n');
 }
 
@@ -3532,8 +3593,9 @@ async function restoreMain(io) {
                 tempRoot: io.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)(),
                 log: io.info,
                 signal: cancel.signal,
+                // The download (and the folder holding it) is the post step's to remove if this step is killed.
+                folderMade: (folder) => cleanup.partial(folder),
             });
-            cleanup.partial(fetched.path);
         }
         const result = await restoreBackup({
             engine: inputs.engine,

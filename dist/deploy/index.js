@@ -2928,7 +2928,7 @@ async function applyRetention(request, name, edges, now = false) {
  * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
  * workflows use, never as values.
  */
-function restoreCommand(result, actionRef, server) {
+function restoreCommand(result, actionRef, server, bucket) {
     const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
     if (result.format === 'json') {
         lines.push('    engine: django', '    django-manage-command: python manage.py');
@@ -2948,8 +2948,20 @@ function restoreCommand(result, actionRef, server) {
             lines.push(`    ssh-port: ${server.port}`);
         lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
     }
-    if (result.location === 'bucket')
-        lines.push('    # plus the same s3-* inputs (region, endpoint, credentials) as the backup step');
+    // The bucket is reached as the backup reached it; credentials from the inputs become secret references (never
+    // values), credentials from the environment need no input.
+    if (result.location === 'bucket' && bucket) {
+        lines.push(`    s3-region: ${bucket.region}`);
+        if (bucket.endpoint)
+            lines.push(`    s3-endpoint: ${bucket.endpoint}`);
+        if (bucket.forcePathStyle)
+            lines.push('    s3-force-path-style: true');
+        if (bucket.credentials) {
+            lines.push(`    s3-access-key-id: \${{ secrets.S3_ACCESS_KEY_ID }}`, `    s3-secret-access-key: \${{ secrets.S3_SECRET_ACCESS_KEY }}`);
+            if (bucket.credentials.sessionToken)
+                lines.push(`    s3-session-token: \${{ secrets.S3_SESSION_TOKEN }}`);
+        }
+    }
     return lines.join('\n');
 }
 

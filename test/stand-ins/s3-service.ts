@@ -63,6 +63,8 @@ export interface S3Service {
   calls: string[];
   /** Answer UploadPart with a 500 InternalError when this returns true (every attempt). */
   failPart?: (partNumber: number) => boolean;
+  /** Never answer the UploadParts for which this returns true (recorded as 'held:UploadPart'): an upload stuck mid-way. */
+  holdPart?: (partNumber: number) => boolean;
   stop(): Promise<void>;
 }
 
@@ -127,7 +129,9 @@ export async function startS3Service(
     },
     pendingUploads: () => [...uploads.values()].map((u) => ({ bucket: u.bucket, key: u.key, parts: u.parts.size })),
     stop: async () => {
-      await new Promise<void>((done) => server.close(() => done()));
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeAllConnections();
+      await closed;
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -386,6 +390,10 @@ export async function startS3Service(
           throw new S3Error(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
         if (service.failPart?.(partNumber))
           throw new S3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
+        if (service.holdPart?.(partNumber)) {
+          calls.push('held:UploadPart');
+          return;
+        }
         const { data, checksums } = payload(req, raw);
         checkDigests(req, data, checksums);
         if (upload.algorithm && !checksums[upload.algorithm])

@@ -52,3 +52,67 @@ test.each(variants.map((v) => [JSON.stringify(v), v] as const))('%s', (_, v) => 
   }
   expect(keys.includes('encryption-passphrase')).toBe(v.encrypted);
 });
+
+// A bucket backup: the snippet reaches the bucket as the backup did, with real db-restore inputs and the
+// credentials as secret references (never values); credentials from the environment need no input.
+test.each([
+  [
+    'keys from inputs, an S3-compatible endpoint',
+    {
+      region: 'fra1',
+      endpoint: 'https://fra1.digitaloceanspaces.com',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG' },
+    },
+    {
+      's3-region': 'fra1',
+      's3-endpoint': 'https://fra1.digitaloceanspaces.com',
+      's3-force-path-style': true,
+      's3-access-key-id': '${{ secrets.S3_ACCESS_KEY_ID }}',
+      's3-secret-access-key': '${{ secrets.S3_SECRET_ACCESS_KEY }}',
+    },
+  ],
+  [
+    'AWS with a session token',
+    {
+      region: 'eu-west-3',
+      forcePathStyle: false,
+      credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI', sessionToken: 'FwoGZXIvYXdzEJr' },
+    },
+    {
+      's3-region': 'eu-west-3',
+      's3-access-key-id': '${{ secrets.S3_ACCESS_KEY_ID }}',
+      's3-secret-access-key': '${{ secrets.S3_SECRET_ACCESS_KEY }}',
+      's3-session-token': '${{ secrets.S3_SESSION_TOKEN }}',
+    },
+  ],
+  [
+    'credentials from the environment (OIDC)',
+    { region: 'us-east-1', forcePathStyle: false },
+    { 's3-region': 'us-east-1' },
+  ],
+] as const)('bucket: %s', (_, bucket, expected) => {
+  const text = restoreCommand(
+    {
+      path: 's3://ocpizza-backups/nightly/shop_202612020700_abc1234.dump',
+      database: 'shop',
+      encrypted: false,
+      location: 'bucket',
+      format: 'custom',
+    },
+    actionRef({}, 'db-restore'),
+    undefined,
+    bucket,
+  );
+  expect(text).not.toContain('#');
+  expect(text).not.toMatch(/AKIAEXAMPLE|wJalrXUtnFEMI|FwoGZXIvYXdzEJr/);
+  const steps = parse(text) as { with: Record<string, unknown> }[];
+  const keys = Object.keys(steps[0].with);
+  expect(keys.filter((key) => !(key in restoreInputs))).toEqual([]);
+  expect(steps[0].with).toEqual({
+    backup: 's3://ocpizza-backups/nightly/shop_202612020700_abc1234.dump',
+    'database-url': '${{ secrets.DATABASE_URL }}',
+    confirm: 'shop',
+    ...expected,
+  });
+});
