@@ -1032,6 +1032,15 @@ var external_node_os_ = __nccwpck_require__(8161);
 // @actions/core itself imports its OIDC client statically, and with it @actions/http-client and undici: 0.9 MB
 // parsed and +15 MiB on every start, for a token none of these actions asks for. Same names and signatures as
 // @actions/core, so an import line is all that changes.
+//
+// Why a copy and not @actions/core's own command modules: @actions/core 3.0.1 has no side-effect-free entry point.
+// Its package.json `exports` holds "." only (lib/core.js, which imports lib/oidc-utils.js and so undici), and no
+// "sideEffects": false that would let a bundler drop that import. lib/command.js and lib/file-command.js would do,
+// but they are not exported: Node refuses `@actions/core/lib/command.js` (ERR_PACKAGE_PATH_NOT_EXPORTED), and so
+// do TypeScript and ncc (TS2307 "Cannot find module"); reaching them by a node_modules file path would tie the
+// bundles to files @actions/core marks "for internal use, subject to change". So this copy stays, and
+// test/unit/shared/runner-commands.test.ts keeps it byte for byte equal to @actions/core (checked again on each
+// @actions/core upgrade, when its `exports` should be looked at again).
 
 
 
