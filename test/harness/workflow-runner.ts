@@ -3,8 +3,8 @@
 // `outputs`, `environment`, `env`, `strategy.matrix`, `services` (test bed clusters), jobs that call a reusable
 // workflow (`uses: ./.github/workflows/x.yml` or `<repository>/.github/workflows/x.yml@<ref>`: typed inputs, secrets,
 // outputs), and steps that are `run:` scripts (bash), local actions (`./`, `./actions/x`, `<repository>/actions/x@<ref>`;
-// run by the harness's Job, posts included) or the local equivalents of checkout, setup-python and upload/download-
-// artifact (workflow-adapters.ts). `${{ }}` is evaluated by @actions/expressions. Anything else a workflow may say
+// run by the harness's Job, posts included) or the local equivalents of checkout, setup-python, setup-node
+// (workflow-setup-node.ts) and upload/download-artifact (workflow-adapters.ts). `${{ }}` is evaluated by @actions/expressions. Anything else a workflow may say
 // (containers, other third-party actions, continue-on-error…) is refused with an UnsupportedWorkflowError naming it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ import {
   type AdapterResult,
   type ServiceClusters,
 } from './workflow-adapters.js';
+import { setupNodeScript } from './workflow-setup-node.js';
 import { evaluateIf, interpolateValue, type RunStatus, type WorkflowContext } from './workflow-expressions.js';
 import {
   expandMatrix,
@@ -118,7 +119,8 @@ const JOB_KEYS = new Set([
 ]);
 const STRATEGY_KEYS = new Set(['matrix', 'fail-fast', 'max-parallel']);
 const CALL_KEYS = new Set(['name', 'needs', 'if', 'permissions', 'uses', 'with', 'secrets', 'strategy']);
-// One run at a time, each step under the harness's own timeout: these change nothing in a local run.
+// One run at a time: concurrency changes nothing in a local run. timeout-minutes bounds each step of the job (the
+// harness's own 120 s otherwise): a step that outlives it is cancelled as the runner cancels it.
 const JOB_KEYS_IGNORED_HERE = new Set(['timeout-minutes', 'concurrency']);
 const STEP_KEYS = new Set(['id', 'name', 'if', 'run', 'uses', 'with', 'env', 'working-directory', 'shell']);
 
@@ -436,7 +438,9 @@ function githubContext(options: RunWorkflowOptions): Mapping {
     run_id: g.runId ?? '1',
     run_number: g.runNumber ?? '1',
     server_url: g.serverUrl ?? 'https://github.com',
-    // The run's GITHUB_TOKEN, as `${{ github.token }}` gives it in `with:` (e.g. download-artifact's github-token).
+    api_url: g.apiUrl ?? 'https://api.github.com',
+    // The run's GITHUB_TOKEN, as `${{ github.token }}` gives it in `with:` (download-artifact's github-token, a
+    // release step's curl); the harness guards it as a secret.
     token: g.token ?? '',
   };
 }
@@ -451,7 +455,12 @@ async function runJob(
   source: Source,
 ): Promise<JobRun> {
   const secrets = [...Object.values(secretValues), ...Object.values(options.secrets ?? {})].filter((s) => s !== '');
+  const minutes =
+    job['timeout-minutes'] === undefined ? undefined : Number(interpolateValue(job['timeout-minutes'], outer));
+  if (minutes !== undefined && !(minutes > 0))
+    throw new WorkflowError(`jobs.${id}.timeout-minutes is a positive number; got '${String(job['timeout-minutes'])}'`);
   const harness = new Job({
+    ...(minutes === undefined ? {} : { timeoutMs: minutes * 60_000 }),
     github: { ...options.github, job: id, workflow: options.workflow },
     env: { ...options.runnerEnv },
     event: { name: options.event.name, payload: options.event.payload },
@@ -510,7 +519,7 @@ async function runJob(
       const stepEnv = { ...env(), ...evaluateAll(mapping(step.env), context()) };
       const where = `jobs.${id}.steps[${index}]`;
       const thirdParty = typeof step.uses === 'string' ? THIRD_PARTY.exec(step.uses)?.[1] : undefined;
-      if (thirdParty !== undefined && thirdParty !== 'setup-python') {
+      if (thirdParty !== undefined && !SCRIPTED.has(thirdParty)) {
         const given = evaluateAll(mapping(step.with), context());
         const adapted = await adapt(thirdParty, where, given, harness, context(), source, options);
         const outcome: StepOutcome = adapted.failure === undefined ? 'success' : 'failure';
@@ -520,9 +529,12 @@ async function runJob(
         if (outcome === 'failure') status = 'failure';
         continue;
       }
-      // setup-python runs as a script so that its PATH and outputs go through the file commands.
-      const python = thirdParty === 'setup-python' ? evaluateAll(mapping(step.with), context()) : undefined;
-      const script = python === undefined ? undefined : { run: setupPythonScript(where, python) };
+      // setup-python and setup-node run as scripts so that their PATH and outputs go through the file commands.
+      const python = thirdParty && SCRIPTED.has(thirdParty) ? evaluateAll(mapping(step.with), context()) : undefined;
+      const script =
+        python === undefined
+          ? undefined
+          : { run: (thirdParty === 'setup-node' ? setupNodeScript : setupPythonScript)(where, python) };
       const result =
         step.run !== undefined || script !== undefined
           ? await runScript(
@@ -530,7 +542,9 @@ async function runJob(
               scripts,
               stepId,
               script ?? step,
-              python === undefined ? stepEnv : { ...stepEnv, REQUESTED: python['python-version'] ?? '' },
+              python === undefined
+                ? stepEnv
+                : { ...stepEnv, REQUESTED: python['python-version'] ?? python['node-version'] ?? '' },
               context(),
             )
           : await runLocalAction(harness, id, index, stepId, step, stepEnv, context(), options, source);
@@ -559,7 +573,9 @@ async function runJob(
   }
 }
 
-const THIRD_PARTY = /^actions\/(checkout|setup-python|upload-artifact|download-artifact)@[0-9a-f]{40}$/;
+const THIRD_PARTY = /^actions\/(checkout|setup-python|setup-node|upload-artifact|download-artifact)@[0-9a-f]{40}$/;
+/** Third-party actions whose local equivalent is a bash script run as the step (see the adapters). */
+const SCRIPTED = new Set(['setup-python', 'setup-node']);
 
 /** The local equivalents of checkout, upload-artifact and download-artifact (see workflow-adapters.ts). */
 function adapt(
@@ -676,7 +692,7 @@ async function runLocalAction(
   const remote = /^([\w.-]+\/[\w.-]+)\/actions\/([\w-]+)@(.+)$/.exec(uses);
   if (!match && !remote)
     throw new UnsupportedWorkflowError(
-      `${where} uses '${uses}': only ./, ./actions/<name>, ./<checkout>/actions/<name>, <known repository>/actions/<name>@<ref> and the local equivalents of actions/checkout, setup-python, upload-artifact and download-artifact run locally`,
+      `${where} uses '${uses}': only ./, ./actions/<name>, ./<checkout>/actions/<name>, <known repository>/actions/<name>@<ref> and the local equivalents of actions/checkout, setup-python, setup-node, upload-artifact and download-artifact run locally`,
     );
   // ./actions/x is this repository's (the workflow's own checkout); ./<path>/actions/x is in a checkout made by an
   // earlier step, in the job's workspace; owner/repo/actions/x@ref is that ref's tree.

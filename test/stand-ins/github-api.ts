@@ -1,6 +1,7 @@
-// A local stand-in for the parts of GitHub's REST API the staging guard uses: compare (computed by git from a real
-// repository), check runs and commit statuses (with pagination and checks that turn from pending to done over
-// time), pull requests and issue comments. Every request is recorded and checked against the operation's
+// A local stand-in for the parts of GitHub's REST API the staging guard and the release workflow use: compare
+// (computed by git from a real repository), check runs and commit statuses (with pagination and checks that turn
+// from pending to done over time), pull requests and issue comments, and for a release: tags as git references
+// (created and moved in the real repository, so a later `uses: …@v1` sees them) and releases. Every request is recorded and checked against the operation's
 // parameters, and every response body is validated against @octokit/openapi; problems are collected and
 // `assertValid()` fails the test that caused them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -76,7 +77,20 @@ export interface StandInOptions {
 }
 
 /** A permission the stand-in can withhold, as GitHub's fine-grained tokens name them. */
-export type Permission = 'checks' | 'statuses' | 'pull-requests' | 'pull-requests:write' | 'contents';
+export type Permission =
+  'checks' | 'statuses' | 'pull-requests' | 'pull-requests:write' | 'contents' | 'contents:write';
+
+/** A release the stand-in holds (created through POST /releases). */
+export interface StoredRelease {
+  id: number;
+  tagName: string;
+  targetCommitish: string;
+  name: string;
+  body: string;
+  draft: boolean;
+  prerelease: boolean;
+  createdAt: string;
+}
 
 interface StoredCheck extends CheckRunSpec {
   id: number;
@@ -125,6 +139,7 @@ export class GitHubApiStandIn {
   private readonly statuses: StoredStatus[] = [];
   private readonly pulls = new Map<number, PullSpec>();
   private readonly comments: StoredComment[] = [];
+  private readonly storedReleases: StoredRelease[] = [];
   private readonly denied = new Set<Permission>();
   private nextId = 1000;
   private rateRemaining = 5000;
@@ -152,6 +167,10 @@ export class GitHubApiStandIn {
     this.route('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 'pull-requests:write', (c) =>
       this.updateComment(c),
     );
+    this.route('POST', '/repos/{owner}/{repo}/git/refs', 'contents:write', (c) => this.createRef(c));
+    this.route('PATCH', '/repos/{owner}/{repo}/git/refs/{ref}', 'contents:write', (c) => this.updateRef(c));
+    this.route('GET', '/repos/{owner}/{repo}/releases/tags/{tag}', 'contents', (c) => this.releaseByTag(c));
+    this.route('POST', '/repos/{owner}/{repo}/releases', 'contents:write', (c) => this.createRelease(c));
   }
 
   static async start(options: StandInOptions): Promise<GitHubApiStandIn> {
@@ -190,6 +209,17 @@ export class GitHubApiStandIn {
     return this.comments.filter((c) => c.issue === issue).map(({ id, body }) => ({ id, body }));
   }
 
+  /** The releases created so far, oldest first. */
+  get releases(): readonly StoredRelease[] {
+    return this.storedReleases;
+  }
+
+  /** Forgets a release (as deleting it on GitHub would; its tag stays). */
+  deleteRelease(tagName: string): void {
+    const index = this.storedReleases.findIndex((r) => r.tagName === tagName);
+    if (index >= 0) this.storedReleases.splice(index, 1);
+  }
+
   deny(permission: Permission): void {
     this.denied.add(permission);
   }
@@ -216,8 +246,8 @@ export class GitHubApiStandIn {
     const regex = new RegExp(
       `^${template.replace(/\{(\w+)\}/g, (_, name: string) => {
         names.push(name);
-        // compare's basehead may hold slashes in branch names; the other parameters never do.
-        return name === 'basehead' ? '(.+)' : '([^/]+)';
+        // compare's basehead and a git reference (`tags/v1`) may hold slashes; the other parameters never do.
+        return name === 'basehead' || template.endsWith('/git/refs/{ref}') ? '(.+)' : '([^/]+)';
       })}$`,
     );
     this.routes.push({ method, template, regex, names, needs, handler });
@@ -717,6 +747,144 @@ export class GitHubApiStandIn {
     comment.body = String((ctx.body as { body?: unknown }).body);
     comment.updatedAt = new Date().toISOString();
     return { status: 200, body: this.commentObject(comment) };
+  }
+
+  // ---- git references and releases ------------------------------------------------------------------------------
+
+  private validationFailed(message: string, resource?: string, field?: string, code = 'custom') {
+    return {
+      status: 422,
+      body: {
+        message,
+        documentation_url: 'https://docs.github.com/rest',
+        ...(resource ? { errors: [{ resource, code, ...(field ? { field } : {}) }] } : {}),
+      },
+    };
+  }
+
+  private refObject(ref: string, sha: string) {
+    const api = `${this.url}/repos/${this.fullName}`;
+    return {
+      ref,
+      node_id: nodeId('REF', ref),
+      url: `${api}/git/${ref}`,
+      object: { type: 'commit', sha, url: `${api}/git/commits/${sha}` },
+    };
+  }
+
+  /** The commit a full sha names in the repository, or undefined (GitHub takes only a full sha here). */
+  private commitSha(sha: unknown): string | undefined {
+    if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) return undefined;
+    return this.options.git.resolve(sha) === sha ? sha : undefined;
+  }
+
+  private refExists(ref: string): string | undefined {
+    try {
+      return this.options.git.git('rev-parse', '--verify', '--quiet', ref);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private createRef(ctx: RequestContext) {
+    const { ref, sha } = ctx.body as { ref: string; sha: string };
+    if (!/^refs\/[^/]+\/.+/.test(ref)) return this.validationFailed(`${ref} is not a valid ref name.`);
+    const commit = this.commitSha(sha);
+    if (!commit) return this.validationFailed('Object does not exist');
+    if (this.refExists(ref) !== undefined) return this.validationFailed('Reference already exists');
+    this.options.git.git('update-ref', ref, commit, '');
+    return {
+      status: 201,
+      body: this.refObject(ref, commit),
+      headers: { location: `${this.url}/repos/${this.fullName}/git/${ref}` },
+    };
+  }
+
+  private updateRef(ctx: RequestContext) {
+    const ref = `refs/${ctx.params.ref}`;
+    const { sha, force } = ctx.body as { sha: string; force?: boolean };
+    const current = this.refExists(ref);
+    if (current === undefined) return this.validationFailed('Reference does not exist');
+    const commit = this.commitSha(sha);
+    if (!commit) return this.validationFailed('Object does not exist');
+    const fastForward = this.options.git.git('merge-base', current, commit) === current;
+    if (!force && !fastForward) return this.validationFailed('Update is not a fast forward');
+    this.options.git.git('update-ref', ref, commit, current);
+    return { status: 200, body: this.refObject(ref, commit) };
+  }
+
+  private releaseObject(release: StoredRelease) {
+    const api = `${this.url}/repos/${this.fullName}`;
+    const html = `https://github.com/${this.fullName}/releases/tag/${release.tagName}`;
+    return {
+      url: `${api}/releases/${release.id}`,
+      html_url: html,
+      assets_url: `${api}/releases/${release.id}/assets`,
+      upload_url: `https://uploads.github.com/repos/${this.fullName}/releases/${release.id}/assets{?name,label}`,
+      tarball_url: `${api}/tarball/${release.tagName}`,
+      zipball_url: `${api}/zipball/${release.tagName}`,
+      id: release.id,
+      node_id: nodeId('RE', String(release.id)),
+      tag_name: release.tagName,
+      target_commitish: release.targetCommitish,
+      name: release.name,
+      body: release.body,
+      draft: release.draft,
+      prerelease: release.prerelease,
+      created_at: release.createdAt,
+      published_at: release.draft ? null : release.createdAt,
+      author: user('github-actions[bot]', 41898282, 'Bot'),
+      assets: [],
+    };
+  }
+
+  private releaseByTag(ctx: RequestContext) {
+    const release = this.storedReleases.find((r) => r.tagName === ctx.params.tag);
+    return release ? { status: 200, body: this.releaseObject(release) } : this.notFound();
+  }
+
+  /**
+   * As GitHub: a release of an existing tag, or of a new one made at target_commitish (default branch master); one
+   * release per tag (422 already_exists); generated notes name the full changelog from the previous release's tag.
+   */
+  private createRelease(ctx: RequestContext) {
+    const body = ctx.body as {
+      tag_name: string;
+      target_commitish?: string;
+      name?: string;
+      body?: string;
+      draft?: boolean;
+      prerelease?: boolean;
+      generate_release_notes?: boolean;
+    };
+    const tag = body.tag_name;
+    if (this.storedReleases.some((r) => r.tagName === tag))
+      return this.validationFailed('Validation Failed', 'Release', 'tag_name', 'already_exists');
+    if (this.refExists(`refs/tags/${tag}`) === undefined) {
+      const target = this.options.git.resolve(body.target_commitish ?? 'master');
+      if (!target) return this.validationFailed('Validation Failed', 'Release', 'target_commitish', 'invalid');
+      this.options.git.git('update-ref', `refs/tags/${tag}`, target, '');
+    }
+    const previous = this.storedReleases.at(-1)?.tagName;
+    const generated = `**Full Changelog**: https://github.com/${this.fullName}/${
+      previous ? `compare/${previous}...${tag}` : `commits/${tag}`
+    }`;
+    const release: StoredRelease = {
+      id: this.nextId++,
+      tagName: tag,
+      targetCommitish: body.target_commitish ?? 'master',
+      name: body.name ?? tag,
+      body: body.generate_release_notes ? `${body.body ? `${body.body}\n\n` : ''}${generated}` : (body.body ?? ''),
+      draft: body.draft ?? false,
+      prerelease: body.prerelease ?? false,
+      createdAt: new Date().toISOString(),
+    };
+    this.storedReleases.push(release);
+    return {
+      status: 201,
+      body: this.releaseObject(release),
+      headers: { location: `${this.url}/repos/${this.fullName}/releases/${release.id}` },
+    };
   }
 }
 
