@@ -2,12 +2,12 @@
 // test bed's PostgreSQL and the S3 stand-in, its main process is SIGKILLed while it is held mid-run (an UploadPart
 // the stand-in never answers; a table lock the restore waits behind), and the harness then runs the post step as
 // the runner does, with the state the main step saved. A killed step runs no finally and aborts nothing itself.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { lockTable, mainProcess, someoneWaitsForALock, until } from '../support/kill-midway.js';
 import { errorMessages, Job, runAction, type StepResult } from '../harness/index.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
-import { childPids, makeTempDir } from '../testbed/process.js';
+import { makeTempDir } from '../testbed/process.js';
 import { startS3Service, type S3Service } from '../stand-ins/s3-service.js';
 
 const BUCKET = 'ocpizza-backups';
@@ -40,26 +40,6 @@ const s3Inputs = () => ({
   's3-access-key-id': s3.accessKeyId,
   's3-secret-access-key': s3.secretAccessKey,
 });
-
-/** Polls `check` until it holds, at most `tries` times: each wait is for an event, the count only bounds it. */
-async function until(what: string, check: () => boolean | Promise<boolean>, tries = 3000): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-/** The action's main process: a child of this test process running the action's bundle. */
-function mainProcess(action: string): number | undefined {
-  return childPids(process.pid).find((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`dist/${action}/index.js`);
-    } catch {
-      return false;
-    }
-  });
-}
 
 /** SIGKILLs the action's main process once `held` holds. */
 async function killWhen(action: string, held: () => boolean | Promise<boolean>): Promise<void> {
@@ -133,7 +113,7 @@ describe('bucket post steps after the main step is SIGKILLed', () => {
     });
     expect(errorMessages(backup)).toEqual([]);
     const job = new Job({ github: { workspace } });
-    const lock = await lockTable('shop', 'pizza');
+    const lock = await lockTable(pg, 'shop', 'pizza');
     try {
       const restoring = job.step('restore', {
         action: 'db-restore',
@@ -148,7 +128,7 @@ describe('bucket post steps after the main step is SIGKILLed', () => {
       });
       // Downloaded and checked; the restore waits behind the lock.
       const downloads = () => readdirSync(job.runnerTemp).filter((f) => f.startsWith('rb-restore-'));
-      await killWhen('db-restore', async () => downloads().length === 1 && (await someoneWaitsForALock('shop')));
+      await killWhen('db-restore', async () => downloads().length === 1 && (await someoneWaitsForALock(pg, 'shop')));
       const folder = join(job.runnerTemp, downloads()[0]);
       expect(readdirSync(folder)).toEqual([backup.outputs.path.split('/').pop()]);
       const result = await restoring;
@@ -165,31 +145,3 @@ describe('bucket post steps after the main step is SIGKILLed', () => {
     expect(await pg.sql('SELECT count(*) FROM pizza', 'shop')).toBe('2');
   }, 180_000);
 });
-
-/** A transaction holding an exclusive lock on `table` until release(): pg_restore waits behind it. */
-async function lockTable(database: string, table: string): Promise<{ release: () => Promise<void> }> {
-  const psql = spawn(
-    join(pg.binDir, 'psql'),
-    ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', database],
-    { env: { PATH: process.env.PATH, PGPASSWORD: pg.password, PSQLRC: '/dev/null' } },
-  );
-  let out = '';
-  psql.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<void>((resolve) => psql.on('exit', () => resolve()));
-  psql.stdin.write(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n`);
-  await until('the lock is held', () => out.includes('locked'));
-  return {
-    release: async () => {
-      psql.stdin.end('COMMIT;\n');
-      await exited;
-    },
-  };
-}
-
-/** True once a session of `database` waits for a lock (the restore the action started). */
-async function someoneWaitsForALock(database: string): Promise<boolean> {
-  const waiting = await pg.sql(
-    `SELECT count(*) FROM pg_stat_activity WHERE datname = '${database}' AND wait_event_type = 'Lock'`,
-  );
-  return Number(waiting) > 0;
-}

@@ -2,9 +2,10 @@
 // bed's sshd, the main process is SIGKILLed while it is held mid-run on the server (a table lock the dump waits
 // for, the deploy lock), and the harness then runs the post step as the runner does, with the state the main step
 // saved. A killed step runs no finally: only the post step can close the master connection and remove the key.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { lockTable, mainProcess, someoneWaitsForALock, until } from '../support/kill-midway.js';
 import { runAction, type StepResult } from '../harness/index.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { childPids, makeTempDir } from '../testbed/process.js';
@@ -31,26 +32,6 @@ const sshInputs = () => ({
   'ssh-known-hosts': sshd.knownHosts,
 });
 
-/** Polls `check` until it holds, at most `tries` times: each wait is for an event, the count only bounds it. */
-async function until(what: string, check: () => boolean | Promise<boolean>, tries = 1500): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`never happened: ${what}`);
-}
-
-/** The action's main process: a child of this test process running the action's bundle. */
-function mainProcess(action: string): number | undefined {
-  return childPids(process.pid).find((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`dist/${action}/index.js`);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** `ssh -O check` on a control socket: exit 0 while a master answers on it. */
 function masterAnswers(directory: string): boolean {
   const check = spawnSync('ssh', [
@@ -65,34 +46,6 @@ function masterAnswers(directory: string): boolean {
     `${sshd.user}@${sshd.host}`,
   ]);
   return check.status === 0;
-}
-
-/** A transaction holding an exclusive lock on `table` until release(): pg_dump and pg_restore wait behind it. */
-async function lockTable(database: string, table: string): Promise<{ release: () => Promise<void> }> {
-  const psql: ChildProcessWithoutNullStreams = spawn(
-    join(pg.binDir, 'psql'),
-    ['-X', '-At', '-v', 'ON_ERROR_STOP=1', '-h', pg.host, '-p', String(pg.port), '-U', pg.user, '-d', database],
-    { env: { PATH: process.env.PATH, PGPASSWORD: pg.password, PSQLRC: '/dev/null' } },
-  );
-  let out = '';
-  psql.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const exited = new Promise<void>((resolve) => psql.on('exit', () => resolve()));
-  psql.stdin.write(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n`);
-  await until('the lock is held', () => out.includes('locked'));
-  return {
-    release: async () => {
-      psql.stdin.end('COMMIT;\n');
-      await exited;
-    },
-  };
-}
-
-/** True once a session of `database` waits for a lock (the dump or restore the action started on the server). */
-async function someoneWaitsForALock(database: string): Promise<boolean> {
-  const waiting = await pg.sql(
-    `SELECT count(*) FROM pg_stat_activity WHERE datname = '${database}' AND wait_event_type = 'Lock'`,
-  );
-  return Number(waiting) > 0;
 }
 
 /**
@@ -133,13 +86,13 @@ function expectCleanedUp({ result, directory }: { result: StepResult; directory:
 
 describe('SSH post steps after the main step is SIGKILLed', () => {
   test('db-backup: the post step closes the master and removes the key', async () => {
-    const lock = await lockTable('shop', 'pizza');
+    const lock = await lockTable(pg, 'shop', 'pizza');
     try {
       const workspace = makeTempDir('ssh-post-kill-backup');
       const killed = await killedMidRun(
         'db-backup',
         { 'database-url': pg.url('shop'), directory: join(workspace, 'backups'), ...sshInputs() },
-        () => someoneWaitsForALock('shop'),
+        () => someoneWaitsForALock(pg, 'shop'),
         workspace,
       );
       expect(JSON.parse(killed.result.state['db-cleanup']).ssh.directory).toBe(killed.directory);
@@ -158,7 +111,7 @@ describe('SSH post steps after the main step is SIGKILLed', () => {
       github: { workspace },
     });
     expect(backup.exitCode).toBe(0);
-    const lock = await lockTable('shop', 'pizza');
+    const lock = await lockTable(pg, 'shop', 'pizza');
     try {
       const killed = await killedMidRun(
         'db-restore',
@@ -168,7 +121,7 @@ describe('SSH post steps after the main step is SIGKILLed', () => {
           confirm: 'shop',
           ...sshInputs(),
         },
-        () => someoneWaitsForALock('shop'),
+        () => someoneWaitsForALock(pg, 'shop'),
         workspace,
       );
       expect(JSON.parse(killed.result.state['db-cleanup']).ssh.directory).toBe(killed.directory);
