@@ -2,7 +2,11 @@
 // through the runner harness against real local services.
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // @actions/workflow-parser's schema imports, through require (test/support/*-schema.mjs say why).
+    '^\\.\\./(workflow|action)-v1\\.0\\.min\\.json$': '<rootDir>/test/support/$1-schema.mjs',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
 };
