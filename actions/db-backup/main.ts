@@ -1,3 +1,4 @@
+import { untrustedText } from '../shared/untrusted-text.js';
 import { rmSync } from 'node:fs';
 import { describeDatabase } from '../shared/database-url.js';
 import { killRunningProcesses } from '../shared/process.js';
@@ -88,7 +89,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
       trackUpload: (upload: { key: string; uploadId: string } | undefined) => {
         if (upload && store)
           io.info(
-            `Multipart upload ${upload.uploadId} created for ${objectUrl({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`,
+            `Multipart upload ${untrustedText(upload.uploadId)} created for ${objectUrl({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`,
           );
         cleanup.uploading(
           upload &&

@@ -2,6 +2,7 @@
 import * as core from '../shared/runner-commands.js';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { DEFAULT_PART_MB, objectUrl, openObjectStore, type BucketSettings } from '../shared/object-store.js';
+import { untrustedText } from '../shared/untrusted-text.js';
 import { runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';
 import { SshConnection, type SshLeftover } from '../shared/ssh.js';
@@ -99,16 +100,18 @@ async function abortLeftoverUpload(upload: UploadLeftover, io: PostIO): Promise<
     partSize: DEFAULT_PART_MB * 1024 * 1024,
   };
   const url = objectUrl(settings, upload.key);
+  // The id is the server's text (CreateMultipartUpload's answer): printed only neutralised.
+  const id = untrustedText(upload.uploadId);
   const store = await openObjectStore(settings);
   try {
     if (await store.abortUpload(upload.key, upload.uploadId))
       io.info(
-        `Aborted the multipart upload to ${url} (id ${upload.uploadId}) that the main step left unfinished: its parts are deleted and no object was made.`,
+        `Aborted the multipart upload to ${url} (id ${id}) that the main step left unfinished: its parts are deleted and no object was made.`,
       );
-    else io.info(`The multipart upload to ${url} (id ${upload.uploadId}) was already completed or aborted.`);
+    else io.info(`The multipart upload to ${url} (id ${id}) was already completed or aborted.`);
   } catch (error) {
     io.warning(
-      `Could not abort the multipart upload to ${url} (id ${upload.uploadId}), left unfinished by the main step: ${(error as Error).message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`,
+      `Could not abort the multipart upload to ${url} (id ${id}), left unfinished by the main step: ${(error as Error).message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`,
     );
   }
 }

@@ -684,9 +684,10 @@ async function openObjectStore(settings) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Kb: () => (/* binding */ excerpt)
+/* harmony export */   Kb: () => (/* binding */ excerpt),
+/* harmony export */   Ui: () => (/* binding */ untrustedText)
 /* harmony export */ });
-/* unused harmony exports untrustedText, UNTRUSTED_TEXT_LIMIT, EXCERPT_CHARS, untrustedLines */
+/* unused harmony exports UNTRUSTED_TEXT_LIMIT, EXCERPT_CHARS, untrustedLines */
 /**
  * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
  * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
@@ -1303,6 +1304,8 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 /************************************************************************/
 var __webpack_exports__ = {};
 
+// EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
+var untrusted_text = __nccwpck_require__(81450);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: ./actions/shared/database-url.ts
@@ -3266,6 +3269,7 @@ function readBackupInputs(source, setSecret, workspace, env = {}) {
 
 
 
+
 const POST_STATE_KEY = 'db-cleanup';
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 class PostCleanup {
@@ -3335,15 +3339,17 @@ async function abortLeftoverUpload(upload, io) {
         partSize: DEFAULT_PART_MB * 1024 * 1024,
     };
     const url = objectUrl(settings, upload.key);
+    // The id is the server's text (CreateMultipartUpload's answer): printed only neutralised.
+    const id = untrustedText(upload.uploadId);
     const store = await openObjectStore(settings);
     try {
         if (await store.abortUpload(upload.key, upload.uploadId))
-            io.info(`Aborted the multipart upload to ${url} (id ${upload.uploadId}) that the main step left unfinished: its parts are deleted and no object was made.`);
+            io.info(`Aborted the multipart upload to ${url} (id ${id}) that the main step left unfinished: its parts are deleted and no object was made.`);
         else
-            io.info(`The multipart upload to ${url} (id ${upload.uploadId}) was already completed or aborted.`);
+            io.info(`The multipart upload to ${url} (id ${id}) was already completed or aborted.`);
     }
     catch (error) {
-        io.warning(`Could not abort the multipart upload to ${url} (id ${upload.uploadId}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
+        io.warning(`Could not abort the multipart upload to ${url} (id ${id}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
     }
 }
 const runCleanupPost = (io = {
@@ -3355,8 +3361,6 @@ const runCleanupPost = (io = {
     setSecret: core.setSecret,
 }) => runPost(() => cleanupPost(io), io.warning);
 
-// EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
-var untrusted_text = __nccwpck_require__(81450);
 ;// CONCATENATED MODULE: ./actions/db-backup/places.ts
 
 
@@ -3666,6 +3670,7 @@ function actionRef(env, name) {
 
 
 
+
 async function backupMain(io) {
     const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
     const inputs = readBackupInputs(io.inputs, io.setSecret, workspace, io.env);
@@ -3742,7 +3747,7 @@ async function backupMain(io) {
             },
             trackUpload: (upload) => {
                 if (upload && store)
-                    io.info(`Multipart upload ${upload.uploadId} created for ${(0,object_store/* objectUrl */.bC)({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`);
+                    io.info(`Multipart upload ${(0,untrusted_text/* untrustedText */.Ui)(upload.uploadId)} created for ${(0,object_store/* objectUrl */.bC)({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`);
                 cleanup.uploading(upload &&
                     store && {
                     ...upload,

@@ -2043,6 +2043,7 @@ var object_store = __nccwpck_require__(7055);
 
 
 
+
 const POST_STATE_KEY = 'db-cleanup';
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 class PostCleanup {
@@ -2112,15 +2113,17 @@ async function abortLeftoverUpload(upload, io) {
         partSize: DEFAULT_PART_MB * 1024 * 1024,
     };
     const url = objectUrl(settings, upload.key);
+    // The id is the server's text (CreateMultipartUpload's answer): printed only neutralised.
+    const id = untrustedText(upload.uploadId);
     const store = await openObjectStore(settings);
     try {
         if (await store.abortUpload(upload.key, upload.uploadId))
-            io.info(`Aborted the multipart upload to ${url} (id ${upload.uploadId}) that the main step left unfinished: its parts are deleted and no object was made.`);
+            io.info(`Aborted the multipart upload to ${url} (id ${id}) that the main step left unfinished: its parts are deleted and no object was made.`);
         else
-            io.info(`The multipart upload to ${url} (id ${upload.uploadId}) was already completed or aborted.`);
+            io.info(`The multipart upload to ${url} (id ${id}) was already completed or aborted.`);
     }
     catch (error) {
-        io.warning(`Could not abort the multipart upload to ${url} (id ${upload.uploadId}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
+        io.warning(`Could not abort the multipart upload to ${url} (id ${id}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
     }
 }
 const runCleanupPost = (io = {

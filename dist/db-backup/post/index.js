@@ -46,7 +46,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 2531:
+/***/ 2040:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61,61 +61,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./actions/shared/errors.ts
 var errors = __nccwpck_require__(9223);
-;// CONCATENATED MODULE: ./actions/shared/untrusted-text.ts
-/**
- * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
- * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
- * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
- * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
- * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
- * characters, and no value is longer than `maxChars` characters.
- */
-function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
-    const chars = Array.from(value);
-    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
-    let text = kept.map(escapeChar).join('');
-    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
-    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
-    if (kept.length < chars.length)
-        text += `… (${chars.length - kept.length} more characters)`;
-    return text;
-}
-/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
-const UNTRUSTED_TEXT_LIMIT = 200;
-/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
-const EXCERPT_CHARS = 100;
-/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
-function untrusted_text_excerpt(value) {
-    return untrustedText(value, EXCERPT_CHARS);
-}
-/**
- * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
- * its own; the line breaks between them stay, as plain LF.
- */
-function untrustedLines(value, maxChars) {
-    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
-    const out = [];
-    let used = 0;
-    for (const line of lines) {
-        if (used >= maxChars) {
-            out.push(`… (${lines.length - out.length} more lines)`);
-            break;
-        }
-        out.push(untrustedText(line, maxChars - used));
-        used += Math.max(line.length, 1);
-    }
-    return out.join('\n');
-}
-// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
-const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-function escapeChar(char) {
-    if (!UNSAFE.test(char))
-        return char;
-    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
-}
-
+// EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
+var untrusted_text = __nccwpck_require__(1450);
 ;// CONCATENATED MODULE: ./actions/shared/database-url.ts
 
 
@@ -703,6 +650,70 @@ async function openObjectStore(settings) {
 
 /***/ }),
 
+/***/ 1450:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ui: () => (/* binding */ untrustedText)
+/* harmony export */ });
+/* unused harmony exports UNTRUSTED_TEXT_LIMIT, EXCERPT_CHARS, excerpt, untrustedLines */
+/**
+ * Text that came from a server (a body, a header, a JSON value, an API's check name or error message), made safe
+ * to print. The runner reads workflow commands from every line a step prints: `::name::` at the start of a line
+ * (after spaces) and the legacy `##[name]` anywhere in it, where a line ends at LF, CR or CRLF (actions/runner
+ * ActionCommand.TryParseV2 / TryParse, .NET ReadLine). So a server value must never carry a line break, must not
+ * start with `::`, and must not contain `##[`; the log viewer and summaries also get no control or bidi
+ * characters, and no value is longer than `maxChars` characters.
+ */
+function untrustedText(value, maxChars = UNTRUSTED_TEXT_LIMIT) {
+    const chars = Array.from(value);
+    const kept = chars.length > maxChars ? chars.slice(0, maxChars) : chars;
+    let text = kept.map(escapeChar).join('');
+    // `##[` anywhere, and `::` where it could start a line: one character of each becomes an escape.
+    text = text.replace(/##\[/g, '#\\u0023[').replace(/^(\s*):/, '$1\\u003a');
+    if (kept.length < chars.length)
+        text += `… (${chars.length - kept.length} more characters)`;
+    return text;
+}
+/** The default bound: long enough for a sha, a version string or a URL, short enough for one log line. */
+const UNTRUSTED_TEXT_LIMIT = 200;
+/** Characters of a user's value (an input, a report's content) an error message quotes: enough to recognise it. */
+const EXCERPT_CHARS = 100;
+/** `value` as an error message quotes it: one line, at most EXCERPT_CHARS characters, then how many more. */
+function excerpt(value) {
+    return untrustedText(value, EXCERPT_CHARS);
+}
+/**
+ * Several lines of server text (a body excerpt shown in a `<pre>` block), each line neutralised and bounded on
+ * its own; the line breaks between them stay, as plain LF.
+ */
+function untrustedLines(value, maxChars) {
+    const lines = value.split(/\r\n|[\r\n\u0085\u2028\u2029]/);
+    const out = [];
+    let used = 0;
+    for (const line of lines) {
+        if (used >= maxChars) {
+            out.push(`… (${lines.length - out.length} more lines)`);
+            break;
+        }
+        out.push(untrustedText(line, maxChars - used));
+        used += Math.max(line.length, 1);
+    }
+    return out.join('\n');
+}
+// C0 and C1 controls, DEL, line and paragraph separators, bidi overrides and isolates, zero-width and BOM.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+function escapeChar(char) {
+    if (!UNSAFE.test(char))
+        return char;
+    return NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+
+/***/ }),
+
 /***/ 181:
 /***/ ((module) => {
 
@@ -1155,8 +1166,10 @@ class Summary {
 }
 const summary = new Summary();
 
-// EXTERNAL MODULE: ./actions/shared/object-store.ts + 3 modules
-var object_store = __nccwpck_require__(2531);
+// EXTERNAL MODULE: ./actions/shared/object-store.ts + 2 modules
+var object_store = __nccwpck_require__(2040);
+// EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
+var untrusted_text = __nccwpck_require__(1450);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 // EXTERNAL MODULE: external "node:stream"
@@ -1611,6 +1624,7 @@ function connectionError(s, result) {
 
 
 
+
 const POST_STATE_KEY = 'db-cleanup';
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 class PostCleanup {
@@ -1680,15 +1694,17 @@ async function abortLeftoverUpload(upload, io) {
         partSize: object_store/* DEFAULT_PART_MB */.yq * 1024 * 1024,
     };
     const url = (0,object_store/* objectUrl */.bC)(settings, upload.key);
+    // The id is the server's text (CreateMultipartUpload's answer): printed only neutralised.
+    const id = (0,untrusted_text/* untrustedText */.Ui)(upload.uploadId);
     const store = await (0,object_store/* openObjectStore */.$O)(settings);
     try {
         if (await store.abortUpload(upload.key, upload.uploadId))
-            io.info(`Aborted the multipart upload to ${url} (id ${upload.uploadId}) that the main step left unfinished: its parts are deleted and no object was made.`);
+            io.info(`Aborted the multipart upload to ${url} (id ${id}) that the main step left unfinished: its parts are deleted and no object was made.`);
         else
-            io.info(`The multipart upload to ${url} (id ${upload.uploadId}) was already completed or aborted.`);
+            io.info(`The multipart upload to ${url} (id ${id}) was already completed or aborted.`);
     }
     catch (error) {
-        io.warning(`Could not abort the multipart upload to ${url} (id ${upload.uploadId}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
+        io.warning(`Could not abort the multipart upload to ${url} (id ${id}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
     }
 }
 const runCleanupPost = (io = {

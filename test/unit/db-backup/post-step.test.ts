@@ -121,3 +121,40 @@ test('the master persists a bounded time after its last command (a number of sec
   expect(Number(persist)).toBeGreaterThan(0);
   expect(Number(persist)).toBeLessThanOrEqual(600);
 });
+
+test('an upload id the server sent is printed neutralised: a line break in it starts no workflow command', async () => {
+  const { startS3Service } = await import('../../stand-ins/s3-service.js');
+  const s3 = await startS3Service();
+  try {
+    s3.createBucket('backups');
+    const state: PostState = {
+      partials: [],
+      upload: {
+        bucket: 'backups',
+        key: 'nightly/shop.dump',
+        uploadId: 'abc\n::error::injected by the server',
+        region: s3.region,
+        endpoint: s3.endpoint,
+        forcePathStyle: true,
+      },
+    };
+    const lines: string[] = [];
+    const inputs: Record<string, string> = {
+      's3-access-key-id': s3.accessKeyId,
+      's3-secret-access-key': s3.secretAccessKey,
+    };
+    await cleanupPost({
+      getState: (name) => (name === POST_STATE_KEY ? JSON.stringify(state) : ''),
+      info: (message) => lines.push(message),
+      warning: (message) => lines.push(message),
+      runner: () => Promise.reject(new Error('no process is started when there is no SSH leftover')),
+      getInput: (name) => inputs[name] ?? '',
+      setSecret: () => undefined,
+    });
+    const printed = lines.join('\n');
+    expect(printed).toContain('abc\\n::error::injected');
+    expect(printed.split('\n').some((line) => /^\s*::/.test(line))).toBe(false);
+  } finally {
+    await s3.stop();
+  }
+});
