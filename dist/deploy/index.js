@@ -5624,7 +5624,8 @@ function parseReloadLeft(stdout) {
         .slice(RELOAD_LEFT.length + 1)
         .trim()
         .split(/\s+/);
-    return { seconds: Number(tenths) / 10, pids };
+    // Only process ids are kept: the line is a server's output, and it reaches the log and the summary.
+    return { seconds: Number(tenths) / 10, pids: pids.filter((pid) => /^\d+$/.test(pid)) };
 }
 function supervisorctl(settings) {
     return `supervisorctl${settings.supervisorConfig ? ` -c ${scripts_q(settings.supervisorConfig)}` : ''}`;

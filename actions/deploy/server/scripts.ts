@@ -357,7 +357,8 @@ export function parseReloadLeft(stdout: string): { seconds: number; pids: string
     .slice(RELOAD_LEFT.length + 1)
     .trim()
     .split(/\s+/);
-  return { seconds: Number(tenths) / 10, pids };
+  // Only process ids are kept: the line is a server's output, and it reaches the log and the summary.
+  return { seconds: Number(tenths) / 10, pids: pids.filter((pid) => /^\d+$/.test(pid)) };
 }
 
 type SupervisorSettings = Pick<DeployInputs, 'supervisorProgram' | 'supervisorConfig'>;
