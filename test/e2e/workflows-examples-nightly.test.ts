@@ -122,21 +122,11 @@ describe('droplet-staging-flow: PostgreSQL on the droplet, backups in ~/backups'
       DEPLOY_SSH_KEY: sshd.privateKey,
       DROPLET_KNOWN_HOSTS: sshd.knownHosts,
     });
-    const ex = 'droplet-staging-flow';
-    backupCaller = exampleCaller(
-      ex,
-      'nightly-backup.yml',
-      dir,
-      OWNER,
-      overSsh(sshd, { input: 'server-directory', path: serverDir }),
-    );
-    restoreCaller = exampleCaller(
-      ex,
-      'restore.yml',
-      dir,
-      OWNER,
-      overSsh(sshd, { input: 'directory', path: serverDir }),
-    );
+    // The droplet's examples as the team fills them in for this server: the test bed's sshd and ~/backups.
+    const filled = (file: string, input: 'server-directory' | 'directory') =>
+      exampleCaller('droplet-staging-flow', file, dir, OWNER, overSsh(sshd, { input, path: serverDir }));
+    backupCaller = filled('nightly-backup.yml', 'server-directory');
+    restoreCaller = filled('restore.yml', 'directory');
   });
 
   test('the 01:00 UTC schedule backs up over SSH, verifies, and prunes ocpizza backups older than 14 days', async () => {
@@ -211,25 +201,27 @@ describe('droplet-staging-flow: PostgreSQL on the droplet, backups in ~/backups'
 function herokuExample(options: {
   name: string;
   app: string;
+  /** The config var holding the database URL; the example's workflows read a secret of the same name. */
   configVar: string;
-  /** The secret the example's workflows read the config var's value from. */
-  secret: string;
   database: string;
   file: RegExp;
-  sql: (sql: string) => Promise<string>;
-  setUp: () => Promise<string>;
+  /** The test bed's database server (started in beforeAll). */
+  server: () => PostgresServer | MariaDBServer;
 }) {
   const example: Example = { repository: `${OWNER}/${options.app}`, secrets: {} };
   let nightly = '';
   let backupCaller: string;
   let restoreCaller: string;
-  const rows = async () => (await options.sql('SELECT name FROM pizza ORDER BY name')).trim().split('\n');
+  const sql = (statements: string) => options.server().sql(statements, options.database);
+  const rows = async () => (await sql('SELECT name FROM pizza ORDER BY name')).trim().split('\n');
 
   beforeAll(async () => {
-    const url = await options.setUp();
-    await options.sql("CREATE TABLE pizza (name varchar(40)); INSERT INTO pizza VALUES ('margherita'), ('regina')");
-    heroku.addApp(options.app, { configVars: { SECRET_KEY: 'k3y', [options.configVar]: url } });
-    example.secrets[options.secret] = await herokuConfigVar(heroku, options.app, options.configVar);
+    await options.server().createDatabase(options.database);
+    await sql("CREATE TABLE pizza (name varchar(40)); INSERT INTO pizza VALUES ('margherita'), ('regina')");
+    heroku.addApp(options.app, {
+      configVars: { SECRET_KEY: 'k3y', [options.configVar]: options.server().url(options.database) },
+    });
+    example.secrets[options.configVar] = await herokuConfigVar(heroku, options.app, options.configVar);
     backupCaller = exampleCaller(options.name, 'nightly-backup.yml', dir, OWNER);
   }, 120_000);
 
@@ -263,7 +255,7 @@ function herokuExample(options: {
     beforeAll(async () => {
       if (!nightly) throw new Error('the nightly backup did not run');
       restoreCaller = exampleCaller(options.name, 'restore.yml', dir, OWNER);
-      await options.sql("DELETE FROM pizza WHERE name = 'regina'; INSERT INTO pizza VALUES ('pineapple')");
+      await sql("DELETE FROM pizza WHERE name = 'regina'; INSERT INTO pizza VALUES ('pineapple')");
     });
 
     test.each(REFUSALS)(
@@ -300,30 +292,19 @@ describe('heroku-two-apps: one Heroku Postgres database behind both apps', () =>
     name: 'heroku-two-apps',
     app: 'ocpizza-customers',
     configVar: 'DATABASE_URL',
-    secret: 'DATABASE_URL',
     database,
     file: new RegExp(`^${database}_\\d{12}_\\w+\\.dump\\.enc$`),
-    sql: (sql) => pg.sql(sql, database),
-    setUp: async () => {
-      await pg.createDatabase(database);
-      return pg.url(database);
-    },
+    server: () => pg,
   });
 });
 
 describe('heroku-mysql: the JawsDB MySQL add-on (MariaDB here)', () => {
-  const database = 'hq4x9m2kw7b1zt';
   herokuExample({
     name: 'heroku-mysql',
     app: 'architectapp',
     configVar: 'JAWSDB_URL',
-    secret: 'JAWSDB_URL',
-    database,
+    database: 'hq4x9m2kw7b1zt',
     file: /^architect_\d{12}_\w+\.sql\.enc$/,
-    sql: (sql) => maria.sql(sql, database),
-    setUp: async () => {
-      await maria.createDatabase(database);
-      return maria.url(database);
-    },
+    server: () => maria,
   });
 });
