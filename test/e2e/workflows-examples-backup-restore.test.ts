@@ -10,8 +10,8 @@ import { runWorkflow } from '../harness/workflow-runner.js';
 import { startArtifactService, type ArtifactService } from '../stand-ins/artifact-service.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { makeTempDir } from '../testbed/process.js';
+import { exampleCaller, restoreOutcome } from '../support/workflow-examples.js';
 
-const EXAMPLE = new URL('../../examples/heroku-maintenance-backups/.github/workflows/', import.meta.url).pathname;
 const OWNER = 'ocpizza';
 const PASSPHRASE = 'nightly passphrase 9c2d';
 const TOKEN = 'ghs_e2eBackupRestoreToken5a7e1c3b9f';
@@ -22,15 +22,6 @@ let runbook: RepositorySnapshot;
 let dir: string;
 /** The nightly artifact's name, set by the first test. */
 let nightlyFile = '';
-
-/** The example's caller with `<owner>` filled in, as the team's copy says it. */
-function caller(file: string): string {
-  const text = fs.readFileSync(path.join(EXAMPLE, file), 'utf8');
-  if (!text.includes('<owner>/runbook/')) throw new Error(`${file} does not call <owner>/runbook/`);
-  const target = path.join(dir, file);
-  fs.writeFileSync(target, text.split('<owner>/runbook/').join(`${OWNER}/runbook/`));
-  return target;
-}
 
 beforeAll(async () => {
   [pg, artifacts] = await Promise.all([startPostgres(), startArtifactService()]);
@@ -49,7 +40,8 @@ afterAll(async () => {
 
 const run = (workflow: string, name: string, payload: Record<string, unknown>, inputs?: Record<string, string>) =>
   runWorkflow({
-    workflow: caller(workflow),
+    // The example's caller with `<owner>` filled in, as the team's copy says it.
+    workflow: exampleCaller('heroku-maintenance-backups', workflow, dir, OWNER),
     event: { name, payload: { ...payload, repository: { full_name: `${OWNER}/ocpizza-api`, private: true } } },
     ...(inputs ? { inputs } : {}),
     secrets: { DATABASE_URL: pg.url('ocpizza'), BACKUP_PASSPHRASE: PASSPHRASE },
@@ -85,14 +77,13 @@ describe('restore.yml (workflow_dispatch) from that night', () => {
     '%s is refused with one error naming confirm, and nothing changes',
     async (_, confirm) => {
       const inputs = { 'run-id': '4242', file: nightlyFile, confirm };
-      const result = await run('restore.yml', 'workflow_dispatch', { inputs }, inputs);
-      expect(result.conclusion).toBe('failure');
-      const [restore] = result.jobs[0].called!;
-      const step = restore.steps.find((s) => s.id === 'restore')!;
-      expect(step.outcome).toBe('failure');
-      const errors = step.result!.annotations.filter((a) => a.level === 'error').map((a) => a.message);
-      expect(errors).toEqual([expect.stringMatching(/confirm/)]);
-      expect(errors[0]).not.toMatch(/\n\s+at /);
+      const outcome = restoreOutcome(await run('restore.yml', 'workflow_dispatch', { inputs }, inputs));
+      expect(outcome).toEqual({
+        conclusion: 'failure',
+        restore: 'failure',
+        errors: [expect.stringMatching(/confirm/)],
+      });
+      expect(outcome.errors[0]).not.toMatch(/\n\s+at /);
       expect(await pizzas()).toEqual(['margherita', 'pineapple']);
     },
     180_000,

@@ -5,12 +5,12 @@
 // person types the database name, after a safety backup.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { snapshotRepository, type RepositorySnapshot } from '../harness/repository-snapshot.js';
 import { runWorkflow } from '../harness/workflow-runner.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
 import { makeTempDir, runChecked } from '../testbed/process.js';
+import { exampleCaller, overSsh, restoreOutcome } from '../support/workflow-examples.js';
 
 let pg: PostgresServer;
 let sshd: SshServer;
@@ -38,18 +38,8 @@ beforeAll(async () => {
   runbook = snapshotRepository();
   runbook.tag('v1', runbook.commit('runbook under test'));
 
-  const example = parseDocument(fs.readFileSync('examples/ec2-nightly-backup/.github/workflows/restore.yml', 'utf8'));
-  const job = ['jobs', 'restore'];
-  example.setIn([...job, 'uses'], String(example.getIn([...job, 'uses'])).replace('<owner>', 'ocpizza'));
-  for (const name of ['db-name', 'db-user', 'db-host']) example.deleteIn([...job, 'with', name]);
-  example.setIn([...job, 'with', 'ssh-host'], sshd.host);
-  example.setIn([...job, 'with', 'ssh-port'], sshd.port);
-  example.setIn([...job, 'with', 'ssh-user'], sshd.user);
-  example.setIn([...job, 'with', 'directory'], serverDir);
-  example.deleteIn([...job, 'secrets', 'DB_PASSWORD']);
-  example.setIn([...job, 'secrets', 'DATABASE_URL'], '${{ secrets.DATABASE_URL }}');
-  caller = path.join(dir, 'restore.yml');
-  fs.writeFileSync(caller, example.toString());
+  const server = overSsh(sshd, { input: 'directory', path: serverDir });
+  caller = exampleCaller('ec2-nightly-backup', 'restore.yml', dir, 'ocpizza', server);
 }, 120_000);
 
 afterAll(async () => {
@@ -88,13 +78,9 @@ test.each([
   '%s is refused with one error naming confirm; nothing changes',
   async (_, confirm) => {
     const listing = fs.readdirSync(serverDir).sort();
-    const result = await dispatch({ backup: 'latest', confirm });
-    expect(result.conclusion).toBe('failure');
-    const step = result.jobs[0].called![0].steps.find((s) => s.id === 'restore')!;
-    expect(step.outcome).toBe('failure');
-    const errors = step.result!.annotations.filter((a) => a.level === 'error').map((a) => a.message);
-    expect(errors).toEqual([expect.stringMatching(/confirm/)]);
-    expect(errors[0]).not.toMatch(/\n\s+at /);
+    const outcome = restoreOutcome(await dispatch({ backup: 'latest', confirm }));
+    expect(outcome).toEqual({ conclusion: 'failure', restore: 'failure', errors: [expect.stringMatching(/confirm/)] });
+    expect(outcome.errors[0]).not.toMatch(/\n\s+at /);
     expect(await pizzas()).toEqual(['pineapple']);
     expect(fs.readdirSync(serverDir).sort()).toEqual(listing);
   },

@@ -4,13 +4,13 @@
 // and uploads a second, encrypted copy to the artifact service stand-in.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
 import { startArtifactService, type ArtifactService } from '../stand-ins/artifact-service.js';
 import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { startSshd, type SshServer } from '../testbed/sshd.js';
 import { makeTempDir, runChecked } from '../testbed/process.js';
 import { snapshotRepository, type RepositorySnapshot } from '../harness/repository-snapshot.js';
 import { runWorkflow } from '../harness/workflow-runner.js';
+import { datedBackup as dated, exampleCaller, overSsh } from '../support/workflow-examples.js';
 
 const CRON = '0 1 * * *';
 const PASSPHRASE = 'nightly passphrase 4f1e';
@@ -23,12 +23,6 @@ let sha: string;
 let dir: string;
 let serverDir: string;
 let caller: string;
-
-/** A backup name for `days` days ago, as db-backup names them (UTC minutes). */
-const dated = (prefix: string, days: number) => {
-  const at = new Date(Date.now() - days * 86_400_000).toISOString();
-  return `${prefix}_${at.slice(0, 16).replace(/[-T:]/g, '')}_1a2b3c4.dump`;
-};
 
 beforeAll(async () => {
   [pg, sshd, artifacts] = await Promise.all([startPostgres(), startSshd(), startArtifactService()]);
@@ -43,20 +37,8 @@ beforeAll(async () => {
 
   // The example as an operator fills it in for this server: owner, host, port, user, directory; the credentials
   // as one DATABASE_URL secret (the database listens on a port of its own here).
-  const example = parseDocument(
-    fs.readFileSync('examples/ec2-nightly-backup/.github/workflows/nightly-backup.yml', 'utf8'),
-  );
-  const job = ['jobs', 'backup'];
-  example.setIn([...job, 'uses'], String(example.getIn([...job, 'uses'])).replace('<owner>', 'ocpizza'));
-  for (const name of ['db-name', 'db-user', 'db-host']) example.deleteIn([...job, 'with', name]);
-  example.setIn([...job, 'with', 'ssh-host'], sshd.host);
-  example.setIn([...job, 'with', 'ssh-port'], sshd.port);
-  example.setIn([...job, 'with', 'ssh-user'], sshd.user);
-  example.setIn([...job, 'with', 'server-directory'], serverDir);
-  example.deleteIn([...job, 'secrets', 'DB_PASSWORD']);
-  example.setIn([...job, 'secrets', 'DATABASE_URL'], '${{ secrets.DATABASE_URL }}');
-  caller = path.join(dir, 'nightly-backup.yml');
-  fs.writeFileSync(caller, example.toString());
+  const server = overSsh(sshd, { input: 'server-directory', path: serverDir });
+  caller = exampleCaller('ec2-nightly-backup', 'nightly-backup.yml', dir, 'ocpizza', server);
 }, 120_000);
 
 afterAll(async () => {
