@@ -141,3 +141,10 @@ test('the deploy says so: a warning and a summary note naming the old worker sti
     world.cleanup();
   }
 }, 120_000);
+
+test("the reload-wait line is the server's text: only numeric process ids are kept from it", () => {
+  // A wrapper on the server can print anything after the marker; a `::` or `##[` token there would reach the log and
+  // the summary as a workflow command.
+  const stdout = ['migrating…', 'runbook-reload-left 600 812 ::error::boom ##[set-output 9x 913', 'done'].join('\n');
+  expect(parseReloadLeft(stdout)).toEqual({ seconds: 60, pids: ['812', '913'] });
+});
