@@ -1681,18 +1681,19 @@ function repositoryVisibility(eventPath, readFile = (p) => (0,external_node_fs_.
 function checkArtifactAllowed(request, context) {
     if (!request)
         return;
+    const input = context.input ?? 'upload-artifact';
     if (context.storage === 'server') {
-        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
     }
     if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
         const why = context.visibility === 'public'
             ? 'this repository is public, so anyone could download the artifact'
             : 'the event payload does not say this repository is private, so it is treated as public';
-        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
     }
     const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
     if (missing.length) {
-        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
     }
 }
 /** Uploads the verified backup (already complete on disk: takeBackup renames only after verification). */
