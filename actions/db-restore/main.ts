@@ -95,7 +95,7 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         files: places.files,
         log: io.info,
         warn: io.warning,
-        trackPartial: (path) => (places.files.remote ? undefined : cleanup.partial(path)),
+        trackPartial: (path) => (places.files.remote ? cleanup.serverPartial(path) : cleanup.partial(path)),
         signal: cancel.signal,
         keepSafetyBackup: (backup, request, edges) => kept.keep(backup, request, edges),
       },

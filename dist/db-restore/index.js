@@ -1792,7 +1792,7 @@ class ssh_SshConnection {
         }
         // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
         const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
-        const remote = `exec sh -c ${shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
+        const remote = `exec sh -c ${ssh_shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
         const head = names.map((n) => `${command.secrets[n]}\n`).join('');
         const options = {
             signal: command.signal,
@@ -1875,7 +1875,7 @@ function keysMatchingFingerprint(scan, fingerprint) {
         .map((e) => e.line);
 }
 /** A word the POSIX shell reads back exactly. */
-function shellQuote(word) {
+function ssh_shellQuote(word) {
     return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 function connectionError(s, result) {
@@ -2022,18 +2022,18 @@ class SshHost {
         this.where = `${ssh.settings.user}@${ssh.settings.host}`;
     }
     run(command, args, options = {}) {
-        return this.sh(`exec ${[command, ...args].map(shellQuote).join(' ')}`, options);
+        return this.sh(`exec ${[command, ...args].map(ssh_shellQuote).join(' ')}`, options);
     }
     sh(script, options = {}) {
         const exports = Object.entries(options.env ?? {})
-            .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+            .map(([k, v]) => `export ${k}=${ssh_shellQuote(v)}`)
             .join('\n');
-        const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
+        const cd = options.cwd ? `cd ${ssh_shellQuote(options.cwd)}\n` : '';
         let body = script;
         if (options.stdoutOnHost || options.stdinOnHost) {
             // Redirections apply to the whole script.
-            const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
-            const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
+            const out = options.stdoutOnHost ? ` > ${ssh_shellQuote(options.stdoutOnHost)}` : '';
+            const inp = options.stdinOnHost ? ` < ${ssh_shellQuote(options.stdinOnHost)}` : '';
             body = `{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
         }
         // Every file a dump tool, openssl or a redirection creates on the server is private to its user (a backup
@@ -2175,7 +2175,7 @@ class RemoteFiles {
         return result.stdout;
     }
     async prepareDirectory(dir, input) {
-        const q = shellQuote(dir);
+        const q = ssh_shellQuote(dir);
         const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
         if (result.code !== 0) {
             throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${(0,untrusted_text/* excerpt */.Kb)(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
@@ -2186,7 +2186,7 @@ class RemoteFiles {
      * folder), or lies under a folder that cannot be searched, is an error naming it.
      */
     async list(dir) {
-        const d = shellQuote(dir);
+        const d = ssh_shellQuote(dir);
         const text = await this.out([
             `if cd ${d} 2>/dev/null; then for f in *; do if [ -f "$f" ]; then printf '%s\\n' "$f"; fi; done; exit 0; fi`,
             `p=${d}; while [ ! -e "$p" ] && [ ! -L "$p" ]; do p=$(dirname "$p"); done`,
@@ -2195,29 +2195,29 @@ class RemoteFiles {
         return text.split('\n').filter((l) => l !== '');
     }
     async size(path) {
-        return Number((await this.out(`wc -c < ${shellQuote(path)}`, 'reading the backup size')).trim());
+        return Number((await this.out(`wc -c < ${ssh_shellQuote(path)}`, 'reading the backup size')).trim());
     }
     async sha256(path) {
-        return (await this.out(`sha256sum ${shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
+        return (await this.out(`sha256sum ${ssh_shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
     }
     async head(path, bytes) {
-        const text = await this.out(`head -c ${bytes} ${shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
+        const text = await this.out(`head -c ${bytes} ${ssh_shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
         return Buffer.from(text.replace(/\s+/g, ''), 'hex');
     }
     async tail(path, bytes) {
-        return this.out(`tail -c ${bytes} ${shellQuote(path)}`, 'reading the backup');
+        return this.out(`tail -c ${bytes} ${ssh_shellQuote(path)}`, 'reading the backup');
     }
     async rename(from, to) {
-        await this.out(`mv -f ${shellQuote(from)} ${shellQuote(to)}`, 'renaming the backup');
+        await this.out(`mv -f ${ssh_shellQuote(from)} ${ssh_shellQuote(to)}`, 'renaming the backup');
     }
     async remove(path) {
-        await this.out(`rm -f ${shellQuote(path)}`, 'removing a file');
+        await this.out(`rm -f ${ssh_shellQuote(path)}`, 'removing a file');
     }
     async exists(path) {
-        return (await this.host.sh(`[ -e ${shellQuote(path)} ]`)).code === 0;
+        return (await this.host.sh(`[ -e ${ssh_shellQuote(path)} ]`)).code === 0;
     }
     async checkJson(path) {
-        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${shellQuote(path)}`);
+        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${ssh_shellQuote(path)}`);
         return result.code === 0 ? undefined : `invalid JSON: ${result.stderrTail.trim().split('\n').at(-1)}`;
     }
 }
@@ -2568,7 +2568,7 @@ function backup_formatOf(request) {
 }
 /** A PostgreSQL client set on a host: versioned directories first, else whatever pg_dump is on PATH. */
 async function backup_postgresClientsOn(host, root) {
-    const listing = await host.sh(`for f in ${shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
+    const listing = await host.sh(`for f in ${ssh_shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
     const clients = postgresClientsFromPaths(listing.stdout.split('\n'));
     if (clients.length > 0)
         return clients;
@@ -2835,7 +2835,7 @@ function runsAsOneScript(request, edges) {
         edges.files.remote &&
         edges.dumpHost === edges.storeHost);
 }
-const q = shellQuote;
+const q = ssh_shellQuote;
 const MARK = 'runbook-backup';
 /** Clients, server version (read with the newest psql) and the files already in the directory, in one script. */
 function probeScript(root, directory) {
@@ -3427,6 +3427,7 @@ class PostCleanup {
     ssh;
     upload;
     partials = new Set();
+    serverPartials = new Set();
     constructor(save) {
         this.save = save;
     }
@@ -3442,6 +3443,14 @@ class PostCleanup {
             this.partials.add(path);
         this.write();
     }
+    /** A partial file on the SSH server exists (path), or none is left there (undefined). */
+    serverPartial(path) {
+        if (path === undefined)
+            this.serverPartials.clear();
+        else
+            this.serverPartials.add(path);
+        this.write();
+    }
     /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
     uploading(upload) {
         this.upload = upload;
@@ -3449,6 +3458,8 @@ class PostCleanup {
     }
     write() {
         const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
+        if (this.serverPartials.size > 0)
+            state.serverPartials = [...this.serverPartials];
         this.save?.(POST_STATE_KEY, JSON.stringify(state));
     }
 }
@@ -3466,8 +3477,34 @@ async function cleanupPost(io) {
     }
     if (state.upload)
         await abortLeftoverUpload(state.upload, io);
+    if (state.ssh && state.serverPartials?.length)
+        await removeServerPartials(state.ssh, state.serverPartials, io);
     if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
         io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
+}
+/**
+ * Removes the partial files a killed main step left on the SSH server, through its master if it still answers, else
+ * a new login with its key; the host key is checked against the known_hosts the main step verified, as always.
+ */
+async function removeServerPartials(ssh, paths, io) {
+    const connection = SshConnection.fromLeftover(ssh, io.runner);
+    const where = `${ssh.user}@${ssh.host}`;
+    if (!connection) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: its SSH key is gone.`);
+        return;
+    }
+    // One word per path, in order: the server's answer names none of them, so nothing it prints reaches the log.
+    const script = `for f in ${paths.map(shellQuote).join(' ')}; do if [ -e "$f" ]; then rm -f -- "$f"; echo removed; else echo absent; fi; done`;
+    const result = await connection.exec({ script });
+    if (result.code !== 0) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: ${describeExit('the remote command', result)}`);
+        return;
+    }
+    const words = result.stdout.split('\n');
+    paths.forEach((path, i) => {
+        if (words[i] === 'removed')
+            io.info(`Removed ${path} on ${where}, a partial file the main step left.`);
+    });
 }
 /** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
 async function abortLeftoverUpload(upload, io) {
@@ -4188,7 +4225,7 @@ async function restoreMain(io) {
             files: places.files,
             log: io.info,
             warn: io.warning,
-            trackPartial: (path) => (places.files.remote ? undefined : cleanup.partial(path)),
+            trackPartial: (path) => (places.files.remote ? cleanup.serverPartial(path) : cleanup.partial(path)),
             signal: cancel.signal,
             keepSafetyBackup: (backup, request, edges) => kept.keep(backup, request, edges),
         });
