@@ -74,12 +74,15 @@ export function checkArtifactAllowed(
     encrypted: boolean;
     storage: 'runner' | 'server';
     env: Record<string, string | undefined>;
+    /** The input that asked for the upload (db-restore's is safety-upload-artifact). */
+    input?: string;
   },
 ): void {
   if (!request) return;
+  const input = context.input ?? 'upload-artifact';
   if (context.storage === 'server') {
     throw new ConfigurationError(
-      `Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`,
+      `Input '${input}' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`,
     );
   }
   if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
@@ -88,13 +91,13 @@ export function checkArtifactAllowed(
         ? 'this repository is public, so anyone could download the artifact'
         : 'the event payload does not say this repository is private, so it is treated as public';
     throw new ConfigurationError(
-      `Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`,
+      `Input '${input}' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`,
     );
   }
   const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
   if (missing.length) {
     throw new ConfigurationError(
-      `Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`,
+      `Input '${input}' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`,
     );
   }
 }

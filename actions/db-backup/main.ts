@@ -84,7 +84,8 @@ export async function backupMain(io: ActionIO): Promise<void> {
       trackPartial: (path: string | undefined) => {
         if (path === undefined) partials.clear();
         else partials.add(path);
-        if (!places.files.remote) cleanup.partial(path);
+        if (places.files.remote) cleanup.serverPartial(path);
+        else cleanup.partial(path);
       },
       trackUpload: (upload: { key: string; uploadId: string } | undefined) => {
         if (upload && store)

@@ -3,9 +3,9 @@ import * as core from '../shared/runner-commands.js';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { DEFAULT_PART_MB, objectUrl, openObjectStore, type BucketSettings } from '../shared/object-store.js';
 import { untrustedText } from '../shared/untrusted-text.js';
-import { runProcess, type ProcessRunner } from '../shared/process.js';
+import { describeExit, runProcess, type ProcessRunner } from '../shared/process.js';
 import { runPost } from '../shared/run-action.js';
-import { SshConnection, type SshLeftover } from '../shared/ssh.js';
+import { shellQuote, SshConnection, type SshLeftover } from '../shared/ssh.js';
 
 export const POST_STATE_KEY = 'db-cleanup';
 
@@ -19,10 +19,12 @@ export interface UploadLeftover {
   forcePathStyle: boolean;
 }
 
-/** What the main step leaves for its post step: the SSH master and key, partial files or folders on the runner, and a multipart upload not yet completed. */
+/** What the main step leaves for its post step: the SSH master and key, partial files or folders on the runner or on the SSH server, and a multipart upload not yet completed. */
 export interface PostState {
   ssh?: SshLeftover;
   partials: string[];
+  /** Partial files on the SSH server (absent when there are none). */
+  serverPartials?: string[];
   upload?: UploadLeftover;
 }
 
@@ -31,6 +33,7 @@ export class PostCleanup {
   private ssh?: SshLeftover;
   private upload?: UploadLeftover;
   private readonly partials = new Set<string>();
+  private readonly serverPartials = new Set<string>();
   constructor(private readonly save: ((name: string, value: string) => void) | undefined) {}
 
   sshOpened(leftover: SshLeftover): void {
@@ -45,6 +48,13 @@ export class PostCleanup {
     this.write();
   }
 
+  /** A partial file on the SSH server exists (path), or none is left there (undefined). */
+  serverPartial(path: string | undefined): void {
+    if (path === undefined) this.serverPartials.clear();
+    else this.serverPartials.add(path);
+    this.write();
+  }
+
   /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
   uploading(upload: UploadLeftover | undefined): void {
     this.upload = upload;
@@ -53,6 +63,7 @@ export class PostCleanup {
 
   private write(): void {
     const state: PostState = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
+    if (this.serverPartials.size > 0) state.serverPartials = [...this.serverPartials];
     this.save?.(POST_STATE_KEY, JSON.stringify(state));
   }
 }
@@ -78,8 +89,37 @@ export async function cleanupPost(io: PostIO): Promise<void> {
     io.info(`Removed ${path}, a partial ${kind} the main step left.`);
   }
   if (state.upload) await abortLeftoverUpload(state.upload, io);
+  if (state.ssh && state.serverPartials?.length) await removeServerPartials(state.ssh, state.serverPartials, io);
   if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
     io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
+}
+
+/**
+ * Removes the partial files a killed main step left on the SSH server, through its master if it still answers, else
+ * a new login with its key; the host key is checked against the known_hosts the main step verified, as always.
+ */
+async function removeServerPartials(ssh: SshLeftover, paths: string[], io: PostIO): Promise<void> {
+  const connection = SshConnection.fromLeftover(ssh, io.runner);
+  const where = `${ssh.user}@${ssh.host}`;
+  if (!connection) {
+    io.warning(
+      `Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: its SSH key is gone.`,
+    );
+    return;
+  }
+  // One word per path, in order: the server's answer names none of them, so nothing it prints reaches the log.
+  const script = `for f in ${paths.map(shellQuote).join(' ')}; do if [ -e "$f" ]; then rm -f -- "$f"; echo removed; else echo absent; fi; done`;
+  const result = await connection.exec({ script });
+  if (result.code !== 0) {
+    io.warning(
+      `Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: ${describeExit('the remote command', result)}`,
+    );
+    return;
+  }
+  const words = result.stdout.split('\n');
+  paths.forEach((path, i) => {
+    if (words[i] === 'removed') io.info(`Removed ${path} on ${where}, a partial file the main step left.`);
+  });
 }
 
 /** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */

@@ -19,6 +19,7 @@ import {
   tool,
   type BackupEngine,
   type BackupEdges,
+  type BackupRequest,
   type BackupResult,
 } from '../db-backup/backup.js';
 import type { CommandHost } from '../db-backup/places.js';
@@ -44,6 +45,16 @@ export interface RestoreRequest {
   postgresClientRoot: string;
   /** Engine django: the NAME of Django's default database (read by restoreBackup when not given). */
   djangoDatabase?: string;
+  /** Names the safety backup must not take (those already in the bucket it is copied to). */
+  safetyTakenNames?: string[];
+}
+
+export interface RestoreEdges extends BackupEdges {
+  /**
+   * Told of the verified safety backup before anything is restored, to keep it in further places (a bucket, a
+   * workflow artifact); if it throws, nothing is restored.
+   */
+  keepSafetyBackup?: (backup: BackupResult, request: BackupRequest, edges: BackupEdges) => Promise<void>;
 }
 
 export interface RestoreResult {
@@ -169,7 +180,7 @@ export async function resolveBackup(
  * Restores a backup: confirmation, file, safety backup of the current data, then the engine's restore in one
  * transaction where the engine allows it (SQL and MySQL dumps stop at their first error).
  */
-export async function restoreBackup(given: RestoreRequest, edges: BackupEdges): Promise<RestoreResult> {
+export async function restoreBackup(given: RestoreRequest, edges: RestoreEdges): Promise<RestoreResult> {
   const clock = edges.clock ?? Date.now;
   const started = clock();
   const request =
@@ -233,33 +244,34 @@ export async function restoreBackup(given: RestoreRequest, edges: BackupEdges): 
     let safetyBackup: BackupResult | undefined;
     if (!request.skipSafetyBackup) {
       edges.log('Taking a safety backup of the current data first.');
-      safetyBackup = await takeBackup(
-        {
-          engine: request.engine,
-          database: request.database,
-          postgresFormat: 'custom',
-          directory: request.safetyDirectory,
-          prefix: `${targetName(request)}${SAFETY_BACKUP_SUFFIX}`,
-          sha: request.sha,
-          now: request.now,
-          keepDays: 0,
-          keepCount: 0,
-          verify: 'archive',
-          // The safety copy holds the same data as the backup: it is kept as privately.
-          passphrase: request.passphrase,
-          django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
-          postgresClientRoot: request.postgresClientRoot,
+      const safetyRequest: BackupRequest = {
+        engine: request.engine,
+        database: request.database,
+        postgresFormat: 'custom',
+        directory: request.safetyDirectory,
+        prefix: `${targetName(request)}${SAFETY_BACKUP_SUFFIX}`,
+        sha: request.sha,
+        now: request.now,
+        keepDays: 0,
+        keepCount: 0,
+        verify: 'archive',
+        // The safety copy holds the same data as the backup: it is kept as privately.
+        passphrase: request.passphrase,
+        django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
+        postgresClientRoot: request.postgresClientRoot,
+        takenNames: request.safetyTakenNames,
+      };
+      const safetyEdges: BackupEdges = {
+        ...edges,
+        // The safety backup says "none left" when it is done: the decrypted copy still is.
+        trackPartial: (p) => {
+          edges.trackPartial?.(p);
+          if (p === undefined) for (const q of partials) edges.trackPartial?.(q);
         },
-        {
-          ...edges,
-          // The safety backup says "none left" when it is done: the decrypted copy still is.
-          trackPartial: (p) => {
-            edges.trackPartial?.(p);
-            if (p === undefined) for (const q of partials) edges.trackPartial?.(q);
-          },
-        },
-      );
+      };
+      safetyBackup = await takeBackup(safetyRequest, safetyEdges);
       edges.log(`Safety backup: ${safetyBackup.path}`);
+      await edges.keepSafetyBackup?.(safetyBackup, safetyRequest, safetyEdges);
     }
 
     const command = await applyRestore(format, plain, serverVersion, request, edges);
@@ -366,7 +378,7 @@ async function applyRestore(
   return `${django.manageCommand} flush --no-input && ${django.manageCommand} loaddata --format=json - < ${path}`;
 }
 
-export function restoreSummary(result: RestoreResult, where: string): string {
+export function restoreSummary(result: RestoreResult, where: string, extraRows: [string, string][] = []): string {
   const rows: [string, string][] = [
     ['Restored', `\`${result.path}\` (on ${where})`],
     ['Into database', `\`${result.database}\``],
@@ -378,6 +390,7 @@ export function restoreSummary(result: RestoreResult, where: string): string {
         ? `\`${result.safetyBackup.path}\` (${result.safetyBackup.sizeBytes} bytes, sha256 \`${result.safetyBackup.sha256}\`)`
         : 'skipped (skip-safety-backup: true)',
     ],
+    ...extraRows,
     ['Command', `\`${result.command}\``],
     ['Duration', `${result.durationMs} ms`],
   ];

@@ -1464,7 +1464,7 @@ function lastErrorLine(stderr) {
     return lines.at(-1) ?? '';
 }
 /** A one-line failure reason for a finished process: its exit, and the end of what it printed on stderr. */
-function describeExit(name, result) {
+function process_describeExit(name, result) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     const why = lastErrorLine(result.stderrTail);
     return `${name} ${how}${why ? `: ${why}` : ''}`;
@@ -1681,18 +1681,19 @@ function repositoryVisibility(eventPath, readFile = (p) => (0,external_node_fs_.
 function checkArtifactAllowed(request, context) {
     if (!request)
         return;
+    const input = context.input ?? 'upload-artifact';
     if (context.storage === 'server') {
-        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
     }
     if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
         const why = context.visibility === 'public'
             ? 'this repository is public, so anyone could download the artifact'
             : 'the event payload does not say this repository is private, so it is treated as public';
-        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
     }
     const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
     if (missing.length) {
-        throw new errors/* ConfigurationError */.j1(`Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
     }
 }
 /** Uploads the verified backup (already complete on disk: takeBackup renames only after verification). */
@@ -2055,7 +2056,7 @@ class ssh_SshConnection {
         }
         // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
         const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
-        const remote = `exec sh -c ${shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
+        const remote = `exec sh -c ${ssh_shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
         const head = names.map((n) => `${command.secrets[n]}\n`).join('');
         const options = {
             signal: command.signal,
@@ -2070,7 +2071,7 @@ class ssh_SshConnection {
     async check(script, what, secrets) {
         const result = await this.exec({ script, secrets });
         if (result.code !== 0)
-            throw new errors/* ActionFailure */.dR(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
+            throw new errors/* ActionFailure */.dR(`${what} on ${this.settings.host} failed: ${process_describeExit('the remote command', result)}`);
         return result.stdout;
     }
     /** Closes the master connection and removes the key. Safe to call twice. */
@@ -2138,7 +2139,7 @@ function keysMatchingFingerprint(scan, fingerprint) {
         .map((e) => e.line);
 }
 /** A word the POSIX shell reads back exactly. */
-function shellQuote(word) {
+function ssh_shellQuote(word) {
     return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 function connectionError(s, result) {
@@ -2152,7 +2153,7 @@ function connectionError(s, result) {
     if (/timed out|Connection refused|No route|Could not resolve|Name or service not known/i.test(tail)) {
         return `Cannot reach ${where} over SSH: ${tail.trim().split('\n').at(-1)}`;
     }
-    return `SSH to ${where} failed: ${describeExit('ssh', result)}`;
+    return `SSH to ${where} failed: ${process_describeExit('ssh', result)}`;
 }
 
 ;// CONCATENATED MODULE: ./actions/db-backup/verify.ts
@@ -2267,7 +2268,7 @@ function formatOf(request) {
 }
 /** A PostgreSQL client set on a host: versioned directories first, else whatever pg_dump is on PATH. */
 async function postgresClientsOn(host, root) {
-    const listing = await host.sh(`for f in ${shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
+    const listing = await host.sh(`for f in ${ssh_shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
     const clients = postgresClientsFromPaths(listing.stdout.split('\n'));
     if (clients.length > 0)
         return clients;
@@ -2295,7 +2296,7 @@ function connectionFailure(target, result, what) {
         .map((l) => l.trim())
         .filter((l) => l !== '');
     const start = Math.max(0, lines.findIndex((l) => /error|FATAL|failed|denied|refused/i.test(l)));
-    const reason = lines.slice(start, start + 2).join(' ') || describeExit(what, result);
+    const reason = lines.slice(start, start + 2).join(' ') || process_describeExit(what, result);
     return new errors/* ActionFailure */.dR(`Cannot connect to ${(0,database_url/* describeDatabase */.DZ)(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
 }
 /** The server's version, read before anything is dumped (the client is chosen from it). */
@@ -2467,7 +2468,7 @@ async function takeBackup(request, edges) {
                 /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail)) {
                 throw connectionFailure(request.database, result, spec.command);
             }
-            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit(external_node_path_.posix.basename(spec.command), result)}`);
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${process_describeExit(external_node_path_.posix.basename(spec.command), result)}`);
         }
         // The checksum of an unencrypted dump is read while the verification runs: on a large archive the two reads
         // overlap instead of adding up.
@@ -2484,7 +2485,7 @@ async function takeBackup(request, edges) {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
             if (enc.code !== 0)
-                throw new errors/* ActionFailure */.dR(`Encrypting the backup failed: ${describeExit('openssl', enc)}`);
+                throw new errors/* ActionFailure */.dR(`Encrypting the backup failed: ${process_describeExit('openssl', enc)}`);
             await files.remove(plainPath);
             path = encPath;
             streamedHash = undefined;
@@ -2534,7 +2535,7 @@ function runsAsOneScript(request, edges) {
         edges.files.remote &&
         edges.dumpHost === edges.storeHost);
 }
-const q = shellQuote;
+const q = ssh_shellQuote;
 const MARK = 'runbook-backup';
 /** Clients, server version (read with the newest psql) and the files already in the directory, in one script. */
 function probeScript(root, directory) {
@@ -2592,7 +2593,7 @@ async function takeServerArchive(request, edges, started) {
     const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
     const probe = await host.sh(probeScript(request.postgresClientRoot, request.directory), { env, secretEnv });
     if (probe.code !== 0)
-        throw new errors/* ActionFailure */.dR(`Preparing the backup on ${host.where} failed: ${describeExit('the remote script', probe)}`);
+        throw new errors/* ActionFailure */.dR(`Preparing the backup on ${host.where} failed: ${process_describeExit('the remote script', probe)}`);
     const lines = probe.stdout.split('\n');
     const value = (word) => lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
     let clients = postgresClientsFromPaths(value('client'));
@@ -2628,13 +2629,13 @@ async function takeServerArchive(request, edges, started) {
             .reverse()
             .find((l) => l.startsWith(`${MARK} `));
         if (result.code !== 0 || !last)
-            throw new errors/* ActionFailure */.dR(`The backup on ${host.where} failed: ${describeExit('the backup script', result)}`);
+            throw new errors/* ActionFailure */.dR(`The backup on ${host.where} failed: ${process_describeExit('the backup script', result)}`);
         const [state, ...fields] = last.slice(MARK.length + 1).split(' ');
         if (state === 'dump') {
             const failed = { ...result, code: Number(fields[0]) };
             if (/password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
                 throw connectionFailure(target, failed, tool(client, 'pg_dump'));
-            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit('pg_dump', failed)}`);
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${process_describeExit('pg_dump', failed)}`);
         }
         const [size, magic, listCode, header, entries, sha256, t0, t1, t2] = fields;
         const timings = [t0, t1, t2].map(Number);
@@ -2726,7 +2727,7 @@ openStream) {
         : edges.dumpHost.remote === edges.files.remote
             ? { stdinOnHost: path }
             : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 73024, 23))).createReadStream(path) };
-    const fail = (what, result) => new errors/* ActionFailure */.dR(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
+    const fail = (what, result) => new errors/* ActionFailure */.dR(`The backup failed its test restore into scratch database '${scratch}': ${process_describeExit(what, result)}; no backup was kept.`);
     if (format === 'custom' || format === 'plain') {
         const binDir = spec.command.includes('/') ? external_node_path_.posix.dirname(spec.command) : '';
         const pg = (name) => (binDir ? `${binDir}/${name}` : name);
@@ -3028,7 +3029,7 @@ function dumpFailure(request, spec, result) {
     if (request.database &&
         /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
         return connectionFailure(request.database, result, spec.command);
-    return new errors/* ActionFailure */.dR(`The dump failed: ${describeExit(external_node_path_.posix.basename(spec.command), result)}; the upload was aborted.`);
+    return new errors/* ActionFailure */.dR(`The dump failed: ${process_describeExit(external_node_path_.posix.basename(spec.command), result)}; the upload was aborted.`);
 }
 /** Checks made on what the bucket holds: a custom archive's table of contents, and the test restore when asked. */
 async function verifyObject(format, key, url, request, edges, spec, store) {
@@ -3077,7 +3078,7 @@ async function copyBackupToBucket(backup, request, edges, store) {
         const pipe = new external_node_stream_.PassThrough();
         reading = edges.storeHost.run('cat', ['--', backup.path], { stdoutStream: pipe, signal: edges.signal }).then((result) => {
             if (result.code !== 0)
-                pipe.destroy(new errors/* ActionFailure */.dR(`Reading ${backup.path}: ${describeExit('cat', result)}`));
+                pipe.destroy(new errors/* ActionFailure */.dR(`Reading ${backup.path}: ${process_describeExit('cat', result)}`));
         }, (error) => pipe.destroy(error));
         body = pipe;
     }
@@ -3277,6 +3278,7 @@ class PostCleanup {
     ssh;
     upload;
     partials = new Set();
+    serverPartials = new Set();
     constructor(save) {
         this.save = save;
     }
@@ -3292,6 +3294,14 @@ class PostCleanup {
             this.partials.add(path);
         this.write();
     }
+    /** A partial file on the SSH server exists (path), or none is left there (undefined). */
+    serverPartial(path) {
+        if (path === undefined)
+            this.serverPartials.clear();
+        else
+            this.serverPartials.add(path);
+        this.write();
+    }
     /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
     uploading(upload) {
         this.upload = upload;
@@ -3299,6 +3309,8 @@ class PostCleanup {
     }
     write() {
         const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
+        if (this.serverPartials.size > 0)
+            state.serverPartials = [...this.serverPartials];
         this.save?.(POST_STATE_KEY, JSON.stringify(state));
     }
 }
@@ -3316,8 +3328,34 @@ async function cleanupPost(io) {
     }
     if (state.upload)
         await abortLeftoverUpload(state.upload, io);
+    if (state.ssh && state.serverPartials?.length)
+        await removeServerPartials(state.ssh, state.serverPartials, io);
     if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
         io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
+}
+/**
+ * Removes the partial files a killed main step left on the SSH server, through its master if it still answers, else
+ * a new login with its key; the host key is checked against the known_hosts the main step verified, as always.
+ */
+async function removeServerPartials(ssh, paths, io) {
+    const connection = SshConnection.fromLeftover(ssh, io.runner);
+    const where = `${ssh.user}@${ssh.host}`;
+    if (!connection) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: its SSH key is gone.`);
+        return;
+    }
+    // One word per path, in order: the server's answer names none of them, so nothing it prints reaches the log.
+    const script = `for f in ${paths.map(shellQuote).join(' ')}; do if [ -e "$f" ]; then rm -f -- "$f"; echo removed; else echo absent; fi; done`;
+    const result = await connection.exec({ script });
+    if (result.code !== 0) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: ${describeExit('the remote command', result)}`);
+        return;
+    }
+    const words = result.stdout.split('\n');
+    paths.forEach((path, i) => {
+        if (words[i] === 'removed')
+            io.info(`Removed ${path} on ${where}, a partial file the main step left.`);
+    });
 }
 /** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
 async function abortLeftoverUpload(upload, io) {
@@ -3401,18 +3439,18 @@ class SshHost {
         this.where = `${ssh.settings.user}@${ssh.settings.host}`;
     }
     run(command, args, options = {}) {
-        return this.sh(`exec ${[command, ...args].map(shellQuote).join(' ')}`, options);
+        return this.sh(`exec ${[command, ...args].map(ssh_shellQuote).join(' ')}`, options);
     }
     sh(script, options = {}) {
         const exports = Object.entries(options.env ?? {})
-            .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+            .map(([k, v]) => `export ${k}=${ssh_shellQuote(v)}`)
             .join('\n');
-        const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
+        const cd = options.cwd ? `cd ${ssh_shellQuote(options.cwd)}\n` : '';
         let body = script;
         if (options.stdoutOnHost || options.stdinOnHost) {
             // Redirections apply to the whole script.
-            const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
-            const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
+            const out = options.stdoutOnHost ? ` > ${ssh_shellQuote(options.stdoutOnHost)}` : '';
+            const inp = options.stdinOnHost ? ` < ${ssh_shellQuote(options.stdinOnHost)}` : '';
             body = `{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
         }
         // Every file a dump tool, openssl or a redirection creates on the server is private to its user (a backup
@@ -3554,7 +3592,7 @@ class RemoteFiles {
         return result.stdout;
     }
     async prepareDirectory(dir, input) {
-        const q = shellQuote(dir);
+        const q = ssh_shellQuote(dir);
         const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
         if (result.code !== 0) {
             throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${(0,untrusted_text/* excerpt */.Kb)(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
@@ -3565,7 +3603,7 @@ class RemoteFiles {
      * folder), or lies under a folder that cannot be searched, is an error naming it.
      */
     async list(dir) {
-        const d = shellQuote(dir);
+        const d = ssh_shellQuote(dir);
         const text = await this.out([
             `if cd ${d} 2>/dev/null; then for f in *; do if [ -f "$f" ]; then printf '%s\\n' "$f"; fi; done; exit 0; fi`,
             `p=${d}; while [ ! -e "$p" ] && [ ! -L "$p" ]; do p=$(dirname "$p"); done`,
@@ -3574,29 +3612,29 @@ class RemoteFiles {
         return text.split('\n').filter((l) => l !== '');
     }
     async size(path) {
-        return Number((await this.out(`wc -c < ${shellQuote(path)}`, 'reading the backup size')).trim());
+        return Number((await this.out(`wc -c < ${ssh_shellQuote(path)}`, 'reading the backup size')).trim());
     }
     async sha256(path) {
-        return (await this.out(`sha256sum ${shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
+        return (await this.out(`sha256sum ${ssh_shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
     }
     async head(path, bytes) {
-        const text = await this.out(`head -c ${bytes} ${shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
+        const text = await this.out(`head -c ${bytes} ${ssh_shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
         return Buffer.from(text.replace(/\s+/g, ''), 'hex');
     }
     async tail(path, bytes) {
-        return this.out(`tail -c ${bytes} ${shellQuote(path)}`, 'reading the backup');
+        return this.out(`tail -c ${bytes} ${ssh_shellQuote(path)}`, 'reading the backup');
     }
     async rename(from, to) {
-        await this.out(`mv -f ${shellQuote(from)} ${shellQuote(to)}`, 'renaming the backup');
+        await this.out(`mv -f ${ssh_shellQuote(from)} ${ssh_shellQuote(to)}`, 'renaming the backup');
     }
     async remove(path) {
-        await this.out(`rm -f ${shellQuote(path)}`, 'removing a file');
+        await this.out(`rm -f ${ssh_shellQuote(path)}`, 'removing a file');
     }
     async exists(path) {
-        return (await this.host.sh(`[ -e ${shellQuote(path)} ]`)).code === 0;
+        return (await this.host.sh(`[ -e ${ssh_shellQuote(path)} ]`)).code === 0;
     }
     async checkJson(path) {
-        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${shellQuote(path)}`);
+        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${ssh_shellQuote(path)}`);
         return result.code === 0 ? undefined : `invalid JSON: ${result.stderrTail.trim().split('\n').at(-1)}`;
     }
 }
@@ -3742,7 +3780,9 @@ async function backupMain(io) {
                     partials.clear();
                 else
                     partials.add(path);
-                if (!places.files.remote)
+                if (places.files.remote)
+                    cleanup.serverPartial(path);
+                else
                     cleanup.partial(path);
             },
             trackUpload: (upload) => {

@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 2289:
+/***/ 52289:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -16,8 +16,8 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /* harmony export */   ng: () => (/* binding */ postgresEnvironment)
 /* harmony export */ });
 /* unused harmony exports splitDatabaseUrl, safeDecode, passwordForms, requiresTls */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9223);
-/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1450);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79223);
+/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(81450);
 
 
 const SCHEMES = {
@@ -326,7 +326,7 @@ function mysqlConnection(target, tool = 'client') {
 
 /***/ }),
 
-/***/ 9223:
+/***/ 79223:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -371,7 +371,7 @@ function errorMessage(error) {
 
 /***/ }),
 
-/***/ 7073:
+/***/ 97073:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -380,9 +380,9 @@ function errorMessage(error) {
 /* harmony export */   rg: () => (/* binding */ environmentInputs)
 /* harmony export */ });
 /* unused harmony exports splitList, parseDuration, parseUrl, redactUrl, SECRET_QUERY_KEY, secretsInUrl */
-/* harmony import */ var _database_url_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2289);
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9223);
-/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1450);
+/* harmony import */ var _database_url_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(52289);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(79223);
+/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(81450);
 
 
 
@@ -558,7 +558,7 @@ function checkRange(name, n, range) {
 
 /***/ }),
 
-/***/ 7055:
+/***/ 27055:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -571,9 +571,9 @@ function checkRange(name, n, range) {
 /* harmony export */   qT: () => (/* binding */ readBucketSettings)
 /* harmony export */ });
 /* unused harmony export DEFAULT_PART_MB */
-/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9223);
-/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7073);
-/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1450);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(79223);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(97073);
+/* harmony import */ var _untrusted_text_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(81450);
 
 
 
@@ -674,14 +674,14 @@ function objectUrl(settings, name) {
 }
 /** Opens the bucket with the AWS SDK, loaded here on first use (ncc puts it in a chunk of its own). */
 async function openObjectStore(settings) {
-    const { S3ObjectStore } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(372)]).then(__nccwpck_require__.bind(__nccwpck_require__, 6372));
+    const { S3ObjectStore } = await Promise.all(/* import() */[__nccwpck_require__.e(358), __nccwpck_require__.e(372)]).then(__nccwpck_require__.bind(__nccwpck_require__, 56372));
     return new S3ObjectStore(settings);
 }
 
 
 /***/ }),
 
-/***/ 1450:
+/***/ 81450:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -745,87 +745,213 @@ function escapeChar(char) {
 
 /***/ }),
 
-/***/ 181:
+/***/ 42613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 20181:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 
 /***/ }),
 
-/***/ 4434:
+/***/ 35317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
+/***/ 49140:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("constants");
+
+/***/ }),
+
+/***/ 76982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
+/***/ 24434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
-/***/ 6698:
+/***/ 79896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 91943:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs/promises");
+
+/***/ }),
+
+/***/ 58611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 65692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 69278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 34589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 16698:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
 
 /***/ }),
 
-/***/ 1421:
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 31421:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 
 /***/ }),
 
-/***/ 7598:
+/***/ 37540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 77598:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 
 /***/ }),
 
-/***/ 3024:
+/***/ 53053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 40610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 78474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 73024:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 
 /***/ }),
 
-/***/ 1455:
+/***/ 51455:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 
 /***/ }),
 
-/***/ 7067:
+/***/ 37067:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
 
 /***/ }),
 
-/***/ 2467:
+/***/ 32467:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
 
 /***/ }),
 
-/***/ 4708:
+/***/ 44708:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 
 /***/ }),
 
-/***/ 8161:
+/***/ 98995:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+
+/***/ }),
+
+/***/ 77030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 48161:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
-/***/ 6760:
+/***/ 76760:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
 
 /***/ }),
 
@@ -836,24 +962,80 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process
 
 /***/ }),
 
-/***/ 7075:
+/***/ 41792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 57075:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 
 /***/ }),
 
-/***/ 7975:
+/***/ 46193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+
+/***/ }),
+
+/***/ 41692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 73136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 57975:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
 
 /***/ }),
 
-/***/ 8522:
+/***/ 73429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 75919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 38522:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 70857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 16928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 
 /***/ }),
 
@@ -861,6 +1043,55 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
+/***/ 13193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 53557:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+
+/***/ }),
+
+/***/ 64756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 52018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 87016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
+/***/ 39023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 43106:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ })
 
@@ -878,8 +1109,8 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 /******/ 	}
 /******/ 	// Create a new module (and put it into the cache)
 /******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		// no module.id needed
-/******/ 		// no module.loaded needed
+/******/ 		id: moduleId,
+/******/ 		loaded: false,
 /******/ 		exports: {}
 /******/ 	};
 /******/ 
@@ -891,6 +1122,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
 /******/ 	}
+/******/ 
+/******/ 	// Flag the module as loaded
+/******/ 	module.loaded = true;
 /******/ 
 /******/ 	// Return the exports of the module
 /******/ 	return module.exports;
@@ -995,6 +1229,15 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/node module decorator */
+/******/ (() => {
+/******/ 	__nccwpck_require__.nmd = (module) => {
+/******/ 		module.paths = [];
+/******/ 		if (!module.children) module.children = [];
+/******/ 		return module;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/import chunk loading */
 /******/ (() => {
 /******/ 	// no baseURI
@@ -1062,23 +1305,25 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
 var __webpack_exports__ = {};
 
 // EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
+var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
+var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: ./actions/shared/database-url.ts
-var database_url = __nccwpck_require__(2289);
+var database_url = __nccwpck_require__(52289);
+// EXTERNAL MODULE: ./actions/shared/errors.ts
+var errors = __nccwpck_require__(79223);
+// EXTERNAL MODULE: ./actions/shared/object-store.ts
+var object_store = __nccwpck_require__(27055);
 // EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
+var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+var external_node_crypto_ = __nccwpck_require__(77598);
 // EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
+var promises_ = __nccwpck_require__(51455);
 // EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
+var external_node_stream_ = __nccwpck_require__(57075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: ./actions/shared/errors.ts
-var errors = __nccwpck_require__(9223);
 ;// CONCATENATED MODULE: ./actions/shared/process.ts
 
 
@@ -1221,7 +1466,7 @@ function lastErrorLine(stderr) {
     return lines.at(-1) ?? '';
 }
 /** A one-line failure reason for a finished process: its exit, and the end of what it printed on stderr. */
-function describeExit(name, result) {
+function process_describeExit(name, result) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     const why = lastErrorLine(result.stderrTail);
     return `${name} ${how}${why ? `: ${why}` : ''}`;
@@ -1387,9 +1632,9 @@ async function run_action_runPost(post, warn = core.warning) {
 }
 
 // EXTERNAL MODULE: ./actions/shared/inputs.ts
-var inputs = __nccwpck_require__(7073);
+var inputs = __nccwpck_require__(97073);
 // EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_ = __nccwpck_require__(76760);
 ;// CONCATENATED MODULE: ./actions/shared/ssh.ts
 
 
@@ -1547,7 +1792,7 @@ class ssh_SshConnection {
         }
         // Each secret is one stdin line read by the remote shell before the script runs; the rest of stdin follows.
         const prologue = names.map((n) => `IFS= read -r ${n}; export ${n}`).join('\n');
-        const remote = `exec sh -c ${shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
+        const remote = `exec sh -c ${ssh_shellQuote(`set -eu\n${prologue}\n${command.script}`)}`;
         const head = names.map((n) => `${command.secrets[n]}\n`).join('');
         const options = {
             signal: command.signal,
@@ -1562,7 +1807,7 @@ class ssh_SshConnection {
     async check(script, what, secrets) {
         const result = await this.exec({ script, secrets });
         if (result.code !== 0)
-            throw new errors/* ActionFailure */.dR(`${what} on ${this.settings.host} failed: ${describeExit('the remote command', result)}`);
+            throw new errors/* ActionFailure */.dR(`${what} on ${this.settings.host} failed: ${process_describeExit('the remote command', result)}`);
         return result.stdout;
     }
     /** Closes the master connection and removes the key. Safe to call twice. */
@@ -1630,7 +1875,7 @@ function keysMatchingFingerprint(scan, fingerprint) {
         .map((e) => e.line);
 }
 /** A word the POSIX shell reads back exactly. */
-function shellQuote(word) {
+function ssh_shellQuote(word) {
     return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 function connectionError(s, result) {
@@ -1644,11 +1889,11 @@ function connectionError(s, result) {
     if (/timed out|Connection refused|No route|Could not resolve|Name or service not known/i.test(tail)) {
         return `Cannot reach ${where} over SSH: ${tail.trim().split('\n').at(-1)}`;
     }
-    return `SSH to ${where} failed: ${describeExit('ssh', result)}`;
+    return `SSH to ${where} failed: ${process_describeExit('ssh', result)}`;
 }
 
 // EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
-var untrusted_text = __nccwpck_require__(1450);
+var untrusted_text = __nccwpck_require__(81450);
 ;// CONCATENATED MODULE: ./actions/db-backup/verify.ts
 /** Written by pg_dump as the last comment of a plain dump; absent when the dump was cut short. */
 const POSTGRES_DUMP_COMPLETE = '-- PostgreSQL database dump complete';
@@ -1663,7 +1908,7 @@ function checkSqlMarker(format, tail) {
     return tail.includes(marker) ? undefined : `the dump does not end with '${marker}' (it was cut short)`;
 }
 /** `pg_restore --list` must succeed and list at least the archive header. */
-function checkArchiveListing(code, listing, stderr) {
+function verify_checkArchiveListing(code, listing, stderr) {
     if (code !== 0)
         return `pg_restore --list cannot read the archive: ${stderr.trim().split('\n').at(-1) ?? `exit ${code}`}`;
     if (!/; Archive created at/.test(listing))
@@ -1777,18 +2022,18 @@ class SshHost {
         this.where = `${ssh.settings.user}@${ssh.settings.host}`;
     }
     run(command, args, options = {}) {
-        return this.sh(`exec ${[command, ...args].map(shellQuote).join(' ')}`, options);
+        return this.sh(`exec ${[command, ...args].map(ssh_shellQuote).join(' ')}`, options);
     }
     sh(script, options = {}) {
         const exports = Object.entries(options.env ?? {})
-            .map(([k, v]) => `export ${k}=${shellQuote(v)}`)
+            .map(([k, v]) => `export ${k}=${ssh_shellQuote(v)}`)
             .join('\n');
-        const cd = options.cwd ? `cd ${shellQuote(options.cwd)}\n` : '';
+        const cd = options.cwd ? `cd ${ssh_shellQuote(options.cwd)}\n` : '';
         let body = script;
         if (options.stdoutOnHost || options.stdinOnHost) {
             // Redirections apply to the whole script.
-            const out = options.stdoutOnHost ? ` > ${shellQuote(options.stdoutOnHost)}` : '';
-            const inp = options.stdinOnHost ? ` < ${shellQuote(options.stdinOnHost)}` : '';
+            const out = options.stdoutOnHost ? ` > ${ssh_shellQuote(options.stdoutOnHost)}` : '';
+            const inp = options.stdinOnHost ? ` < ${ssh_shellQuote(options.stdinOnHost)}` : '';
             body = `{\n${script.replace(/^exec /, '')}\n}${out}${inp}`;
         }
         // Every file a dump tool, openssl or a redirection creates on the server is private to its user (a backup
@@ -1883,7 +2128,7 @@ class LocalFiles {
             return structural;
         // Small enough to parse outright: catches what a bracket count cannot (a bad literal, a stray comma).
         if ((await this.size(path)) <= 64 * 1024 * 1024) {
-            const { readFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 1455, 23));
+            const { readFile } = await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 51455, 23));
             try {
                 JSON.parse(await readFile(path, 'utf8'));
             }
@@ -1930,7 +2175,7 @@ class RemoteFiles {
         return result.stdout;
     }
     async prepareDirectory(dir, input) {
-        const q = shellQuote(dir);
+        const q = ssh_shellQuote(dir);
         const result = await this.host.sh(`mkdir -p ${q} && probe=${q}/.runbook-write-test-$$ && : > "$probe" && rm -f "$probe"`);
         if (result.code !== 0) {
             throw new errors/* ConfigurationError */.j1(`Input '${input}': cannot write backups to '${(0,untrusted_text/* excerpt */.Kb)(dir)}' on ${this.where} (${result.stderrTail.trim()}).`);
@@ -1941,7 +2186,7 @@ class RemoteFiles {
      * folder), or lies under a folder that cannot be searched, is an error naming it.
      */
     async list(dir) {
-        const d = shellQuote(dir);
+        const d = ssh_shellQuote(dir);
         const text = await this.out([
             `if cd ${d} 2>/dev/null; then for f in *; do if [ -f "$f" ]; then printf '%s\\n' "$f"; fi; done; exit 0; fi`,
             `p=${d}; while [ ! -e "$p" ] && [ ! -L "$p" ]; do p=$(dirname "$p"); done`,
@@ -1950,29 +2195,29 @@ class RemoteFiles {
         return text.split('\n').filter((l) => l !== '');
     }
     async size(path) {
-        return Number((await this.out(`wc -c < ${shellQuote(path)}`, 'reading the backup size')).trim());
+        return Number((await this.out(`wc -c < ${ssh_shellQuote(path)}`, 'reading the backup size')).trim());
     }
     async sha256(path) {
-        return (await this.out(`sha256sum ${shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
+        return (await this.out(`sha256sum ${ssh_shellQuote(path)}`, 'hashing the backup')).trim().split(/\s+/)[0];
     }
     async head(path, bytes) {
-        const text = await this.out(`head -c ${bytes} ${shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
+        const text = await this.out(`head -c ${bytes} ${ssh_shellQuote(path)} | od -An -v -tx1`, 'reading the backup');
         return Buffer.from(text.replace(/\s+/g, ''), 'hex');
     }
     async tail(path, bytes) {
-        return this.out(`tail -c ${bytes} ${shellQuote(path)}`, 'reading the backup');
+        return this.out(`tail -c ${bytes} ${ssh_shellQuote(path)}`, 'reading the backup');
     }
     async rename(from, to) {
-        await this.out(`mv -f ${shellQuote(from)} ${shellQuote(to)}`, 'renaming the backup');
+        await this.out(`mv -f ${ssh_shellQuote(from)} ${ssh_shellQuote(to)}`, 'renaming the backup');
     }
     async remove(path) {
-        await this.out(`rm -f ${shellQuote(path)}`, 'removing a file');
+        await this.out(`rm -f ${ssh_shellQuote(path)}`, 'removing a file');
     }
     async exists(path) {
-        return (await this.host.sh(`[ -e ${shellQuote(path)} ]`)).code === 0;
+        return (await this.host.sh(`[ -e ${ssh_shellQuote(path)} ]`)).code === 0;
     }
     async checkJson(path) {
-        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${shellQuote(path)}`);
+        const result = await this.host.sh(`python3 -c 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))' ${ssh_shellQuote(path)}`);
         return result.code === 0 ? undefined : `invalid JSON: ${result.stderrTail.trim().split('\n').at(-1)}`;
     }
 }
@@ -2033,107 +2278,174 @@ function actionRef(env, name) {
     return `${repo}/actions/${name}@${ref}`;
 }
 
-// EXTERNAL MODULE: ./actions/shared/object-store.ts
-var object_store = __nccwpck_require__(7055);
-;// CONCATENATED MODULE: ./actions/db-backup/post-step.ts
-// The post step of db-backup and db-restore (post-if: always()): what a killed main step could not clean up itself.
+;// CONCATENATED MODULE: ./actions/db-backup/artifact.ts
 
 
 
-
-
-
-
-const POST_STATE_KEY = 'db-cleanup';
-/** Kept up to date by the main step as the connection opens and partial files come and go. */
-class PostCleanup {
-    save;
-    ssh;
-    upload;
-    partials = new Set();
-    constructor(save) {
-        this.save = save;
+// GitHub refuses these in artifact names (the upload client checks the same list before any request).
+const FORBIDDEN_NAME_CHARACTERS = (/* unused pure expression or super */ null && (['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/']));
+function artifact_readArtifactRequest(read) {
+    const upload = read.boolean('upload-artifact', false);
+    const name = read.optionalString('artifact-name');
+    const retention = read.optionalString('retention-days');
+    if (!upload)
+        return undefined;
+    const bad = name ? FORBIDDEN_NAME_CHARACTERS.filter((c) => name.includes(c)) : [];
+    if (bad.length) {
+        throw new ConfigurationError(`Input 'artifact-name' is ${JSON.stringify(name)}, which contains ${bad.map((c) => JSON.stringify(c)).join(', ')}; an artifact name cannot contain any of ${FORBIDDEN_NAME_CHARACTERS.map((c) => JSON.stringify(c)).join(' ')}.`);
     }
-    sshOpened(leftover) {
-        this.ssh = leftover;
-        this.write();
-    }
-    /** A partial file or folder on the runner exists (path), or none is left (undefined). */
-    partial(path) {
-        if (path === undefined)
-            this.partials.clear();
-        else
-            this.partials.add(path);
-        this.write();
-    }
-    /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
-    uploading(upload) {
-        this.upload = upload;
-        this.write();
-    }
-    write() {
-        const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
-        this.save?.(POST_STATE_KEY, JSON.stringify(state));
-    }
-}
-async function cleanupPost(io) {
-    const raw = io.getState(POST_STATE_KEY);
-    if (!raw)
-        return;
-    const state = JSON.parse(raw);
-    for (const path of state.partials) {
-        if (!existsSync(path))
-            continue;
-        const kind = statSync(path).isDirectory() ? 'folder' : 'file';
-        rmSync(path, { recursive: true, force: true });
-        io.info(`Removed ${path}, a partial ${kind} the main step left.`);
-    }
-    if (state.upload)
-        await abortLeftoverUpload(state.upload, io);
-    if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
-        io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
-}
-/** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
-async function abortLeftoverUpload(upload, io) {
-    const input = (name) => io.getInput?.(name) || undefined;
-    const accessKeyId = input('s3-access-key-id');
-    const secretAccessKey = input('s3-secret-access-key');
-    const sessionToken = input('s3-session-token');
-    for (const secret of [secretAccessKey, sessionToken])
-        if (secret)
-            io.setSecret?.(secret);
-    const settings = {
-        input: 'bucket',
-        bucket: upload.bucket,
-        prefix: '',
-        region: upload.region,
-        endpoint: upload.endpoint,
-        forcePathStyle: upload.forcePathStyle,
-        credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
-        partSize: DEFAULT_PART_MB * 1024 * 1024,
+    return {
+        name,
+        retentionDays: retention === undefined ? undefined : read.integer('retention-days', { min: 1, max: 90 }),
     };
-    const url = objectUrl(settings, upload.key);
-    // The id is the server's text (CreateMultipartUpload's answer): printed only neutralised.
-    const id = untrustedText(upload.uploadId);
-    const store = await openObjectStore(settings);
+}
+/** Reads the repository's visibility from the event payload the runner wrote; anything unreadable is 'unknown'. */
+function repositoryVisibility(eventPath, readFile = (p) => (0,external_node_fs_.readFileSync)(p, 'utf8')) {
+    if (!eventPath)
+        return 'unknown';
+    let repository;
     try {
-        if (await store.abortUpload(upload.key, upload.uploadId))
-            io.info(`Aborted the multipart upload to ${url} (id ${id}) that the main step left unfinished: its parts are deleted and no object was made.`);
-        else
-            io.info(`The multipart upload to ${url} (id ${id}) was already completed or aborted.`);
+        repository = JSON.parse(readFile(eventPath)).repository;
     }
-    catch (error) {
-        io.warning(`Could not abort the multipart upload to ${url} (id ${id}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
+    catch {
+        return 'unknown';
+    }
+    const visibility = repository?.visibility;
+    if (visibility === 'public' || visibility === 'private' || visibility === 'internal')
+        return visibility;
+    if (repository?.private === true)
+        return 'private';
+    if (repository?.private === false)
+        return 'public';
+    return 'unknown';
+}
+/**
+ * Anyone who can read a public repository can download its artifacts, so a database dump goes there only
+ * encrypted. Checked before any dump so nothing is half-done.
+ */
+function checkArtifactAllowed(request, context) {
+    if (!request)
+        return;
+    const input = context.input ?? 'upload-artifact';
+    if (context.storage === 'server') {
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
+    }
+    if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
+        const why = context.visibility === 'public'
+            ? 'this repository is public, so anyone could download the artifact'
+            : 'the event payload does not say this repository is private, so it is treated as public';
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
+    }
+    const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
+    if (missing.length) {
+        throw new errors/* ConfigurationError */.j1(`Input '${input}' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
     }
 }
-const runCleanupPost = (io = {
-    getState: core.getState,
-    info: core.info,
-    warning: core.warning,
-    runner: runProcess,
-    getInput: (name) => core.getInput(name),
-    setSecret: core.setSecret,
-}) => runPost(() => cleanupPost(io), io.warning);
+/** Uploads the verified backup (already complete on disk: takeBackup renames only after verification). */
+async function uploadBackup(request, backup, uploader) {
+    const name = request.name ?? (0,external_node_path_.basename)(backup.path);
+    // Custom archives are compressed by pg_dump and ciphertext does not compress: zipping them again only costs CPU.
+    const compressionLevel = backup.encrypted || backup.format === 'custom' ? 0 : 6;
+    const id = await uploader.upload(name, backup.path, { retentionDays: request.retentionDays, compressionLevel });
+    return { name, id, retentionDays: request.retentionDays };
+}
+function artifactSummaryRow(artifact, env) {
+    const retention = artifact.retentionDays ? `kept ${artifact.retentionDays} days` : "the repository's retention";
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env;
+    const name = `\`${artifact.name}\``;
+    const link = server && repo && runId ? `[${name}](${server}/${repo}/actions/runs/${runId}/artifacts/${artifact.id})` : name;
+    return ['Artifact', `${link} (id ${artifact.id}, ${retention})`];
+}
+
+// EXTERNAL MODULE: external "node:string_decoder"
+var external_node_string_decoder_ = __nccwpck_require__(46193);
+;// CONCATENATED MODULE: ./actions/db-backup/client-plan.ts
+
+/** '150004' (server_version_num) or '15.4 (Debian 15.4-1)' → 15; 9.6 → 9 (a major was two numbers before 10). */
+function postgresMajor(version) {
+    const text = version.trim();
+    if (/^\d{5,6}$/.test(text)) {
+        const n = Number(text);
+        return n >= 100000 ? Math.floor(n / 10000) : Math.floor(n / 10000);
+    }
+    const m = /(\d+)(?:\.(\d+))?/.exec(text);
+    return m ? Number(m[1]) : undefined;
+}
+/**
+ * The client for a server: the newest installed, which must be at least the server's major (pg_dump refuses to
+ * dump a newer server, and a dump made by an older client could miss newer objects). Otherwise stop with how
+ * to install the right one.
+ */
+function client_plan_choosePostgresClient(serverVersion, installed, where = 'the runner') {
+    const server = postgresMajor(serverVersion);
+    if (server === undefined)
+        throw new errors/* ActionFailure */.dR(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
+    const sorted = [...installed].sort((a, b) => b.major - a.major);
+    const best = sorted[0];
+    if (best && best.major >= server)
+        return best;
+    const found = sorted.length
+        ? `the newest client on ${where} is ${best.major} (${best.binDir ? `${best.binDir}/pg_dump` : 'pg_dump on PATH'})`
+        : `no pg_dump was found on ${where}`;
+    throw new errors/* ActionFailure */.dR(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
+        `Install postgresql-client-${server} on ${where}: add the PostgreSQL (PGDG) apt repository ` +
+        `(https://wiki.postgresql.org/wiki/Apt, e.g. 'sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y') ` +
+        `then 'sudo apt-get install -y postgresql-client-${server}'.`);
+}
+/** Majors from a listing of `<root>/<N>/bin/pg_dump` paths (one per line), as `ls -d` or a directory scan gives. */
+function postgresClientsFromPaths(paths) {
+    const clients = [];
+    for (const path of paths) {
+        const m = /^(.*\/(\d+)\/bin)\/pg_dump$/.exec(path.trim());
+        if (m)
+            clients.push({ major: Number(m[2]), binDir: m[1] });
+    }
+    return clients;
+}
+/** `pg_dump (PostgreSQL) 15.4 (Debian 15.4-1)` → 15. */
+function postgresClientFromVersionText(text) {
+    const m = /pg_dump \(PostgreSQL\) (\d+)/.exec(text);
+    return m ? { major: Number(m[1]), binDir: '' } : undefined;
+}
+/** `SELECT VERSION()`: '10.11.6-MariaDB-0+deb12u1' or '8.0.36'. */
+function parseMysqlVersion(version) {
+    const m = /^(\d+)\.(\d+)/.exec(version.trim());
+    if (!m)
+        throw new errors/* ActionFailure */.dR(`Could not read the MySQL/MariaDB server version from '${version}'.`);
+    return {
+        flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql',
+        version: version.trim(),
+        major: Number(m[1]),
+        minor: Number(m[2]),
+    };
+}
+/**
+ * mariadb-dump for MariaDB, mysqldump for MySQL when it is the Oracle one. MariaDB's mysqldump is a link to
+ * mariadb-dump, which dumps MySQL 5.7 fine but not every MySQL 8 object, so say so instead of guessing.
+ */
+function chooseMysqlDump(server, available, where = 'the runner') {
+    if (server.flavour === 'mariadb') {
+        if (available.mariadbDump)
+            return { dump: 'mariadb-dump', client: 'mariadb' };
+        if (available.mysqldump)
+            return { dump: 'mysqldump', client: 'mysql' };
+    }
+    else {
+        if (available.mysqldump && !available.mysqldumpIsMariadb)
+            return { dump: 'mysqldump', client: 'mysql' };
+        if (available.mariadbDump || available.mysqldump) {
+            return {
+                dump: available.mariadbDump ? 'mariadb-dump' : 'mysqldump',
+                client: available.mariadbDump ? 'mariadb' : 'mysql',
+                warning: server.major >= 8
+                    ? `The server is MySQL ${server.version}; only MariaDB's dump client is on ${where}. Install mysql-client (Oracle's) for a dump that covers every MySQL 8 feature.`
+                    : undefined,
+            };
+        }
+    }
+    throw new errors/* ActionFailure */.dR(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
+        `Install it: 'sudo apt-get install -y ${server.flavour === 'mariadb' ? 'mariadb-client' : 'default-mysql-client'}'.`);
+}
 
 ;// CONCATENATED MODULE: ./actions/shared/backup-files.ts
 const NAME = /^(.+)_(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})_([0-9A-Za-z]+)(?:-(\d+))?\.(dump|sql|json)(\.enc)?$/;
@@ -2151,7 +2463,7 @@ function shortSha(sha) {
     const clean = sha.replace(/[^0-9A-Za-z]/g, '');
     return clean === '' ? 'nosha' : clean.slice(0, 7).toLowerCase();
 }
-function backupFileName(prefix, time, sha, extension, options = {}) {
+function backup_files_backupFileName(prefix, time, sha, extension, options = {}) {
     const seq = options.sequence && options.sequence > 1 ? `-${options.sequence}` : '';
     return `${backup_files_sanitizePrefix(prefix)}_${timestampOf(time)}_${shortSha(sha)}${seq}.${extension}${options.encrypted ? '.enc' : ''}`;
 }
@@ -2212,7 +2524,7 @@ function compareNewestFirst(a, b) {
  * do not match the naming pattern, other prefixes, names dated in the future and the backup just made are never
  * candidates (a future name counted among the newest would push a real backup out).
  */
-function planRetention(files, rule) {
+function backup_files_planRetention(files, rule) {
     const prefix = backup_files_sanitizePrefix(rule.prefix);
     const ours = files
         .map(parseBackupName)
@@ -2231,6 +2543,1010 @@ function planRetention(files, rule) {
     });
     return { remove, keep };
 }
+
+;// CONCATENATED MODULE: ./actions/db-backup/backup.ts
+
+
+
+
+
+
+
+
+const backup_EXTENSIONS = {
+    custom: 'dump',
+    plain: 'sql',
+    mysql: 'sql',
+    json: 'json',
+};
+const OPENSSL_ENC_ARGS = ['enc', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256'];
+const PASSPHRASE_ENV = 'RUNBOOK_BACKUP_PASSPHRASE';
+function backup_formatOf(request) {
+    if (request.engine === 'postgresql')
+        return request.postgresFormat;
+    return request.engine === 'mysql' ? 'mysql' : 'json';
+}
+/** A PostgreSQL client set on a host: versioned directories first, else whatever pg_dump is on PATH. */
+async function backup_postgresClientsOn(host, root) {
+    const listing = await host.sh(`for f in ${ssh_shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
+    const clients = postgresClientsFromPaths(listing.stdout.split('\n'));
+    if (clients.length > 0)
+        return clients;
+    const onPath = await host.sh('pg_dump --version 2>/dev/null || true');
+    const client = postgresClientFromVersionText(onPath.stdout);
+    return client ? [client] : [];
+}
+/** The first backup name (by sequence) not among `taken`; never one that exists, so no backup is overwritten. */
+function backup_freeName(taken, nameFor) {
+    for (let sequence = 1; sequence < 100; sequence++) {
+        const name = nameFor(sequence);
+        if (!taken.has(name))
+            return name;
+    }
+    throw new errors/* ActionFailure */.dR(`99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`);
+}
+function backup_tool(client, name) {
+    return client.binDir ? `${client.binDir}/${name}` : name;
+}
+/** Explains a failed login or connection in one line, naming where (never the password). */
+function backup_connectionFailure(target, result, what) {
+    // psql puts the cause on one line and a hint on the next; keep both, without the tool's own prefix.
+    const lines = result.stderrTail
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    const start = Math.max(0, lines.findIndex((l) => /error|FATAL|failed|denied|refused/i.test(l)));
+    const reason = lines.slice(start, start + 2).join(' ') || process_describeExit(what, result);
+    return new errors/* ActionFailure */.dR(`Cannot connect to ${(0,database_url/* describeDatabase */.DZ)(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
+}
+/** The server's version, read before anything is dumped (the client is chosen from it). */
+async function readServerVersion(host, target, psql = 'psql', mysqlClient = 'mariadb') {
+    if (target.engine === 'postgresql') {
+        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
+        const result = await host.run(psql, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', 'SHOW server_version'], {
+            env,
+            secretEnv: PGPASSWORD ? { PGPASSWORD } : undefined,
+        });
+        if (result.code !== 0)
+            throw backup_connectionFailure(target, result, 'psql');
+        return result.stdout.trim();
+    }
+    const { args, env } = (0,database_url/* mysqlConnection */.bR)(target);
+    const result = await host.run(mysqlClient, [...args, '--batch', '--skip-column-names', '-e', 'SELECT VERSION()'], {
+        secretEnv: env,
+    });
+    if (result.code !== 0)
+        throw backup_connectionFailure(target, result, mysqlClient);
+    return result.stdout.trim();
+}
+async function backup_planDump(request, edges) {
+    const host = edges.dumpHost;
+    if (request.engine === 'postgresql') {
+        const target = request.database;
+        const clients = await backup_postgresClientsOn(host, request.postgresClientRoot);
+        const newest = [...clients].sort((a, b) => b.major - a.major)[0];
+        const serverVersion = await readServerVersion(host, target, newest ? backup_tool(newest, 'psql') : 'psql');
+        const client = client_plan_choosePostgresClient(serverVersion, clients, host.where);
+        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
+        const args = ['--no-password', request.postgresFormat === 'custom' ? '--format=custom' : '--format=plain'];
+        // A plain dump that drops what it recreates restores over existing data the same way pg_restore --clean does.
+        if (request.postgresFormat === 'plain')
+            args.push('--clean', '--if-exists');
+        return {
+            command: backup_tool(client, 'pg_dump'),
+            args,
+            env,
+            secretEnv: PGPASSWORD ? { PGPASSWORD } : {},
+            fileOption: (path) => `--file=${path}`,
+            client: `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`,
+            serverVersion,
+        };
+    }
+    if (request.engine === 'mysql') {
+        const target = request.database;
+        const probe = await host.sh('command -v mariadb-dump >/dev/null 2>&1 && echo mariadb-dump; command -v mysqldump >/dev/null 2>&1 && echo mysqldump && mysqldump --version 2>/dev/null; true');
+        const available = {
+            mariadbDump: /^mariadb-dump$/m.test(probe.stdout),
+            mysqldump: /^mysqldump$/m.test(probe.stdout),
+            mysqldumpIsMariadb: /mariadb/i.test(probe.stdout.split('\n').slice(1).join('\n')),
+        };
+        const clientName = available.mariadbDump ? 'mariadb' : 'mysql';
+        const serverVersion = await readServerVersion(host, target, clientName, clientName);
+        const choice = chooseMysqlDump(parseMysqlVersion(serverVersion), available, host.where);
+        if (choice.warning)
+            edges.warn(choice.warning);
+        const { args, env } = (0,database_url/* mysqlConnection */.bR)(target, 'dump');
+        return {
+            command: choice.dump,
+            args: [
+                ...args,
+                '--single-transaction',
+                '--routines',
+                '--triggers',
+                '--events',
+                '--hex-blob',
+                '--no-tablespaces',
+                '--skip-lock-tables',
+                // The name is an operand, never an option, whatever it starts with.
+                '--',
+                target.database,
+            ],
+            env: {},
+            secretEnv: env,
+            client: choice.dump,
+            serverVersion,
+        };
+    }
+    const django = request.django;
+    const env = {};
+    const secretEnv = {};
+    if (django.databaseUrl)
+        secretEnv.DATABASE_URL = django.databaseUrl;
+    return {
+        command: 'sh',
+        // The user's command is a shell fragment (it may be 'python manage.py' or '.venv/bin/python src/manage.py').
+        args: [
+            '-c',
+            `${django.manageCommand} "$@"`,
+            'manage.py',
+            'dumpdata',
+            '--natural-foreign',
+            '--natural-primary',
+            '--exclude=contenttypes',
+            '--exclude=auth.permission',
+            '--exclude=sessions.session',
+            '--exclude=admin.logentry',
+        ],
+        env,
+        secretEnv,
+        cwd: django.workingDirectory,
+        client: `${django.manageCommand} dumpdata`,
+        serverVersion: '',
+    };
+}
+/**
+ * Takes one backup: read the server version, pick a client at least as new, dump into `<name>.partial`, verify,
+ * (encrypt,) rename into place, then apply retention. Any failure removes the partial: a name without
+ * `.partial` always means a verified backup.
+ */
+async function takeBackup(request, edges) {
+    const clock = edges.clock ?? Date.now;
+    const started = clock();
+    const { files } = edges;
+    const format = backup_formatOf(request);
+    if (runsAsOneScript(request, edges))
+        return takeServerArchive(request, edges, started);
+    const spec = await backup_planDump(request, edges);
+    if (spec.serverVersion)
+        edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
+    const existing = new Set([...(await files.list(request.directory)), ...(request.takenNames ?? [])]);
+    const name = backup_freeName(existing, (sequence) => backup_files_backupFileName(request.prefix, request.now, request.sha, backup_EXTENSIONS[format], {
+        encrypted: request.passphrase !== undefined,
+        sequence,
+    }));
+    const finalPath = external_node_path_.posix.join(request.directory, name);
+    const plainPath = external_node_path_.posix.join(request.directory, `${name.replace(/\.enc$/, '')}.partial`);
+    const encPath = `${finalPath}.partial`;
+    const partials = new Set();
+    const track = (path) => {
+        partials.add(path);
+        edges.trackPartial?.(path);
+    };
+    try {
+        track(plainPath);
+        await files.createPrivate?.(plainPath);
+        const sameHost = edges.dumpHost.remote === edges.files.remote;
+        const args = [...spec.args];
+        let streamedHash;
+        let result;
+        const dumpStarted = clock();
+        if (sameHost && spec.fileOption) {
+            args.splice(spec.args.length, 0, spec.fileOption(plainPath));
+            result = await edges.dumpHost.run(spec.command, args, {
+                env: spec.env,
+                secretEnv: spec.secretEnv,
+                cwd: spec.cwd,
+                signal: edges.signal,
+            });
+        }
+        else {
+            result = await edges.dumpHost.run(spec.command, args, {
+                env: spec.env,
+                secretEnv: spec.secretEnv,
+                cwd: spec.cwd,
+                signal: edges.signal,
+                sha256: !sameHost || !edges.files.remote,
+                ...(sameHost ? { stdoutOnHost: plainPath } : { stdoutFile: plainPath }),
+            });
+            streamedHash = result.sha256;
+        }
+        if (edges.signal?.aborted)
+            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
+        const dumped = clock();
+        if (result.code !== 0) {
+            if (request.database &&
+                /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail)) {
+                throw backup_connectionFailure(request.database, result, spec.command);
+            }
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${process_describeExit(external_node_path_.posix.basename(spec.command), result)}`);
+        }
+        // The checksum of an unencrypted dump is read while the verification runs: on a large archive the two reads
+        // overlap instead of adding up.
+        const hashing = streamedHash || request.passphrase !== undefined ? undefined : files.sha256(plainPath);
+        hashing?.catch(() => undefined);
+        edges.log(`Dumped in ${dumped - dumpStarted} ms (checks before the dump: ${dumpStarted - started} ms); verifying.`);
+        const verification = await verifyDump(format, plainPath, request, edges, spec);
+        edges.log(`Verified in ${clock() - dumped} ms.`);
+        let path = plainPath;
+        if (request.passphrase !== undefined) {
+            track(encPath);
+            await files.createPrivate?.(encPath);
+            const enc = await edges.storeHost.run('openssl', [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath], {
+                secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
+            });
+            if (enc.code !== 0)
+                throw new errors/* ActionFailure */.dR(`Encrypting the backup failed: ${process_describeExit('openssl', enc)}`);
+            await files.remove(plainPath);
+            path = encPath;
+            streamedHash = undefined;
+        }
+        const sizeBytes = await files.size(path);
+        const sha256 = streamedHash ?? (await (hashing ?? files.sha256(path)));
+        await files.rename(path, finalPath);
+        partials.clear();
+        edges.trackPartial?.(undefined);
+        const deleted = await applyRetention(request, name, edges);
+        return {
+            path: finalPath,
+            file: name,
+            location: files.remote ? 'server' : 'runner',
+            where: files.where,
+            sizeBytes,
+            sha256,
+            format,
+            encrypted: request.passphrase !== undefined,
+            serverVersion: spec.serverVersion,
+            client: spec.client,
+            durationMs: clock() - started,
+            verification,
+            deleted,
+            database: request.database?.database ?? '',
+        };
+    }
+    catch (error) {
+        for (const path of partials)
+            await files.remove(path).catch(() => undefined);
+        edges.trackPartial?.(undefined);
+        throw error;
+    }
+}
+/**
+ * A custom-format PostgreSQL archive dumped and kept on one server (the deploy's pre-migration backup, db-backup
+ * over SSH): every command over the connection costs a client start and a remote shell, so the same steps run as
+ * two scripts instead of about ten commands. The client is still chosen here from the server's version, and the
+ * checks are those of verifyDump, made on the server before the rename and repeated here on what it reports.
+ */
+function runsAsOneScript(request, edges) {
+    return (request.engine === 'postgresql' &&
+        request.postgresFormat === 'custom' &&
+        request.passphrase === undefined &&
+        request.verify === 'archive' &&
+        edges.dumpHost.remote &&
+        edges.files.remote &&
+        edges.dumpHost === edges.storeHost);
+}
+const q = ssh_shellQuote;
+const MARK = 'runbook-backup';
+/** Clients, server version (read with the newest psql) and the files already in the directory, in one script. */
+function probeScript(root, directory) {
+    return [
+        'newest=; newest_major=-1',
+        `for f in ${q(root)}/*/bin/pg_dump; do`,
+        '  [ -x "$f" ] || continue',
+        '  printf \'client %s\\n\' "$f"',
+        '  m=${f%/bin/pg_dump}; m=${m##*/}',
+        "  case $m in ''|*[!0-9]*) continue;; esac",
+        '  if [ "$m" -gt "$newest_major" ]; then newest_major=$m; newest=${f%/pg_dump}/psql; fi',
+        'done',
+        `if [ -z "$newest" ]; then printf 'path %s\\n' "$(pg_dump --version 2>/dev/null || true)"; newest=psql; fi`,
+        `printf 'psql %s\\n' "$newest"`,
+        `if [ -d ${q(directory)} ]; then for f in ${q(directory)}/*; do if [ -e "$f" ]; then printf 'file %s\\n' "\${f##*/}"; fi; done; fi`,
+        'rc=0; v=$("$newest" -X -A -t -v ON_ERROR_STOP=1 -c \'SHOW server_version\') || rc=$?',
+        `if [ "$rc" = 0 ]; then printf 'server %s\\n' "$v"; else printf 'psql-exit %s\\n' "$rc"; fi`,
+    ].join('\n');
+}
+/**
+ * Dump to the partial, check it (size, PGDMP magic, pg_restore --list with its header), hash it and rename it
+ * only if every check passed; the partial is removed on any other way out. The last line says what happened.
+ */
+function archiveScript(dump, pgRestore, partial, final) {
+    const p = q(partial);
+    return [
+        'umask 077',
+        `trap 'rm -f ${p} ${q(`${partial}.list`)} ${q(`${partial}.err`)}' EXIT`,
+        "trap 'exit 143' HUP INT TERM",
+        'now() { date +%s%3N; }',
+        't0=$(now)',
+        `rc=0; ${dump} || rc=$?`,
+        `if [ "$rc" != 0 ]; then echo "${MARK} dump $rc"; exit 0; fi`,
+        't1=$(now)',
+        `size=$(wc -c < ${p} | tr -d ' ')`,
+        `magic=$(head -c 5 ${p} | od -An -v -tx1 | tr -d ' \\n')`,
+        `lrc=0; ${q(pgRestore)} --list ${p} > ${q(`${partial}.list`)} 2> ${q(`${partial}.err`)} || lrc=$?`,
+        `if [ "$lrc" != 0 ]; then cat ${q(`${partial}.err`)} >&2; fi`,
+        `entries=$(grep -c '^[0-9][0-9]*;' ${q(`${partial}.list`)} || true)`,
+        `header=0; if grep -q '; Archive created at' ${q(`${partial}.list`)}; then header=1; fi`,
+        'sum=-; state=rejected',
+        `if [ "$size" -gt 0 ] && [ "$magic" = 5047444d50 ] && [ "$lrc" = 0 ] && [ "$header" = 1 ]; then`,
+        `  sum=$(sha256sum ${p} | cut -d' ' -f1)`,
+        `  if [ -e ${q(final)} ]; then state=exists; else mv -f ${p} ${q(final)}; state=kept; fi`,
+        'fi',
+        't2=$(now)',
+        `echo "${MARK} $state $size $magic $lrc $header $entries $sum $t0 $t1 $t2"`,
+    ].join('\n');
+}
+async function takeServerArchive(request, edges, started) {
+    const clock = edges.clock ?? Date.now;
+    const host = edges.dumpHost;
+    const target = request.database;
+    const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
+    const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
+    const probe = await host.sh(probeScript(request.postgresClientRoot, request.directory), { env, secretEnv });
+    if (probe.code !== 0)
+        throw new errors/* ActionFailure */.dR(`Preparing the backup on ${host.where} failed: ${process_describeExit('the remote script', probe)}`);
+    const lines = probe.stdout.split('\n');
+    const value = (word) => lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
+    let clients = postgresClientsFromPaths(value('client'));
+    if (clients.length === 0) {
+        const onPath = postgresClientFromVersionText(value('path').join('\n'));
+        clients = onPath ? [onPath] : [];
+    }
+    const failedPsql = value('psql-exit')[0];
+    if (failedPsql !== undefined) {
+        const result = { code: Number(failedPsql), signal: null, stdout: '', stderrTail: probe.stderrTail, bytes: 0 };
+        throw backup_connectionFailure(target, result, value('psql')[0] ?? 'psql');
+    }
+    const serverVersion = (value('server')[0] ?? '').trim();
+    const client = client_plan_choosePostgresClient(serverVersion, clients, host.where);
+    const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
+    edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
+    const name = backup_freeName(new Set([...value('file'), ...(request.takenNames ?? [])]), (sequence) => backup_files_backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
+    const finalPath = external_node_path_.posix.join(request.directory, name);
+    const partial = `${finalPath}.partial`;
+    edges.trackPartial?.(partial);
+    try {
+        const dump = [backup_tool(client, 'pg_dump'), '--no-password', '--format=custom', `--file=${partial}`].map(q).join(' ');
+        const scriptStarted = clock();
+        const result = await host.sh(archiveScript(dump, backup_tool(client, 'pg_restore'), partial, finalPath), {
+            env,
+            secretEnv,
+            signal: edges.signal,
+        });
+        if (edges.signal?.aborted)
+            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
+        const last = result.stdout
+            .split('\n')
+            .reverse()
+            .find((l) => l.startsWith(`${MARK} `));
+        if (result.code !== 0 || !last)
+            throw new errors/* ActionFailure */.dR(`The backup on ${host.where} failed: ${process_describeExit('the backup script', result)}`);
+        const [state, ...fields] = last.slice(MARK.length + 1).split(' ');
+        if (state === 'dump') {
+            const failed = { ...result, code: Number(fields[0]) };
+            if (/password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
+                throw backup_connectionFailure(target, failed, backup_tool(client, 'pg_dump'));
+            throw new errors/* ActionFailure */.dR(`The dump failed: ${process_describeExit('pg_dump', failed)}`);
+        }
+        const [size, magic, listCode, header, entries, sha256, t0, t1, t2] = fields;
+        const timings = [t0, t1, t2].map(Number);
+        if (timings.every(Number.isFinite)) {
+            edges.log(`Dumped in ${timings[1] - timings[0]} ms (checks before the dump: ${scriptStarted - started} ms); verifying.`);
+            edges.log(`Verified in ${timings[2] - timings[1]} ms.`);
+        }
+        const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
+        const reason = checkSize(Number(size)) ??
+            (isCustomArchive(Buffer.from(magic, 'hex')) ? undefined : 'the file is not a pg_dump custom archive') ??
+            verify_checkArchiveListing(Number(listCode), header === '1' ? '; Archive created at' : '', result.stderrTail);
+        if (reason) {
+            if (state === 'kept')
+                await edges.files.remove(finalPath);
+            throw fail(reason);
+        }
+        if (state !== 'kept')
+            throw new errors/* ActionFailure */.dR(`The backup could not be renamed: ${finalPath} appeared on ${host.where} meanwhile.`);
+        edges.trackPartial?.(undefined);
+        const deleted = await applyRetention(request, name, edges);
+        return {
+            path: finalPath,
+            file: name,
+            location: 'server',
+            where: edges.files.where,
+            sizeBytes: Number(size),
+            sha256,
+            format: 'custom',
+            encrypted: false,
+            serverVersion,
+            client: clientName,
+            durationMs: clock() - started,
+            verification: `${size} bytes; pg_restore --list read ${entries} entries`,
+            deleted,
+            database: target.database,
+        };
+    }
+    catch (error) {
+        await edges.files.remove(partial).catch(() => undefined);
+        edges.trackPartial?.(undefined);
+        throw error;
+    }
+}
+async function verifyDump(format, path, request, edges, spec) {
+    const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
+    const size = await edges.files.size(path);
+    const empty = checkSize(size);
+    if (empty)
+        throw fail(empty);
+    const checks = [`${size} bytes`];
+    if (format === 'custom') {
+        if (!isCustomArchive(await edges.files.head(path, 5)))
+            throw fail('the file is not a pg_dump custom archive');
+        const clients = await backup_postgresClientsOn(edges.storeHost, request.postgresClientRoot);
+        const client = client_plan_choosePostgresClient(spec.serverVersion, clients, edges.storeHost.where);
+        const list = await edges.storeHost.run(backup_tool(client, 'pg_restore'), ['--list', path]);
+        const reason = verify_checkArchiveListing(list.code, list.stdout, list.stderrTail);
+        if (reason)
+            throw fail(reason);
+        const entries = list.stdout.split('\n').filter((l) => /^\d+;/.test(l)).length;
+        checks.push(`pg_restore --list read ${entries} entries`);
+    }
+    else if (format === 'plain' || format === 'mysql') {
+        const reason = checkSqlMarker(format, await edges.files.tail(path, 4096));
+        if (reason)
+            throw fail(reason);
+        checks.push('completion marker present');
+    }
+    else {
+        const reason = await edges.files.checkJson(path);
+        if (reason)
+            throw fail(reason);
+        checks.push('JSON parses');
+    }
+    if (request.verify === 'restore') {
+        checks.push(await backup_testRestore(format, path, request, edges, spec));
+    }
+    return checks.join('; ');
+}
+/** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
+async function backup_testRestore(format, path, request, edges, spec, 
+/** The backup as a stream on the runner (read back from a bucket) instead of the file at `path`. */
+openStream) {
+    const target = request.database;
+    const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
+    const host = edges.dumpHost;
+    const fromFile = openStream
+        ? { stdin: await openStream() }
+        : edges.dumpHost.remote === edges.files.remote
+            ? { stdinOnHost: path }
+            : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 73024, 23))).createReadStream(path) };
+    const fail = (what, result) => new errors/* ActionFailure */.dR(`The backup failed its test restore into scratch database '${scratch}': ${process_describeExit(what, result)}; no backup was kept.`);
+    if (format === 'custom' || format === 'plain') {
+        const binDir = spec.command.includes('/') ? external_node_path_.posix.dirname(spec.command) : '';
+        const pg = (name) => (binDir ? `${binDir}/${name}` : name);
+        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
+        const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
+        // The database to connect to comes from PGDATABASE: a name in argv could be read as a connection string.
+        const admin = (sql) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env, secretEnv });
+        const created = await admin(`CREATE DATABASE ${(0,database_url/* postgresIdentifier */.f7)(scratch)}`);
+        if (created.code !== 0)
+            throw fail('CREATE DATABASE', created);
+        try {
+            const scratchEnv = { ...env, PGDATABASE: scratch };
+            const restored = format === 'custom'
+                ? await host.run(pg('pg_restore'), [
+                    '--no-owner',
+                    '--no-acl',
+                    '--exit-on-error',
+                    '--single-transaction',
+                    `--dbname=${(0,database_url/* libpqDatabaseArgument */.V)(scratch)}`,
+                ], { env: scratchEnv, secretEnv, ...fromFile })
+                : await host.run(pg('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-o', '/dev/null'], { env: scratchEnv, secretEnv, ...fromFile });
+            if (restored.code !== 0)
+                throw fail(format === 'custom' ? 'pg_restore' : 'psql', restored);
+            const tables = await host.run(pg('psql'), [
+                '-X',
+                '-A',
+                '-t',
+                '-c',
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog','information_schema')",
+            ], { env: scratchEnv, secretEnv });
+            return `test restore into a scratch database succeeded (${tables.stdout.trim() || '?'} tables)`;
+        }
+        finally {
+            const dropped = await admin(`DROP DATABASE IF EXISTS ${(0,database_url/* postgresIdentifier */.f7)(scratch)}`);
+            if (dropped.code !== 0)
+                edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
+        }
+    }
+    const { args, env } = (0,database_url/* mysqlConnection */.bR)(target);
+    const client = spec.command.startsWith('mariadb') ? 'mariadb' : 'mysql';
+    const admin = (sql) => host.run(client, [...args, '-e', sql], { secretEnv: env });
+    const created = await admin(`CREATE DATABASE ${(0,database_url/* mysqlIdentifier */.c4)(scratch)}`);
+    if (created.code !== 0)
+        throw fail('CREATE DATABASE', created);
+    try {
+        const restored = await host.run(client, [...args, `--database=${scratch}`], { secretEnv: env, ...fromFile });
+        if (restored.code !== 0)
+            throw fail(client, restored);
+        return 'test restore into a scratch database succeeded';
+    }
+    finally {
+        const dropped = await admin(`DROP DATABASE IF EXISTS ${(0,database_url/* mysqlIdentifier */.c4)(scratch)}`);
+        if (dropped.code !== 0)
+            edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
+    }
+}
+async function applyRetention(request, name, edges, now = false) {
+    if (request.keepDays === 0 && request.keepCount === 0)
+        return [];
+    if (request.deferRetention && !now)
+        return [];
+    const plan = backup_files_planRetention(await edges.files.list(request.directory), {
+        prefix: request.prefix,
+        keepDays: request.keepDays,
+        keepCount: request.keepCount,
+        now: request.now,
+        protect: name,
+    });
+    for (const file of plan.remove) {
+        await edges.files.remove(external_node_path_.posix.join(request.directory, file));
+        edges.log(`Retention: deleted ${file}`);
+    }
+    return plan.remove;
+}
+/**
+ * The db-restore step that puts this backup back, ready to paste into a workflow. Every key is an input of
+ * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
+ * workflows use, never as values.
+ */
+function restoreCommand(result, actionRef, server, bucket) {
+    const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
+    if (result.format === 'json') {
+        lines.push('    engine: django', '    django-manage-command: python manage.py');
+    }
+    else {
+        lines.push(`    database-url: \${{ secrets.DATABASE_URL }}`);
+    }
+    lines.push(`    confirm: ${result.database || '<database name>'}`);
+    if (result.encrypted)
+        lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
+    // A dump taken over SSH reached a database only that server may reach: the restore goes the same way.
+    if (result.location === 'server' || server) {
+        if (result.location === 'server')
+            lines.push('    storage: server');
+        lines.push(`    ssh-host: ${server?.host ?? '<server>'}`);
+        if (server && server.port !== 22)
+            lines.push(`    ssh-port: ${server.port}`);
+        lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
+    }
+    // The bucket is reached as the backup reached it; credentials from the inputs become secret references (never
+    // values), credentials from the environment need no input.
+    if (result.location === 'bucket' && bucket) {
+        lines.push(`    s3-region: ${bucket.region}`);
+        if (bucket.endpoint)
+            lines.push(`    s3-endpoint: ${bucket.endpoint}`);
+        if (bucket.forcePathStyle)
+            lines.push('    s3-force-path-style: true');
+        if (bucket.credentials) {
+            lines.push(`    s3-access-key-id: \${{ secrets.S3_ACCESS_KEY_ID }}`, `    s3-secret-access-key: \${{ secrets.S3_SECRET_ACCESS_KEY }}`);
+            if (bucket.credentials.sessionToken)
+                lines.push(`    s3-session-token: \${{ secrets.S3_SESSION_TOKEN }}`);
+        }
+    }
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./actions/db-backup/bucket-backup.ts
+// db-backup's bucket place: a dump streamed straight into an S3-compatible bucket (no file of the whole dump on
+// the runner), or a verified backup file copied there; then the bucket's own retention.
+
+
+
+
+
+
+
+
+
+
+
+/** The backup names already in the bucket (the new one must take none of them). */
+function namesIn(objects) {
+    return objects.map((o) => external_node_path_.posix.basename(o.key));
+}
+/** What the object carries about itself: enough to know, from the bucket alone, what it is and where it came from. */
+function backupMetadata(request, fields) {
+    const ascii = (text) => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+    const metadata = {
+        engine: request.engine,
+        format: fields.format,
+        'server-version': ascii(fields.serverVersion || 'unknown'),
+        commit: ascii(request.sha || 'none'),
+        database: ascii(request.database?.database ?? ''),
+        'part-size': String(fields.partSize),
+    };
+    if (fields.sha256)
+        metadata.sha256 = fields.sha256;
+    return metadata;
+}
+/**
+ * Passes the dump's output on to the upload and reads it on the way (start, end, JSON structure), without ever
+ * ending the upload's stream: only the caller ends it, once the dump has exited cleanly and passed its checks, so a
+ * dump that dies half-way can never complete the upload.
+ */
+class DumpTap extends external_node_stream_.Writable {
+    body = new external_node_stream_.PassThrough();
+    head = Buffer.alloc(0);
+    tail = Buffer.alloc(0);
+    bytes = 0;
+    json;
+    decoder = new external_node_string_decoder_.StringDecoder('utf8');
+    constructor(format) {
+        super();
+        if (format === 'json')
+            this.json = new JsonStructureCheck();
+    }
+    _write(chunk, _encoding, callback) {
+        this.bytes += chunk.length;
+        if (this.head.length < 5)
+            this.head = Buffer.concat([this.head, chunk.subarray(0, 5 - this.head.length)]);
+        this.tail = Buffer.concat([this.tail, chunk.subarray(Math.max(0, chunk.length - 4096))]);
+        if (this.tail.length > 4096)
+            this.tail = this.tail.subarray(this.tail.length - 4096);
+        this.json?.feed(this.decoder.write(chunk));
+        if (this.body.write(chunk))
+            callback();
+        else
+            this.body.once('drain', () => callback());
+    }
+    _final(callback) {
+        callback();
+    }
+    /** Why the dump is not complete, or undefined. */
+    problem(format) {
+        const empty = checkSize(this.bytes);
+        if (empty)
+            return empty;
+        if (format === 'custom')
+            return isCustomArchive(this.head) ? undefined : 'the output is not a pg_dump custom archive';
+        if (format === 'plain' || format === 'mysql')
+            return checkSqlMarker(format, this.tail.toString('utf8'));
+        this.json.feed(this.decoder.end());
+        return this.json.end();
+    }
+}
+/**
+ * The bucket is the only place: the dump runs (on the runner or over SSH) and its output is streamed into a
+ * multipart upload. The upload completes only after the dump exited 0 with a complete output; the stored object's
+ * checksum is then checked, a custom archive's table of contents is read back with pg_restore --list (and with
+ * verify: restore the object is restored into a scratch database), and only then is the checksum file written
+ * beside it: a backup without its `.sha256` is never taken as good.
+ */
+async function streamBackupToBucket(request, edges, store, existing) {
+    const clock = edges.clock ?? Date.now;
+    const started = clock();
+    const format = formatOf(request);
+    const spec = await planDump(request, edges);
+    if (spec.serverVersion)
+        edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
+    const name = freeName(new Set(namesIn(existing)), (sequence) => backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], { sequence }));
+    const key = objectKey(store.settings, name);
+    const url = objectUrl(store.settings, name);
+    const tap = new DumpTap(format);
+    edges.log(`Streaming the dump into ${url}.`);
+    const uploading = trackedUpload(edges, key, (started) => store.upload(key, tap.body, backupMetadata(request, { format, serverVersion: spec.serverVersion, partSize: store.settings.partSize }), edges.signal, started));
+    let uploadError;
+    // A failed upload stops reading: stop the dump too (its pipe would otherwise fill and block it for good).
+    uploading.catch((error) => {
+        uploadError = error;
+        tap.destroy(error);
+    });
+    let dumpError;
+    try {
+        const result = await edges.dumpHost.run(spec.command, spec.args, {
+            env: spec.env,
+            secretEnv: spec.secretEnv,
+            cwd: spec.cwd,
+            signal: edges.signal,
+            stdoutStream: tap,
+        });
+        if (edges.signal?.aborted)
+            dumpError = new ActionFailure('The backup was cancelled; the upload was aborted.');
+        else if (result.code !== 0)
+            dumpError = dumpFailure(request, spec, result);
+        else {
+            const problem = tap.problem(format);
+            if (problem)
+                dumpError = new ActionFailure(`The backup failed verification: ${problem}; nothing was kept.`);
+        }
+    }
+    catch (error) {
+        dumpError = error;
+    }
+    if (dumpError || uploadError) {
+        // Whichever failed first is the story; the dump's "write failed" after a failed upload is only its echo.
+        const first = uploadError ?? dumpError;
+        // The upload sees the error, aborts the multipart upload and settles; wait for that before reporting.
+        tap.body.destroy(first);
+        await uploading.catch(() => undefined);
+        throw first;
+    }
+    tap.body.end();
+    const dumped = clock();
+    const sent = await uploading;
+    edges.log(`Dumped and uploaded ${sent.bytes} bytes in ${dumped - started} ms; ${sent.verification}.`);
+    const checks = [`${sent.bytes} bytes`, sent.verification];
+    try {
+        checks.push(...(await verifyObject(format, key, url, request, edges, spec, store)));
+        await store.putText(`${key}${CHECKSUM_SUFFIX}`, `${sent.sha256}  ${name}\n`);
+    }
+    catch (error) {
+        await store.remove(key).catch(() => undefined);
+        throw error;
+    }
+    return {
+        path: url,
+        file: name,
+        location: 'bucket',
+        where: store.where,
+        sizeBytes: sent.bytes,
+        sha256: sent.sha256,
+        format,
+        encrypted: false,
+        serverVersion: spec.serverVersion,
+        client: spec.client,
+        durationMs: clock() - started,
+        verification: checks.join('; '),
+        deleted: [],
+        database: request.database?.database ?? '',
+    };
+}
+/** Tells the edges about the multipart upload while it is in progress (a killed run's post step aborts it). */
+async function trackedUpload(edges, key, upload) {
+    let started = false;
+    try {
+        return await upload((uploadId) => {
+            started = true;
+            edges.trackUpload?.({ key, uploadId });
+        });
+    }
+    finally {
+        if (started)
+            edges.trackUpload?.(undefined);
+    }
+}
+function dumpFailure(request, spec, result) {
+    if (request.database &&
+        /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
+        return connectionFailure(request.database, result, spec.command);
+    return new ActionFailure(`The dump failed: ${describeExit(posix.basename(spec.command), result)}; the upload was aborted.`);
+}
+/** Checks made on what the bucket holds: a custom archive's table of contents, and the test restore when asked. */
+async function verifyObject(format, key, url, request, edges, spec, store) {
+    const checks = [];
+    const fail = (reason) => new ActionFailure(`The backup in ${url} failed verification: ${reason}; it was deleted.`);
+    if (format === 'custom') {
+        const clients = await postgresClientsOn(edges.storeHost, request.postgresClientRoot);
+        const client = choosePostgresClient(spec.serverVersion, clients, edges.storeHost.where);
+        // pg_restore reads the table of contents at the start of the archive and stops: the rest is not downloaded.
+        const abort = new AbortController();
+        const stream = await store.download(key, abort.signal);
+        stream.on('error', () => undefined);
+        const list = await edges.storeHost.run(tool(client, 'pg_restore'), ['--list'], { stdin: stream });
+        abort.abort();
+        stream.destroy();
+        const reason = checkArchiveListing(list.code, list.stdout, list.stderrTail);
+        if (reason)
+            throw fail(reason);
+        checks.push(`pg_restore --list read ${list.stdout.split('\n').filter((l) => /^\d+;/.test(l)).length} entries`);
+    }
+    else {
+        checks.push(format === 'json' ? 'JSON structure complete' : 'completion marker present');
+    }
+    if (request.verify === 'restore') {
+        checks.push(await testRestore(format, url, request, edges, spec, () => store.download(key)));
+    }
+    return checks;
+}
+/**
+ * Copies a verified backup file (on the runner, or read over SSH from the server) into the bucket, with its
+ * SHA-256 in the object's metadata; the hash of what was sent must equal the file's, and the stored object's
+ * checksum must equal what was sent.
+ */
+async function copyBackupToBucket(backup, request, edges, store) {
+    const key = (0,object_store/* objectKey */.T5)(store.settings, backup.file);
+    const url = (0,object_store/* objectUrl */.bC)(store.settings, backup.file);
+    const metadata = backupMetadata(request, {
+        format: backup.format,
+        serverVersion: backup.serverVersion,
+        sha256: backup.sha256,
+        partSize: store.settings.partSize,
+    });
+    let body;
+    let reading = Promise.resolve();
+    if (backup.location === 'server') {
+        const pipe = new external_node_stream_.PassThrough();
+        reading = edges.storeHost.run('cat', ['--', backup.path], { stdoutStream: pipe, signal: edges.signal }).then((result) => {
+            if (result.code !== 0)
+                pipe.destroy(new errors/* ActionFailure */.dR(`Reading ${backup.path}: ${process_describeExit('cat', result)}`));
+        }, (error) => pipe.destroy(error));
+        body = pipe;
+    }
+    else {
+        body = (0,external_node_fs_.createReadStream)(backup.path);
+    }
+    edges.log(`Copying ${backup.path} to ${url}.`);
+    const sent = await trackedUpload(edges, key, (started) => store.upload(key, body, metadata, edges.signal, started));
+    await reading;
+    if (sent.sha256 !== backup.sha256 || sent.bytes !== backup.sizeBytes) {
+        await store.remove(key).catch(() => undefined);
+        throw new errors/* ActionFailure */.dR(`The copy sent to ${url} (${sent.bytes} bytes, sha256 ${sent.sha256}) is not the verified backup (${backup.sizeBytes} bytes, sha256 ${backup.sha256}); it was deleted.`);
+    }
+    await store.putText(`${key}${object_store/* CHECKSUM_SUFFIX */.qP}`, `${sent.sha256}  ${backup.file}\n`);
+    return { url, key, sizeBytes: sent.bytes, sha256: sent.sha256, verification: sent.verification, deleted: [] };
+}
+/**
+ * Retention in the bucket, by the time in the names (as on disk), once the new backup is verified there: the
+ * backup just made is never a candidate. Each deleted backup takes its checksum file with it.
+ */
+async function applyBucketRetention(request, name, store, log) {
+    if (request.keepDays === 0 && request.keepCount === 0)
+        return [];
+    const names = namesIn(await store.list());
+    const plan = planRetention(names, { ...request, protect: name });
+    for (const file of plan.remove) {
+        await store.remove(objectKey(store.settings, file));
+        if (names.includes(`${file}${CHECKSUM_SUFFIX}`))
+            await store.remove(objectKey(store.settings, `${file}${CHECKSUM_SUFFIX}`));
+        log(`Retention: deleted ${objectUrl(store.settings, file)}`);
+    }
+    return plan.remove;
+}
+
+;// CONCATENATED MODULE: ./actions/db-backup/post-step.ts
+// The post step of db-backup and db-restore (post-if: always()): what a killed main step could not clean up itself.
+
+
+
+
+
+
+
+const POST_STATE_KEY = 'db-cleanup';
+/** Kept up to date by the main step as the connection opens and partial files come and go. */
+class PostCleanup {
+    save;
+    ssh;
+    upload;
+    partials = new Set();
+    serverPartials = new Set();
+    constructor(save) {
+        this.save = save;
+    }
+    sshOpened(leftover) {
+        this.ssh = leftover;
+        this.write();
+    }
+    /** A partial file or folder on the runner exists (path), or none is left (undefined). */
+    partial(path) {
+        if (path === undefined)
+            this.partials.clear();
+        else
+            this.partials.add(path);
+        this.write();
+    }
+    /** A partial file on the SSH server exists (path), or none is left there (undefined). */
+    serverPartial(path) {
+        if (path === undefined)
+            this.serverPartials.clear();
+        else
+            this.serverPartials.add(path);
+        this.write();
+    }
+    /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
+    uploading(upload) {
+        this.upload = upload;
+        this.write();
+    }
+    write() {
+        const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
+        if (this.serverPartials.size > 0)
+            state.serverPartials = [...this.serverPartials];
+        this.save?.(POST_STATE_KEY, JSON.stringify(state));
+    }
+}
+async function cleanupPost(io) {
+    const raw = io.getState(POST_STATE_KEY);
+    if (!raw)
+        return;
+    const state = JSON.parse(raw);
+    for (const path of state.partials) {
+        if (!existsSync(path))
+            continue;
+        const kind = statSync(path).isDirectory() ? 'folder' : 'file';
+        rmSync(path, { recursive: true, force: true });
+        io.info(`Removed ${path}, a partial ${kind} the main step left.`);
+    }
+    if (state.upload)
+        await abortLeftoverUpload(state.upload, io);
+    if (state.ssh && state.serverPartials?.length)
+        await removeServerPartials(state.ssh, state.serverPartials, io);
+    if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
+        io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
+}
+/**
+ * Removes the partial files a killed main step left on the SSH server, through its master if it still answers, else
+ * a new login with its key; the host key is checked against the known_hosts the main step verified, as always.
+ */
+async function removeServerPartials(ssh, paths, io) {
+    const connection = SshConnection.fromLeftover(ssh, io.runner);
+    const where = `${ssh.user}@${ssh.host}`;
+    if (!connection) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: its SSH key is gone.`);
+        return;
+    }
+    // One word per path, in order: the server's answer names none of them, so nothing it prints reaches the log.
+    const script = `for f in ${paths.map(shellQuote).join(' ')}; do if [ -e "$f" ]; then rm -f -- "$f"; echo removed; else echo absent; fi; done`;
+    const result = await connection.exec({ script });
+    if (result.code !== 0) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: ${describeExit('the remote command', result)}`);
+        return;
+    }
+    const words = result.stdout.split('\n');
+    paths.forEach((path, i) => {
+        if (words[i] === 'removed')
+            io.info(`Removed ${path} on ${where}, a partial file the main step left.`);
+    });
+}
+/** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
+async function abortLeftoverUpload(upload, io) {
+    const input = (name) => io.getInput?.(name) || undefined;
+    const accessKeyId = input('s3-access-key-id');
+    const secretAccessKey = input('s3-secret-access-key');
+    const sessionToken = input('s3-session-token');
+    for (const secret of [secretAccessKey, sessionToken])
+        if (secret)
+            io.setSecret?.(secret);
+    const settings = {
+        input: 'bucket',
+        bucket: upload.bucket,
+        prefix: '',
+        region: upload.region,
+        endpoint: upload.endpoint,
+        forcePathStyle: upload.forcePathStyle,
+        credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, sessionToken } : undefined,
+        partSize: DEFAULT_PART_MB * 1024 * 1024,
+    };
+    const url = objectUrl(settings, upload.key);
+    // The id is the server's text (CreateMultipartUpload's answer): printed only neutralised.
+    const id = untrustedText(upload.uploadId);
+    const store = await openObjectStore(settings);
+    try {
+        if (await store.abortUpload(upload.key, upload.uploadId))
+            io.info(`Aborted the multipart upload to ${url} (id ${id}) that the main step left unfinished: its parts are deleted and no object was made.`);
+        else
+            io.info(`The multipart upload to ${url} (id ${id}) was already completed or aborted.`);
+    }
+    catch (error) {
+        io.warning(`Could not abort the multipart upload to ${url} (id ${id}), left unfinished by the main step: ${error.message} Its parts stay billed until it is aborted (aws s3api abort-multipart-upload) or a lifecycle rule removes incomplete uploads.`);
+    }
+}
+const runCleanupPost = (io = {
+    getState: core.getState,
+    info: core.info,
+    warning: core.warning,
+    runner: runProcess,
+    getInput: (name) => core.getInput(name),
+    setSecret: core.setSecret,
+}) => runPost(() => cleanupPost(io), io.warning);
 
 ;// CONCATENATED MODULE: ./actions/db-restore/bucket-source.ts
 // db-restore from a bucket: the backup (a name, or `latest` under a prefix) is downloaded to a private folder on
@@ -2312,84 +3628,6 @@ async function fetchFromBucket(ref, options) {
     }
     options.log(`Downloaded ${sizeBytes} bytes; SHA-256 ${sha256} matches the recorded one.`);
     return { url, path, folder, sha256, sizeBytes };
-}
-
-;// CONCATENATED MODULE: ./actions/db-backup/artifact.ts
-
-
-
-// GitHub refuses these in artifact names (the upload client checks the same list before any request).
-const FORBIDDEN_NAME_CHARACTERS = (/* unused pure expression or super */ null && (['"', ':', '<', '>', '|', '*', '?', '\r', '\n', '\\', '/']));
-function artifact_readArtifactRequest(read) {
-    const upload = read.boolean('upload-artifact', false);
-    const name = read.optionalString('artifact-name');
-    const retention = read.optionalString('retention-days');
-    if (!upload)
-        return undefined;
-    const bad = name ? FORBIDDEN_NAME_CHARACTERS.filter((c) => name.includes(c)) : [];
-    if (bad.length) {
-        throw new ConfigurationError(`Input 'artifact-name' is ${JSON.stringify(name)}, which contains ${bad.map((c) => JSON.stringify(c)).join(', ')}; an artifact name cannot contain any of ${FORBIDDEN_NAME_CHARACTERS.map((c) => JSON.stringify(c)).join(' ')}.`);
-    }
-    return {
-        name,
-        retentionDays: retention === undefined ? undefined : read.integer('retention-days', { min: 1, max: 90 }),
-    };
-}
-/** Reads the repository's visibility from the event payload the runner wrote; anything unreadable is 'unknown'. */
-function repositoryVisibility(eventPath, readFile = (p) => readFileSync(p, 'utf8')) {
-    if (!eventPath)
-        return 'unknown';
-    let repository;
-    try {
-        repository = JSON.parse(readFile(eventPath)).repository;
-    }
-    catch {
-        return 'unknown';
-    }
-    const visibility = repository?.visibility;
-    if (visibility === 'public' || visibility === 'private' || visibility === 'internal')
-        return visibility;
-    if (repository?.private === true)
-        return 'private';
-    if (repository?.private === false)
-        return 'public';
-    return 'unknown';
-}
-/**
- * Anyone who can read a public repository can download its artifacts, so a database dump goes there only
- * encrypted. Checked before any dump so nothing is half-done.
- */
-function checkArtifactAllowed(request, context) {
-    if (!request)
-        return;
-    if (context.storage === 'server') {
-        throw new ConfigurationError(`Input 'upload-artifact' needs the backup on the runner, but 'storage' is server; use storage: runner (the dump is streamed back over SSH).`);
-    }
-    if ((context.visibility === 'public' || context.visibility === 'unknown') && !context.encrypted) {
-        const why = context.visibility === 'public'
-            ? 'this repository is public, so anyone could download the artifact'
-            : 'the event payload does not say this repository is private, so it is treated as public';
-        throw new ConfigurationError(`Input 'upload-artifact' is true but ${why}; set 'encryption-passphrase' (the artifact is then the encrypted file) or keep the backup out of artifacts.`);
-    }
-    const missing = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL'].filter((name) => !context.env[name]);
-    if (missing.length) {
-        throw new ConfigurationError(`Input 'upload-artifact' is true but ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set; the runner gives these to JavaScript actions (not to run: scripts), so call this action with uses:.`);
-    }
-}
-/** Uploads the verified backup (already complete on disk: takeBackup renames only after verification). */
-async function uploadBackup(request, backup, uploader) {
-    const name = request.name ?? basename(backup.path);
-    // Custom archives are compressed by pg_dump and ciphertext does not compress: zipping them again only costs CPU.
-    const compressionLevel = backup.encrypted || backup.format === 'custom' ? 0 : 6;
-    const id = await uploader.upload(name, backup.path, { retentionDays: request.retentionDays, compressionLevel });
-    return { name, id, retentionDays: request.retentionDays };
-}
-function artifactSummaryRow(artifact, env) {
-    const retention = artifact.retentionDays ? `kept ${artifact.retentionDays} days` : "the repository's retention";
-    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: runId } = env;
-    const name = `\`${artifact.name}\``;
-    const link = server && repo && runId ? `[${name}](${server}/${repo}/actions/runs/${runId}/artifacts/${artifact.id})` : name;
-    return ['Artifact', `${link} (id ${artifact.id}, ${retention})`];
 }
 
 ;// CONCATENATED MODULE: ./actions/db-backup/inputs.ts
@@ -2545,6 +3783,7 @@ function readBackupInputs(source, setSecret, workspace, env = {}) {
 
 
 
+
 function readRestoreInputs(source, setSecret, workspace, env = {}) {
     const read = new inputs/* InputReader */.i_(source);
     const connection = readConnectionInputs(read, setSecret, workspace);
@@ -2564,708 +3803,43 @@ function readRestoreInputs(source, setSecret, workspace, env = {}) {
     const passphrase = read.optionalString('encryption-passphrase');
     if (passphrase)
         setSecret(passphrase);
+    const skipSafetyBackup = read.boolean('skip-safety-backup', false);
+    const safetyBucketInput = read.optionalString('safety-bucket');
+    const safetyBucket = safetyBucketInput
+        ? (0,object_store/* readBucketSettings */.qT)(read, { ...(0,object_store/* parseS3Location */.TL)(safetyBucketInput, 'safety-bucket'), input: 'safety-bucket' }, setSecret, env)
+        : undefined;
+    const safetyArtifact = readSafetyArtifact(read, storage);
+    const extraPlace = safetyBucket ? 'safety-bucket' : safetyArtifact ? 'safety-upload-artifact' : undefined;
+    if (skipSafetyBackup && extraPlace) {
+        throw new errors/* ConfigurationError */.j1(`Input '${extraPlace}' is set but 'skip-safety-backup' is true: there would be no safety backup to keep there.`);
+    }
     return {
         ...connection,
         backup: backupInput === 'latest' || bucket ? backupInput : place(backupInput),
         directory,
         prefix: read.optionalString('prefix'),
         confirm: read.string('confirm', { required: true }),
-        skipSafetyBackup: read.boolean('skip-safety-backup', false),
+        skipSafetyBackup,
         safetyDirectory: safetyDirectory ? place(safetyDirectory) : directory,
         safetyDirectoryInput: safetyDirectory ? 'safety-directory' : 'directory',
         storage,
         passphrase,
         sha: read.string('sha'),
         bucket,
+        safetyBucket,
+        safetyArtifact,
     };
 }
-
-;// CONCATENATED MODULE: ./actions/db-backup/client-plan.ts
-
-/** '150004' (server_version_num) or '15.4 (Debian 15.4-1)' → 15; 9.6 → 9 (a major was two numbers before 10). */
-function postgresMajor(version) {
-    const text = version.trim();
-    if (/^\d{5,6}$/.test(text)) {
-        const n = Number(text);
-        return n >= 100000 ? Math.floor(n / 10000) : Math.floor(n / 10000);
+function readSafetyArtifact(read, storage) {
+    const retention = read.optionalString('safety-retention-days');
+    if (!read.boolean('safety-upload-artifact', false))
+        return undefined;
+    if (storage === 'server') {
+        throw new errors/* ConfigurationError */.j1(`Input 'safety-upload-artifact' needs the safety backup on the runner, but 'storage' is server (it is kept on that server); use 'safety-bucket' to keep a copy off the server.`);
     }
-    const m = /(\d+)(?:\.(\d+))?/.exec(text);
-    return m ? Number(m[1]) : undefined;
-}
-/**
- * The client for a server: the newest installed, which must be at least the server's major (pg_dump refuses to
- * dump a newer server, and a dump made by an older client could miss newer objects). Otherwise stop with how
- * to install the right one.
- */
-function choosePostgresClient(serverVersion, installed, where = 'the runner') {
-    const server = postgresMajor(serverVersion);
-    if (server === undefined)
-        throw new errors/* ActionFailure */.dR(`Could not read the PostgreSQL server version from '${serverVersion}'.`);
-    const sorted = [...installed].sort((a, b) => b.major - a.major);
-    const best = sorted[0];
-    if (best && best.major >= server)
-        return best;
-    const found = sorted.length
-        ? `the newest client on ${where} is ${best.major} (${best.binDir ? `${best.binDir}/pg_dump` : 'pg_dump on PATH'})`
-        : `no pg_dump was found on ${where}`;
-    throw new errors/* ActionFailure */.dR(`The PostgreSQL server is version ${server} but ${found}; pg_dump must be at least as new as the server. ` +
-        `Install postgresql-client-${server} on ${where}: add the PostgreSQL (PGDG) apt repository ` +
-        `(https://wiki.postgresql.org/wiki/Apt, e.g. 'sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y') ` +
-        `then 'sudo apt-get install -y postgresql-client-${server}'.`);
-}
-/** Majors from a listing of `<root>/<N>/bin/pg_dump` paths (one per line), as `ls -d` or a directory scan gives. */
-function postgresClientsFromPaths(paths) {
-    const clients = [];
-    for (const path of paths) {
-        const m = /^(.*\/(\d+)\/bin)\/pg_dump$/.exec(path.trim());
-        if (m)
-            clients.push({ major: Number(m[2]), binDir: m[1] });
-    }
-    return clients;
-}
-/** `pg_dump (PostgreSQL) 15.4 (Debian 15.4-1)` → 15. */
-function postgresClientFromVersionText(text) {
-    const m = /pg_dump \(PostgreSQL\) (\d+)/.exec(text);
-    return m ? { major: Number(m[1]), binDir: '' } : undefined;
-}
-/** `SELECT VERSION()`: '10.11.6-MariaDB-0+deb12u1' or '8.0.36'. */
-function parseMysqlVersion(version) {
-    const m = /^(\d+)\.(\d+)/.exec(version.trim());
-    if (!m)
-        throw new errors/* ActionFailure */.dR(`Could not read the MySQL/MariaDB server version from '${version}'.`);
     return {
-        flavour: /mariadb/i.test(version) ? 'mariadb' : 'mysql',
-        version: version.trim(),
-        major: Number(m[1]),
-        minor: Number(m[2]),
+        retentionDays: retention === undefined ? undefined : read.integer('safety-retention-days', { min: 1, max: 90 }),
     };
-}
-/**
- * mariadb-dump for MariaDB, mysqldump for MySQL when it is the Oracle one. MariaDB's mysqldump is a link to
- * mariadb-dump, which dumps MySQL 5.7 fine but not every MySQL 8 object, so say so instead of guessing.
- */
-function chooseMysqlDump(server, available, where = 'the runner') {
-    if (server.flavour === 'mariadb') {
-        if (available.mariadbDump)
-            return { dump: 'mariadb-dump', client: 'mariadb' };
-        if (available.mysqldump)
-            return { dump: 'mysqldump', client: 'mysql' };
-    }
-    else {
-        if (available.mysqldump && !available.mysqldumpIsMariadb)
-            return { dump: 'mysqldump', client: 'mysql' };
-        if (available.mariadbDump || available.mysqldump) {
-            return {
-                dump: available.mariadbDump ? 'mariadb-dump' : 'mysqldump',
-                client: available.mariadbDump ? 'mariadb' : 'mysql',
-                warning: server.major >= 8
-                    ? `The server is MySQL ${server.version}; only MariaDB's dump client is on ${where}. Install mysql-client (Oracle's) for a dump that covers every MySQL 8 feature.`
-                    : undefined,
-            };
-        }
-    }
-    throw new errors/* ActionFailure */.dR(`No MySQL/MariaDB dump client (mariadb-dump or mysqldump) was found on ${where}. ` +
-        `Install it: 'sudo apt-get install -y ${server.flavour === 'mariadb' ? 'mariadb-client' : 'default-mysql-client'}'.`);
-}
-
-;// CONCATENATED MODULE: ./actions/db-backup/backup.ts
-
-
-
-
-
-
-
-
-const EXTENSIONS = {
-    custom: 'dump',
-    plain: 'sql',
-    mysql: 'sql',
-    json: 'json',
-};
-const OPENSSL_ENC_ARGS = ['enc', '-aes-256-cbc', '-pbkdf2', '-iter', '600000', '-md', 'sha256'];
-const PASSPHRASE_ENV = 'RUNBOOK_BACKUP_PASSPHRASE';
-function formatOf(request) {
-    if (request.engine === 'postgresql')
-        return request.postgresFormat;
-    return request.engine === 'mysql' ? 'mysql' : 'json';
-}
-/** A PostgreSQL client set on a host: versioned directories first, else whatever pg_dump is on PATH. */
-async function postgresClientsOn(host, root) {
-    const listing = await host.sh(`for f in ${shellQuote(root)}/*/bin/pg_dump; do [ -x "$f" ] && printf '%s\\n' "$f"; done; true`);
-    const clients = postgresClientsFromPaths(listing.stdout.split('\n'));
-    if (clients.length > 0)
-        return clients;
-    const onPath = await host.sh('pg_dump --version 2>/dev/null || true');
-    const client = postgresClientFromVersionText(onPath.stdout);
-    return client ? [client] : [];
-}
-/** The first backup name (by sequence) not among `taken`; never one that exists, so no backup is overwritten. */
-function freeName(taken, nameFor) {
-    for (let sequence = 1; sequence < 100; sequence++) {
-        const name = nameFor(sequence);
-        if (!taken.has(name))
-            return name;
-    }
-    throw new errors/* ActionFailure */.dR(`99 backups of this database were already taken in this minute at this commit (${nameFor(1)} and its sequels); remove some first.`);
-}
-function tool(client, name) {
-    return client.binDir ? `${client.binDir}/${name}` : name;
-}
-/** Explains a failed login or connection in one line, naming where (never the password). */
-function connectionFailure(target, result, what) {
-    // psql puts the cause on one line and a hint on the next; keep both, without the tool's own prefix.
-    const lines = result.stderrTail
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '');
-    const start = Math.max(0, lines.findIndex((l) => /error|FATAL|failed|denied|refused/i.test(l)));
-    const reason = lines.slice(start, start + 2).join(' ') || describeExit(what, result);
-    return new errors/* ActionFailure */.dR(`Cannot connect to ${(0,database_url/* describeDatabase */.DZ)(target)}: ${reason.replace(/^(psql|pg_dump|mariadb|mysql|mariadb-dump|mysqldump): (error: |Got error: )?/, '')}`);
-}
-/** The server's version, read before anything is dumped (the client is chosen from it). */
-async function readServerVersion(host, target, psql = 'psql', mysqlClient = 'mariadb') {
-    if (target.engine === 'postgresql') {
-        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
-        const result = await host.run(psql, ['-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', 'SHOW server_version'], {
-            env,
-            secretEnv: PGPASSWORD ? { PGPASSWORD } : undefined,
-        });
-        if (result.code !== 0)
-            throw connectionFailure(target, result, 'psql');
-        return result.stdout.trim();
-    }
-    const { args, env } = (0,database_url/* mysqlConnection */.bR)(target);
-    const result = await host.run(mysqlClient, [...args, '--batch', '--skip-column-names', '-e', 'SELECT VERSION()'], {
-        secretEnv: env,
-    });
-    if (result.code !== 0)
-        throw connectionFailure(target, result, mysqlClient);
-    return result.stdout.trim();
-}
-async function planDump(request, edges) {
-    const host = edges.dumpHost;
-    if (request.engine === 'postgresql') {
-        const target = request.database;
-        const clients = await postgresClientsOn(host, request.postgresClientRoot);
-        const newest = [...clients].sort((a, b) => b.major - a.major)[0];
-        const serverVersion = await readServerVersion(host, target, newest ? tool(newest, 'psql') : 'psql');
-        const client = choosePostgresClient(serverVersion, clients, host.where);
-        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
-        const args = ['--no-password', request.postgresFormat === 'custom' ? '--format=custom' : '--format=plain'];
-        // A plain dump that drops what it recreates restores over existing data the same way pg_restore --clean does.
-        if (request.postgresFormat === 'plain')
-            args.push('--clean', '--if-exists');
-        return {
-            command: tool(client, 'pg_dump'),
-            args,
-            env,
-            secretEnv: PGPASSWORD ? { PGPASSWORD } : {},
-            fileOption: (path) => `--file=${path}`,
-            client: `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`,
-            serverVersion,
-        };
-    }
-    if (request.engine === 'mysql') {
-        const target = request.database;
-        const probe = await host.sh('command -v mariadb-dump >/dev/null 2>&1 && echo mariadb-dump; command -v mysqldump >/dev/null 2>&1 && echo mysqldump && mysqldump --version 2>/dev/null; true');
-        const available = {
-            mariadbDump: /^mariadb-dump$/m.test(probe.stdout),
-            mysqldump: /^mysqldump$/m.test(probe.stdout),
-            mysqldumpIsMariadb: /mariadb/i.test(probe.stdout.split('\n').slice(1).join('\n')),
-        };
-        const clientName = available.mariadbDump ? 'mariadb' : 'mysql';
-        const serverVersion = await readServerVersion(host, target, clientName, clientName);
-        const choice = chooseMysqlDump(parseMysqlVersion(serverVersion), available, host.where);
-        if (choice.warning)
-            edges.warn(choice.warning);
-        const { args, env } = (0,database_url/* mysqlConnection */.bR)(target, 'dump');
-        return {
-            command: choice.dump,
-            args: [
-                ...args,
-                '--single-transaction',
-                '--routines',
-                '--triggers',
-                '--events',
-                '--hex-blob',
-                '--no-tablespaces',
-                '--skip-lock-tables',
-                // The name is an operand, never an option, whatever it starts with.
-                '--',
-                target.database,
-            ],
-            env: {},
-            secretEnv: env,
-            client: choice.dump,
-            serverVersion,
-        };
-    }
-    const django = request.django;
-    const env = {};
-    const secretEnv = {};
-    if (django.databaseUrl)
-        secretEnv.DATABASE_URL = django.databaseUrl;
-    return {
-        command: 'sh',
-        // The user's command is a shell fragment (it may be 'python manage.py' or '.venv/bin/python src/manage.py').
-        args: [
-            '-c',
-            `${django.manageCommand} "$@"`,
-            'manage.py',
-            'dumpdata',
-            '--natural-foreign',
-            '--natural-primary',
-            '--exclude=contenttypes',
-            '--exclude=auth.permission',
-            '--exclude=sessions.session',
-            '--exclude=admin.logentry',
-        ],
-        env,
-        secretEnv,
-        cwd: django.workingDirectory,
-        client: `${django.manageCommand} dumpdata`,
-        serverVersion: '',
-    };
-}
-/**
- * Takes one backup: read the server version, pick a client at least as new, dump into `<name>.partial`, verify,
- * (encrypt,) rename into place, then apply retention. Any failure removes the partial: a name without
- * `.partial` always means a verified backup.
- */
-async function takeBackup(request, edges) {
-    const clock = edges.clock ?? Date.now;
-    const started = clock();
-    const { files } = edges;
-    const format = formatOf(request);
-    if (runsAsOneScript(request, edges))
-        return takeServerArchive(request, edges, started);
-    const spec = await planDump(request, edges);
-    if (spec.serverVersion)
-        edges.log(`Server version ${spec.serverVersion}; dumping with ${spec.client} on ${edges.dumpHost.where}.`);
-    const existing = new Set([...(await files.list(request.directory)), ...(request.takenNames ?? [])]);
-    const name = freeName(existing, (sequence) => backupFileName(request.prefix, request.now, request.sha, EXTENSIONS[format], {
-        encrypted: request.passphrase !== undefined,
-        sequence,
-    }));
-    const finalPath = external_node_path_.posix.join(request.directory, name);
-    const plainPath = external_node_path_.posix.join(request.directory, `${name.replace(/\.enc$/, '')}.partial`);
-    const encPath = `${finalPath}.partial`;
-    const partials = new Set();
-    const track = (path) => {
-        partials.add(path);
-        edges.trackPartial?.(path);
-    };
-    try {
-        track(plainPath);
-        await files.createPrivate?.(plainPath);
-        const sameHost = edges.dumpHost.remote === edges.files.remote;
-        const args = [...spec.args];
-        let streamedHash;
-        let result;
-        const dumpStarted = clock();
-        if (sameHost && spec.fileOption) {
-            args.splice(spec.args.length, 0, spec.fileOption(plainPath));
-            result = await edges.dumpHost.run(spec.command, args, {
-                env: spec.env,
-                secretEnv: spec.secretEnv,
-                cwd: spec.cwd,
-                signal: edges.signal,
-            });
-        }
-        else {
-            result = await edges.dumpHost.run(spec.command, args, {
-                env: spec.env,
-                secretEnv: spec.secretEnv,
-                cwd: spec.cwd,
-                signal: edges.signal,
-                sha256: !sameHost || !edges.files.remote,
-                ...(sameHost ? { stdoutOnHost: plainPath } : { stdoutFile: plainPath }),
-            });
-            streamedHash = result.sha256;
-        }
-        if (edges.signal?.aborted)
-            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
-        const dumped = clock();
-        if (result.code !== 0) {
-            if (request.database &&
-                /password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail)) {
-                throw connectionFailure(request.database, result, spec.command);
-            }
-            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit(external_node_path_.posix.basename(spec.command), result)}`);
-        }
-        // The checksum of an unencrypted dump is read while the verification runs: on a large archive the two reads
-        // overlap instead of adding up.
-        const hashing = streamedHash || request.passphrase !== undefined ? undefined : files.sha256(plainPath);
-        hashing?.catch(() => undefined);
-        edges.log(`Dumped in ${dumped - dumpStarted} ms (checks before the dump: ${dumpStarted - started} ms); verifying.`);
-        const verification = await verifyDump(format, plainPath, request, edges, spec);
-        edges.log(`Verified in ${clock() - dumped} ms.`);
-        let path = plainPath;
-        if (request.passphrase !== undefined) {
-            track(encPath);
-            await files.createPrivate?.(encPath);
-            const enc = await edges.storeHost.run('openssl', [...OPENSSL_ENC_ARGS, '-salt', '-pass', `env:${PASSPHRASE_ENV}`, '-in', plainPath, '-out', encPath], {
-                secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
-            });
-            if (enc.code !== 0)
-                throw new errors/* ActionFailure */.dR(`Encrypting the backup failed: ${describeExit('openssl', enc)}`);
-            await files.remove(plainPath);
-            path = encPath;
-            streamedHash = undefined;
-        }
-        const sizeBytes = await files.size(path);
-        const sha256 = streamedHash ?? (await (hashing ?? files.sha256(path)));
-        await files.rename(path, finalPath);
-        partials.clear();
-        edges.trackPartial?.(undefined);
-        const deleted = await applyRetention(request, name, edges);
-        return {
-            path: finalPath,
-            file: name,
-            location: files.remote ? 'server' : 'runner',
-            where: files.where,
-            sizeBytes,
-            sha256,
-            format,
-            encrypted: request.passphrase !== undefined,
-            serverVersion: spec.serverVersion,
-            client: spec.client,
-            durationMs: clock() - started,
-            verification,
-            deleted,
-            database: request.database?.database ?? '',
-        };
-    }
-    catch (error) {
-        for (const path of partials)
-            await files.remove(path).catch(() => undefined);
-        edges.trackPartial?.(undefined);
-        throw error;
-    }
-}
-/**
- * A custom-format PostgreSQL archive dumped and kept on one server (the deploy's pre-migration backup, db-backup
- * over SSH): every command over the connection costs a client start and a remote shell, so the same steps run as
- * two scripts instead of about ten commands. The client is still chosen here from the server's version, and the
- * checks are those of verifyDump, made on the server before the rename and repeated here on what it reports.
- */
-function runsAsOneScript(request, edges) {
-    return (request.engine === 'postgresql' &&
-        request.postgresFormat === 'custom' &&
-        request.passphrase === undefined &&
-        request.verify === 'archive' &&
-        edges.dumpHost.remote &&
-        edges.files.remote &&
-        edges.dumpHost === edges.storeHost);
-}
-const q = shellQuote;
-const MARK = 'runbook-backup';
-/** Clients, server version (read with the newest psql) and the files already in the directory, in one script. */
-function probeScript(root, directory) {
-    return [
-        'newest=; newest_major=-1',
-        `for f in ${q(root)}/*/bin/pg_dump; do`,
-        '  [ -x "$f" ] || continue',
-        '  printf \'client %s\\n\' "$f"',
-        '  m=${f%/bin/pg_dump}; m=${m##*/}',
-        "  case $m in ''|*[!0-9]*) continue;; esac",
-        '  if [ "$m" -gt "$newest_major" ]; then newest_major=$m; newest=${f%/pg_dump}/psql; fi',
-        'done',
-        `if [ -z "$newest" ]; then printf 'path %s\\n' "$(pg_dump --version 2>/dev/null || true)"; newest=psql; fi`,
-        `printf 'psql %s\\n' "$newest"`,
-        `if [ -d ${q(directory)} ]; then for f in ${q(directory)}/*; do if [ -e "$f" ]; then printf 'file %s\\n' "\${f##*/}"; fi; done; fi`,
-        'rc=0; v=$("$newest" -X -A -t -v ON_ERROR_STOP=1 -c \'SHOW server_version\') || rc=$?',
-        `if [ "$rc" = 0 ]; then printf 'server %s\\n' "$v"; else printf 'psql-exit %s\\n' "$rc"; fi`,
-    ].join('\n');
-}
-/**
- * Dump to the partial, check it (size, PGDMP magic, pg_restore --list with its header), hash it and rename it
- * only if every check passed; the partial is removed on any other way out. The last line says what happened.
- */
-function archiveScript(dump, pgRestore, partial, final) {
-    const p = q(partial);
-    return [
-        'umask 077',
-        `trap 'rm -f ${p} ${q(`${partial}.list`)} ${q(`${partial}.err`)}' EXIT`,
-        "trap 'exit 143' HUP INT TERM",
-        'now() { date +%s%3N; }',
-        't0=$(now)',
-        `rc=0; ${dump} || rc=$?`,
-        `if [ "$rc" != 0 ]; then echo "${MARK} dump $rc"; exit 0; fi`,
-        't1=$(now)',
-        `size=$(wc -c < ${p} | tr -d ' ')`,
-        `magic=$(head -c 5 ${p} | od -An -v -tx1 | tr -d ' \\n')`,
-        `lrc=0; ${q(pgRestore)} --list ${p} > ${q(`${partial}.list`)} 2> ${q(`${partial}.err`)} || lrc=$?`,
-        `if [ "$lrc" != 0 ]; then cat ${q(`${partial}.err`)} >&2; fi`,
-        `entries=$(grep -c '^[0-9][0-9]*;' ${q(`${partial}.list`)} || true)`,
-        `header=0; if grep -q '; Archive created at' ${q(`${partial}.list`)}; then header=1; fi`,
-        'sum=-; state=rejected',
-        `if [ "$size" -gt 0 ] && [ "$magic" = 5047444d50 ] && [ "$lrc" = 0 ] && [ "$header" = 1 ]; then`,
-        `  sum=$(sha256sum ${p} | cut -d' ' -f1)`,
-        `  if [ -e ${q(final)} ]; then state=exists; else mv -f ${p} ${q(final)}; state=kept; fi`,
-        'fi',
-        't2=$(now)',
-        `echo "${MARK} $state $size $magic $lrc $header $entries $sum $t0 $t1 $t2"`,
-    ].join('\n');
-}
-async function takeServerArchive(request, edges, started) {
-    const clock = edges.clock ?? Date.now;
-    const host = edges.dumpHost;
-    const target = request.database;
-    const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
-    const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
-    const probe = await host.sh(probeScript(request.postgresClientRoot, request.directory), { env, secretEnv });
-    if (probe.code !== 0)
-        throw new errors/* ActionFailure */.dR(`Preparing the backup on ${host.where} failed: ${describeExit('the remote script', probe)}`);
-    const lines = probe.stdout.split('\n');
-    const value = (word) => lines.filter((l) => l.startsWith(`${word} `)).map((l) => l.slice(word.length + 1));
-    let clients = postgresClientsFromPaths(value('client'));
-    if (clients.length === 0) {
-        const onPath = postgresClientFromVersionText(value('path').join('\n'));
-        clients = onPath ? [onPath] : [];
-    }
-    const failedPsql = value('psql-exit')[0];
-    if (failedPsql !== undefined) {
-        const result = { code: Number(failedPsql), signal: null, stdout: '', stderrTail: probe.stderrTail, bytes: 0 };
-        throw connectionFailure(target, result, value('psql')[0] ?? 'psql');
-    }
-    const serverVersion = (value('server')[0] ?? '').trim();
-    const client = choosePostgresClient(serverVersion, clients, host.where);
-    const clientName = `pg_dump ${client.major}${client.binDir ? ` (${client.binDir})` : ''}`;
-    edges.log(`Server version ${serverVersion}; dumping with ${clientName} on ${host.where}.`);
-    const name = freeName(new Set([...value('file'), ...(request.takenNames ?? [])]), (sequence) => backupFileName(request.prefix, request.now, request.sha, 'dump', { sequence }));
-    const finalPath = external_node_path_.posix.join(request.directory, name);
-    const partial = `${finalPath}.partial`;
-    edges.trackPartial?.(partial);
-    try {
-        const dump = [tool(client, 'pg_dump'), '--no-password', '--format=custom', `--file=${partial}`].map(q).join(' ');
-        const scriptStarted = clock();
-        const result = await host.sh(archiveScript(dump, tool(client, 'pg_restore'), partial, finalPath), {
-            env,
-            secretEnv,
-            signal: edges.signal,
-        });
-        if (edges.signal?.aborted)
-            throw new errors/* ActionFailure */.dR('The backup was cancelled; its partial file was removed.');
-        const last = result.stdout
-            .split('\n')
-            .reverse()
-            .find((l) => l.startsWith(`${MARK} `));
-        if (result.code !== 0 || !last)
-            throw new errors/* ActionFailure */.dR(`The backup on ${host.where} failed: ${describeExit('the backup script', result)}`);
-        const [state, ...fields] = last.slice(MARK.length + 1).split(' ');
-        if (state === 'dump') {
-            const failed = { ...result, code: Number(fields[0]) };
-            if (/password authentication failed|Access denied|could not connect|Connection refused|timeout expired/i.test(result.stderrTail))
-                throw connectionFailure(target, failed, tool(client, 'pg_dump'));
-            throw new errors/* ActionFailure */.dR(`The dump failed: ${describeExit('pg_dump', failed)}`);
-        }
-        const [size, magic, listCode, header, entries, sha256, t0, t1, t2] = fields;
-        const timings = [t0, t1, t2].map(Number);
-        if (timings.every(Number.isFinite)) {
-            edges.log(`Dumped in ${timings[1] - timings[0]} ms (checks before the dump: ${scriptStarted - started} ms); verifying.`);
-            edges.log(`Verified in ${timings[2] - timings[1]} ms.`);
-        }
-        const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
-        const reason = checkSize(Number(size)) ??
-            (isCustomArchive(Buffer.from(magic, 'hex')) ? undefined : 'the file is not a pg_dump custom archive') ??
-            checkArchiveListing(Number(listCode), header === '1' ? '; Archive created at' : '', result.stderrTail);
-        if (reason) {
-            if (state === 'kept')
-                await edges.files.remove(finalPath);
-            throw fail(reason);
-        }
-        if (state !== 'kept')
-            throw new errors/* ActionFailure */.dR(`The backup could not be renamed: ${finalPath} appeared on ${host.where} meanwhile.`);
-        edges.trackPartial?.(undefined);
-        const deleted = await applyRetention(request, name, edges);
-        return {
-            path: finalPath,
-            file: name,
-            location: 'server',
-            where: edges.files.where,
-            sizeBytes: Number(size),
-            sha256,
-            format: 'custom',
-            encrypted: false,
-            serverVersion,
-            client: clientName,
-            durationMs: clock() - started,
-            verification: `${size} bytes; pg_restore --list read ${entries} entries`,
-            deleted,
-            database: target.database,
-        };
-    }
-    catch (error) {
-        await edges.files.remove(partial).catch(() => undefined);
-        edges.trackPartial?.(undefined);
-        throw error;
-    }
-}
-async function verifyDump(format, path, request, edges, spec) {
-    const fail = (reason) => new errors/* ActionFailure */.dR(`The backup failed verification: ${reason}; no backup was kept.`);
-    const size = await edges.files.size(path);
-    const empty = checkSize(size);
-    if (empty)
-        throw fail(empty);
-    const checks = [`${size} bytes`];
-    if (format === 'custom') {
-        if (!isCustomArchive(await edges.files.head(path, 5)))
-            throw fail('the file is not a pg_dump custom archive');
-        const clients = await postgresClientsOn(edges.storeHost, request.postgresClientRoot);
-        const client = choosePostgresClient(spec.serverVersion, clients, edges.storeHost.where);
-        const list = await edges.storeHost.run(tool(client, 'pg_restore'), ['--list', path]);
-        const reason = checkArchiveListing(list.code, list.stdout, list.stderrTail);
-        if (reason)
-            throw fail(reason);
-        const entries = list.stdout.split('\n').filter((l) => /^\d+;/.test(l)).length;
-        checks.push(`pg_restore --list read ${entries} entries`);
-    }
-    else if (format === 'plain' || format === 'mysql') {
-        const reason = checkSqlMarker(format, await edges.files.tail(path, 4096));
-        if (reason)
-            throw fail(reason);
-        checks.push('completion marker present');
-    }
-    else {
-        const reason = await edges.files.checkJson(path);
-        if (reason)
-            throw fail(reason);
-        checks.push('JSON parses');
-    }
-    if (request.verify === 'restore') {
-        checks.push(await testRestore(format, path, request, edges, spec));
-    }
-    return checks.join('; ');
-}
-/** Restores the dump into a scratch database next to the real one, then drops it whatever happened. */
-async function testRestore(format, path, request, edges, spec, 
-/** The backup as a stream on the runner (read back from a bucket) instead of the file at `path`. */
-openStream) {
-    const target = request.database;
-    const scratch = `${target.database.slice(0, 40)}_verify_${Math.random().toString(36).slice(2, 8)}`;
-    const host = edges.dumpHost;
-    const fromFile = openStream
-        ? { stdin: await openStream() }
-        : edges.dumpHost.remote === edges.files.remote
-            ? { stdinOnHost: path }
-            : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
-    const fail = (what, result) => new errors/* ActionFailure */.dR(`The backup failed its test restore into scratch database '${scratch}': ${describeExit(what, result)}; no backup was kept.`);
-    if (format === 'custom' || format === 'plain') {
-        const binDir = spec.command.includes('/') ? external_node_path_.posix.dirname(spec.command) : '';
-        const pg = (name) => (binDir ? `${binDir}/${name}` : name);
-        const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
-        const secretEnv = PGPASSWORD ? { PGPASSWORD } : undefined;
-        // The database to connect to comes from PGDATABASE: a name in argv could be read as a connection string.
-        const admin = (sql) => host.run(pg('psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-c', sql], { env, secretEnv });
-        const created = await admin(`CREATE DATABASE ${(0,database_url/* postgresIdentifier */.f7)(scratch)}`);
-        if (created.code !== 0)
-            throw fail('CREATE DATABASE', created);
-        try {
-            const scratchEnv = { ...env, PGDATABASE: scratch };
-            const restored = format === 'custom'
-                ? await host.run(pg('pg_restore'), [
-                    '--no-owner',
-                    '--no-acl',
-                    '--exit-on-error',
-                    '--single-transaction',
-                    `--dbname=${(0,database_url/* libpqDatabaseArgument */.V)(scratch)}`,
-                ], { env: scratchEnv, secretEnv, ...fromFile })
-                : await host.run(pg('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction', '-o', '/dev/null'], { env: scratchEnv, secretEnv, ...fromFile });
-            if (restored.code !== 0)
-                throw fail(format === 'custom' ? 'pg_restore' : 'psql', restored);
-            const tables = await host.run(pg('psql'), [
-                '-X',
-                '-A',
-                '-t',
-                '-c',
-                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog','information_schema')",
-            ], { env: scratchEnv, secretEnv });
-            return `test restore into a scratch database succeeded (${tables.stdout.trim() || '?'} tables)`;
-        }
-        finally {
-            const dropped = await admin(`DROP DATABASE IF EXISTS ${(0,database_url/* postgresIdentifier */.f7)(scratch)}`);
-            if (dropped.code !== 0)
-                edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
-        }
-    }
-    const { args, env } = (0,database_url/* mysqlConnection */.bR)(target);
-    const client = spec.command.startsWith('mariadb') ? 'mariadb' : 'mysql';
-    const admin = (sql) => host.run(client, [...args, '-e', sql], { secretEnv: env });
-    const created = await admin(`CREATE DATABASE ${(0,database_url/* mysqlIdentifier */.c4)(scratch)}`);
-    if (created.code !== 0)
-        throw fail('CREATE DATABASE', created);
-    try {
-        const restored = await host.run(client, [...args, `--database=${scratch}`], { secretEnv: env, ...fromFile });
-        if (restored.code !== 0)
-            throw fail(client, restored);
-        return 'test restore into a scratch database succeeded';
-    }
-    finally {
-        const dropped = await admin(`DROP DATABASE IF EXISTS ${(0,database_url/* mysqlIdentifier */.c4)(scratch)}`);
-        if (dropped.code !== 0)
-            edges.warn(`Could not drop the scratch database '${scratch}': ${lastErrorLine(dropped.stderrTail)}`);
-    }
-}
-async function applyRetention(request, name, edges, now = false) {
-    if (request.keepDays === 0 && request.keepCount === 0)
-        return [];
-    if (request.deferRetention && !now)
-        return [];
-    const plan = planRetention(await edges.files.list(request.directory), {
-        prefix: request.prefix,
-        keepDays: request.keepDays,
-        keepCount: request.keepCount,
-        now: request.now,
-        protect: name,
-    });
-    for (const file of plan.remove) {
-        await edges.files.remove(external_node_path_.posix.join(request.directory, file));
-        edges.log(`Retention: deleted ${file}`);
-    }
-    return plan.remove;
-}
-/**
- * The db-restore step that puts this backup back, ready to paste into a workflow. Every key is an input of
- * db-restore's action.yml (a unit test checks each variant); secrets appear as the secret names the reusable
- * workflows use, never as values.
- */
-function restoreCommand(result, actionRef, server, bucket) {
-    const lines = [`- uses: ${actionRef}`, '  with:', `    backup: ${result.path}`];
-    if (result.format === 'json') {
-        lines.push('    engine: django', '    django-manage-command: python manage.py');
-    }
-    else {
-        lines.push(`    database-url: \${{ secrets.DATABASE_URL }}`);
-    }
-    lines.push(`    confirm: ${result.database || '<database name>'}`);
-    if (result.encrypted)
-        lines.push(`    encryption-passphrase: \${{ secrets.BACKUP_PASSPHRASE }}`);
-    // A dump taken over SSH reached a database only that server may reach: the restore goes the same way.
-    if (result.location === 'server' || server) {
-        if (result.location === 'server')
-            lines.push('    storage: server');
-        lines.push(`    ssh-host: ${server?.host ?? '<server>'}`);
-        if (server && server.port !== 22)
-            lines.push(`    ssh-port: ${server.port}`);
-        lines.push(`    ssh-user: ${server?.user ?? '<user>'}`, `    ssh-private-key: \${{ secrets.DEPLOY_SSH_KEY }}`, `    ssh-known-hosts: \${{ secrets.SERVER_KNOWN_HOSTS }}`);
-    }
-    // The bucket is reached as the backup reached it; credentials from the inputs become secret references (never
-    // values), credentials from the environment need no input.
-    if (result.location === 'bucket' && bucket) {
-        lines.push(`    s3-region: ${bucket.region}`);
-        if (bucket.endpoint)
-            lines.push(`    s3-endpoint: ${bucket.endpoint}`);
-        if (bucket.forcePathStyle)
-            lines.push('    s3-force-path-style: true');
-        if (bucket.credentials) {
-            lines.push(`    s3-access-key-id: \${{ secrets.S3_ACCESS_KEY_ID }}`, `    s3-secret-access-key: \${{ secrets.S3_SECRET_ACCESS_KEY }}`);
-            if (bucket.credentials.sessionToken)
-                lines.push(`    s3-session-token: \${{ secrets.S3_SESSION_TOKEN }}`);
-        }
-    }
-    return lines.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./actions/db-restore/restore.ts
@@ -3302,7 +3876,7 @@ async function readDjangoDatabase(request, host) {
     });
     const line = result.stdout.split('\n').find((l) => l.startsWith(DJANGO_NAME_MARK));
     if (result.code !== 0 || line === undefined)
-        throw new errors/* ActionFailure */.dR(`Cannot read the database name from Django (manage.py shell): ${describeExit('manage.py shell', result)}. Nothing was restored.`);
+        throw new errors/* ActionFailure */.dR(`Cannot read the database name from Django (manage.py shell): ${process_describeExit('manage.py shell', result)}. Nothing was restored.`);
     const name = line.slice(DJANGO_NAME_MARK.length).trim();
     if (name === '')
         throw new errors/* ConfigurationError */.j1(`Django's default database has no NAME in its settings; nothing was restored.`);
@@ -3385,9 +3959,9 @@ async function restoreBackup(given, edges) {
     edges.log(`Restoring ${path} (${format}${encrypted ? ', encrypted' : ''}) into ${request.database ? (0,database_url/* describeDatabase */.DZ)(request.database) : 'the Django database'}.`);
     let serverVersion = '';
     if (request.database) {
-        const clients = request.engine === 'postgresql' ? await postgresClientsOn(edges.dumpHost, request.postgresClientRoot) : [];
+        const clients = request.engine === 'postgresql' ? await backup_postgresClientsOn(edges.dumpHost, request.postgresClientRoot) : [];
         const newest = clients.sort((a, b) => b.major - a.major)[0];
-        serverVersion = await readServerVersion(edges.dumpHost, request.database, newest ? tool(newest, 'psql') : 'psql', 'mariadb');
+        serverVersion = await readServerVersion(edges.dumpHost, request.database, newest ? backup_tool(newest, 'psql') : 'psql', 'mariadb');
     }
     let plain = path;
     const partials = [];
@@ -3401,7 +3975,7 @@ async function restoreBackup(given, edges) {
                 secretEnv: { [PASSPHRASE_ENV]: request.passphrase },
             });
             if (dec.code !== 0)
-                throw new errors/* ActionFailure */.dR(`Decrypting '${external_node_path_.posix.basename(path)}' failed (wrong passphrase?): ${describeExit('openssl', dec)}. Nothing was restored.`);
+                throw new errors/* ActionFailure */.dR(`Decrypting '${external_node_path_.posix.basename(path)}' failed (wrong passphrase?): ${process_describeExit('openssl', dec)}. Nothing was restored.`);
         }
         if (format === 'custom' && !isCustomArchive(await edges.files.head(plain, 5))) {
             throw new errors/* ConfigurationError */.j1(`Input 'backup': '${external_node_path_.posix.basename(path)}' is not a pg_dump custom archive. Nothing was restored.`);
@@ -3409,7 +3983,7 @@ async function restoreBackup(given, edges) {
         let safetyBackup;
         if (!request.skipSafetyBackup) {
             edges.log('Taking a safety backup of the current data first.');
-            safetyBackup = await takeBackup({
+            const safetyRequest = {
                 engine: request.engine,
                 database: request.database,
                 postgresFormat: 'custom',
@@ -3424,7 +3998,9 @@ async function restoreBackup(given, edges) {
                 passphrase: request.passphrase,
                 django: request.django && { ...request.django, databaseUrl: request.databaseUrl },
                 postgresClientRoot: request.postgresClientRoot,
-            }, {
+                takenNames: request.safetyTakenNames,
+            };
+            const safetyEdges = {
                 ...edges,
                 // The safety backup says "none left" when it is done: the decrypted copy still is.
                 trackPartial: (p) => {
@@ -3433,8 +4009,10 @@ async function restoreBackup(given, edges) {
                         for (const q of partials)
                             edges.trackPartial?.(q);
                 },
-            });
+            };
+            safetyBackup = await takeBackup(safetyRequest, safetyEdges);
             edges.log(`Safety backup: ${safetyBackup.path}`);
+            await edges.keepSafetyBackup?.(safetyBackup, safetyRequest, safetyEdges);
         }
         const command = await applyRestore(format, plain, serverVersion, request, edges);
         return {
@@ -3459,14 +4037,14 @@ async function applyRestore(format, path, serverVersion, request, edges) {
     // The file is read where it is: directly when the restore runs next to it, else streamed over SSH stdin.
     const input = host.remote === edges.files.remote
         ? { stdinOnHost: path }
-        : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3024, 23))).createReadStream(path) };
-    const fail = (what, result) => new errors/* ActionFailure */.dR(`The restore failed and was stopped: ${describeExit(what, result)}.` +
+        : { stdin: (await Promise.resolve(/* import() */).then(__nccwpck_require__.t.bind(__nccwpck_require__, 73024, 23))).createReadStream(path) };
+    const fail = (what, result) => new errors/* ActionFailure */.dR(`The restore failed and was stopped: ${process_describeExit(what, result)}.` +
         (format === 'custom' || format === 'plain'
             ? ' It ran in one transaction, so the database is unchanged.'
             : ' The safety backup holds the data as it was before.'));
     if (format === 'custom' || format === 'plain') {
         const target = request.database;
-        const client = choosePostgresClient(serverVersion, await postgresClientsOn(host, request.postgresClientRoot), host.where);
+        const client = client_plan_choosePostgresClient(serverVersion, await backup_postgresClientsOn(host, request.postgresClientRoot), host.where);
         const { PGPASSWORD, ...env } = (0,database_url/* postgresEnvironment */.ng)(target);
         const options = { env, secretEnv: PGPASSWORD ? { PGPASSWORD } : undefined, ...input, signal: edges.signal };
         if (format === 'custom') {
@@ -3479,7 +4057,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
                 '--no-acl',
                 `--dbname=${(0,database_url/* libpqDatabaseArgument */.V)(target.database)}`,
             ];
-            const result = await host.run(tool(client, 'pg_restore'), args, options);
+            const result = await host.run(backup_tool(client, 'pg_restore'), args, options);
             if (result.code !== 0)
                 throw fail('pg_restore', result);
             return `pg_restore ${args.join(' ')}`;
@@ -3494,7 +4072,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
             '-o',
             '/dev/null',
         ];
-        const result = await host.run(tool(client, 'psql'), args, options);
+        const result = await host.run(backup_tool(client, 'psql'), args, options);
         if (result.code !== 0)
             throw fail('psql', result);
         return `psql ${args.join(' ')}`;
@@ -3522,7 +4100,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
     // loaddata adds and overwrites by primary key; flushing first makes the result equal the backup.
     const flushed = await manage(['flush', '--no-input']);
     if (flushed.code !== 0)
-        throw new errors/* ActionFailure */.dR(`The restore failed: ${describeExit('manage.py flush', flushed)}. Nothing was restored.`);
+        throw new errors/* ActionFailure */.dR(`The restore failed: ${process_describeExit('manage.py flush', flushed)}. Nothing was restored.`);
     // The fixture goes in on stdin: loaddata reads a file's format from its name, which a decrypted copy
     // (….decrypted.partial) does not carry, and a file kept on the runner is not on the server manage.py runs on.
     const loaded = await manage(['loaddata', '--format=json', '-'], input);
@@ -3530,7 +4108,7 @@ async function applyRestore(format, path, serverVersion, request, edges) {
         throw fail('manage.py loaddata', loaded);
     return `${django.manageCommand} flush --no-input && ${django.manageCommand} loaddata --format=json - < ${path}`;
 }
-function restoreSummary(result, where) {
+function restoreSummary(result, where, extraRows = []) {
     const rows = [
         ['Restored', `\`${result.path}\` (on ${where})`],
         ['Into database', `\`${result.database}\``],
@@ -3542,6 +4120,7 @@ function restoreSummary(result, where) {
                 ? `\`${result.safetyBackup.path}\` (${result.safetyBackup.sizeBytes} bytes, sha256 \`${result.safetyBackup.sha256}\`)`
                 : 'skipped (skip-safety-backup: true)',
         ],
+        ...extraRows,
         ['Command', `\`${result.command}\``],
         ['Duration', `${result.durationMs} ms`],
     ];
@@ -3566,6 +4145,10 @@ function restoreSummary(result, where) {
 
 
 
+
+
+
+
 async function restoreMain(io) {
     const workspace = io.env.GITHUB_WORKSPACE || process.cwd();
     const inputs = readRestoreInputs(io.inputs, io.setSecret, workspace, io.env);
@@ -3573,8 +4156,25 @@ async function restoreMain(io) {
     // from Django first (no input holds it for sure), still before anything is written.
     if (inputs.engine !== 'django')
         checkConfirmation(inputs);
+    checkArtifactAllowed(inputs.safetyArtifact, {
+        visibility: repositoryVisibility(io.env.GITHUB_EVENT_PATH),
+        encrypted: Boolean(inputs.passphrase),
+        storage: inputs.storage,
+        env: io.env,
+        input: 'safety-upload-artifact',
+    });
+    if (inputs.safetyArtifact && io.env.ACTIONS_RUNTIME_TOKEN)
+        io.setSecret(io.env.ACTIONS_RUNTIME_TOKEN);
     if (inputs.database)
         io.info(`Target: ${(0,database_url/* describeDatabase */.DZ)(inputs.database)}`);
+    // The safety bucket is checked (reachable, credentials, bucket exists, listable) before anything is touched.
+    let safetyStore;
+    let safetyTakenNames;
+    if (inputs.safetyBucket) {
+        safetyStore = await (0,object_store/* openObjectStore */.$O)(inputs.safetyBucket);
+        safetyTakenNames = namesIn(await safetyStore.list());
+        io.info(`Bucket ${safetyStore.where} for the safety backup is reachable.`);
+    }
     // A killed step runs no finally: its post step closes the SSH master and removes the key and partial files.
     const cleanup = new PostCleanup(io.saveState);
     const places = await openPlaces(inputs, { ...io, cleanup });
@@ -3585,6 +4185,7 @@ async function restoreMain(io) {
         killRunningProcesses('SIGTERM');
     });
     let fetched;
+    const kept = new SafetyPlaces(inputs, io, safetyStore, cleanup);
     try {
         const djangoDatabase = inputs.engine === 'django' ? await readDjangoDatabase(inputs, places.dumpHost) : undefined;
         checkConfirmation({ ...inputs, djangoDatabase });
@@ -3617,14 +4218,16 @@ async function restoreMain(io) {
             now: io.now(),
             postgresClientRoot: inputs.postgresClientRoot,
             djangoDatabase,
+            safetyTakenNames,
         }, {
             dumpHost: places.dumpHost,
             storeHost: places.storeHost,
             files: places.files,
             log: io.info,
             warn: io.warning,
-            trackPartial: (path) => (places.files.remote ? undefined : cleanup.partial(path)),
+            trackPartial: (path) => (places.files.remote ? cleanup.serverPartial(path) : cleanup.partial(path)),
             signal: cancel.signal,
+            keepSafetyBackup: (backup, request, edges) => kept.keep(backup, request, edges),
         });
         io.setOutput('restored-from', fetched?.url ?? result.path);
         io.setOutput('safety-backup-path', result.safetyBackup?.path ?? '');
@@ -3632,14 +4235,84 @@ async function restoreMain(io) {
         io.setOutput('duration-ms', String(result.durationMs));
         io.info(`Restored ${fetched?.url ?? result.path} into '${result.database}'.`);
         await io.writeSummary(fetched
-            ? restoreSummary({ ...result, path: `${fetched.url} (SHA-256 ${fetched.sha256} checked)` }, 'the bucket')
-            : restoreSummary(result, places.files.where));
+            ? restoreSummary({ ...result, path: `${fetched.url} (SHA-256 ${fetched.sha256} checked)` }, 'the bucket', kept.summaryRows())
+            : restoreSummary(result, places.files.where, kept.summaryRows()));
     }
     finally {
         if (fetched)
             (0,external_node_fs_.rmSync)(fetched.folder, { recursive: true, force: true });
         unregister();
         await places.close();
+    }
+}
+/**
+ * The further places the safety backup is kept in before anything is restored (the file stays where it was taken):
+ * a bucket, where the copy is checked against the file's SHA-256, and a workflow artifact of this run. The
+ * workspace of a hosted runner goes with the job; these outlive it.
+ */
+class SafetyPlaces {
+    inputs;
+    io;
+    store;
+    cleanup;
+    copy;
+    artifact;
+    constructor(inputs, io, store, cleanup) {
+        this.inputs = inputs;
+        this.io = io;
+        this.store = store;
+        this.cleanup = cleanup;
+    }
+    async keep(backup, request, edges) {
+        const { io, store } = this;
+        io.setOutput('safety-backup-path', backup.path);
+        const failed = (where, error) => {
+            const reason = (0,errors/* errorMessage */.gJ)(error).replace(/\.*$/, '.');
+            return new errors/* ActionFailure */.dR(`The safety backup ${backup.path} (on ${backup.where}) is verified, but keeping it in ${where} failed: ${reason} Nothing was restored.`);
+        };
+        if (store) {
+            try {
+                this.copy = await copyBackupToBucket(backup, request, {
+                    ...edges,
+                    // A killed step's post step aborts the multipart upload.
+                    trackUpload: (upload) => this.cleanup.uploading(upload && {
+                        ...upload,
+                        bucket: store.settings.bucket,
+                        region: store.settings.region,
+                        endpoint: store.settings.endpoint,
+                        forcePathStyle: store.settings.forcePathStyle,
+                    }),
+                }, store);
+            }
+            catch (error) {
+                throw failed(store.where, error);
+            }
+            io.setOutput('safety-backup-url', this.copy.url);
+            io.info(`Safety backup copied to ${this.copy.url}: ${this.copy.verification}.`);
+        }
+        if (this.inputs.safetyArtifact) {
+            try {
+                // Loaded only when asked: the artifact client is most of db-backup's bundle.
+                const uploader = io.artifacts ?? (await Promise.all(/* import() */[__nccwpck_require__.e(291), __nccwpck_require__.e(600)]).then(__nccwpck_require__.bind(__nccwpck_require__, 99600))).sdkUploader();
+                this.artifact = await uploadBackup(this.inputs.safetyArtifact, backup, uploader);
+            }
+            catch (error) {
+                throw failed('a workflow artifact', error);
+            }
+            io.setOutput('safety-artifact-id', String(this.artifact.id));
+            io.info(`Uploaded the safety backup as artifact ${this.artifact.name} (id ${this.artifact.id}).`);
+        }
+    }
+    summaryRows() {
+        const rows = [];
+        if (this.copy)
+            rows.push([
+                'Safety backup in the bucket',
+                `\`${this.copy.url}\` (${this.copy.sizeBytes} bytes, same SHA-256), ${this.copy.verification}`,
+            ]);
+        if (this.artifact)
+            rows.push(['Safety backup artifact', artifactSummaryRow(this.artifact, this.io.env)[1]]);
+        return rows;
     }
 }
 const run = (io = runnerIO()) => runAction(() => restoreMain(io));

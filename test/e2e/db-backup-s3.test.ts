@@ -74,6 +74,38 @@ function s3Inputs(bucket: string | undefined, overrides: Record<string, string> 
   };
 }
 
+/**
+ * db-backup of the PostgreSQL `shop` database into `bucket` and the other place `storage` may name, at commit SHA.
+ * `inputs` adds to (or overrides) the database and storage inputs, `s3` the s3-* ones.
+ */
+function backupShop(
+  storage: string,
+  bucket: string,
+  options: {
+    inputs?: Record<string, string>;
+    s3?: Record<string, string>;
+    secrets?: string[];
+    workspace?: string;
+  } = {},
+) {
+  return runAction({
+    action: 'db-backup',
+    inputs: { 'database-url': pg.url('shop'), storage, ...options.inputs, ...s3Inputs(bucket, options.s3) },
+    secrets: [pg.password, s3.secretAccessKey, ...(options.secrets ?? [])],
+    github: { sha: SHA, ...(options.workspace === undefined ? {} : { workspace: options.workspace }) },
+  });
+}
+
+/** db-restore of an s3:// backup into the database `shop_copy` that `databaseUrl` names, confirmed by that name. */
+function restoreShopCopy(backup: string, databaseUrl: string, password: string, workspace?: string) {
+  return runAction({
+    action: 'db-restore',
+    inputs: { backup, 'database-url': databaseUrl, confirm: 'shop_copy', ...s3Inputs(undefined) },
+    secrets: [password, s3.secretAccessKey],
+    ...(workspace === undefined ? {} : { github: { workspace } }),
+  });
+}
+
 /** Runs with the stand-in answering the chosen UploadParts with a 500 on every attempt. */
 async function withFailingParts<T>(fail: (part: number) => boolean, run: () => Promise<T>): Promise<T> {
   s3.failPart = fail;
@@ -92,15 +124,9 @@ describe('db-backup to an S3-compatible bucket', () => {
     s3.createBucket(BUCKET);
     const workspace = join(work, 'pg-stream');
     mkdirSync(workspace);
-    const result = await runAction({
-      action: 'db-backup',
-      inputs: {
-        'database-url': pg.url('shop'),
-        storage: 'bucket',
-        ...s3Inputs(`s3://${BUCKET}/ocpizza/nightly/`, { 's3-part-size-mb': '5', 's3-storage-class': 'STANDARD_IA' }),
-      },
-      secrets: [pg.password, s3.secretAccessKey],
-      github: { sha: SHA, workspace },
+    const result = await backupShop('bucket', `s3://${BUCKET}/ocpizza/nightly/`, {
+      s3: { 's3-part-size-mb': '5', 's3-storage-class': 'STANDARD_IA' },
+      workspace,
     });
     expect(errorMessages(result)).toEqual([]);
     expect(result.exitCode).toBe(0);
@@ -136,17 +162,12 @@ describe('db-backup to an S3-compatible bucket', () => {
     expect(existsSync(join(workspace, 'backups'))).toBe(false);
 
     await pg.createDatabase('shop_copy');
-    const restored = await runAction({
-      action: 'db-restore',
-      inputs: {
-        backup: `s3://${BUCKET}/ocpizza/nightly/latest`,
-        'database-url': pg.url('shop_copy'),
-        confirm: 'shop_copy',
-        ...s3Inputs(undefined),
-      },
-      secrets: [pg.password, s3.secretAccessKey],
-      github: { workspace },
-    });
+    const restored = await restoreShopCopy(
+      `s3://${BUCKET}/ocpizza/nightly/latest`,
+      pg.url('shop_copy'),
+      pg.password,
+      workspace,
+    );
     expect(errorMessages(restored)).toEqual([]);
     expect(restored.outputs['restored-from']).toBe(url);
     expect(await postgresFingerprint(pg, 'shop_copy')).toEqual(source);
@@ -180,16 +201,7 @@ describe('db-backup to an S3-compatible bucket', () => {
     ).toBe('0');
 
     await db.createDatabase('shop_copy');
-    const restored = await runAction({
-      action: 'db-restore',
-      inputs: {
-        backup: 's3://maria-backups/latest',
-        'database-url': db.url('shop_copy'),
-        confirm: 'shop_copy',
-        ...s3Inputs(undefined),
-      },
-      secrets: [db.password, s3.secretAccessKey],
-    });
+    const restored = await restoreShopCopy('s3://maria-backups/latest', db.url('shop_copy'), db.password);
     expect(errorMessages(restored)).toEqual([]);
     expect(restored.outputs['restored-from']).toBe(result.outputs.path);
     expect(await mariadbFingerprint(db, 'shop_copy')).toEqual(await mariadbFingerprint(db, 'shop'));
@@ -207,17 +219,8 @@ describe('db-backup to an S3-compatible bucket', () => {
       s3.put('two-places', `nightly/${name}.sha256`, Buffer.from(`${sha256(Buffer.from('old backup'))}  ${name}\n`));
     }
     s3.put('two-places', 'nightly/README.txt', Buffer.from('not a backup'));
-    const result = await runAction({
-      action: 'db-backup',
-      inputs: {
-        'database-url': pg.url('shop'),
-        directory: dir,
-        storage: 'runner, bucket',
-        'keep-days': '14',
-        ...s3Inputs('s3://two-places/nightly'),
-      },
-      secrets: [pg.password, s3.secretAccessKey],
-      github: { sha: SHA },
+    const result = await backupShop('runner, bucket', 's3://two-places/nightly', {
+      inputs: { directory: dir, 'keep-days': '14' },
     });
     expect(errorMessages(result)).toEqual([]);
     const file = result.outputs.path.split('/').pop()!;
@@ -251,22 +254,18 @@ describe('db-backup to an S3-compatible bucket', () => {
       const oldName = dated('shop', 20);
       writeFileSync(join(serverDir, oldName), 'old backup');
       s3.put('server-and-bucket', `nightly/${oldName}`, Buffer.from('old backup'));
-      const result = await runAction({
-        action: 'db-backup',
+      const result = await backupShop('server, bucket', 's3://server-and-bucket/nightly/', {
         inputs: {
-          'database-url': pg.url('shop'),
           directory: serverDir,
-          storage: 'server, bucket',
           'keep-days': '14',
           'ssh-host': sshd.host,
           'ssh-port': String(sshd.port),
           'ssh-user': sshd.user,
           'ssh-private-key': sshd.privateKey,
           'ssh-known-hosts': sshd.knownHosts,
-          ...s3Inputs('s3://server-and-bucket/nightly/', { 's3-part-size-mb': '5' }),
         },
-        secrets: [pg.password, s3.secretAccessKey, sshd.privateKey],
-        github: { sha: SHA },
+        s3: { 's3-part-size-mb': '5' },
+        secrets: [sshd.privateKey],
       });
       expect(errorMessages(result)).toEqual([]);
       expect(result.exitCode).toBe(0);
@@ -311,17 +310,7 @@ describe('db-backup to an S3-compatible bucket', () => {
     const result = await withFailingParts(
       () => true,
       () =>
-        runAction({
-          action: 'db-backup',
-          inputs: {
-            'database-url': pg.url('shop'),
-            directory: dir,
-            storage: 'runner, bucket',
-            ...s3Inputs('s3://failing/x', { 's3-part-size-mb': '5' }),
-          },
-          secrets: [pg.password, s3.secretAccessKey],
-          github: { sha: SHA },
-        }),
+        backupShop('runner, bucket', 's3://failing/x', { inputs: { directory: dir }, s3: { 's3-part-size-mb': '5' } }),
     );
     expect(result.exitCode).not.toBe(0);
     const errors = errorMessages(result);
@@ -343,17 +332,7 @@ describe('db-backup to an S3-compatible bucket', () => {
     const before = s3.calls.length;
     const result = await withFailingParts(
       (n) => n === 2,
-      () =>
-        runAction({
-          action: 'db-backup',
-          inputs: {
-            'database-url': pg.url('shop'),
-            storage: 'bucket',
-            ...s3Inputs('s3://interrupted/nightly', { 's3-part-size-mb': '5' }),
-          },
-          secrets: [pg.password, s3.secretAccessKey],
-          github: { sha: SHA },
-        }),
+      () => backupShop('bucket', 's3://interrupted/nightly', { s3: { 's3-part-size-mb': '5' } }),
     );
     expect(result.exitCode).not.toBe(0);
     expect(errorMessages(result)).toHaveLength(1);
@@ -387,15 +366,10 @@ describe('db-backup to an S3-compatible bucket', () => {
     const dir = join(work, `guarded-${_name.replace(/ /g, '-')}`);
     mkdirSync(dir);
     writeFileSync(join(dir, old), 'old backup');
-    const result = await runAction({
-      action: 'db-backup',
-      inputs: {
-        'database-url': pg.url('shop'),
-        directory: dir,
-        storage: 'runner, bucket',
-        ...s3Inputs('s3://guarded/nightly', overrides as Record<string, string>),
-      },
-      secrets: [pg.password, s3.secretAccessKey, 'wrong-secret-key-123'],
+    const result = await backupShop('runner, bucket', 's3://guarded/nightly', {
+      inputs: { directory: dir },
+      s3: overrides as Record<string, string>,
+      secrets: ['wrong-secret-key-123'],
     });
     expect(result.exitCode).not.toBe(0);
     const errors = errorMessages(result);

@@ -3,7 +3,7 @@
 // for, the deploy lock), and the harness then runs the post step as the runner does, with the state the main step
 // saved. A killed step runs no finally: only the post step can close the master connection and remove the key.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { lockTable, mainProcess, someoneWaitsForALock, until } from '../support/kill-midway.js';
 import { runAction, type StepResult } from '../harness/index.js';
@@ -23,6 +23,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([pg?.stop(), sshd?.stop()]);
 });
+
+/** True while a pg_dump session of `database` is open. */
+async function someoneDumps(pg: PostgresServer, database: string): Promise<boolean> {
+  const count = await pg.sql(
+    `SELECT count(*) FROM pg_stat_activity WHERE datname = '${database}' AND application_name = 'pg_dump'`,
+  );
+  return Number(count) > 0;
+}
 
 const sshInputs = () => ({
   'ssh-host': sshd.host,
@@ -100,6 +108,36 @@ describe('SSH post steps after the main step is SIGKILLed', () => {
     } finally {
       await lock.release();
     }
+  }, 120_000);
+
+  test('db-backup kept on the server: the post step also removes the partial file on the server', async () => {
+    // The test bed's sshd shares this machine's disk: the server's directory is read directly.
+    const serverDir = join(work, 'server-backups');
+    mkdirSync(serverDir, { recursive: true });
+    const partials = () => readdirSync(serverDir).filter((f) => f.endsWith('.partial'));
+    const lock = await lockTable(pg, 'shop', 'pizza');
+    try {
+      const workspace = makeTempDir('ssh-post-kill-server');
+      const killed = await killedMidRun(
+        'db-backup',
+        { 'database-url': pg.url('shop'), storage: 'server', directory: serverDir, ...sshInputs() },
+        async () => (await someoneWaitsForALock(pg, 'shop')) && partials().length === 1,
+        workspace,
+      );
+      expectCleanedUp(killed);
+      expect(readdirSync(serverDir)).toEqual([]);
+      const state = JSON.parse(killed.result.state['db-cleanup']) as { serverPartials: string[] };
+      const [partial] = state.serverPartials;
+      expect(partial).toMatch(new RegExp(`^${serverDir}/shop_\\d{12}_\\w+\\.dump\\.partial$`));
+      expect(killed.result.post?.log).toContain(
+        `Removed ${partial} on ${sshd.user}@${sshd.host}, a partial file the main step left.`,
+      );
+    } finally {
+      await lock.release();
+    }
+    // The orphaned dump on the server, let go by the lock, finds its file gone: no unverified backup appears.
+    await until('the orphaned dump has ended', async () => !(await someoneDumps(pg, 'shop')));
+    expect(readdirSync(serverDir)).toEqual([]);
   }, 120_000);
 
   test('db-restore: the post step closes the master and removes the key', async () => {

@@ -1632,6 +1632,7 @@ class PostCleanup {
     ssh;
     upload;
     partials = new Set();
+    serverPartials = new Set();
     constructor(save) {
         this.save = save;
     }
@@ -1647,6 +1648,14 @@ class PostCleanup {
             this.partials.add(path);
         this.write();
     }
+    /** A partial file on the SSH server exists (path), or none is left there (undefined). */
+    serverPartial(path) {
+        if (path === undefined)
+            this.serverPartials.clear();
+        else
+            this.serverPartials.add(path);
+        this.write();
+    }
     /** A multipart upload was created (until it is completed or aborted), or none is in progress (undefined). */
     uploading(upload) {
         this.upload = upload;
@@ -1654,6 +1663,8 @@ class PostCleanup {
     }
     write() {
         const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
+        if (this.serverPartials.size > 0)
+            state.serverPartials = [...this.serverPartials];
         this.save?.(POST_STATE_KEY, JSON.stringify(state));
     }
 }
@@ -1671,8 +1682,34 @@ async function cleanupPost(io) {
     }
     if (state.upload)
         await abortLeftoverUpload(state.upload, io);
+    if (state.ssh && state.serverPartials?.length)
+        await removeServerPartials(state.ssh, state.serverPartials, io);
     if (state.ssh && (await SshConnection.closeLeftover(state.ssh, io.runner)))
         io.info(`Closed the SSH connection to ${state.ssh.host} and removed its key (the main step had left them).`);
+}
+/**
+ * Removes the partial files a killed main step left on the SSH server, through its master if it still answers, else
+ * a new login with its key; the host key is checked against the known_hosts the main step verified, as always.
+ */
+async function removeServerPartials(ssh, paths, io) {
+    const connection = SshConnection.fromLeftover(ssh, io.runner);
+    const where = `${ssh.user}@${ssh.host}`;
+    if (!connection) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: its SSH key is gone.`);
+        return;
+    }
+    // One word per path, in order: the server's answer names none of them, so nothing it prints reaches the log.
+    const script = `for f in ${paths.map(shellQuote).join(' ')}; do if [ -e "$f" ]; then rm -f -- "$f"; echo removed; else echo absent; fi; done`;
+    const result = await connection.exec({ script });
+    if (result.code !== 0) {
+        io.warning(`Could not remove ${paths.join(', ')} on ${where}, partial files the main step left: ${describeExit('the remote command', result)}`);
+        return;
+    }
+    const words = result.stdout.split('\n');
+    paths.forEach((path, i) => {
+        if (words[i] === 'removed')
+            io.info(`Removed ${path} on ${where}, a partial file the main step left.`);
+    });
 }
 /** AbortMultipartUpload for the upload the main step created and neither completed nor aborted: its parts go. */
 async function abortLeftoverUpload(upload, io) {

@@ -102,6 +102,24 @@ describe.each(['db-backup', 'db-restore'])('%s post step', (action) => {
     ]);
     expect(result.warnings).toEqual([]);
   });
+
+  test('a partial file left on the server with the SSH key already gone: a warning naming it, the job stays green', async () => {
+    const state: PostState = {
+      ssh: { directory: join(tools.dir, 'rb-ssh-gone'), host: 'db.example.com', port: 22, user: 'deploy' },
+      partials: [],
+      serverPartials: ['backups/shop_202611271405_abcdef1.dump.partial'],
+    };
+    const warnings: string[] = [];
+    await cleanupPost({
+      getState: (name) => (name === POST_STATE_KEY ? JSON.stringify(state) : ''),
+      info: () => undefined,
+      warning: (m) => warnings.push(m),
+      runner: tools.runner,
+    });
+    expect(warnings).toEqual([
+      'Could not remove backups/shop_202611271405_abcdef1.dump.partial on deploy@db.example.com, partial files the main step left: its SSH key is gone.',
+    ]);
+  });
 });
 
 test('the master persists a bounded time after its last command (a number of seconds, never yes)', async () => {
