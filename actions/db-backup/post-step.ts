@@ -33,6 +33,7 @@ export class PostCleanup {
   private ssh?: SshLeftover;
   private upload?: UploadLeftover;
   private readonly partials = new Set<string>();
+  private readonly folders = new Set<string>();
   private readonly serverPartials = new Set<string>();
   constructor(private readonly save: ((name: string, value: string) => void) | undefined) {}
 
@@ -45,6 +46,15 @@ export class PostCleanup {
   partial(path: string | undefined): void {
     if (path === undefined) this.partials.clear();
     else this.partials.add(path);
+    this.write();
+  }
+
+  /**
+   * A folder on the runner that lives for the whole step (db-restore's download), removed by the post step if the
+   * step is killed; `partial(undefined)`, said when a dump's partial file is done, leaves it in place.
+   */
+  folder(path: string): void {
+    this.folders.add(path);
     this.write();
   }
 
@@ -62,7 +72,7 @@ export class PostCleanup {
   }
 
   private write(): void {
-    const state: PostState = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
+    const state: PostState = { ssh: this.ssh, partials: [...this.folders, ...this.partials], upload: this.upload };
     if (this.serverPartials.size > 0) state.serverPartials = [...this.serverPartials];
     this.save?.(POST_STATE_KEY, JSON.stringify(state));
   }

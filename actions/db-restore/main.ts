@@ -66,7 +66,7 @@ export async function restoreMain(io: ActionIO): Promise<void> {
         log: io.info,
         signal: cancel.signal,
         // The download (and the folder holding it) is the post step's to remove if this step is killed.
-        folderMade: (folder) => cleanup.partial(folder),
+        folderMade: (folder) => cleanup.folder(folder),
       });
     }
     const result = await restoreBackup(

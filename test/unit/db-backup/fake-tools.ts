@@ -156,3 +156,25 @@ export function recordedIO(
   };
   return io;
 }
+
+/** What the action printed as workflow commands; the exit code it set is put back (this is jest's process). */
+export async function capturingStdout(action: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    lines.push(
+      ...String(chunk)
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith('::error')),
+    );
+    return true;
+  }) as typeof process.stdout.write;
+  const exitCode = process.exitCode;
+  try {
+    await action();
+  } finally {
+    process.stdout.write = write;
+    process.exitCode = exitCode;
+  }
+  return lines;
+}

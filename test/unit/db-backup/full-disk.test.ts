@@ -8,8 +8,7 @@ import { run } from '../../../actions/db-backup/main.js';
 import { runProcess } from '../../../actions/shared/process.js';
 import { ActionFailure } from '../../../actions/shared/errors.js';
 import { canMountSmallDisk, mountSmallDisk, type SmallDisk } from '../../support/small-disk.js';
-import { makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
-import { capturingStdout } from './main.test.js';
+import { capturingStdout, makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
 
 let tools: FakeTools;
 let disk: SmallDisk;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupMain, run } from '../../../actions/db-backup/main.js';
-import { makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
+import { capturingStdout, makeFakeTools, recordedIO, type FakeTools } from './fake-tools.js';
 import { decryptAsDocumented } from '../../support/openssl.js';
 import { startS3Service, type S3Service } from '../../stand-ins/s3-service.js';
 
@@ -308,28 +308,6 @@ describe('db-backup run (fake tools, real processes)', () => {
     ]);
   });
 });
-
-/** What the action printed as workflow commands; the exit code it set is put back (this is jest's process). */
-export async function capturingStdout(action: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    lines.push(
-      ...String(chunk)
-        .split(/\r?\n/)
-        .filter((l) => l.startsWith('::error')),
-    );
-    return true;
-  }) as typeof process.stdout.write;
-  const exitCode = process.exitCode;
-  try {
-    await action();
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = exitCode;
-  }
-  return lines;
-}
 
 describe('db-backup run into a bucket (fake tools, the S3 stand-in, in process)', () => {
   let s3: S3Service;

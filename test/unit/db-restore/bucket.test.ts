@@ -106,6 +106,19 @@ describe('db-restore from a bucket (S3 stand-in, fake tools, in process)', () =>
     expect(readdirSync(temp)).toEqual([]);
   });
 
+  test('the download folder stays in the post state while the safety backup is taken and the restore runs', async () => {
+    // A killed step's post step removes what the state names: the safety backup's own partial file coming and going
+    // must not take the download folder out of it.
+    const io = restoreIO('s3://backups/nightly/latest');
+    await restoreMain(io);
+    expect(calls()).toContain('pg_dump'); // the safety backup was taken
+    const first = io.savedStates.findIndex((s) => s.includes('rb-restore-'));
+    expect(first).toBeGreaterThanOrEqual(0);
+    const later = io.savedStates.slice(first);
+    expect(later.length).toBeGreaterThan(1);
+    for (const state of later) expect(state).toContain(join(temp, 'rb-restore-'));
+  });
+
   test('the download is private: a 0700 folder under RUNNER_TEMP, a 0600 file, the bytes of the chosen object', async () => {
     const read = new InputReader((name) => inputs('s3://backups/nightly/latest')[name as 'backup'] ?? '');
     const ref = readBucketBackup(read, 's3://backups/nightly/latest', () => undefined, {});

@@ -2,8 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { restoreMain, run } from '../../../actions/db-restore/main.js';
 import { checkFormatFitsEngine, formatFromName } from '../../../actions/db-restore/restore.js';
-import { makeFakeTools, recordedIO, type FakeTools } from '../db-backup/fake-tools.js';
-import { capturingStdout } from '../db-backup/main.test.js';
+import { capturingStdout, makeFakeTools, recordedIO, type FakeTools } from '../db-backup/fake-tools.js';
 import { encryptAsDocumented } from '../../support/openssl.js';
 
 let tools: FakeTools;

@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { restoreMain, run } from '../../../actions/db-restore/main.js';
-import { capturingStdout } from '../db-backup/main.test.js';
-import { makeFakeTools, recordedIO, type FakeTools } from '../db-backup/fake-tools.js';
+import { capturingStdout, makeFakeTools, recordedIO, type FakeTools } from '../db-backup/fake-tools.js';
 import { startS3Service, type S3Service } from '../../stand-ins/s3-service.js';
 
 const url = 'postgres://app:pw@db/shop';
