@@ -9,10 +9,45 @@ import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { snapshotRepository, type RepositorySnapshot } from '../harness/repository-snapshot.js';
 import { runWorkflow, type JobRun, type WorkflowRun } from '../harness/workflow-runner.js';
-import { privateLoopbackAddress } from '../testbed/ports.js';
+import { GitHistory } from '../stand-ins/git-history.js';
+import { GitHubApiStandIn } from '../stand-ins/github-api.js';
+import { pushEvent } from '../stand-ins/github-events.js';
+import { copyFixture, GUNICORN, productionEnv, WSGI_APP } from '../testbed/django-app.js';
+import { startNginx, type NginxServer } from '../testbed/nginx.js';
+import { freePort, privateLoopbackAddress } from '../testbed/ports.js';
+import { startPostgres, type PostgresServer } from '../testbed/postgres.js';
 import { makeTempDir } from '../testbed/process.js';
+import { startSshd, type SshServer } from '../testbed/sshd.js';
+import { startSupervisord, type SupervisordServer } from '../testbed/supervisord.js';
 import { createTestCA, type TestCA } from '../testbed/tls.js';
+
+const EXAMPLES = new URL('../../examples/', import.meta.url).pathname;
+const OWNER = 'ocpizza';
+
+/** GET https://<name><path> on `address`, SNI and Host set to the name, verified against the CA. */
+function httpsGet(
+  address: string,
+  name: string,
+  urlPath: string,
+  ca: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = https.get(
+      { host: address, servername: name, port: 443, path: urlPath, headers: { host: name }, ca, agent: false },
+      (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      },
+    );
+    request.on('error', reject);
+    request.setTimeout(20_000, () => request.destroy(new Error(`no answer from https://${name}${urlPath}`)));
+  });
+}
 
 /** Each step's outcome and the end of its log, for a failure message. */
 function explain(run: WorkflowRun): string {
@@ -29,6 +64,11 @@ function explain(run: WorkflowRun): string {
   };
   walk(run.jobs, '');
   return lines.join('\n');
+}
+
+function replaceExactly(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`expected ${JSON.stringify(from)} in the example`);
+  return text.split(from).join(to);
 }
 
 describe('the runner machine resolves names given to runWorkflow and trusts the test CA', () => {
@@ -118,4 +158,278 @@ jobs:
     expect(untrusted.conclusion).toBe('failure');
     expect(untrusted.jobs[0].steps[0].result!.log).toMatch(/SSL certificate problem/);
   }, 120_000);
+});
+
+/** A clone of this repository with v1 on a commit of the working tree, made once for the file. */
+let runbook: RepositorySnapshot | undefined;
+function runbookAtV1(): RepositorySnapshot {
+  if (!runbook) {
+    runbook = snapshotRepository();
+    runbook.tag('v1', runbook.commit('runbook under test'));
+  }
+  return runbook;
+}
+afterAll(() => runbook?.dispose());
+
+/**
+ * The team's repository (the OC Pizza fixture) on a real git history the GitHub API stand-in serves: each change is
+ * made on staging, CI green on it, and its pull request merged into master as GitHub merges one.
+ */
+interface TeamRepo {
+  dir: string;
+  history: GitHistory;
+  api: GitHubApiStandIn;
+  /** Commits `change` on staging and merges it into master; returns master before and the merge. */
+  mergeFromStaging(title: string, change: (tree: string) => void): { before: string; merge: string };
+}
+
+const TOKEN = 'ghs_e2eExampleDeployToken4d2a9c7e1b';
+
+/** `app`: a git repository of the project with master checked out (committed when `init`). */
+async function teamRepo(app: string, repo: string, init: boolean): Promise<TeamRepo> {
+  const history = GitHistory.open(app);
+  if (init) {
+    history.git('init', '--quiet', '--initial-branch=master');
+    history.git('add', '-A');
+    history.git('commit', '--quiet', '-m', 'OC Pizza');
+  }
+  history.branch('staging', 'master');
+  const api = await GitHubApiStandIn.start({ owner: OWNER, repo, git: history, token: TOKEN });
+  let pull = 0;
+  return {
+    dir: app,
+    history,
+    api,
+    mergeFromStaging(title, change) {
+      const before = history.resolve('master')!;
+      history.git('switch', '--quiet', 'staging');
+      change(app);
+      history.git('add', '-A');
+      history.git('commit', '--quiet', '-m', title);
+      const head = history.resolve('staging')!;
+      pull += 1;
+      const merge = history.git(
+        'commit-tree',
+        `${head}^{tree}`,
+        '-p',
+        before,
+        '-p',
+        head,
+        '-m',
+        `Merge pull request #${pull} from ${OWNER}/staging\n\n${title}`,
+      );
+      history.git('update-ref', 'refs/heads/master', merge, before);
+      api.addCheckRun(head, { name: 'ci / Tests under the coverage gate' });
+      api.addPull({
+        number: pull,
+        headRef: 'staging',
+        headSha: head,
+        baseRef: 'master',
+        state: 'closed',
+        mergeCommitSha: merge,
+        mergedAt: new Date().toISOString(),
+        title,
+      });
+      return { before, merge };
+    },
+  };
+}
+
+/** The menu view renders a template that does not exist (renamed in the view only): the home page answers 500. */
+function breakTheHomePage(tree: string): void {
+  const views = path.join(tree, 'pizzas', 'views.py');
+  fs.writeFileSync(views, replaceExactly(fs.readFileSync(views, 'utf8'), "'pizzas/menu.html'", "'pizzas/carte.html'"));
+}
+
+/** A change that needs a migration (a new column): the pre-migration backup is taken before it is applied. */
+function addVegetarianFlag(tree: string): void {
+  const models = path.join(tree, 'pizzas', 'models.py');
+  fs.writeFileSync(
+    models,
+    replaceExactly(
+      fs.readFileSync(models, 'utf8'),
+      '    available = models.BooleanField(default=True)\n',
+      '    available = models.BooleanField(default=True)\n    vegetarian = models.BooleanField(default=False)\n',
+    ),
+  );
+  fs.writeFileSync(
+    path.join(tree, 'pizzas', 'migrations', '0003_pizza_vegetarian.py'),
+    [
+      'from django.db import migrations, models',
+      '',
+      '',
+      'class Migration(migrations.Migration):',
+      '',
+      "    dependencies = [('pizzas', '0002_seed_menu')]",
+      '',
+      '    operations = [',
+      "        migrations.AddField(model_name='pizza', name='vegetarian', field=models.BooleanField(default=False)),",
+      '    ]',
+      '',
+    ].join('\n'),
+  );
+}
+
+describe('examples/droplet-staging-flow: a push to master deploys to the droplet over SSH', () => {
+  let ca: TestCA;
+  let address: string;
+  let pg: PostgresServer;
+  let supervisor: SupervisordServer;
+  let sshd: SshServer;
+  let nginx: NginxServer;
+  let team: TeamRepo;
+  let dir: string;
+  let deployTo: string;
+  let caller: string;
+  const REPO = `${OWNER}/oc-pizza`;
+
+  beforeAll(async () => {
+    dir = makeTempDir('example-deploy-droplet');
+    deployTo = path.join(dir, 'srv', 'ocpizza');
+    [ca, address, pg] = await Promise.all([createTestCA(), privateLoopbackAddress(443), startPostgres()]);
+    await pg.createDatabase('ocpizza');
+    fs.mkdirSync(path.join(deployTo, 'shared', 'logs'), { recursive: true });
+    // The droplet's shared/.env (what the settings read, and the deploy checks for SECRET_KEY, DATABASE_URL and
+    // SENTRY_DSN): HTTPS behind nginx, as `check --deploy` wants it.
+    const env = {
+      ...productionEnv({ databaseUrl: pg.url('ocpizza'), allowedHosts: 'ocpizza.example' }),
+      SENTRY_DSN: 'https://0123456789abcdef@o1.ingest.sentry.invalid/2',
+    };
+    fs.writeFileSync(
+      path.join(deployTo, 'shared', '.env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
+
+    // The example's supervisor program, with what cannot be the same here changed: the paths, the port, Debian's
+    // gunicorn (the packages are Debian's, see the .bashrc below), the fixture's WSGI module, this machine's user.
+    const programText = fs.readFileSync(
+      path.join(EXAMPLES, 'droplet-staging-flow/server/ocpizza-gunicorn.supervisor.conf'),
+      'utf8',
+    );
+    const command = /^command=(.+)$/m.exec(programText)![1];
+    const appPort = await freePort();
+    supervisor = await startSupervisord({
+      programs: {
+        'ocpizza-gunicorn': {
+          command: replaceExactly(
+            replaceExactly(command, '127.0.0.1:8000', `127.0.0.1:${appPort}`),
+            '/srv/ocpizza',
+            deployTo,
+          )
+            .replace(/^\S+/, GUNICORN)
+            .replace(/\S+:application$/, WSGI_APP),
+          directory: deployTo,
+          // Nothing to run before the first deploy (there is no `current` yet): the deploy starts it.
+          autostart: false,
+          autorestart: 'unexpected',
+          stopasgroup: true,
+          environment: { PYTHONDONTWRITEBYTECODE: '1', LANG: 'C.UTF-8' },
+        },
+      },
+    });
+    // The droplet: this sshd, whose sessions find the test bed supervisord where Debian's supervisorctl looks.
+    sshd = await startSshd({
+      mounts: [{ source: supervisor.configPath, target: '/etc/supervisor/supervisord.conf' }],
+    });
+    // The droplet's Python packages are Debian's (no network for pip here): the deploy's virtualenv sees them, and pip
+    // finds the requirements satisfied instead of asking an index.
+    const bashrc = path.join(sshd.home, '.bashrc');
+    fs.writeFileSync(
+      bashrc,
+      'export PYTHONPATH=/usr/lib/python3/dist-packages PIP_NO_INDEX=1\n' + fs.readFileSync(bashrc, 'utf8'),
+    );
+
+    // The example's nginx site, served over TLS on 443 as certbot would leave it.
+    const site = fs.readFileSync(path.join(EXAMPLES, 'droplet-staging-flow/server/ocpizza.nginx.conf'), 'utf8');
+    const body = site.slice(site.indexOf('server {') + 'server {'.length, site.lastIndexOf('}'));
+    const directives = body
+      .split('\n')
+      .filter((l) => !/^\s*(listen|server_name)\s/.test(l) && !/^\s*#/.test(l))
+      .join('\n');
+    nginx = await startNginx({
+      serverBlock: replaceExactly(
+        replaceExactly(directives, 'http://127.0.0.1:8000', `http://127.0.0.1:${appPort}`),
+        '/srv/ocpizza',
+        deployTo,
+      ),
+      tls: await ca.issue(['ocpizza.example']),
+      listen: { host: address, port: 443 },
+      serverName: 'ocpizza.example',
+    });
+
+    team = await teamRepo(await copyFixture(path.join(dir, 'oc-pizza')), 'oc-pizza', true);
+    // The example as the team fills it in for this droplet: <owner>, and the deploy user and directory of this
+    // server; the URLs stay the example's.
+    const example = parseDocument(
+      fs.readFileSync(path.join(EXAMPLES, 'droplet-staging-flow/.github/workflows/deploy.yml'), 'utf8'),
+    );
+    for (const job of ['flow', 'deploy'])
+      example.setIn(['jobs', job, 'uses'], String(example.getIn(['jobs', job, 'uses'])).replace('<owner>', OWNER));
+    example.setIn(['jobs', 'deploy', 'with', 'user'], sshd.user);
+    example.setIn(['jobs', 'deploy', 'with', 'deploy-to'], deployTo);
+    // The seed's app label is OCPizza; the fixture's app with the migrations this test adds is pizzas.
+    example.setIn(['jobs', 'deploy', 'with', 'rollback-migrations'], 'pizzas');
+    caller = path.join(dir, 'deploy.yml');
+    fs.writeFileSync(caller, example.toString());
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all([nginx?.stop(), supervisor?.stop(), sshd?.stop(), pg?.stop(), team?.api.stop()]);
+    ca?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const push = ({ before, merge }: { before: string; merge: string }) =>
+    runWorkflow({
+      workflow: caller,
+      event: { name: 'push', payload: pushEvent({ repo: REPO, branch: 'master', before, after: merge }) },
+      secrets: {
+        DROPLET_HOST: `127.0.0.1:${sshd.port}`,
+        DEPLOY_SSH_KEY: sshd.privateKey,
+        DROPLET_KNOWN_HOSTS: sshd.knownHosts,
+      },
+      github: { repository: REPO, sha: merge, ref: 'refs/heads/master', apiUrl: team.api.url, token: TOKEN },
+      repositoryDir: team.dir,
+      repositories: { [`${OWNER}/runbook`]: runbookAtV1().dir },
+      hosts: { 'ocpizza.example': address },
+      runnerEnv: { NODE_EXTRA_CA_CERTS: ca.certPath },
+    });
+  const health = async () =>
+    JSON.parse((await httpsGet(address, 'ocpizza.example', '/health', ca.certPem)).body) as { commit: string };
+
+  let first: { before: string; merge: string };
+
+  test('the merge deploys: backup before migrating, https://ocpizza.example/health reports the merge', async () => {
+    first = team.mergeFromStaging('Menu: vegetarian pizzas', addVegetarianFlag);
+    const run = await push(first);
+    if (run.conclusion !== 'success') throw new Error(explain(run));
+    const deploy = run.jobs.find((j) => j.id === 'deploy')!;
+    expect(deploy.outputs).toMatchObject({ 'rolled-back': 'false', healthy: 'true' });
+    expect(deploy.called![0].environment).toEqual({ name: 'production', url: 'https://ocpizza.example' });
+    const backup = deploy.outputs['backup-path'];
+    expect(backup.startsWith(path.join(deployTo, 'shared', 'backups') + '/')).toBe(true);
+    expect(fs.statSync(backup).size).toBeGreaterThan(0);
+    expect((await health()).commit).toBe(first.merge);
+    expect(await pg.sql('SELECT count(*) FROM pizzas_pizza WHERE NOT vegetarian', 'ocpizza')).toMatch(/^\d+\n?$/);
+    expect(fs.readlinkSync(path.join(deployTo, 'current'))).toMatch(new RegExp(`${first.merge.slice(0, 7)}$`));
+  }, 600_000);
+
+  test('a merge that breaks the home page passes the health gate, fails the smoke check and is rolled back', async () => {
+    const broken = team.mergeFromStaging('Menu: the new template name', breakTheHomePage);
+    const run = await push(broken);
+    expect(run.conclusion).toBe('failure');
+    const deploy = run.jobs.find((j) => j.id === 'deploy')!;
+    const steps = Object.fromEntries(deploy.called![0].steps.map((s) => [s.id, s]));
+    expect(steps.deploy.outcome).toBe('success');
+    expect(steps.smoke.result!.outputs.healthy).toBe('false');
+    expect(steps.smoke.result!.log).toMatch(/https:\/\/ocpizza\.example\/: attempt \d+: HTTP 500/);
+    expect(steps.rollback.outcome).toBe('success');
+    expect(deploy.outputs['rolled-back']).toBe('true');
+    // The previous release serves again, its home page too.
+    expect((await health()).commit).toBe(first.merge);
+    expect((await httpsGet(address, 'ocpizza.example', '/', ca.certPem)).status).toBe(200);
+  }, 600_000);
 });
