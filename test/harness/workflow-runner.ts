@@ -8,6 +8,7 @@
 // (containers, other third-party actions, continue-on-error…) is refused with an UnsupportedWorkflowError naming it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
@@ -87,7 +88,7 @@ interface RunState extends RunWorkflowOptions {
 /** Writes the machine's /etc/hosts plus `address name` lines for `hosts` into `dir`; returns the file. */
 export function hostsFileWith(hosts: Record<string, string>, dir: string): string {
   const lines = Object.entries(hosts).map(([name, address]) => {
-    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(name) || !/^[\d.:a-f]+$/i.test(address))
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(name) || isIP(address) === 0)
       throw new WorkflowError(`hosts: '${name}' → '${address}' is not a host name and an IP address`);
     return `${address} ${name}`;
   });
