@@ -7,6 +7,7 @@
 // (and CURL_CA_BUNDLE for curl).
 import dns from 'node:dns/promises';
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -15,6 +16,7 @@ import { runWorkflow, type JobRun, type WorkflowRun } from '../harness/workflow-
 import { GitHistory } from '../stand-ins/git-history.js';
 import { GitHubApiStandIn } from '../stand-ins/github-api.js';
 import { pushEvent } from '../stand-ins/github-events.js';
+import { startHerokuStage, type HerokuStage } from './deploy-heroku-world.js';
 import { copyFixture, GUNICORN, productionEnv, WSGI_APP } from '../testbed/django-app.js';
 import { startNginx, type NginxServer } from '../testbed/nginx.js';
 import { freePort, privateLoopbackAddress } from '../testbed/ports.js';
@@ -270,7 +272,60 @@ function addVegetarianFlag(tree: string): void {
   );
 }
 
-describe('examples/droplet-staging-flow: a push to master deploys to the droplet over SSH', () => {
+/** The SSH examples, and what this server's copy of each needs that the example leaves to the team. */
+interface SshExample {
+  name: string;
+  /** The site's name in the example's URLs. */
+  site: string;
+  /** deploy-to in the example, and the paths its server files name. */
+  root: string;
+  supervisor: string;
+  nginx: string;
+  program: string;
+  /** Variables of shared/.env besides productionEnv's (what the example's required-env names). */
+  env: (databaseUrl: string) => Record<string, string>;
+  /** The caller's secrets for the host, the key and the known_hosts lines. */
+  secrets: { host: string; key: string; knownHosts: string };
+  /** `with:` values the team sets for its own project (the fixture's app labels instead of the seed's). */
+  with?: Record<string, string>;
+}
+
+const SSH_EXAMPLES: SshExample[] = [
+  {
+    name: 'droplet-staging-flow',
+    site: 'ocpizza.example',
+    root: '/srv/ocpizza',
+    supervisor: 'server/ocpizza-gunicorn.supervisor.conf',
+    nginx: 'server/ocpizza.nginx.conf',
+    program: 'ocpizza-gunicorn',
+    env: () => ({ SENTRY_DSN: 'https://0123456789abcdef@o1.ingest.sentry.invalid/2' }),
+    secrets: { host: 'DROPLET_HOST', key: 'DEPLOY_SSH_KEY', knownHosts: 'DROPLET_KNOWN_HOSTS' },
+    // The seed's app label is OCPizza; the fixture's app with the migrations this test adds is pizzas.
+    with: { 'rollback-migrations': 'pizzas' },
+  },
+  {
+    name: 'ec2-nightly-backup',
+    site: 'oc-pizza.example',
+    root: '/home/ubuntu/oc-pizza',
+    supervisor: 'server/oc-pizza.supervisor.conf',
+    nginx: 'server/oc-pizza.nginx.conf',
+    program: 'oc-pizza-gunicorn',
+    // The seed's settings read the database from NAME_DB, USER_DB…; the fixture reads DATABASE_URL, set too.
+    env: (databaseUrl) => {
+      const url = new URL(databaseUrl);
+      return {
+        NAME_DB: url.pathname.slice(1),
+        USER_DB: decodeURIComponent(url.username),
+        PASSWORD_DB: decodeURIComponent(url.password),
+        HOST_DB: url.hostname,
+        PORT_DB: url.port,
+      };
+    },
+    secrets: { host: 'EC2_HOST', key: 'EC2_SSH_KEY', knownHosts: 'EC2_KNOWN_HOSTS' },
+  },
+];
+
+describe.each(SSH_EXAMPLES)('examples/$name: a push to master deploys over SSH', (ex) => {
   let ca: TestCA;
   let address: string;
   let pg: PostgresServer;
@@ -284,16 +339,16 @@ describe('examples/droplet-staging-flow: a push to master deploys to the droplet
   const REPO = `${OWNER}/oc-pizza`;
 
   beforeAll(async () => {
-    dir = makeTempDir('example-deploy-droplet');
+    dir = makeTempDir(`example-deploy-${ex.name}`);
     deployTo = path.join(dir, 'srv', 'ocpizza');
     [ca, address, pg] = await Promise.all([createTestCA(), privateLoopbackAddress(443), startPostgres()]);
     await pg.createDatabase('ocpizza');
     fs.mkdirSync(path.join(deployTo, 'shared', 'logs'), { recursive: true });
-    // The droplet's shared/.env (what the settings read, and the deploy checks for SECRET_KEY, DATABASE_URL and
-    // SENTRY_DSN): HTTPS behind nginx, as `check --deploy` wants it.
+    // The server's shared/.env (what the settings read, and what the example's required-env names): HTTPS behind
+    // nginx, as `check --deploy` wants it.
     const env = {
-      ...productionEnv({ databaseUrl: pg.url('ocpizza'), allowedHosts: 'ocpizza.example' }),
-      SENTRY_DSN: 'https://0123456789abcdef@o1.ingest.sentry.invalid/2',
+      ...productionEnv({ databaseUrl: pg.url('ocpizza'), allowedHosts: ex.site }),
+      ...ex.env(pg.url('ocpizza')),
     };
     fs.writeFileSync(
       path.join(deployTo, 'shared', '.env'),
@@ -305,20 +360,13 @@ describe('examples/droplet-staging-flow: a push to master deploys to the droplet
 
     // The example's supervisor program, with what cannot be the same here changed: the paths, the port, Debian's
     // gunicorn (the packages are Debian's, see the .bashrc below), the fixture's WSGI module, this machine's user.
-    const programText = fs.readFileSync(
-      path.join(EXAMPLES, 'droplet-staging-flow/server/ocpizza-gunicorn.supervisor.conf'),
-      'utf8',
-    );
+    const programText = fs.readFileSync(path.join(EXAMPLES, ex.name, ex.supervisor), 'utf8');
     const command = /^command=(.+)$/m.exec(programText)![1];
     const appPort = await freePort();
     supervisor = await startSupervisord({
       programs: {
-        'ocpizza-gunicorn': {
-          command: replaceExactly(
-            replaceExactly(command, '127.0.0.1:8000', `127.0.0.1:${appPort}`),
-            '/srv/ocpizza',
-            deployTo,
-          )
+        [ex.program]: {
+          command: replaceExactly(replaceExactly(command, '127.0.0.1:8000', `127.0.0.1:${appPort}`), ex.root, deployTo)
             .replace(/^\S+/, GUNICORN)
             .replace(/\S+:application$/, WSGI_APP),
           directory: deployTo,
@@ -330,11 +378,11 @@ describe('examples/droplet-staging-flow: a push to master deploys to the droplet
         },
       },
     });
-    // The droplet: this sshd, whose sessions find the test bed supervisord where Debian's supervisorctl looks.
+    // The server: this sshd, whose sessions find the test bed supervisord where Debian's supervisorctl looks.
     sshd = await startSshd({
       mounts: [{ source: supervisor.configPath, target: '/etc/supervisor/supervisord.conf' }],
     });
-    // The droplet's Python packages are Debian's (no network for pip here): the deploy's virtualenv sees them, and pip
+    // The server's Python packages are Debian's (no network for pip here): the deploy's virtualenv sees them, and pip
     // finds the requirements satisfied instead of asking an index.
     const bashrc = path.join(sshd.home, '.bashrc');
     fs.writeFileSync(
@@ -343,7 +391,7 @@ describe('examples/droplet-staging-flow: a push to master deploys to the droplet
     );
 
     // The example's nginx site, served over TLS on 443 as certbot would leave it.
-    const site = fs.readFileSync(path.join(EXAMPLES, 'droplet-staging-flow/server/ocpizza.nginx.conf'), 'utf8');
+    const site = fs.readFileSync(path.join(EXAMPLES, ex.name, ex.nginx), 'utf8');
     const body = site.slice(site.indexOf('server {') + 'server {'.length, site.lastIndexOf('}'));
     const directives = body
       .split('\n')
@@ -352,26 +400,25 @@ describe('examples/droplet-staging-flow: a push to master deploys to the droplet
     nginx = await startNginx({
       serverBlock: replaceExactly(
         replaceExactly(directives, 'http://127.0.0.1:8000', `http://127.0.0.1:${appPort}`),
-        '/srv/ocpizza',
+        ex.root,
         deployTo,
       ),
-      tls: await ca.issue(['ocpizza.example']),
+      tls: await ca.issue([ex.site]),
       listen: { host: address, port: 443 },
-      serverName: 'ocpizza.example',
+      serverName: ex.site,
     });
 
     team = await teamRepo(await copyFixture(path.join(dir, 'oc-pizza')), 'oc-pizza', true);
-    // The example as the team fills it in for this droplet: <owner>, and the deploy user and directory of this
+    // The example as the team fills it in for this server: <owner>, and the deploy user and directory of this
     // server; the URLs stay the example's.
     const example = parseDocument(
-      fs.readFileSync(path.join(EXAMPLES, 'droplet-staging-flow/.github/workflows/deploy.yml'), 'utf8'),
+      fs.readFileSync(path.join(EXAMPLES, ex.name, '.github/workflows/deploy.yml'), 'utf8'),
     );
     for (const job of ['flow', 'deploy'])
       example.setIn(['jobs', job, 'uses'], String(example.getIn(['jobs', job, 'uses'])).replace('<owner>', OWNER));
     example.setIn(['jobs', 'deploy', 'with', 'user'], sshd.user);
     example.setIn(['jobs', 'deploy', 'with', 'deploy-to'], deployTo);
-    // The seed's app label is OCPizza; the fixture's app with the migrations this test adds is pizzas.
-    example.setIn(['jobs', 'deploy', 'with', 'rollback-migrations'], 'pizzas');
+    for (const [name, value] of Object.entries(ex.with ?? {})) example.setIn(['jobs', 'deploy', 'with', name], value);
     caller = path.join(dir, 'deploy.yml');
     fs.writeFileSync(caller, example.toString());
   }, 180_000);
@@ -387,28 +434,28 @@ describe('examples/droplet-staging-flow: a push to master deploys to the droplet
       workflow: caller,
       event: { name: 'push', payload: pushEvent({ repo: REPO, branch: 'master', before, after: merge }) },
       secrets: {
-        DROPLET_HOST: `127.0.0.1:${sshd.port}`,
-        DEPLOY_SSH_KEY: sshd.privateKey,
-        DROPLET_KNOWN_HOSTS: sshd.knownHosts,
+        [ex.secrets.host]: `127.0.0.1:${sshd.port}`,
+        [ex.secrets.key]: sshd.privateKey,
+        [ex.secrets.knownHosts]: sshd.knownHosts,
       },
       github: { repository: REPO, sha: merge, ref: 'refs/heads/master', apiUrl: team.api.url, token: TOKEN },
       repositoryDir: team.dir,
       repositories: { [`${OWNER}/runbook`]: runbookAtV1().dir },
-      hosts: { 'ocpizza.example': address },
+      hosts: { [ex.site]: address },
       runnerEnv: { NODE_EXTRA_CA_CERTS: ca.certPath },
     });
   const health = async () =>
-    JSON.parse((await httpsGet(address, 'ocpizza.example', '/health', ca.certPem)).body) as { commit: string };
+    JSON.parse((await httpsGet(address, ex.site, '/health', ca.certPem)).body) as { commit: string };
 
   let first: { before: string; merge: string };
 
-  test('the merge deploys: backup before migrating, https://ocpizza.example/health reports the merge', async () => {
+  test('the merge deploys: backup before migrating, https://<site>/health reports the merge', async () => {
     first = team.mergeFromStaging('Menu: vegetarian pizzas', addVegetarianFlag);
     const run = await push(first);
     if (run.conclusion !== 'success') throw new Error(explain(run));
     const deploy = run.jobs.find((j) => j.id === 'deploy')!;
     expect(deploy.outputs).toMatchObject({ 'rolled-back': 'false', healthy: 'true' });
-    expect(deploy.called![0].environment).toEqual({ name: 'production', url: 'https://ocpizza.example' });
+    expect(deploy.called![0].environment).toEqual({ name: 'production', url: `https://${ex.site}` });
     const backup = deploy.outputs['backup-path'];
     expect(backup.startsWith(path.join(deployTo, 'shared', 'backups') + '/')).toBe(true);
     expect(fs.statSync(backup).size).toBeGreaterThan(0);
@@ -425,11 +472,179 @@ describe('examples/droplet-staging-flow: a push to master deploys to the droplet
     const steps = Object.fromEntries(deploy.called![0].steps.map((s) => [s.id, s]));
     expect(steps.deploy.outcome).toBe('success');
     expect(steps.smoke.result!.outputs.healthy).toBe('false');
-    expect(steps.smoke.result!.log).toMatch(/https:\/\/ocpizza\.example\/: attempt \d+: HTTP 500/);
+    const homePage = steps.smoke.result!.log.split('\n').filter((l) => l.includes(`https://${ex.site}/: attempt`));
+    expect(homePage.some((l) => l.includes(': HTTP 500'))).toBe(true);
     expect(steps.rollback.outcome).toBe('success');
     expect(deploy.outputs['rolled-back']).toBe('true');
     // The previous release serves again, its home page too.
     expect((await health()).commit).toBe(first.merge);
-    expect((await httpsGet(address, 'ocpizza.example', '/', ca.certPem)).status).toBe(200);
+    expect((await httpsGet(address, ex.site, '/', ca.certPem)).status).toBe(200);
+  }, 600_000);
+});
+
+/**
+ * Heroku's edge on this machine, over TLS on one address: api.heroku.com is the Platform API stand-in, and
+ * <app>.herokuapp.com (or a custom domain of the app) is that app's router (the stage serves each app's current
+ * release under /<app>/), the Host header passed on as Heroku's router passes it.
+ */
+async function herokuEdge(
+  stage: HerokuStage,
+  apps: string[],
+  domains: Record<string, string>,
+  certificate: { cert: string; key: string },
+  address: string,
+): Promise<https.Server> {
+  const targets = new Map<string, string>([['api.heroku.com', stage.standIn.url]]);
+  for (const app of apps) targets.set(`${app}.herokuapp.com`, `${stage.appUrl}/${app}`);
+  for (const [domain, app] of Object.entries(domains)) targets.set(domain, `${stage.appUrl}/${app}`);
+  const server = https.createServer(certificate, (request, response) => {
+    const base = targets.get(String(request.headers.host ?? '').toLowerCase());
+    if (base === undefined) {
+      response.writeHead(404).end('no such app');
+      return;
+    }
+    const upstream = http.request(
+      `${base}${request.url ?? '/'}`,
+      { method: request.method, headers: request.headers, agent: false },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on('error', () => response.writeHead(502).end('bad gateway'));
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(443, address, resolve));
+  return server;
+}
+
+/** /health answers 500: the view reads a setting the project does not have (a rename half done). */
+function breakTheHealthView(tree: string): void {
+  const views = path.join(tree, 'ocpizza', 'views.py');
+  fs.writeFileSync(
+    views,
+    replaceExactly(
+      fs.readFileSync(views, 'utf8'),
+      'revision = read_revision(settings.BASE_DIR)',
+      'revision = read_revision(settings.PROJECT_ROOT)',
+    ),
+  );
+}
+
+/** The Heroku examples run here (heroku-mysql needs a MySQL add-on the stage does not have). */
+interface HerokuExample {
+  name: string;
+  apps: string[];
+  /** Custom domains in the example's URLs, and the app each one is routed to. */
+  domains: Record<string, string>;
+  environmentUrl: string;
+  maintenance: boolean;
+}
+
+const HEROKU_EXAMPLES: HerokuExample[] = [
+  {
+    name: 'heroku-two-apps',
+    apps: ['ocpizza-customers', 'ocpizza-staff'],
+    domains: {},
+    environmentUrl: 'https://ocpizza-customers.herokuapp.com',
+    maintenance: false,
+  },
+  {
+    name: 'heroku-maintenance-backups',
+    apps: ['ocpizza-api'],
+    domains: { 'ocpizza.fr': 'ocpizza-api' },
+    environmentUrl: 'https://ocpizza.fr',
+    maintenance: true,
+  },
+];
+
+describe.each(HEROKU_EXAMPLES)('examples/$name: a push to master deploys through the Platform API', (ex) => {
+  const APPS = ex.apps;
+  const NAMES = ['api.heroku.com', ...APPS.map((a) => `${a}.herokuapp.com`), ...Object.keys(ex.domains)];
+  const REPO = `${OWNER}/ocpizza-heroku`;
+  let ca: TestCA;
+  let address: string;
+  let stage: HerokuStage;
+  let edge: https.Server;
+  let team: TeamRepo;
+  let dir: string;
+  let caller: string;
+
+  beforeAll(async () => {
+    dir = makeTempDir(`example-deploy-${ex.name}`);
+    [ca, address, stage] = await Promise.all([createTestCA(), privateLoopbackAddress(443), startHerokuStage()]);
+    // Both interfaces serve the repository's first commit, released by hand before the workflow existed.
+    for (const app of APPS) await stage.addApp(app);
+    edge = await herokuEdge(stage, APPS, ex.domains, await ca.issue(NAMES), address);
+    team = await teamRepo(stage.repo, 'ocpizza-heroku', false);
+    const example = parseDocument(
+      fs.readFileSync(path.join(EXAMPLES, ex.name, '.github/workflows/deploy.yml'), 'utf8'),
+    );
+    for (const job of ['flow', 'deploy'])
+      example.setIn(['jobs', job, 'uses'], String(example.getIn(['jobs', job, 'uses'])).replace('<owner>', OWNER));
+    caller = path.join(dir, 'deploy.yml');
+    fs.writeFileSync(caller, example.toString());
+  }, 180_000);
+
+  afterAll(async () => {
+    if (edge) {
+      edge.closeAllConnections();
+      await new Promise<void>((resolve) => edge.close(() => resolve()));
+    }
+    await team?.api.stop();
+    await stage?.stop();
+    ca?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const push = ({ before, merge }: { before: string; merge: string }) =>
+    runWorkflow({
+      workflow: caller,
+      event: { name: 'push', payload: pushEvent({ repo: REPO, branch: 'master', before, after: merge }) },
+      secrets: { HEROKU_API_KEY: stage.standIn.apiKey },
+      github: { repository: REPO, sha: merge, ref: 'refs/heads/master', apiUrl: team.api.url, token: TOKEN },
+      repositoryDir: team.dir,
+      repositories: { [`${OWNER}/runbook`]: runbookAtV1().dir },
+      hosts: Object.fromEntries(NAMES.map((n) => [n, address])),
+      runnerEnv: { NODE_EXTRA_CA_CERTS: ca.certPath },
+    });
+  const healthOf = async (name: string) =>
+    JSON.parse((await httpsGet(address, name, '/health', ca.certPem)).body) as { commit: string };
+
+  let first: { before: string; merge: string };
+
+  test('the merge is built, released on each app after a backup, and each answers with it', async () => {
+    first = team.mergeFromStaging('Menu: vegetarian pizzas', addVegetarianFlag);
+    const run = await push(first);
+    if (run.conclusion !== 'success') throw new Error(explain(run));
+    const deploy = run.jobs.find((j) => j.id === 'deploy')!;
+    expect(deploy.outputs).toMatchObject({ 'rolled-back': 'false', healthy: 'true' });
+    expect(deploy.called![0].environment).toEqual({ name: 'production', url: ex.environmentUrl });
+    expect(deploy.outputs['backup-path']).not.toBe('');
+    for (const app of APPS) {
+      expect(stage.standIn.current(app)?.commit).toBe(first.merge);
+      expect((await healthOf(`${app}.herokuapp.com`)).commit).toBe(first.merge);
+      // Maintenance on for the release and off after it where the example asks for it; off at the end anyway.
+      if (ex.maintenance) expect(stage.standIn.apps.get(app)!.maintenanceHistory).toEqual([true, false]);
+      expect(stage.standIn.apps.get(app)!.maintenance).toBe(false);
+    }
+    for (const domain of Object.keys(ex.domains)) expect((await healthOf(domain)).commit).toBe(first.merge);
+    // Every call went to the stand-in through https://api.heroku.com, each matching Heroku's schema.
+    expect(stage.standIn.violations).toEqual([]);
+    expect(stage.standIn.changes().some((r) => r.method === 'POST' && /\/builds$/.test(r.path))).toBe(true);
+  }, 600_000);
+
+  test('a merge whose /health fails is rolled back: every app serves the previous release', async () => {
+    const broken = team.mergeFromStaging('Health: read the revision from PROJECT_ROOT', breakTheHealthView);
+    const run = await push(broken);
+    expect(run.conclusion).toBe('failure');
+    const deploy = run.jobs.find((j) => j.id === 'deploy')!;
+    expect(deploy.outputs['rolled-back']).toBe('true');
+    for (const app of APPS) {
+      expect(stage.standIn.current(app)?.commit).toBe(first.merge);
+      expect((await healthOf(`${app}.herokuapp.com`)).commit).toBe(first.merge);
+      expect(stage.standIn.apps.get(app)!.maintenance).toBe(false);
+    }
+    expect(stage.standIn.violations).toEqual([]);
   }, 600_000);
 });
