@@ -635,6 +635,7 @@ export class Job {
       cancelOnLine: !launch && phase === 'main' ? options.cancelOnLine : undefined,
       cancelWhen: !launch && phase === 'main' ? options.cancelWhen : undefined,
       onLine: options.onLine,
+      hostsFile: options.hostsFile,
     });
     if (run.pgid !== undefined) this.processGroups.push(run.pgid);
 

@@ -65,6 +65,24 @@ export interface ProcessOptions {
   /** The runner's waits before SIGTERM and before the kill; only the harness's own tests shorten them. */
   grace?: { sigtermAfterMs: number; killAfterMs: number };
   onLine?: (line: OutputLine) => void;
+  /** Mounted over /etc/hosts in a private mount namespace of the step (see ActionRunOptions.hostsFile). */
+  hostsFile?: string;
+}
+
+/**
+ * The argv that runs `file args` with `hostsFile` bind-mounted over /etc/hosts in a mount namespace of its own.
+ * unshare and perl exec in turn, so the process keeps its pid and stays the leader of the step's process group (the
+ * cancellation sequence signals it as before). perl, not sh: dash drops variables whose names are not shell names,
+ * and every `INPUT_<NAME>` with a dash in it (INPUT_EXPECT-VERSION) would be lost; bash keeps them but would source
+ * a BASH_ENV of the step first.
+ */
+export function withHostsFile(hostsFile: string, file: string, args: string[]): { file: string; args: string[] } {
+  const script =
+    'system("mount", "--bind", "--", shift(@ARGV), "/etc/hosts") == 0 or exit 125; exec { $ARGV[0] } @ARGV or die "$ARGV[0]: $!\\n"';
+  return {
+    file: 'unshare',
+    args: ['--mount', '--propagation', 'private', '--', '/usr/bin/perl', '-e', script, hostsFile, file, ...args],
+  };
 }
 
 function signalExitCode(signal: NodeJS.Signals | null): number {
@@ -75,7 +93,9 @@ function signalExitCode(signal: NodeJS.Signals | null): number {
 export function runEntry(options: ProcessOptions): Promise<ProcessRun> {
   const started = Date.now();
   // Its own process group, so the last stage of cancellation can kill the tree as the runner does.
-  const child = spawn(options.command?.file ?? node24(), options.command?.args ?? [options.script], {
+  const direct = { file: options.command?.file ?? node24(), args: options.command?.args ?? [options.script] };
+  const launch = options.hostsFile ? withHostsFile(options.hostsFile, direct.file, direct.args) : direct;
+  const child = spawn(launch.file, launch.args, {
     cwd: options.cwd,
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],

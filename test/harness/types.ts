@@ -55,6 +55,12 @@ export interface ActionRunOptions {
   entry?: { main?: string; post?: string };
   /** Each line of output as it arrives (raw, secrets unmasked): for a live view such as the demo's. */
   onLine?: (line: OutputLine) => void;
+  /**
+   * The runner machine's /etc/hosts for this step: the file is bind-mounted over /etc/hosts in a mount namespace of
+   * the step's own (`unshare --mount`, root only), so the step resolves names as a runner whose hosts file or DNS
+   * has them (see hostsFileWith() in workflow-runner.ts). Nothing outside the step sees it.
+   */
+  hostsFile?: string;
 }
 
 /** A Job step can also carry the step keys of a workflow. */

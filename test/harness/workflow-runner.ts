@@ -8,6 +8,7 @@
 // (containers, other third-party actions, continue-on-error…) is refused with an UnsupportedWorkflowError naming it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
@@ -70,6 +71,30 @@ export interface RunWorkflowOptions {
    * when runnerEnv names an artifact service (ACTIONS_RESULTS_URL): the adapters then use that service.
    */
   artifacts?: string;
+  /**
+   * Names the runner machine resolves (name → address), as a runner whose /etc/hosts or DNS has them: every step
+   * process sees the machine's /etc/hosts plus these lines, mounted over /etc/hosts in a mount namespace of its own
+   * (root only). With a private CA in `runnerEnv` (NODE_EXTRA_CA_CERTS for Node, CURL_CA_BUNDLE for curl), a step
+   * reaches `https://<name>/` served on that address with a certificate of that CA, as on a self-hosted runner.
+   */
+  hosts?: Record<string, string>;
+}
+
+/** The run's options with what runWorkflow made for it. */
+interface RunState extends RunWorkflowOptions {
+  hostsFile?: string;
+}
+
+/** Writes the machine's /etc/hosts plus `address name` lines for `hosts` into `dir`; returns the file. */
+export function hostsFileWith(hosts: Record<string, string>, dir: string): string {
+  const lines = Object.entries(hosts).map(([name, address]) => {
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(name) || isIP(address) === 0)
+      throw new WorkflowError(`hosts: '${name}' → '${address}' is not a host name and an IP address`);
+    return `${address} ${name}`;
+  });
+  const file = join(dir, 'hosts');
+  writeFileSync(file, `${readFileSync('/etc/hosts', 'utf8').trimEnd()}\n${lines.join('\n')}\n`);
+  return file;
 }
 
 /** Where a workflow's own repository is: this working tree, or a ref of it archived to a temporary directory. */
@@ -219,7 +244,9 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     : options.event;
   const artifacts = options.artifacts ?? mkdtempSync(join(tmpdir(), 'runbook-artifacts-'));
   mkdirSync(artifacts, { recursive: true });
-  const runOptions = { ...options, event, artifacts };
+  const hostsDir = options.hosts === undefined ? undefined : mkdtempSync(join(tmpdir(), 'runbook-hosts-'));
+  const hostsFile = hostsDir === undefined ? undefined : hostsFileWith(options.hosts!, hostsDir);
+  const runOptions: RunState = { ...options, event, artifacts, hostsFile };
   const repository = githubContext(runOptions).repository as string;
   try {
     const jobs = await runJobs(doc, { inputs, secrets: options.secrets ?? {} }, runOptions, {
@@ -233,6 +260,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<Workflow
     };
   } finally {
     if (options.artifacts === undefined) rmSync(artifacts, { recursive: true, force: true });
+    if (hostsDir !== undefined) rmSync(hostsDir, { recursive: true, force: true });
   }
 }
 
@@ -465,6 +493,7 @@ async function runJob(
     env: { ...options.runnerEnv },
     event: { name: options.event.name, payload: options.event.payload },
     secrets,
+    ...((options as RunState).hostsFile === undefined ? {} : { hostsFile: (options as RunState).hostsFile }),
   });
   const scripts = mkdtempSync(join(tmpdir(), 'runbook-workflow-'));
   const github = mapping(outer.contexts.github);

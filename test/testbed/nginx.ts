@@ -24,6 +24,12 @@ export interface NginxOptions {
   maintenancePage?: string;
   /** Certificate and key, as file paths or PEM text; the server then speaks HTTPS only. */
   tls?: { cert: string; key: string };
+  /**
+   * A fixed address and port to listen on instead of a free port on 127.0.0.1 (e.g. a privateLoopbackAddress() and
+   * 443, for a server reached as https://<name>/ through a hosts line); `serverName` then names the site.
+   */
+  listen?: { host: string; port: number };
+  serverName?: string;
 }
 
 export interface NginxServer {
@@ -79,14 +85,15 @@ function pemFile(dir: string, name: string, value: string): string {
 export function nginxConfig(dir: string, port: number, options: NginxOptions): string {
   const tmp = path.join(dir, 'tmp');
   const server: string[] = [];
+  const host = options.listen?.host ?? '127.0.0.1';
   if (options.tls) {
-    server.push(`listen 127.0.0.1:${port} ssl;`);
+    server.push(`listen ${host}:${port} ssl;`);
     server.push(`ssl_certificate ${pemFile(dir, 'tls.crt', options.tls.cert)};`);
     server.push(`ssl_certificate_key ${pemFile(dir, 'tls.key', options.tls.key)};`);
   } else {
-    server.push(`listen 127.0.0.1:${port};`);
+    server.push(`listen ${host}:${port};`);
   }
-  server.push('server_name _;');
+  server.push(`server_name ${options.serverName ?? '_'};`);
   if (options.maintenanceFlagPath) {
     server.push(maintenanceDirectives(options.maintenanceFlagPath, path.join(dir, 'maintenance')));
   }
@@ -151,8 +158,9 @@ export async function startNginx(initial: NginxOptions = {}): Promise<NginxServe
   };
 
   try {
-    const { port, daemon } = await withPortRetry(async (): Promise<{ port: number; daemon: Daemon }> => {
-      const candidate = await freePort();
+    const host = options.listen?.host ?? '127.0.0.1';
+    const launch = async (): Promise<{ port: number; daemon: Daemon }> => {
+      const candidate = options.listen?.port ?? (await freePort());
       writeConfig(candidate);
       const daemon = spawnDaemon('nginx', flags(), { cwd: dir, logPath: path.join(dir, 'nginx.out') });
       cleanup.killProcessGroup(daemon.pid);
@@ -165,7 +173,7 @@ export async function startNginx(initial: NginxOptions = {}): Promise<NginxServe
           'nginx',
           async () => {
             if (!fs.existsSync(path.join(dir, 'nginx.pid'))) return false;
-            await waitForPort('127.0.0.1', candidate, 5000);
+            await waitForPort(host, candidate, 5000);
             return true;
           },
         );
@@ -174,11 +182,12 @@ export async function startNginx(initial: NginxOptions = {}): Promise<NginxServe
         throw error;
       }
       return { port: candidate, daemon };
-    });
+    };
+    const { port, daemon } = options.listen ? await launch() : await withPortRetry(launch);
 
     return {
       port,
-      url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+      url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
       configPath,
       dir,
       errorLogPath,

@@ -46,3 +46,16 @@ export async function waitForPort(host: string, port: number, timeoutMs = 15000)
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * A loopback address of its own (127.<100-254>.x.y: the whole 127/8 is this machine's) where `port` is free, for a
+ * server that must listen on a fixed port (443 for an https://<name>/ URL) without meeting a parallel test's.
+ */
+export async function privateLoopbackAddress(port: number): Promise<string> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const octet = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
+    const address = `127.${octet(100, 254)}.${octet(0, 255)}.${octet(1, 254)}`;
+    if (await portIsFree(port, address)) return address;
+  }
+  throw new Error(`no loopback address with port ${port} free after 50 tries`);
+}

@@ -46,6 +46,12 @@ export interface SshdOptions {
   /** Network namespace to run sshd in (see netns.ts); `port` defaults to 22 there, since the namespace is ours. */
   netns?: string;
   port?: number;
+  /**
+   * Files or directories of this server mounted over the machine's, for sshd and its sessions only, e.g. the test
+   * bed supervisord's config over /etc/supervisor/supervisord.conf (supervisorctl's default on Debian), so a
+   * command run over SSH finds this server's supervisord as on a real one.
+   */
+  mounts?: { source: string; target: string }[];
 }
 
 /** The known_hosts form ssh looks up: a bare host on port 22, `[host]:port` otherwise. */
@@ -71,8 +77,11 @@ function makeServerHome(home: string): void {
  * home directory (the one in /etc/passwd, which sshd uses: HOME cannot be set any other way). Nothing else changes:
  * the user, its uid and every other path are the machine's.
  */
-export function inOwnHome(home: string): string[] {
-  const script = 'mount --bind -- "$1" "$2" && shift 2 && exec "$@"';
+export function inOwnHome(home: string, mounts: { source: string; target: string }[] = []): string[] {
+  const binds = mounts.map((m) => ['--bind-file', m.source, m.target]).flat();
+  // Extra binds first (`--bind-file <source> <target>` pairs), then the home and the command.
+  const script =
+    'while [ "$1" = --bind-file ]; do mount --bind -- "$2" "$3" || exit 1; shift 3; done; mount --bind -- "$1" "$2" && shift 2 && exec "$@"';
   return [
     'unshare',
     '--mount',
@@ -83,6 +92,7 @@ export function inOwnHome(home: string): string[] {
     '-c',
     script,
     'own-home',
+    ...binds,
     home,
     os.userInfo().homedir,
   ];
@@ -150,7 +160,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshServer> {
           '',
         ].join('\n'),
       );
-      const sshd = [...inOwnHome(home), '/usr/sbin/sshd', '-D', '-e', '-f', configPath];
+      const sshd = [...inOwnHome(home, options.mounts), '/usr/sbin/sshd', '-D', '-e', '-f', configPath];
       const [command, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...sshd] : sshd;
       const daemon = spawnDaemon(command, args, { cwd: dir, logPath: path.join(dir, 'sshd.log') });
       cleanup.killProcessGroup(daemon.pid);

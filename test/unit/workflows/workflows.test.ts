@@ -138,9 +138,9 @@ describe('the checks fail on broken copies', () => {
     expect(ownReferenceProblems(action, root)).toEqual([
       expect.stringMatching(/actions\/smoke-test\/action\.yml does not exist/),
     ]);
-    const input = broken(deploy, '          expect-version:', '          expected-version:');
+    const input = broken(deploy, '          version-from:', '          versions-from:');
     expect(ownReferenceProblems(input, root)).toEqual([
-      expect.stringMatching(/gives 'expected-version', which actions\/smoke-check does not declare/),
+      expect.stringMatching(/gives 'versions-from', which actions\/smoke-check does not declare/),
     ]);
     const restore = broken('.github/workflows/restore-database.yml', '          confirm: ${{ inputs.confirm }}\n', '');
     expect(ownReferenceProblems(restore, root)).toEqual([
