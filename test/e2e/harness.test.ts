@@ -1,9 +1,9 @@
 // The runner harness's own end-to-end tests: fixture actions under test/fixtures/harness-actions/ run under Node 24
 // and the harness must read what they did the way the GitHub runner documents it.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ActionRunOptions, Job, SecretLeakError, runAction } from '../harness/index.js';
 import { REPO_ROOT, killProcessGroup, runEntry } from '../harness/step-process.js';
 
@@ -113,6 +113,16 @@ describe('inputs and the step environment', () => {
       delete process.env.INPUT_GREETING;
       delete process.env.GITHUB_TOKEN_FROM_PARENT;
     }
+  });
+
+  test("a step's caches (XDG_CACHE_HOME) are the job's own, gone when the job ends, as on a fresh hosted runner", async () => {
+    // ncc, pip and others cache under XDG_CACHE_HOME: a job's build must not fill the machine's home, one folder per job.
+    const result = await runAction(probe({}));
+    const { env } = seen(result.outputs);
+    const cache = env.XDG_CACHE_HOME;
+    expect(cache).toMatch(/\/runbook-job-[^/]+\/cache$/);
+    expect(dirname(cache)).toBe(dirname(env.RUNNER_TEMP));
+    expect(existsSync(dirname(cache))).toBe(false);
   });
 });
 

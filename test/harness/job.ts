@@ -565,6 +565,9 @@ export class Job {
       if (value !== undefined && !RUNNER_OWNED.test(name) && name !== 'NODE_OPTIONS' && name !== 'CI')
         env[name] = value;
     }
+    // A hosted runner is a fresh machine: what steps cache (ncc's webpack cache, pip) is the job's own and goes with
+    // it, rather than piling up in this machine's ~/.cache, one folder per job. A workflow's env can still set it.
+    env.XDG_CACHE_HOME = join(this.root, 'cache');
     Object.assign(env, options.jobEnv, this.envFromSteps, stepEnv);
     const github = this.githubValues(options, id);
     const eventDir = join(this.runnerTemp, '_github_workflow');
