@@ -1632,6 +1632,7 @@ class PostCleanup {
     ssh;
     upload;
     partials = new Set();
+    folders = new Set();
     serverPartials = new Set();
     constructor(save) {
         this.save = save;
@@ -1648,6 +1649,14 @@ class PostCleanup {
             this.partials.add(path);
         this.write();
     }
+    /**
+     * A folder on the runner that lives for the whole step (db-restore's download), removed by the post step if the
+     * step is killed; `partial(undefined)`, said when a dump's partial file is done, leaves it in place.
+     */
+    folder(path) {
+        this.folders.add(path);
+        this.write();
+    }
     /** A partial file on the SSH server exists (path), or none is left there (undefined). */
     serverPartial(path) {
         if (path === undefined)
@@ -1662,7 +1671,7 @@ class PostCleanup {
         this.write();
     }
     write() {
-        const state = { ssh: this.ssh, partials: [...this.partials], upload: this.upload };
+        const state = { ssh: this.ssh, partials: [...this.folders, ...this.partials], upload: this.upload };
         if (this.serverPartials.size > 0)
             state.serverPartials = [...this.serverPartials];
         this.save?.(POST_STATE_KEY, JSON.stringify(state));
