@@ -21,7 +21,7 @@ export interface BucketSettings {
   serverSideEncryption?: 'AES256' | 'aws:kms' | 'aws:kms:dsse';
   kmsKeyId?: string;
   storageClass?: string;
-  /** Multipart part size in bytes (memory used is about three parts). */
+  /** Multipart part size in bytes (memory used is about four parts: queueSize 2 in flight, the next part and its copy). */
   partSize: number;
 }
 
