@@ -118,10 +118,4 @@ test('a dump several times the memory headroom it is given streams into the buck
   expect(large.result.outputs['size-bytes']).toBe(String(stored.length));
   expect(large.result.outputs.sha256).toBe(createHash('sha256').update(stored).digest('hex'));
   expect(large.result.log).toMatch(/pg_restore --list read \d+ entries/);
-  console.log(
-    `db-backup: ${(stored.length / MIB).toFixed(0)} MiB archive under a ${(limit / MIB).toFixed(0)} MiB data limit; ` +
-      `peak VmData ${(small.memory.vmDataKiB / 1024).toFixed(0)} MiB for ${(Number(small.result.outputs['size-bytes']) / MIB).toFixed(0)} MiB, ` +
-      `${(large.memory.vmDataKiB / 1024).toFixed(0)} MiB for ${(stored.length / MIB).toFixed(0)} MiB; ` +
-      `peak RSS ${(small.memory.vmHwmKiB / 1024).toFixed(0)} → ${(large.memory.vmHwmKiB / 1024).toFixed(0)} MiB`,
-  );
 }, 600_000);
