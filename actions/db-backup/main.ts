@@ -1,6 +1,6 @@
-import { untrustedText } from '../shared/untrusted-text.js';
 import { rmSync } from 'node:fs';
 import { describeDatabase } from '../shared/database-url.js';
+import { untrustedText } from '../shared/untrusted-text.js';
 import { killRunningProcesses } from '../shared/process.js';
 import { runAction } from '../shared/run-action.js';
 import { artifactSummaryRow, checkArtifactAllowed, repositoryVisibility, uploadBackup } from './artifact.js';
@@ -15,7 +15,7 @@ import {
   type BucketCopy,
 } from './bucket-backup.js';
 import { readBackupInputs } from './inputs.js';
-import { PostCleanup } from './post-step.js';
+import { PostCleanup, uploadLeftover } from './post-step.js';
 import { actionRef, openPlaces, runnerIO, type ActionIO } from './action-io.js';
 
 export async function backupMain(io: ActionIO): Promise<void> {
@@ -92,16 +92,7 @@ export async function backupMain(io: ActionIO): Promise<void> {
           io.info(
             `Multipart upload ${untrustedText(upload.uploadId)} created for ${objectUrl({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`,
           );
-        cleanup.uploading(
-          upload &&
-            store && {
-              ...upload,
-              bucket: store.settings.bucket,
-              region: store.settings.region,
-              endpoint: store.settings.endpoint,
-              forcePathStyle: store.settings.forcePathStyle,
-            },
-        );
+        cleanup.uploading(upload && store && uploadLeftover(store.settings, upload));
       },
       signal: cancel.signal,
     };

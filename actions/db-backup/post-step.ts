@@ -28,6 +28,15 @@ export interface PostState {
   upload?: UploadLeftover;
 }
 
+/** The post step's record of a multipart upload into the bucket of `settings` (what it needs to abort it). */
+export function uploadLeftover(
+  settings: Pick<BucketSettings, 'bucket' | 'region' | 'endpoint' | 'forcePathStyle'>,
+  upload: { key: string; uploadId: string },
+): UploadLeftover {
+  const { bucket, region, endpoint, forcePathStyle } = settings;
+  return { ...upload, bucket, region, endpoint, forcePathStyle };
+}
+
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 export class PostCleanup {
   private ssh?: SshLeftover;

@@ -15,7 +15,7 @@ import {
 } from '../db-backup/artifact.js';
 import type { BackupEdges, BackupRequest, BackupResult } from '../db-backup/backup.js';
 import { copyBackupToBucket, namesIn, type BucketCopy } from '../db-backup/bucket-backup.js';
-import { PostCleanup } from '../db-backup/post-step.js';
+import { PostCleanup, uploadLeftover } from '../db-backup/post-step.js';
 import { fetchFromBucket, type FetchedBackup } from './bucket-source.js';
 import { readRestoreInputs, type RestoreInputs } from './inputs.js';
 import { checkConfirmation, readDjangoDatabase, restoreBackup, restoreSummary } from './restore.js';
@@ -154,16 +154,7 @@ class SafetyPlaces {
           {
             ...edges,
             // A killed step's post step aborts the multipart upload.
-            trackUpload: (upload) =>
-              this.cleanup.uploading(
-                upload && {
-                  ...upload,
-                  bucket: store.settings.bucket,
-                  region: store.settings.region,
-                  endpoint: store.settings.endpoint,
-                  forcePathStyle: store.settings.forcePathStyle,
-                },
-              ),
+            trackUpload: (upload) => this.cleanup.uploading(upload && uploadLeftover(store.settings, upload)),
           },
           store,
         );

@@ -1304,12 +1304,12 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
-var untrusted_text = __nccwpck_require__(81450);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: ./actions/shared/database-url.ts
 var database_url = __nccwpck_require__(52289);
+// EXTERNAL MODULE: ./actions/shared/untrusted-text.ts
+var untrusted_text = __nccwpck_require__(81450);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(31421);
 // EXTERNAL MODULE: external "node:crypto"
@@ -3272,6 +3272,11 @@ function readBackupInputs(source, setSecret, workspace, env = {}) {
 
 
 const POST_STATE_KEY = 'db-cleanup';
+/** The post step's record of a multipart upload into the bucket of `settings` (what it needs to abort it). */
+function uploadLeftover(settings, upload) {
+    const { bucket, region, endpoint, forcePathStyle } = settings;
+    return { ...upload, bucket, region, endpoint, forcePathStyle };
+}
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 class PostCleanup {
     save;
@@ -3797,14 +3802,7 @@ async function backupMain(io) {
             trackUpload: (upload) => {
                 if (upload && store)
                     io.info(`Multipart upload ${(0,untrusted_text/* untrustedText */.Ui)(upload.uploadId)} created for ${(0,object_store/* objectUrl */.bC)({ bucket: store.settings.bucket, prefix: upload.key })}; if this step is killed, its post step aborts it.`);
-                cleanup.uploading(upload &&
-                    store && {
-                    ...upload,
-                    bucket: store.settings.bucket,
-                    region: store.settings.region,
-                    endpoint: store.settings.endpoint,
-                    forcePathStyle: store.settings.forcePathStyle,
-                });
+                cleanup.uploading(upload && store && uploadLeftover(store.settings, upload));
             },
             signal: cancel.signal,
         };

@@ -3421,6 +3421,11 @@ async function applyBucketRetention(request, name, store, log) {
 
 
 const POST_STATE_KEY = 'db-cleanup';
+/** The post step's record of a multipart upload into the bucket of `settings` (what it needs to abort it). */
+function uploadLeftover(settings, upload) {
+    const { bucket, region, endpoint, forcePathStyle } = settings;
+    return { ...upload, bucket, region, endpoint, forcePathStyle };
+}
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 class PostCleanup {
     save;
@@ -4284,13 +4289,7 @@ class SafetyPlaces {
                 this.copy = await copyBackupToBucket(backup, request, {
                     ...edges,
                     // A killed step's post step aborts the multipart upload.
-                    trackUpload: (upload) => this.cleanup.uploading(upload && {
-                        ...upload,
-                        bucket: store.settings.bucket,
-                        region: store.settings.region,
-                        endpoint: store.settings.endpoint,
-                        forcePathStyle: store.settings.forcePathStyle,
-                    }),
+                    trackUpload: (upload) => this.cleanup.uploading(upload && uploadLeftover(store.settings, upload)),
                 }, store);
             }
             catch (error) {

@@ -1626,6 +1626,11 @@ function connectionError(s, result) {
 
 
 const POST_STATE_KEY = 'db-cleanup';
+/** The post step's record of a multipart upload into the bucket of `settings` (what it needs to abort it). */
+function uploadLeftover(settings, upload) {
+    const { bucket, region, endpoint, forcePathStyle } = settings;
+    return { ...upload, bucket, region, endpoint, forcePathStyle };
+}
 /** Kept up to date by the main step as the connection opens and partial files come and go. */
 class PostCleanup {
     save;
